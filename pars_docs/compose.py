@@ -1,0 +1,216 @@
+"""Compose a handout: fill the instruction set's wording and the page template with a plan.
+
+The result is a small XML document (``templates/handout.xml.j2``) that every renderer reads:
+the PDF renderer lays it out, the text renderer prints it. Patient values are escaped by
+Jinja's autoescaping and are never evaluated as templates.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from babel.dates import format_date, format_datetime
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import InstructionError
+from .loader import load_yaml
+from .resources import templates_dir
+
+# Emphasis travels through the text as two private-use characters, which visit values may not
+# contain (see visit.clean_text), so a patient's name can never turn text bold.
+BOLD_ON, BOLD_OFF = "\ue000", "\ue001"
+HANDOUT_TEMPLATE = "handout.xml.j2"
+
+BEFORE_GROUPS = ("fasting", "medicines", "smoking", "bring", "wear", "tell_us", "ride_home")
+DAY_OF_GROUPS = ("arrive", "duration", "steps")
+AFTER_GROUPS = ("expect", "activity", "site_care", "follow_up", "recovery")
+
+
+def strong(value) -> str:
+    return f"{BOLD_ON}{value}{BOLD_OFF}"
+
+
+class Templates:
+    """The templates and date formats for one site: its own folder first, then the built-ins."""
+
+    def __init__(self, override: Path | None = None, language: str = "en"):
+        self.dirs = [d for d in (override, templates_dir()) if d]
+        self.language = language
+        self.formats = self._formats(language)
+        self.text_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined,
+                                             autoescape=False, keep_trailing_newline=False)
+        self.doc_env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            undefined=jinja2.StrictUndefined,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        for env in (self.text_env, self.doc_env):
+            env.filters.update(when=self._when, day=self._day, time=self._time,
+                               date_long=self._date_long, date_short=self._date_short,
+                               strong=strong)
+        self._compiled: dict[str, jinja2.Template] = {}
+
+    def _formats(self, language: str) -> dict:
+        for folder in self.dirs:
+            path = folder / "formats.yaml"
+            if path.is_file():
+                table = load_yaml(path, InstructionError).data or {}
+                base = language.replace("-", "_").split("_")[0]
+                chosen = table.get(language) or table.get(base)
+                if chosen:
+                    return chosen
+        raise InstructionError(f"templates: no date formats for language '{language}' "
+                               f"in formats.yaml")
+
+    def _fmt(self, value, pattern: str) -> str:
+        locale = self.language.replace("-", "_")
+        if isinstance(value, datetime):
+            return format_datetime(value, self.formats[pattern], locale=locale)
+        return format_date(value, self.formats[pattern], locale=locale)
+
+    @staticmethod
+    def _needs_year(ctx, value: date) -> bool:
+        start = ctx.get("moments", {}).get("start")
+        return bool(start) and value.year != start.year
+
+    @jinja2.pass_context
+    def _when(self, ctx, value: datetime) -> str:
+        return strong(self._fmt(value, "when_year" if self._needs_year(ctx, value) else "when"))
+
+    @jinja2.pass_context
+    def _day(self, ctx, value: date) -> str:
+        return strong(self._fmt(value, "day_year" if self._needs_year(ctx, value) else "day"))
+
+    def _time(self, value: datetime) -> str:
+        return strong(self._fmt(value, "time"))
+
+    def _date_long(self, value: date) -> str:
+        return self._fmt(value, "date_long")
+
+    def _date_short(self, value: date) -> str:
+        return self._fmt(value, "date_short")
+
+    def compile_text(self, source: str) -> jinja2.Template:
+        """Compile one piece of instruction-set wording, once per process."""
+        template = self._compiled.get(source)
+        if template is None:
+            template = self._compiled[source] = self.text_env.from_string(source)
+        return template
+
+    def render_text(self, source: str, context: dict) -> str:
+        return " ".join(self.compile_text(source).render(context).split())
+
+
+@lru_cache(maxsize=8)
+def templates_for(override: Path | None, language: str) -> Templates:
+    return Templates(override, language)
+
+
+def text_context(plan) -> dict:
+    site = plan.site
+    return {
+        "visit": {"patient": plan.visit.patient, "clinician": plan.visit.clinician,
+                  "sedation": plan.sedation},
+        "clinic": {"name": site.name, "phone": site.phone,
+                   "after_hours_phone": site.after_hours_phone},
+        "t": plan.instruction_set.data["timing"],
+        "moments": plan.moments,
+    }
+
+
+def _item(templates: Templates, item, context: dict, style: str, plan) -> dict | None:
+    if isinstance(item, str):
+        item = {"text": item}
+    if not plan.applies(item.get("when")):
+        return None
+    check = item.get("check", style == "checklist")
+    return {"text": templates.render_text(item["text"], context), "check": check}
+
+
+def _group(templates: Templates, group: dict | None, context: dict, plan) -> dict | None:
+    if not group or not plan.applies(group.get("when")):
+        return None
+    style = group.get("style", "bullets")
+    items = [_item(templates, i, context, style, plan) for i in group["items"]]
+    return {
+        "heading": templates.render_text(group["heading"], context),
+        "intro": templates.render_text(group["intro"], context) if "intro" in group else None,
+        "style": style,
+        "items": [i for i in items if i],
+    }
+
+
+def _medicines(templates: Templates, group: dict | None, context: dict, plan) -> dict | None:
+    view = _group(templates, group, context, plan)
+    if view is None:
+        return None
+    lines = []
+    for med in plan.medicines:
+        lines.append({"text": templates.render_text(group[med.action],
+                                                    {**context, "med": med}),
+                      "check": med.action == "stop"})
+    if not plan.medicines:
+        lines.append({"text": templates.render_text(group["none_listed"], context),
+                      "check": False})
+    view["items"] = lines + view["items"]
+    return view
+
+
+def view_model(plan, templates: Templates) -> dict:
+    """The instruction set's wording rendered for this plan, skipping what does not apply."""
+    data = plan.instruction_set.data
+    context = text_context(plan)
+
+    def section(key: str, names) -> dict:
+        part = data[key]
+        groups = []
+        for name in names:
+            maker = _medicines if name == "medicines" else _group
+            view = maker(templates, part.get(name), context, plan)
+            if view:
+                groups.append(view)
+        return {"heading": templates.render_text(part["heading"], context), "groups": groups}
+
+    about = data["about"]
+    calls = data["when_to_call"]
+    return {
+        "about": {
+            "heading": templates.render_text(about["heading"], context),
+            "what": templates.render_text(about["what"], context),
+            "treats_intro": (templates.render_text(about["treats_intro"], context)
+                             if "treats_intro" in about else None),
+            "treats": [templates.render_text(t, context) for t in about["treats"]],
+        },
+        "before": section("before", BEFORE_GROUPS),
+        "day_of": section("day_of", DAY_OF_GROUPS),
+        "after": section("after", AFTER_GROUPS),
+        "call_clinic": _group(templates, calls["call_clinic"], context, plan),
+        "call_911": _group(templates, calls["call_911"], context, plan),
+    }
+
+
+def compose(plan, templates: Templates) -> ET.Element:
+    """The handout document for ``plan``, as the XML tree the renderers read."""
+    iset = plan.instruction_set
+    page = templates.doc_env.get_template(HANDOUT_TEMPLATE)
+    xml = page.render(
+        set={"id": iset.id, "title": iset.title, "version": iset.version,
+             "reviewed": iset.reviewed},
+        visit=plan.visit,
+        clinic=plan.site,
+        sedation=plan.sedation,
+        moments=plan.moments,
+        medicines=plan.medicines,
+        **view_model(plan, templates),
+    )
+    try:
+        return ET.fromstring(xml)
+    except ET.ParseError as e:
+        raise InstructionError(f"{HANDOUT_TEMPLATE}: the template produced malformed XML "
+                               f"({e})") from e

@@ -1,0 +1,52 @@
+"""Exceptions raised by pars-docs.
+
+Every error a person can cause carries the context needed to fix it (file, line, field, row)
+and an exit code: 2 for a usage error on the command line, 1 for bad data in a file.
+"""
+
+from __future__ import annotations
+
+USAGE = 2
+DATA = 1
+
+
+class ParsDocsError(Exception):
+    """Raised for any problem pars-docs reports to a person instead of crashing."""
+
+    exit_code = DATA
+
+    def __init__(self, message: str, *, field: str | None = None, row: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        self.row = row
+
+    def __str__(self) -> str:
+        return self.message
+
+    def as_dict(self) -> dict:
+        """The error as a JSON-ready record, for scripts."""
+        return {"row": self.row, "field": self.field, "message": self.message,
+                "kind": type(self).__name__}
+
+
+class UsageError(ParsDocsError):
+    """Raised when a value given on the command line or to the API is malformed."""
+
+    exit_code = USAGE
+
+
+class InstructionError(ParsDocsError):
+    """Raised when an instruction set, medicine table or template is invalid."""
+
+
+class SiteError(ParsDocsError):
+    """Raised when a site profile cannot be read or is invalid."""
+
+
+class VisitError(ParsDocsError):
+    """Raised when a visit cannot be planned, e.g. a local time the site's zone skips."""
+
+
+class GlyphError(ParsDocsError):
+    """Raised when text holds characters the bundled fonts cannot draw."""

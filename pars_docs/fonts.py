@@ -1,0 +1,67 @@
+"""The bundled fonts (DejaVu Sans) and the check that they can draw a piece of text.
+
+ReportLab embeds a subset of each TrueType font, so the PDF never depends on fonts installed
+on the computer that opens or prints it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from .errors import GlyphError
+from .resources import fonts_dir
+
+REGULAR = "ParsDocsSans"
+BOLD = "ParsDocsSans-Bold"
+_FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+_IGNORABLE = {"\ue000", "\ue001", "\n", "\t", "\r"}
+
+
+@lru_cache(maxsize=None)
+def register_fonts() -> tuple[str, str]:
+    """Register the bundled fonts with ReportLab once; return the regular and bold names."""
+    for name, filename in _FILES.items():
+        pdfmetrics.registerFont(TTFont(name, str(fonts_dir() / filename)))
+    for bold, italic, name in ((0, 0, REGULAR), (1, 0, BOLD), (0, 1, REGULAR), (1, 1, BOLD)):
+        addMapping(REGULAR, bold, italic, name)
+    return REGULAR, BOLD
+
+
+@lru_cache(maxsize=None)
+def _covered(font: str) -> frozenset[int]:
+    register_fonts()
+    return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
+
+
+def missing_glyphs(text: str) -> list[str]:
+    """Characters of ``text`` that either bundled font lacks, in order, without repeats."""
+    regular, bold = _covered(REGULAR), _covered(BOLD)
+    missing: list[str] = []
+    for char in text:
+        if char in _IGNORABLE or char in missing:
+            continue
+        if ord(char) not in regular or ord(char) not in bold:
+            missing.append(char)
+    return missing
+
+
+def describe(char: str) -> str:
+    name = unicodedata.name(char, "unnamed character")
+    return f"'{char}' (U+{ord(char):04X} {name})"
+
+
+def check_drawable(text: str | None, field: str) -> None:
+    """Raise :class:`GlyphError` naming ``field`` if the fonts cannot draw all of ``text``."""
+    if not text:
+        return
+    missing = missing_glyphs(text)
+    if missing:
+        shown = ", ".join(describe(c) for c in missing[:3])
+        more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        raise GlyphError(f"{field}: the handout fonts cannot draw {shown}{more}; they cover "
+                         f"Latin, Greek and Cyrillic scripts", field=field)

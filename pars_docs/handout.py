@@ -1,0 +1,93 @@
+"""The pipeline from a visit to a finished handout, and the Python API over it.
+
+load → validate (instructions.py) → visit (visit.py) → plan (plan.py) → compose (compose.py)
+→ render (render_pdf.py) → write (the caller).
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from .compose import compose, templates_for
+from .fonts import check_drawable, missing_glyphs
+from .errors import GlyphError
+from .instructions import InstructionSet, Library
+from .plan import Plan, make_plan
+from .render_pdf import render_pdf
+from .site import Site, load_site
+from .visit import Visit, make_visit
+
+
+@dataclass
+class Handout:
+    """A composed handout: the computed plan and the document every rendition is made from."""
+
+    plan: Plan
+    document: ET.Element
+
+    @property
+    def instruction_set(self) -> InstructionSet:
+        return self.plan.instruction_set
+
+    def pdf(self, paper: str | None = None) -> bytes:
+        site = self.plan.site
+        return render_pdf([self.document], paper=paper or site.paper, logo=site.logo,
+                          author=site.name)
+
+
+class Engine:
+    """Makes handouts for one site; reuses its loaded sets, table and templates."""
+
+    def __init__(self, site: Site | None = None):
+        self.site = site or load_site()
+        self.library = Library(self.site.instructions_dir)
+        self.templates = templates_for(self.site.templates_dir, self.site.language)
+
+    def prepare(self, visit: Visit) -> Handout:
+        """Plan and compose ``visit``'s handout, checking every character can be printed."""
+        iset = self.library.get(visit.procedure)
+        for field in ("patient", "clinician", "mrn", "note"):
+            check_drawable(getattr(visit, field), field)
+        for name in visit.medications:
+            check_drawable(name, "medication")
+        plan = make_plan(iset, visit, self.site, self.library.medicine_table())
+        document = compose(plan, self.templates)
+        missing = missing_glyphs("".join(document.itertext()))
+        if missing:
+            raise GlyphError(f"the site profile or instruction set '{iset.id}' holds text the "
+                             f"fonts cannot draw: {''.join(missing[:5])}")
+        return Handout(plan, document)
+
+
+def make_handout(
+    procedure: str,
+    patient: str,
+    date,
+    time,
+    clinician: str,
+    *,
+    dob=None,
+    mrn: str | None = None,
+    sedation: bool | None = None,
+    medications=(),
+    note: str | None = None,
+    site: Site | str | Path | None = None,
+) -> Handout:
+    """Make one patient's handout.
+
+    ``date`` is ``YYYY-MM-DD`` (or a ``date``), ``time`` is ``14:30`` or ``2:30 PM`` (or a
+    ``time``), in the site's time zone. ``site`` is a :class:`Site`, a path to a site profile,
+    or ``None`` for ``$PARS_DOCS_SITE`` or the built-in default. Raises a
+    :class:`~pars_docs.errors.ParsDocsError` subclass for any bad input.
+
+    >>> handout = make_handout("pars-defect-injection", "Ana Díaz", "2026-12-03", "8:00 AM",
+    ...                        "Dr. Lee")                                    # doctest: +SKIP
+    >>> pdf_bytes = handout.pdf()                                            # doctest: +SKIP
+    """
+    if not isinstance(site, Site):
+        site = load_site(site)
+    visit = make_visit(procedure, patient, date, time, clinician, dob=dob, mrn=mrn,
+                       sedation=sedation, medications=medications, note=note)
+    return Engine(site).prepare(visit)

@@ -1,0 +1,224 @@
+"""Find, load and validate instruction sets.
+
+A set is checked in three passes, and every problem of every pass is reported together:
+the JSON Schema (shape, unknown keys), the cross-references (each number's source exists,
+ranges run the right way), and a dry run that renders every text for every visit option, so a
+misspelt variable or a moment used where it does not exist fails here, not at the desk.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, time
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+
+from .errors import InstructionError, UsageError
+from .loader import LoadedYAML, load_yaml
+from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
+from .resources import instructions_dir
+from .validate import problem, schema_problems
+
+NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
+# Numbers belong in `timing` with a source; 911 is the one number wording may spell out.
+_BARE_NUMBER = re.compile(r"(?<![\w.])(?!911\b)\d+")
+_JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
+
+
+@dataclass(frozen=True)
+class InstructionSet:
+    """A validated instruction set."""
+
+    id: str
+    title: str
+    version: str
+    reviewed: str
+    language: str
+    bleeding_risk: str
+    data: dict
+    path: Path
+
+    @property
+    def codes(self) -> list[dict]:
+        return self.data.get("codes", [])
+
+    @property
+    def sources(self) -> list[dict]:
+        return self.data["sources"]
+
+
+def _texts(value, field: tuple):
+    """Every (field, text) pair of wording in an instruction set."""
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key in ("sources", "codes", "timing", "options", "id", "version", "reviewed",
+                       "language", "bleeding_risk", "$schema", "style", "when", "check"):
+                continue
+            yield from _texts(child, field + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _texts(child, field + (index,))
+    elif isinstance(value, str):
+        yield field, value
+
+
+def _source_refs(value, field: tuple):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key == "source" and isinstance(child, str):
+                yield field + (key,), child
+            else:
+                yield from _source_refs(child, field + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _source_refs(child, field + (index,))
+
+
+def _cross_checks(loaded: LoadedYAML) -> list[str]:
+    data = loaded.data
+    problems = []
+    if data["id"] != loaded.path.stem:
+        problems.append(problem(loaded, ("id",), f"'{data['id']}' must match the file name "
+                                                 f"'{loaded.path.stem}'"))
+    ids = [s["id"] for s in data["sources"]]
+    for index, source_id in enumerate(ids):
+        if source_id in ids[:index]:
+            problems.append(problem(loaded, ("sources", index, "id"),
+                                    f"source id '{source_id}' is used twice"))
+    for field, ref in _source_refs(data, ()):
+        if field[0] != "sources" and ref not in ids:
+            problems.append(problem(loaded, field, f"no source with id '{ref}' "
+                                                   f"(sources: {', '.join(ids)})"))
+    timing = data["timing"]
+    for key, low, high in (("duration", "minutes_min", "minutes_max"),
+                           ("recovery", "weeks_min", "weeks_max")):
+        if key in timing and timing[key][low] > timing[key][high]:
+            problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))
+    for field, text in _texts(data, ()):
+        bare = _BARE_NUMBER.search(_JINJA.sub("", text))
+        if bare:
+            problems.append(problem(loaded, field, f"the number {bare.group()} is written into "
+                                    "the wording; put it in timing with its source and use "
+                                    "the variable"))
+        try:
+            jinja2.Environment().parse(text)
+        except jinja2.TemplateSyntaxError as e:
+            problems.append(problem(loaded, field, f"template error: {e.message}"))
+    return problems
+
+
+def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> list[str]:
+    """Render every text for every visit option with a sample visit and one of each medicine."""
+    from .compose import templates_for, text_context, view_model
+    from .plan import MedicinePlan, Plan, make_plan
+    from .site import Site
+    from .visit import Visit
+
+    from zoneinfo import ZoneInfo
+
+    site = Site(name="Clinic", phone="555", after_hours_phone="555", address="", tz=ZoneInfo("UTC"))
+    option = iset.data.get("options", {}).get("sedation", {"default": False})
+    choices = [option["default"]] if option.get("fixed") else [False, True]
+    problems = []
+    templates = templates_for(None, iset.language)
+    for sedation in choices:
+        visit = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample",
+                      sedation=sedation)
+        plan = make_plan(iset, visit, site, table)
+        day = visit.date
+        plan.medicines = [
+            MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day),
+            MedicinePlan("Sample", "sample", "", "", "keep", ""),
+            MedicinePlan("Sample", "sample", "", "", "ask", ""),
+        ]
+        try:
+            view_model(plan, templates)
+            view_model(Plan(iset, visit, site, sedation, plan.moments, []), templates)
+        except jinja2.UndefinedError as e:
+            field = _field_of_failure(iset.data, templates, text_context(plan), plan)
+            problems.append(problem(loaded, field, f"{e.message} (with sedation={sedation})"))
+        except jinja2.TemplateError as e:
+            problems.append(f"{loaded.path}: template error: {e}")
+    return sorted(set(problems))
+
+
+def _field_of_failure(data: dict, templates, context: dict, plan) -> tuple:
+    """Find which text failed to render, to point the author at its line."""
+    from .plan import MedicinePlan
+
+    sample = MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1,
+                          plan.visit.date, plan.visit.date, plan.visit.date)
+    for field, text in _texts(data, ()):
+        try:
+            templates.render_text(text, {**context, "med": sample})
+        except jinja2.UndefinedError:
+            return field
+    return ()
+
+
+@lru_cache(maxsize=32)
+def _load_set(path: Path, table_path: Path) -> InstructionSet:
+    loaded = load_yaml(path, InstructionError)
+    problems = schema_problems(loaded, "instruction-set.schema.json")
+    if not problems:
+        problems = _cross_checks(loaded)
+    data = loaded.data
+    iset = None
+    if not problems:
+        iset = InstructionSet(
+            id=data["id"], title=data["title"], version=str(data["version"]),
+            reviewed=data["reviewed"], language=data["language"],
+            bleeding_risk=data["bleeding_risk"], data=data, path=path,
+        )
+        problems = _dry_run(iset, loaded, load_medicine_table(table_path))
+    if problems:
+        raise InstructionError("\n".join(problems))
+    return iset
+
+
+class Library:
+    """The instruction sets a site can use: its own folder first, then the built-ins."""
+
+    def __init__(self, override: Path | None = None):
+        self.dirs = [d for d in (override, instructions_dir()) if d]
+
+    def _files(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for folder in reversed(self.dirs):
+            for path in sorted(folder.glob("*.yaml")):
+                if path.name not in NOT_SETS:
+                    found[path.stem] = path
+        return dict(sorted(found.items()))
+
+    def ids(self) -> list[str]:
+        return list(self._files())
+
+    @property
+    def table_path(self) -> Path:
+        for folder in self.dirs:
+            if (folder / TABLE_FILE).is_file():
+                return folder / TABLE_FILE
+        raise InstructionError(f"no {TABLE_FILE} found")
+
+    def medicine_table(self) -> MedicineTable:
+        return _table(self.table_path)
+
+    def get(self, set_id: str) -> InstructionSet:
+        """The set called ``set_id``; a :class:`UsageError` naming the known ids if none."""
+        files = self._files()
+        if set_id not in files:
+            raise UsageError(f"procedure: unknown procedure '{set_id}'; known: "
+                             f"{', '.join(files) or '(none)'}", field="procedure")
+        return _load_set(files[set_id].resolve(), self.table_path.resolve())
+
+    def load_file(self, path: Path) -> InstructionSet:
+        """Validate one file, wherever it is (for ``pars-docs check``)."""
+        return _load_set(Path(path).resolve(), self.table_path.resolve())
+
+
+@lru_cache(maxsize=8)
+def _table(path: Path) -> MedicineTable:
+    return load_medicine_table(path)

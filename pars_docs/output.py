@@ -1,0 +1,51 @@
+"""Write results safely: never a half-written file, never a PDF spilled onto a terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import UsageError
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
+    so a reader or an interrupted run never sees a partial file."""
+    path = Path(path)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+def write_output(target: str, data: bytes, *, binary: bool = True) -> str | None:
+    """Write to a file path, or to standard output for ``-``. Returns the path written."""
+    if target == "-":
+        if binary and sys.stdout.isatty():
+            raise UsageError("output: refusing to write a PDF to the terminal; "
+                             "give -o FILE or redirect standard output", field="output")
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return None
+    path = Path(target)
+    if path.is_dir():
+        raise UsageError(f"output: {path} is a folder; give a file name", field="output")
+    if not path.parent.is_dir():
+        raise UsageError(f"output: folder {path.parent} does not exist", field="output")
+    try:
+        write_atomic(path, data)
+    except PermissionError as e:
+        raise UsageError(f"output: cannot write {path}: permission denied",
+                         field="output") from e
+    return str(path)

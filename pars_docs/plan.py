@@ -1,0 +1,149 @@
+"""Turn a visit and an instruction set into concrete moments on the site's clock.
+
+Hours are counted on absolute time (UTC), so "6 hours before 8:00 AM" on the morning clocks
+spring forward is 1:00 AM. Days and weeks are counted on the calendar: "2 days after 9:00 AM"
+is 9:00 AM two dates later, whatever the clocks did in between.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from .errors import UsageError, VisitError
+from .medicines import MedicineTable
+
+UTC = timezone.utc
+
+SPAN_MOMENTS = ("activity_limits", "bandage_off", "shower", "follow_up", "full_effect")
+MOMENT_NAMES = {"activity_limits": "activity_end"}
+
+
+@dataclass(frozen=True)
+class MedicinePlan:
+    """What one of the patient's medicines needs around this procedure."""
+
+    name: str  # as the visit gave it
+    generic: str
+    kind: str
+    note: str
+    action: str  # "stop", "keep" or "ask"
+    source: str
+    stop_days_before: int | None = None
+    restart_days_after: int | None = None
+    last_dose: date | None = None
+    first_skip: date | None = None
+    restart: date | None = None
+
+
+@dataclass
+class Plan:
+    """Everything a rendition needs: the visit, the set, the site and the computed moments."""
+
+    instruction_set: object
+    visit: object
+    site: object
+    sedation: bool
+    moments: dict[str, datetime] = field(default_factory=dict)
+    medicines: list[MedicinePlan] = field(default_factory=list)
+
+    def applies(self, condition: dict | None) -> bool:
+        """Whether an item with this ``when`` condition belongs in this visit's handout."""
+        if not condition:
+            return True
+        return all({"sedation": self.sedation}[key] == want for key, want in condition.items())
+
+
+def localize(day: date, clock, tz: ZoneInfo) -> datetime:
+    """The aware datetime for a wall-clock time, refusing one the zone skips.
+
+    In the hour clocks fall back, the earlier of the two readings is used.
+    """
+    naive = datetime.combine(day, clock)
+    aware = naive.replace(tzinfo=tz, fold=0)
+    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
+        raise VisitError(
+            f"time: {clock.strftime('%H:%M')} on {day.isoformat()} does not exist in "
+            f"{tz.key}: the clocks skip that hour; choose another time",
+            field="time",
+        )
+    return aware
+
+
+def shift_hours(moment: datetime, hours: float) -> datetime:
+    """``moment`` moved by ``hours`` of elapsed time, read on the same zone's clock."""
+    return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(moment.tzinfo)
+
+
+def shift_days(moment: datetime, days: int) -> datetime:
+    """The same wall-clock time ``days`` dates later; a skipped time moves forward."""
+    naive = moment.replace(tzinfo=None) + timedelta(days=days)
+    aware = naive.replace(tzinfo=moment.tzinfo, fold=0)
+    return aware.astimezone(UTC).astimezone(moment.tzinfo)
+
+
+def _span(moment: datetime, span: dict) -> datetime:
+    if "hours" in span:
+        return shift_hours(moment, span["hours"])
+    return shift_days(moment, span.get("days", 0) + 7 * span.get("weeks", 0))
+
+
+def resolve_sedation(instruction_set, requested: bool | None) -> bool:
+    option = instruction_set.data.get("options", {}).get("sedation", {"default": False})
+    if requested is None:
+        return option["default"]
+    if option.get("fixed") and requested != option["default"]:
+        flag = "--sedation" if requested else "--no-sedation"
+        raise UsageError(f"sedation: {instruction_set.id} does not allow {flag}; "
+                         f"its sedation is fixed", field="sedation")
+    return requested
+
+
+def plan_medicines(names, table: MedicineTable, risk: str, day: date) -> list[MedicinePlan]:
+    plans = []
+    for name in names:
+        med = table.lookup(name)
+        rule = med.pause.get(risk) or {"action": "ask", "source": ""}
+        if "stop_days_before" not in rule:
+            plans.append(MedicinePlan(name, med.name, med.kind, med.note, rule["action"],
+                                      rule["source"]))
+            continue
+        before, after = rule["stop_days_before"], rule["restart_days_after"]
+        plans.append(MedicinePlan(
+            name, med.name, med.kind, med.note, "stop", rule["source"],
+            stop_days_before=before,
+            restart_days_after=after,
+            last_dose=day - timedelta(days=before + 1),
+            first_skip=day - timedelta(days=before),
+            restart=day + timedelta(days=after),
+        ))
+    return plans
+
+
+def make_plan(instruction_set, visit, site, table: MedicineTable) -> Plan:
+    """Compute every concrete moment of ``visit`` on ``site``'s clock."""
+    timing = instruction_set.data["timing"]
+    sedation = resolve_sedation(instruction_set, visit.sedation)
+    plan = Plan(instruction_set, visit, site, sedation)
+    start = localize(visit.date, visit.time, site.tz)
+    end = shift_hours(start, timing["duration"]["minutes_max"] / 60)
+    arrive = shift_hours(start, -timing["arrive"]["minutes_before"] / 60)
+    moments = {"start": start, "end": end, "arrive": arrive}
+    for kind, name in (("solids", "stop_solids"), ("clear_liquids", "stop_liquids")):
+        fast = timing.get("fasting", {}).get(kind)
+        if fast and plan.applies(fast.get("when")):
+            anchor = arrive if fast["before"] == "arrival" else start
+            moments[name] = shift_hours(anchor, -fast["hours"])
+    for key in SPAN_MOMENTS:
+        span = timing.get(key)
+        if span and plan.applies(span.get("when")):
+            anchor = end if span.get("from") == "end" else start
+            moments[MOMENT_NAMES.get(key, key)] = _span(anchor, span)
+    if "recovery" in timing:
+        moments["recovery_from"] = shift_days(start, 7 * timing["recovery"]["weeks_min"])
+        moments["recovery_to"] = shift_days(start, 7 * timing["recovery"]["weeks_max"])
+    plan.moments = moments
+    plan.medicines = plan_medicines(visit.medications, table, instruction_set.bleeding_risk,
+                                    visit.date)
+    return plan

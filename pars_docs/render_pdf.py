@@ -1,0 +1,288 @@
+"""Lay a composed handout out as a PDF with ReportLab.
+
+This module knows about pages, boxes and type; it writes no wording of its own. Everything it
+prints comes from the composed document (see compose.py and templates/handout.xml.j2).
+Several handouts can share one PDF (a batch packet): fonts are then embedded once, and each
+handout keeps its own "page X of Y" footer.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import xml.etree.ElementTree as ET
+from xml.sax.saxutils import escape
+
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    Image,
+    KeepTogether,
+    PageBreak,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from . import __version__
+from .compose import BOLD_OFF, BOLD_ON
+from .styles import EMERGENCY, FOOTER_SIZE, INK, MARGIN, PAPER, RULE, stylesheet
+
+WRITE_IN = "_" * 24  # a line to write a number on by hand when the site profile has none
+
+
+def markup(text: str | None) -> str:
+    """Plain composed text → ReportLab paragraph markup, bold where the text asks for it."""
+    return escape(text or "").replace(BOLD_ON, "<b>").replace(BOLD_OFF, "</b>")
+
+
+def plain(text: str | None) -> str:
+    return (text or "").replace(BOLD_ON, "").replace(BOLD_OFF, "")
+
+
+class HandoutStart(Flowable):
+    """Marks where a handout begins; carries its footer to the canvas."""
+
+    def __init__(self, key: int, footer: ET.Element | None):
+        super().__init__()
+        self.key = key
+        self.footer = footer
+
+    def wrap(self, *_):
+        return 0, 0
+
+    def draw(self):
+        self.canv.handout = (self.key, self.footer)
+
+
+class HandoutDocTemplate(BaseDocTemplate):
+    """A doc template that starts each handout on a fresh page (a fresh sheet if duplex)."""
+
+    def __init__(self, *args, new_sheets: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.new_sheets = new_sheets
+
+    def handle_flowable(self, flowables):
+        first = flowables[0]
+        if isinstance(first, HandoutStart) and self.page:
+            if not self.frame._atTop:
+                flowables.insert(0, PageBreak())
+            elif self.new_sheets and self.page % 2 == 0:
+                self.canv.handout = None  # the padding page carries no footer
+                flowables.insert(0, PageBreak())
+        super().handle_flowable(flowables)
+
+
+class FooterCanvas(Canvas):
+    """Holds pages back until the end, so each footer can say "page X of Y" for its handout."""
+
+    def __init__(self, *args, styles=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.handout = None
+        self._saved_pages: list[tuple[dict, object]] = []
+
+    def showPage(self):
+        self._saved_pages.append((dict(self.__dict__), self.handout))
+        self._startPage()
+
+    def save(self):
+        counts: dict[int, int] = {}
+        for _, handout in self._saved_pages:
+            if handout:
+                counts[handout[0]] = counts.get(handout[0], 0) + 1
+        seen: dict[int, int] = {}
+        for state, handout in self._saved_pages:
+            self.__dict__.update(state)
+            if handout:
+                key, footer = handout
+                seen[key] = seen.get(key, 0) + 1
+                self._draw_footer(footer, seen[key], counts[key])
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, footer: ET.Element | None, page: int, pages: int):
+        if footer is None:
+            return
+        width, _ = self._pagesize
+        y = MARGIN * 0.55
+        self.saveState()
+        self.setFont("ParsDocsSans", FOOTER_SIZE)
+        self.setFillColor(INK)
+        self.setStrokeColor(RULE)
+        self.setLineWidth(0.6)
+        self.line(MARGIN, y + FOOTER_SIZE + 3, width - MARGIN, y + FOOTER_SIZE + 3)
+        left = plain(footer.findtext("left"))
+        right = plain(footer.findtext("right"))
+        center = _with_page_numbers(footer.find("center"), page, pages)
+        room = (width - 2 * MARGIN) / 3 - 6
+        self.drawString(MARGIN, y, _fit(self, left, room))
+        self.drawCentredString(width / 2, y, center)
+        self.drawRightString(width - MARGIN, y, _fit(self, right, room))
+        self.restoreState()
+
+
+def _with_page_numbers(element: ET.Element | None, page: int, pages: int) -> str:
+    if element is None:
+        return ""
+    parts = [element.text or ""]
+    for child in element:
+        parts.append(str(page) if child.tag == "page" else str(pages) if child.tag == "pages"
+                     else plain(child.text))
+        parts.append(child.tail or "")
+    return plain("".join(parts)).strip()
+
+
+def _fit(canvas: Canvas, text: str, width: float) -> str:
+    """Shorten ``text`` with an ellipsis until it fits ``width`` points."""
+    if canvas.stringWidth(text, "ParsDocsSans", FOOTER_SIZE) <= width:
+        return text
+    while text and canvas.stringWidth(text + "…", "ParsDocsSans", FOOTER_SIZE) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _boxed(flowables: list, styles, color, width: float) -> Table:
+    table = Table([[flowables]], colWidths=[width])
+    table.setStyle(TableStyle([
+        ("BOX", (0, 0), (-1, -1), 2.5, color),
+        ("LEFTPADDING", (0, 0), (-1, -1), 12),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 12),
+        ("TOPPADDING", (0, 0), (-1, -1), 8),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
+    ]))
+    return table
+
+
+class _Builder:
+    def __init__(self, styles, width: float, logo):
+        self.s = styles
+        self.width = width
+        self.logo = logo
+
+    def para(self, text, style="body", **kw) -> Paragraph:
+        return Paragraph(markup(text), self.s[style], **kw)
+
+    def items(self, element: ET.Element) -> list:
+        """Paragraphs, checklist items, bullets and steps inside a group or box."""
+        out, step = [], 0
+        for child in element:
+            if child.tag == "p":
+                out.append(self.para(child.text))
+            elif child.tag == "check":
+                out.append(self.para(child.text, "check", bulletText="☐"))
+            elif child.tag == "bullet":
+                out.append(self.para(child.text, "bullet", bulletText="•"))
+            elif child.tag == "step":
+                step += 1
+                out.append(self.para(child.text, "step", bulletText=f"{step}."))
+            elif child.tag == "group":
+                heading = self.para(child.get("title"), "group")
+                body = self.items(child)
+                out.append(KeepTogether([heading, *body[:2]]))
+                out.extend(body[2:])
+        return out
+
+    def header(self, element: ET.Element) -> list:
+        out = []
+        top = []
+        if element.find("clinic") is not None:
+            top.append(self.para(element.findtext("clinic"), "clinic"))
+        if element.find("address") is not None:
+            top.append(self.para(element.findtext("address").replace("\n", ", "), "address"))
+        if self.logo:
+            reader = ImageReader(str(self.logo))
+            w, h = reader.getSize()
+            height = 0.75 * 72
+            image = Image(str(self.logo), width=w * height / h, height=height)
+            table = Table([[image, top]], colWidths=[w * height / h + 10, None])
+            table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                       ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+            out.append(table)
+        else:
+            out.extend(top)
+        out.append(self.para(element.findtext("title"), "title"))
+        out.append(self.para(element.findtext("subtitle"), "subtitle"))
+        return out
+
+    def patient(self, element: ET.Element) -> list:
+        rows = [[self.para(f.get("label"), "label"), self.para(f.text, "value")]
+                for f in element.findall("field")]
+        table = Table(rows, colWidths=[1.6 * 72, self.width - 1.6 * 72])
+        table.setStyle(TableStyle([
+            ("BOX", (0, 0), (-1, -1), 1.2, RULE),
+            ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
+            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 4),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+        ]))
+        return [table, Spacer(1, 8)]
+
+    def callbox(self, element: ET.Element, color) -> list:
+        inner = [self.para(element.get("title"), "box_title")]
+        for phone in element.findall("phone"):
+            number = plain(phone.text).strip()
+            shown = escape(number) if number else WRITE_IN
+            inner.append(Paragraph(f"{escape(phone.get('label'))}: {shown}", self.s["phone"]))
+        inner.extend(self.items(element))
+        return [Spacer(1, 10), KeepTogether(_boxed(inner, self.s, color, self.width))]
+
+    def build(self, handout: ET.Element) -> list:
+        story = []
+        for element in handout:
+            tag = element.tag
+            if tag == "header":
+                story.extend(self.header(element))
+            elif tag == "patient":
+                story.extend(self.patient(element))
+            elif tag == "note":
+                inner = [self.para(element.get("title"), "group")]
+                inner.extend(self.para(line) for line in (element.text or "").split("\n")
+                             if line.strip())
+                story.extend([_boxed(inner, self.s, RULE, self.width), Spacer(1, 6)])
+            elif tag == "notice":
+                story.append(self.para(element.text))
+            elif tag == "section":
+                story.append(self.para(element.get("title"), "section"))
+                story.extend(self.items(element))
+            elif tag == "callbox":
+                story.extend(self.callbox(element, RULE))
+            elif tag == "emergency":
+                story.extend(self.callbox(element, EMERGENCY))
+        return story
+
+
+def render_pdf(handouts: list[ET.Element], *, paper: str = "letter", logo=None,
+               title: str | None = None, author: str = "", duplex: bool = False,
+               preface: list | None = None) -> bytes:
+    """One PDF holding ``handouts`` in order, each starting on a new page.
+
+    ``preface`` flowables (a packet's index) come first. With ``SOURCE_DATE_EPOCH`` set the
+    output is byte-for-byte reproducible.
+    """
+    styles = stylesheet()
+    pagesize = PAPER[paper]
+    width = pagesize[0] - 2 * MARGIN
+    buffer = io.BytesIO()
+    reproducible = bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
+    doc = HandoutDocTemplate(
+        buffer, pagesize=pagesize, new_sheets=duplex,
+        leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN * 1.2,
+        title=title or (handouts[0].get("title") if handouts else "Patient handouts"),
+        author=author or "pars-docs", subject="", keywords="",
+        creator=f"pars-docs {__version__}", invariant=1 if reproducible else 0,
+        lang=handouts[0].get("lang") if handouts else None,
+    )
+    frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
+    doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    builder = _Builder(styles, width, logo)
+    story = list(preface or [])
+    for key, handout in enumerate(handouts):
+        story.append(HandoutStart(key, handout.find("footer")))
+        story.extend(builder.build(handout))
+    doc.build(story, canvasmaker=FooterCanvas)
+    return buffer.getvalue()

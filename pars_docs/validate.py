@@ -1,0 +1,79 @@
+"""Check loaded YAML against a JSON Schema and report every problem at once.
+
+Each problem reads ``file:line: field.path: message``. Unknown keys are named one by one with
+the keys that are allowed there, because a misspelt key must never silently drop an
+instruction.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from .loader import LoadedYAML, format_field
+from .resources import instructions_dir
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict:
+    """A schema shipped beside the built-in instruction sets."""
+    return json.loads((instructions_dir() / name).read_text(encoding="utf-8"))
+
+
+def _leaves(error: ValidationError):
+    """Descend through ``oneOf``/``anyOf`` failures to the error a person can act on."""
+    while error.context:
+        # Prefer the branch whose type matched: an object item with a bad key should report the
+        # bad key, not "is not a string".
+        typed = [e for e in error.context if e.validator != "type"]
+        error = best_match(typed or error.context)
+    yield error
+
+
+def _message(error: ValidationError, loaded: LoadedYAML) -> list[tuple[tuple, str]]:
+    field = tuple(error.absolute_path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        out = []
+        for key in error.instance:
+            if key in allowed:
+                continue
+            close = difflib.get_close_matches(str(key), allowed, n=1)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            out.append((field + (key,), f"unknown key{hint} (allowed: {', '.join(allowed)})"))
+        return out
+    if error.validator == "required":
+        return [(field, error.message.replace("is a required property", "is missing"))]
+    if error.validator == "oneOf" and isinstance(error.instance, dict):
+        keys = [k for k in ("hours", "days", "weeks") if k in error.instance]
+        if keys or "hours" in str(error.schema):
+            return [(field, "give exactly one of hours, days or weeks")]
+    return [(field, error.message)]
+
+
+def schema_problems(loaded: LoadedYAML, schema_name: str) -> list[str]:
+    """Every way ``loaded`` breaks the named schema, sorted by line."""
+    validator = jsonschema.Draft202012Validator(
+        load_schema(schema_name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+    )
+    found: list[tuple[int, str]] = []
+    for top in validator.iter_errors(loaded.data):
+        for error in _leaves(top):
+            for field, text in _message(error, loaded):
+                found.append((loaded.line(field), f"{loaded.path}:{loaded.line(field)}: "
+                                                  f"{format_field(field)}: {text}"))
+    return [text for _, text in sorted(set(found))]
+
+
+def problem(loaded: LoadedYAML, field: tuple, text: str) -> str:
+    """Format one problem found outside the schema (a bad reference, an impossible range)."""
+    return f"{loaded.where(field)}: {format_field(field)}: {text}"
+
+
+def schema_path(name: str) -> Path:
+    return instructions_dir() / name
