@@ -39,19 +39,20 @@ class MedicineTable:
         self._index = {}
         for med in medicines:
             for alias in (med.name, *med.brands):
-                self._index[_key(alias)] = med
+                self._index[_key(alias)] = (med, alias)
 
     def known_names(self) -> list[str]:
         return [f"{m.name} ({', '.join(m.brands)})" if m.brands else m.name
                 for m in sorted(self.medicines, key=lambda m: m.name)]
 
-    def lookup(self, name: str) -> Medicine:
-        """The medicine called ``name``; a :class:`UsageError` listing known names if none."""
+    def lookup(self, name: str) -> tuple[Medicine, str]:
+        """The medicine called ``name`` and that name as the table spells it ("advil" →
+        "Advil"); a :class:`UsageError` listing the known names if there is none."""
         found = self._index.get(_key(name))
         if found:
             return found
         close = difflib.get_close_matches(_key(name), list(self._index), n=1, cutoff=0.75)
-        hint = f" Did you mean '{close[0]}'?" if close else ""
+        hint = f" Did you mean '{self._index[close[0]][1]}'?" if close else ""
         raise UsageError(
             f"medication: unknown medicine '{name}'.{hint} Known medicines: "
             f"{'; '.join(self.known_names())}. A clinic can add others to {self.path.name}.",

@@ -24,7 +24,7 @@ MOMENT_NAMES = {"activity_limits": "activity_end"}
 class MedicinePlan:
     """What one of the patient's medicines needs around this procedure."""
 
-    name: str  # as the visit gave it
+    name: str  # the name the patient knows it by, spelt as in the table
     generic: str
     kind: str
     note: str
@@ -103,7 +103,7 @@ def resolve_sedation(instruction_set, requested: bool | None) -> bool:
 def plan_medicines(names, table: MedicineTable, risk: str, day: date) -> list[MedicinePlan]:
     plans = []
     for name in names:
-        med = table.lookup(name)
+        med, name = table.lookup(name)
         rule = med.pause.get(risk) or {"action": "ask", "source": ""}
         if "stop_days_before" not in rule:
             plans.append(MedicinePlan(name, med.name, med.kind, med.note, rule["action"],

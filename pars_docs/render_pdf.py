@@ -119,7 +119,9 @@ class FooterCanvas(Canvas):
         left = plain(footer.findtext("left"))
         right = plain(footer.findtext("right"))
         center = _with_page_numbers(footer.find("center"), page, pages)
-        room = (width - 2 * MARGIN) / 3 - 6
+        center_width = self.stringWidth(center, "ParsDocsSans", FOOTER_SIZE)
+        # The patient's name gives way (with an ellipsis) before the page number does.
+        room = width / 2 - center_width / 2 - MARGIN - 12
         self.drawString(MARGIN, y, _fit(self, left, room))
         self.drawCentredString(width / 2, y, center)
         self.drawRightString(width - MARGIN, y, _fit(self, right, room))

@@ -1,6 +1,6 @@
 """Type sizes, colours and spacing of the printed handout, in one place.
 
-Large type for patients: body text is 13 pt, nothing a patient must read is under 12 pt,
+Large type for patients: body text is 12 pt, nothing a patient must read is under 12 pt,
 and everything is dark on white so it photocopies and faxes cleanly.
 """
 
@@ -20,17 +20,17 @@ INK = colors.HexColor("#111111")
 MUTED = colors.HexColor("#444444")
 RULE = colors.HexColor("#1f3a5f")
 EMERGENCY = colors.HexColor("#9b1c1c")
-BODY_SIZE = 13
+BODY_SIZE = 12
 
 
 def stylesheet() -> dict[str, ParagraphStyle]:
     regular, bold = register_fonts()
-    body = ParagraphStyle("body", fontName=regular, fontSize=BODY_SIZE, leading=17,
-                          textColor=INK, spaceAfter=5)
+    body = ParagraphStyle("body", fontName=regular, fontSize=BODY_SIZE, leading=15.5,
+                          textColor=INK, spaceAfter=4)
 
     def item(name: str, indent: float, bullet_size: float) -> ParagraphStyle:
         return ParagraphStyle(name, parent=body, leftIndent=indent, bulletIndent=2,
-                              bulletFontName=regular, bulletFontSize=bullet_size, spaceAfter=4)
+                              bulletFontName=regular, bulletFontSize=bullet_size, spaceAfter=3)
 
     return {
         "body": body,
