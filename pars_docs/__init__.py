@@ -15,5 +15,14 @@ from .handout import Engine, Handout, make_handout  # noqa: E402
 from .site import Site, load_site  # noqa: E402
 from .visit import Visit, make_visit  # noqa: E402
 
-__all__ = ["Engine", "Handout", "ParsDocsError", "Site", "Visit", "__version__",
-           "load_site", "make_handout", "make_visit"]
+__all__ = [
+    "Engine",
+    "Handout",
+    "ParsDocsError",
+    "Site",
+    "Visit",
+    "__version__",
+    "load_site",
+    "make_handout",
+    "make_visit",
+]

@@ -41,8 +41,9 @@ class Templates:
         self.dirs = [d for d in (override, templates_dir()) if d]
         self.language = language
         self.formats = self._formats(language)
-        self.text_env = SandboxedEnvironment(undefined=jinja2.StrictUndefined,
-                                             autoescape=False, keep_trailing_newline=False)
+        self.text_env = SandboxedEnvironment(
+            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
+        )
         self.doc_env = jinja2.Environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
             undefined=jinja2.StrictUndefined,
@@ -51,9 +52,14 @@ class Templates:
             lstrip_blocks=True,
         )
         for env in (self.text_env, self.doc_env):
-            env.filters.update(when=self._when, day=self._day, time=self._time,
-                               date_long=self._date_long, date_short=self._date_short,
-                               strong=strong)
+            env.filters.update(
+                when=self._when,
+                day=self._day,
+                time=self._time,
+                date_long=self._date_long,
+                date_short=self._date_short,
+                strong=strong,
+            )
         self._compiled: dict[str, jinja2.Template] = {}
 
     def _formats(self, language: str) -> dict:
@@ -65,8 +71,9 @@ class Templates:
                 chosen = table.get(language) or table.get(base)
                 if chosen:
                     return chosen
-        raise InstructionError(f"templates: no date formats for language '{language}' "
-                               f"in formats.yaml")
+        raise InstructionError(
+            f"templates: no date formats for language '{language}' in formats.yaml"
+        )
 
     def _fmt(self, value, pattern: str) -> str:
         locale = self.language.replace("-", "_")
@@ -115,10 +122,16 @@ def templates_for(override: Path | None, language: str) -> Templates:
 def text_context(plan) -> dict:
     site = plan.site
     return {
-        "visit": {"patient": plan.visit.patient, "clinician": plan.visit.clinician,
-                  "sedation": plan.sedation},
-        "clinic": {"name": site.name, "phone": site.phone,
-                   "after_hours_phone": site.after_hours_phone},
+        "visit": {
+            "patient": plan.visit.patient,
+            "clinician": plan.visit.clinician,
+            "sedation": plan.sedation,
+        },
+        "clinic": {
+            "name": site.name,
+            "phone": site.phone,
+            "after_hours_phone": site.after_hours_phone,
+        },
         "t": plan.instruction_set.data["timing"],
         "moments": plan.moments,
     }
@@ -152,12 +165,14 @@ def _medicines(templates: Templates, group: dict | None, context: dict, plan) ->
         return None
     lines = []
     for med in plan.medicines:
-        lines.append({"text": templates.render_text(group[med.action],
-                                                    {**context, "med": med}),
-                      "check": med.action == "stop"})
+        lines.append(
+            {
+                "text": templates.render_text(group[med.action], {**context, "med": med}),
+                "check": med.action == "stop",
+            }
+        )
     if not plan.medicines:
-        lines.append({"text": templates.render_text(group["none_listed"], context),
-                      "check": False})
+        lines.append({"text": templates.render_text(group["none_listed"], context), "check": False})
     view["items"] = lines + view["items"]
     return view
 
@@ -183,8 +198,11 @@ def view_model(plan, templates: Templates) -> dict:
         "about": {
             "heading": templates.render_text(about["heading"], context),
             "what": templates.render_text(about["what"], context),
-            "treats_intro": (templates.render_text(about["treats_intro"], context)
-                             if "treats_intro" in about else None),
+            "treats_intro": (
+                templates.render_text(about["treats_intro"], context)
+                if "treats_intro" in about
+                else None
+            ),
             "treats": [templates.render_text(t, context) for t in about["treats"]],
         },
         "before": section("before", BEFORE_GROUPS),
@@ -200,8 +218,12 @@ def compose(plan, templates: Templates) -> ET.Element:
     iset = plan.instruction_set
     page = templates.doc_env.get_template(HANDOUT_TEMPLATE)
     xml = page.render(
-        set={"id": iset.id, "title": iset.title, "version": iset.version,
-             "reviewed": iset.reviewed},
+        set={
+            "id": iset.id,
+            "title": iset.title,
+            "version": iset.version,
+            "reviewed": iset.reviewed,
+        },
         visit=plan.visit,
         clinic=plan.site,
         sedation=plan.sedation,
@@ -212,5 +234,6 @@ def compose(plan, templates: Templates) -> ET.Element:
     try:
         return ET.fromstring(xml)
     except ET.ParseError as e:
-        raise InstructionError(f"{HANDOUT_TEMPLATE}: the template produced malformed XML "
-                               f"({e})") from e
+        raise InstructionError(
+            f"{HANDOUT_TEMPLATE}: the template produced malformed XML ({e})"
+        ) from e

@@ -26,8 +26,12 @@ class ParsDocsError(Exception):
 
     def as_dict(self) -> dict:
         """The error as a JSON-ready record, for scripts."""
-        return {"row": self.row, "field": self.field, "message": self.message,
-                "kind": type(self).__name__}
+        return {
+            "row": self.row,
+            "field": self.field,
+            "message": self.message,
+            "kind": type(self).__name__,
+        }
 
 
 class UsageError(ParsDocsError):

@@ -7,7 +7,7 @@ on the computer that opens or prints it.
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
+from functools import cache
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
@@ -22,7 +22,7 @@ _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
 _IGNORABLE = {"\ue000", "\ue001", "\n", "\t", "\r"}
 
 
-@lru_cache(maxsize=None)
+@cache
 def register_fonts() -> tuple[str, str]:
     """Register the bundled fonts with ReportLab once; return the regular and bold names."""
     for name, filename in _FILES.items():
@@ -32,7 +32,7 @@ def register_fonts() -> tuple[str, str]:
     return REGULAR, BOLD
 
 
-@lru_cache(maxsize=None)
+@cache
 def _covered(font: str) -> frozenset[int]:
     register_fonts()
     return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
@@ -63,5 +63,8 @@ def check_drawable(text: str | None, field: str) -> None:
     if missing:
         shown = ", ".join(describe(c) for c in missing[:3])
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
-        raise GlyphError(f"{field}: the handout fonts cannot draw {shown}{more}; they cover "
-                         f"Latin, Greek and Cyrillic scripts", field=field)
+        raise GlyphError(
+            f"{field}: the handout fonts cannot draw {shown}{more}; they cover "
+            f"Latin, Greek and Cyrillic scripts",
+            field=field,
+        )

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compose import compose, templates_for
-from .fonts import check_drawable, missing_glyphs
 from .errors import GlyphError
+from .fonts import check_drawable, missing_glyphs
 from .instructions import InstructionSet, Library
 from .plan import Plan, make_plan
 from .render_pdf import render_pdf
@@ -33,8 +33,9 @@ class Handout:
 
     def pdf(self, paper: str | None = None) -> bytes:
         site = self.plan.site
-        return render_pdf([self.document], paper=paper or site.paper, logo=site.logo,
-                          author=site.name)
+        return render_pdf(
+            [self.document], paper=paper or site.paper, logo=site.logo, author=site.name
+        )
 
 
 class Engine:
@@ -56,8 +57,10 @@ class Engine:
         document = compose(plan, self.templates)
         missing = missing_glyphs("".join(document.itertext()))
         if missing:
-            raise GlyphError(f"the site profile or instruction set '{iset.id}' holds text the "
-                             f"fonts cannot draw: {''.join(missing[:5])}")
+            raise GlyphError(
+                f"the site profile or instruction set '{iset.id}' holds text the "
+                f"fonts cannot draw: {''.join(missing[:5])}"
+            )
         return Handout(plan, document)
 
 
@@ -88,6 +91,16 @@ def make_handout(
     """
     if not isinstance(site, Site):
         site = load_site(site)
-    visit = make_visit(procedure, patient, date, time, clinician, dob=dob, mrn=mrn,
-                       sedation=sedation, medications=medications, note=note)
+    visit = make_visit(
+        procedure,
+        patient,
+        date,
+        time,
+        clinician,
+        dob=dob,
+        mrn=mrn,
+        sedation=sedation,
+        medications=medications,
+        note=note,
+    )
     return Engine(site).prepare(visit)

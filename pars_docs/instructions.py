@@ -54,8 +54,21 @@ def _texts(value, field: tuple):
     """Every (field, text) pair of wording in an instruction set."""
     if isinstance(value, dict):
         for key, child in value.items():
-            if key in ("sources", "codes", "timing", "options", "id", "version", "reviewed",
-                       "language", "bleeding_risk", "$schema", "style", "when", "check"):
+            if key in (
+                "sources",
+                "codes",
+                "timing",
+                "options",
+                "id",
+                "version",
+                "reviewed",
+                "language",
+                "bleeding_risk",
+                "$schema",
+                "style",
+                "when",
+                "check",
+            ):
                 continue
             yield from _texts(child, field + (key,))
     elif isinstance(value, list):
@@ -81,28 +94,41 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
     data = loaded.data
     problems = []
     if data["id"] != loaded.path.stem:
-        problems.append(problem(loaded, ("id",), f"'{data['id']}' must match the file name "
-                                                 f"'{loaded.path.stem}'"))
+        problems.append(
+            problem(
+                loaded, ("id",), f"'{data['id']}' must match the file name '{loaded.path.stem}'"
+            )
+        )
     ids = [s["id"] for s in data["sources"]]
     for index, source_id in enumerate(ids):
         if source_id in ids[:index]:
-            problems.append(problem(loaded, ("sources", index, "id"),
-                                    f"source id '{source_id}' is used twice"))
+            problems.append(
+                problem(loaded, ("sources", index, "id"), f"source id '{source_id}' is used twice")
+            )
     for field, ref in _source_refs(data, ()):
         if field[0] != "sources" and ref not in ids:
-            problems.append(problem(loaded, field, f"no source with id '{ref}' "
-                                                   f"(sources: {', '.join(ids)})"))
+            problems.append(
+                problem(loaded, field, f"no source with id '{ref}' (sources: {', '.join(ids)})")
+            )
     timing = data["timing"]
-    for key, low, high in (("duration", "minutes_min", "minutes_max"),
-                           ("recovery", "weeks_min", "weeks_max")):
+    for key, low, high in (
+        ("duration", "minutes_min", "minutes_max"),
+        ("recovery", "weeks_min", "weeks_max"),
+    ):
         if key in timing and timing[key][low] > timing[key][high]:
             problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))
     for field, text in _texts(data, ()):
         bare = _BARE_NUMBER.search(_JINJA.sub("", text))
         if bare:
-            problems.append(problem(loaded, field, f"the number {bare.group()} is written into "
-                                    "the wording; put it in timing with its source and use "
-                                    "the variable"))
+            problems.append(
+                problem(
+                    loaded,
+                    field,
+                    f"the number {bare.group()} is written into "
+                    "the wording; put it in timing with its source and use "
+                    "the variable",
+                )
+            )
         try:
             jinja2.Environment().parse(text)
         except jinja2.TemplateSyntaxError as e:
@@ -112,12 +138,12 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
 
 def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> list[str]:
     """Render every text for every visit option with a sample visit and one of each medicine."""
+    from zoneinfo import ZoneInfo
+
     from .compose import templates_for, text_context, view_model
     from .plan import MedicinePlan, Plan, make_plan
     from .site import Site
     from .visit import Visit
-
-    from zoneinfo import ZoneInfo
 
     site = Site(name="Clinic", phone="555", after_hours_phone="555", address="", tz=ZoneInfo("UTC"))
     option = iset.data.get("options", {}).get("sedation", {"default": False})
@@ -125,8 +151,7 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
     problems = []
     templates = templates_for(None, iset.language)
     for sedation in choices:
-        visit = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample",
-                      sedation=sedation)
+        visit = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample", sedation=sedation)
         plan = make_plan(iset, visit, site, table)
         day = visit.date
         plan.medicines = [
@@ -149,8 +174,19 @@ def _field_of_failure(data: dict, templates, context: dict, plan) -> tuple:
     """Find which text failed to render, to point the author at its line."""
     from .plan import MedicinePlan
 
-    sample = MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1,
-                          plan.visit.date, plan.visit.date, plan.visit.date)
+    sample = MedicinePlan(
+        "Sample",
+        "sample",
+        "",
+        "",
+        "stop",
+        "",
+        3,
+        1,
+        plan.visit.date,
+        plan.visit.date,
+        plan.visit.date,
+    )
     for field, text in _texts(data, ()):
         try:
             templates.render_text(text, {**context, "med": sample})
@@ -169,9 +205,14 @@ def _load_set(path: Path, table_path: Path) -> InstructionSet:
     iset = None
     if not problems:
         iset = InstructionSet(
-            id=data["id"], title=data["title"], version=str(data["version"]),
-            reviewed=data["reviewed"], language=data["language"],
-            bleeding_risk=data["bleeding_risk"], data=data, path=path,
+            id=data["id"],
+            title=data["title"],
+            version=str(data["version"]),
+            reviewed=data["reviewed"],
+            language=data["language"],
+            bleeding_risk=data["bleeding_risk"],
+            data=data,
+            path=path,
         )
         problems = _dry_run(iset, loaded, load_medicine_table(table_path))
     if problems:
@@ -210,8 +251,10 @@ class Library:
         """The set called ``set_id``; a :class:`UsageError` naming the known ids if none."""
         files = self._files()
         if set_id not in files:
-            raise UsageError(f"procedure: unknown procedure '{set_id}'; known: "
-                             f"{', '.join(files) or '(none)'}", field="procedure")
+            raise UsageError(
+                f"procedure: unknown procedure '{set_id}'; known: {', '.join(files) or '(none)'}",
+                field="procedure",
+            )
         return _load_set(files[set_id].resolve(), self.table_path.resolve())
 
     def load_file(self, path: Path) -> InstructionSet:

@@ -42,8 +42,10 @@ class MedicineTable:
                 self._index[_key(alias)] = (med, alias)
 
     def known_names(self) -> list[str]:
-        return [f"{m.name} ({', '.join(m.brands)})" if m.brands else m.name
-                for m in sorted(self.medicines, key=lambda m: m.name)]
+        return [
+            f"{m.name} ({', '.join(m.brands)})" if m.brands else m.name
+            for m in sorted(self.medicines, key=lambda m: m.name)
+        ]
 
     def lookup(self, name: str) -> tuple[Medicine, str]:
         """The medicine called ``name`` and that name as the table spells it ("advil" →
@@ -76,13 +78,23 @@ def load_medicine_table(path: Path) -> MedicineTable:
             for j, alias in enumerate([med["name"], *med.get("brands", [])]):
                 field = ("medicines", i, "name") if j == 0 else ("medicines", i, "brands", j - 1)
                 if _key(alias) in seen:
-                    problems.append(problem(loaded, field, f"'{alias}' is already listed at "
-                                            f"line {loaded.line(seen[_key(alias)])}"))
+                    problems.append(
+                        problem(
+                            loaded,
+                            field,
+                            f"'{alias}' is already listed at line {loaded.line(seen[_key(alias)])}",
+                        )
+                    )
                 seen.setdefault(_key(alias), field)
             for level, rule in med["pause"].items():
                 if rule["source"] not in source_ids:
-                    problems.append(problem(loaded, ("medicines", i, "pause", level, "source"),
-                                            f"no source with id '{rule['source']}'"))
+                    problems.append(
+                        problem(
+                            loaded,
+                            ("medicines", i, "pause", level, "source"),
+                            f"no source with id '{rule['source']}'",
+                        )
+                    )
     if problems:
         raise InstructionError("\n".join(problems))
     medicines = [

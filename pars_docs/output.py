@@ -33,8 +33,11 @@ def write_output(target: str, data: bytes, *, binary: bool = True) -> str | None
     """Write to a file path, or to standard output for ``-``. Returns the path written."""
     if target == "-":
         if binary and sys.stdout.isatty():
-            raise UsageError("output: refusing to write a PDF to the terminal; "
-                             "give -o FILE or redirect standard output", field="output")
+            raise UsageError(
+                "output: refusing to write a PDF to the terminal; "
+                "give -o FILE or redirect standard output",
+                field="output",
+            )
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return None
@@ -46,6 +49,5 @@ def write_output(target: str, data: bytes, *, binary: bool = True) -> str | None
     try:
         write_atomic(path, data)
     except PermissionError as e:
-        raise UsageError(f"output: cannot write {path}: permission denied",
-                         field="output") from e
+        raise UsageError(f"output: cannot write {path}: permission denied", field="output") from e
     return str(path)

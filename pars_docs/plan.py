@@ -95,8 +95,10 @@ def resolve_sedation(instruction_set, requested: bool | None) -> bool:
         return option["default"]
     if option.get("fixed") and requested != option["default"]:
         flag = "--sedation" if requested else "--no-sedation"
-        raise UsageError(f"sedation: {instruction_set.id} does not allow {flag}; "
-                         f"its sedation is fixed", field="sedation")
+        raise UsageError(
+            f"sedation: {instruction_set.id} does not allow {flag}; its sedation is fixed",
+            field="sedation",
+        )
     return requested
 
 
@@ -106,18 +108,26 @@ def plan_medicines(names, table: MedicineTable, risk: str, day: date) -> list[Me
         med, name = table.lookup(name)
         rule = med.pause.get(risk) or {"action": "ask", "source": ""}
         if "stop_days_before" not in rule:
-            plans.append(MedicinePlan(name, med.name, med.kind, med.note, rule["action"],
-                                      rule["source"]))
+            plans.append(
+                MedicinePlan(name, med.name, med.kind, med.note, rule["action"], rule["source"])
+            )
             continue
         before, after = rule["stop_days_before"], rule["restart_days_after"]
-        plans.append(MedicinePlan(
-            name, med.name, med.kind, med.note, "stop", rule["source"],
-            stop_days_before=before,
-            restart_days_after=after,
-            last_dose=day - timedelta(days=before + 1),
-            first_skip=day - timedelta(days=before),
-            restart=day + timedelta(days=after),
-        ))
+        plans.append(
+            MedicinePlan(
+                name,
+                med.name,
+                med.kind,
+                med.note,
+                "stop",
+                rule["source"],
+                stop_days_before=before,
+                restart_days_after=after,
+                last_dose=day - timedelta(days=before + 1),
+                first_skip=day - timedelta(days=before),
+                restart=day + timedelta(days=after),
+            )
+        )
     return plans
 
 
@@ -144,6 +154,7 @@ def make_plan(instruction_set, visit, site, table: MedicineTable) -> Plan:
         moments["recovery_from"] = shift_days(start, 7 * timing["recovery"]["weeks_min"])
         moments["recovery_to"] = shift_days(start, 7 * timing["recovery"]["weeks_max"])
     plan.moments = moments
-    plan.medicines = plan_medicines(visit.medications, table, instruction_set.bleeding_risk,
-                                    visit.date)
+    plan.medicines = plan_medicines(
+        visit.medications, table, instruction_set.bleeding_risk, visit.date
+    )
     return plan

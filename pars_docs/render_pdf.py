@@ -31,6 +31,7 @@ from reportlab.platypus import (
 
 from . import __version__
 from .compose import BOLD_OFF, BOLD_ON
+from .fonts import register_fonts
 from .styles import EMERGENCY, FOOTER_SIZE, INK, MARGIN, PAPER, RULE, stylesheet
 
 WRITE_IN = "_" * 24  # a line to write a number on by hand when the site profile has none
@@ -81,7 +82,7 @@ class HandoutDocTemplate(BaseDocTemplate):
 class FooterCanvas(Canvas):
     """Holds pages back until the end, so each footer can say "page X of Y" for its handout."""
 
-    def __init__(self, *args, styles=None, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.handout = None
         self._saved_pages: list[tuple[dict, object]] = []
@@ -133,8 +134,13 @@ def _with_page_numbers(element: ET.Element | None, page: int, pages: int) -> str
         return ""
     parts = [element.text or ""]
     for child in element:
-        parts.append(str(page) if child.tag == "page" else str(pages) if child.tag == "pages"
-                     else plain(child.text))
+        parts.append(
+            str(page)
+            if child.tag == "page"
+            else str(pages)
+            if child.tag == "pages"
+            else plain(child.text)
+        )
         parts.append(child.tail or "")
     return plain("".join(parts)).strip()
 
@@ -148,15 +154,24 @@ def _fit(canvas: Canvas, text: str, width: float) -> str:
     return text + "…"
 
 
+def _table_style(commands: list) -> TableStyle:
+    """A table style that draws in the bundled font (tables default to Helvetica)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]), *commands])
+
+
 def _boxed(flowables: list, styles, color, width: float) -> Table:
     table = Table([[flowables]], colWidths=[width])
-    table.setStyle(TableStyle([
-        ("BOX", (0, 0), (-1, -1), 2.5, color),
-        ("LEFTPADDING", (0, 0), (-1, -1), 12),
-        ("RIGHTPADDING", (0, 0), (-1, -1), 12),
-        ("TOPPADDING", (0, 0), (-1, -1), 8),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
-    ]))
+    table.setStyle(
+        _table_style(
+            [
+                ("BOX", (0, 0), (-1, -1), 2.5, color),
+                ("LEFTPADDING", (0, 0), (-1, -1), 12),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 12),
+                ("TOPPADDING", (0, 0), (-1, -1), 8),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
+            ]
+        )
+    )
     return table
 
 
@@ -202,8 +217,11 @@ class _Builder:
             height = 0.75 * 72
             image = Image(str(self.logo), width=w * height / h, height=height)
             table = Table([[image, top]], colWidths=[w * height / h + 10, None])
-            table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                                       ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+            table.setStyle(
+                _table_style(
+                    [("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]
+                )
+            )
             out.append(table)
         else:
             out.extend(top)
@@ -212,16 +230,22 @@ class _Builder:
         return out
 
     def patient(self, element: ET.Element) -> list:
-        rows = [[self.para(f.get("label"), "label"), self.para(f.text, "value")]
-                for f in element.findall("field")]
+        rows = [
+            [self.para(f.get("label"), "label"), self.para(f.text, "value")]
+            for f in element.findall("field")
+        ]
         table = Table(rows, colWidths=[1.6 * 72, self.width - 1.6 * 72])
-        table.setStyle(TableStyle([
-            ("BOX", (0, 0), (-1, -1), 1.2, RULE),
-            ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
-            ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 4),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-        ]))
+        table.setStyle(
+            _table_style(
+                [
+                    ("BOX", (0, 0), (-1, -1), 1.2, RULE),
+                    ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
+                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                    ("TOPPADDING", (0, 0), (-1, -1), 4),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
+                ]
+            )
+        )
         return [table, Spacer(1, 8)]
 
     def callbox(self, element: ET.Element, color) -> list:
@@ -243,8 +267,9 @@ class _Builder:
                 story.extend(self.patient(element))
             elif tag == "note":
                 inner = [self.para(element.get("title"), "group")]
-                inner.extend(self.para(line) for line in (element.text or "").split("\n")
-                             if line.strip())
+                inner.extend(
+                    self.para(line) for line in (element.text or "").split("\n") if line.strip()
+                )
                 story.extend([_boxed(inner, self.s, RULE, self.width), Spacer(1, 6)])
             elif tag == "notice":
                 story.append(self.para(element.text))
@@ -258,9 +283,16 @@ class _Builder:
         return story
 
 
-def render_pdf(handouts: list[ET.Element], *, paper: str = "letter", logo=None,
-               title: str | None = None, author: str = "", duplex: bool = False,
-               preface: list | None = None) -> bytes:
+def render_pdf(
+    handouts: list[ET.Element],
+    *,
+    paper: str = "letter",
+    logo=None,
+    title: str | None = None,
+    author: str = "",
+    duplex: bool = False,
+    preface: list | None = None,
+) -> bytes:
     """One PDF holding ``handouts`` in order, each starting on a new page.
 
     ``preface`` flowables (a packet's index) come first. With ``SOURCE_DATE_EPOCH`` set the
@@ -272,11 +304,21 @@ def render_pdf(handouts: list[ET.Element], *, paper: str = "letter", logo=None,
     buffer = io.BytesIO()
     reproducible = bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
     doc = HandoutDocTemplate(
-        buffer, pagesize=pagesize, new_sheets=duplex,
-        leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN * 1.2,
+        buffer,
+        pagesize=pagesize,
+        new_sheets=duplex,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN * 1.2,
         title=title or (handouts[0].get("title") if handouts else "Patient handouts"),
-        author=author or "pars-docs", subject="", keywords="",
-        creator=f"pars-docs {__version__}", invariant=1 if reproducible else 0,
+        author=author or "pars-docs",
+        subject="",
+        keywords="",
+        creator=f"pars-docs {__version__}",
+        invariant=1 if reproducible else 0,
+        # Start every page in the bundled font, so no unembedded base-14 font is referenced.
+        initialFontName=register_fonts()[0],
         lang=handouts[0].get("lang") if handouts else None,
     )
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")

@@ -76,28 +76,33 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     try:
         tz = ZoneInfo(zone_name)
     except (ZoneInfoNotFoundError, ValueError) as e:
-        raise SiteError(f"{loaded.where(('timezone',))}: timezone: unknown time zone "
-                        f"'{zone_name}' (use an IANA name such as America/Chicago)",
-                        field="timezone") from e
+        raise SiteError(
+            f"{loaded.where(('timezone',))}: timezone: unknown time zone "
+            f"'{zone_name}' (use an IANA name such as America/Chicago)",
+            field="timezone",
+        ) from e
 
     def folder(key: str) -> Path | None:
         if key not in data:
             return None
         resolved = base / data[key]
         if not resolved.is_dir():
-            raise SiteError(f"{loaded.where((key,))}: {key}: folder not found: {resolved}",
-                            field=key)
+            raise SiteError(
+                f"{loaded.where((key,))}: {key}: folder not found: {resolved}", field=key
+            )
         return resolved
 
     logo = None
     if data.get("logo"):
         logo = base / data["logo"]
         if not logo.is_file():
-            raise SiteError(f"{loaded.where(('logo',))}: logo: file not found: {logo}",
-                            field="logo")
+            raise SiteError(
+                f"{loaded.where(('logo',))}: logo: file not found: {logo}", field="logo"
+            )
         if logo.suffix.lower() not in LOGO_TYPES:
-            raise SiteError(f"{loaded.where(('logo',))}: logo: use a PNG or JPEG image",
-                            field="logo")
+            raise SiteError(
+                f"{loaded.where(('logo',))}: logo: use a PNG or JPEG image", field="logo"
+            )
     clinic = data["clinic"]
     return Site(
         name=clinic.get("name", "").strip(),

@@ -25,38 +25,75 @@ BODY_SIZE = 12
 
 def stylesheet() -> dict[str, ParagraphStyle]:
     regular, bold = register_fonts()
-    body = ParagraphStyle("body", fontName=regular, fontSize=BODY_SIZE, leading=15.5,
-                          textColor=INK, spaceAfter=4)
+    body = ParagraphStyle(
+        "body", fontName=regular, fontSize=BODY_SIZE, leading=15.5, textColor=INK, spaceAfter=4
+    )
 
     def item(name: str, indent: float, bullet_size: float) -> ParagraphStyle:
-        return ParagraphStyle(name, parent=body, leftIndent=indent, bulletIndent=2,
-                              bulletFontName=regular, bulletFontSize=bullet_size, spaceAfter=3)
+        return ParagraphStyle(
+            name,
+            parent=body,
+            leftIndent=indent,
+            bulletIndent=2,
+            bulletFontName=regular,
+            bulletFontSize=bullet_size,
+            spaceAfter=3,
+        )
 
     return {
         "body": body,
-        "clinic": ParagraphStyle("clinic", parent=body, fontName=bold, fontSize=15, leading=19,
-                                 spaceAfter=1),
-        "address": ParagraphStyle("address", parent=body, textColor=MUTED, fontSize=12,
-                                  leading=15),
-        "title": ParagraphStyle("title", parent=body, fontName=bold, fontSize=24, leading=29,
-                                spaceBefore=6, spaceAfter=2, textColor=RULE),
-        "subtitle": ParagraphStyle("subtitle", parent=body, fontSize=14, leading=18,
-                                   textColor=MUTED, spaceAfter=8),
-        "section": ParagraphStyle("section", parent=body, fontName=bold, fontSize=19,
-                                  leading=24, spaceBefore=12, spaceAfter=4, textColor=RULE,
-                                  keepWithNext=1),
-        "group": ParagraphStyle("group", parent=body, fontName=bold, fontSize=15, leading=19,
-                                spaceBefore=8, spaceAfter=3, keepWithNext=1),
+        "clinic": ParagraphStyle(
+            "clinic", parent=body, fontName=bold, fontSize=15, leading=19, spaceAfter=1
+        ),
+        "address": ParagraphStyle("address", parent=body, textColor=MUTED, fontSize=12, leading=15),
+        "title": ParagraphStyle(
+            "title",
+            parent=body,
+            fontName=bold,
+            fontSize=24,
+            leading=29,
+            spaceBefore=6,
+            spaceAfter=2,
+            textColor=RULE,
+        ),
+        "subtitle": ParagraphStyle(
+            "subtitle", parent=body, fontSize=14, leading=18, textColor=MUTED, spaceAfter=8
+        ),
+        "section": ParagraphStyle(
+            "section",
+            parent=body,
+            fontName=bold,
+            fontSize=19,
+            leading=24,
+            spaceBefore=12,
+            spaceAfter=4,
+            textColor=RULE,
+            keepWithNext=1,
+        ),
+        "group": ParagraphStyle(
+            "group",
+            parent=body,
+            fontName=bold,
+            fontSize=15,
+            leading=19,
+            spaceBefore=8,
+            spaceAfter=3,
+            keepWithNext=1,
+        ),
         "check": item("check", 24, 17),
         "bullet": item("bullet", 18, BODY_SIZE),
         "step": item("step", 24, BODY_SIZE),
-        "label": ParagraphStyle("label", parent=body, fontSize=12, leading=15, textColor=MUTED,
-                                spaceAfter=0),
-        "value": ParagraphStyle("value", parent=body, fontName=bold, fontSize=13, leading=16,
-                                spaceAfter=0),
-        "phone": ParagraphStyle("phone", parent=body, fontName=bold, fontSize=17, leading=22,
-                                spaceAfter=2),
-        "box_title": ParagraphStyle("box_title", parent=body, fontName=bold, fontSize=18,
-                                    leading=22, spaceAfter=4),
+        "label": ParagraphStyle(
+            "label", parent=body, fontSize=12, leading=15, textColor=MUTED, spaceAfter=0
+        ),
+        "value": ParagraphStyle(
+            "value", parent=body, fontName=bold, fontSize=13, leading=16, spaceAfter=0
+        ),
+        "phone": ParagraphStyle(
+            "phone", parent=body, fontName=bold, fontSize=17, leading=22, spaceAfter=2
+        ),
+        "box_title": ParagraphStyle(
+            "box_title", parent=body, fontName=bold, fontSize=18, leading=22, spaceAfter=4
+        ),
         "footer": ParagraphStyle("footer", parent=body, fontSize=FOOTER_SIZE, textColor=MUTED),
     }

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import jsonschema
@@ -19,7 +19,7 @@ from .loader import LoadedYAML, format_field
 from .resources import instructions_dir
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict:
     """A schema shipped beside the built-in instruction sets."""
     return json.loads((instructions_dir() / name).read_text(encoding="utf-8"))
@@ -65,8 +65,12 @@ def schema_problems(loaded: LoadedYAML, schema_name: str) -> list[str]:
     for top in validator.iter_errors(loaded.data):
         for error in _leaves(top):
             for field, text in _message(error, loaded):
-                found.append((loaded.line(field), f"{loaded.path}:{loaded.line(field)}: "
-                                                  f"{format_field(field)}: {text}"))
+                found.append(
+                    (
+                        loaded.line(field),
+                        f"{loaded.path}:{loaded.line(field)}: {format_field(field)}: {text}",
+                    )
+                )
     return [text for _, text in sorted(set(found))]
 
 

@@ -43,16 +43,19 @@ def parse_date(value: str | date, field_name: str = "date") -> date:
     text = str(value).strip()
     match = _ISO_DATE.match(text)
     if not match:
-        raise UsageError(f"{field_name}: '{text}' is not a date; write it as YYYY-MM-DD",
-                         field=field_name)
+        raise UsageError(
+            f"{field_name}: '{text}' is not a date; write it as YYYY-MM-DD", field=field_name
+        )
     year, month, day = (int(g) for g in match.groups())
     if not 1 <= month <= 12:
         raise UsageError(f"{field_name}: '{text}' has no month {month}", field=field_name)
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
-        raise UsageError(f"{field_name}: '{text}' is not a real date "
-                         f"({calendar.month_name[month]} {year} has {days} days)",
-                         field=field_name)
+        raise UsageError(
+            f"{field_name}: '{text}' is not a real date "
+            f"({calendar.month_name[month]} {year} has {days} days)",
+            field=field_name,
+        )
     return date(year, month, day)
 
 
@@ -72,8 +75,9 @@ def parse_time(value: str | time, field_name: str = "time") -> time:
         if 1 <= hour <= 12 and minute <= 59:
             hour = hour % 12 + (12 if match[3].lower() == "p" else 0)
             return time(hour, minute)
-    raise UsageError(f"{field_name}: '{text}' is not a time of day; write 14:30 or 2:30 PM",
-                     field=field_name)
+    raise UsageError(
+        f"{field_name}: '{text}' is not a time of day; write 14:30 or 2:30 PM", field=field_name
+    )
 
 
 def clean_text(value: str | None, field_name: str, *, required: bool = False) -> str | None:
@@ -97,12 +101,15 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
         if char in "\n\t" and field_name == "note":
             continue
         if category in ("Cc", "Cs", "Co", "Cn"):
-            raise UsageError(f"{field_name}: contains an invisible or unassigned character "
-                             f"U+{ord(char):04X}", field=field_name)
+            raise UsageError(
+                f"{field_name}: contains an invisible or unassigned character U+{ord(char):04X}",
+                field=field_name,
+            )
     limit = MAX_TEXT.get(field_name)
     if limit and len(text) > limit:
-        raise UsageError(f"{field_name}: is {len(text)} characters long; the limit is {limit}",
-                         field=field_name)
+        raise UsageError(
+            f"{field_name}: is {len(text)} characters long; the limit is {limit}", field=field_name
+        )
     return text
 
 
@@ -123,8 +130,9 @@ def make_visit(
     day = parse_date(date, "date")
     birth = parse_date(dob, "dob") if dob not in (None, "") else None
     if birth and birth > day:
-        raise UsageError(f"dob: {birth.isoformat()} is after the procedure date "
-                         f"{day.isoformat()}", field="dob")
+        raise UsageError(
+            f"dob: {birth.isoformat()} is after the procedure date {day.isoformat()}", field="dob"
+        )
     meds = []
     for name in medications:
         cleaned = clean_text(name, "medication")

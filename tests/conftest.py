@@ -24,11 +24,31 @@ def site_file():
 def make(runner, site_file, tmp_path):
     """Run `pars-docs make` with sensible defaults; returns (result, pdf path)."""
 
-    def run(*extra, procedure="pars-defect-injection", patient="Ana Díaz", date="2026-12-03",
-            time="8:00 AM", clinician="Dr. Sam Lee", site=site_file, out=None):
+    def run(
+        *extra,
+        procedure="pars-defect-injection",
+        patient="Ana Díaz",
+        date="2026-12-03",
+        time="8:00 AM",
+        clinician="Dr. Sam Lee",
+        site=site_file,
+        out=None,
+    ):
         out = out or tmp_path / "handout.pdf"
-        args = ["make", procedure, "--patient", patient, "--date", date, "--time", time,
-                "--clinician", clinician, "-o", str(out)]
+        args = [
+            "make",
+            procedure,
+            "--patient",
+            patient,
+            "--date",
+            date,
+            "--time",
+            time,
+            "--clinician",
+            clinician,
+            "-o",
+            str(out),
+        ]
         if site:
             args += ["--site", str(site)]
         result = runner.invoke(cli, args + list(extra))

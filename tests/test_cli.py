@@ -1,0 +1,230 @@
+"""The command line as a nurse and a script use it: exit codes, messages, files written."""
+
+import json
+
+import pytest
+from conftest import pdf_text, squash
+
+from pars_docs import __version__
+from pars_docs.cli import cli
+
+
+def all_commands(group=cli, prefix=()):
+    for name, command in group.commands.items():
+        yield prefix + (name,), command
+        if hasattr(command, "commands"):
+            yield from all_commands(command, prefix + (name,))
+
+
+@pytest.mark.parametrize("path", [p for p, _ in all_commands()] + [()], ids=str)
+def test_every_command_has_help(runner, path):
+    result = runner.invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+def test_every_command_has_help_text():
+    for path, command in all_commands():
+        assert command.help, f"{' '.join(path)} has no help text"
+
+
+def test_version(runner):
+    result = runner.invoke(cli, ["--version"])
+    assert result.exit_code == 0
+    assert result.output.strip() == f"pars-docs, version {__version__}"
+
+
+def test_list_plain_and_json(runner):
+    plain = runner.invoke(cli, ["list"])
+    assert plain.exit_code == 0
+    assert "pars-defect-injection" in plain.output
+    assert "pars-defect-decompression" in plain.output
+    rows = json.loads(runner.invoke(cli, ["list", "--json"]).output)
+    assert {r["id"] for r in rows} == {"pars-defect-injection", "pars-defect-decompression"}
+    assert all(set(r) >= {"id", "title", "version"} for r in rows)
+
+
+def test_make_writes_a_pdf(make):
+    result, out = make()
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes().startswith(b"%PDF-")
+    assert f"Wrote {out}" in result.output
+
+
+def test_default_file_name_has_no_patient_name(runner, site_file, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(
+        cli,
+        [
+            "make",
+            "pars-defect-injection",
+            "--patient",
+            "Ana Díaz",
+            "--date",
+            "2026-12-03",
+            "--time",
+            "14:30",
+            "--clinician",
+            "Dr. Lee",
+            "--site",
+            str(site_file),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    files = [p.name for p in tmp_path.iterdir()]
+    assert files == ["pars-defect-injection-2026-12-03-1430.pdf"]
+
+
+def test_output_to_stdout(runner, site_file):
+    result = runner.invoke(
+        cli,
+        [
+            "make",
+            "pars-defect-injection",
+            "--patient",
+            "Ana Díaz",
+            "--date",
+            "2026-12-03",
+            "--time",
+            "8:00",
+            "--clinician",
+            "Dr. Lee",
+            "--site",
+            str(site_file),
+            "-o",
+            "-",
+        ],
+    )
+    assert result.exit_code == 0
+    assert result.stdout_bytes.startswith(b"%PDF-")
+    assert "Ana Díaz" in pdf_text(result.stdout_bytes)
+
+
+@pytest.mark.parametrize(
+    "time_text,shown",
+    [
+        ("14:30", "2:30 PM"),
+        ("2:30 PM", "2:30 PM"),
+        ("2:30pm", "2:30 PM"),
+        ("09:05", "9:05 AM"),
+        ("12:00 AM", "12:00 AM"),
+        ("12 PM", "12:00 PM"),
+    ],
+)
+def test_time_formats(make, time_text, shown):
+    result, out = make(time=time_text)
+    assert result.exit_code == 0, result.output
+    assert f"Start time {shown}" in squash(pdf_text(out))
+
+
+BAD = [
+    (
+        dict(procedure="pars-defect-injektion"),
+        "procedure: unknown procedure 'pars-defect-injektion'; known: pars-defect-decompression, "
+        "pars-defect-injection",
+        2,
+    ),
+    (
+        dict(date="2026-02-30"),
+        "date: '2026-02-30' is not a real date (February 2026 has 28 days)",
+        2,
+    ),
+    (dict(date="12/03/2026"), "date: '12/03/2026' is not a date; write it as YYYY-MM-DD", 2),
+    (dict(time="25:00"), "time: '25:00' is not a time of day; write 14:30 or 2:30 PM", 2),
+    (dict(time="13:00 PM"), "time: '13:00 PM' is not a time of day; write 14:30 or 2:30 PM", 2),
+    (dict(patient="   "), "patient: must not be empty", 2),
+    (dict(clinician=""), "clinician: must not be empty", 2),
+    (
+        dict(date="2026-03-08", time="2:30 AM"),
+        "time: 02:30 on 2026-03-08 does not exist in America/New_York: the clocks skip that "
+        "hour; choose another time",
+        1,
+    ),
+    (
+        dict(patient="李小龍"),
+        "patient: the handout fonts cannot draw '李' (U+674E CJK UNIFIED IDEOGRAPH-674E), "
+        "'小' (U+5C0F CJK UNIFIED IDEOGRAPH-5C0F), '龍' (U+9F8D CJK UNIFIED IDEOGRAPH-9F8D); "
+        "they cover Latin, Greek and Cyrillic scripts",
+        1,
+    ),
+]
+
+
+@pytest.mark.parametrize("change,message,code", BAD, ids=[m for _, m, _ in BAD])
+def test_bad_input_is_one_line_and_writes_nothing(make, change, message, code):
+    result, out = make(**change)
+    assert result.exit_code == code
+    assert result.output == f"pars-docs: error: {message}\n"
+    assert not out.exists()
+    assert not list(out.parent.glob("*.part"))
+
+
+def test_unknown_medicine_lists_the_known_ones(make):
+    result, out = make("--medication", "Eliqis")
+    assert result.exit_code == 2
+    line = result.output.strip()
+    assert "\n" not in line
+    assert line.startswith(
+        "pars-docs: error: medication: unknown medicine 'Eliqis'. "
+        "Did you mean 'Eliquis'? Known medicines: "
+    )
+    assert "apixaban (Eliquis)" in line and "warfarin (" in line
+    assert not out.exists()
+
+
+def test_fixed_sedation_cannot_be_turned_off(make):
+    result, out = make("--no-sedation", procedure="pars-defect-decompression")
+    assert result.exit_code == 2
+    assert "sedation: pars-defect-decompression does not allow --no-sedation" in result.output
+    assert not out.exists()
+
+
+def test_dob_after_procedure(make):
+    result, _ = make("--dob", "2027-01-01")
+    assert result.output == (
+        "pars-docs: error: dob: 2027-01-01 is after the procedure date 2026-12-03\n"
+    )
+    assert result.exit_code == 2
+
+
+def test_missing_site_file_is_a_usage_error(make, tmp_path):
+    result, _ = make(site=tmp_path / "nope.yaml")
+    assert result.exit_code == 2
+    assert "does not exist" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_output_folder_missing(make, tmp_path):
+    result, out = make(out=tmp_path / "no" / "such" / "x.pdf")
+    assert result.exit_code == 2
+    assert result.output.startswith("pars-docs: error: output: folder ")
+
+
+def test_site_from_environment(runner, site_file, tmp_path):
+    out = tmp_path / "h.pdf"
+    result = runner.invoke(
+        cli,
+        [
+            "make",
+            "pars-defect-injection",
+            "--patient",
+            "A B",
+            "--date",
+            "2026-12-03",
+            "--time",
+            "8:00",
+            "--clinician",
+            "C",
+            "-o",
+            str(out),
+        ],
+        env={"PARS_DOCS_SITE": str(site_file)},
+    )
+    assert result.exit_code == 0, result.output
+    assert "(555) 010-2000" in pdf_text(out)
+
+
+def test_check_command(runner):
+    result = runner.invoke(cli, ["check"])
+    assert result.exit_code == 0, result.output
+    assert "ok  pars-defect-injection" in result.output

@@ -1,0 +1,210 @@
+"""The printed handout, read back the way a person or a PDF library reads it."""
+
+import io
+import unicodedata
+
+import pytest
+from conftest import pdf_text, squash
+from pypdf import PdfReader
+
+from pars_docs.fonts import missing_glyphs
+
+NAMES = {
+    "vietnamese": "Nguyễn Thị Ánh Tuyết",
+    "polish": "Łukasz Żółć-Wiśniewska",
+    "turkish": "Şükrü Çağlar İğdırlı",
+    "romanian": "Ștefan Țărănuș",
+    "german": "Jürgen Größer",
+    "icelandic": "Þórður Ægisson",
+    "greek": "Ελένη Παπαδοπούλου",
+    "cyrillic": "Дмитрий Ёлкин-Щукин",
+    "ukrainian": "Олена Ґалаґан-Їжак",
+}
+
+
+def reader(path):
+    return PdfReader(io.BytesIO(path.read_bytes()))
+
+
+@pytest.mark.parametrize("script", NAMES)
+def test_names_render_and_read_back(make, script):
+    name = NAMES[script]
+    assert missing_glyphs(name) == []
+    result, out = make(patient=name, clinician=name)
+    assert result.exit_code == 0, result.output
+    text = unicodedata.normalize("NFC", pdf_text(out))
+    assert name in text
+
+
+def test_decomposed_name_is_printed_composed(make):
+    decomposed = unicodedata.normalize("NFD", NAMES["vietnamese"])
+    assert decomposed != NAMES["vietnamese"]
+    result, out = make(patient=decomposed)
+    assert result.exit_code == 0
+    assert NAMES["vietnamese"] in pdf_text(out)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '<b>Bold</b> & "quotes"',
+        "{{ visit.patient }}",
+        "{% if 1 %}x{% endif %}",
+        "Tom &amp; Jerry",
+        "O'Brien",
+    ],
+)
+def test_markup_in_values_prints_literally(make, value):
+    result, out = make("--note", value, patient=value, clinician=value)
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    assert f"Patient {value}" in text
+    assert f"Your clinician {value}" in text
+    assert value in text.split("A note from your care team", 1)[1]
+
+
+def test_patient_block_and_sections(make):
+    result, out = make("--dob", "1990-04-02", "--mrn", "MRN-001", "--sedation")
+    text = squash(pdf_text(out))
+    for phrase in [
+        "Patient Ana Díaz",
+        "Date of birth April 2, 1990",
+        "Record number MRN-001",
+        "Procedure Pars defect injection",
+        "Date Thursday, December 3, 2026",
+        "Start time 8:00 AM",
+        "Arrive by 7:30 AM",
+        "Your clinician Dr. Sam Lee",
+        "Before your shot",
+        "On the day of your shot",
+        "After your shot",
+        "Clinic phone: (555) 010-2000",
+        "After hours: (555) 010-2999",
+        "Call 911 right away",
+        "Riverside Spine & Pain <Center>",
+    ]:
+        assert phrase in text, phrase
+
+
+def test_times_are_written_out(make):
+    result, out = make("--sedation", date="2026-12-03", time="8:00 AM")
+    text = squash(pdf_text(out))
+    assert "Eat your last food before Thursday, December 3 at 2:00 AM." in text
+    assert "Get here by Thursday, December 3 at 7:30 AM." in text
+    assert "Until Saturday, December 5 at 8:30 AM, do not do hard exercise" in text
+
+
+def test_spring_forward_fast_prints_one_am(make):
+    result, out = make("--sedation", date="2026-03-08", time="8:00 AM")
+    assert "Eat your last food before Sunday, March 8 at 1:00 AM." in squash(pdf_text(out))
+
+
+def test_year_is_shown_when_a_moment_falls_in_another_year(make):
+    result, out = make(procedure="pars-defect-decompression", date="2027-01-01", time="7:00")
+    assert "Thursday, December 31, 2026 at 9:00 PM" in squash(pdf_text(out))
+
+
+def test_sedation_adds_fasting_and_a_driver(make):
+    _, without = make("--no-sedation")
+    text = squash(pdf_text(without))
+    assert "Eating and drinking" not in text and "drive you home" not in text
+    _, with_sedation = make("--sedation", out=without.parent / "s.pdf")
+    text = squash(pdf_text(with_sedation))
+    assert "Eating and drinking" in text and "drive you home" in text
+
+
+def test_medicine_lines(make):
+    result, out = make(
+        "--medication",
+        "Eliquis",
+        "--medication",
+        "advil",
+        "--medication",
+        "aspirin",
+        date="2026-12-03",
+    )
+    text = squash(pdf_text(out))
+    assert "Take your last Eliquis on Sunday, November 29." in text
+    assert "Take your last Advil on Tuesday, December 1." in text
+    assert "what to do about aspirin before your shot" in text
+
+
+def test_no_medicines_listed_asks_for_them(make):
+    _, out = make()
+    assert "Tell us about every medicine you take." in squash(pdf_text(out))
+
+
+def test_footer_on_every_page(make):
+    _, out = make(patient="Zoë Quinn")
+    pages = reader(out).pages
+    assert len(pages) >= 2
+    for number, page in enumerate(pages, 1):
+        text = squash(page.extract_text())
+        assert "Zoë Quinn" in text
+        assert f"Page {number} of {len(pages)}" in text
+        assert "pars-defect-injection v1.0.0" in text
+
+
+def test_fonts_are_embedded_subsets(make):
+    _, out = make()
+    fonts = set()
+    for page in reader(out).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/FontDescriptor"] if "/FontDescriptor" in font else None
+            if descriptor is None and "/DescendantFonts" in font:
+                descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert descriptor is not None, font
+            assert "/FontFile2" in descriptor, f"{font['/BaseFont']} is not embedded"
+            fonts.add(str(font["/BaseFont"]))
+    assert fonts and all("DejaVu" in f or "ParsDocs" in f for f in fonts)
+
+
+def test_text_sizes(make):
+    """Body text is 12 pt or more; only the footer is smaller."""
+    _, out = make("--sedation", "--medication", "Eliquis")
+    sizes = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            sizes.append((size * tm[0], text.strip()))
+
+    for page in reader(out).pages:
+        page.extract_text(visitor_text=visit)
+    footer_bits = ("Page ", "pars-defect-injection v", "Ana Díaz")
+    body = [s for s, t in sizes if not t.startswith(footer_bits)]
+    assert min(body) >= 12
+    assert max(s for s, _ in sizes) >= 20  # a large title
+
+
+def test_metadata_has_title_and_no_patient(make):
+    _, out = make("--dob", "1990-04-02", "--mrn", "MRN-424242", patient="Ana Díaz")
+    meta = reader(out).metadata
+    assert meta.title == "Pars defect injection: instructions for your procedure"
+    info = " ".join(str(v) for v in meta.values())
+    for identifier in ("Ana", "Díaz", "MRN-424242", "1990"):
+        assert identifier not in info
+
+
+def test_paper_sizes(make, tmp_path):
+    _, letter = make()
+    _, a4 = make("--paper", "a4", out=tmp_path / "a4.pdf")
+    assert [round(float(x)) for x in reader(letter).pages[0].mediabox[2:]] == [612, 792]
+    assert [round(float(x)) for x in reader(a4).pages[0].mediabox[2:]] == [595, 842]
+
+
+def test_reproducible_with_source_date_epoch(make, tmp_path, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1790000000")
+    _, first = make(out=tmp_path / "1.pdf")
+    _, second = make(out=tmp_path / "2.pdf")
+    assert first.read_bytes() == second.read_bytes()
+    _, other = make(out=tmp_path / "3.pdf", patient="Someone Else")
+    assert other.read_bytes() != first.read_bytes()
+
+
+def test_default_site_leaves_lines_for_phone_numbers(make, tmp_path, monkeypatch):
+    monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    result, out = make(site=None)
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    assert "Clinic phone: ________________________" in text

@@ -1,0 +1,223 @@
+"""Instruction sets, medicine tables and site profiles: every problem, with file and line."""
+
+import pytest
+import yaml
+from conftest import pdf_text, squash
+
+from pars_docs.cli import cli
+from pars_docs.errors import InstructionError, SiteError
+from pars_docs.instructions import Library
+from pars_docs.resources import instructions_dir, templates_dir
+from pars_docs.site import load_site
+
+BUILT_IN = instructions_dir() / "pars-defect-injection.yaml"
+
+
+def edited(tmp_path, replacements, name="pars-defect-injection.yaml"):
+    text = BUILT_IN.read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def line_of(path, needle):
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def check(runner, path):
+    return runner.invoke(cli, ["check", str(path)])
+
+
+def test_built_in_sets_are_valid(runner):
+    assert runner.invoke(cli, ["check"]).exit_code == 0
+
+
+def test_misspelt_key_is_an_error_with_its_line(runner, tmp_path):
+    path = edited(tmp_path, [("  fasting:\n    heading:", "  fastng:\n    heading:")])
+    result = check(runner, path)
+    assert result.exit_code == 1
+    line = line_of(path, "  fastng:")
+    assert f"{path}:{line}: before.fastng: unknown key; did you mean 'fasting'?" in result.output
+
+
+def test_every_problem_is_reported_at_once(runner, tmp_path):
+    path = edited(
+        tmp_path,
+        [
+            ('version: "1.0.0"', "version: one"),
+            ("  bring:\n    heading: What to bring", "  bring:\n    headline: What to bring"),
+            (
+                "  arrive: {minutes_before: 30, source: clinic-policy}",
+                "  arrive: {minutes_before: 30, source: clinic-policy, extra: 1}",
+            ),
+        ],
+    )
+    result = check(runner, path)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith(str(path))]
+    assert len(lines) >= 4, result.output
+    assert any(": version: 'one' does not match" in line for line in lines)
+    assert any(
+        "before.bring.headline: unknown key; did you mean 'heading'?" in line for line in lines
+    )
+    assert any("before.bring: 'heading' is missing" in line for line in lines)
+    assert any("timing.arrive.extra: unknown key" in line for line in lines)
+
+
+def test_unknown_source_reference(runner, tmp_path):
+    path = edited(
+        tmp_path,
+        [("{hours: 48, from: end, source: seed-003}", "{hours: 48, from: end, source: seed-999}")],
+    )
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert (
+        f"{path}:{line_of(path, 'seed-999')}: timing.activity_limits.source: "
+        "no source with id 'seed-999'"
+    ) in result.output
+
+
+def test_number_typed_into_wording(runner, tmp_path):
+    path = edited(tmp_path, [("- You go home the same day.", "- You go home 2 hours later.")])
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert "day_of.duration.items[1]: the number 2 is written into the wording" in result.output
+
+
+def test_misspelt_variable_fails_the_dry_run(runner, tmp_path):
+    path = edited(tmp_path, [("{{ moments.arrive | when }}", "{{ moments.arive | when }}")])
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert f"{path}:{line_of(path, 'moments.arive')}: day_of.arrive.items[0]:" in result.output
+    assert "arive" in result.output
+
+
+def test_moment_used_outside_its_condition(runner, tmp_path):
+    # Without sedation there is no fasting time, so the text must carry the same condition.
+    heading = "  fasting:\n    heading: Eating and drinking\n"
+    path = edited(tmp_path, [(heading + "    when: {sedation: true}\n", heading)])
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert "stop_solids" in result.output and "sedation=False" in result.output
+
+
+def test_template_syntax_error(runner, tmp_path):
+    path = edited(tmp_path, [("{{ moments.arrive | when }}", "{{ moments.arrive | when }")])
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert "template error" in result.output
+
+
+def test_duplicate_key(runner, tmp_path):
+    path = edited(tmp_path, [("language: en\n", "language: en\nlanguage: es\n")])
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert f"{path}:{line_of(path, 'language: es')}: language: key written twice" in result.output
+
+
+def test_not_yaml(runner, tmp_path):
+    path = tmp_path / "pars-defect-injection.yaml"
+    path.write_text("id: [unclosed\n", encoding="utf-8")
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert f"{path}:2: not valid YAML" in result.output
+
+
+def test_id_must_match_file_name(runner, tmp_path):
+    path = edited(tmp_path, [], name="other-name.yaml")
+    result = check(runner, path)
+    assert "id: 'pars-defect-injection' must match the file name 'other-name'" in result.output
+
+
+def test_bad_medicine_table_is_reported(tmp_path):
+    table = tmp_path / "medicines.yaml"
+    text = (instructions_dir() / "medicines.yaml").read_text(encoding="utf-8")
+    table.write_text(
+        text.replace("brands: [Eliquis]", "brands: [Eliquis, Xarelto]", 1), encoding="utf-8"
+    )
+    with pytest.raises(InstructionError, match="'Xarelto' is already listed"):
+        Library(tmp_path).medicine_table()
+
+
+# Site profiles and a clinic's own folders --------------------------------------------------
+
+
+def write_site(tmp_path, **extra):
+    data = {
+        "clinic": {"name": "Lakeside Clinic", "phone": "555-0100"},
+        "timezone": "America/Chicago",
+        **extra,
+    }
+    path = tmp_path / "site.yaml"
+    path.write_text(yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def test_site_with_unknown_zone(tmp_path):
+    with pytest.raises(SiteError, match="unknown time zone 'Mars/Olympus'"):
+        load_site(write_site(tmp_path, timezone="Mars/Olympus"))
+
+
+def test_site_unknown_key(tmp_path):
+    with pytest.raises(SiteError, match=r"site.yaml:\d+: phone: unknown key"):
+        load_site(write_site(tmp_path, phone="1"))
+
+
+def test_site_bad_zone_via_cli(make, tmp_path):
+    result, out = make(site=write_site(tmp_path, timezone="Nowhere/Town"))
+    assert result.exit_code == 1
+    assert result.output.count("\n") == 1 and "unknown time zone 'Nowhere/Town'" in result.output
+
+
+def test_clinic_folder_overrides_sets_templates_and_table(make, tmp_path):
+    own = tmp_path / "own"
+    own.mkdir()
+    edited(own, [("title: Pars defect injection", "title: Pars injection at Lakeside")])
+    table = (instructions_dir() / "medicines.yaml").read_text(encoding="utf-8")
+    (own / "medicines.yaml").write_text(
+        table.replace("brands: [Eliquis]", "brands: [Eliquis, Apix-Local]", 1), encoding="utf-8"
+    )
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    page = (templates_dir() / "handout.xml.j2").read_text(encoding="utf-8")
+    (templates / "handout.xml.j2").write_text(
+        page.replace("Your instructions, made for you", "Prepared by Lakeside nurses"),
+        encoding="utf-8",
+    )
+    site = write_site(tmp_path, instructions_dir="own", templates_dir="templates")
+    result, out = make("--medication", "apix-local", site=site)
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    assert "Pars injection at Lakeside" in text
+    assert "Prepared by Lakeside nurses" in text
+    assert "Take your last Apix-Local on" in text
+    assert "Clinic phone: 555-0100" in text
+
+
+def test_logo_is_drawn(make, tmp_path):
+    from PIL import Image  # Pillow comes with ReportLab
+
+    Image.new("RGB", (240, 80), (31, 58, 95)).save(tmp_path / "logo.png")
+    result, out = make(site=write_site(tmp_path, logo="logo.png"))
+    assert result.exit_code == 0, result.output
+    from pypdf import PdfReader
+
+    first = PdfReader(out).pages[0]
+    assert list(first.images), "the logo is on the first page"
+
+
+def test_logo_must_be_an_image(tmp_path):
+    (tmp_path / "logo.gif").write_bytes(b"GIF89a")
+    with pytest.raises(SiteError, match="logo: use a PNG or JPEG image"):
+        load_site(write_site(tmp_path, logo="logo.gif"))
+
+
+def test_missing_logo(tmp_path):
+    with pytest.raises(SiteError, match="logo: file not found"):
+        load_site(write_site(tmp_path, logo="logo.png"))
