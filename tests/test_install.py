@@ -1,0 +1,70 @@
+"""The installed tool, run as a user runs it: from another folder, by its console command."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import pars_docs
+
+ROOT = Path(__file__).resolve().parent.parent
+SCRIPT = Path(sys.executable).with_name("pars-docs")
+
+
+def run(*args, cwd):
+    env = {k: v for k, v in os.environ.items() if k != "PARS_DOCS_SITE"}
+    return subprocess.run(args, cwd=cwd, capture_output=True, env=env, timeout=120)
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="pars-docs is not installed in this Python")
+def test_console_command_works_from_any_folder(tmp_path):
+    result = run(
+        str(SCRIPT),
+        "make",
+        "pars-defect-decompression",
+        "--patient",
+        "Ana Díaz",
+        "--date",
+        "2026-12-03",
+        "--time",
+        "7:00",
+        "--clinician",
+        "Dr. Lee",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr.decode()
+    assert (tmp_path / "pars-defect-decompression-2026-12-03-0700.pdf").stat().st_size > 10_000
+
+
+def test_module_entry_point(tmp_path):
+    result = run(sys.executable, "-m", "pars_docs", "--version", cwd=tmp_path)
+    assert result.stdout.decode().strip() == f"pars-docs, version {pars_docs.__version__}"
+
+
+def test_data_ships_inside_an_installed_package():
+    package = Path(pars_docs.__file__).resolve().parent
+    if (package.parent / "setup.cfg").exists():
+        pytest.skip("running from a source checkout")
+    for needed in (
+        "instructions/pars-defect-injection.yaml",
+        "instructions/medicines.yaml",
+        "instructions/instruction-set.schema.json",
+        "templates/handout.xml.j2",
+        "templates/formats.yaml",
+        "fonts/DejaVuSans.ttf",
+        "fonts/DejaVuSans-Bold.ttf",
+    ):
+        assert (package / needed).is_file(), needed
+
+
+def test_readme_test_command_is_what_ci_runs():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()[-1]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert ci in readme
+    # The README opens with the two set-up commands: a handout, then the tests.
+    blocks = re.findall(r"```(?:sh|bash)?\n(.*?)```", readme, re.S)
+    assert "pars-docs make" in blocks[0]
+    assert blocks[1].strip() == ci
