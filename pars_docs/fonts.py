@@ -38,16 +38,16 @@ def _covered(font: str) -> frozenset[int]:
     return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
 
 
+@cache
+def _both() -> frozenset[int]:
+    return _covered(REGULAR) & _covered(BOLD)
+
+
 def missing_glyphs(text: str) -> list[str]:
     """Characters of ``text`` that either bundled font lacks, in order, without repeats."""
-    regular, bold = _covered(REGULAR), _covered(BOLD)
-    missing: list[str] = []
-    for char in text:
-        if char in _IGNORABLE or char in missing:
-            continue
-        if ord(char) not in regular or ord(char) not in bold:
-            missing.append(char)
-    return missing
+    both = _both()
+    unknown = {c for c in set(text) - _IGNORABLE if ord(c) not in both}
+    return sorted(unknown, key=text.index)
 
 
 def describe(char: str) -> str:

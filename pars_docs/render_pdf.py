@@ -46,6 +46,31 @@ def plain(text: str | None) -> str:
     return (text or "").replace(BOLD_ON, "").replace(BOLD_OFF, "")
 
 
+class _Paragraph(Paragraph):
+    """A paragraph that remembers how it broke into lines.
+
+    Most of a handout's wording is the same for every patient, and line breaking is most of
+    ReportLab's work, so a batch reuses the breaks of a paragraph it has laid out before at
+    the same width. The key holds everything the breaks depend on.
+    """
+
+    _breaks: dict = {}
+    _LIMIT = 4096
+
+    def wrap(self, availWidth, availHeight):
+        key = (self.text, self.bulletText, self.style.name, availWidth)
+        hit = self._breaks.get(key)
+        if hit is None:
+            width, height = super().wrap(availWidth, availHeight)
+            if len(self._breaks) >= self._LIMIT:
+                self._breaks.clear()
+            self._breaks[key] = (self.blPara, height, self._wrapWidths)
+            return width, height
+        self.width = availWidth
+        self.blPara, self.height, self._wrapWidths = hit
+        return availWidth, self.height
+
+
 class HandoutStart(Flowable):
     """Marks where a handout begins; carries its footer to the canvas."""
 
@@ -182,7 +207,7 @@ class _Builder:
         self.logo = logo
 
     def para(self, text, style="body", **kw) -> Paragraph:
-        return Paragraph(markup(text), self.s[style], **kw)
+        return _Paragraph(markup(text), self.s[style], **kw)
 
     def items(self, element: ET.Element) -> list:
         """Paragraphs, checklist items, bullets and steps inside a group or box."""
@@ -253,7 +278,7 @@ class _Builder:
         for phone in element.findall("phone"):
             number = plain(phone.text).strip()
             shown = escape(number) if number else WRITE_IN
-            inner.append(Paragraph(f"{escape(phone.get('label'))}: {shown}", self.s["phone"]))
+            inner.append(_Paragraph(f"{escape(phone.get('label'))}: {shown}", self.s["phone"]))
         inner.extend(self.items(element))
         return [Spacer(1, 10), KeepTogether(_boxed(inner, self.s, color, self.width))]
 
