@@ -9,10 +9,12 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ParsDocsError
+from .batch import DEFAULT_NAME, Interrupted, Options, run_batch
+from .errors import ParsDocsError, UsageError
 from .handout import Engine
 from .instructions import Library
 from .output import write_output
+from .rows import FORMATS, Source, read_mapping, read_rows
 from .site import ENV_VAR, load_site
 from .visit import make_visit
 
@@ -168,6 +170,161 @@ def check(files, site) -> None:
             continue
         click.echo(f"ok  {iset.id} {iset.version}  ({name})")
     sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@click.argument("input_file", metavar="INPUT")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Input format. Default: from the extension, else from the content.",
+)
+@click.option(
+    "--map",
+    "map_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="YAML or JSON file of field: Header pairs naming the export's columns.",
+)
+@click.option(
+    "--column",
+    "columns",
+    multiple=True,
+    metavar="FIELD=HEADER",
+    help="Name one export column, e.g. --column patient='Patient Name'. Repeatable.",
+)
+@click.option(
+    "--date-format",
+    metavar="FMT",
+    help="How dates (and dates of birth) are written, e.g. %m/%d/%Y. Default: YYYY-MM-DD.",
+)
+@click.option(
+    "--encoding",
+    metavar="ENC",
+    help="Text encoding of INPUT, e.g. cp1252. Default: UTF-8 (a BOM is fine).",
+)
+@click.option(
+    "--out-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write one PDF per row into this folder (created if missing).",
+)
+@click.option(
+    "--name",
+    "name_pattern",
+    default=DEFAULT_NAME,
+    show_default=True,
+    help="File name pattern for --out-dir, from {date} {time} {procedure} {mrn} "
+    "{row} {id} {patient}; {id} is the MRN, else row<N>.",
+)
+@click.option(
+    "--merge",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also (or instead) write one packet PDF, in appointment order.",
+)
+@click.option(
+    "--duplex",
+    is_flag=True,
+    help="In the packet, start every handout on a new sheet for two-sided printing.",
+)
+@click.option(
+    "--index",
+    "with_index",
+    is_flag=True,
+    help="Begin the packet with a page listing time, patient and procedure.",
+)
+@click.option(
+    "--manifest",
+    metavar="FILE|-",
+    help="One record per input row: JSON lines, or CSV if FILE ends in .csv.",
+)
+@click.option("--fail-fast", is_flag=True, help="Stop at the first bad row.")
+@click.option(
+    "--skip-existing",
+    is_flag=True,
+    help="Keep handouts already in --out-dir (resume an interrupted run).",
+)
+@click.option(
+    "--jobs",
+    "-j",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes to render with. Default: the number of cores.",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar. Default: when standard error is a terminal.",
+)
+@SITE_OPTION
+@click.option(
+    "--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the site profile's."
+)
+def batch(
+    input_file,
+    fmt,
+    map_file,
+    columns,
+    date_format,
+    encoding,
+    out_dir,
+    name_pattern,
+    merge,
+    duplex,
+    with_index,
+    manifest,
+    fail_fast,
+    skip_existing,
+    jobs,
+    progress,
+    site,
+    paper,
+) -> None:
+    """Make a handout for every row of an appointment list (CSV, TSV, JSON, NDJSON; - for
+    standard input). Bad rows are reported and skipped; exit status 1 if any failed."""
+    if not out_dir and not merge:
+        fail(UsageError("batch: give --out-dir DIR, --merge FILE, or both", field="output"))
+    options = Options(
+        out_dir=out_dir,
+        name=name_pattern,
+        merge=merge,
+        duplex=duplex,
+        index=with_index,
+        manifest=manifest,
+        fail_fast=fail_fast,
+        skip_existing=skip_existing,
+        jobs=jobs or 0,
+        date_format=date_format,
+        paper=paper,
+    )
+    show = sys.stderr.isatty() if progress is None else progress
+    source = None
+    try:
+        site_profile = load_site(site)
+        source = Source(input_file, fmt, encoding)
+        mapping = read_mapping(map_file, columns)
+        total = sum(1 for _ in read_rows(source, mapping)) if show else None
+        summary = run_batch(
+            read_rows(source, mapping),
+            site_profile,
+            options,
+            report=lambda text: click.echo(f"pars-docs: {text}", err=True),
+            progress_total=total,
+            show_progress=show,
+        )
+    except Interrupted as stop:
+        click.echo(
+            "pars-docs: interrupted; handouts already written are complete. Run the "
+            "same command with --skip-existing to resume.",
+            err=True,
+        )
+        sys.exit(128 + stop.signum)
+    except ParsDocsError as e:
+        fail(e)
+    finally:
+        if source:
+            source.close()
+    click.echo(f"pars-docs: {summary.line()}", err=True)
+    sys.exit(1 if summary.failed else 0)
 
 
 def main() -> None:

@@ -24,6 +24,7 @@ from .resources import templates_dir
 # contain (see visit.clean_text), so a patient's name can never turn text bold.
 BOLD_ON, BOLD_OFF = "\ue000", "\ue001"
 HANDOUT_TEMPLATE = "handout.xml.j2"
+PACKET_TEMPLATE = "packet.xml.j2"
 
 BEFORE_GROUPS = ("fasting", "medicines", "smoking", "bring", "wear", "tell_us", "ride_home")
 DAY_OF_GROUPS = ("arrive", "duration", "steps")
@@ -237,3 +238,22 @@ def compose(plan, templates: Templates) -> ET.Element:
         raise InstructionError(
             f"{HANDOUT_TEMPLATE}: the template produced malformed XML ({e})"
         ) from e
+
+
+def compose_packet(records, site) -> ET.Element:
+    """The packet wrapper of a merged batch: its title and the scheduler's index page.
+
+    ``records`` need ``start`` (ISO 8601), ``patient`` and ``procedure_title``.
+    """
+    templates = templates_for(site.templates_dir, site.language)
+    rows = [
+        {
+            "start": datetime.fromisoformat(r.start),
+            "patient": r.patient,
+            "procedure": r.procedure_title,
+            "row": r.row,
+        }
+        for r in records
+    ]
+    xml = templates.doc_env.get_template(PACKET_TEMPLATE).render(rows=rows, clinic=site)
+    return ET.fromstring(xml)

@@ -48,6 +48,10 @@ class SiteError(ParsDocsError):
     """Raised when a site profile cannot be read or is invalid."""
 
 
+class DataError(ParsDocsError):
+    """Raised when an input list or resource cannot be read: bad encoding, bad JSON."""
+
+
 class VisitError(ParsDocsError):
     """Raised when a visit cannot be planned, e.g. a local time the site's zone skips."""
 

@@ -282,6 +282,23 @@ class _Builder:
         inner.extend(self.items(element))
         return [Spacer(1, 10), KeepTogether(_boxed(inner, self.s, color, self.width))]
 
+    def index(self, element: ET.Element) -> list:
+        """The scheduler's list of the handouts in a packet."""
+        header = [self.para(col.text, "label") for col in element.find("columns")]
+        rows = [[self.para(cell.text) for cell in row] for row in element.findall("row")]
+        widths = [0.3, 0.32, 0.3, 0.08]
+        table = Table([header, *rows], colWidths=[w * self.width for w in widths], repeatRows=1)
+        table.setStyle(
+            _table_style(
+                [
+                    ("LINEBELOW", (0, 0), (-1, 0), 1.2, RULE),
+                    ("LINEBELOW", (0, 1), (-1, -1), 0.3, RULE),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ]
+            )
+        )
+        return [self.para(element.get("title"), "section"), table]
+
     def build(self, handout: ET.Element) -> list:
         story = []
         for element in handout:
@@ -316,12 +333,13 @@ def render_pdf(
     title: str | None = None,
     author: str = "",
     duplex: bool = False,
-    preface: list | None = None,
+    index: ET.Element | None = None,
 ) -> bytes:
-    """One PDF holding ``handouts`` in order, each starting on a new page.
+    """One PDF holding ``handouts`` in order, each starting on a new page (a new sheet when
+    ``duplex``), fonts embedded once.
 
-    ``preface`` flowables (a packet's index) come first. With ``SOURCE_DATE_EPOCH`` set the
-    output is byte-for-byte reproducible.
+    ``index`` (a packet's index, see templates/packet.xml.j2) comes first. With
+    ``SOURCE_DATE_EPOCH`` set the output is byte-for-byte reproducible.
     """
     styles = stylesheet()
     pagesize = PAPER[paper]
@@ -349,7 +367,7 @@ def render_pdf(
     frame = Frame(doc.leftMargin, doc.bottomMargin, doc.width, doc.height, id="body")
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame])])
     builder = _Builder(styles, width, logo)
-    story = list(preface or [])
+    story = builder.index(index) if index is not None else []
     for key, handout in enumerate(handouts):
         story.append(HandoutStart(key, handout.find("footer")))
         story.extend(builder.build(handout))

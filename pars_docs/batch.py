@@ -1,0 +1,509 @@
+"""Batch runs: an appointment list in, one handout per row (and/or one packet) out.
+
+One bad row never costs the others: each row succeeds or fails on its own and is recorded in
+the manifest. Rows render on all cores, a bounded number at a time, so memory stays flat
+however long the list is. Every PDF is written through a temporary file and a rename, so an
+interrupted run leaves no half-written handout, and ``skip_existing`` resumes it.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import json
+import multiprocessing
+import os
+import re
+import signal
+import sys
+import time
+import unicodedata
+import xml.etree.ElementTree as ET
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from .compose import compose_packet
+from .errors import ParsDocsError, UsageError
+from .handout import Engine
+from .output import write_atomic
+from .render_pdf import render_pdf
+from .rows import parse_medications, parse_sedation, reformat_date
+from .site import Site
+from .visit import make_visit
+
+DEFAULT_NAME = "{date}_{time}_{procedure}_{id}"
+NAME_FIELDS = ("date", "time", "procedure", "mrn", "row", "id", "patient")
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+|\s+')
+IN_FLIGHT_PER_JOB = 4
+
+
+@dataclass
+class Record:
+    """One manifest line: what happened to one input row."""
+
+    row: int
+    status: str  # ok, failed, skipped, duplicate, cancelled
+    output: str | None = None
+    sha256: str | None = None
+    instruction_set: str | None = None
+    version: str | None = None
+    field: str | None = None
+    reason: str | None = None
+    start: str | None = None
+    patient: str | None = dataclasses.field(
+        default=None, repr=False
+    )  # for the packet index, not written
+    procedure_title: str | None = dataclasses.field(default=None, repr=False)
+    document: str | None = dataclasses.field(default=None, repr=False)  # composed XML, for a packet
+
+    COLUMNS = ("row", "status", "output", "sha256", "instruction_set", "version", "field", "reason")
+
+    def public(self) -> dict:
+        return {k: getattr(self, k) for k in self.COLUMNS}
+
+
+@dataclass
+class Options:
+    out_dir: Path | None = None
+    name: str = DEFAULT_NAME
+    merge: Path | None = None
+    duplex: bool = False
+    index: bool = False
+    manifest: str | None = None
+    fail_fast: bool = False
+    skip_existing: bool = False
+    jobs: int = 0
+    date_format: str | None = None
+    paper: str | None = None
+
+
+# Output names --------------------------------------------------------------------------------
+
+
+def safe_name(text: str, fallback: str) -> str:
+    """A file name made from row values: no separators, no ``..``, nothing hidden."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE.sub("_", text).replace("..", "_")
+    text = text.strip("._ ")[:150]
+    return text or fallback
+
+
+def check_name_pattern(pattern: str) -> None:
+    try:
+        pattern.format_map({k: "x" for k in NAME_FIELDS})
+    except (KeyError, IndexError, ValueError) as e:
+        raise UsageError(
+            f"--name: '{pattern}' may use only {{{'}, {'.join(NAME_FIELDS)}}} ({e})", field="name"
+        ) from e
+
+
+def output_name(pattern: str, visit, row: int) -> str:
+    values = {
+        "date": visit.date.isoformat(),
+        "time": visit.time.strftime("%H%M"),
+        "procedure": visit.procedure,
+        "mrn": visit.mrn or "",
+        "row": str(row),
+        "id": visit.mrn or f"row{row}",
+        "patient": visit.patient,
+    }
+    values = {k: safe_name(v, "") for k, v in values.items()}
+    name = safe_name(pattern.format_map(values), f"row{row}")
+    return name if name.lower().endswith(".pdf") else name + ".pdf"
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Fail before any work if ``folder`` cannot take new files."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".pars-docs-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"{what}: cannot write to {folder} ({e.strerror})", field=what) from e
+
+
+def remove_stale_parts(folder: Path) -> None:
+    """Temporary files a killed run left behind; never a finished handout."""
+    for stale in folder.glob(".*.pdf.*.part"):
+        stale.unlink(missing_ok=True)
+
+
+# Workers -------------------------------------------------------------------------------------
+
+_engine: Engine | None = None
+
+
+def _init_worker(site: Site) -> None:
+    global _engine
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run cleanly
+    _engine = Engine(site)
+
+
+def _render(task: tuple) -> Record:
+    """Plan, compose and (unless only merging) write one row's handout."""
+    row, visit, target, want_document, paper = task
+    try:
+        handout = _engine.prepare(visit)
+        iset = handout.instruction_set
+        record = Record(
+            row,
+            "ok",
+            instruction_set=iset.id,
+            version=iset.version,
+            start=handout.plan.moments["start"].isoformat(),
+            patient=visit.patient,
+            procedure_title=iset.title,
+        )
+        if target:
+            data = handout.pdf(paper)
+            write_atomic(Path(target), data)
+            record.output, record.sha256 = target, hashlib.sha256(data).hexdigest()
+        if want_document:
+            record.document = ET.tostring(handout.document, encoding="unicode")
+        return record
+    except ParsDocsError as e:
+        return Record(row, "failed", field=e.field, reason=_row_reason(e))
+
+
+def _row_reason(error: ParsDocsError) -> str:
+    return str(error).splitlines()[0]
+
+
+# The run -------------------------------------------------------------------------------------
+
+
+class Manifest:
+    """Writes one record per input row as JSON lines (default) or CSV (``.csv``)."""
+
+    def __init__(self, target: str | None):
+        self.target = target
+        self.stream = None
+        self.writer = None
+        if not target:
+            return
+        if target == "-":
+            self.stream = sys.stdout
+        else:
+            self.stream = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        if target.lower().endswith(".csv"):
+            self.writer = csv.DictWriter(self.stream, fieldnames=Record.COLUMNS)
+            self.writer.writeheader()
+
+    def write(self, record: Record) -> None:
+        if self.stream is None:
+            return
+        if self.writer:
+            self.writer.writerow(record.public())
+        else:
+            self.stream.write(json.dumps(record.public(), ensure_ascii=False) + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.stream not in (None, sys.stdout):
+            self.stream.close()
+
+
+class Progress:
+    """Rows done, rate and time left on one terminal line; silent when not a terminal."""
+
+    def __init__(self, enabled: bool, total: int | None):
+        self.enabled = enabled
+        self.total = total
+        self.started = time.monotonic()
+        self.shown = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.shown < 0.1:
+            return
+        self.shown = now
+        rate = done / max(now - self.started, 1e-6)
+        line = f"{done} rows  {rate:.0f}/s"
+        if self.total:
+            left = max(self.total - done, 0) / rate if rate else 0
+            line = f"{done}/{self.total} rows  {rate:.0f}/s  {int(left) // 60}:{int(left) % 60:02d} left"
+        sys.stderr.write(f"\r{line:<60}")
+        sys.stderr.flush()
+
+    def finish(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\r" + " " * 60 + "\r")
+
+
+class Interrupted(Exception):
+    """Raised in the parent when the run is stopped by Ctrl-C or SIGTERM."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+@dataclass
+class Summary:
+    rows: int = 0
+    written: int = 0
+    failed: int = 0
+    skipped: int = 0
+    duplicates: int = 0
+    cancelled: int = 0
+    seconds: float = 0.0
+    interrupted: bool = False
+    records: list = dataclasses.field(default_factory=list)
+
+    def line(self) -> str:
+        rate = self.rows / self.seconds if self.seconds else 0
+        parts = [f"{self.written} written", f"{self.failed} failed"]
+        for count, word in ((self.skipped, "skipped"), (self.cancelled, "cancelled")):
+            if count:
+                parts.append(f"{count} {word}")
+        if self.duplicates:
+            parts.append(f"{self.duplicates} duplicate{'s' if self.duplicates > 1 else ''}")
+        return f"{self.rows} rows: {', '.join(parts)} in {self.seconds:.1f} s ({rate:.0f} rows/s)"
+
+
+def _visits(rows, options: Options, engine: Engine, report):
+    """Turn input rows into visits, yielding (row, visit) or (row, Record of the failure)."""
+    for number, row in rows:
+        if isinstance(row, ParsDocsError):
+            yield number, Record(number, "failed", field=row.field, reason=_row_reason(row))
+            continue
+        if isinstance(row, Record):  # a row the reader already settled (e.g. cancelled)
+            yield number, row
+            continue
+        try:
+            visit = make_visit(
+                row.get("procedure", ""),
+                row.get("patient"),
+                reformat_date(row.get("date"), options.date_format, "date") or "",
+                row.get("time") or "",
+                row.get("clinician"),
+                dob=reformat_date(row.get("dob"), options.date_format, "dob"),
+                mrn=str(row["mrn"]) if "mrn" in row else None,
+                sedation=parse_sedation(row.get("sedation")),
+                medications=parse_medications(row.get("medications")),
+                note=row.get("note"),
+            )
+            engine.library.get(visit.procedure)
+        except ParsDocsError as e:
+            yield (
+                number,
+                Record(
+                    number,
+                    "failed",
+                    field=e.field,
+                    reason=_row_reason(e).removeprefix(f"row {number}: "),
+                ),
+            )
+            continue
+        yield number, visit
+
+
+def run_batch(
+    rows,
+    site: Site,
+    options: Options,
+    *,
+    report=None,
+    progress_total=None,
+    show_progress: bool = False,
+) -> Summary:
+    """Make a handout for every row. ``report(text)`` receives per-row problems as they
+    happen. Returns the summary; raises :class:`Interrupted` after a clean stop."""
+    report = report or (lambda text: None)
+    if options.out_dir:
+        check_writable(options.out_dir, "--out-dir")
+        remove_stale_parts(options.out_dir)
+    if options.merge:
+        check_writable(options.merge.parent, "--merge")
+    check_name_pattern(options.name)
+    engine = Engine(site)
+    manifest = Manifest(options.manifest)
+    summary = Summary()
+    progress = Progress(show_progress, progress_total)
+    jobs = options.jobs or os.cpu_count() or 1
+    started = time.monotonic()
+    claimed: dict[str, int] = {}
+    seen: dict[tuple, Record] = {}
+    merged: list[Record] = []
+    held: list[Record] = []  # with --merge, records wait for the packet's hash
+
+    def settle(record: Record) -> None:
+        summary.rows += 1
+        status = record.status
+        if status == "ok":
+            summary.written += 1
+        elif status == "failed":
+            summary.failed += 1
+            where = (
+                f" {record.field}:"
+                if record.field and not (record.reason or "").startswith(f"{record.field}:")
+                else ""
+            )
+            report(f"row {record.row}:{where} {record.reason}")
+        elif status == "skipped":
+            summary.skipped += 1
+        elif status == "duplicate":
+            summary.duplicates += 1
+            report(f"row {record.row}: warning: {record.reason}")
+        elif status == "cancelled":
+            summary.cancelled += 1
+        if options.merge and status == "ok":
+            merged.append(record)
+            held.append(record)
+        elif options.merge:
+            held.append(record)
+        else:
+            manifest.write(record)
+        progress.update(summary.rows)
+
+    def tasks():
+        for number, item in _visits(rows, options, engine, report):
+            if isinstance(item, Record):
+                yield item
+                if item.status == "failed" and options.fail_fast:
+                    return
+                continue
+            key = (item.patient.casefold(), item.procedure, item.date, item.time)
+            if key in seen:
+                first = seen[key]
+                yield Record(
+                    number,
+                    "duplicate",
+                    output=first.output,
+                    reason=f"same patient, procedure and time as row {first.row}; not made again",
+                )
+                continue
+            target = None
+            if options.out_dir:
+                name = output_name(options.name, item, number)
+                if name in claimed:
+                    name = name[:-4] + f"-row{number}.pdf"
+                claimed[name] = number
+                target = options.out_dir / name
+                if options.skip_existing and target.exists():
+                    record = Record(
+                        number,
+                        "skipped",
+                        output=str(target),
+                        sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
+                        reason="already exists",
+                    )
+                    seen[key] = record
+                    yield record
+                    continue
+            placeholder = Record(number, "pending", output=str(target) if target else None)
+            seen[key] = placeholder
+            yield (
+                number,
+                item,
+                str(target) if target else None,
+                bool(options.merge),
+                options.paper,
+            )
+
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def stop(signum, _frame):
+        raise Interrupted(signum)
+
+    for sig in previous:
+        signal.signal(sig, stop)
+    try:
+        if jobs <= 1:
+            _init_engine_here(site)
+            for task in tasks():
+                record = task if isinstance(task, Record) else _render(task)
+                settle(record)
+                if record.status == "failed" and options.fail_fast:
+                    break
+        else:
+            _run_parallel(tasks(), site, jobs, settle, options.fail_fast)
+    except Interrupted:
+        summary.interrupted = True
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        progress.finish()
+        summary.seconds = time.monotonic() - started
+        if options.merge and merged and not summary.interrupted:
+            _write_packet(merged, options, site)
+        for record in sorted(held, key=lambda r: r.row):
+            manifest.write(record)
+        manifest.close()
+    return summary
+
+
+def _init_engine_here(site: Site) -> None:
+    global _engine
+    _engine = Engine(site)
+
+
+def _run_parallel(tasks, site: Site, jobs: int, settle, fail_fast: bool) -> None:
+    """Render on ``jobs`` processes with a bounded number of rows in flight, settling results
+    in input order. On an interrupt the rows already started are finished and recorded."""
+    context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
+    pending: deque = deque()
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_init_worker, initargs=(site,)
+    ) as pool:
+        try:
+            for task in tasks:
+                if isinstance(task, Record):
+                    pending.append(task)
+                else:
+                    pending.append(pool.submit(_render, task))
+                while len(pending) > jobs * IN_FLIGHT_PER_JOB or (
+                    pending and isinstance(pending[0], Record)
+                ):
+                    record = _settle_one(pending)
+                    settle(record)
+                    if record.status == "failed" and fail_fast:
+                        _cancel(pending)
+                        return
+            while pending:
+                record = _settle_one(pending)
+                settle(record)
+                if record.status == "failed" and fail_fast:
+                    _cancel(pending)
+                    return
+        except Interrupted:
+            _cancel(pending)
+            raise
+
+
+def _settle_one(pending: deque) -> Record:
+    item = pending.popleft()
+    return item if isinstance(item, Record) else item.result()
+
+
+def _cancel(pending: deque) -> None:
+    for item in pending:
+        if not isinstance(item, Record):
+            item.cancel()
+
+
+def _write_packet(records: list[Record], options: Options, site: Site) -> None:
+    """One PDF of every handout in appointment order, fonts embedded once."""
+    records.sort(key=lambda r: (r.start, r.row))
+    documents = [ET.fromstring(r.document) for r in records]
+    packet = compose_packet(records, site)
+    data = render_pdf(
+        documents,
+        paper=options.paper or site.paper,
+        logo=site.logo,
+        author=site.name,
+        duplex=options.duplex,
+        title=packet.get("title"),
+        index=packet.find("index") if options.index else None,
+    )
+    write_atomic(options.merge, data)
+    digest = hashlib.sha256(data).hexdigest()
+    for record in records:
+        if not record.output:
+            record.output = str(options.merge)
+            record.sha256 = digest
