@@ -225,7 +225,8 @@ class Progress:
         line = f"{done} rows  {rate:.0f}/s"
         if self.total:
             left = max(self.total - done, 0) / rate if rate else 0
-            line = f"{done}/{self.total} rows  {rate:.0f}/s  {int(left) // 60}:{int(left) % 60:02d} left"
+            minutes, seconds = divmod(int(left), 60)
+            line = f"{done}/{self.total} rows  {rate:.0f}/s  {minutes}:{seconds:02d} left"
         sys.stderr.write(f"\r{line:<60}")
         sys.stderr.flush()
 
