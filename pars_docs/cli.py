@@ -20,8 +20,7 @@ from .visit import make_visit
 
 SITE_OPTION = click.option(
     "--site",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    envvar=ENV_VAR,
+    metavar="FILE",
     help=f"Site profile YAML (clinic, phones, time zone, paper). Default: ${ENV_VAR}, "
     "else the built-in profile.",
 )
@@ -102,7 +101,7 @@ def make(
 ) -> None:
     """Make one patient's handout for PROCEDURE (see `pars-docs list`)."""
     try:
-        engine = Engine(load_site(site))
+        engine = Engine(load_site_noting_default(site))
         visit = make_visit(
             procedure,
             patient,
@@ -128,7 +127,7 @@ def make(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @SITE_OPTION
 def list_sets(as_json: bool, site) -> None:
-    """List the instruction sets: id, title and version."""
+    """List the instruction sets: id, version and title."""
     try:
         library = Library(load_site(site).instructions_dir)
         sets = [library.get(set_id) for set_id in library.ids()]
@@ -299,7 +298,7 @@ def batch(
     show = sys.stderr.isatty() if progress is None else progress
     source = None
     try:
-        site_profile = load_site(site)
+        site_profile = load_site_noting_default(site)
         source = Source(input_file, fmt, encoding)
         mapping = read_mapping(map_file, columns)
         total = sum(1 for _ in read_rows(source, mapping)) if show else None
@@ -327,5 +326,30 @@ def batch(
     sys.exit(1 if summary.failed else 0)
 
 
+def load_site_noting_default(path):
+    """The site profile; a one-line note on stderr when the built-in default is used."""
+    site = load_site(path)
+    if site.is_default:
+        click.echo(
+            f"pars-docs: note: no site profile (--site or ${ENV_VAR}); using time zone "
+            f"{site.timezone} and leaving the phone numbers blank",
+            err=True,
+        )
+    return site
+
+
 def main() -> None:
-    cli(prog_name="pars-docs")
+    """Run the CLI; usage errors are one line, like every other error."""
+    try:
+        code = cli.main(prog_name="pars-docs", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("pars-docs: aborted", err=True)
+        sys.exit(1)
+    except click.UsageError as e:
+        command = e.ctx.command_path if e.ctx else "pars-docs"
+        click.echo(f"pars-docs: error: {e.format_message()} (see: {command} --help)", err=True)
+        sys.exit(e.exit_code)
+    except click.ClickException as e:
+        click.echo(f"pars-docs: error: {e.format_message()}", err=True)
+        sys.exit(e.exit_code)
+    sys.exit(code if isinstance(code, int) else 0)

@@ -43,11 +43,20 @@ def write_output(target: str, data: bytes, *, binary: bool = True) -> str | None
         return None
     path = Path(target)
     if path.is_dir():
-        raise UsageError(f"output: {path} is a folder; give a file name", field="output")
-    if not path.parent.is_dir():
-        raise UsageError(f"output: folder {path.parent} does not exist", field="output")
+        raise UsageError(f"output: {target} is a folder; give a file name", field="output")
     try:
+        if path.exists() and not path.is_file():
+            # A device or a pipe (/dev/stdout, a FIFO): write into it, never replace it.
+            with open(path, "wb") as out:
+                out.write(data)
+            return str(target)
+        if path.is_symlink():
+            path = path.resolve()  # replace the file the link points to; keep the link
+        if not path.parent.is_dir():
+            raise UsageError(f"output: folder {path.parent} does not exist", field="output")
         write_atomic(path, data)
-    except PermissionError as e:
-        raise UsageError(f"output: cannot write {path}: permission denied", field="output") from e
-    return str(path)
+    except OSError as e:
+        raise UsageError(
+            f"output: cannot write {target} ({e.strerror or e})", field="output"
+        ) from e
+    return str(target)

@@ -94,9 +94,10 @@ def resolve_sedation(instruction_set, requested: bool | None) -> bool:
     if requested is None:
         return option["default"]
     if option.get("fixed") and requested != option["default"]:
-        flag = "--sedation" if requested else "--no-sedation"
+        always = "with" if option["default"] else "without"
         raise UsageError(
-            f"sedation: {instruction_set.id} does not allow {flag}; its sedation is fixed",
+            f"sedation: {instruction_set.id} is always done {always} sedation; "
+            f"sedation cannot be turned {'off' if option['default'] else 'on'}",
             field="sedation",
         )
     return requested

@@ -47,28 +47,42 @@ def plain(text: str | None) -> str:
 
 
 class _Paragraph(Paragraph):
-    """A paragraph that remembers how it broke into lines.
+    """A paragraph that remembers how it was parsed and broken into lines.
 
-    Most of a handout's wording is the same for every patient, and line breaking is most of
-    ReportLab's work, so a batch reuses the breaks of a paragraph it has laid out before at
-    the same width. The key holds everything the breaks depend on.
+    Most of a handout's wording is the same for every patient, and parsing and line breaking
+    are most of ReportLab's work, so a batch reuses both for wording it has laid out before.
+    The keys hold everything the results depend on: the markup, the style and the width.
     """
 
+    _parsed: dict = {}
     _breaks: dict = {}
     _LIMIT = 4096
+
+    def __init__(self, text: str, style, bulletText=None):
+        key = (text, style.name, bulletText)
+        hit = self._parsed.get(key)
+        if hit is None:
+            super().__init__(text, style, bulletText=bulletText)
+            _remember(self._parsed, key, (self.text, self.frags, self.bulletText))
+        else:
+            super().__init__(hit[0], style, bulletText=hit[2], frags=hit[1])
 
     def wrap(self, availWidth, availHeight):
         key = (self.text, self.bulletText, self.style.name, availWidth)
         hit = self._breaks.get(key)
         if hit is None:
             width, height = super().wrap(availWidth, availHeight)
-            if len(self._breaks) >= self._LIMIT:
-                self._breaks.clear()
-            self._breaks[key] = (self.blPara, height, self._wrapWidths)
+            _remember(self._breaks, key, (self.blPara, height, self._wrapWidths))
             return width, height
         self.width = availWidth
         self.blPara, self.height, self._wrapWidths = hit
         return availWidth, self.height
+
+
+def _remember(cache: dict, key, value) -> None:
+    if len(cache) >= _Paragraph._LIMIT:
+        cache.clear()
+    cache[key] = value
 
 
 class HandoutStart(Flowable):

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parent
 
 
 def _data_dir(name: str) -> Path:
-    for candidate in (_PACKAGE / name, _PACKAGE.parent / name):
+    for candidate in (PACKAGE / name, PACKAGE.parent / name):
         if candidate.is_dir():
             return candidate
     raise FileNotFoundError(f"pars-docs is missing its {name}/ folder; reinstall the package")
@@ -27,4 +27,4 @@ def templates_dir() -> Path:
 
 
 def fonts_dir() -> Path:
-    return _PACKAGE / "fonts"
+    return PACKAGE / "fonts"

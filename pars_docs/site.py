@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .errors import SiteError
+from .errors import SiteError, UsageError
 from .loader import load_yaml
-from .resources import instructions_dir
+from .resources import PACKAGE
 from .validate import schema_problems
 
 ENV_VAR = "PARS_DOCS_SITE"
+DEFAULT_SITE = PACKAGE / "default-site.yaml"
 LOGO_TYPES = (".png", ".jpg", ".jpeg")
 
 
@@ -33,8 +34,41 @@ class Site:
     path: Path | None = field(default=None, compare=False)
 
     @property
+    def is_default(self) -> bool:
+        return self.path == DEFAULT_SITE
+
+    @property
     def timezone(self) -> str:
         return self.tz.key
+
+
+def _is_image(path: Path) -> bool:
+    from reportlab.lib.utils import ImageReader
+
+    try:
+        ImageReader(str(path)).getSize()
+        return True
+    except Exception:  # noqa: BLE001 - any failure to read means "not an image we can print"
+        return False
+
+
+def check_zone(name: str) -> ZoneInfo:
+    """An IANA zone named for a place. Abbreviations such as EST are fixed offsets without
+    daylight-saving rules, which would put every time an hour off for half the year."""
+    try:
+        zone = ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as e:
+        raise SiteError(
+            f"timezone: unknown time zone '{name}' (use an IANA name such as America/Chicago)",
+            field="timezone",
+        ) from e
+    if "/" not in name and name not in ("UTC", "GMT"):
+        raise SiteError(
+            f"timezone: '{name}' is an abbreviation without daylight-saving "
+            f"rules; use a place name such as America/New_York",
+            field="timezone",
+        )
+    return zone
 
 
 def local_zone_name() -> str:
@@ -61,9 +95,13 @@ def local_zone_name() -> str:
 
 def load_site(path: str | os.PathLike | None = None) -> Site:
     """Load the profile at ``path``, else ``$PARS_DOCS_SITE``, else the built-in default."""
+    origin = "--site"
     if path is None:
         path = os.environ.get(ENV_VAR) or None
-    chosen = Path(path) if path else instructions_dir() / "default-site.yaml"
+        origin = ENV_VAR
+    chosen = Path(path) if path else DEFAULT_SITE
+    if path and not chosen.is_file():
+        raise UsageError(f"site: {chosen}: no such file (named by {origin})", field="site")
     loaded = load_yaml(chosen, SiteError)
     problems = schema_problems(loaded, "site.schema.json")
     if problems:
