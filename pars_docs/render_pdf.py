@@ -193,6 +193,14 @@ def _fit(canvas: Canvas, text: str, width: float) -> str:
     return text + "…"
 
 
+def _flatten(segments: list[tuple[list, list]]) -> list:
+    out: list = []
+    for lead, rest in segments:
+        out.append(KeepTogether(lead) if len(lead) > 1 else lead[0])
+        out.extend(rest)
+    return out
+
+
 def _table_style(commands: list) -> TableStyle:
     """A table style that draws in the bundled font (tables default to Helvetica)."""
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]), *commands])
@@ -225,23 +233,38 @@ class _Builder:
 
     def items(self, element: ET.Element) -> list:
         """Paragraphs, checklist items, bullets and steps inside a group or box."""
-        out, step = [], 0
+        return _flatten(self.segments(element))
+
+    def segments(self, element: ET.Element) -> list[tuple[list, list]]:
+        """The children of ``element`` as (lead, rest) pairs: each lead is kept together on
+        one page, so a heading or an introductory paragraph is never left alone at the foot
+        of a page. Leads hold plain paragraphs only (nested KeepTogethers break badly)."""
+        segments: list[tuple[list, list]] = []
+        step = 0
+        pending_intro: list = []
         for child in element:
             if child.tag == "p":
-                out.append(self.para(child.text))
-            elif child.tag == "check":
-                out.append(self.para(child.text, "check", bulletText="☐"))
+                pending_intro.append(self.para(child.text))
+                continue
+            if child.tag == "check":
+                lead, rest = [self.para(child.text, "check", bulletText="☐")], []
             elif child.tag == "bullet":
-                out.append(self.para(child.text, "bullet", bulletText="•"))
+                lead, rest = [self.para(child.text, "bullet", bulletText="•")], []
             elif child.tag == "step":
                 step += 1
-                out.append(self.para(child.text, "step", bulletText=f"{step}."))
+                lead, rest = [self.para(child.text, "step", bulletText=f"{step}.")], []
             elif child.tag == "group":
-                heading = self.para(child.get("title"), "group")
-                body = self.items(child)
-                out.append(KeepTogether([heading, *body[:2]]))
-                out.extend(body[2:])
-        return out
+                inner = self.segments(child)
+                first_lead, first_rest = inner[0] if inner else ([], [])
+                lead = [self.para(child.get("title"), "group"), *first_lead]
+                rest = [*first_rest, *_flatten(inner[1:])]
+            else:
+                continue
+            segments.append(([*pending_intro, *lead], rest))
+            pending_intro = []
+        if pending_intro:
+            segments.append((pending_intro, []))
+        return segments
 
     def header(self, element: ET.Element) -> list:
         out = []
@@ -330,8 +353,11 @@ class _Builder:
             elif tag == "notice":
                 story.append(self.para(element.text))
             elif tag == "section":
-                story.append(self.para(element.get("title"), "section"))
-                story.extend(self.items(element))
+                segments = self.segments(element)
+                first_lead, first_rest = segments[0] if segments else ([], [])
+                title = self.para(element.get("title"), "section")
+                story.append(KeepTogether([title, *first_lead]))
+                story.extend([*first_rest, *_flatten(segments[1:])])
             elif tag == "callbox":
                 story.extend(self.callbox(element, RULE))
             elif tag == "emergency":

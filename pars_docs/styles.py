@@ -68,7 +68,6 @@ def stylesheet() -> dict[str, ParagraphStyle]:
             spaceBefore=12,
             spaceAfter=4,
             textColor=RULE,
-            keepWithNext=1,
         ),
         "group": ParagraphStyle(
             "group",
@@ -78,7 +77,6 @@ def stylesheet() -> dict[str, ParagraphStyle]:
             leading=19,
             spaceBefore=8,
             spaceAfter=3,
-            keepWithNext=1,
         ),
         "check": item("check", 24, 17),
         "bullet": item("bullet", 18, BODY_SIZE),

@@ -4,7 +4,7 @@ import io
 import unicodedata
 
 import pytest
-from conftest import pdf_text, squash
+from conftest import DATA, pdf_text, squash
 from pypdf import PdfReader
 
 from pars_docs.fonts import missing_glyphs
@@ -208,3 +208,56 @@ def test_default_site_leaves_lines_for_phone_numbers(make, tmp_path, monkeypatch
     assert result.exit_code == 0, result.output
     text = squash(pdf_text(out))
     assert "Clinic phone: ________________________" in text
+
+
+VARIANTS = [
+    (procedure, sedation, meds, paper, note)
+    for procedure, sedation in (
+        ("pars-defect-injection", "--sedation"),
+        ("pars-defect-injection", "--no-sedation"),
+        ("pars-defect-decompression", "--sedation"),
+    )
+    for meds in ((), ("Eliquis",), ("Eliquis", "warfarin", "Advil", "aspirin", "fish oil"))
+    for paper in ("letter", "a4")
+    for note in (None, "Please bring your brace and your walker. " * 4)
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(map(str, v))[:60])
+def test_no_heading_is_left_alone_at_the_foot_of_a_page(make, tmp_path, variant):
+    procedure, sedation, meds, paper, note = variant
+    extra = [sedation, "--paper", paper]
+    for med in meds:
+        extra += ["--medication", med]
+    if note:
+        extra += ["--note", note]
+    result, out = make(*extra, procedure=procedure, out=tmp_path / "v.pdf")
+    assert result.exit_code == 0, result.output
+    from pars_docs.handout import Engine
+    from pars_docs.site import load_site
+    from pars_docs.visit import make_visit
+
+    visit = make_visit(
+        procedure,
+        "Ana Díaz",
+        "2026-12-03",
+        "8:00 AM",
+        "Dr. Sam Lee",
+        sedation=sedation == "--sedation",
+        medications=meds,
+        note=note,
+    )
+    document = Engine(load_site(DATA / "site-ny.yaml")).prepare(visit).document
+    headings = {squash(el.get("title")) for el in document.iter() if el.tag in ("section", "group")}
+    leads = {squash(el.text) for el in document.iter() if el.tag == "p" and el.text}
+    pages = reader(out).pages
+    for number, page in enumerate(pages[:-1], 1):
+        lines = [squash(line) for line in page.extract_text().splitlines() if line.strip()]
+        body = [
+            line for line in lines if not line.startswith(("Page ", "Ana Díaz", "pars-defect-"))
+        ]
+        last = body[-1]
+        assert last not in headings, f"page {number} ends with the heading '{last}'"
+        assert not any(lead.endswith(last) and lead.endswith(":") for lead in leads), (
+            f"page {number} ends with the lead-in '{last}'"
+        )
