@@ -8,7 +8,7 @@ Jinja's autoescaping and are never evaluated as templates.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -79,12 +79,20 @@ class Templates:
     def _fmt(self, value, pattern: str) -> str:
         locale = self.language.replace("-", "_")
         if isinstance(value, datetime):
+            if value.minute == 0 and value.second == 0 and value.hour in (0, 12):
+                special = f"{pattern}_{'midnight' if value.hour == 0 else 'noon'}"
+                if special in self.formats:
+                    if value.hour == 0 and not pattern.startswith("time"):
+                        value = value - timedelta(days=1)  # the end of the day before
+                    return format_datetime(value, self.formats[special], locale=locale)
             return format_datetime(value, self.formats[pattern], locale=locale)
         return format_date(value, self.formats[pattern], locale=locale)
 
     @staticmethod
     def _needs_year(ctx, value: date) -> bool:
         start = ctx.get("moments", {}).get("start")
+        if isinstance(value, datetime) and (value.hour, value.minute, value.second) == (0, 0, 0):
+            value = value - timedelta(days=1)  # midnight is shown as the end of the day before
         return bool(start) and value.year != start.year
 
     @jinja2.pass_context

@@ -107,8 +107,8 @@ def test_output_to_stdout(runner, site_file):
         ("2:30 PM", "2:30 PM"),
         ("2:30pm", "2:30 PM"),
         ("09:05", "9:05 AM"),
-        ("12:00 AM", "12:00 AM"),
-        ("12 PM", "12:00 PM"),
+        ("12:00 AM", "midnight"),
+        ("12 PM", "noon"),
     ],
 )
 def test_time_formats(make, time_text, shown):

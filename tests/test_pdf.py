@@ -261,3 +261,18 @@ def test_no_heading_is_left_alone_at_the_foot_of_a_page(make, tmp_path, variant)
         assert not any(lead.endswith(last) and lead.endswith(":") for lead in leads), (
             f"page {number} ends with the lead-in '{last}'"
         )
+
+
+def test_midnight_and_noon_are_written_in_words(make, tmp_path):
+    # 6 hours before 6:00 AM is exactly midnight: the end of Wednesday, not "12:00 AM".
+    _, out = make("--sedation", date="2026-12-03", time="6:00 AM")
+    text = squash(pdf_text(out))
+    assert "Eat your last food before Wednesday, December 2 at midnight." in text
+    assert "12:00 AM" not in text
+    _, out = make(date="2026-12-03", time="12:00 PM", out=tmp_path / "noon.pdf")
+    assert "Start time noon" in squash(pdf_text(out))
+
+
+def test_midnight_at_a_year_end_shows_the_year(make):
+    _, out = make("--sedation", date="2027-01-01", time="6:00 AM")
+    assert "Thursday, December 31, 2026 at midnight" in squash(pdf_text(out))
