@@ -148,26 +148,35 @@ def list_sets(as_json: bool, site) -> None:
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @SITE_OPTION
 def check(files, site) -> None:
-    """Check instruction sets (default: every set the site uses) and report every problem."""
+    """Check instruction sets, medicine tables and site profiles and report every problem.
+
+    With no FILE, checks everything the site uses: its profile, every instruction set and the
+    medicine table. A FILE is checked as whatever it holds."""
     failed = False
     try:
-        library = Library(load_site(site).instructions_dir)
-        library.medicine_table()
+        profile = load_site(site)
+        library = Library(profile.instructions_dir)
     except ParsDocsError as e:
         fail(e)
-    targets = list(files) or [None] * 0
-    jobs = [(str(f), lambda f=f: library.load_file(f)) for f in targets] or [
-        (set_id, lambda i=set_id: library.get(i)) for set_id in library.ids()
-    ]
+    if files:
+        jobs = [(str(f), lambda f=f: library.check_file(f)) for f in files]
+    else:
+        jobs = [
+            (str(profile.path), lambda: f"site profile, {profile.timezone}"),
+            (str(library.table_path), lambda: library.check_file(library.table_path)),
+        ]
+        jobs += [
+            (set_id, lambda i=set_id: library.describe(library.get(i))) for set_id in library.ids()
+        ]
     for name, load in jobs:
         try:
-            iset = load()
+            description = load()
         except ParsDocsError as e:
             failed = True
             for line in str(e).splitlines():
-                click.echo(line, err=True)
+                click.echo(f"pars-docs: error: {line}", err=True)
             continue
-        click.echo(f"ok  {iset.id} {iset.version}  ({name})")
+        click.echo(f"ok  {description}  ({name})")
     sys.exit(1 if failed else 0)
 
 

@@ -50,6 +50,23 @@ def missing_glyphs(text: str) -> list[str]:
     return sorted(unknown, key=text.index)
 
 
+_SCRIPTS = ("LATIN", "GREEK", "CYRILLIC", "COMBINING", "MODIFIER")
+
+
+def _printable_script(char: str) -> bool:
+    """Whether ``char`` belongs to a script the handout can set correctly.
+
+    The fonts also hold Arabic and Hebrew letters, but ReportLab neither joins nor reverses
+    right-to-left text, so those would print garbled; emoji and other characters outside the
+    Basic Multilingual Plane do not read back reliably. Both are refused.
+    """
+    if ord(char) > 0xFFFF or unicodedata.bidirectional(char) in ("R", "AL", "AN"):
+        return False
+    if unicodedata.category(char)[0] in "LM":
+        return unicodedata.name(char, "").startswith(_SCRIPTS)
+    return True
+
+
 def describe(char: str) -> str:
     name = unicodedata.name(char, "unnamed character")
     return f"'{char}' (U+{ord(char):04X} {name})"
@@ -60,6 +77,7 @@ def check_drawable(text: str | None, field: str) -> None:
     if not text:
         return
     missing = missing_glyphs(text)
+    missing += [c for c in dict.fromkeys(text) if c not in missing and not _printable_script(c)]
     if missing:
         shown = ", ".join(describe(c) for c in missing[:3])
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""

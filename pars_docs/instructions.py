@@ -23,8 +23,13 @@ from .resources import instructions_dir
 from .validate import problem, schema_problems
 
 NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
-# Numbers belong in `timing` with a source; 911 is the one number wording may spell out.
-_BARE_NUMBER = re.compile(r"(?<![\w.])(?!911\b)\d+")
+# Lengths of time belong in `timing` with a source, never typed into the wording. Other
+# numbers ("floor 3", "Call 911") are fine.
+_TIME_SPAN = re.compile(
+    r"(?<![\w.])\d+(?:[.,]\d+)?(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?[\s-]*"
+    r"(?:hours?|hrs?|days?|weeks?|wks?|minutes?|mins?|months?)\b",
+    re.IGNORECASE,
+)
 _JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
 
 
@@ -118,15 +123,14 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
         if key in timing and timing[key][low] > timing[key][high]:
             problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))
     for field, text in _texts(data, ()):
-        bare = _BARE_NUMBER.search(_JINJA.sub("", text))
-        if bare:
+        span = _TIME_SPAN.search(_JINJA.sub("", text))
+        if span:
             problems.append(
                 problem(
                     loaded,
                     field,
-                    f"the number {bare.group()} is written into "
-                    "the wording; put it in timing with its source and use "
-                    "the variable",
+                    f"'{span.group()}' is typed into the wording; put the number in timing "
+                    "with its source and use the variable",
                 )
             )
         try:
@@ -156,6 +160,7 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
         day = visit.date
         plan.medicines = [
             MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day),
+            MedicinePlan("Sample", "sample", "", "", "stop", "", 3, None, day, day, None),
             MedicinePlan("Sample", "sample", "", "", "keep", ""),
             MedicinePlan("Sample", "sample", "", "", "ask", ""),
         ]
@@ -256,6 +261,24 @@ class Library:
                 field="procedure",
             )
         return _load_set(files[set_id].resolve(), self.table_path.resolve())
+
+    @staticmethod
+    def describe(iset: InstructionSet) -> str:
+        return f"{iset.id} {iset.version}"
+
+    def check_file(self, path: Path) -> str:
+        """Validate any pars-docs YAML file as what it holds: a medicine table, a site
+        profile or an instruction set. Returns a short description of it."""
+        from .site import load_site
+
+        data = load_yaml(Path(path), InstructionError).data
+        keys = data if isinstance(data, dict) else {}
+        if "medicines" in keys:
+            table = load_medicine_table(Path(path))
+            return f"medicine table, {len(table.medicines)} medicines"
+        if "clinic" in keys:
+            return f"site profile, {load_site(path).timezone}"
+        return self.describe(self.load_file(path))
 
     def load_file(self, path: Path) -> InstructionSet:
         """Validate one file, wherever it is (for ``pars-docs check``)."""

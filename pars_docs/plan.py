@@ -105,15 +105,19 @@ def resolve_sedation(instruction_set, requested: bool | None) -> bool:
 
 def plan_medicines(names, table: MedicineTable, risk: str, day: date) -> list[MedicinePlan]:
     plans = []
+    seen = set()
     for name in names:
         med, name = table.lookup(name)
+        if med.name in seen:
+            continue  # "apixaban" and "Eliquis" are one medicine: one line
+        seen.add(med.name)
         rule = med.pause.get(risk) or {"action": "ask", "source": ""}
         if "stop_days_before" not in rule:
             plans.append(
                 MedicinePlan(name, med.name, med.kind, med.note, rule["action"], rule["source"])
             )
             continue
-        before, after = rule["stop_days_before"], rule["restart_days_after"]
+        before, after = rule["stop_days_before"], rule.get("restart_days_after")
         plans.append(
             MedicinePlan(
                 name,
@@ -126,7 +130,7 @@ def plan_medicines(names, table: MedicineTable, risk: str, day: date) -> list[Me
                 restart_days_after=after,
                 last_dose=day - timedelta(days=before + 1),
                 first_skip=day - timedelta(days=before),
-                restart=day + timedelta(days=after),
+                restart=day + timedelta(days=after) if after is not None else None,
             )
         )
     return plans

@@ -232,3 +232,15 @@ def test_check_command(runner):
     result = runner.invoke(cli, ["check"])
     assert result.exit_code == 0, result.output
     assert "ok  pars-defect-injection" in result.output
+
+
+@pytest.mark.parametrize(
+    "name,char", [("محمد علي", "م"), ("דוד כהן", "ד"), ("Ana 😀", "😀"), ("ราม", "ร")]
+)
+def test_scripts_the_handout_cannot_set_are_refused(make, name, char):
+    result, out = make(patient=name)
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"pars-docs: error: patient: the handout fonts cannot draw '{char}'"
+    )
+    assert not out.exists()

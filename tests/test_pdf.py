@@ -276,3 +276,8 @@ def test_midnight_and_noon_are_written_in_words(make, tmp_path):
 def test_midnight_at_a_year_end_shows_the_year(make):
     _, out = make("--sedation", date="2027-01-01", time="6:00 AM")
     assert "Thursday, December 31, 2026 at midnight" in squash(pdf_text(out))
+
+
+def test_restart_left_to_the_surgeon_is_said_in_words(make):
+    _, out = make("--medication", "Advil", procedure="pars-defect-decompression")
+    assert "Then stop it. Ask your surgeon when you may start it again." in squash(pdf_text(out))

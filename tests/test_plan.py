@@ -162,3 +162,15 @@ def test_shift_days_lands_on_the_right_date(zone, day, days):
     start = datetime.combine(day, time(9, 0), tzinfo=tz)
     later = shift_days(start, days)
     assert later.date() == day + timedelta(days=days)
+
+
+def test_a_medicine_named_twice_is_listed_once():
+    p = plan(medications=["apixaban", "Eliquis"])
+    assert [m.generic for m in p.medicines] == ["apixaban"]
+
+
+def test_anticoagulants_restart_later_after_surgery_and_nsaids_ask():
+    p = plan("pars-defect-decompression", day="2026-12-03", medications=["Eliquis", "Advil"])
+    eliquis, advil = p.medicines
+    assert eliquis.restart == date(2026, 12, 6)  # 48-72 hours: the third day after
+    assert advil.action == "stop" and advil.restart is None
