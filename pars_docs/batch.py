@@ -27,6 +27,7 @@ from pathlib import Path
 
 from .compose import compose_packet
 from .errors import ParsDocsError, UsageError
+from .fhir import BundleWriter, document_reference
 from .handout import Engine
 from .output import write_atomic
 from .render_pdf import render_pdf
@@ -53,11 +54,10 @@ class Record:
     field: str | None = None
     reason: str | None = None
     start: str | None = None
-    patient: str | None = dataclasses.field(
-        default=None, repr=False
-    )  # for the packet index, not written
+    patient: str | None = dataclasses.field(default=None, repr=False)
     procedure_title: str | None = dataclasses.field(default=None, repr=False)
-    document: str | None = dataclasses.field(default=None, repr=False)  # composed XML, for a packet
+    document: str | None = dataclasses.field(default=None, repr=False)
+    fhir: str | None = dataclasses.field(default=None, repr=False)  # a DocumentReference
 
     COLUMNS = ("row", "status", "output", "sha256", "instruction_set", "version", "field", "reason")
 
@@ -78,6 +78,8 @@ class Options:
     jobs: int = 0
     date_format: str | None = None
     paper: str | None = None
+    emit: str = "pdf"  # or "fhir": a Bundle of DocumentReferences to fhir_output
+    fhir_output: str = "-"
 
 
 # Output names --------------------------------------------------------------------------------
@@ -145,7 +147,7 @@ def _init_worker(site: Site) -> None:
 
 def _render(task: tuple) -> Record:
     """Plan, compose and (unless only merging) write one row's handout."""
-    row, visit, target, want_document, paper = task
+    row, visit, target, want_document, paper, fhir_refs = task
     try:
         handout = _engine.prepare(visit)
         iset = handout.instruction_set
@@ -158,10 +160,16 @@ def _render(task: tuple) -> Record:
             patient=visit.patient,
             procedure_title=iset.title,
         )
-        if target:
+        if target or fhir_refs is not False:
             data = handout.pdf(paper)
-            write_atomic(Path(target), data)
-            record.output, record.sha256 = target, hashlib.sha256(data).hexdigest()
+            record.sha256 = hashlib.sha256(data).hexdigest()
+            if target:
+                write_atomic(Path(target), data)
+                record.output = target
+            if fhir_refs is not False:
+                record.fhir = json.dumps(
+                    document_reference(handout, data, fhir_refs), ensure_ascii=False
+                )
         if want_document:
             record.document = ET.tostring(handout.document, encoding="unicode")
         return record
@@ -266,14 +274,14 @@ class Summary:
         return f"{self.rows} rows: {', '.join(parts)} in {self.seconds:.1f} s ({rate:.0f} rows/s)"
 
 
-def _visits(rows, options: Options, engine: Engine, report):
+def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
     """Turn input rows into visits, yielding (row, visit) or (row, Record of the failure)."""
     for number, row in rows:
         if isinstance(row, ParsDocsError):
             yield number, Record(number, "failed", field=row.field, reason=_row_reason(row))
             continue
-        if isinstance(row, Record):  # a row the reader already settled (e.g. cancelled)
-            yield number, row
+        if isinstance(row, tuple):  # ("cancelled", reason): an appointment not to make
+            yield number, Record(number, row[0], reason=row[1])
             continue
         try:
             visit = make_visit(
@@ -289,6 +297,7 @@ def _visits(rows, options: Options, engine: Engine, report):
                 note=row.get("note"),
             )
             engine.library.get(visit.procedure)
+            visit_refs[number] = row.get("_fhir")
         except ParsDocsError as e:
             yield (
                 number,
@@ -312,9 +321,9 @@ def run_batch(
     progress_total=None,
     show_progress: bool = False,
 ) -> Summary:
-    """Make a handout for every row. ``report(text)`` receives per-row problems as they
-    happen. Returns the summary; raises :class:`Interrupted` after a clean stop."""
-    report = report or (lambda text: None)
+    """Make a handout for every row. ``report(record)`` receives each failed or duplicate
+    row as it happens. Returns the summary; raises :class:`Interrupted` after a clean stop."""
+    report = report or (lambda record: None)
     if options.out_dir:
         check_writable(options.out_dir, "--out-dir")
         remove_stale_parts(options.out_dir)
@@ -323,6 +332,7 @@ def run_batch(
     check_name_pattern(options.name)
     engine = Engine(site)
     manifest = Manifest(options.manifest)
+    emitter = BundleWriter(options.fhir_output) if options.emit == "fhir" else None
     summary = Summary()
     progress = Progress(show_progress, progress_total)
     jobs = options.jobs or os.cpu_count() or 1
@@ -330,6 +340,7 @@ def run_batch(
     claimed: dict[str, int] = {}
     seen: dict[tuple, Record] = {}
     merged: list[Record] = []
+    visit_refs: dict[int, dict | None] = {}
     held: list[Record] = []  # with --merge, records wait for the packet's hash
 
     def settle(record: Record) -> None:
@@ -339,19 +350,16 @@ def run_batch(
             summary.written += 1
         elif status == "failed":
             summary.failed += 1
-            where = (
-                f" {record.field}:"
-                if record.field and not (record.reason or "").startswith(f"{record.field}:")
-                else ""
-            )
-            report(f"row {record.row}:{where} {record.reason}")
+            report(record)
         elif status == "skipped":
             summary.skipped += 1
         elif status == "duplicate":
             summary.duplicates += 1
-            report(f"row {record.row}: warning: {record.reason}")
+            report(record)
         elif status == "cancelled":
             summary.cancelled += 1
+        if emitter and record.fhir:
+            emitter.add(record.fhir, record.sha256)
         if options.merge and status == "ok":
             merged.append(record)
             held.append(record)
@@ -362,7 +370,7 @@ def run_batch(
         progress.update(summary.rows)
 
     def tasks():
-        for number, item in _visits(rows, options, engine, report):
+        for number, item in _visits(rows, options, engine, visit_refs):
             if isinstance(item, Record):
                 yield item
                 if item.status == "failed" and options.fail_fast:
@@ -404,6 +412,7 @@ def run_batch(
                 str(target) if target else None,
                 bool(options.merge),
                 options.paper,
+                visit_refs.pop(number, None) if options.emit == "fhir" else False,
             )
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -436,6 +445,8 @@ def run_batch(
         for record in sorted(held, key=lambda r: r.row):
             manifest.write(record)
         manifest.close()
+        if emitter:
+            emitter.close()
     return summary
 
 

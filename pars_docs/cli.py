@@ -10,7 +10,7 @@ import click
 
 from . import __version__
 from .batch import DEFAULT_NAME, Interrupted, Options, run_batch
-from .errors import ParsDocsError, UsageError
+from .errors import DataError, ParsDocsError, UsageError
 from .handout import Engine
 from .instructions import Library
 from .output import write_output
@@ -26,9 +26,57 @@ SITE_OPTION = click.option(
 )
 
 
+class Report:
+    """How errors reach standard error: one line of text each, or one JSON object per line
+    with row, field and message (``--errors json``). Patient values in messages are left
+    out unless ``--verbose`` asks for them or a person is watching the terminal."""
+
+    json = False
+    verbose = False
+
+    @classmethod
+    def configure(cls, errors: str | None, verbose: bool) -> None:
+        cls.json = errors == "json"
+        cls.verbose = verbose or (not cls.json and sys.stderr.isatty())
+
+    @classmethod
+    def error(cls, error: ParsDocsError) -> None:
+        if cls.json:
+            click.echo(json.dumps(error.as_dict(cls.verbose), ensure_ascii=False), err=True)
+            return
+        for line in error.public(cls.verbose).splitlines() or [type(error).__name__]:
+            click.echo(f"pars-docs: error: {line}", err=True)
+
+    @classmethod
+    def row(cls, record) -> None:
+        """A failed or duplicate batch row (its reason is already redacted as asked)."""
+        if cls.json:
+            item = {
+                "row": record.row,
+                "field": record.field,
+                "message": record.reason,
+                "status": record.status,
+            }
+            click.echo(json.dumps(item, ensure_ascii=False), err=True)
+            return
+        kind = "warning: " if record.status == "duplicate" else ""
+        where = (
+            f"{record.field}: "
+            if record.field and not (record.reason or "").startswith(f"{record.field}:")
+            else ""
+        )
+        click.echo(f"pars-docs: row {record.row}: {kind}{where}{record.reason}", err=True)
+
+    @classmethod
+    def note(cls, text: str) -> None:
+        if cls.json:
+            click.echo(json.dumps({"note": text}, ensure_ascii=False), err=True)
+        else:
+            click.echo(f"pars-docs: {text}", err=True)
+
+
 def fail(error: ParsDocsError) -> None:
-    for line in str(error).splitlines() or [type(error).__name__]:
-        click.echo(f"pars-docs: error: {line}", err=True)
+    Report.error(error)
     sys.exit(error.exit_code)
 
 
@@ -37,24 +85,40 @@ def default_filename(procedure: str, visit) -> str:
     return f"{procedure}-{visit.date.isoformat()}-{visit.time.strftime('%H%M')}.pdf"
 
 
+def script_options(command):
+    """--errors and --verbose, on every command."""
+    command = click.option(
+        "--verbose",
+        is_flag=True,
+        help="Show patient values in error messages (they are left out of logs otherwise).",
+    )(command)
+    return click.option(
+        "--errors",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="How errors are written to standard error: text lines or JSON lines with row, "
+        "field and message.",
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="pars-docs")
 def cli() -> None:
     """Make personalised, printable patient handouts for pars defect procedures."""
 
 
+RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
+
+
 @cli.command()
-@click.argument("procedure")
-@click.option("--patient", required=True, help="The patient's full name, as it should print.")
-@click.option("--date", "day", required=True, metavar="YYYY-MM-DD", help="Procedure date.")
+@click.argument("procedure", required=False)
+@click.option("--patient", help="The patient's full name, as it should print.")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Procedure date.")
 @click.option(
-    "--time",
-    "clock",
-    required=True,
-    metavar="TIME",
-    help="Start time in the site's time zone: 14:30 or 2:30 PM.",
+    "--time", "clock", metavar="TIME", help="Start time in the site's time zone: 14:30 or 2:30 PM."
 )
-@click.option("--clinician", required=True, help="The clinician doing the procedure.")
+@click.option("--clinician", help="The clinician doing the procedure.")
 @click.option("--dob", metavar="YYYY-MM-DD", help="Date of birth, printed for identification.")
 @click.option("--mrn", metavar="ID", help="Medical record number, printed for identification.")
 @click.option(
@@ -71,6 +135,19 @@ def cli() -> None:
     "Its pause and restart days are printed.",
 )
 @click.option("--note", metavar="TEXT", help="A personal note printed near the top.")
+@click.option(
+    "--fhir",
+    "fhir_input",
+    metavar="FILE|-",
+    help="Read the visit from a FHIR R4 Appointment or Bundle (JSON). Options given "
+    "as well override what it says.",
+)
+@click.option(
+    "--codes",
+    "code_map",
+    metavar="FILE",
+    help="YAML list of {system, code, procedure}: a clinic's own procedure codes.",
+)
 @SITE_OPTION
 @click.option(
     "--paper",
@@ -78,12 +155,29 @@ def cli() -> None:
     help="Paper size. Default: the site profile's (letter).",
 )
 @click.option(
+    "--format",
+    "rendition",
+    type=click.Choice(list(RENDITIONS)),
+    default="pdf",
+    show_default=True,
+    help="pdf: the printable handout; text: the same handout as plain text; json: the "
+    "computed timeline; ics: a calendar of the key moments.",
+)
+@click.option(
+    "--emit",
+    type=click.Choice(["file", "fhir"]),
+    default="file",
+    show_default=True,
+    help="fhir: write a FHIR R4 DocumentReference (JSON) with the PDF attached.",
+)
+@click.option(
     "-o",
     "--output",
     metavar="FILE|-",
-    help="Where to write the PDF; - for standard output. Default: "
-    "PROCEDURE-DATE-TIME.pdf in the current folder.",
+    help="Where to write; - for standard output. Default: "
+    "PROCEDURE-DATE-TIME.pdf (or .txt, .json, .ics) in the current folder.",
 )
+@script_options
 def make(
     procedure,
     patient,
@@ -95,32 +189,116 @@ def make(
     sedation,
     medications,
     note,
+    fhir_input,
+    code_map,
     site,
     paper,
+    rendition,
+    emit,
     output,
+    errors,
+    verbose,
 ) -> None:
-    """Make one patient's handout for PROCEDURE (see `pars-docs list`)."""
+    """Make one patient's handout for PROCEDURE (see `pars-docs list`), or for the
+    appointment in a FHIR resource (--fhir)."""
+    Report.configure(errors, verbose)
     try:
         engine = Engine(load_site_noting_default(site))
+        given = {
+            "procedure": procedure,
+            "patient": patient,
+            "date": day,
+            "time": clock,
+            "clinician": clinician,
+            "dob": dob,
+            "mrn": mrn,
+        }
+        refs = None
+        if fhir_input:
+            row = _one_appointment(fhir_input, engine, code_map)
+            refs = row.pop("_fhir", None)
+            given = {**row, **{k: v for k, v in given.items() if v is not None}}
+        missing = [
+            name
+            for name in ("procedure", "patient", "date", "time", "clinician")
+            if given.get(name) is None
+        ]
+        if missing:
+            option = "PROCEDURE" if missing[0] == "procedure" else f"--{missing[0]}"
+            raise UsageError(f"{missing[0]}: missing; give {option} (or --fhir)", field=missing[0])
         visit = make_visit(
-            procedure,
-            patient,
-            day,
-            clock,
-            clinician,
-            dob=dob,
-            mrn=mrn,
+            given["procedure"],
+            given["patient"],
+            given["date"],
+            given["time"],
+            given["clinician"],
+            dob=given.get("dob"),
+            mrn=given.get("mrn"),
             sedation=sedation,
             medications=medications,
             note=note,
         )
         handout = engine.prepare(visit)
-        pdf = handout.pdf(paper)
-        written = write_output(output or default_filename(procedure, visit), pdf)
+        if emit == "fhir":
+            from .fhir import document_reference
+
+            resource = document_reference(handout, handout.pdf(paper), refs)
+            data, suffix = (
+                (json.dumps(resource, indent=2, ensure_ascii=False) + "\n").encode(),
+                ".json",
+            )
+        else:
+            data, suffix = _rendition(handout, rendition, paper), RENDITIONS[rendition]
+        target = output or default_filename(visit.procedure, visit)[: -len(".pdf")] + suffix
+        written = write_output(target, data, binary=rendition == "pdf" and emit == "file")
     except ParsDocsError as e:
         fail(e)
     if written:
-        click.echo(f"Wrote {written}", err=True)
+        Report.note(f"wrote {written}")
+
+
+def _rendition(handout, rendition: str, paper) -> bytes:
+    if rendition == "pdf":
+        return handout.pdf(paper)
+    from . import renditions
+
+    if rendition == "text":
+        return renditions.render_text(handout).encode("utf-8")
+    if rendition == "json":
+        return renditions.render_json(handout).encode("utf-8")
+    return renditions.render_ics(handout)
+
+
+def _one_appointment(name: str, engine: Engine, code_map) -> dict:
+    """The single bookable appointment in a FHIR file, as a row."""
+    from .fhir import CodeMap, appointment_rows
+
+    source = Source(name, "fhir")
+    try:
+        with source.open_text() as text:
+            from .fhir import read_json
+
+            data = read_json(text.read(), source.label)
+    finally:
+        source.close()
+    codes = CodeMap.build(engine.library, code_map or engine.site.procedure_codes)
+    rows = list(appointment_rows(data, source.label, codes, engine.site.tz))
+    usable = [(n, r) for n, r in rows if not isinstance(r, tuple)]
+    if not usable:
+        raise DataError(
+            f"{source.label}: no appointment to make a handout for "
+            f"({len(rows)} cancelled or no-show)"
+        )
+    if len(usable) > 1:
+        raise UsageError(
+            f"{source.label}: holds {len(usable)} appointments; use "
+            "pars-docs batch for more than one",
+            field="fhir",
+        )
+    number, row = usable[0]
+    if isinstance(row, ParsDocsError):
+        raise row
+    return row
 
 
 @cli.command("list")
@@ -347,6 +525,16 @@ def load_site_noting_default(path):
     return site
 
 
+def _errors_argument() -> str:
+    args = sys.argv[1:]
+    for index, arg in enumerate(args):
+        if arg == "--errors" and index + 1 < len(args):
+            return args[index + 1]
+        if arg.startswith("--errors="):
+            return arg.split("=", 1)[1]
+    return "text"
+
+
 def main() -> None:
     """Run the CLI; usage errors are one line, like every other error."""
     try:
@@ -356,7 +544,8 @@ def main() -> None:
         sys.exit(1)
     except click.UsageError as e:
         command = e.ctx.command_path if e.ctx else "pars-docs"
-        click.echo(f"pars-docs: error: {e.format_message()} (see: {command} --help)", err=True)
+        Report.configure("json" if "json" in _errors_argument() else "text", False)
+        Report.error(UsageError(f"{e.format_message()} (see: {command} --help)"))
         sys.exit(e.exit_code)
     except click.ClickException as e:
         click.echo(f"pars-docs: error: {e.format_message()}", err=True)

@@ -6,8 +6,16 @@ and an exit code: 2 for a usage error on the command line, 1 for bad data in a f
 
 from __future__ import annotations
 
+import re
+
 USAGE = 2
 DATA = 1
+# Fields whose values identify a patient: their values are left out of messages unless the
+# caller asks for them (--verbose), so logs of unattended runs hold no patient data.
+PATIENT_FIELDS = {"patient", "dob", "mrn", "note", "medication", "clinician"}
+_QUOTED = re.compile(r"'[^']*'")
+_CHAR_NAMES = re.compile(r" ?\(U\+[^)]*\)")
+_DATES = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
 class ParsDocsError(Exception):
@@ -24,13 +32,21 @@ class ParsDocsError(Exception):
     def __str__(self) -> str:
         return self.message
 
-    def as_dict(self) -> dict:
+    def public(self, verbose: bool = False) -> str:
+        """The message, with any patient value in it replaced by "…" unless ``verbose``."""
+        if verbose or self.field not in PATIENT_FIELDS:
+            return self.message
+        text = _CHAR_NAMES.sub("", _QUOTED.sub("'…'", self.message))
+        return _DATES.sub("…", text)
+
+    def as_dict(self, verbose: bool = False) -> dict:
         """The error as a JSON-ready record, for scripts."""
         return {
             "row": self.row,
             "field": self.field,
-            "message": self.message,
+            "message": self.public(verbose),
             "kind": type(self).__name__,
+            "exit_code": self.exit_code,
         }
 
 

@@ -38,7 +38,7 @@ FIELDS = (
     "note",
 )
 REQUIRED = ("procedure", "patient", "date", "time", "clinician")
-FORMATS = ("csv", "tsv", "json", "ndjson")
+FORMATS = ("csv", "tsv", "json", "ndjson", "fhir")
 _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -132,11 +132,15 @@ class Source:
 
     def _detect(self) -> str:
         suffix = Path(self.name).suffix.lower() if self.name != "-" else ""
-        if suffix in _EXTENSIONS:
-            return _EXTENSIONS[suffix]
         with self.open_text() as text:
             head = text.read(4096)
         stripped = head.lstrip()
+        if stripped.startswith("{") and re.search(
+            r'"resourceType"\s*:\s*"(Bundle|Appointment)"', head
+        ):
+            return "fhir"
+        if suffix in _EXTENSIONS:
+            return _EXTENSIONS[suffix]
         if stripped.startswith("["):
             return "json"
         if stripped.startswith("{"):
@@ -328,13 +332,21 @@ def _json_records(source: Source):
             yield number, value
 
 
-def read_rows(source: Source, mapping: dict[str, str]) -> Iterator[tuple[int, dict | Exception]]:
+def read_rows(source: Source, mapping: dict[str, str], fhir=None) -> Iterator[tuple]:
     """(row number, {field: value}) for each record, or (row number, error) for a bad one.
 
     The header is read and checked against the mapping now, before any row is produced, so a
     missing column stops the run before any work. Values are stripped; empty optional fields
-    are left out.
+    are left out. A FHIR input needs ``fhir=(code map, time zone)``; its cancelled
+    appointments come as (row number, ("cancelled", reason)).
     """
+    if source.format == "fhir":
+        from .fhir import appointment_rows, read_json
+
+        with source.open_text() as text:
+            data = read_json(text.read(), source.label)
+        codes, tz = fhir
+        return appointment_rows(data, source.label, codes, tz)
     records = _records(source)
     first = next(records, None)
     if first is None:

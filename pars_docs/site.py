@@ -31,6 +31,7 @@ class Site:
     logo: Path | None = None
     instructions_dir: Path | None = None
     templates_dir: Path | None = None
+    procedure_codes: Path | None = None
     path: Path | None = field(default=None, compare=False)
 
     @property
@@ -93,6 +94,15 @@ def local_zone_name() -> str:
     return "UTC"
 
 
+def _file(loaded, base: Path, key: str) -> Path | None:
+    if key not in loaded.data:
+        return None
+    path = base / loaded.data[key]
+    if not path.is_file():
+        raise SiteError(f"{loaded.where((key,))}: {key}: file not found: {path}", field=key)
+    return path
+
+
 def load_site(path: str | os.PathLike | None = None) -> Site:
     """Load the profile at ``path``, else ``$PARS_DOCS_SITE``, else the built-in default."""
     origin = "--site"
@@ -153,5 +163,6 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         logo=logo,
         instructions_dir=folder("instructions_dir"),
         templates_dir=folder("templates_dir"),
+        procedure_codes=_file(loaded, base, "procedure_codes"),
         path=chosen,
     )

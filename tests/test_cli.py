@@ -48,7 +48,7 @@ def test_make_writes_a_pdf(make):
     result, out = make()
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
-    assert f"Wrote {out}" in result.output
+    assert f"pars-docs: wrote {out}" in result.output
 
 
 def test_default_file_name_has_no_patient_name(runner, site_file, tmp_path, monkeypatch):
@@ -152,7 +152,7 @@ BAD = [
 
 @pytest.mark.parametrize("change,message,code", BAD, ids=[m for _, m, _ in BAD])
 def test_bad_input_is_one_line_and_writes_nothing(make, change, message, code):
-    result, out = make(**change)
+    result, out = make("--verbose", **change)
     assert result.exit_code == code
     assert result.output == f"pars-docs: error: {message}\n"
     assert not out.exists()
@@ -160,7 +160,7 @@ def test_bad_input_is_one_line_and_writes_nothing(make, change, message, code):
 
 
 def test_unknown_medicine_lists_the_known_ones(make):
-    result, out = make("--medication", "Eliqis")
+    result, out = make("--medication", "Eliqis", "--verbose")
     assert result.exit_code == 2
     line = result.output.strip()
     assert "\n" not in line
@@ -183,7 +183,7 @@ def test_fixed_sedation_cannot_be_turned_off(make):
 
 
 def test_dob_after_procedure(make):
-    result, _ = make("--dob", "2027-01-01")
+    result, _ = make("--dob", "2027-01-01", "--verbose")
     assert result.output == (
         "pars-docs: error: dob: 2027-01-01 is after the procedure date 2026-12-03\n"
     )
@@ -238,9 +238,34 @@ def test_check_command(runner):
     "name,char", [("محمد علي", "م"), ("דוד כהן", "ד"), ("Ana 😀", "😀"), ("ราม", "ร")]
 )
 def test_scripts_the_handout_cannot_set_are_refused(make, name, char):
-    result, out = make(patient=name)
+    result, out = make("--verbose", patient=name)
     assert result.exit_code == 1
     assert result.output.startswith(
         f"pars-docs: error: patient: the handout fonts cannot draw '{char}'"
     )
     assert not out.exists()
+
+
+def test_patient_values_stay_out_of_logs_unless_verbose(make):
+    result, out = make(patient="李小龍")
+    assert result.exit_code == 1
+    assert "李" not in result.output and "CJK" not in result.output
+    assert result.output == (
+        "pars-docs: error: patient: the handout fonts cannot draw '…', '…', '…'; "
+        "they cover Latin, Greek and Cyrillic scripts\n"
+    )
+    result, _ = make("--dob", "2027-01-01")
+    assert "2027" not in result.output and "dob:" in result.output
+
+
+def test_errors_as_json(make):
+    result, out = make("--errors", "json", date="2026-02-30")
+    assert result.exit_code == 2
+    error = json.loads(result.output)
+    assert error == {
+        "row": None,
+        "field": "date",
+        "message": "date: '2026-02-30' is not a real date (February 2026 has 28 days)",
+        "kind": "UsageError",
+        "exit_code": 2,
+    }
