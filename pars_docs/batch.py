@@ -79,6 +79,7 @@ class Options:
     date_format: str | None = None
     paper: str | None = None
     emit: str = "pdf"  # or "fhir": a Bundle of DocumentReferences to fhir_output
+    verbose: bool = False  # patient values in row reasons
     fhir_output: str = "-"
 
 
@@ -139,8 +140,9 @@ def remove_stale_parts(folder: Path) -> None:
 _engine: Engine | None = None
 
 
-def _init_worker(site: Site) -> None:
-    global _engine
+def _init_worker(site: Site, verbose: bool = False) -> None:
+    global _engine, _verbose
+    _verbose = verbose
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run cleanly
     _engine = Engine(site)
 
@@ -177,8 +179,11 @@ def _render(task: tuple) -> Record:
         return Record(row, "failed", field=e.field, reason=_row_reason(e))
 
 
+_verbose = False  # set per run (and per worker): patient values in row reasons
+
+
 def _row_reason(error: ParsDocsError) -> str:
-    return str(error).splitlines()[0]
+    return error.public(_verbose).splitlines()[0]
 
 
 # The run -------------------------------------------------------------------------------------
@@ -323,6 +328,8 @@ def run_batch(
 ) -> Summary:
     """Make a handout for every row. ``report(record)`` receives each failed or duplicate
     row as it happens. Returns the summary; raises :class:`Interrupted` after a clean stop."""
+    global _verbose
+    _verbose = options.verbose
     report = report or (lambda record: None)
     if options.out_dir:
         check_writable(options.out_dir, "--out-dir")
@@ -424,14 +431,14 @@ def run_batch(
         signal.signal(sig, stop)
     try:
         if jobs <= 1:
-            _init_engine_here(site)
+            _init_engine_here(site, options.verbose)
             for task in tasks():
                 record = task if isinstance(task, Record) else _render(task)
                 settle(record)
                 if record.status == "failed" and options.fail_fast:
                     break
         else:
-            _run_parallel(tasks(), site, jobs, settle, options.fail_fast)
+            _run_parallel(tasks(), site, jobs, settle, options)
     except Interrupted:
         summary.interrupted = True
         raise
@@ -450,18 +457,18 @@ def run_batch(
     return summary
 
 
-def _init_engine_here(site: Site) -> None:
-    global _engine
-    _engine = Engine(site)
+def _init_engine_here(site: Site, verbose: bool) -> None:
+    global _engine, _verbose
+    _engine, _verbose = Engine(site), verbose
 
 
-def _run_parallel(tasks, site: Site, jobs: int, settle, fail_fast: bool) -> None:
+def _run_parallel(tasks, site: Site, jobs: int, settle, options: Options) -> None:
     """Render on ``jobs`` processes with a bounded number of rows in flight, settling results
     in input order. On an interrupt the rows already started are finished and recorded."""
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     pending: deque = deque()
     with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_init_worker, initargs=(site,)
+        jobs, mp_context=context, initializer=_init_worker, initargs=(site, options.verbose)
     ) as pool:
         try:
             for task in tasks:
@@ -474,13 +481,13 @@ def _run_parallel(tasks, site: Site, jobs: int, settle, fail_fast: bool) -> None
                 ):
                     record = _settle_one(pending)
                     settle(record)
-                    if record.status == "failed" and fail_fast:
+                    if record.status == "failed" and options.fail_fast:
                         _cancel(pending)
                         return
             while pending:
                 record = _settle_one(pending)
                 settle(record)
-                if record.status == "failed" and fail_fast:
+                if record.status == "failed" and options.fail_fast:
                     _cancel(pending)
                     return
         except Interrupted:

@@ -445,6 +445,28 @@ def check(files, site) -> None:
 @click.option(
     "--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the site profile's."
 )
+@click.option(
+    "--codes",
+    "code_map",
+    metavar="FILE",
+    help="For FHIR input: YAML list of {system, code, procedure} for local codes.",
+)
+@click.option(
+    "--emit",
+    type=click.Choice(["file", "fhir"]),
+    default="file",
+    show_default=True,
+    help="fhir: also write a FHIR R4 Bundle of DocumentReferences, one per "
+    "handout with its PDF attached, to --fhir-output.",
+)
+@click.option(
+    "--fhir-output",
+    default="-",
+    metavar="FILE|-",
+    show_default=True,
+    help="Where --emit fhir writes its Bundle.",
+)
+@script_options
 def batch(
     input_file,
     fmt,
@@ -464,11 +486,18 @@ def batch(
     progress,
     site,
     paper,
+    code_map,
+    emit,
+    fhir_output,
+    errors,
+    verbose,
 ) -> None:
-    """Make a handout for every row of an appointment list (CSV, TSV, JSON, NDJSON; - for
-    standard input). Bad rows are reported and skipped; exit status 1 if any failed."""
-    if not out_dir and not merge:
-        fail(UsageError("batch: give --out-dir DIR, --merge FILE, or both", field="output"))
+    """Make a handout for every row of an appointment list (CSV, TSV, JSON, NDJSON, or a
+    FHIR Bundle; - for standard input). Bad rows are reported and skipped; exit status 1 if
+    any failed."""
+    Report.configure(errors, verbose)
+    if not out_dir and not merge and emit != "fhir":
+        fail(UsageError("batch: give --out-dir DIR, --merge FILE or --emit fhir", field="output"))
     options = Options(
         out_dir=out_dir,
         name=name_pattern,
@@ -481,6 +510,9 @@ def batch(
         jobs=jobs or 0,
         date_format=date_format,
         paper=paper,
+        emit="fhir" if emit == "fhir" else "pdf",
+        fhir_output=fhir_output,
+        verbose=Report.verbose,
     )
     show = sys.stderr.isatty() if progress is None else progress
     source = None
@@ -488,20 +520,28 @@ def batch(
         site_profile = load_site_noting_default(site)
         source = Source(input_file, fmt, encoding)
         mapping = read_mapping(map_file, columns)
-        total = sum(1 for _ in read_rows(source, mapping)) if show else None
+        fhir = None
+        if source.format == "fhir":
+            from .fhir import CodeMap
+
+            library = Engine(site_profile).library
+            fhir = (
+                CodeMap.build(library, code_map or site_profile.procedure_codes),
+                site_profile.tz,
+            )
+        total = sum(1 for _ in read_rows(source, mapping, fhir)) if show else None
         summary = run_batch(
-            read_rows(source, mapping),
+            read_rows(source, mapping, fhir),
             site_profile,
             options,
-            report=lambda text: click.echo(f"pars-docs: {text}", err=True),
+            report=Report.row,
             progress_total=total,
             show_progress=show,
         )
     except Interrupted as stop:
-        click.echo(
-            "pars-docs: interrupted; handouts already written are complete. Run the "
-            "same command with --skip-existing to resume.",
-            err=True,
+        Report.note(
+            "interrupted; handouts already written are complete. Run the same "
+            "command with --skip-existing to resume."
         )
         sys.exit(128 + stop.signum)
     except ParsDocsError as e:
@@ -509,7 +549,7 @@ def batch(
     finally:
         if source:
             source.close()
-    click.echo(f"pars-docs: {summary.line()}", err=True)
+    Report.note(summary.line())
     sys.exit(1 if summary.failed else 0)
 
 
