@@ -227,7 +227,7 @@ class CalendarWording:
         except jinja2.TemplateError as e:
             where = (self.language, *field)
             raise InstructionError(problem(self.loaded, where, f"template error: {e}")) from e
-        lines = (" ".join(line.split()) for line in plain(text).split("\n"))
+        lines = (" ".join(line.split()) for line in text.split("\n"))
         return "\n".join(line for line in lines if line)
 
 
