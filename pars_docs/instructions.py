@@ -230,23 +230,32 @@ class Library:
 
     def __init__(self, override: Path | None = None):
         self.dirs = [d for d in (override, instructions_dir()) if d]
+        self._found: dict[str, Path] | None = None
+        self._table: Path | None = None
 
     def _files(self) -> dict[str, Path]:
+        """Set id → file, the site's folder winning; listed once per Library."""
+        if self._found is not None:
+            return self._found
         found: dict[str, Path] = {}
         for folder in reversed(self.dirs):
             for path in sorted(folder.glob("*.yaml")):
                 if path.name not in NOT_SETS:
-                    found[path.stem] = path
-        return dict(sorted(found.items()))
+                    found[path.stem] = path.resolve()
+        self._found = dict(sorted(found.items()))
+        return self._found
 
     def ids(self) -> list[str]:
         return list(self._files())
 
     @property
     def table_path(self) -> Path:
+        if self._table is not None:
+            return self._table
         for folder in self.dirs:
             if (folder / TABLE_FILE).is_file():
-                return folder / TABLE_FILE
+                self._table = (folder / TABLE_FILE).resolve()
+                return self._table
         raise InstructionError(f"no {TABLE_FILE} found")
 
     def medicine_table(self) -> MedicineTable:
@@ -260,7 +269,7 @@ class Library:
                 f"procedure: unknown procedure '{set_id}'; known: {', '.join(files) or '(none)'}",
                 field="procedure",
             )
-        return _load_set(files[set_id].resolve(), self.table_path.resolve())
+        return _load_set(files[set_id], self.table_path)
 
     @staticmethod
     def describe(iset: InstructionSet) -> str:

@@ -15,6 +15,7 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus.flowables import _listWrapOn
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -77,6 +78,23 @@ class _Paragraph(Paragraph):
         self.width = availWidth
         self.blPara, self.height, self._wrapWidths = hit
         return availWidth, self.height
+
+
+class _KeepTogether(KeepTogether):
+    """KeepTogether for plain paragraphs, measured without copying the document's frame.
+
+    ReportLab deep-copies the frame on every measurement so that generated content (index
+    entries and the like) can be replayed; a handout has none, and the copy was a tenth of
+    the rendering time.
+    """
+
+    def wrap(self, aW, aH):
+        dims: list = []
+        width, height = _listWrapOn(self._content, aW, None, dims=dims)
+        self._H = height
+        self._H0 = dims[0][1] if dims else 0
+        self._wrapInfo = aW, aH
+        return width, 0xFFFFFF  # force a split, as KeepTogether does
 
 
 def _remember(cache: dict, key, value) -> None:
@@ -196,7 +214,7 @@ def _fit(canvas: Canvas, text: str, width: float) -> str:
 def _flatten(segments: list[tuple[list, list]]) -> list:
     out: list = []
     for lead, rest in segments:
-        out.append(KeepTogether(lead) if len(lead) > 1 else lead[0])
+        out.append(_KeepTogether(lead) if len(lead) > 1 else lead[0])
         out.extend(rest)
     return out
 
@@ -356,7 +374,7 @@ class _Builder:
                 segments = self.segments(element)
                 first_lead, first_rest = segments[0] if segments else ([], [])
                 title = self.para(element.get("title"), "section")
-                story.append(KeepTogether([title, *first_lead]))
+                story.append(_KeepTogether([title, *first_lead]))
                 story.extend([*first_rest, *_flatten(segments[1:])])
             elif tag == "callbox":
                 story.extend(self.callbox(element, RULE))

@@ -227,7 +227,7 @@ class CalendarWording:
         except jinja2.TemplateError as e:
             where = (self.language, *field)
             raise InstructionError(problem(self.loaded, where, f"template error: {e}")) from e
-        lines = (" ".join(line.split()) for line in text.split("\n"))
+        lines = (" ".join(line.split()) for line in plain(text).split("\n"))
         return "\n".join(line for line in lines if line)
 
 
@@ -365,6 +365,17 @@ def _day(value: date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def _unambiguous(moment):
+    """``moment`` as the calendar should write it. RFC 5545 (3.3.5) reads a wall-clock time
+    the clocks show twice as its first showing, so a moment in the second one (``fold=1``, as
+    the plan marks it) is written in UTC instead of on the site's clock."""
+    if not isinstance(moment, datetime) or not moment.fold:
+        return moment
+    if moment.replace(fold=0).utcoffset() == moment.utcoffset():
+        return moment
+    return moment.astimezone(timezone.utc)
+
+
 def render_ics(handout) -> bytes:
     """An RFC 5545 calendar of the visit's key moments, in the site's time zone.
 
@@ -401,8 +412,8 @@ def render_ics(handout) -> bytes:
         event = Event.new(
             uid=_uid(plan, uid_name),
             stamp=stamp,
-            start=start,
-            end=end,
+            start=_unambiguous(start),
+            end=_unambiguous(end),
             summary=summary,
             description=wording.render(templates, (key, "description"), event_context),
             location=location if busy and location else None,

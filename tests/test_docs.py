@@ -24,14 +24,18 @@ def guide_commands() -> list[str]:
 def test_integration_guide_commands_work_as_written(tmp_path):
     work = tmp_path / "examples"
     shutil.copytree(ROOT / "docs" / "examples", work)
-    env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
-           "SOURCE_DATE_EPOCH": "1790000000"}
+    env = {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "SOURCE_DATE_EPOCH": "1790000000",
+    }
     env.pop("PARS_DOCS_SITE", None)
     commands = guide_commands()
     assert len(commands) >= 5
     for command in commands:
-        result = subprocess.run(command, shell=True, cwd=work, env=env, capture_output=True,
-                                timeout=300)
+        result = subprocess.run(
+            command, shell=True, cwd=work, env=env, capture_output=True, timeout=300
+        )
         expected = 1 if " batch " in command else 0  # the guide's bundle has one bad row
         assert result.returncode == expected, (command, result.stderr.decode())
         assert b"Traceback" not in result.stderr

@@ -13,8 +13,13 @@ from pars_docs.cli import cli
 
 from conftest import DATA, pdf_text, squash
 
-OFFICIAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures" / "fhir" / (
-    "appointment-example.json")
+OFFICIAL = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "fixtures"
+    / "fhir"
+    / ("appointment-example.json")
+)
 CODES = DATA / "fhir" / "codes.yaml"
 MIXED = DATA / "fhir" / "bundle-mixed.json"
 
@@ -32,8 +37,9 @@ def invoke(runner, *args, input=None):
 
 def test_official_example_makes_a_handout(runner, official, site_file, tmp_path):
     out = tmp_path / "h.pdf"
-    result = invoke(runner, "make", "--fhir", official, "--codes", CODES, "--site", site_file,
-                    "-o", out)
+    result = invoke(
+        runner, "make", "--fhir", official, "--codes", CODES, "--site", site_file, "-o", out
+    )
     assert result.exit_code == 0, result.output
     text = squash(pdf_text(out))
     # 2013-12-10T09:00:00Z is 4:00 AM in New York (EST, UTC-5).
@@ -47,13 +53,26 @@ def test_official_example_without_a_code_map_names_its_codes(runner, official, s
     assert result.exit_code == 1
     assert result.output.strip() == (
         "pars-docs: error: procedure: no instruction set for the codes (no system)|52, "
-        "http://example.org/appointment-type|follow; add one to a code map (--codes)")
+        "http://example.org/appointment-type|follow; add one to a code map (--codes)"
+    )
 
 
 def test_document_reference_validates_and_carries_the_pdf(runner, official, site_file, tmp_path):
     out = tmp_path / "doc.json"
-    result = invoke(runner, "make", "--fhir", official, "--codes", CODES, "--site", site_file,
-                    "--emit", "fhir", "-o", out)
+    result = invoke(
+        runner,
+        "make",
+        "--fhir",
+        official,
+        "--codes",
+        CODES,
+        "--site",
+        site_file,
+        "--emit",
+        "fhir",
+        "-o",
+        out,
+    )
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text(encoding="utf-8"))
     resource = DocumentReference(data, strict=True)  # raises on anything R4 does not allow
@@ -75,16 +94,38 @@ def test_document_reference_validates_and_carries_the_pdf(runner, official, site
 def test_bundle_batch(runner, site_file, tmp_path):
     bundle_out = tmp_path / "out.json"
     manifest = tmp_path / "manifest.jsonl"
-    result = invoke(runner, "batch", MIXED, "--codes", CODES, "--site", site_file, "--jobs", 1,
-                    "--out-dir", tmp_path / "pdf", "--emit", "fhir", "--fhir-output",
-                    bundle_out, "--manifest", manifest, "--verbose")
+    result = invoke(
+        runner,
+        "batch",
+        MIXED,
+        "--codes",
+        CODES,
+        "--site",
+        site_file,
+        "--jobs",
+        1,
+        "--out-dir",
+        tmp_path / "pdf",
+        "--emit",
+        "fhir",
+        "--fhir-output",
+        bundle_out,
+        "--manifest",
+        manifest,
+        "--verbose",
+    )
     assert result.exit_code == 1  # one appointment's code matches no set
     records = [json.loads(line) for line in manifest.read_text().splitlines()]
     assert [(r["row"], r["status"]) for r in records] == [
-        (1, "ok"), (2, "cancelled"), (3, "ok"), (4, "failed")]
+        (1, "ok"),
+        (2, "cancelled"),
+        (3, "ok"),
+        (4, "failed"),
+    ]
     assert records[1]["reason"] == "appointment status is cancelled"
-    assert records[3]["field"] == "procedure" and "http://snomed.info/sct|1234" in records[3][
-        "reason"]
+    assert (
+        records[3]["field"] == "procedure" and "http://snomed.info/sct|1234" in records[3]["reason"]
+    )
     bundle = json.loads(bundle_out.read_text(encoding="utf-8"))
     Bundle(bundle, strict=True)
     assert bundle["type"] == "collection"
@@ -101,8 +142,20 @@ def test_bundle_batch(runner, site_file, tmp_path):
 
 
 def test_bundle_from_stdin_is_detected(runner, site_file, tmp_path):
-    result = invoke(runner, "batch", "-", "--codes", CODES, "--site", site_file, "--jobs", 1,
-                    "--out-dir", tmp_path, input=MIXED.read_bytes())
+    result = invoke(
+        runner,
+        "batch",
+        "-",
+        "--codes",
+        CODES,
+        "--site",
+        site_file,
+        "--jobs",
+        1,
+        "--out-dir",
+        tmp_path,
+        input=MIXED.read_bytes(),
+    )
     assert result.exit_code == 1
     assert len(list(tmp_path.glob("*.pdf"))) == 2
 
@@ -114,17 +167,46 @@ def test_make_refuses_a_bundle_of_several(runner, site_file):
 
 
 def test_missing_patient_without_display_is_a_row_error(runner, site_file, tmp_path):
-    bundle = {"resourceType": "Bundle", "type": "transaction", "entry": [{"resource": {
-        "resourceType": "Appointment", "id": "x", "status": "booked",
-        "start": "2026-12-03T08:00:00-05:00",
-        "appointmentType": {"coding": [{"system": "http://example.org/appointment-type",
-                                        "code": "follow"}]},
-        "participant": [{"actor": {"reference": "Patient/nowhere"}},
-                        {"actor": {"display": "Dr. Lee", "type": "Practitioner"}}]}}]}
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": {
+                    "resourceType": "Appointment",
+                    "id": "x",
+                    "status": "booked",
+                    "start": "2026-12-03T08:00:00-05:00",
+                    "appointmentType": {
+                        "coding": [
+                            {"system": "http://example.org/appointment-type", "code": "follow"}
+                        ]
+                    },
+                    "participant": [
+                        {"actor": {"reference": "Patient/nowhere"}},
+                        {"actor": {"display": "Dr. Lee", "type": "Practitioner"}},
+                    ],
+                }
+            }
+        ],
+    }
     path = tmp_path / "b.json"
     path.write_text(json.dumps(bundle))
-    result = invoke(runner, "batch", path, "--codes", CODES, "--site", site_file,
-                    "--out-dir", tmp_path / "o", "--jobs", 1, "--errors", "json")
+    result = invoke(
+        runner,
+        "batch",
+        path,
+        "--codes",
+        CODES,
+        "--site",
+        site_file,
+        "--out-dir",
+        tmp_path / "o",
+        "--jobs",
+        1,
+        "--errors",
+        "json",
+    )
     assert result.exit_code == 1
     first = json.loads(result.output.splitlines()[0])
     assert first["row"] == 1 and first["field"] == "patient"

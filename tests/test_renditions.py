@@ -270,6 +270,7 @@ def test_calendar_has_the_key_moments_of_the_visit():
             assert event.end == end
     assert b"DTSTART;TZID=America/New_York:20261203T020000\r\n" in raw
     assert b"DTSTART;VALUE=DATE:20261129\r\n" in raw
+    assert not PRIVATE.search(raw.decode("utf-8"))  # the handout's bold marks are dropped
     uids = [str(e["UID"]) for e in cal.walk("VEVENT")]
     assert len(set(uids)) == len(uids)
     assert all(re.fullmatch(r"[0-9a-f]{64}@pars-docs", uid) for uid in uids)
@@ -328,6 +329,21 @@ def test_calendar_across_spring_forward():
     zone = Calendar.from_ical(raw).walk("VTIMEZONE")[0]
     offsets = {str(c.name): c.decoded("TZOFFSETTO") for c in zone.walk() if c is not zone}
     assert offsets == {"STANDARD": timedelta(hours=-5), "DAYLIGHT": timedelta(hours=-4)}
+
+
+def test_calendar_writes_the_second_showing_of_a_repeated_time_in_utc():
+    # Clocks fall back at 2:00 AM on 2026-11-01, so 1:30 AM happens twice. Six hours before
+    # 7:30 AM EST is the second 1:30 AM (06:30 UTC); RFC 5545 would read a plain
+    # "01:30 New York" as the first one (05:30 UTC), an hour early.
+    h = handout(day="2026-11-01", clock="7:30 AM", sedation=True)
+    stop = h.plan.moments["stop_solids"]
+    assert stop.fold == 1
+    assert json.loads(render_json(h))["moments"]["stop_solids"] == "2026-11-01T01:30:00-05:00"
+    raw = render_ics(h)
+    assert b"DTSTART:20261101T063000Z\r\n" in raw
+    assert b"DTSTART;TZID=America/New_York:20261101T053000\r\n" in raw  # clear liquids
+    event = events_by_summary(Calendar.from_ical(raw))[f"Stop eating: {TITLE}"]
+    assert event.start == datetime(2026, 11, 1, 6, 30, tzinfo=timezone.utc)
 
 
 def test_calendar_is_byte_identical_with_source_date_epoch(monkeypatch):
@@ -457,8 +473,11 @@ def test_every_rendition_carries_the_plans_instants(day, minute, zone):
         return  # a time the clocks skip: refused before any rendition is made
     moments = h.plan.moments
     for name, text in json.loads(render_json(h))["moments"].items():
-        assert datetime.fromisoformat(text) == moments[name]
-        assert datetime.fromisoformat(text).utcoffset() == moments[name].utcoffset()
-    starts = {e.start for e in calendar_of(h).walk("VEVENT")}
+        parsed = datetime.fromisoformat(text)
+        # Compare instants: Python never calls a time the clocks show twice equal to one in
+        # another zone, whatever the offsets say.
+        assert parsed.astimezone(timezone.utc) == moments[name].astimezone(timezone.utc)
+        assert parsed.utcoffset() == moments[name].utcoffset()
+    starts = {e.start.astimezone(timezone.utc) for e in calendar_of(h).walk("VEVENT")}
     for name in ("stop_solids", "stop_liquids", "arrive", "start", "activity_end"):
-        assert moments[name] in starts
+        assert moments[name].astimezone(timezone.utc) in starts
