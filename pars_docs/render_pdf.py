@@ -15,7 +15,6 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus.flowables import _listWrapOn
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -29,6 +28,7 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.flowables import _listWrapOn
 
 from . import __version__
 from .compose import BOLD_OFF, BOLD_ON

@@ -6,12 +6,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import DATA, pdf_text, squash
 from fhirclient.models.bundle import Bundle
 from fhirclient.models.documentreference import DocumentReference
 
 from pars_docs.cli import cli
-
-from conftest import DATA, pdf_text, squash
 
 OFFICIAL = (
     Path(__file__).resolve().parents[2]
