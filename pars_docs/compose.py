@@ -31,6 +31,12 @@ DAY_OF_GROUPS = ("arrive", "duration", "steps")
 AFTER_GROUPS = ("expect", "activity", "site_care", "follow_up", "recovery")
 
 
+def _repeated(moment: datetime) -> bool:
+    """Whether the wall-clock reading of ``moment`` happens twice (clocks going back)."""
+    other = moment.replace(fold=1 - moment.fold)
+    return other.utcoffset() != moment.utcoffset()
+
+
 def strong(value) -> str:
     return f"{BOLD_ON}{value}{BOLD_OFF}"
 
@@ -78,15 +84,20 @@ class Templates:
 
     def _fmt(self, value, pattern: str) -> str:
         locale = self.language.replace("-", "_")
-        if isinstance(value, datetime):
-            if value.minute == 0 and value.second == 0 and value.hour in (0, 12):
-                special = f"{pattern}_{'midnight' if value.hour == 0 else 'noon'}"
-                if special in self.formats:
-                    if value.hour == 0 and not pattern.startswith("time"):
-                        value = value - timedelta(days=1)  # the end of the day before
-                    return format_datetime(value, self.formats[special], locale=locale)
-            return format_datetime(value, self.formats[pattern], locale=locale)
-        return format_date(value, self.formats[pattern], locale=locale)
+        if not isinstance(value, datetime):
+            return format_date(value, self.formats[pattern], locale=locale)
+        if value.minute == 0 and value.second == 0 and value.hour in (0, 12):
+            special = f"{pattern}_{'midnight' if value.hour == 0 else 'noon'}"
+            if special in self.formats:
+                if value.hour == 0 and not pattern.startswith("time"):
+                    value = value - timedelta(days=1)  # the end of the day before
+                return format_datetime(value, self.formats[special], locale=locale)
+        text = format_datetime(value, self.formats[pattern], locale=locale)
+        if pattern.startswith(("when", "time")) and _repeated(value):
+            # The hour the clocks go back happens twice: say which one.
+            which = "repeated_second" if value.fold else "repeated_first"
+            text += self.formats.get(which, "")
+        return text
 
     @staticmethod
     def _needs_year(ctx, value: date) -> bool:

@@ -281,3 +281,13 @@ def test_midnight_at_a_year_end_shows_the_year(make):
 def test_restart_left_to_the_surgeon_is_said_in_words(make):
     _, out = make("--medication", "Advil", procedure="pars-defect-decompression")
     assert "Then stop it. Ask your surgeon when you may start it again." in squash(pdf_text(out))
+
+
+def test_a_time_in_the_repeated_hour_says_which(make):
+    # Clocks in New York go back at 2:00 AM on 2026-11-01, so 1:30 AM happens twice. Six hours
+    # before 7:30 AM (EST) is the second 1:30 AM.
+    _, out = make("--sedation", date="2026-11-01", time="7:30 AM")
+    assert (
+        "Eat your last food before Sunday, November 1 at 1:30 AM (the second time, "
+        "after the clocks go back)."
+    ) in squash(pdf_text(out))
