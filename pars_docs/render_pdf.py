@@ -211,10 +211,14 @@ def _fit(canvas: Canvas, text: str, width: float) -> str:
     return text + "…"
 
 
-def _flatten(segments: list[tuple[list, list]]) -> list:
+def _flatten(segments: list[tuple[list, list]], keep: bool = True) -> list:
+    """Segments as flowables; ``keep=False`` inside a box, which never breaks anyway."""
     out: list = []
     for lead, rest in segments:
-        out.append(_KeepTogether(lead) if len(lead) > 1 else lead[0])
+        if keep and len(lead) > 1:
+            out.append(_KeepTogether(lead))
+        else:
+            out.extend(lead)
         out.extend(rest)
     return out
 
@@ -282,6 +286,10 @@ class _Builder:
             pending_intro = []
         if pending_intro:
             segments.append((pending_intro, []))
+        if len(segments) >= 2 and not segments[-1][1] and not segments[-2][1]:
+            # The last line of a list never starts a page on its own.
+            (lead, _), (last, _) = segments[-2], segments[-1]
+            segments[-2:] = [([*lead, *last], [])]
         return segments
 
     def header(self, element: ET.Element) -> list:
@@ -334,7 +342,7 @@ class _Builder:
             number = plain(phone.text).strip()
             shown = escape(number) if number else WRITE_IN
             inner.append(_Paragraph(f"{escape(phone.get('label'))}: {shown}", self.s["phone"]))
-        inner.extend(self.items(element))
+        inner.extend(_flatten(self.segments(element), keep=False))
         return [Spacer(1, 10), KeepTogether(_boxed(inner, self.s, color, self.width))]
 
     def index(self, element: ET.Element) -> list:
