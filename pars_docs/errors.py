@@ -14,7 +14,8 @@ DATA = 1
 # caller asks for them (--verbose), so logs of unattended runs hold no patient data.
 PATIENT_FIELDS = {"patient", "dob", "mrn", "note", "medication", "clinician"}
 _QUOTED = re.compile(r"'[^']*'")
-_CHAR_NAMES = re.compile(r" ?\(U\+[^)]*\)")
+# Asides that quote a value: "(U+674E …)", "(February 1990 has 28 days)"; not "(Eliquis)".
+_PARENTHESES = re.compile(r" ?\([^)]*\d[^)]*\)")
 _DATES = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 
 
@@ -23,20 +24,26 @@ class ParsDocsError(Exception):
 
     exit_code = DATA
 
-    def __init__(self, message: str, *, field: str | None = None, row: int | None = None):
+    def __init__(self, message: str, *, field: str | None = None, row: int | None = None,
+                 redacted: str | None = None):
         super().__init__(message)
         self.message = message
         self.field = field
         self.row = row
+        self.redacted = redacted  # the message without patient values, when the raiser knows it
 
     def __str__(self) -> str:
         return self.message
 
     def public(self, verbose: bool = False) -> str:
         """The message, with any patient value in it replaced by "…" unless ``verbose``."""
-        if verbose or self.field not in PATIENT_FIELDS:
+        if verbose:
             return self.message
-        text = _CHAR_NAMES.sub("", _QUOTED.sub("'…'", self.message))
+        if self.redacted is not None:
+            return self.redacted
+        if self.field not in PATIENT_FIELDS:
+            return self.message
+        text = _PARENTHESES.sub("", _QUOTED.sub("'…'", self.message))
         return _DATES.sub("…", text)
 
     def as_dict(self, verbose: bool = False) -> dict:

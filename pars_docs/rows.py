@@ -47,18 +47,19 @@ _EXTENSIONS = {
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
 }
-# Column names exports commonly use, compared without case, spaces or punctuation.
+# Column names exports commonly use, compared without case, spaces or punctuation; the first
+# one present wins, in this order, so the choice never varies between runs.
 ALIASES = {
-    "procedure": {"procedure", "procedureid", "procedurecode"},
-    "patient": {"patient", "patientname", "name"},
-    "date": {"date", "appointmentdate", "proceduredate"},
-    "time": {"time", "appointmenttime", "starttime", "proceduretime"},
-    "clinician": {"clinician", "provider", "doctor", "physician", "surgeon"},
-    "dob": {"dob", "dateofbirth", "birthdate"},
-    "mrn": {"mrn", "medicalrecordnumber", "recordnumber"},
-    "sedation": {"sedation"},
-    "medications": {"medications", "medication", "meds", "medicines"},
-    "note": {"note", "notes", "comment", "comments"},
+    "procedure": ("procedure", "procedureid", "procedurecode"),
+    "patient": ("patient", "patientname", "name"),
+    "date": ("date", "appointmentdate", "proceduredate"),
+    "time": ("time", "appointmenttime", "starttime", "proceduretime"),
+    "clinician": ("clinician", "provider", "doctor", "physician", "surgeon"),
+    "dob": ("dob", "dateofbirth", "birthdate"),
+    "mrn": ("mrn", "medicalrecordnumber", "recordnumber"),
+    "sedation": ("sedation"),
+    "medications": ("medications", "medication", "meds", "medicines"),
+    "note": ("note", "notes", "comment", "comments"),
 }
 _CHUNK = 1 << 16
 
@@ -90,14 +91,22 @@ class Source:
             codecs.lookup(self.encoding)
         except LookupError as e:
             raise UsageError(f"--encoding: unknown encoding '{encoding}'", field="encoding") from e
-        self._check_encoding()
-        self.format = fmt or self._detect()
+        try:
+            self._check_encoding()
+            self.format = fmt or self._detect()
+        except BaseException:
+            self.close()  # never leave a copy of patient data behind
+            raise
 
     def open_binary(self):
         return open(self.path, "rb")
 
     def open_text(self):
         return open(self.path, encoding=self.encoding, newline="")
+
+    @property
+    def _encoding_name(self) -> str:
+        return "UTF-8" if self.encoding.lower().replace("_", "-") == "utf-8-sig" else self.encoding
 
     def _check_encoding(self) -> None:
         decoder = codecs.getincrementaldecoder(self.encoding)()
@@ -116,7 +125,7 @@ class Source:
                     )
                     raise DataError(
                         f"{self.label}: line {line}: byte 0x{bad.hex()} at offset "
-                        f"{offset + e.start} is not valid {self.encoding} text"
+                        f"{offset + e.start} is not valid {self._encoding_name} text"
                         f"{hint}",
                         field="encoding",
                     ) from e
@@ -180,6 +189,10 @@ def read_mapping(path: str | None, columns: tuple[str, ...]) -> dict[str, str]:
     return mapping
 
 
+def _listing(headers: list[str]) -> str:
+    return ", ".join(headers) or "none"
+
+
 def resolve_columns(headers: list[str], mapping: dict[str, str], label: str) -> dict[str, str]:
     """Field → the input's header for it; an error before any work if a required one is
     missing, naming the columns the input does have."""
@@ -194,8 +207,8 @@ def resolve_columns(headers: list[str], mapping: dict[str, str], label: str) -> 
             if actual is None:
                 raise UsageError(
                     f"--map: column '{wanted}' for {field} is not in {label} "
-                    f"(columns: {', '.join(headers)})",
-                    field=field,
+                    f"(columns: {_listing(headers)})",
+                    field="map",
                 )
             chosen[field] = actual
             continue
@@ -205,11 +218,13 @@ def resolve_columns(headers: list[str], mapping: dict[str, str], label: str) -> 
                 break
     missing = [f for f in REQUIRED if f not in chosen]
     if missing:
+        fix = f"map one with --column {missing[0]}=HEADER"
         raise UsageError(
-            f"{label}: no column for {', '.join(missing)} (columns: "
-            f"{', '.join(headers) or 'none'}); map one with --column "
-            f"{missing[0]}=HEADER",
+            f"{label}: no column for {', '.join(missing)} (columns: {_listing(headers)}); {fix}",
             field=missing[0],
+            # A file without a header row would show its first patient as "columns".
+            redacted=f"{label}: no column for {', '.join(missing)}; {fix} (--verbose lists "
+            "the columns it has)",
         )
     return chosen
 
@@ -239,7 +254,7 @@ def _csv_records(source: Source):
                 yield (
                     number,
                     DataError(
-                        f"row {number}: has {len(cells)} values but the header "
+                        f"has {len(cells)} values but the header "
                         f"has {len(headers)} columns",
                         row=number,
                     ),
@@ -257,7 +272,7 @@ def _ndjson_records(source: Source):
             try:
                 value = json.loads(line)
             except ValueError as e:
-                yield number, DataError(f"row {number}: not valid JSON ({e.msg})", row=number)
+                yield number, DataError(f"not valid JSON ({e.msg})", row=number)
                 continue
             if not headers_sent:
                 headers_sent = True
@@ -351,17 +366,33 @@ def read_rows(source: Source, mapping: dict[str, str], fhir=None) -> Iterator[tu
     first = next(records, None)
     if first is None:
         raise DataError(f"{source.label}: holds no rows")
-    columns = resolve_columns([str(h) for h in first[1]], mapping, source.label)
-    return _mapped(records, columns)
+    if source.format in ("csv", "tsv"):
+        columns = resolve_columns([str(h) for h in first[1]], mapping, source.label)
+        return _mapped(records, lambda record: columns)
+    # JSON objects may each carry other keys: each is matched on its own, and a missing
+    # field fails only its row. A mapping's field names are still checked now.
+    for field in mapping:
+        if field not in FIELDS:
+            raise UsageError(f"--map: unknown field '{field}'", field="map")
+
+    def columns_of(record: dict) -> dict[str, str]:
+        return resolve_columns([str(k) for k in record], mapping, "this row")
+
+    return _mapped(records, columns_of)
 
 
-def _mapped(records, columns: dict[str, str]):
+def _mapped(records, columns_of):
     for number, record in records:
         if isinstance(record, Exception):
             yield number, record
             continue
         if not isinstance(record, dict):
-            yield number, DataError(f"row {number}: is not an object", row=number)
+            yield number, DataError("is not an object", row=number)
+            continue
+        try:
+            columns = columns_of(record)
+        except UsageError as e:
+            yield number, DataError(e.message, field=e.field, row=number)
             continue
         row = {}
         for field, header in columns.items():

@@ -90,7 +90,7 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
         if required:
             raise UsageError(f"{field_name}: is required", field=field_name)
         return None
-    text = unicodedata.normalize("NFC", str(value))
+    text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
     text = " ".join(text.split()) if field_name != "note" else text.strip()
     if not text:
         if required:
