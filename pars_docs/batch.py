@@ -31,7 +31,7 @@ from .fhir import BundleWriter, document_reference
 from .handout import Engine
 from .output import write_atomic
 from .render_pdf import render_pdf
-from .rows import parse_medications, parse_sedation, reformat_date
+from .rows import REQUIRED, parse_medications, parse_sedation, reformat_date
 from .site import Site
 from .visit import make_visit
 
@@ -287,6 +287,11 @@ def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
             continue
         if isinstance(row, tuple):  # ("cancelled", reason): an appointment not to make
             yield number, Record(number, row[0], reason=row[1])
+            continue
+        missing = [name for name in REQUIRED if name not in row]
+        if missing:
+            yield number, Record(number, "failed", field=missing[0],
+                                 reason=f"{missing[0]}: is required")
             continue
         try:
             visit = make_visit(

@@ -193,7 +193,8 @@ def _listing(headers: list[str]) -> str:
     return ", ".join(headers) or "none"
 
 
-def resolve_columns(headers: list[str], mapping: dict[str, str], label: str) -> dict[str, str]:
+def resolve_columns(headers: list[str], mapping: dict[str, str], label: str,
+                    require: bool = True) -> dict[str, str]:
     """Field → the input's header for it; an error before any work if a required one is
     missing, naming the columns the input does have."""
     by_norm = {}
@@ -216,7 +217,7 @@ def resolve_columns(headers: list[str], mapping: dict[str, str], label: str) -> 
             if alias in by_norm:
                 chosen[field] = by_norm[alias]
                 break
-    missing = [f for f in REQUIRED if f not in chosen]
+    missing = [f for f in REQUIRED if f not in chosen] if require else []
     if missing:
         fix = f"map one with --column {missing[0]}=HEADER"
         raise UsageError(
@@ -376,7 +377,7 @@ def read_rows(source: Source, mapping: dict[str, str], fhir=None) -> Iterator[tu
             raise UsageError(f"--map: unknown field '{field}'", field="map")
 
     def columns_of(record: dict) -> dict[str, str]:
-        return resolve_columns([str(k) for k in record], mapping, "this row")
+        return resolve_columns([str(k) for k in record], mapping, "this row", require=False)
 
     return _mapped(records, columns_of)
 

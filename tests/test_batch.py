@@ -320,11 +320,6 @@ def test_json_keys_missing_from_the_first_object_are_still_read(batch, tmp_path,
     assert "Record number M2" in bo and "Bring your scans." in bo
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a JSON list whose first object lacks a required key is refused as a whole "
-    "('no column for clinician', exit 2) instead of failing only that row",
-)
 def test_json_first_object_missing_a_field_fails_only_that_row(batch, tmp_path):
     good = {
         "procedure": "pars-defect-injection",
