@@ -16,12 +16,13 @@ import multiprocessing
 import os
 import re
 import signal
+import string
 import sys
 import time
 import unicodedata
 import xml.etree.ElementTree as ET
 from collections import deque
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ DEFAULT_NAME = "{date}_{time}_{procedure}_{id}"
 NAME_FIELDS = ("date", "time", "procedure", "mrn", "row", "id", "patient")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+|\s+')
 IN_FLIGHT_PER_JOB = 4
+MAX_NAME_BYTES = 200
 
 
 @dataclass
@@ -87,20 +89,31 @@ class Options:
 
 
 def safe_name(text: str, fallback: str) -> str:
-    """A file name made from row values: no separators, no ``..``, nothing hidden."""
+    """A file name made from row values: no separators, no ``..``, nothing hidden, and at most
+    200 bytes, well inside every file system's limit whatever the script."""
     text = unicodedata.normalize("NFC", text)
-    text = _UNSAFE.sub("_", text).replace("..", "_")
-    text = text.strip("._ ")[:150]
+    text = _UNSAFE.sub("_", text).replace("..", "_").strip("._ ")
+    encoded = text.encode("utf-8")[:MAX_NAME_BYTES]
+    text = encoded.decode("utf-8", errors="ignore").strip("._ ")
     return text or fallback
 
 
 def check_name_pattern(pattern: str) -> None:
+    """Only plain ``{field}`` placeholders: no attribute or index lookups, no conversions."""
+    allowed = f"{{{'}, {'.join(NAME_FIELDS)}}}"
     try:
-        pattern.format_map({k: "x" for k in NAME_FIELDS})
-    except (KeyError, IndexError, ValueError) as e:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as e:
         raise UsageError(
-            f"--name: '{pattern}' may use only {{{'}, {'.join(NAME_FIELDS)}}} ({e})", field="name"
+            f"--name: '{pattern}' is not a pattern ({e}); use {allowed}", field="name"
         ) from e
+    for _, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field not in NAME_FIELDS or spec or conversion:
+            raise UsageError(
+                f"--name: '{{{field}}}' is not a placeholder; use {allowed}", field="name"
+            )
 
 
 def output_name(pattern: str, visit, row: int) -> str:
@@ -140,43 +153,73 @@ def remove_stale_parts(folder: Path) -> None:
 _engine: Engine | None = None
 
 
+@dataclass
+class Task:
+    """One row for a worker: the visit and what to make of it."""
+
+    row: int
+    visit: object
+    target: str | None = None  # where the PDF goes (None: not written to a folder)
+    keep: bool = False  # the target exists and is kept (--skip-existing)
+    document: bool = False  # return the composed document, for a packet
+    paper: str | None = None
+    fhir: dict | None | bool = False  # references for a DocumentReference; False: none
+
+
 def _init_worker(site: Site, verbose: bool = False) -> None:
     global _engine, _verbose
     _verbose = verbose
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the run cleanly
+    # The parent decides when to stop and lets rows already started finish.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _engine = Engine(site)
 
 
-def _render(task: tuple) -> Record:
-    """Plan, compose and (unless only merging) write one row's handout."""
-    row, visit, target, want_document, paper, fhir_refs = task
+def _render(task: Task) -> Record:
+    """Plan, compose and (unless kept or only merged) write one row's handout."""
     try:
-        handout = _engine.prepare(visit)
-        iset = handout.instruction_set
-        record = Record(
-            row,
-            "ok",
-            instruction_set=iset.id,
-            version=iset.version,
-            start=handout.plan.moments["start"].isoformat(),
-            patient=visit.patient,
-            procedure_title=iset.title,
-        )
-        if target or fhir_refs is not False:
-            data = handout.pdf(paper)
-            record.sha256 = hashlib.sha256(data).hexdigest()
-            if target:
-                write_atomic(Path(target), data)
-                record.output = target
-            if fhir_refs is not False:
-                record.fhir = json.dumps(
-                    document_reference(handout, data, fhir_refs), ensure_ascii=False
-                )
-        if want_document:
-            record.document = ET.tostring(handout.document, encoding="unicode")
-        return record
+        handout = _engine.prepare(task.visit)
     except ParsDocsError as e:
-        return Record(row, "failed", field=e.field, reason=_row_reason(e))
+        return Record(task.row, "failed", field=e.field, reason=_row_reason(e))
+    iset = handout.instruction_set
+    record = Record(
+        task.row,
+        "ok",
+        instruction_set=iset.id,
+        version=iset.version,
+        start=handout.plan.moments["start"].isoformat(),
+        patient=task.visit.patient,
+        procedure_title=iset.title,
+    )
+    if task.keep:
+        record.status, record.output, record.reason = "skipped", task.target, "already exists"
+        data = Path(task.target).read_bytes()
+        record.sha256 = hashlib.sha256(data).hexdigest()
+        if task.fhir is not False:
+            record.fhir = json.dumps(
+                document_reference(handout, data, task.fhir), ensure_ascii=False
+            )
+    elif task.target or task.fhir is not False:
+        data = handout.pdf(task.paper)
+        record.sha256 = hashlib.sha256(data).hexdigest()
+        if task.target:
+            try:
+                write_atomic(Path(task.target), data)
+            except OSError as e:
+                return Record(
+                    task.row,
+                    "failed",
+                    field="output",
+                    reason=f"output: cannot write {Path(task.target).name} ({e.strerror})",
+                )
+            record.output = task.target
+        if task.fhir is not False:
+            record.fhir = json.dumps(
+                document_reference(handout, data, task.fhir), ensure_ascii=False
+            )
+    if task.document:
+        record.document = ET.tostring(handout.document, encoding="unicode")
+    return record
 
 
 _verbose = False  # set per run (and per worker): patient values in row reasons
@@ -201,7 +244,12 @@ class Manifest:
         if target == "-":
             self.stream = sys.stdout
         else:
-            self.stream = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            try:
+                self.stream = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
+            except OSError as e:
+                raise UsageError(
+                    f"--manifest: cannot write {target} ({e.strerror})", field="manifest"
+                ) from e
         if target.lower().endswith(".csv"):
             self.writer = csv.DictWriter(self.stream, fieldnames=Record.COLUMNS)
             self.writer.writeheader()
@@ -251,9 +299,10 @@ class Progress:
 class Interrupted(Exception):
     """Raised in the parent when the run is stopped by Ctrl-C or SIGTERM."""
 
-    def __init__(self, signum: int):
+    def __init__(self, signum: int, summary=None):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
+        self.summary = summary
 
 
 @dataclass
@@ -276,7 +325,8 @@ class Summary:
                 parts.append(f"{count} {word}")
         if self.duplicates:
             parts.append(f"{self.duplicates} duplicate{'s' if self.duplicates > 1 else ''}")
-        return f"{self.rows} rows: {', '.join(parts)} in {self.seconds:.1f} s ({rate:.0f} rows/s)"
+        rows = f"{self.rows} row{'' if self.rows == 1 else 's'}"
+        return f"{rows}: {', '.join(parts)} in {self.seconds:.1f} s ({rate:.0f} rows/s)"
 
 
 def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
@@ -290,8 +340,10 @@ def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
             continue
         missing = [name for name in REQUIRED if name not in row]
         if missing:
-            yield number, Record(number, "failed", field=missing[0],
-                                 reason=f"{missing[0]}: is required")
+            yield (
+                number,
+                Record(number, "failed", field=missing[0], reason=f"{missing[0]}: is required"),
+            )
             continue
         try:
             visit = make_visit(
@@ -322,6 +374,28 @@ def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
         yield number, visit
 
 
+class _Duplicate:
+    """A row that repeats an earlier one; settled after that row, in input order."""
+
+    def __init__(self, task: Task, first: int):
+        self.task = task
+        self.first = first
+
+
+class _Stop:
+    """Remembers a Ctrl-C or SIGTERM; the run stops at the next row boundary."""
+
+    def __init__(self):
+        self.signum: int | None = None
+
+    def __call__(self, signum, _frame):
+        self.signum = signum
+
+    def check(self) -> None:
+        if self.signum is not None:
+            raise Interrupted(self.signum)
+
+
 def run_batch(
     rows,
     site: Site,
@@ -332,31 +406,39 @@ def run_batch(
     show_progress: bool = False,
 ) -> Summary:
     """Make a handout for every row. ``report(record)`` receives each failed or duplicate
-    row as it happens. Returns the summary; raises :class:`Interrupted` after a clean stop."""
+    row as it happens. Returns the summary; raises :class:`Interrupted` (carrying the summary)
+    after a clean stop, every row already started being finished and recorded."""
     global _verbose
     _verbose = options.verbose
     report = report or (lambda record: None)
+    check_name_pattern(options.name)
+    if options.merge:
+        check_writable(options.merge.parent, "--merge")
+    if options.manifest and options.manifest != "-":
+        folder = Path(options.manifest).parent
+        if not folder.is_dir():
+            raise UsageError(f"--manifest: folder {folder} does not exist", field="manifest")
     if options.out_dir:
         check_writable(options.out_dir, "--out-dir")
         remove_stale_parts(options.out_dir)
-    if options.merge:
-        check_writable(options.merge.parent, "--merge")
-    check_name_pattern(options.name)
-    engine = Engine(site)
     manifest = Manifest(options.manifest)
+    engine = Engine(site)
     emitter = BundleWriter(options.fhir_output) if options.emit == "fhir" else None
     summary = Summary()
     progress = Progress(show_progress, progress_total)
     jobs = options.jobs or os.cpu_count() or 1
     started = time.monotonic()
     claimed: dict[str, int] = {}
-    seen: dict[tuple, Record] = {}
+    seen: dict[tuple, Task] = {}
+    settled: dict[int, Record] = {}
     merged: list[Record] = []
     visit_refs: dict[int, dict | None] = {}
     held: list[Record] = []  # with --merge, records wait for the packet's hash
+    stop = _Stop()
 
     def settle(record: Record) -> None:
         summary.rows += 1
+        settled[record.row] = record
         status = record.status
         if status == "ok":
             summary.written += 1
@@ -372,30 +454,43 @@ def run_batch(
             summary.cancelled += 1
         if emitter and record.fhir:
             emitter.add(record.fhir, record.sha256)
-        if options.merge and status == "ok":
-            merged.append(record)
-            held.append(record)
-        elif options.merge:
+        if options.merge:
+            if record.document:
+                merged.append(record)
             held.append(record)
         else:
             manifest.write(record)
         progress.update(summary.rows)
 
+    def resolve(duplicate: _Duplicate) -> Record:
+        """A repeat of a row that was made is not made again; of one that failed, it is."""
+        first = settled.get(duplicate.first)
+        if first is not None and first.status in ("ok", "skipped"):
+            return Record(
+                duplicate.task.row,
+                "duplicate",
+                output=first.output,
+                reason=f"same patient, procedure and time as row {first.row}; not made again",
+            )
+        if _engine is None:
+            _init_engine_here(site, options.verbose)
+        return _render(duplicate.task)
+
     def tasks():
         for number, item in _visits(rows, options, engine, visit_refs):
+            stop.check()
             if isinstance(item, Record):
                 yield item
                 if item.status == "failed" and options.fail_fast:
                     return
                 continue
-            key = (item.patient.casefold(), item.procedure, item.date, item.time)
+            key = (item.patient.casefold(), item.mrn or "", item.procedure, item.date, item.time)
+            fhir = visit_refs.pop(number, None) if options.emit == "fhir" else False
             if key in seen:
+                # A repeat takes its first row's file, should that row fail and it be made.
                 first = seen[key]
-                yield Record(
-                    number,
-                    "duplicate",
-                    output=first.output,
-                    reason=f"same patient, procedure and time as row {first.row}; not made again",
+                yield _Duplicate(
+                    dataclasses.replace(first, row=number, visit=item, fhir=fhir), first.row
                 )
                 continue
             target = None
@@ -405,47 +500,48 @@ def run_batch(
                     name = name[:-4] + f"-row{number}.pdf"
                 claimed[name] = number
                 target = options.out_dir / name
-                if options.skip_existing and target.exists():
-                    record = Record(
-                        number,
-                        "skipped",
-                        output=str(target),
-                        sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
-                        reason="already exists",
-                    )
-                    seen[key] = record
-                    yield record
-                    continue
-            placeholder = Record(number, "pending", output=str(target) if target else None)
-            seen[key] = placeholder
-            yield (
+            keep = bool(target and options.skip_existing and target.exists())
+            task = Task(
                 number,
                 item,
                 str(target) if target else None,
-                bool(options.merge),
-                options.paper,
-                visit_refs.pop(number, None) if options.emit == "fhir" else False,
+                keep=keep,
+                document=bool(options.merge),
+                paper=options.paper,
+                fhir=fhir,
             )
+            seen[key] = task
+            if keep and not options.merge and options.emit != "fhir":
+                iset = engine.library.get(item.procedure)
+                yield Record(
+                    number,
+                    "skipped",
+                    output=str(target),
+                    reason="already exists",
+                    sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
+                    instruction_set=iset.id,
+                    version=iset.version,
+                )
+                continue
+            yield task
 
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
-
-    def stop(signum, _frame):
-        raise Interrupted(signum)
-
     for sig in previous:
         signal.signal(sig, stop)
     try:
         if jobs <= 1:
             _init_engine_here(site, options.verbose)
             for task in tasks():
-                record = task if isinstance(task, Record) else _render(task)
+                record = _settle_in_process(task, resolve)
                 settle(record)
                 if record.status == "failed" and options.fail_fast:
                     break
+                stop.check()
         else:
-            _run_parallel(tasks(), site, jobs, settle, options)
-    except Interrupted:
+            _run_parallel(tasks(), site, jobs, settle, resolve, options, stop)
+    except Interrupted as interrupted:
         summary.interrupted = True
+        interrupted.summary = summary
         raise
     finally:
         for sig, handler in previous.items():
@@ -462,53 +558,68 @@ def run_batch(
     return summary
 
 
+def _settle_in_process(item, resolve) -> Record:
+    if isinstance(item, Record):
+        return item
+    if isinstance(item, _Duplicate):
+        return resolve(item)
+    return _render(item)
+
+
 def _init_engine_here(site: Site, verbose: bool) -> None:
     global _engine, _verbose
     _engine, _verbose = Engine(site), verbose
 
 
-def _run_parallel(tasks, site: Site, jobs: int, settle, options: Options) -> None:
+def _run_parallel(
+    tasks, site: Site, jobs: int, settle, resolve, options: Options, stop: _Stop
+) -> None:
     """Render on ``jobs`` processes with a bounded number of rows in flight, settling results
-    in input order. On an interrupt the rows already started are finished and recorded."""
+    in input order. On a stop (an interrupt, or --fail-fast) rows not yet started are
+    dropped, and rows already started are finished and recorded."""
     context = multiprocessing.get_context("fork" if sys.platform != "win32" else "spawn")
     pending: deque = deque()
+
+    def settle_next() -> bool:
+        """Settle the oldest row; True if the run must stop after a failure."""
+        item = pending.popleft()
+        if isinstance(item, Future):
+            record = item.result()
+        else:
+            record = _settle_in_process(item, resolve)
+        settle(record)
+        return record.status == "failed" and options.fail_fast
+
+    def wind_down() -> None:
+        for item in pending:
+            if isinstance(item, Future):
+                item.cancel()
+        while pending:
+            item = pending.popleft()
+            if isinstance(item, Future) and not item.cancelled():
+                settle(item.result())
+
     with ProcessPoolExecutor(
         jobs, mp_context=context, initializer=_init_worker, initargs=(site, options.verbose)
     ) as pool:
         try:
             for task in tasks:
-                if isinstance(task, Record):
-                    pending.append(task)
-                else:
-                    pending.append(pool.submit(_render, task))
+                pending.append(pool.submit(_render, task) if isinstance(task, Task) else task)
                 while len(pending) > jobs * IN_FLIGHT_PER_JOB or (
-                    pending and isinstance(pending[0], Record)
+                    pending and not isinstance(pending[0], Future)
                 ):
-                    record = _settle_one(pending)
-                    settle(record)
-                    if record.status == "failed" and options.fail_fast:
-                        _cancel(pending)
+                    if settle_next():
+                        wind_down()
                         return
+                    stop.check()
             while pending:
-                record = _settle_one(pending)
-                settle(record)
-                if record.status == "failed" and options.fail_fast:
-                    _cancel(pending)
+                if settle_next():
+                    wind_down()
                     return
+                stop.check()
         except Interrupted:
-            _cancel(pending)
+            wind_down()
             raise
-
-
-def _settle_one(pending: deque) -> Record:
-    item = pending.popleft()
-    return item if isinstance(item, Record) else item.result()
-
-
-def _cancel(pending: deque) -> None:
-    for item in pending:
-        if not isinstance(item, Record):
-            item.cancel()
 
 
 def _write_packet(records: list[Record], options: Options, site: Site) -> None:

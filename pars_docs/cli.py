@@ -543,6 +543,8 @@ def batch(
             "interrupted; handouts already written are complete. Run the same "
             "command with --skip-existing to resume."
         )
+        if stop.summary:
+            Report.note(stop.summary.line())
         sys.exit(128 + stop.signum)
     except ParsDocsError as e:
         fail(e)

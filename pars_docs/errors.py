@@ -24,8 +24,14 @@ class ParsDocsError(Exception):
 
     exit_code = DATA
 
-    def __init__(self, message: str, *, field: str | None = None, row: int | None = None,
-                 redacted: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        row: int | None = None,
+        redacted: str | None = None,
+    ):
         super().__init__(message)
         self.message = message
         self.field = field

@@ -10,6 +10,17 @@ from pathlib import Path
 from .errors import UsageError
 
 
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+# Files are made readable as the user's umask allows (mkstemp alone would make them 0600, which
+# other staff at a shared print folder could not open).
+FILE_MODE = 0o666 & ~_umask()
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder and a rename,
     so a reader or an interrupted run never sees a partial file."""
@@ -20,6 +31,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(temp, FILE_MODE)
         os.replace(temp, path)
     except BaseException:
         try:

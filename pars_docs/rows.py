@@ -193,8 +193,9 @@ def _listing(headers: list[str]) -> str:
     return ", ".join(headers) or "none"
 
 
-def resolve_columns(headers: list[str], mapping: dict[str, str], label: str,
-                    require: bool = True) -> dict[str, str]:
+def resolve_columns(
+    headers: list[str], mapping: dict[str, str], label: str, require: bool = True
+) -> dict[str, str]:
     """Field → the input's header for it; an error before any work if a required one is
     missing, naming the columns the input does have."""
     by_norm = {}
@@ -255,8 +256,7 @@ def _csv_records(source: Source):
                 yield (
                     number,
                     DataError(
-                        f"has {len(cells)} values but the header "
-                        f"has {len(headers)} columns",
+                        f"has {len(cells)} values but the header has {len(headers)} columns",
                         row=number,
                     ),
                 )

@@ -1,9 +1,7 @@
 """`pars-docs batch`: messy exports in, one correct handout per good row out, every row
 accounted for in the manifest and the summary line.
 
-Most runs use ``--jobs 1``; a few use ``--jobs 2`` to go through the process pool. Tests marked
-``xfail(strict=True)`` show product bugs: they assert what should happen and fail until the bug
-is fixed.
+Most runs use ``--jobs 1``; a few use ``--jobs 2`` to go through the process pool.
 """
 
 import csv
@@ -38,7 +36,7 @@ SCRIPT = Path(sys.executable).with_name("pars-docs")
 HEADER = "procedure,patient,date,time,clinician,mrn"
 COLUMNS = ["row", "status", "output", "sha256", "instruction_set", "version", "field", "reason"]
 SUMMARY = re.compile(
-    r"pars-docs: (\d+) rows: (\d+) written, (\d+) failed(, [a-z0-9 ,]+)? "
+    r"pars-docs: (\d+) rows?: (\d+) written, (\d+) failed(, [a-z0-9 ,]+)? "
     r"in \d+\.\d s \(\d+ rows/s\)"
 )
 INTERRUPTED = (
@@ -719,11 +717,6 @@ def test_fail_fast_on_a_row_that_fails_while_rendering(batch, tmp_path):
     assert_summary(result, rows=1, written=0, failed=1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with --fail-fast and --jobs > 1 the rows already handed to the pool after the bad "
-    "row are still rendered and written, but are left out of the manifest and the summary",
-)
 def test_fail_fast_in_parallel_accounts_for_every_file_it_writes(batch, tmp_path):
     source = write(
         tmp_path / "list.csv",
@@ -804,19 +797,12 @@ def test_unknown_placeholder_in_name_is_a_usage_error(batch, tmp_path, pattern):
     out = tmp_path / "out"
     result = batch(LISTS / "appointments.csv", "--name", pattern, "--out-dir", out)
     assert result.exit_code == 2
-    assert result.stderr.startswith(
-        f"pars-docs: error: --name: '{pattern}' may use only {{date}}, {{time}}, "
-        "{procedure}, {mrn}, {row}, {id}, {patient} ("
-    )
+    assert result.stderr.startswith("pars-docs: error: --name: ")
+    assert "use {date}, {time}, {procedure}, {mrn}, {row}, {id}, {patient}" in result.stderr
     assert result.stderr.count("\n") == 1
     assert pdf_names(out) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="--name accepts attribute and index lookups: '{patient.surname}' crashes with an "
-    "AttributeError traceback, '{mrn[0]}' with an IndexError on the first row without an MRN",
-)
 @pytest.mark.parametrize("pattern", ["{patient.surname}", "{mrn[0]}"])
 def test_name_pattern_with_lookups_is_a_usage_error(batch, tmp_path, pattern):
     source = write(tmp_path / "list.csv", lines(appointment("Ana", mrn="A1"), appointment("Bo")))
@@ -827,13 +813,7 @@ def test_name_pattern_with_lookups_is_a_usage_error(batch, tmp_path, pattern):
     assert pdf_names(tmp_path / "out") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="names are cut to 150 characters, not to the file system's 255 bytes: a long "
-    "Cyrillic name with --name '{patient}' raises OSError (File name too long) and the "
-    "whole run stops with a traceback",
-)
-def test_long_non_latin_name_fails_only_its_row(batch, tmp_path):
+def test_long_non_latin_name_is_shortened_to_a_safe_file_name(batch, tmp_path):
     long_name = "Жанна " + "Александровна" * 9  # 123 characters, 245 bytes in UTF-8
     source = write(
         tmp_path / "list.csv",
@@ -842,8 +822,10 @@ def test_long_non_latin_name_fails_only_its_row(batch, tmp_path):
     out = tmp_path / "out"
     result = batch(source, "--name", "{patient}", "--out-dir", out)
     assert_no_crash(result)
-    assert result.exit_code == 1
-    assert "Bo.pdf" in pdf_names(out)
+    assert result.exit_code == 0
+    names = pdf_names(out)
+    assert "Bo.pdf" in names and len(names) == 2
+    assert all(len(name.encode("utf-8")) <= 255 for name in names)
 
 
 @settings(max_examples=300, deadline=None)
@@ -894,11 +876,6 @@ def test_duplicate_rows_are_flagged_and_made_once(batch, tmp_path):
     assert_summary(result, rows=3, written=2, failed=0, extra="1 duplicate")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a row is flagged as a duplicate of an earlier identical row even when that row "
-    "failed, so the corrected row is 'not made again' and nothing is made at all",
-)
 def test_duplicate_of_a_failed_row_is_still_made(batch, tmp_path):
     source = write(
         tmp_path / "list.csv",
@@ -955,11 +932,6 @@ def test_manifest_to_standard_output(batch, tmp_path):
     assert "pars-docs:" not in result.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a --manifest in a folder that does not exist crashes with a FileNotFoundError "
-    "traceback (exit 1) after --out-dir has been created, instead of a usage error first",
-)
 def test_manifest_folder_missing_is_a_usage_error(batch, tmp_path):
     out = tmp_path / "out"
     result = batch(
@@ -1075,11 +1047,6 @@ def test_resume_after_a_simulated_interruption(batch, tmp_path):
     assert_summary(result, rows=3, written=1, failed=0, extra="2 skipped")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="with --merge and --skip-existing the packet holds only the handouts made in this "
-    "run: the kept ones are silently left out",
-)
 def test_resume_with_merge_keeps_every_handout_in_the_packet(batch, tmp_path):
     source = LISTS / "appointments.csv"
     out, packet = tmp_path / "out", tmp_path / "packet.pdf"
@@ -1133,7 +1100,8 @@ def test_real_interruption_leaves_whole_handouts_and_resumes(batch, tmp_path, si
         process.send_signal(signum)
         stderr = process.communicate(timeout=60)[1].decode()
     assert process.returncode == code, stderr
-    assert stderr.splitlines()[-1] == INTERRUPTED
+    assert stderr.splitlines()[-2] == INTERRUPTED
+    assert SUMMARY.fullmatch(stderr.splitlines()[-1])
     assert "Traceback" not in stderr
     made = pdf_names(out)
     assert 0 < len(made) < rows
@@ -1154,12 +1122,6 @@ def test_real_interruption_leaves_whole_handouts_and_resumes(batch, tmp_path, si
 
 
 @pytest.mark.skipif(not SCRIPT.exists(), reason="pars-docs is not installed in this Python")
-@pytest.mark.xfail(
-    strict=True,
-    reason="pool workers are forked after the SIGTERM handler is installed and keep it: a "
-    "SIGTERM sent to the whole process group (kill -- -PGID, a service manager) raises "
-    "Interrupted inside idle workers, which die with a traceback; the run can also hang",
-)
 def test_sigterm_to_the_whole_process_group_stops_cleanly(tmp_path):
     source = write(tmp_path / "list.csv", many_rows(300))
     out = tmp_path / "out"
@@ -1173,7 +1135,8 @@ def test_sigterm_to_the_whole_process_group_stops_cleanly(tmp_path):
         os.killpg(process.pid, signal.SIGCONT)
         stderr = process.communicate(timeout=15)[1].decode()
     assert process.returncode == 143
-    assert stderr.splitlines() == [INTERRUPTED]
+    assert stderr.splitlines()[0] == INTERRUPTED
+    assert SUMMARY.fullmatch(stderr.splitlines()[1]) and len(stderr.splitlines()) == 2
 
 
 def interrupt_after(monkeypatch, row: int) -> None:
@@ -1200,11 +1163,6 @@ def test_interruption_in_process_exit_code_and_message(batch, tmp_path, monkeypa
     assert sorted(p.name for p in out.iterdir()) == pdf_names(out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an interrupted run prints no summary line: stderr ends with the 'interrupted' "
-    "notice and the counts of what was done are lost",
-)
 def test_interrupted_run_still_ends_with_the_summary(batch, tmp_path, monkeypatch):
     interrupt_after(monkeypatch, 3)
     source = write(tmp_path / "list.csv", many_rows(10))
@@ -1213,11 +1171,6 @@ def test_interrupted_run_still_ends_with_the_summary(batch, tmp_path, monkeypatc
     assert_summary(result, rows=2, written=2, failed=0)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="on an interrupt with --jobs > 1 the rows already running are finished and written "
-    "but never recorded: the manifest misses handouts that are on disk",
-)
 def test_interrupted_parallel_run_records_every_handout_it_wrote(batch, tmp_path, monkeypatch):
     interrupt_after(monkeypatch, 4)
     source = write(tmp_path / "list.csv", many_rows(40))
