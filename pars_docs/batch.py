@@ -8,18 +8,14 @@ interrupted run leaves no half-written handout, and ``skip_existing`` resumes it
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import json
 import multiprocessing
 import os
-import re
 import signal
-import string
 import sys
 import time
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -30,41 +26,21 @@ from .compose import compose_packet
 from .errors import ParsDocsError, UsageError
 from .fhir import BundleWriter, document_reference
 from .handout import Engine
+from .ledger import Interrupted, Manifest, Progress, Record, Summary
+from .names import (
+    DEFAULT_NAME,
+    check_name_pattern,
+    check_writable,
+    output_name,
+    remove_stale_parts,
+)
 from .output import write_atomic
 from .render_pdf import render_pdf
 from .rows import REQUIRED, parse_medications, parse_sedation, reformat_date
 from .site import Site
 from .visit import make_visit
 
-DEFAULT_NAME = "{date}_{time}_{procedure}_{id}"
-NAME_FIELDS = ("date", "time", "procedure", "mrn", "row", "id", "patient")
-_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+|\s+')
 IN_FLIGHT_PER_JOB = 4
-MAX_NAME_BYTES = 200
-
-
-@dataclass
-class Record:
-    """One manifest line: what happened to one input row."""
-
-    row: int
-    status: str  # ok, failed, skipped, duplicate, cancelled
-    output: str | None = None
-    sha256: str | None = None
-    instruction_set: str | None = None
-    version: str | None = None
-    field: str | None = None
-    reason: str | None = None
-    start: str | None = None
-    patient: str | None = dataclasses.field(default=None, repr=False)
-    procedure_title: str | None = dataclasses.field(default=None, repr=False)
-    document: str | None = dataclasses.field(default=None, repr=False)
-    fhir: str | None = dataclasses.field(default=None, repr=False)  # a DocumentReference
-
-    COLUMNS = ("row", "status", "output", "sha256", "instruction_set", "version", "field", "reason")
-
-    def public(self) -> dict:
-        return {k: getattr(self, k) for k in self.COLUMNS}
 
 
 @dataclass
@@ -86,66 +62,6 @@ class Options:
 
 
 # Output names --------------------------------------------------------------------------------
-
-
-def safe_name(text: str, fallback: str) -> str:
-    """A file name made from row values: no separators, no ``..``, nothing hidden, and at most
-    200 bytes, well inside every file system's limit whatever the script."""
-    text = unicodedata.normalize("NFC", text)
-    text = _UNSAFE.sub("_", text).replace("..", "_").strip("._ ")
-    encoded = text.encode("utf-8")[:MAX_NAME_BYTES]
-    text = encoded.decode("utf-8", errors="ignore").strip("._ ")
-    return text or fallback
-
-
-def check_name_pattern(pattern: str) -> None:
-    """Only plain ``{field}`` placeholders: no attribute or index lookups, no conversions."""
-    allowed = f"{{{'}, {'.join(NAME_FIELDS)}}}"
-    try:
-        parts = list(string.Formatter().parse(pattern))
-    except ValueError as e:
-        raise UsageError(
-            f"--name: '{pattern}' is not a pattern ({e}); use {allowed}", field="name"
-        ) from e
-    for _, field, spec, conversion in parts:
-        if field is None:
-            continue
-        if field not in NAME_FIELDS or spec or conversion:
-            raise UsageError(
-                f"--name: '{{{field}}}' is not a placeholder; use {allowed}", field="name"
-            )
-
-
-def output_name(pattern: str, visit, row: int) -> str:
-    values = {
-        "date": visit.date.isoformat(),
-        "time": visit.time.strftime("%H%M"),
-        "procedure": visit.procedure,
-        "mrn": visit.mrn or "",
-        "row": str(row),
-        "id": visit.mrn or f"row{row}",
-        "patient": visit.patient,
-    }
-    values = {k: safe_name(v, "") for k, v in values.items()}
-    name = safe_name(pattern.format_map(values), f"row{row}")
-    return name if name.lower().endswith(".pdf") else name + ".pdf"
-
-
-def check_writable(folder: Path, what: str) -> None:
-    """Fail before any work if ``folder`` cannot take new files."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".pars-docs-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise UsageError(f"{what}: cannot write to {folder} ({e.strerror})", field=what) from e
-
-
-def remove_stale_parts(folder: Path) -> None:
-    """Temporary files a killed run left behind; never a finished handout."""
-    for stale in folder.glob(".*.pdf.*.part"):
-        stale.unlink(missing_ok=True)
 
 
 # Workers -------------------------------------------------------------------------------------
@@ -230,103 +146,6 @@ def _row_reason(error: ParsDocsError) -> str:
 
 
 # The run -------------------------------------------------------------------------------------
-
-
-class Manifest:
-    """Writes one record per input row as JSON lines (default) or CSV (``.csv``)."""
-
-    def __init__(self, target: str | None):
-        self.target = target
-        self.stream = None
-        self.writer = None
-        if not target:
-            return
-        if target == "-":
-            self.stream = sys.stdout
-        else:
-            try:
-                self.stream = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
-            except OSError as e:
-                raise UsageError(
-                    f"--manifest: cannot write {target} ({e.strerror})", field="manifest"
-                ) from e
-        if target.lower().endswith(".csv"):
-            self.writer = csv.DictWriter(self.stream, fieldnames=Record.COLUMNS)
-            self.writer.writeheader()
-
-    def write(self, record: Record) -> None:
-        if self.stream is None:
-            return
-        if self.writer:
-            self.writer.writerow(record.public())
-        else:
-            self.stream.write(json.dumps(record.public(), ensure_ascii=False) + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.stream not in (None, sys.stdout):
-            self.stream.close()
-
-
-class Progress:
-    """Rows done, rate and time left on one terminal line; silent when not a terminal."""
-
-    def __init__(self, enabled: bool, total: int | None):
-        self.enabled = enabled
-        self.total = total
-        self.started = time.monotonic()
-        self.shown = 0.0
-
-    def update(self, done: int) -> None:
-        now = time.monotonic()
-        if not self.enabled or now - self.shown < 0.1:
-            return
-        self.shown = now
-        rate = done / max(now - self.started, 1e-6)
-        line = f"{done} rows  {rate:.0f}/s"
-        if self.total:
-            left = max(self.total - done, 0) / rate if rate else 0
-            minutes, seconds = divmod(int(left), 60)
-            line = f"{done}/{self.total} rows  {rate:.0f}/s  {minutes}:{seconds:02d} left"
-        sys.stderr.write(f"\r{line:<60}")
-        sys.stderr.flush()
-
-    def finish(self) -> None:
-        if self.enabled:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-
-
-class Interrupted(Exception):
-    """Raised in the parent when the run is stopped by Ctrl-C or SIGTERM."""
-
-    def __init__(self, signum: int, summary=None):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-        self.summary = summary
-
-
-@dataclass
-class Summary:
-    rows: int = 0
-    written: int = 0
-    failed: int = 0
-    skipped: int = 0
-    duplicates: int = 0
-    cancelled: int = 0
-    seconds: float = 0.0
-    interrupted: bool = False
-    records: list = dataclasses.field(default_factory=list)
-
-    def line(self) -> str:
-        rate = self.rows / self.seconds if self.seconds else 0
-        parts = [f"{self.written} written", f"{self.failed} failed"]
-        for count, word in ((self.skipped, "skipped"), (self.cancelled, "cancelled")):
-            if count:
-                parts.append(f"{count} {word}")
-        if self.duplicates:
-            parts.append(f"{self.duplicates} duplicate{'s' if self.duplicates > 1 else ''}")
-        rows = f"{self.rows} row{'' if self.rows == 1 else 's'}"
-        return f"{rows}: {', '.join(parts)} in {self.seconds:.1f} s ({rate:.0f} rows/s)"
 
 
 def _visits(rows, options: Options, engine: Engine, visit_refs: dict):

@@ -9,10 +9,12 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .batch import DEFAULT_NAME, Interrupted, Options, run_batch
+from .batch import Options, run_batch
 from .errors import DataError, ParsDocsError, UsageError
 from .handout import Engine
 from .instructions import Library
+from .ledger import Interrupted
+from .names import DEFAULT_NAME
 from .output import write_output
 from .rows import FORMATS, Source, read_mapping, read_rows
 from .site import ENV_VAR, load_site

@@ -26,8 +26,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from pars_docs.batch import Manifest, output_name
 from pars_docs.cli import cli
+from pars_docs.ledger import Manifest
+from pars_docs.names import output_name
 from pars_docs.visit import Visit
 
 SITE = DATA / "site-ny.yaml"

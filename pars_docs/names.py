@@ -1,0 +1,81 @@
+"""Output file names for batch runs, made safe from whatever a row holds.
+
+A name comes from a pattern of plain placeholders filled with row values. Every value is
+cleaned: no path separators, no ``..``, nothing hidden, nothing a file system would refuse,
+so a file can never land outside the folder it was meant for.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import string
+import unicodedata
+from pathlib import Path
+
+from .errors import UsageError
+
+DEFAULT_NAME = "{date}_{time}_{procedure}_{id}"
+NAME_FIELDS = ("date", "time", "procedure", "mrn", "row", "id", "patient")
+_UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+|\s+')
+MAX_NAME_BYTES = 200
+
+
+def safe_name(text: str, fallback: str) -> str:
+    """A file name made from row values: no separators, no ``..``, nothing hidden, and at most
+    200 bytes, well inside every file system's limit whatever the script."""
+    text = unicodedata.normalize("NFC", text)
+    text = _UNSAFE.sub("_", text).replace("..", "_").strip("._ ")
+    encoded = text.encode("utf-8")[:MAX_NAME_BYTES]
+    text = encoded.decode("utf-8", errors="ignore").strip("._ ")
+    return text or fallback
+
+
+def check_name_pattern(pattern: str) -> None:
+    """Only plain ``{field}`` placeholders: no attribute or index lookups, no conversions."""
+    allowed = f"{{{'}, {'.join(NAME_FIELDS)}}}"
+    try:
+        parts = list(string.Formatter().parse(pattern))
+    except ValueError as e:
+        raise UsageError(
+            f"--name: '{pattern}' is not a pattern ({e}); use {allowed}", field="name"
+        ) from e
+    for _, field, spec, conversion in parts:
+        if field is None:
+            continue
+        if field not in NAME_FIELDS or spec or conversion:
+            raise UsageError(
+                f"--name: '{{{field}}}' is not a placeholder; use {allowed}", field="name"
+            )
+
+
+def output_name(pattern: str, visit, row: int) -> str:
+    values = {
+        "date": visit.date.isoformat(),
+        "time": visit.time.strftime("%H%M"),
+        "procedure": visit.procedure,
+        "mrn": visit.mrn or "",
+        "row": str(row),
+        "id": visit.mrn or f"row{row}",
+        "patient": visit.patient,
+    }
+    values = {k: safe_name(v, "") for k, v in values.items()}
+    name = safe_name(pattern.format_map(values), f"row{row}")
+    return name if name.lower().endswith(".pdf") else name + ".pdf"
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Fail before any work if ``folder`` cannot take new files."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / f".pars-docs-probe-{os.getpid()}"
+        probe.write_bytes(b"")
+        probe.unlink()
+    except OSError as e:
+        raise UsageError(f"{what}: cannot write to {folder} ({e.strerror})", field=what) from e
+
+
+def remove_stale_parts(folder: Path) -> None:
+    """Temporary files a killed run left behind; never a finished handout."""
+    for stale in folder.glob(".*.pdf.*.part"):
+        stale.unlink(missing_ok=True)
