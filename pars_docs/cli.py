@@ -259,6 +259,16 @@ def make(
         Report.note(f"wrote {written}")
 
 
+def _check_templates(profile) -> str:
+    """The site's templates: date formats and calendar wording load and render."""
+    from .compose import templates_for
+    from .ics import calendar_wording
+
+    templates = templates_for(profile.templates_dir, profile.language)
+    calendar_wording(templates)
+    return f"templates ({', '.join(str(d) for d in templates.dirs)})"
+
+
 def _rendition(handout, rendition: str, paper) -> bytes:
     if rendition == "pdf":
         return handout.pdf(paper)
@@ -348,6 +358,7 @@ def check(files, site) -> None:
         jobs += [
             (set_id, lambda i=set_id: library.describe(library.get(i))) for set_id in library.ids()
         ]
+        jobs.append(("templates", lambda: _check_templates(profile)))
     for name, load in jobs:
         try:
             description = load()

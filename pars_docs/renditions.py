@@ -2,38 +2,20 @@
 
 Every rendition reads the same plan and composed document as the PDF, so all of them carry
 the same times: none computes a date of its own. The text is the composed document walked
-the way render_pdf walks it; the calendar's wording comes from ``templates/calendar.yaml``.
+the way render_pdf walks it; the calendar is made in :mod:`pars_docs.ics`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
 import textwrap
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
+from datetime import date
 
-import jinja2
-from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
-
-from . import __version__
-from .compose import Templates, templates_for
-from .errors import InstructionError, UsageError
-from .loader import LoadedYAML, load_yaml
 from .render_pdf import WRITE_IN, plain
-from .validate import problem
 
 TEXT_WIDTH = 78
 SECTION_RULE, GROUP_RULE = "=", "-"
-
-CALENDAR_FILE = "calendar.yaml"
-CALENDAR_TEXTS = ("calendar_name", "location")
-EVENTS = ("stop_solids", "stop_liquids", "last_dose", "arrive", "procedure", "activity_end")
-EVENT_FIELDS = ("summary", "description")
-UID_DOMAIN = "pars-docs"
 
 
 # -- plain text ---------------------------------------------------------------------------
@@ -199,238 +181,8 @@ def render_json(handout) -> str:
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
 
 
-# -- iCalendar ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class CalendarWording:
-    """One language's calendar wording and the reminder settings, from one calendar.yaml."""
-
-    loaded: LoadedYAML
-    language: str  # the key of the block used: "en" for a site in en-US
-
-    @property
-    def reminders(self) -> dict[str, int]:
-        table = self.loaded.data.get("reminders") or {}
-        return {name: entry["minutes_before"] for name, entry in table.items()}
-
-    def render(self, templates: Templates, field: tuple, context: dict) -> str:
-        """The text at ``field`` of the language block, bold marks dropped, spaces tidied.
-
-        Line breaks are kept (a note's lines stay lines); blank lines are dropped.
-        """
-        source = self.loaded.data[self.language]
-        for key in field:
-            source = source[key]
-        try:
-            text = templates.compile_text(source).render(context)
-        except jinja2.TemplateError as e:
-            where = (self.language, *field)
-            raise InstructionError(problem(self.loaded, where, f"template error: {e}")) from e
-        lines = (" ".join(line.split()) for line in plain(text).split("\n"))
-        return "\n".join(line for line in lines if line)
-
-
-def _wording_problems(loaded: LoadedYAML, language: str, templates: Templates) -> list[str]:
-    data = loaded.data
-    block = data[language]
-    problems = []
-    fields = [(key,) for key in CALENDAR_TEXTS]
-    for name in EVENTS:
-        if not isinstance(block.get(name), dict):
-            problems.append(problem(loaded, (language, name), "is missing"))
-            continue
-        fields += [(name, key) for key in EVENT_FIELDS]
-    for field in fields:
-        source = block
-        for key in field:
-            source = source.get(key) if isinstance(source, dict) else None
-        if not isinstance(source, str):
-            problems.append(problem(loaded, (language, *field), "is missing or not text"))
-            continue
-        try:
-            templates.compile_text(source)
-        except jinja2.TemplateSyntaxError as e:
-            problems.append(problem(loaded, (language, *field), f"template error: {e.message}"))
-    reminders = data.get("reminders") or {}
-    if not isinstance(reminders, dict):
-        return problems + [problem(loaded, ("reminders",), "must map event names to settings")]
-    for name, entry in reminders.items():
-        minutes = entry.get("minutes_before") if isinstance(entry, dict) else None
-        if name not in EVENTS:
-            problems.append(
-                problem(loaded, ("reminders", name), f"unknown event (known: {', '.join(EVENTS)})")
-            )
-        elif isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
-            problems.append(
-                problem(loaded, ("reminders", name), "give minutes_before as a whole number ≥ 0")
-            )
-    return problems
-
-
-@lru_cache(maxsize=8)
-def calendar_wording(templates: Templates) -> CalendarWording:
-    """The calendar wording for ``templates``' language, from the first folder of its search
-    path (the site's templates, then the built-ins) whose calendar.yaml has that language."""
-    language = templates.language
-    base = language.replace("-", "_").split("_")[0]
-    for folder in templates.dirs:
-        path = folder / CALENDAR_FILE
-        if not path.is_file():
-            continue
-        loaded = load_yaml(path, InstructionError)
-        table = loaded.data if isinstance(loaded.data, dict) else {}
-        chosen = next((k for k in (language, base) if isinstance(table.get(k), dict)), None)
-        if chosen:
-            problems = _wording_problems(loaded, chosen, templates)
-            if problems:
-                raise InstructionError("\n".join(problems))
-            return CalendarWording(loaded, chosen)
-    raise InstructionError(
-        f"templates: no calendar wording for language '{language}' in {CALENDAR_FILE}"
-    )
-
-
-def _stamp() -> datetime:
-    """DTSTAMP: ``SOURCE_DATE_EPOCH`` when set, so a calendar can be made reproducibly."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
-    except (ValueError, OverflowError, OSError) as e:
-        raise UsageError(
-            f"SOURCE_DATE_EPOCH: '{epoch}' is not a whole number of seconds since 1970",
-            field="SOURCE_DATE_EPOCH",
-        ) from e
-
-
-def _uid(plan, name: str) -> str:
-    """The same event of the same visit always gets the same UID, so a calendar that imports
-    the file twice updates the event instead of doubling it."""
-    key = [
-        plan.instruction_set.id,
-        plan.visit.patient,
-        plan.moments["start"].isoformat(),
-        name,
-    ]
-    digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
-    return f"{digest}@{UID_DOMAIN}"
-
-
-def _calendar_context(plan) -> dict:
-    site = plan.site
-    iset = plan.instruction_set
-    return {
-        "set": {"id": iset.id, "title": iset.title, "version": iset.version},
-        "clinic": {
-            "name": site.name,
-            "phone": site.phone,
-            "after_hours_phone": site.after_hours_phone,
-            "address": site.address,
-        },
-        "visit": {
-            "clinician": plan.visit.clinician,
-            "sedation": plan.sedation,
-            "note": plan.visit.note or "",
-        },
-        "t": iset.data["timing"],
-        "moments": plan.moments,
-    }
-
-
-def _planned_events(plan) -> list[tuple[str, str, object, datetime | None, object]]:
-    """(uid name, wording key, start, end, medicine) for each event this visit has.
-
-    A last dose is a date without a time of day (the handout says "on Sunday, November
-    29"), so it is an all-day event; a point in time (stop eating) has no end.
-    """
-    moments = plan.moments
-    events = [
-        (f"last_dose:{med.generic}", "last_dose", med.last_dose, None, med)
-        for med in plan.medicines
-        if med.action == "stop" and med.last_dose
-    ]
-    for name in ("stop_solids", "stop_liquids"):
-        if name in moments:
-            events.append((name, name, moments[name], None, None))
-    events.append(("arrive", "arrive", moments["arrive"], moments["start"], None))
-    events.append(("procedure", "procedure", moments["start"], moments["end"], None))
-    if "activity_end" in moments:
-        events.append(("activity_end", "activity_end", moments["activity_end"], None, None))
-    return events
-
-
-def _day(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _unambiguous(moment):
-    """``moment`` as the calendar should write it. RFC 5545 (3.3.5) reads a wall-clock time
-    the clocks show twice as its first showing, so a moment in the second one (``fold=1``, as
-    the plan marks it) is written in UTC instead of on the site's clock."""
-    if not isinstance(moment, datetime) or not moment.fold:
-        return moment
-    if moment.replace(fold=0).utcoffset() == moment.utcoffset():
-        return moment
-    return moment.astimezone(timezone.utc)
-
-
 def render_ics(handout) -> bytes:
-    """An RFC 5545 calendar of the visit's key moments, in the site's time zone.
+    """The key moments as an RFC 5545 calendar (see :mod:`pars_docs.ics`)."""
+    from .ics import render_ics as render
 
-    Events: the last dose of each medicine to stop (all day), stop eating, stop clear
-    liquids, arrive (until the start), the procedure (start to end) and the end of the
-    activity limits, each only when this visit has it. Wording and reminders come from
-    calendar.yaml. UIDs are stable for a visit; with ``SOURCE_DATE_EPOCH`` set the bytes
-    are identical for the same visit.
-    """
-    plan = handout.plan
-    site = plan.site
-    templates = templates_for(site.templates_dir, site.language)
-    wording = calendar_wording(templates)
-    context = _calendar_context(plan)
-    stamp = _stamp()
-    reminders = wording.reminders
-    location = wording.render(templates, ("location",), context)
-
-    calendar = Calendar()
-    calendar.add("prodid", f"-//pars-docs//pars-docs {__version__}//EN")
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
-    name = wording.render(templates, ("calendar_name",), context)
-    if name:
-        calendar.add("name", name)
-        calendar.add("x-wr-calname", name)
-
-    days = []
-    for uid_name, key, start, end, med in _planned_events(plan):
-        event_context = {**context, "med": med} if med else context
-        summary = wording.render(templates, (key, "summary"), event_context)
-        busy = end is not None  # reminders are points in time and leave the day free
-        event = Event.new(
-            uid=_uid(plan, uid_name),
-            stamp=stamp,
-            start=_unambiguous(start),
-            end=_unambiguous(end),
-            summary=summary,
-            description=wording.render(templates, (key, "description"), event_context),
-            location=location if busy and location else None,
-            transparency=TRANSP.OPAQUE if busy else TRANSP.TRANSPARENT,
-            classification=CLASS.PRIVATE,
-        )
-        if key in reminders and isinstance(start, datetime):
-            alarm = Alarm()
-            alarm.add("action", "DISPLAY")
-            alarm.add("trigger", timedelta(minutes=-reminders[key]))
-            alarm.add("description", summary)
-            event.add_component(alarm)
-        calendar.add_component(event)
-        days.append(_day(start))
-    # Describe the zone over whole years around the visit: enough for any event, and the
-    # same text for every visit in those years.
-    calendar.add_missing_timezones(
-        first_date=date(min(days).year, 1, 1), last_date=date(max(days).year + 1, 1, 1)
-    )
-    return calendar.to_ical()
+    return render(handout)
