@@ -357,6 +357,7 @@ def run_batch(
                     break
                 stop.check()
         else:
+            engine.warm()  # before the workers fork, so they share what it loaded
             _run_parallel(tasks(), site, jobs, settle, resolve, options, stop)
     except Interrupted as interrupted:
         summary.interrupted = True

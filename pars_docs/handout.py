@@ -46,6 +46,15 @@ class Engine:
         self.library = Library(self.site.instructions_dir)
         self.templates = templates_for(self.site.templates_dir, self.site.language)
 
+    def warm(self) -> None:
+        """Load and check every instruction set, and lay out one handout of each, so that
+        processes forked afterwards start with everything loaded and cached."""
+        from datetime import date, time
+
+        for set_id in self.library.ids():
+            visit = Visit(set_id, "Warm Up", date(2026, 1, 5), time(9, 0), "Warm Up")
+            self.prepare(visit).pdf()
+
     def prepare(self, visit: Visit) -> Handout:
         """Plan and compose ``visit``'s handout, checking every character can be printed."""
         iset = self.library.get(visit.procedure)
