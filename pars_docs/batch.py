@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .compose import compose_packet
 from .errors import ParsDocsError, UsageError
-from .fhir import BundleWriter, document_reference
+from .fhir import BundleWriter
 from .handout import Engine
 from .ledger import Interrupted, Manifest, Progress, Record, Summary
 from .names import (
@@ -56,10 +56,13 @@ class Options:
     jobs: int = 0
     date_format: str | None = None
     paper: str | None = None
+    output_format: str = "pdf"  # what each file in out_dir holds: pdf, text, json or ics
     emit: str = "pdf"  # or "fhir": a Bundle of DocumentReferences to fhir_output
     verbose: bool = False  # patient values in row reasons
     fhir_output: str = "-"
 
+
+SUFFIXES = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
 
 # Output names --------------------------------------------------------------------------------
 
@@ -79,6 +82,7 @@ class Task:
     keep: bool = False  # the target exists and is kept (--skip-existing)
     document: bool = False  # return the composed document, for a packet
     paper: str | None = None
+    rendition: str = "pdf"  # what the file in the folder holds: pdf, text, json or ics
     fhir: dict | None | bool = False  # references for a DocumentReference; False: none
 
 
@@ -107,16 +111,15 @@ def _render(task: Task) -> Record:
         patient=task.visit.patient,
         procedure_title=iset.title,
     )
+    pdf = None
     if task.keep:
         record.status, record.output, record.reason = "skipped", task.target, "already exists"
         data = Path(task.target).read_bytes()
         record.sha256 = hashlib.sha256(data).hexdigest()
-        if task.fhir is not False:
-            record.fhir = json.dumps(
-                document_reference(handout, data, task.fhir), ensure_ascii=False
-            )
+        pdf = data if task.rendition == "pdf" else None
     elif task.target or task.fhir is not False:
-        data = handout.pdf(task.paper)
+        data = handout.render(task.rendition, task.paper)
+        pdf = data if task.rendition == "pdf" else None
         record.sha256 = hashlib.sha256(data).hexdigest()
         if task.target:
             try:
@@ -129,10 +132,9 @@ def _render(task: Task) -> Record:
                     reason=f"output: cannot write {Path(task.target).name} ({e.strerror})",
                 )
             record.output = task.target
-        if task.fhir is not False:
-            record.fhir = json.dumps(
-                document_reference(handout, data, task.fhir), ensure_ascii=False
-            )
+    if task.fhir is not False:
+        resource = handout.document_reference(pdf, task.fhir)
+        record.fhir = json.dumps(resource, ensure_ascii=False)
     if task.document:
         record.document = ET.tostring(handout.document, encoding="unicode")
     return record
@@ -231,6 +233,12 @@ def run_batch(
     _verbose = options.verbose
     report = report or (lambda record: None)
     check_name_pattern(options.name)
+    if options.merge and options.output_format != "pdf":
+        raise UsageError(
+            "--merge makes a PDF packet; it cannot be used with --output-format "
+            f"{options.output_format}",
+            field="merge",
+        )
     if options.merge:
         check_writable(options.merge.parent, "--merge")
     if options.manifest and options.manifest != "-":
@@ -314,9 +322,10 @@ def run_batch(
                 continue
             target = None
             if options.out_dir:
-                name = output_name(options.name, item, number)
+                suffix = SUFFIXES[options.output_format]
+                name = output_name(options.name, item, number, suffix)
                 if name in claimed:
-                    name = name[:-4] + f"-row{number}.pdf"
+                    name = name[: -len(suffix)] + f"-row{number}{suffix}"
                 claimed[name] = number
                 target = options.out_dir / name
             keep = bool(target and options.skip_existing and target.exists())
@@ -327,6 +336,7 @@ def run_batch(
                 keep=keep,
                 document=bool(options.merge),
                 paper=options.paper,
+                rendition=options.output_format,
                 fhir=fhir,
             )
             seen[key] = task

@@ -240,17 +240,17 @@ def make(
             medications=medications,
             note=note,
         )
+        if emit == "fhir" and rendition != "pdf":
+            raise UsageError("--emit fhir attaches the PDF; leave out --format", field="format")
         handout = engine.prepare(visit)
         if emit == "fhir":
-            from .fhir import document_reference
-
-            resource = document_reference(handout, handout.pdf(paper), refs)
+            resource = handout.document_reference(handout.pdf(paper), refs)
             data, suffix = (
                 (json.dumps(resource, indent=2, ensure_ascii=False) + "\n").encode(),
                 ".json",
             )
         else:
-            data, suffix = _rendition(handout, rendition, paper), RENDITIONS[rendition]
+            data, suffix = handout.render(rendition, paper), RENDITIONS[rendition]
         target = output or default_filename(visit.procedure, visit)[: -len(".pdf")] + suffix
         written = write_output(target, data, binary=rendition == "pdf" and emit == "file")
     except ParsDocsError as e:
@@ -267,18 +267,6 @@ def _check_templates(profile) -> str:
     templates = templates_for(profile.templates_dir, profile.language)
     calendar_wording(templates)
     return f"templates ({', '.join(str(d) for d in templates.dirs)})"
-
-
-def _rendition(handout, rendition: str, paper) -> bytes:
-    if rendition == "pdf":
-        return handout.pdf(paper)
-    from . import renditions
-
-    if rendition == "text":
-        return renditions.render_text(handout).encode("utf-8")
-    if rendition == "json":
-        return renditions.render_json(handout).encode("utf-8")
-    return renditions.render_ics(handout)
 
 
 def _one_appointment(name: str, engine: Engine, code_map) -> dict:
@@ -459,6 +447,14 @@ def check(files, site) -> None:
     "--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the site profile's."
 )
 @click.option(
+    "--output-format",
+    type=click.Choice(list(RENDITIONS)),
+    default="pdf",
+    show_default=True,
+    help="What each file in --out-dir holds: the PDF handout, the same handout as text, the "
+    "JSON timeline, or an iCalendar file.",
+)
+@click.option(
     "--codes",
     "code_map",
     metavar="FILE",
@@ -499,6 +495,7 @@ def batch(
     progress,
     site,
     paper,
+    output_format,
     code_map,
     emit,
     fhir_output,
@@ -523,6 +520,7 @@ def batch(
         jobs=jobs or 0,
         date_format=date_format,
         paper=paper,
+        output_format=output_format,
         emit="fhir" if emit == "fhir" else "pdf",
         fhir_output=fhir_output,
         verbose=Report.verbose,

@@ -31,6 +31,27 @@ class Handout:
     def instruction_set(self) -> InstructionSet:
         return self.plan.instruction_set
 
+    def render(self, rendition: str = "pdf", paper: str | None = None) -> bytes:
+        """The handout as ``pdf``, ``text`` (UTF-8), ``json`` (the timeline) or ``ics``."""
+        if rendition == "pdf":
+            return self.pdf(paper)
+        from . import renditions
+
+        if rendition == "text":
+            return renditions.render_text(self).encode("utf-8")
+        if rendition == "json":
+            return renditions.render_json(self).encode("utf-8")
+        if rendition == "ics":
+            return renditions.render_ics(self)
+        raise ValueError(f"unknown rendition {rendition!r}")
+
+    def document_reference(self, pdf: bytes | None = None, references: dict | None = None) -> dict:
+        """A FHIR R4 DocumentReference with the PDF attached; ``references`` may name the
+        Patient, Practitioner and Appointment it belongs to."""
+        from .fhir import document_reference
+
+        return document_reference(self, pdf if pdf is not None else self.pdf(), references)
+
     def pdf(self, paper: str | None = None) -> bytes:
         site = self.plan.site
         return render_pdf(

@@ -49,7 +49,8 @@ def check_name_pattern(pattern: str) -> None:
             )
 
 
-def output_name(pattern: str, visit, row: int) -> str:
+def output_name(pattern: str, visit, row: int, suffix: str = ".pdf") -> str:
+    """The file name for ``visit`` (input row ``row``), ending in ``suffix``."""
     values = {
         "date": visit.date.isoformat(),
         "time": visit.time.strftime("%H%M"),
@@ -61,7 +62,7 @@ def output_name(pattern: str, visit, row: int) -> str:
     }
     values = {k: safe_name(v, "") for k, v in values.items()}
     name = safe_name(pattern.format_map(values), f"row{row}")
-    return name if name.lower().endswith(".pdf") else name + ".pdf"
+    return name if name.lower().endswith(suffix) else name + suffix
 
 
 def check_writable(folder: Path, what: str) -> None:
@@ -77,5 +78,5 @@ def check_writable(folder: Path, what: str) -> None:
 
 def remove_stale_parts(folder: Path) -> None:
     """Temporary files a killed run left behind; never a finished handout."""
-    for stale in folder.glob(".*.pdf.*.part"):
+    for stale in folder.glob(".*.part"):
         stale.unlink(missing_ok=True)

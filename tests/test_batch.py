@@ -1277,3 +1277,38 @@ def test_summary_ends_stderr_after_a_progress_bar(batch, tmp_path):
     assert result.exit_code == 0
     assert result.stderr.endswith("\n") and "\r" in result.stderr
     assert_summary(result, rows=5, written=5, failed=0)
+
+
+# Renditions in a batch -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rendition,suffix", [("json", ".json"), ("text", ".txt"), ("ics", ".ics")])
+def test_output_format_writes_that_rendition_per_row(batch, tmp_path, rendition, suffix):
+    out, manifest = tmp_path / "out", tmp_path / "m.jsonl"
+    result = batch(
+        LISTS / "appointments.csv",
+        "--out-dir",
+        out,
+        "--output-format",
+        rendition,
+        "--manifest",
+        manifest,
+    )
+    assert result.exit_code == 0, result.stderr
+    files = sorted(out.iterdir())
+    assert [f.suffix for f in files] == [suffix] * 3
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    for record in records:
+        data = Path(record["output"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == record["sha256"]
+    if rendition == "json":
+        timeline = json.loads(files[0].read_text(encoding="utf-8"))
+        assert timeline["moments"]["start"].endswith("-05:00")
+
+
+def test_merge_needs_pdf(batch, tmp_path):
+    result = batch(
+        LISTS / "appointments.csv", "--merge", tmp_path / "p.pdf", "--output-format", "text"
+    )
+    assert result.exit_code == 2
+    assert "--merge makes a PDF packet" in result.stderr
