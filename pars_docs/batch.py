@@ -96,7 +96,20 @@ def _init_worker(site: Site, verbose: bool = False) -> None:
 
 
 def _render(task: Task) -> Record:
-    """Plan, compose and (unless kept or only merged) write one row's handout."""
+    """Plan, compose and (unless kept or only merged) write one row's handout. Whatever goes
+    wrong with one row, even a fault in pars-docs itself, costs only that row."""
+    try:
+        return _render_row(task)
+    except Exception as e:  # noqa: BLE001 - one row's fault must not stop the others
+        detail = f": {e}" if _verbose else ""
+        return Record(
+            task.row,
+            "failed",
+            reason=f"could not make this handout ({type(e).__name__}{detail}); please report it",
+        )
+
+
+def _render_row(task: Task) -> Record:
     try:
         handout = _engine.prepare(task.visit)
     except ParsDocsError as e:

@@ -59,7 +59,14 @@ class _Paragraph(Paragraph):
     _breaks: dict = {}
     _LIMIT = 4096
 
-    def __init__(self, text: str, style, bulletText=None):
+    def __init__(self, text, style, bulletText=None, frags=None, **kwargs):
+        if frags is not None or kwargs:
+            # ReportLab splitting a paragraph across pages: the pieces are made from
+            # fragments, have no text of their own, and are never cached.
+            super().__init__(text, style, bulletText=bulletText, frags=frags, **kwargs)
+            self._cacheable = False
+            return
+        self._cacheable = True
         key = (text, style.name, bulletText)
         hit = self._parsed.get(key)
         if hit is None:
@@ -69,6 +76,8 @@ class _Paragraph(Paragraph):
             super().__init__(hit[0], style, bulletText=hit[2], frags=hit[1])
 
     def wrap(self, availWidth, availHeight):
+        if not self._cacheable:
+            return super().wrap(availWidth, availHeight)
         key = (self.text, self.bulletText, self.style.name, availWidth)
         hit = self._breaks.get(key)
         if hit is None:

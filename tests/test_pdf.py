@@ -291,3 +291,32 @@ def test_a_time_in_the_repeated_hour_says_which(make):
         "Eat your last food before Sunday, November 1 at 1:30 AM (the second time, "
         "after the clocks go back)."
     ) in squash(pdf_text(out))
+
+
+def test_a_paragraph_split_across_pages_renders(make, tmp_path):
+    # This combination puts a long medicine line across a page break, where ReportLab splits
+    # the paragraph into pieces made from fragments.
+    note = 'Line one.\nLine two, with a comma.\nShe said "ok".'
+    result, out = make(
+        "--dob",
+        "1977-06-17",
+        "--mrn",
+        "MR5002951",
+        "--medication",
+        "aspirin",
+        "--medication",
+        "warfarin",
+        "--medication",
+        "Xarelto",
+        "--note",
+        note,
+        procedure="pars-defect-decompression",
+        patient="Agnieszka Żółkiewska",
+        date="2026-03-08",
+        time="13:00",
+        clinician="X",
+    )
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    for medicine in ("aspirin", "warfarin", "Xarelto"):
+        assert f"Take your last {medicine} on" in text
