@@ -57,7 +57,7 @@ ALIASES = {
     "clinician": ("clinician", "provider", "doctor", "physician", "surgeon"),
     "dob": ("dob", "dateofbirth", "birthdate"),
     "mrn": ("mrn", "medicalrecordnumber", "recordnumber"),
-    "sedation": ("sedation"),
+    "sedation": ("sedation",),
     "medications": ("medications", "medication", "meds", "medicines"),
     "note": ("note", "notes", "comment", "comments"),
 }

@@ -58,7 +58,7 @@ def check_zone(name: str) -> ZoneInfo:
     daylight-saving rules, which would put every time an hour off for half the year."""
     try:
         zone = ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as e:
         raise SiteError(
             f"timezone: unknown time zone '{name}' (use an IANA name such as America/Chicago)",
             field="timezone",
@@ -89,17 +89,18 @@ def local_zone_name() -> str:
         if name:
             try:
                 return ZoneInfo(name).key
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):
                 continue
     return "UTC"
 
 
-def _file(loaded, base: Path, key: str) -> Path | None:
+def _relative(loaded, base: Path, key: str, kind: str) -> Path | None:
+    """The ``file`` or ``folder`` named by ``key``, relative to the profile; it must exist."""
     if key not in loaded.data:
         return None
     path = base / loaded.data[key]
-    if not path.is_file():
-        raise SiteError(f"{loaded.where((key,))}: {key}: file not found: {path}", field=key)
+    if not (path.is_dir() if kind == "folder" else path.is_file()):
+        raise SiteError(f"{loaded.where((key,))}: {key}: {kind} not found: {path}", field=key)
     return path
 
 
@@ -122,35 +123,13 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     if zone_name == "local":
         zone_name = local_zone_name()
     try:
-        tz = ZoneInfo(zone_name)
-    except (ZoneInfoNotFoundError, ValueError) as e:
-        raise SiteError(
-            f"{loaded.where(('timezone',))}: timezone: unknown time zone "
-            f"'{zone_name}' (use an IANA name such as America/Chicago)",
-            field="timezone",
-        ) from e
-
-    def folder(key: str) -> Path | None:
-        if key not in data:
-            return None
-        resolved = base / data[key]
-        if not resolved.is_dir():
-            raise SiteError(
-                f"{loaded.where((key,))}: {key}: folder not found: {resolved}", field=key
-            )
-        return resolved
-
-    logo = None
-    if data.get("logo"):
-        logo = base / data["logo"]
-        if not logo.is_file():
-            raise SiteError(
-                f"{loaded.where(('logo',))}: logo: file not found: {logo}", field="logo"
-            )
-        if logo.suffix.lower() not in LOGO_TYPES:
-            raise SiteError(
-                f"{loaded.where(('logo',))}: logo: use a PNG or JPEG image", field="logo"
-            )
+        tz = check_zone(zone_name)
+    except SiteError as e:
+        raise SiteError(f"{loaded.where(('timezone',))}: {e}", field="timezone") from e
+    logo = _relative(loaded, base, "logo", "file")
+    if logo and (logo.suffix.lower() not in LOGO_TYPES or not _is_image(logo)):
+        raise SiteError(f"{loaded.where(('logo',))}: logo: use a PNG or JPEG image",
+                        field="logo")
     clinic = data["clinic"]
     return Site(
         name=clinic.get("name", "").strip(),
@@ -161,8 +140,8 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         paper=data.get("paper", "letter"),
         language=data.get("language", "en"),
         logo=logo,
-        instructions_dir=folder("instructions_dir"),
-        templates_dir=folder("templates_dir"),
-        procedure_codes=_file(loaded, base, "procedure_codes"),
+        instructions_dir=_relative(loaded, base, "instructions_dir", "folder"),
+        templates_dir=_relative(loaded, base, "templates_dir", "folder"),
+        procedure_codes=_relative(loaded, base, "procedure_codes", "file"),
         path=chosen,
     )

@@ -1312,3 +1312,17 @@ def test_merge_needs_pdf(batch, tmp_path):
     )
     assert result.exit_code == 2
     assert "--merge makes a PDF packet" in result.stderr
+
+
+@pytest.mark.parametrize("value,fasting", [("yes", True), ("no", False), ("", False)])
+def test_sedation_column_is_read(batch, tmp_path, value, fasting):
+    source = write(
+        tmp_path / "list.csv",
+        "procedure,patient,date,time,clinician,Sedation,A\n"
+        f"pars-defect-injection,Ana Díaz,2026-12-03,8:00,Dr. Lee,{value},Room 4\n",
+    )
+    out = tmp_path / "out"
+    result = batch(source, "--out-dir", out)
+    assert result.exit_code == 0, result.stderr
+    text = text_of(out / pdf_names(out)[0])
+    assert ("Eating and drinking" in text) is fasting

@@ -234,3 +234,21 @@ def test_logo_must_be_an_image(tmp_path):
 def test_missing_logo(tmp_path):
     with pytest.raises(SiteError, match="logo: file not found"):
         load_site(write_site(tmp_path, logo="logo.png"))
+
+
+@pytest.mark.parametrize(
+    "zone,message",
+    [
+        ("EST", "'EST' is an abbreviation without daylight-saving rules"),
+        ("America", "unknown time zone 'America'"),
+    ],
+)
+def test_zones_that_would_mislead_are_refused(tmp_path, zone, message):
+    with pytest.raises(SiteError, match=message):
+        load_site(write_site(tmp_path, timezone=zone))
+
+
+def test_logo_that_is_not_an_image(tmp_path):
+    (tmp_path / "logo.png").write_text("not a picture")
+    with pytest.raises(SiteError, match="logo: use a PNG or JPEG image"):
+        load_site(write_site(tmp_path, logo="logo.png"))
