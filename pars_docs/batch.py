@@ -57,7 +57,8 @@ class Options:
     date_format: str | None = None
     paper: str | None = None
     output_format: str = "pdf"  # what each file in out_dir holds: pdf, text, json or ics
-    emit: str = "pdf"  # or "fhir": a Bundle of DocumentReferences to fhir_output
+    sedation: bool | None = None  # for rows that do not say (FHIR never does)
+    emit: str = "file"  # or "fhir": a Bundle of DocumentReferences to fhir_output
     verbose: bool = False  # patient values in row reasons
     fhir_output: str = "-"
 
@@ -188,9 +189,12 @@ def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
                 row.get("clinician"),
                 dob=reformat_date(row.get("dob"), options.date_format, "dob"),
                 mrn=str(row["mrn"]) if "mrn" in row else None,
-                sedation=parse_sedation(row.get("sedation")),
+                sedation=(
+                    parse_sedation(row["sedation"]) if "sedation" in row else options.sedation
+                ),
                 medications=parse_medications(row.get("medications")),
                 note=row.get("note"),
+                fold=row.get("fold", 0),
             )
             engine.library.get(visit.procedure)
             visit_refs[number] = row.get("_fhir")

@@ -239,6 +239,7 @@ def make(
             sedation=sedation,
             medications=medications,
             note=note,
+            fold=given.get("fold", 0),
         )
         if emit == "fhir" and rendition != "pdf":
             raise UsageError("--emit fhir attaches the PDF; leave out --format", field="format")
@@ -257,6 +258,13 @@ def make(
         fail(e)
     if written:
         Report.note(f"wrote {written}")
+
+
+def _check_codes(profile, library) -> str:
+    from .fhir import CodeMap
+
+    codes = CodeMap.build(library, profile.procedure_codes, strict=True)
+    return f"code map, {len(codes.entries)} codes"
 
 
 def _check_templates(profile) -> str:
@@ -304,8 +312,10 @@ def _one_appointment(name: str, engine: Engine, code_map) -> dict:
 @cli.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @SITE_OPTION
-def list_sets(as_json: bool, site) -> None:
+@script_options
+def list_sets(as_json: bool, site, errors, verbose) -> None:
     """List the instruction sets: id, version and title."""
+    Report.configure(errors, verbose)
     try:
         library = Library(load_site(site).instructions_dir)
         sets = [library.get(set_id) for set_id in library.ids()]
@@ -325,11 +335,13 @@ def list_sets(as_json: bool, site) -> None:
 @cli.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @SITE_OPTION
-def check(files, site) -> None:
+@script_options
+def check(files, site, errors, verbose) -> None:
     """Check instruction sets, medicine tables and site profiles and report every problem.
 
     With no FILE, checks everything the site uses: its profile, every instruction set and the
-    medicine table. A FILE is checked as whatever it holds."""
+    medicine table, templates and code map. A FILE is checked as whatever it holds."""
+    Report.configure(errors, verbose)
     failed = False
     try:
         profile = load_site(site)
@@ -347,13 +359,14 @@ def check(files, site) -> None:
             (set_id, lambda i=set_id: library.describe(library.get(i))) for set_id in library.ids()
         ]
         jobs.append(("templates", lambda: _check_templates(profile)))
+        if profile.procedure_codes:
+            jobs.append((str(profile.procedure_codes), lambda: _check_codes(profile, library)))
     for name, load in jobs:
         try:
             description = load()
         except ParsDocsError as e:
             failed = True
-            for line in str(e).splitlines():
-                click.echo(f"pars-docs: error: {line}", err=True)
+            Report.error(e)
             continue
         click.echo(f"ok  {description}  ({name})")
     sys.exit(1 if failed else 0)
@@ -447,6 +460,12 @@ def check(files, site) -> None:
     "--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the site profile's."
 )
 @click.option(
+    "--sedation/--no-sedation",
+    default=None,
+    help="For rows that do not say (a FHIR appointment never does): whether sedation is "
+    "planned. Default: each instruction set's.",
+)
+@click.option(
     "--output-format",
     type=click.Choice(list(RENDITIONS)),
     default="pdf",
@@ -495,6 +514,7 @@ def batch(
     progress,
     site,
     paper,
+    sedation,
     output_format,
     code_map,
     emit,
@@ -508,6 +528,14 @@ def batch(
     Report.configure(errors, verbose)
     if not out_dir and not merge and emit != "fhir":
         fail(UsageError("batch: give --out-dir DIR, --merge FILE or --emit fhir", field="output"))
+    if emit == "fhir" and manifest == "-" and fhir_output == "-":
+        fail(
+            UsageError(
+                "--manifest - and --fhir-output - would both write to standard output; "
+                "send one of them to a file",
+                field="manifest",
+            )
+        )
     options = Options(
         out_dir=out_dir,
         name=name_pattern,
@@ -521,9 +549,10 @@ def batch(
         date_format=date_format,
         paper=paper,
         output_format=output_format,
-        emit="fhir" if emit == "fhir" else "pdf",
+        sedation=sedation,
+        emit=emit,
         fhir_output=fhir_output,
-        verbose=Report.verbose,
+        verbose=verbose,  # the manifest is a file: only the flag puts patient values in it
     )
     show = sys.stderr.isatty() if progress is None else progress
     source = None
@@ -592,15 +621,15 @@ def main() -> None:
     """Run the CLI; usage errors are one line, like every other error."""
     try:
         code = cli.main(prog_name="pars-docs", standalone_mode=False)
-    except click.exceptions.Abort:
-        click.echo("pars-docs: aborted", err=True)
-        sys.exit(1)
+    except (click.exceptions.Abort, KeyboardInterrupt):
+        Report.note("interrupted")
+        sys.exit(130)
     except click.UsageError as e:
         command = e.ctx.command_path if e.ctx else "pars-docs"
         Report.configure("json" if "json" in _errors_argument() else "text", False)
         Report.error(UsageError(f"{e.format_message()} (see: {command} --help)"))
         sys.exit(e.exit_code)
     except click.ClickException as e:
-        click.echo(f"pars-docs: error: {e.format_message()}", err=True)
+        Report.error(UsageError(e.format_message()))
         sys.exit(e.exit_code)
     sys.exit(code if isinstance(code, int) else 0)

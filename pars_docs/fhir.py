@@ -20,20 +20,20 @@ import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .errors import DataError, UsageError
+from .errors import DataError, InstructionError, UsageError
 from .loader import load_yaml
 
 SKIPPED_STATUSES = {"cancelled", "noshow", "entered-in-error"}
 LOINC = "http://loinc.org"
 INSTRUCTIONS_CODE = {"system": LOINC, "code": "69730-0", "display": "Instructions"}
 MRN_TYPE = {"MR"}
+# Identifiers that are never printed as a record number: social security, driver's licence,
+# passport and the like.
+NOT_MRN_TYPES = {"SS", "SB", "DL", "PPN", "TAX", "NI", "NH"}
+NOT_MRN_SYSTEMS = ("http://hl7.org/fhir/sid/us-ssn", "urn:oid:2.16.840.1.113883.4.1")
 
 
 # Reading --------------------------------------------------------------------------------------
-
-
-def is_fhir(data) -> bool:
-    return isinstance(data, dict) and data.get("resourceType") in ("Appointment", "Bundle")
 
 
 class CodeMap:
@@ -46,24 +46,33 @@ class CodeMap:
         self.entries = entries
 
     @classmethod
-    def build(cls, library, extra: str | Path | None = None) -> CodeMap:
-        entries = []
+    def build(cls, library, extra: str | Path | None = None, strict: bool = False) -> CodeMap:
+        """The sets' own codes and those of the code map ``extra``. Every problem in the map
+        is reported at once; an entry naming an unknown set is one. A broken instruction set
+        only costs the rows that need it, unless ``strict`` (for ``check``)."""
+        entries, problems = [], []
+        known = set(library.ids())
         if extra:
             loaded = load_yaml(Path(extra), UsageError)
             data = loaded.data
             items = data.get("codes") if isinstance(data, dict) else data
             if not isinstance(items, list):
                 raise UsageError(
-                    f"--codes: {extra} must hold a list of {{system, code, procedure}}",
-                    field="codes",
+                    f"codes: {extra} must hold a list of {{system, code, procedure}}", field="codes"
                 )
             for index, item in enumerate(items):
                 if not isinstance(item, dict) or not {"code", "procedure"} <= set(item):
-                    raise UsageError(
-                        f"--codes: {loaded.where((index,))}: each entry needs code "
-                        "and procedure (and may have system)",
-                        field="codes",
+                    problems.append(
+                        f"{loaded.where((index,))}: each entry needs code and "
+                        "procedure (and may have system)"
                     )
+                    continue
+                if item["procedure"] not in known:
+                    problems.append(
+                        f"{loaded.where((index, 'procedure'))}: no instruction set "
+                        f"'{item['procedure']}' (known: {', '.join(sorted(known))})"
+                    )
+                    continue
                 entries.append(
                     {
                         "system": item.get("system"),
@@ -71,8 +80,16 @@ class CodeMap:
                         "procedure": item["procedure"],
                     }
                 )
-        for set_id in library.ids():
-            for code in library.get(set_id).codes:
+        if problems:
+            raise UsageError("codes: " + "\ncodes: ".join(problems), field="codes")
+        for set_id in sorted(known):
+            try:
+                codes = library.get(set_id).codes
+            except InstructionError:
+                if strict:
+                    raise
+                continue  # reported for the rows that need this set
+            for code in codes:
                 entries.append(
                     {"system": code["system"], "code": code["code"], "procedure": set_id}
                 )
@@ -115,22 +132,35 @@ def _human_name(resource: dict) -> str | None:
     return text or None
 
 
-def _mrn(patient: dict) -> str | None:
+def _type_codes(identifier: dict) -> set:
+    concept = identifier.get("type") if isinstance(identifier.get("type"), dict) else {}
+    return {c.get("code") for c in concept.get("coding", []) if isinstance(c, dict)}
+
+
+def _mrn(patient: dict) -> dict | None:
+    """The identifier to print as the record number: one typed MR, else the first that is
+    not a national or personal number (a social security number is never printed)."""
     identifiers = [
         i for i in patient.get("identifier", []) if isinstance(i, dict) and i.get("value")
     ]
     for identifier in identifiers:
-        codes = {c.get("code") for c in identifier.get("type", {}).get("coding", [])}
-        if codes & MRN_TYPE:
-            return identifier["value"]
-    usual = [i for i in identifiers if i.get("use") in ("usual", "official")]
-    return (usual or identifiers or [{}])[0].get("value")
+        if _type_codes(identifier) & MRN_TYPE:
+            return identifier
+    usable = [
+        i
+        for i in identifiers
+        if not _type_codes(i) & NOT_MRN_TYPES and i.get("system") not in NOT_MRN_SYSTEMS
+    ]
+    usual = [i for i in usable if i.get("use") in ("usual", "official")]
+    return (usual or usable or [None])[0]
 
 
 class Bundle:
     """The resources of a bundle (or one Appointment), found by reference."""
 
     def __init__(self, data: dict, label: str):
+        if not isinstance(data, dict):
+            raise DataError(f"{label}: expected a FHIR Appointment or Bundle (a JSON object)")
         self.label = label
         self.by_ref: dict[str, dict] = {}
         self.appointments: list[dict] = []
@@ -186,6 +216,14 @@ def _actor(appointment: dict, bundle: Bundle, kind: str) -> dict | None:
     return None
 
 
+def _reference(resource: dict | None, actor: dict | None) -> str | None:
+    """A reference the receiving server can resolve: ``Type/id`` when the bundle held the
+    resource (a ``urn:uuid:`` would point into a bundle that is not sent back)."""
+    if resource and resource.get("resourceType") and resource.get("id"):
+        return f"{resource['resourceType']}/{resource['id']}"
+    return (actor or {}).get("reference")
+
+
 def appointment_rows(data: dict, label: str, codes: CodeMap, tz):
     """(number, row) for each Appointment: a row dict like a CSV's, or a ``("cancelled",
     reason)`` pair for one to skip, or an exception for one that cannot be used.
@@ -208,6 +246,7 @@ def _row(appointment: dict, bundle: Bundle, codes: CodeMap, tz) -> dict | tuple:
     if status in SKIPPED_STATUSES:
         return ("cancelled", f"appointment status is {status}")
     row: dict = {}
+    mrn_system = None
     patient_ref = _actor(appointment, bundle, "Patient")
     patient = bundle.resolve(patient_ref)
     row["patient"] = (_human_name(patient) if patient else None) or (patient_ref or {}).get(
@@ -221,8 +260,10 @@ def _row(appointment: dict, bundle: Bundle, codes: CodeMap, tz) -> dict | tuple:
     if patient:
         if patient.get("birthDate"):
             row["dob"] = patient["birthDate"]
-        if _mrn(patient):
-            row["mrn"] = _mrn(patient)
+        identifier = _mrn(patient)
+        if identifier:
+            row["mrn"] = str(identifier["value"])
+            mrn_system = identifier.get("system")
     practitioner_ref = _actor(appointment, bundle, "Practitioner")
     practitioner = bundle.resolve(practitioner_ref)
     row["clinician"] = (_human_name(practitioner) if practitioner else None) or (
@@ -233,8 +274,8 @@ def _row(appointment: dict, bundle: Bundle, codes: CodeMap, tz) -> dict | tuple:
             "clinician: the appointment has no Practitioner with a name", field="clinician"
         )
     start = appointment.get("start")
-    if not start:
-        raise DataError("date: the appointment has no start", field="date")
+    if not start or not isinstance(start, str):
+        raise DataError("date: the appointment has no start instant", field="date")
     try:
         moment = datetime.fromisoformat(start.replace("Z", "+00:00"))
     except ValueError as e:
@@ -243,6 +284,7 @@ def _row(appointment: dict, bundle: Bundle, codes: CodeMap, tz) -> dict | tuple:
         raise DataError(f"date: start '{start}' has no UTC offset", field="date")
     local = moment.astimezone(tz)
     row["date"], row["time"] = local.date().isoformat(), local.strftime("%H:%M")
+    row["fold"] = local.fold  # which 1:30 AM, on the night the clocks go back
     carried = []
     for concept in [*appointment.get("serviceType", []), appointment.get("appointmentType")]:
         carried += _codings(concept)
@@ -261,8 +303,9 @@ def _row(appointment: dict, bundle: Bundle, codes: CodeMap, tz) -> dict | tuple:
     row["procedure"] = procedure
     row["_fhir"] = {
         "appointment": f"Appointment/{appointment['id']}" if appointment.get("id") else None,
-        "patient": (patient_ref or {}).get("reference"),
-        "practitioner": (practitioner_ref or {}).get("reference"),
+        "patient": _reference(patient, patient_ref),
+        "practitioner": _reference(practitioner, practitioner_ref),
+        "mrn_system": mrn_system,
     }
     return row
 
@@ -299,6 +342,8 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
         subject["reference"] = references["patient"]
     if visit.mrn:
         subject["identifier"] = {"value": visit.mrn}
+        if references.get("mrn_system"):
+            subject["identifier"]["system"] = references["mrn_system"]
     author = {"display": visit.clinician}
     if references.get("practitioner"):
         author["reference"] = references["practitioner"]
@@ -347,7 +392,12 @@ class BundleWriter:
                 raise UsageError(
                     f"--fhir-output: folder {path.parent} does not exist", field="fhir_output"
                 )
-            self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            try:
+                self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            except OSError as e:
+                raise UsageError(
+                    f"--fhir-output: cannot write {path} ({e.strerror})", field="fhir_output"
+                ) from e
         head = {"resourceType": "Bundle", "type": "collection", "timestamp": _now()}
         self.stream.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": [')
 

@@ -55,13 +55,14 @@ class Plan:
         return all({"sedation": self.sedation}[key] == want for key, want in condition.items())
 
 
-def localize(day: date, clock, tz: ZoneInfo) -> datetime:
+def localize(day: date, clock, tz: ZoneInfo, fold: int = 0) -> datetime:
     """The aware datetime for a wall-clock time, refusing one the zone skips.
 
-    In the hour clocks fall back, the earlier of the two readings is used.
+    In the hour clocks fall back, ``fold`` picks the reading: 0 the earlier (the default for a
+    time typed by a person), 1 the later.
     """
     naive = datetime.combine(day, clock)
-    aware = naive.replace(tzinfo=tz, fold=0)
+    aware = naive.replace(tzinfo=tz, fold=fold)
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise VisitError(
             f"time: {clock.strftime('%H:%M')} on {day.isoformat()} does not exist in "
@@ -141,7 +142,7 @@ def make_plan(instruction_set, visit, site, table: MedicineTable) -> Plan:
     timing = instruction_set.data["timing"]
     sedation = resolve_sedation(instruction_set, visit.sedation)
     plan = Plan(instruction_set, visit, site, sedation)
-    start = localize(visit.date, visit.time, site.tz)
+    start = localize(visit.date, visit.time, site.tz, visit.fold)
     end = shift_hours(start, timing["duration"]["minutes_max"] / 60)
     arrive = shift_hours(start, -timing["arrive"]["minutes_before"] / 60)
     moments = {"start": start, "end": end, "arrive": arrive}

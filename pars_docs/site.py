@@ -128,8 +128,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         raise SiteError(f"{loaded.where(('timezone',))}: {e}", field="timezone") from e
     logo = _relative(loaded, base, "logo", "file")
     if logo and (logo.suffix.lower() not in LOGO_TYPES or not _is_image(logo)):
-        raise SiteError(f"{loaded.where(('logo',))}: logo: use a PNG or JPEG image",
-                        field="logo")
+        raise SiteError(f"{loaded.where(('logo',))}: logo: use a PNG or JPEG image", field="logo")
     clinic = data["clinic"]
     return Site(
         name=clinic.get("name", "").strip(),

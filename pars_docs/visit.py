@@ -15,9 +15,10 @@ from datetime import date, time
 from .errors import UsageError
 
 MAX_TEXT = {"patient": 200, "clinician": 200, "mrn": 64, "note": 1000}
-_TIME_24 = re.compile(r"^(\d{1,2}):(\d{2})$")
-_TIME_12 = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+_TIME_24 = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
+_TIME_12 = re.compile(r"^([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
+_ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+YEARS = (1800, 2200)  # outside these a date is a typing slip, and clocks have no rules
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,9 @@ class Visit:
     sedation: bool | None = None  # None: the instruction set's default
     medications: tuple[str, ...] = field(default_factory=tuple)
     note: str | None = None
+    # Which of two readings of a clock time in the hour the clocks go back: 0 the first,
+    # 1 the second. Only an appointment given as an instant (FHIR) can say.
+    fold: int = 0
 
 
 def parse_date(value: str | date, field_name: str = "date") -> date:
@@ -47,6 +51,10 @@ def parse_date(value: str | date, field_name: str = "date") -> date:
             f"{field_name}: '{text}' is not a date; write it as YYYY-MM-DD", field=field_name
         )
     year, month, day = (int(g) for g in match.groups())
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise UsageError(
+            f"{field_name}: '{text}' has the year {year}; check the date", field=field_name
+        )
     if not 1 <= month <= 12:
         raise UsageError(f"{field_name}: '{text}' has no month {month}", field=field_name)
     days = calendar.monthrange(year, month)[1]
@@ -125,6 +133,7 @@ def make_visit(
     sedation: bool | None = None,
     medications: list[str] | tuple[str, ...] = (),
     note: str | None = None,
+    fold: int = 0,
 ) -> Visit:
     """Build a :class:`Visit` from loosely typed values, raising :class:`UsageError`."""
     day = parse_date(date, "date")
@@ -149,4 +158,5 @@ def make_visit(
         sedation=sedation,
         medications=tuple(meds),
         note=clean_text(note, "note"),
+        fold=1 if fold else 0,
     )
