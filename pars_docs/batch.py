@@ -233,6 +233,9 @@ class _Stop:
         if self.signum is not None:
             raise Interrupted(self.signum)
 
+    def raise_now(self, signum, _frame):
+        raise Interrupted(signum)
+
 
 def run_batch(
     rows,
@@ -288,11 +291,13 @@ def run_batch(
             summary.written += 1
         elif status == "failed":
             summary.failed += 1
+            progress.clear()
             report(record)
         elif status == "skipped":
             summary.skipped += 1
         elif status == "duplicate":
             summary.duplicates += 1
+            progress.clear()
             report(record)
         elif status == "cancelled":
             summary.cancelled += 1
@@ -374,6 +379,7 @@ def run_batch(
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     for sig in previous:
         signal.signal(sig, stop)
+    finished = False
     try:
         if jobs <= 1:
             _init_engine_here(site, options.verbose)
@@ -386,6 +392,15 @@ def run_batch(
         else:
             engine.warm()  # before the workers fork, so they share what it loaded
             _run_parallel(tasks(), site, jobs, settle, resolve, options, stop)
+        stop.check()
+        progress.finish()
+        if options.merge and merged:
+            # One long ReportLab build: a stop now abandons the packet at once (nothing is
+            # written until it is complete).
+            for sig in previous:
+                signal.signal(sig, stop.raise_now)
+            _write_packet(merged, options, site)
+        finished = True
     except Interrupted as interrupted:
         summary.interrupted = True
         interrupted.summary = summary
@@ -395,8 +410,10 @@ def run_batch(
             signal.signal(sig, handler)
         progress.finish()
         summary.seconds = time.monotonic() - started
-        if options.merge and merged and not summary.interrupted:
-            _write_packet(merged, options, site)
+        if not finished and options.merge:
+            for record in held:  # the packet was not written: nothing points into it
+                if record.output == str(options.merge):
+                    record.output = record.sha256 = None
         for record in sorted(held, key=lambda r: r.row):
             manifest.write(record)
         manifest.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -617,13 +618,22 @@ def _errors_argument() -> str:
     return "text"
 
 
+def _terminated(signum, _frame):
+    raise Interrupted(signum)
+
+
 def main() -> None:
-    """Run the CLI; usage errors are one line, like every other error."""
+    """Run the CLI; usage errors are one line, like every other error. SIGTERM unwinds like
+    Ctrl-C, so temporary copies of the input are removed."""
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         code = cli.main(prog_name="pars-docs", standalone_mode=False)
     except (click.exceptions.Abort, KeyboardInterrupt):
         Report.note("interrupted")
         sys.exit(130)
+    except Interrupted as stop:
+        Report.note("interrupted")
+        sys.exit(128 + stop.signum)
     except click.UsageError as e:
         command = e.ctx.command_path if e.ctx else "pars-docs"
         Report.configure("json" if "json" in _errors_argument() else "text", False)

@@ -14,14 +14,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 from .errors import DataError, InstructionError, UsageError
 from .loader import load_yaml
+from .output import build_time
 
 SKIPPED_STATUSES = {"cancelled", "noshow", "entered-in-error"}
 LOINC = "http://loinc.org"
@@ -321,11 +321,7 @@ def read_json(text: str, label: str):
 
 
 def _now() -> str:
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    moment = (
-        datetime.fromtimestamp(int(epoch), timezone.utc) if epoch else datetime.now(timezone.utc)
-    )
-    return moment.replace(microsecond=0).isoformat()
+    return build_time().isoformat()
 
 
 def document_reference(handout, pdf: bytes, references: dict | None = None) -> dict:

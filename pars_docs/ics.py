@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -17,8 +16,9 @@ from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
 
 from . import __version__
 from .compose import Templates, templates_for
-from .errors import InstructionError, UsageError
+from .errors import InstructionError
 from .loader import LoadedYAML, load_yaml
+from .output import build_time
 from .render_pdf import plain
 from .validate import problem
 
@@ -118,20 +118,6 @@ def calendar_wording(templates: Templates) -> CalendarWording:
     )
 
 
-def _stamp() -> datetime:
-    """DTSTAMP: ``SOURCE_DATE_EPOCH`` when set, so a calendar can be made reproducibly."""
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
-    except (ValueError, OverflowError, OSError) as e:
-        raise UsageError(
-            f"SOURCE_DATE_EPOCH: '{epoch}' is not a whole number of seconds since 1970",
-            field="SOURCE_DATE_EPOCH",
-        ) from e
-
-
 def _uid(plan, name: str) -> str:
     """The same event of the same visit always gets the same UID, so a calendar that imports
     the file twice updates the event instead of doubling it."""
@@ -217,7 +203,7 @@ def render_ics(handout) -> bytes:
     templates = templates_for(site.templates_dir, site.language)
     wording = calendar_wording(templates)
     context = _calendar_context(plan)
-    stamp = _stamp()
+    stamp = build_time()
     reminders = wording.reminders
     location = wording.render(templates, ("location",), context)
 

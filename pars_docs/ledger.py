@@ -97,9 +97,15 @@ class Progress:
         sys.stderr.write(f"\r{line:<60}")
         sys.stderr.flush()
 
-    def finish(self) -> None:
-        if self.enabled:
+    def clear(self) -> None:
+        """Blank the progress line, so a message printed next starts on a clean line."""
+        if self.enabled and self.shown:
             sys.stderr.write("\r" + " " * 60 + "\r")
+            sys.stderr.flush()
+
+    def finish(self) -> None:
+        self.clear()
+        self.shown = 0.0
 
 
 class Interrupted(Exception):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import string
+import time
 import unicodedata
 from pathlib import Path
 
@@ -76,7 +77,16 @@ def check_writable(folder: Path, what: str) -> None:
         raise UsageError(f"{what}: cannot write to {folder} ({e.strerror})", field=what) from e
 
 
+STALE_AFTER = 600  # seconds: a part file this old belongs to no running batch
+
+
 def remove_stale_parts(folder: Path) -> None:
-    """Temporary files a killed run left behind; never a finished handout."""
+    """Temporary files a killed run left behind; never a finished handout, and never the file
+    another batch writing into the same folder is in the middle of."""
+    now = time.time()
     for stale in folder.glob(".*.part"):
-        stale.unlink(missing_ok=True)
+        try:
+            if now - stale.stat().st_mtime > STALE_AFTER:
+                stale.unlink()
+        except FileNotFoundError:
+            continue

@@ -5,9 +5,35 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from .errors import UsageError
+
+
+def build_time() -> datetime:
+    """When this output was made: ``SOURCE_DATE_EPOCH`` if set (reproducible builds), else now.
+
+    Every rendition stamps its date from here, so one variable makes all of them repeatable.
+    """
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not epoch:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    except (ValueError, OverflowError, OSError) as e:
+        raise UsageError(
+            f"SOURCE_DATE_EPOCH: '{epoch}' is not a whole number of seconds since 1970",
+            field="SOURCE_DATE_EPOCH",
+        ) from e
+
+
+def reproducible() -> bool:
+    """Whether outputs must be byte-for-byte repeatable (``SOURCE_DATE_EPOCH`` is set)."""
+    if os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+        build_time()  # refuse a malformed value before anything is made
+        return True
+    return False
 
 
 def _umask() -> int:

@@ -9,7 +9,6 @@ handout keeps its own "page X of Y" footer.
 from __future__ import annotations
 
 import io
-import os
 import xml.etree.ElementTree as ET
 from xml.sax.saxutils import escape
 
@@ -28,11 +27,14 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.doctemplate import LayoutError
 from reportlab.platypus.flowables import _listWrapOn
 
 from . import __version__
 from .compose import BOLD_OFF, BOLD_ON
+from .errors import InstructionError
 from .fonts import register_fonts
+from .output import reproducible
 from .styles import EMERGENCY, FOOTER_SIZE, INK, MARGIN, PAPER, RULE, stylesheet
 
 WRITE_IN = "_" * 24  # a line to write a number on by hand when the site profile has none
@@ -237,16 +239,20 @@ def _table_style(commands: list) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]), *commands])
 
 
-def _boxed(flowables: list, styles, color, width: float) -> Table:
-    table = Table([[flowables]], colWidths=[width])
+def _boxed(flowables: list, color, width: float) -> Table:
+    """A framed box, one row per flowable, so a long box (a long note) can continue on the
+    next page instead of failing to fit."""
+    table = Table([[f] for f in flowables], colWidths=[width])
     table.setStyle(
         _table_style(
             [
                 ("BOX", (0, 0), (-1, -1), 2.5, color),
                 ("LEFTPADDING", (0, 0), (-1, -1), 12),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 12),
-                ("TOPPADDING", (0, 0), (-1, -1), 8),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 10),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("TOPPADDING", (0, 0), (-1, 0), 8),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 10),
             ]
         )
     )
@@ -352,7 +358,7 @@ class _Builder:
             shown = escape(number) if number else WRITE_IN
             inner.append(_Paragraph(f"{escape(phone.get('label'))}: {shown}", self.s["phone"]))
         inner.extend(_flatten(self.segments(element), keep=False))
-        return [Spacer(1, 10), KeepTogether(_boxed(inner, self.s, color, self.width))]
+        return [Spacer(1, 10), KeepTogether(_boxed(inner, color, self.width))]
 
     def index(self, element: ET.Element) -> list:
         """The scheduler's list of the handouts in a packet."""
@@ -384,7 +390,7 @@ class _Builder:
                 inner.extend(
                     self.para(line) for line in (element.text or "").split("\n") if line.strip()
                 )
-                story.extend([_boxed(inner, self.s, RULE, self.width), Spacer(1, 6)])
+                story.extend([_boxed(inner, RULE, self.width), Spacer(1, 6)])
             elif tag == "notice":
                 story.append(self.para(element.text))
             elif tag == "section":
@@ -420,7 +426,7 @@ def render_pdf(
     pagesize = PAPER[paper]
     width = pagesize[0] - 2 * MARGIN
     buffer = io.BytesIO()
-    reproducible = bool(os.environ.get("SOURCE_DATE_EPOCH", "").strip())
+    repeatable = reproducible()
     doc = HandoutDocTemplate(
         buffer,
         pagesize=pagesize,
@@ -434,7 +440,7 @@ def render_pdf(
         subject="",
         keywords="",
         creator=f"pars-docs {__version__}",
-        invariant=1 if reproducible else 0,
+        invariant=1 if repeatable else 0,
         # Start every page in the bundled font, so no unembedded base-14 font is referenced.
         initialFontName=register_fonts()[0],
         lang=handouts[0].get("lang") if handouts else None,
@@ -446,5 +452,8 @@ def render_pdf(
     for key, handout in enumerate(handouts):
         story.append(HandoutStart(key, handout.find("footer")))
         story.extend(builder.build(handout))
-    doc.build(story, canvasmaker=FooterCanvas)
+    try:
+        doc.build(story, canvasmaker=FooterCanvas)
+    except LayoutError as e:
+        raise InstructionError(f"the handout could not be laid out on the page ({e})") from e
     return buffer.getvalue()

@@ -74,28 +74,36 @@ class Source:
     def __init__(self, name: str, fmt: str | None = None, encoding: str | None = None):
         self.name = name
         self._spooled: Path | None = None
-        if name == "-":
-            # Standard input is copied to a temporary file, so it can be checked before any
-            # work and then read row by row like a file.
-            with tempfile.NamedTemporaryFile(prefix="pars-docs-", delete=False) as spool:
-                shutil.copyfileobj(sys.stdin.buffer, spool)
-            self._spooled = self.path = Path(spool.name)
-            self.label = "standard input"
-        else:
-            self.path = Path(name)
-            if not self.path.is_file():
-                raise UsageError(f"INPUT: {name}: no such file", field="input")
-            self.label = name
         self.encoding = encoding or "utf-8-sig"
         try:
             codecs.lookup(self.encoding)
         except LookupError as e:
             raise UsageError(f"--encoding: unknown encoding '{encoding}'", field="encoding") from e
+        if name == "-":
+            self.label = "standard input"
+            self._spool_stdin()
+        else:
+            self.path = Path(name)
+            if not self.path.is_file():
+                raise UsageError(f"INPUT: {name}: no such file", field="input")
+            self.label = name
         try:
             self._check_encoding()
             self.format = fmt or self._detect()
         except BaseException:
             self.close()  # never leave a copy of patient data behind
+            raise
+
+    def _spool_stdin(self) -> None:
+        """Copy standard input to a temporary file, so it can be checked before any work and
+        then read row by row like a file. The copy is removed however the run ends."""
+        spool = tempfile.NamedTemporaryFile(prefix="pars-docs-", delete=False)  # noqa: SIM115
+        self._spooled = self.path = Path(spool.name)
+        try:
+            with spool:
+                shutil.copyfileobj(sys.stdin.buffer, spool)
+        except BaseException:
+            self.close()
             raise
 
     def open_binary(self):

@@ -1034,11 +1034,16 @@ def test_resume_after_a_simulated_interruption(batch, tmp_path):
         os.utime(path, (1_000_000_000, 1_000_000_000))  # a rewrite would change this
     before = {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept}
     stale = write(out / f".{REFERENCE_NAMES[1]}.abc123.part", b"%PDF-1.4 half a handout")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))  # left by a run killed an hour ago
+    # A part file written a moment ago may belong to another batch writing here: kept.
+    fresh = write(out / f".{REFERENCE_NAMES[2]}.def456.part", b"%PDF-1.4 in progress")
     result = batch(source, "--out-dir", out, "--skip-existing", "--manifest", manifest)
     assert result.exit_code == 0, result.output
     assert {path: (path.read_bytes(), path.stat().st_mtime_ns) for path in kept} == before
     assert lost.exists() and "Patient Ana Díaz" in text_of(lost)
     assert not stale.exists()
+    assert fresh.exists()
+    fresh.unlink()
     assert sorted(p.name for p in out.iterdir()) == REFERENCE_NAMES
     records = by_row(read_manifest(manifest))
     assert [records[r]["status"] for r in (2, 3, 4)] == ["ok", "skipped", "skipped"]

@@ -320,3 +320,11 @@ def test_a_paragraph_split_across_pages_renders(make, tmp_path):
     text = squash(pdf_text(out))
     for medicine in ("aspirin", "warfarin", "Xarelto"):
         assert f"Take your last {medicine} on" in text
+
+
+def test_a_long_note_continues_on_the_next_page(make):
+    note = "\n".join(f"Line {i} of the note." for i in range(45))
+    result, out = make("--note", note)
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    assert "Line 0 of the note." in text and "Line 44 of the note." in text
