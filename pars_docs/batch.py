@@ -350,7 +350,7 @@ def run_batch(
                     name = name[: -len(suffix)] + f"-row{number}{suffix}"
                 claimed[name] = number
                 target = options.out_dir / name
-            keep = bool(target and options.skip_existing and target.exists())
+            keep = bool(target and options.skip_existing and _complete(target))
             task = Task(
                 number,
                 item,
@@ -420,6 +420,21 @@ def run_batch(
         if emitter:
             emitter.close()
     return summary
+
+
+def _complete(path: Path) -> bool:
+    """Whether ``path`` is a finished file worth keeping on a resumed run. pars-docs never
+    leaves a partial file, but one copied in by hand or cut short elsewhere is made again: a
+    PDF must end with its end-of-file marker."""
+    try:
+        size = path.stat().st_size
+        if path.suffix.lower() != ".pdf":
+            return size > 0
+        with open(path, "rb") as handle:
+            handle.seek(max(0, size - 1024))
+            return b"%%EOF" in handle.read()
+    except OSError:
+        return False
 
 
 def _settle_in_process(item, resolve) -> Record:

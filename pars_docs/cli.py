@@ -299,8 +299,10 @@ def _one_appointment(name: str, engine: Engine, code_map) -> dict:
             f"({len(rows)} cancelled or no-show)"
         )
     if len(usable) > 1:
+        skipped = len(rows) - len(usable)
+        also = f" (and {skipped} cancelled or no-show)" if skipped else ""
         raise UsageError(
-            f"{source.label}: holds {len(usable)} appointments; use "
+            f"{source.label}: holds {len(usable)} appointments to make{also}; use "
             "pars-docs batch for more than one",
             field="fhir",
         )

@@ -24,6 +24,7 @@ from .resources import templates_dir
 # contain (see visit.clean_text), so a patient's name can never turn text bold.
 BOLD_ON, BOLD_OFF = "\ue000", "\ue001"
 HANDOUT_TEMPLATE = "handout.xml.j2"
+REQUIRED_FORMATS = ("when", "when_year", "day", "day_year", "time", "date_long", "date_short")
 PACKET_TEMPLATE = "packet.xml.j2"
 
 BEFORE_GROUPS = ("fasting", "medicines", "smoking", "bring", "wear", "tell_us", "ride_home")
@@ -77,6 +78,15 @@ class Templates:
                 base = language.replace("-", "_").split("_")[0]
                 chosen = table.get(language) or table.get(base)
                 if chosen:
+                    missing = [
+                        k
+                        for k in REQUIRED_FORMATS
+                        if not isinstance(chosen, dict) or not isinstance(chosen.get(k), str)
+                    ]
+                    if missing:
+                        raise InstructionError(
+                            f"{path}: formats for '{language}' lack {', '.join(missing)}"
+                        )
                     return chosen
         raise InstructionError(
             f"templates: no date formats for language '{language}' in formats.yaml"

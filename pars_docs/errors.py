@@ -58,6 +58,7 @@ class ParsDocsError(Exception):
             "row": self.row,
             "field": self.field,
             "message": self.public(verbose),
+            "status": "failed",
             "kind": type(self).__name__,
             "exit_code": self.exit_code,
         }

@@ -364,7 +364,7 @@ class _Builder:
         """The scheduler's list of the handouts in a packet."""
         header = [self.para(col.text, "label") for col in element.find("columns")]
         rows = [[self.para(cell.text) for cell in row] for row in element.findall("row")]
-        widths = [0.3, 0.32, 0.3, 0.08]
+        widths = [0.28, 0.33, 0.28, 0.11]
         table = Table([header, *rows], colWidths=[w * self.width for w in widths], repeatRows=1)
         table.setStyle(
             _table_style(

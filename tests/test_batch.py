@@ -1249,10 +1249,21 @@ def test_summary_line_counts_everything(batch, tmp_path):
     source = write(tmp_path / "list.csv", lines(*rows))
     out = tmp_path / "out"
     (out).mkdir()
-    write(out / "2026-12-03_0900_pars-defect-injection_C4.pdf", b"kept")
+    write(out / "2026-12-03_0900_pars-defect-injection_C4.pdf", b"%PDF-1.4 kept\n%%EOF\n")
     result = batch(source, "--out-dir", out, "--skip-existing")
     assert result.exit_code == 1
     assert_summary(result, rows=6, written=2, failed=1, extra="1 skipped, 2 duplicates")
+
+
+def test_skip_existing_remakes_a_cut_short_pdf(batch, tmp_path):
+    source = write(tmp_path / "list.csv", lines(appointment("Cy", "2026-12-03 9:00", "C4")))
+    out = tmp_path / "out"
+    out.mkdir()
+    cut_short = write(out / "2026-12-03_0900_pars-defect-injection_C4.pdf", b"%PDF-1.4 half")
+    result = batch(source, "--out-dir", out, "--skip-existing")
+    assert result.exit_code == 0
+    assert_summary(result, rows=1, written=1, failed=0)
+    assert cut_short.read_bytes().rstrip().endswith(b"%%EOF")
 
 
 def test_errors_as_json_lines_end_with_the_summary(batch, tmp_path):

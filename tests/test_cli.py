@@ -107,7 +107,7 @@ def test_output_to_stdout(runner, site_file):
         ("2:30 PM", "2:30 PM"),
         ("2:30pm", "2:30 PM"),
         ("09:05", "9:05 AM"),
-        ("12:00 AM", "midnight"),
+        ("12:00 AM", "Wednesday, December 2 at midnight"),
         ("12 PM", "noon"),
     ],
 )
@@ -266,6 +266,7 @@ def test_errors_as_json(make):
         "row": None,
         "field": "date",
         "message": "date: '2026-02-30' is not a real date (February 2026 has 28 days)",
+        "status": "failed",
         "kind": "UsageError",
         "exit_code": 2,
     }

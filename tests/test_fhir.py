@@ -162,7 +162,9 @@ def test_bundle_from_stdin_is_detected(runner, site_file, tmp_path):
 def test_make_refuses_a_bundle_of_several(runner, site_file):
     result = invoke(runner, "make", "--fhir", MIXED, "--codes", CODES, "--site", site_file)
     assert result.exit_code == 2
-    assert "holds 3 appointments; use pars-docs batch" in result.output
+    assert "holds 3 appointments to make (and 1 cancelled or no-show); use pars-docs batch" in (
+        result.output
+    )
 
 
 def test_missing_patient_without_display_is_a_row_error(runner, site_file, tmp_path):

@@ -328,3 +328,16 @@ def test_a_long_note_continues_on_the_next_page(make):
     assert result.exit_code == 0, result.output
     text = squash(pdf_text(out))
     assert "Line 0 of the note." in text and "Line 44 of the note." in text
+
+
+@pytest.mark.parametrize(
+    "time,arrive",
+    [
+        ("0:15", "Arrive by Wednesday, December 2 at 11:45 PM"),
+        ("0:30", "Arrive by Wednesday, December 2 at midnight"),
+        ("8:00", "Arrive by 7:30 AM"),
+    ],
+)
+def test_arrive_by_names_the_day_when_it_is_not_the_procedure_date(make, time, arrive):
+    _, out = make(date="2026-12-03", time=time)
+    assert arrive in squash(pdf_text(out))

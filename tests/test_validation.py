@@ -252,3 +252,15 @@ def test_logo_that_is_not_an_image(tmp_path):
     (tmp_path / "logo.png").write_text("not a picture")
     with pytest.raises(SiteError, match="logo: use a PNG or JPEG image"):
         load_site(write_site(tmp_path, logo="logo.png"))
+
+
+def test_site_formats_missing_a_pattern_is_a_clear_error(make, tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "formats.yaml").write_text('en:\n  when: "h:mm a"\n', encoding="utf-8")
+    result, out = make(site=write_site(tmp_path, templates_dir="templates"))
+    assert result.exit_code == 1
+    assert "formats for 'en' lack when_year, day, day_year, time, date_long, date_short" in (
+        result.output
+    )
+    assert "Traceback" not in result.output
