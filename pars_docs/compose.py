@@ -93,6 +93,12 @@ class Templates:
         )
 
     def _fmt(self, value, pattern: str) -> str:
+        if value is None:
+            raise jinja2.UndefinedError(
+                f"a date this visit does not have was given to the {pattern} filter (such as "
+                "med.restart for a medicine whose restart the surgeon decides): put the text "
+                "inside {% if … %}"
+            )
         locale = self.language.replace("-", "_")
         if not isinstance(value, datetime):
             return format_date(value, self.formats[pattern], locale=locale)
@@ -111,6 +117,8 @@ class Templates:
 
     @staticmethod
     def _needs_year(ctx, value: date) -> bool:
+        if value is None:
+            return False  # _fmt explains the missing date
         start = ctx.get("moments", {}).get("start")
         if isinstance(value, datetime) and (value.hour, value.minute, value.second) == (0, 0, 0):
             value = value - timedelta(days=1)  # midnight is shown as the end of the day before

@@ -140,63 +140,56 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
     return problems
 
 
+def _sample_medicines(day: date) -> list:
+    """One medicine of each kind a handout can show: paused with and without a restart day,
+    kept, and left to the prescriber."""
+    from .plan import MedicinePlan
+
+    return [
+        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day),
+        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, None, day, day, None),
+        MedicinePlan("Sample", "sample", "", "", "keep", ""),
+        MedicinePlan("Sample", "sample", "", "", "ask", ""),
+    ]
+
+
 def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> list[str]:
     """Render every text for every visit option with a sample visit and one of each medicine."""
     from zoneinfo import ZoneInfo
 
     from .compose import templates_for, text_context, view_model
-    from .plan import MedicinePlan, Plan, make_plan
+    from .plan import Plan, make_plan, sedation_option
     from .site import Site
     from .visit import Visit
 
     site = Site(name="Clinic", phone="555", after_hours_phone="555", address="", tz=ZoneInfo("UTC"))
-    option = iset.data.get("options", {}).get("sedation", {"default": False})
+    option = sedation_option(iset)
     choices = [option["default"]] if option.get("fixed") else [False, True]
     problems = []
     templates = templates_for(None, iset.language)
     for sedation in choices:
         visit = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample", sedation=sedation)
         plan = make_plan(iset, visit, site, table)
-        day = visit.date
-        plan.medicines = [
-            MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day),
-            MedicinePlan("Sample", "sample", "", "", "stop", "", 3, None, day, day, None),
-            MedicinePlan("Sample", "sample", "", "", "keep", ""),
-            MedicinePlan("Sample", "sample", "", "", "ask", ""),
-        ]
+        plan.medicines = _sample_medicines(visit.date)
         try:
             view_model(plan, templates)
             view_model(Plan(iset, visit, site, sedation, plan.moments, []), templates)
         except jinja2.UndefinedError as e:
-            field = _field_of_failure(iset.data, templates, text_context(plan), plan)
+            field = _field_of_failure(iset.data, templates, text_context(plan), visit.date)
             problems.append(problem(loaded, field, f"{e.message} (with sedation={sedation})"))
         except jinja2.TemplateError as e:
             problems.append(f"{loaded.path}: template error: {e}")
     return sorted(set(problems))
 
 
-def _field_of_failure(data: dict, templates, context: dict, plan) -> tuple:
+def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
     """Find which text failed to render, to point the author at its line."""
-    from .plan import MedicinePlan
-
-    sample = MedicinePlan(
-        "Sample",
-        "sample",
-        "",
-        "",
-        "stop",
-        "",
-        3,
-        1,
-        plan.visit.date,
-        plan.visit.date,
-        plan.visit.date,
-    )
     for field, text in _texts(data, ()):
-        try:
-            templates.render_text(text, {**context, "med": sample})
-        except jinja2.UndefinedError:
-            return field
+        for sample in _sample_medicines(day):
+            try:
+                templates.render_text(text, {**context, "med": sample})
+            except jinja2.UndefinedError:
+                return field
     return ()
 
 

@@ -127,7 +127,6 @@ class Summary:
     cancelled: int = 0
     seconds: float = 0.0
     interrupted: bool = False
-    records: list = dataclasses.field(default_factory=list)
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0

@@ -90,8 +90,13 @@ def _span(moment: datetime, span: dict) -> datetime:
     return shift_days(moment, span.get("days", 0) + 7 * span.get("weeks", 0))
 
 
+def sedation_option(instruction_set) -> dict:
+    """The set's sedation option: its ``default`` and whether it is ``fixed``."""
+    return instruction_set.data.get("options", {}).get("sedation", {"default": False})
+
+
 def resolve_sedation(instruction_set, requested: bool | None) -> bool:
-    option = instruction_set.data.get("options", {}).get("sedation", {"default": False})
+    option = sedation_option(instruction_set)
     if requested is None:
         return option["default"]
     if option.get("fixed") and requested != option["default"]:

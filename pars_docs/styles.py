@@ -93,5 +93,4 @@ def stylesheet() -> dict[str, ParagraphStyle]:
         "box_title": ParagraphStyle(
             "box_title", parent=body, fontName=bold, fontSize=18, leading=22, spaceAfter=4
         ),
-        "footer": ParagraphStyle("footer", parent=body, fontSize=FOOTER_SIZE, textColor=MUTED),
     }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import difflib
 import json
 from functools import cache
-from pathlib import Path
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -77,7 +76,3 @@ def schema_problems(loaded: LoadedYAML, schema_name: str) -> list[str]:
 def problem(loaded: LoadedYAML, field: tuple, text: str) -> str:
     """Format one problem found outside the schema (a bad reference, an impossible range)."""
     return f"{loaded.where(field)}: {format_field(field)}: {text}"
-
-
-def schema_path(name: str) -> Path:
-    return instructions_dir() / name
