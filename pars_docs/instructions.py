@@ -184,8 +184,11 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
 
 def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
     """Find which text failed to render, to point the author at its line."""
+    samples = _sample_medicines(day)
     for field, text in _texts(data, ()):
-        for sample in _sample_medicines(day):
+        # A medicine line is tried with the medicines it is shown for; any other text once.
+        action = field[-1] if field[-1] in ("stop", "keep", "ask") else None
+        for sample in [m for m in samples if m.action == action] or samples[:1]:
             try:
                 templates.render_text(text, {**context, "med": sample})
             except jinja2.UndefinedError:
