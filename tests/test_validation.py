@@ -264,3 +264,19 @@ def test_site_formats_missing_a_pattern_is_a_clear_error(make, tmp_path):
         result.output
     )
     assert "Traceback" not in result.output
+
+
+def test_restart_day_used_without_its_condition(runner, tmp_path):
+    text = BUILT_IN.read_text(encoding="utf-8")
+    start = text.index("    stop: >-")
+    end = text.index("    keep: >-")
+    path = tmp_path / "pars-defect-injection.yaml"
+    path.write_text(
+        text[:start] + "    stop: Take your last {{ med.name }} on "
+        "{{ med.last_dose | day }}. Start again on {{ med.restart | day }}.\n" + text[end:],
+        encoding="utf-8",
+    )
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert f"{path}:{line_of(path, '    stop: Take')}: before.medicines.stop:" in result.output
+    assert "a date this visit does not have was given to the day filter" in result.output
