@@ -442,6 +442,8 @@ def reformat_date(value, date_format: str | None, field: str):
     try:
         return datetime.strptime(str(value).strip(), date_format).date().isoformat()
     except ValueError as e:
-        raise UsageError(
-            f"{field}: '{value}' does not match --date-format {date_format}", field=field
-        ) from e
+        if "does not match format" in str(e) or "unconverted data" in str(e):
+            reason = f"does not match --date-format {date_format}"
+        else:  # it matches the format but names no real day, such as 02/30/2026
+            reason = "is not a real date"
+        raise UsageError(f"{field}: '{value}' {reason}", field=field) from e
