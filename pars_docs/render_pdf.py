@@ -160,6 +160,47 @@ class _FieldTable(Flowable):
         canvas.restoreState()
 
 
+class _Box(Flowable):
+    """A framed box of paragraphs that stays whole on one page (the call boxes).
+
+    Drawn directly: a platypus Table around a short list costs more than the list itself.
+    """
+
+    PAD_X, PAD_TOP, PAD_BOTTOM, BORDER = 12, 8, 10, 2.5
+
+    def __init__(self, flowables: list, color):
+        super().__init__()
+        self.flowables = flowables
+        self.color = color
+
+    def wrap(self, availWidth, availHeight):
+        self.width = availWidth
+        inner = availWidth - 2 * self.PAD_X
+        self.sizes = [f.wrap(inner, availHeight) for f in self.flowables]
+        gaps = [f.getSpaceAfter() for f in self.flowables[:-1]]
+        self.height = sum(h for _, h in self.sizes) + sum(gaps) + self.PAD_TOP + self.PAD_BOTTOM
+        return self.width, self.height
+
+    def split(self, availWidth, availHeight):
+        return []  # never split: it moves to the next page whole
+
+    def draw(self):
+        canvas = self.canv
+        y = self.height - self.PAD_TOP
+        for index, (flowable, (_, height)) in enumerate(
+            zip(self.flowables, self.sizes, strict=True)
+        ):
+            y -= height
+            flowable.drawOn(canvas, self.PAD_X, y)
+            if index < len(self.flowables) - 1:
+                y -= flowable.getSpaceAfter()
+        canvas.saveState()
+        canvas.setStrokeColor(self.color)
+        canvas.setLineWidth(self.BORDER)
+        canvas.rect(0, 0, self.width, self.height)
+        canvas.restoreState()
+
+
 class HandoutStart(Flowable):
     """Marks where a handout begins; carries its footer to the canvas."""
 
@@ -392,7 +433,7 @@ class _Builder:
             shown = escape(number) if number else WRITE_IN
             inner.append(_Paragraph(f"{escape(phone.get('label'))}: {shown}", self.s["phone"]))
         inner.extend(_flatten(self.segments(element), keep=False))
-        return [Spacer(1, 10), KeepTogether(_boxed(inner, color, self.width))]
+        return [Spacer(1, 10), _Box(inner, color)]
 
     def index(self, element: ET.Element) -> list:
         """The scheduler's list of the handouts in a packet."""
