@@ -63,6 +63,14 @@ class Options:
     fhir_output: str = "-"
 
 
+# Which summary count each row status adds to.
+COUNTERS = {
+    "ok": "written",
+    "failed": "failed",
+    "skipped": "skipped",
+    "duplicate": "duplicates",
+    "cancelled": "cancelled",
+}
 SUFFIXES = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
 
 # Output names --------------------------------------------------------------------------------
@@ -286,21 +294,11 @@ def run_batch(
     def settle(record: Record) -> None:
         summary.rows += 1
         settled[record.row] = record
-        status = record.status
-        if status == "ok":
-            summary.written += 1
-        elif status == "failed":
-            summary.failed += 1
+        counter = COUNTERS[record.status]
+        setattr(summary, counter, getattr(summary, counter) + 1)
+        if record.status in ("failed", "duplicate"):
             progress.clear()
             report(record)
-        elif status == "skipped":
-            summary.skipped += 1
-        elif status == "duplicate":
-            summary.duplicates += 1
-            progress.clear()
-            report(record)
-        elif status == "cancelled":
-            summary.cancelled += 1
         if emitter and record.fhir:
             emitter.add(record.fhir, record.sha256)
         if options.merge:
