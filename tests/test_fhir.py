@@ -212,3 +212,52 @@ def test_missing_patient_without_display_is_a_row_error(runner, site_file, tmp_p
     first = json.loads(result.output.splitlines()[0])
     assert first["row"] == 1 and first["field"] == "patient"
     assert "Patient/nowhere is not in the bundle" in first["message"]
+
+
+def test_the_sets_own_codes_choose_the_procedure_without_a_code_map(runner, site_file, tmp_path):
+    appointment = {
+        "resourceType": "Appointment",
+        "id": "s1",
+        "status": "booked",
+        "start": "2026-12-03T12:00:00Z",
+        "serviceType": [
+            {"coding": [{"system": "urn:pars-docs:procedure", "code": "pars-defect-decompression"}]}
+        ],
+        "participant": [
+            {"actor": {"reference": "Patient/p", "display": "Ana Díaz"}},
+            {"actor": {"reference": "Practitioner/d", "display": "Dr. Lee"}},
+        ],
+    }
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(appointment))
+    out = tmp_path / "h.pdf"
+    result = invoke(runner, "make", "--fhir", path, "--site", site_file, "-o", out)
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    assert "Procedure Pars defect decompression and stabilization surgery" in text
+    assert "Start time 7:00 AM" in text  # 12:00Z is 7:00 AM in New York in December
+
+
+def test_a_start_in_the_repeated_hour_keeps_which_one(runner, site_file, tmp_path):
+    # 06:30Z on 2026-11-01 is the second 1:30 AM in New York (after the clocks go back).
+    appointment = {
+        "resourceType": "Appointment",
+        "id": "r1",
+        "status": "booked",
+        "start": "2026-11-01T06:30:00Z",
+        "serviceType": [
+            {"coding": [{"system": "urn:pars-docs:procedure", "code": "pars-defect-injection"}]}
+        ],
+        "participant": [
+            {"actor": {"display": "Ana Díaz", "type": "Patient"}},
+            {"actor": {"display": "Dr. Lee", "type": "Practitioner"}},
+        ],
+    }
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(appointment))
+    result = invoke(
+        runner, "make", "--fhir", path, "--site", site_file, "--format", "json", "-o", "-"
+    )
+    assert result.exit_code == 0, result.output
+    timeline = json.loads(result.stdout)
+    assert timeline["moments"]["start"] == "2026-11-01T01:30:00-05:00"
