@@ -53,22 +53,19 @@ def format_field(field: Path_) -> str:
     return out or "(top level)"
 
 
-def _walk(node: yaml.Node, field: Path_, lines: dict, duplicates: list) -> Any:
+def _walk(node: yaml.Node, field: Path_, lines: dict, duplicates: list) -> None:
+    """Record the line of every field path below ``node`` (a key's own line for a mapping
+    entry) and every key written twice in one mapping."""
     lines.setdefault(field, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
         seen: set = set()
-        for key_node, _ in node.value:
+        for key_node, value_node in node.value:
             key = key_node.value
             if key in seen:
                 duplicates.append((field + (key,), key_node.start_mark.line + 1))
             seen.add(key)
             lines[field + (key,)] = key_node.start_mark.line + 1
-    elif isinstance(node, yaml.SequenceNode):
-        for index, child in enumerate(node.value):
-            lines[field + (index,)] = child.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            _walk(value_node, field + (key_node.value,), lines, duplicates)
+            _walk(value_node, field + (key,), lines, duplicates)
     elif isinstance(node, yaml.SequenceNode):
         for index, child in enumerate(node.value):
             _walk(child, field + (index,), lines, duplicates)
