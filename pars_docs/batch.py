@@ -25,7 +25,7 @@ from pathlib import Path
 from .compose import compose_packet
 from .errors import ParsDocsError, UsageError
 from .fhir import BundleWriter
-from .handout import Engine
+from .handout import RENDITIONS, Engine
 from .ledger import Interrupted, Manifest, Progress, Record, Summary
 from .names import (
     DEFAULT_NAME,
@@ -71,7 +71,6 @@ COUNTERS = {
     "duplicate": "duplicates",
     "cancelled": "cancelled",
 }
-SUFFIXES = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
 
 # Output names --------------------------------------------------------------------------------
 
@@ -342,7 +341,7 @@ def run_batch(
                 continue
             target = None
             if options.out_dir:
-                suffix = SUFFIXES[options.output_format]
+                suffix = RENDITIONS[options.output_format]
                 name = output_name(options.name, item, number, suffix)
                 if name in claimed:
                     name = name[: -len(suffix)] + f"-row{number}{suffix}"

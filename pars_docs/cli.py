@@ -11,11 +11,11 @@ import click
 
 from . import __version__
 from .errors import DataError, ParsDocsError, UsageError
-from .handout import Engine
+from .handout import RENDITIONS, Engine
 from .instructions import Library
 from .ledger import Interrupted
 from .output import write_output
-from .rows import Source
+from .rows import REQUIRED, Source
 from .site import ENV_VAR, load_site
 from .visit import make_visit
 
@@ -24,6 +24,11 @@ SITE_OPTION = click.option(
     metavar="FILE",
     help=f"Site profile YAML (clinic, phones, time zone, paper). Default: ${ENV_VAR}, "
     "else the built-in profile.",
+)
+PAPER_OPTION = click.option(
+    "--paper",
+    type=click.Choice(["letter", "a4"]),
+    help="Paper size. Default: the site profile's (letter).",
 )
 
 
@@ -81,9 +86,9 @@ def fail(error: ParsDocsError) -> None:
     sys.exit(error.exit_code)
 
 
-def default_filename(procedure: str, visit) -> str:
+def default_filename(visit, suffix: str = ".pdf") -> str:
     """A file name that says what and when, and nothing about who."""
-    return f"{procedure}-{visit.date.isoformat()}-{visit.time.strftime('%H%M')}.pdf"
+    return f"{visit.procedure}-{visit.date.isoformat()}-{visit.time.strftime('%H%M')}{suffix}"
 
 
 def script_options(command):
@@ -118,9 +123,6 @@ def load_site_noting_default(path):
             f"{site.timezone} and leaving the phone numbers blank"
         )
     return site
-
-
-RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
 
 
 @cli.command()
@@ -161,11 +163,7 @@ RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
     help="YAML list of {system, code, procedure}: a clinic's own procedure codes.",
 )
 @SITE_OPTION
-@click.option(
-    "--paper",
-    type=click.Choice(["letter", "a4"]),
-    help="Paper size. Default: the site profile's (letter).",
-)
+@PAPER_OPTION
 @click.option(
     "--format",
     "rendition",
@@ -230,11 +228,7 @@ def make(
             row = _one_appointment(fhir_input, engine, code_map)
             refs = row.pop("_fhir", None)
             given = {**row, **{k: v for k, v in given.items() if v is not None}}
-        missing = [
-            name
-            for name in ("procedure", "patient", "date", "time", "clinician")
-            if given.get(name) is None
-        ]
+        missing = [name for name in REQUIRED if given.get(name) is None]
         if missing:
             option = "PROCEDURE" if missing[0] == "procedure" else f"--{missing[0]}"
             raise UsageError(f"{missing[0]}: missing; give {option} (or --fhir)", field=missing[0])
@@ -262,7 +256,7 @@ def make(
             )
         else:
             data, suffix = handout.render(rendition, paper), RENDITIONS[rendition]
-        target = output or default_filename(visit.procedure, visit)[: -len(".pdf")] + suffix
+        target = output or default_filename(visit, suffix)
         written = write_output(target, data, binary=rendition == "pdf" and emit == "file")
     except ParsDocsError as e:
         fail(e)

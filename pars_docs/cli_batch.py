@@ -9,7 +9,7 @@ import click
 
 from .batch import Options, run_batch
 from .cli import (
-    RENDITIONS,
+    PAPER_OPTION,
     SITE_OPTION,
     Report,
     fail,
@@ -17,7 +17,7 @@ from .cli import (
     script_options,
 )
 from .errors import ParsDocsError, UsageError
-from .handout import Engine
+from .handout import RENDITIONS, Engine
 from .ledger import Interrupted
 from .names import DEFAULT_NAME
 from .rows import FORMATS, Source, read_mapping, read_rows
@@ -107,9 +107,7 @@ from .rows import FORMATS, Source, read_mapping, read_rows
     help="Show a progress bar. Default: when standard error is a terminal.",
 )
 @SITE_OPTION
-@click.option(
-    "--paper", type=click.Choice(["letter", "a4"]), help="Paper size. Default: the site profile's."
-)
+@PAPER_OPTION
 @click.option(
     "--sedation/--no-sedation",
     default=None,

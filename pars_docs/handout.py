@@ -19,6 +19,9 @@ from .render_pdf import render_pdf
 from .site import Site, load_site
 from .visit import Visit, make_visit
 
+# Every rendition a handout has, and the file suffix it is written with.
+RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
+
 
 @dataclass
 class Handout:
