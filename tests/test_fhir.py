@@ -214,22 +214,29 @@ def test_missing_patient_without_display_is_a_row_error(runner, site_file, tmp_p
     assert "Patient/nowhere is not in the bundle" in first["message"]
 
 
-def test_the_sets_own_codes_choose_the_procedure_without_a_code_map(runner, site_file, tmp_path):
+def appointment_file(tmp_path, start: str, set_id: str, participants: list) -> Path:
+    """A booked Appointment naming its instruction set by the set's own pars-docs code."""
     appointment = {
         "resourceType": "Appointment",
-        "id": "s1",
+        "id": "a1",
         "status": "booked",
-        "start": "2026-12-03T12:00:00Z",
-        "serviceType": [
-            {"coding": [{"system": "urn:pars-docs:procedure", "code": "pars-defect-decompression"}]}
-        ],
-        "participant": [
-            {"actor": {"reference": "Patient/p", "display": "Ana Díaz"}},
-            {"actor": {"reference": "Practitioner/d", "display": "Dr. Lee"}},
-        ],
+        "start": start,
+        "serviceType": [{"coding": [{"system": "urn:pars-docs:procedure", "code": set_id}]}],
+        "participant": participants,
     }
     path = tmp_path / "a.json"
     path.write_text(json.dumps(appointment))
+    return path
+
+
+def test_the_sets_own_codes_choose_the_procedure_without_a_code_map(runner, site_file, tmp_path):
+    participants = [
+        {"actor": {"reference": "Patient/p", "display": "Ana Díaz"}},
+        {"actor": {"reference": "Practitioner/d", "display": "Dr. Lee"}},
+    ]
+    path = appointment_file(
+        tmp_path, "2026-12-03T12:00:00Z", "pars-defect-decompression", participants
+    )
     out = tmp_path / "h.pdf"
     result = invoke(runner, "make", "--fhir", path, "--site", site_file, "-o", out)
     assert result.exit_code == 0, result.output
@@ -240,21 +247,11 @@ def test_the_sets_own_codes_choose_the_procedure_without_a_code_map(runner, site
 
 def test_a_start_in_the_repeated_hour_keeps_which_one(runner, site_file, tmp_path):
     # 06:30Z on 2026-11-01 is the second 1:30 AM in New York (after the clocks go back).
-    appointment = {
-        "resourceType": "Appointment",
-        "id": "r1",
-        "status": "booked",
-        "start": "2026-11-01T06:30:00Z",
-        "serviceType": [
-            {"coding": [{"system": "urn:pars-docs:procedure", "code": "pars-defect-injection"}]}
-        ],
-        "participant": [
-            {"actor": {"display": "Ana Díaz", "type": "Patient"}},
-            {"actor": {"display": "Dr. Lee", "type": "Practitioner"}},
-        ],
-    }
-    path = tmp_path / "a.json"
-    path.write_text(json.dumps(appointment))
+    participants = [
+        {"actor": {"display": "Ana Díaz", "type": "Patient"}},
+        {"actor": {"display": "Dr. Lee", "type": "Practitioner"}},
+    ]
+    path = appointment_file(tmp_path, "2026-11-01T06:30:00Z", "pars-defect-injection", participants)
     result = invoke(
         runner, "make", "--fhir", path, "--site", site_file, "--format", "json", "-o", "-"
     )
