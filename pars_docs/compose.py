@@ -92,6 +92,25 @@ class Templates:
             f"templates: no date formats for language '{language}' in formats.yaml"
         )
 
+    def _as_written(self, value, pattern: str) -> tuple:
+        """The moment as it will be written and the format to write it with.
+
+        Exact midnight and noon have words of their own when the formats give them, and
+        midnight is written as the end of the day before. The year check and the writing both
+        ask here, so they always agree on which day is shown.
+        """
+        if (
+            isinstance(value, datetime)
+            and (value.minute, value.second) == (0, 0)
+            and (value.hour in (0, 12))
+        ):
+            special = f"{pattern}_{'midnight' if value.hour == 0 else 'noon'}"
+            if special in self.formats:
+                if value.hour == 0 and not pattern.startswith("time"):
+                    value = value - timedelta(days=1)  # the end of the day before
+                return value, special
+        return value, pattern
+
     def _fmt(self, value, pattern: str) -> str:
         if value is None:
             raise jinja2.UndefinedError(
@@ -102,35 +121,30 @@ class Templates:
         locale = self.language.replace("-", "_")
         if not isinstance(value, datetime):
             return format_date(value, self.formats[pattern], locale=locale)
-        if value.minute == 0 and value.second == 0 and value.hour in (0, 12):
-            special = f"{pattern}_{'midnight' if value.hour == 0 else 'noon'}"
-            if special in self.formats:
-                if value.hour == 0 and not pattern.startswith("time"):
-                    value = value - timedelta(days=1)  # the end of the day before
-                return format_datetime(value, self.formats[special], locale=locale)
-        text = format_datetime(value, self.formats[pattern], locale=locale)
-        if pattern.startswith(("when", "time")) and _repeated(value):
+        shown, key = self._as_written(value, pattern)
+        text = format_datetime(shown, self.formats[key], locale=locale)
+        if key == pattern and pattern.startswith(("when", "time")) and _repeated(value):
             # The hour the clocks go back happens twice: say which one.
             which = "repeated_second" if value.fold else "repeated_first"
             text += self.formats.get(which, "")
         return text
 
-    @staticmethod
-    def _needs_year(ctx, value: date) -> bool:
-        if value is None:
-            return False  # _fmt explains the missing date
+    def _dated(self, ctx, value, pattern: str) -> str:
+        """``pattern``, or its ``_year`` form when the day shown is not in the procedure's
+        year (a fast that starts on New Year's Eve)."""
         start = ctx.get("moments", {}).get("start")
-        if isinstance(value, datetime) and (value.hour, value.minute, value.second) == (0, 0, 0):
-            value = value - timedelta(days=1)  # midnight is shown as the end of the day before
-        return bool(start) and value.year != start.year
+        if value is None or start is None:
+            return self._fmt(value, pattern)
+        shown, _ = self._as_written(value, pattern)
+        return self._fmt(value, f"{pattern}_year" if shown.year != start.year else pattern)
 
     @jinja2.pass_context
     def _when(self, ctx, value: datetime) -> str:
-        return strong(self._fmt(value, "when_year" if self._needs_year(ctx, value) else "when"))
+        return strong(self._dated(ctx, value, "when"))
 
     @jinja2.pass_context
     def _day(self, ctx, value: date) -> str:
-        return strong(self._fmt(value, "day_year" if self._needs_year(ctx, value) else "day"))
+        return strong(self._dated(ctx, value, "day"))
 
     def _time(self, value: datetime) -> str:
         return strong(self._fmt(value, "time"))

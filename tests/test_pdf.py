@@ -341,3 +341,10 @@ def test_a_long_note_continues_on_the_next_page(make):
 def test_arrive_by_names_the_day_when_it_is_not_the_procedure_date(make, time, arrive):
     _, out = make(date="2026-12-03", time=time)
     assert arrive in squash(pdf_text(out))
+
+
+def test_a_day_at_midnight_in_the_next_year_shows_its_year(make):
+    # 5 days after midnight on December 27 is midnight on January 1: the day filter writes
+    # the date itself, so it must carry the year.
+    _, out = make(date="2026-12-27", time="12:00 AM")
+    assert "full effect by Friday, January 1, 2027." in squash(pdf_text(out))
