@@ -206,15 +206,7 @@ def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
             engine.library.get(visit.procedure)
             visit_refs[number] = row.get("_fhir")
         except ParsDocsError as e:
-            yield (
-                number,
-                Record(
-                    number,
-                    "failed",
-                    field=e.field,
-                    reason=_row_reason(e).removeprefix(f"row {number}: "),
-                ),
-            )
+            yield number, Record(number, "failed", field=e.field, reason=_row_reason(e))
             continue
         yield number, visit
 
@@ -319,7 +311,7 @@ def run_batch(
                 reason=f"same patient, procedure and time as row {first.row}; not made again",
             )
         if _engine is None:
-            _init_engine_here(site, options.verbose)
+            _init_engine_here(site)
         return _render(duplicate.task)
 
     def tasks():
@@ -379,7 +371,7 @@ def run_batch(
     finished = False
     try:
         if jobs <= 1:
-            _init_engine_here(site, options.verbose)
+            _init_engine_here(site)
             for task in tasks():
                 record = _settle_in_process(task, resolve)
                 settle(record)
@@ -442,9 +434,10 @@ def _settle_in_process(item, resolve) -> Record:
     return _render(item)
 
 
-def _init_engine_here(site: Site, verbose: bool) -> None:
-    global _engine, _verbose
-    _engine, _verbose = Engine(site), verbose
+def _init_engine_here(site: Site) -> None:
+    """Render in this process (``--jobs 1``, or a repeat of a failed row)."""
+    global _engine
+    _engine = Engine(site)
 
 
 def _run_parallel(
