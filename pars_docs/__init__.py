@@ -8,12 +8,11 @@ The Python API::
     open("handout.pdf", "wb").write(handout.pdf())
 """
 
-__version__ = "0.1.0"
-
-from .errors import ParsDocsError  # noqa: E402
-from .handout import Engine, Handout, make_handout  # noqa: E402
-from .site import Site, load_site  # noqa: E402
-from .visit import Visit, make_visit  # noqa: E402
+from ._version import __version__
+from .errors import ParsDocsError
+from .handout import Engine, Handout, make_handout
+from .site import Site, load_site
+from .visit import Visit, make_visit
 
 __all__ = [
     "Engine",

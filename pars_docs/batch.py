@@ -35,7 +35,7 @@ from .names import (
     remove_stale_parts,
 )
 from .output import write_atomic
-from .render_pdf import render_pdf
+from .pdf import render_pdf
 from .rows import REQUIRED, parse_medications, parse_sedation, reformat_date
 from .site import Site
 from .visit import make_visit

@@ -18,11 +18,9 @@ from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import InstructionError
 from .loader import load_yaml
+from .markup import strong
 from .resources import templates_dir
 
-# Emphasis travels through the text as two private-use characters, which visit values may not
-# contain (see visit.clean_text), so a patient's name can never turn text bold.
-BOLD_ON, BOLD_OFF = "\ue000", "\ue001"
 HANDOUT_TEMPLATE = "handout.xml.j2"
 REQUIRED_FORMATS = ("when", "when_year", "day", "day_year", "time", "date_long", "date_short")
 PACKET_TEMPLATE = "packet.xml.j2"
@@ -36,10 +34,6 @@ def _repeated(moment: datetime) -> bool:
     """Whether the wall-clock reading of ``moment`` happens twice (clocks going back)."""
     other = moment.replace(fold=1 - moment.fold)
     return other.utcoffset() != moment.utcoffset()
-
-
-def strong(value) -> str:
-    return f"{BOLD_ON}{value}{BOLD_OFF}"
 
 
 class Templates:

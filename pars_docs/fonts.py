@@ -14,12 +14,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
 from .errors import GlyphError
+from .markup import BOLD_OFF, BOLD_ON
 from .resources import fonts_dir
 
 REGULAR = "ParsDocsSans"
 BOLD = "ParsDocsSans-Bold"
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
-_IGNORABLE = {"\ue000", "\ue001", "\n", "\t", "\r"}
+_IGNORABLE = {BOLD_ON, BOLD_OFF, "\n", "\t", "\r"}
 
 
 @cache

@@ -1,7 +1,7 @@
 """The pipeline from a visit to a finished handout, and the Python API over it.
 
 load → validate (instructions.py) → visit (visit.py) → plan (plan.py) → compose (compose.py)
-→ render (render_pdf.py) → write (the caller).
+→ render (pdf/) → write (the caller).
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from .compose import compose, templates_for
 from .errors import GlyphError, ParsDocsError
 from .fonts import check_drawable, missing_glyphs
 from .instructions import InstructionSet, Library
+from .pdf import render_pdf
 from .plan import Plan, make_plan
-from .render_pdf import render_pdf
 from .site import Site, load_site
 from .visit import Visit, make_visit
 

@@ -14,12 +14,12 @@ from functools import lru_cache
 import jinja2
 from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
 
-from . import __version__
+from ._version import __version__
 from .compose import Templates, templates_for
 from .errors import InstructionError
 from .loader import LoadedYAML, load_yaml
+from .markup import plain
 from .output import build_time
-from .render_pdf import plain
 from .validate import problem
 
 CALENDAR_FILE = "calendar.yaml"

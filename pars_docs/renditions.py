@@ -2,7 +2,7 @@
 
 Every rendition reads the same plan and composed document as the PDF, so all of them carry
 the same times: none computes a date of its own. The text is the composed document walked
-the way render_pdf walks it; the calendar is made in :mod:`pars_docs.ics`.
+the way the PDF builder walks it; the calendar is made in :mod:`pars_docs.ics`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from datetime import date
 
-from .render_pdf import WRITE_IN, plain
+from .markup import WRITE_IN, plain
 
 TEXT_WIDTH = 78
 SECTION_RULE, GROUP_RULE = "=", "-"
@@ -71,7 +71,7 @@ class _TextWriter:
 
 
 def _items(out: _TextWriter, element: ET.Element) -> None:
-    """Paragraphs, checklist items, bullets, steps and groups, as render_pdf lays them out."""
+    """Paragraphs, checklist items, bullets, steps and groups, as the PDF builder lays them out."""
     step = 0
     for child in element:
         if child.tag == "p":

@@ -15,7 +15,7 @@ from readability import grade
 
 from pars_docs import make_handout
 from pars_docs.errors import InstructionError, UsageError, VisitError
-from pars_docs.render_pdf import WRITE_IN
+from pars_docs.markup import WRITE_IN
 from pars_docs.renditions import TEXT_WIDTH, render_ics, render_json, render_text
 from pars_docs.resources import templates_dir
 from pars_docs.site import Site

@@ -1,0 +1,78 @@
+"""Lay composed handouts out as a PDF with ReportLab.
+
+The package knows about pages, boxes and type; it writes no wording of its own.
+
+- :mod:`.flowables`: the flowables, and the only code that uses ReportLab's private APIs;
+- :mod:`.document`: the document and page template, and the footer canvas;
+- :mod:`.builder`: composed XML → a platypus story;
+- here: :func:`render_pdf`, which puts them together.
+"""
+
+from __future__ import annotations
+
+import io
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from reportlab.platypus.doctemplate import LayoutError
+
+from .._version import __version__
+from ..errors import InstructionError
+from ..fonts import register_fonts
+from ..output import reproducible
+from ..styles import MARGIN, PAPER, stylesheet
+from .builder import Builder
+from .document import FooterCanvas, HandoutDocTemplate
+from .flowables import HandoutStart
+
+__all__ = ["render_pdf"]
+
+
+def render_pdf(
+    handouts: list[ET.Element],
+    *,
+    paper: str = "letter",
+    logo: Path | str | None = None,
+    title: str | None = None,
+    author: str = "",
+    duplex: bool = False,
+    index: ET.Element | None = None,
+) -> bytes:
+    """One PDF holding ``handouts`` in order, each starting on a new page (a new sheet when
+    ``duplex``), fonts embedded once.
+
+    ``index`` (a packet's index, see templates/packet.xml.j2) comes first. With
+    ``SOURCE_DATE_EPOCH`` set the output is byte-for-byte reproducible.
+    """
+    styles = stylesheet()
+    pagesize = PAPER[paper]
+    width = pagesize[0] - 2 * MARGIN
+    buffer = io.BytesIO()
+    doc = HandoutDocTemplate(
+        buffer,
+        pagesize=pagesize,
+        new_sheets=duplex,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN * 1.2,
+        title=title or (handouts[0].get("title") if handouts else "Patient handouts"),
+        author=author or "pars-docs",
+        subject="",
+        keywords="",
+        creator=f"pars-docs {__version__}",
+        invariant=1 if reproducible() else 0,
+        # Start every page in the bundled font, so no unembedded base-14 font is referenced.
+        initialFontName=register_fonts()[0],
+        lang=handouts[0].get("lang") if handouts else None,
+    )
+    builder = Builder(styles, width, logo)
+    story = builder.index(index) if index is not None else []
+    for key, handout in enumerate(handouts):
+        story.append(HandoutStart(key, handout.find("footer")))
+        story.extend(builder.build(handout))
+    try:
+        doc.build(story, canvasmaker=FooterCanvas)
+    except LayoutError as e:
+        raise InstructionError(f"the handout could not be laid out on the page ({e})") from e
+    return buffer.getvalue()

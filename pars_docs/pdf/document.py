@@ -1,0 +1,118 @@
+"""The document and page template, and the canvas that writes each handout's footer.
+
+Several handouts can share one PDF (a batch packet): each starts on a fresh page (a fresh
+sheet when printed two-sided), and each keeps its own "page X of Y" footer.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
+
+from ..markup import plain
+from ..styles import FOOTER_SIZE, INK, MARGIN, RULE
+from .flowables import HandoutStart, frame_at_top, page_width, start_page
+
+_FOOTER_FONT = "ParsDocsSans"
+
+# A page's footer, as the canvas learns it from the handout's HandoutStart: the handout's key
+# (to count its pages) and its composed <footer>.
+PageOwner = tuple[int, "ET.Element | None"]
+
+
+class HandoutDocTemplate(BaseDocTemplate):
+    """A doc template that starts each handout on a fresh page (a fresh sheet if duplex)."""
+
+    def __init__(self, *args: Any, new_sheets: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.new_sheets = new_sheets
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+
+    def handle_flowable(self, flowables: list[Flowable]) -> None:
+        first = flowables[0]
+        if isinstance(first, HandoutStart) and self.page:
+            if not frame_at_top(self.frame):
+                flowables.insert(0, PageBreak())
+            elif self.new_sheets and self.page % 2 == 0:
+                self.canv.handout = None  # the padding page carries no footer
+                flowables.insert(0, PageBreak())
+        super().handle_flowable(flowables)
+
+
+class FooterCanvas(Canvas):
+    """Holds pages back until the end, so each footer can say "page X of Y" for its handout."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.handout: PageOwner | None = None
+        self._saved_pages: list[tuple[dict[str, Any], PageOwner | None]] = []
+
+    def showPage(self) -> None:
+        self._saved_pages.append((dict(self.__dict__), self.handout))
+        start_page(self)
+
+    def save(self) -> None:
+        counts: dict[int, int] = {}
+        for _, handout in self._saved_pages:
+            if handout:
+                counts[handout[0]] = counts.get(handout[0], 0) + 1
+        seen: dict[int, int] = {}
+        for state, handout in self._saved_pages:
+            self.__dict__.update(state)
+            if handout:
+                key, footer = handout
+                seen[key] = seen.get(key, 0) + 1
+                self._draw_footer(footer, seen[key], counts[key])
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, footer: ET.Element | None, page: int, pages: int) -> None:
+        if footer is None:
+            return
+        width = page_width(self)
+        y = MARGIN * 0.55
+        self.saveState()
+        self.setFont(_FOOTER_FONT, FOOTER_SIZE)
+        self.setFillColor(INK)
+        self.setStrokeColor(RULE)
+        self.setLineWidth(0.6)
+        self.line(MARGIN, y + FOOTER_SIZE + 3, width - MARGIN, y + FOOTER_SIZE + 3)
+        left = plain(footer.findtext("left"))
+        right = plain(footer.findtext("right"))
+        center = _with_page_numbers(footer.find("center"), page, pages)
+        center_width = self.stringWidth(center, _FOOTER_FONT, FOOTER_SIZE)
+        # The patient's name gives way (with an ellipsis) before the page number does.
+        room = width / 2 - center_width / 2 - MARGIN - 12
+        self.drawString(MARGIN, y, _fit(self, left, room))
+        self.drawCentredString(width / 2, y, center)
+        self.drawRightString(width - MARGIN, y, _fit(self, right, room))
+        self.restoreState()
+
+
+def _with_page_numbers(element: ET.Element | None, page: int, pages: int) -> str:
+    if element is None:
+        return ""
+    parts = [element.text or ""]
+    for child in element:
+        parts.append(
+            str(page)
+            if child.tag == "page"
+            else str(pages)
+            if child.tag == "pages"
+            else plain(child.text)
+        )
+        parts.append(child.tail or "")
+    return plain("".join(parts)).strip()
+
+
+def _fit(canvas: Canvas, text: str, width: float) -> str:
+    """Shorten ``text`` with an ellipsis until it fits ``width`` points."""
+    if canvas.stringWidth(text, _FOOTER_FONT, FOOTER_SIZE) <= width:
+        return text
+    while text and canvas.stringWidth(text + "…", _FOOTER_FONT, FOOTER_SIZE) > width:
+        text = text[:-1]
+    return text + "…"

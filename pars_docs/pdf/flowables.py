@@ -1,0 +1,242 @@
+"""The flowables a handout is built from, and the one place that uses ReportLab's internals.
+
+ReportLab's public surface (``Paragraph``, ``Flowable``, ``Table``…) does not offer what a
+fast, multi-handout layout needs: reusing line breaks, measuring a ``KeepTogether`` without
+copying the frame, asking whether a frame is still at its top. Those reach into private names
+(``_listWrapOn``, ``blPara``, ``_wrapWidths``, ``_atTop``, ``_startPage``), and this module is
+the only one that does, as rst2pdf's ``flowables.py`` does. The rest of :mod:`pars_docs.pdf`
+uses the names below, so an upgrade of ReportLab is checked here.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from reportlab.lib.colors import Color
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Frame, KeepTogether, Paragraph, Table, TableStyle
+from reportlab.platypus.flowables import _listWrapOn
+from reportlab.platypus.paragraph import ParagraphStyle
+
+from ..fonts import register_fonts
+from ..styles import RULE
+
+
+class CachedParagraph(Paragraph):
+    """A paragraph that remembers how it was parsed and broken into lines.
+
+    Most of a handout's wording is the same for every patient, and parsing and line breaking
+    are most of ReportLab's work, so a batch reuses both for wording it has laid out before.
+    The keys hold everything the results depend on: the markup, the style and the width.
+    """
+
+    _parsed: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    _breaks: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    _LIMIT = 4096
+
+    def __init__(
+        self,
+        text: str,
+        style: ParagraphStyle,
+        bulletText: str | None = None,
+        frags: list[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if frags is not None or kwargs:
+            # ReportLab splitting a paragraph across pages: the pieces are made from
+            # fragments, have no text of their own, and are never cached.
+            super().__init__(text, style, bulletText=bulletText, frags=frags, **kwargs)
+            self._cacheable = False
+            return
+        self._cacheable = True
+        key = (text, style.name, bulletText)
+        hit = self._parsed.get(key)
+        if hit is None:
+            super().__init__(text, style, bulletText=bulletText)
+            _remember(self._parsed, key, (self.text, self.frags, self.bulletText))
+        else:
+            super().__init__(hit[0], style, bulletText=hit[2], frags=hit[1])
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if not self._cacheable:
+            return super().wrap(availWidth, availHeight)
+        key = (self.text, self.bulletText, self.style.name, availWidth)
+        hit = self._breaks.get(key)
+        if hit is None:
+            width, height = super().wrap(availWidth, availHeight)
+            _remember(self._breaks, key, (self.blPara, height, self._wrapWidths))
+            return width, height
+        self.width = availWidth
+        self.blPara, self.height, self._wrapWidths = hit
+        return availWidth, self.height
+
+
+def _remember(
+    cache: dict[tuple[Any, ...], tuple[Any, ...]], key: tuple[Any, ...], value: tuple[Any, ...]
+) -> None:
+    if len(cache) >= CachedParagraph._LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+class ParagraphsTogether(KeepTogether):
+    """KeepTogether for plain paragraphs, measured without copying the document's frame.
+
+    ReportLab deep-copies the frame on every measurement so that generated content (index
+    entries and the like) can be replayed; a handout has none, and the copy was a tenth of
+    the rendering time.
+    """
+
+    def wrap(self, aW: float, aH: float) -> tuple[float, float]:
+        dims: list[tuple[float, float]] = []
+        width, height = _listWrapOn(self._content, aW, None, dims=dims)
+        self._H = height
+        self._H0 = dims[0][1] if dims else 0
+        self._wrapInfo = aW, aH
+        return width, 0xFFFFFF  # force a split, as KeepTogether does
+
+
+class FieldTable(Flowable):
+    """The patient block: label and value rows in a ruled box.
+
+    Drawn directly rather than as a platypus Table, which does far more (spans, styles,
+    splitting) than a small block that always stays on the first page needs; it was a tenth
+    of the time to render a handout.
+    """
+
+    PAD_X, PAD_TOP, PAD_BOTTOM = 6, 4, 5
+
+    def __init__(self, rows: list[tuple[Paragraph, Paragraph]], label_width: float) -> None:
+        super().__init__()
+        self.rows = rows
+        self.label_width = label_width
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        value_width = availWidth - self.label_width - 2 * self.PAD_X
+        self.heights = []
+        for label, value in self.rows:
+            _, label_height = label.wrap(self.label_width - 2 * self.PAD_X, availHeight)
+            _, value_height = value.wrap(value_width, availHeight)
+            self.heights.append(max(label_height, value_height) + self.PAD_TOP + self.PAD_BOTTOM)
+        self.height = sum(self.heights)
+        return self.width, self.height
+
+    def draw(self) -> None:
+        canvas = self.canv
+        canvas.saveState()
+        canvas.setStrokeColor(RULE)
+        top = self.height
+        for index, ((label, value), height) in enumerate(zip(self.rows, self.heights, strict=True)):
+            bottom = top - height
+            for para, x in ((label, self.PAD_X), (value, self.label_width + self.PAD_X)):
+                # Centred in the row, as the old table's VALIGN MIDDLE was.
+                para_height = para.height
+                para.drawOn(canvas, x, bottom + (height - para_height) / 2)
+            if index < len(self.rows) - 1:
+                canvas.setLineWidth(0.4)
+                canvas.line(0, bottom, self.width, bottom)
+            top = bottom
+        canvas.setLineWidth(1.2)
+        canvas.rect(0, 0, self.width, self.height)
+        canvas.restoreState()
+
+
+class Box(Flowable):
+    """A framed box of paragraphs that stays whole on one page (the call boxes).
+
+    Drawn directly: a platypus Table around a short list costs more than the list itself.
+    """
+
+    PAD_X, PAD_TOP, PAD_BOTTOM, BORDER = 12, 8, 10, 2.5
+
+    def __init__(self, flowables: list[Flowable], color: Color) -> None:
+        super().__init__()
+        self.flowables = flowables
+        self.color = color
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        inner = availWidth - 2 * self.PAD_X
+        self.sizes = [f.wrap(inner, availHeight) for f in self.flowables]
+        gaps = [f.getSpaceAfter() for f in self.flowables[:-1]]
+        self.height = sum(h for _, h in self.sizes) + sum(gaps) + self.PAD_TOP + self.PAD_BOTTOM
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return []  # never split: it moves to the next page whole
+
+    def draw(self) -> None:
+        canvas = self.canv
+        y = self.height - self.PAD_TOP
+        for index, (flowable, (_, height)) in enumerate(
+            zip(self.flowables, self.sizes, strict=True)
+        ):
+            y -= height
+            flowable.drawOn(canvas, self.PAD_X, y)
+            if index < len(self.flowables) - 1:
+                y -= flowable.getSpaceAfter()
+        canvas.saveState()
+        canvas.setStrokeColor(self.color)
+        canvas.setLineWidth(self.BORDER)
+        canvas.rect(0, 0, self.width, self.height)
+        canvas.restoreState()
+
+
+class HandoutStart(Flowable):
+    """Marks where a handout begins; carries its footer to the canvas."""
+
+    def __init__(self, key: int, footer: ET.Element | None) -> None:
+        super().__init__()
+        self.key = key
+        self.footer = footer
+
+    def wrap(self, *_: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        self.canv.handout = (self.key, self.footer)
+
+
+def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
+    """A table style that draws in the bundled font (tables default to Helvetica)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]), *commands])
+
+
+def boxed_table(flowables: list[Flowable], color: Color, width: float) -> Table:
+    """A framed box, one row per flowable, so a long box (a long note) can continue on the
+    next page instead of failing to fit."""
+    table = Table([[f] for f in flowables], colWidths=[width])
+    table.setStyle(
+        table_style(
+            [
+                ("BOX", (0, 0), (-1, -1), 2.5, color),
+                ("LEFTPADDING", (0, 0), (-1, -1), 12),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 12),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("TOPPADDING", (0, 0), (-1, 0), 8),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 10),
+            ]
+        )
+    )
+    return table
+
+
+# The frame and canvas internals the document template and the footer canvas need.
+
+
+def frame_at_top(frame: Frame) -> bool:
+    """Whether nothing has been drawn in ``frame`` yet."""
+    return bool(frame._atTop)
+
+
+def start_page(canvas: Canvas) -> None:
+    """Begin a fresh page on ``canvas`` without emitting the one before (held back)."""
+    canvas._startPage()
+
+
+def page_width(canvas: Canvas) -> float:
+    """The width of ``canvas``'s page, in points."""
+    return float(canvas._pagesize[0])
