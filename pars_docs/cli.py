@@ -12,8 +12,8 @@ import click
 from . import __version__
 from .errors import DataError, ParsDocsError, UsageError
 from .handout import RENDITIONS, Engine
-from .instructions import Library
 from .ledger import Interrupted
+from .library import Library
 from .output import write_output
 from .rows import REQUIRED, Source
 from .site import ENV_VAR, load_site

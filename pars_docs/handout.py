@@ -1,6 +1,6 @@
 """The pipeline from a visit to a finished handout, and the Python API over it.
 
-load → validate (instructions.py) → visit (visit.py) → plan (plan.py) → compose (compose.py)
+load → validate (library.py) → visit (visit.py) → plan (plan.py) → compose (compose.py)
 → render (pdf/) → write (the caller).
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 from .compose import compose, templates_for
 from .errors import GlyphError, ParsDocsError
 from .fonts import check_drawable, missing_glyphs
-from .instructions import InstructionSet, Library
+from .library import InstructionSet, Library
 from .pdf import render_pdf
 from .plan import Plan, make_plan
 from .site import Site, load_site

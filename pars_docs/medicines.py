@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .errors import InstructionError, UsageError
 from .loader import load_yaml
+from .resources import instructions_dir
 from .validate import problem, schema_problems
 
 TABLE_FILE = "medicines.yaml"
@@ -69,7 +70,7 @@ def _key(name: str) -> str:
 def load_medicine_table(path: Path) -> MedicineTable:
     """Load and validate a medicine table, reporting every problem at once."""
     loaded = load_yaml(path, InstructionError)
-    problems = schema_problems(loaded, "medicines.schema.json")
+    problems = schema_problems(loaded, instructions_dir() / "medicines.schema.json")
     if not problems:
         data = loaded.data
         source_ids = {s["id"] for s in data["sources"]}

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import SiteError, UsageError
 from .loader import load_yaml
-from .resources import PACKAGE
+from .resources import package_dir
 from .validate import schema_problems
 
 ENV_VAR = "PARS_DOCS_SITE"
-DEFAULT_SITE = PACKAGE / "default-site.yaml"
+DEFAULT_SITE = package_dir() / "default-site.yaml"
+SITE_SCHEMA = package_dir() / "site.schema.json"
 LOGO_TYPES = (".png", ".jpg", ".jpeg")
 
 
@@ -114,7 +115,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     if path and not chosen.is_file():
         raise UsageError(f"site: {chosen}: no such file (named by {origin})", field="site")
     loaded = load_yaml(chosen, SiteError)
-    problems = schema_problems(loaded, "site.schema.json")
+    problems = schema_problems(loaded, SITE_SCHEMA)
     if problems:
         raise SiteError("; ".join(problems))
     data = loaded.data

@@ -10,18 +10,20 @@ from __future__ import annotations
 import difflib
 import json
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from .loader import LoadedYAML, format_field
-from .resources import instructions_dir
 
 
 @cache
-def load_schema(name: str) -> dict:
-    """A schema shipped beside the built-in instruction sets."""
-    return json.loads((instructions_dir() / name).read_text(encoding="utf-8"))
+def load_schema(path: Path) -> dict[str, Any]:
+    """The JSON Schema at ``path`` (one of those shipped with the package), read once."""
+    schema: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return schema
 
 
 def _leaves(error: ValidationError):
@@ -55,10 +57,10 @@ def _message(error: ValidationError, loaded: LoadedYAML) -> list[tuple[tuple, st
     return [(field, error.message)]
 
 
-def schema_problems(loaded: LoadedYAML, schema_name: str) -> list[str]:
+def schema_problems(loaded: LoadedYAML, schema: Path) -> list[str]:
     """Every way ``loaded`` breaks the named schema, sorted by line."""
     validator = jsonschema.Draft202012Validator(
-        load_schema(schema_name), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        load_schema(schema), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )
     found: list[tuple[int, str]] = []
     for top in validator.iter_errors(loaded.data):

@@ -7,7 +7,7 @@ from readability import grade
 from test_plan import site
 
 from pars_docs.handout import Engine
-from pars_docs.instructions import Library
+from pars_docs.library import Library
 from pars_docs.visit import make_visit
 
 SETS = ["pars-defect-injection", "pars-defect-decompression"]

@@ -6,7 +6,7 @@ from conftest import pdf_text, squash
 
 from pars_docs.cli import cli
 from pars_docs.errors import InstructionError, SiteError
-from pars_docs.instructions import Library
+from pars_docs.library import Library
 from pars_docs.resources import instructions_dir, templates_dir
 from pars_docs.site import load_site
 

@@ -199,7 +199,7 @@ def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
 @lru_cache(maxsize=32)
 def _load_set(path: Path, table_path: Path) -> InstructionSet:
     loaded = load_yaml(path, InstructionError)
-    problems = schema_problems(loaded, "instruction-set.schema.json")
+    problems = schema_problems(loaded, instructions_dir() / "instruction-set.schema.json")
     if not problems:
         problems = _cross_checks(loaded)
     data = loaded.data
