@@ -20,14 +20,11 @@ from .errors import InstructionError
 from .loader import load_yaml
 from .markup import strong
 from .resources import templates_dir
+from .structure import medicines_groups, section_groups
 
 HANDOUT_TEMPLATE = "handout.xml.j2"
 REQUIRED_FORMATS = ("when", "when_year", "day", "day_year", "time", "date_long", "date_short")
 PACKET_TEMPLATE = "packet.xml.j2"
-
-BEFORE_GROUPS = ("fasting", "medicines", "smoking", "bring", "wear", "tell_us", "ride_home")
-DAY_OF_GROUPS = ("arrive", "duration", "steps")
-AFTER_GROUPS = ("expect", "activity", "site_care", "follow_up", "recovery")
 
 
 def _repeated(moment: datetime) -> bool:
@@ -171,7 +168,7 @@ def text_context(plan) -> dict:
         "visit": {
             "patient": plan.visit.patient,
             "clinician": plan.visit.clinician,
-            "sedation": plan.sedation,
+            **plan.options,
         },
         "clinic": {
             "name": site.name,
@@ -232,7 +229,7 @@ def view_model(plan, templates: Templates) -> dict:
         part = data[key]
         groups = []
         for name in names:
-            maker = _medicines if name == "medicines" else _group
+            maker = _medicines if name in medicines_groups() else _group
             view = maker(templates, part.get(name), context, plan)
             if view:
                 groups.append(view)
@@ -251,9 +248,7 @@ def view_model(plan, templates: Templates) -> dict:
             ),
             "treats": [templates.render_text(t, context) for t in about["treats"]],
         },
-        "before": section("before", BEFORE_GROUPS),
-        "day_of": section("day_of", DAY_OF_GROUPS),
-        "after": section("after", AFTER_GROUPS),
+        **{key: section(key, names) for key, names in section_groups().items()},
         "call_clinic": _group(templates, calls["call_clinic"], context, plan),
         "call_911": _group(templates, calls["call_911"], context, plan),
     }

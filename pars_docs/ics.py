@@ -144,7 +144,7 @@ def _calendar_context(plan) -> dict:
         },
         "visit": {
             "clinician": plan.visit.clinician,
-            "sedation": plan.sedation,
+            **plan.options,
             "note": plan.visit.note or "",
         },
         "t": iset.data["timing"],

@@ -8,6 +8,7 @@ misspelt variable or a moment used where it does not exist fails here, not at th
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, time
@@ -20,6 +21,7 @@ from .errors import InstructionError, UsageError
 from .loader import LoadedYAML, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
 from .resources import instructions_dir
+from .structure import conditions, timing_ranges, wording_keys
 from .validate import problem, schema_problems
 
 NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
@@ -58,24 +60,10 @@ class InstructionSet:
 def _texts(value, field: tuple):
     """Every (field, text) pair of wording in an instruction set."""
     if isinstance(value, dict):
+        wording = wording_keys()
         for key, child in value.items():
-            if key in (
-                "sources",
-                "codes",
-                "timing",
-                "options",
-                "id",
-                "version",
-                "reviewed",
-                "language",
-                "bleeding_risk",
-                "$schema",
-                "style",
-                "when",
-                "check",
-            ):
-                continue
-            yield from _texts(child, field + (key,))
+            if key in wording:
+                yield from _texts(child, field + (key,))
     elif isinstance(value, list):
         for index, child in enumerate(value):
             yield from _texts(child, field + (index,))
@@ -116,10 +104,7 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
                 problem(loaded, field, f"no source with id '{ref}' (sources: {', '.join(ids)})")
             )
     timing = data["timing"]
-    for key, low, high in (
-        ("duration", "minutes_min", "minutes_max"),
-        ("recovery", "weeks_min", "weeks_max"),
-    ):
+    for key, low, high in timing_ranges():
         if key in timing and timing[key][low] > timing[key][high]:
             problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))
     for field, text in _texts(data, ()):
@@ -158,25 +143,26 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
     from zoneinfo import ZoneInfo
 
     from .compose import templates_for, text_context, view_model
-    from .plan import Plan, make_plan, sedation_option
+    from .plan import Plan, make_plan, option_choices
     from .site import Site
     from .visit import Visit
 
     site = Site(name="Clinic", phone="555", after_hours_phone="555", address="", tz=ZoneInfo("UTC"))
-    option = sedation_option(iset)
-    choices = [option["default"]] if option.get("fixed") else [False, True]
+    names = conditions()
     problems = []
     templates = templates_for(None, iset.language)
-    for sedation in choices:
-        visit = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample", sedation=sedation)
+    for values in itertools.product(*(option_choices(iset, name) for name in names)):
+        options = dict(zip(names, values, strict=True))
+        visit = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample", **options)
         plan = make_plan(iset, visit, site, table)
         plan.medicines = _sample_medicines(visit.date)
         try:
             view_model(plan, templates)
-            view_model(Plan(iset, visit, site, sedation, plan.moments, []), templates)
+            view_model(Plan(iset, visit, site, options, plan.moments, []), templates)
         except jinja2.UndefinedError as e:
             field = _field_of_failure(iset.data, templates, text_context(plan), visit.date)
-            problems.append(problem(loaded, field, f"{e.message} (with sedation={sedation})"))
+            chosen = ", ".join(f"{name}={value}" for name, value in options.items())
+            problems.append(problem(loaded, field, f"{e.message} (with {chosen})"))
         except jinja2.TemplateError as e:
             problems.append(f"{loaded.path}: template error: {e}")
     return sorted(set(problems))

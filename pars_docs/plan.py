@@ -7,16 +7,24 @@ is 9:00 AM two dates later, whatever the clocks did in between.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from .errors import UsageError, VisitError
 from .medicines import MedicineTable
+from .structure import conditions, span_moments
+
+if TYPE_CHECKING:
+    from .library import InstructionSet
+    from .site import Site
+    from .visit import Visit
 
 UTC = timezone.utc
 
-SPAN_MOMENTS = ("activity_limits", "bandage_off", "shower", "follow_up", "full_effect")
+# A span's moment is named after its timing key, except where the key names the span itself.
 MOMENT_NAMES = {"activity_limits": "activity_end"}
 
 
@@ -41,21 +49,25 @@ class MedicinePlan:
 class Plan:
     """Everything a rendition needs: the visit, the set, the site and the computed moments."""
 
-    instruction_set: object
-    visit: object
-    site: object
-    sedation: bool
+    instruction_set: InstructionSet
+    visit: Visit
+    site: Site
+    options: Mapping[str, bool]  # every condition (see structure.conditions), resolved
     moments: dict[str, datetime] = field(default_factory=dict)
     medicines: list[MedicinePlan] = field(default_factory=list)
 
-    def applies(self, condition: dict | None) -> bool:
+    @property
+    def sedation(self) -> bool:
+        return self.options["sedation"]
+
+    def applies(self, condition: Mapping[str, bool] | None) -> bool:
         """Whether an item with this ``when`` condition belongs in this visit's handout."""
         if not condition:
             return True
-        return all({"sedation": self.sedation}[key] == want for key, want in condition.items())
+        return all(self.options[key] == want for key, want in condition.items())
 
 
-def localize(day: date, clock, tz: ZoneInfo, fold: int = 0) -> datetime:
+def localize(day: date, clock: time, tz: ZoneInfo, fold: int = 0) -> datetime:
     """The aware datetime for a wall-clock time, refusing one the zone skips.
 
     In the hour clocks fall back, ``fold`` picks the reading: 0 the earlier (the default for a
@@ -84,32 +96,50 @@ def shift_days(moment: datetime, days: int) -> datetime:
     return aware.astimezone(UTC).astimezone(moment.tzinfo)
 
 
-def _span(moment: datetime, span: dict) -> datetime:
+def _span(moment: datetime, span: Mapping[str, Any]) -> datetime:
     if "hours" in span:
         return shift_hours(moment, span["hours"])
     return shift_days(moment, span.get("days", 0) + 7 * span.get("weeks", 0))
 
 
-def sedation_option(instruction_set) -> dict:
-    """The set's sedation option: its ``default`` and whether it is ``fixed``."""
-    return instruction_set.data.get("options", {}).get("sedation", {"default": False})
+def set_option(instruction_set: InstructionSet, name: str) -> dict[str, bool]:
+    """The set's option ``name``: its ``default`` and whether it is ``fixed``."""
+    option: dict[str, bool] = instruction_set.data.get("options", {}).get(name, {"default": False})
+    return option
 
 
-def resolve_sedation(instruction_set, requested: bool | None) -> bool:
-    option = sedation_option(instruction_set)
+def option_choices(instruction_set: InstructionSet, name: str) -> list[bool]:
+    """The values option ``name`` can take for a visit of this set."""
+    option = set_option(instruction_set, name)
+    return [option["default"]] if option.get("fixed") else [False, True]
+
+
+def resolve_option(instruction_set: InstructionSet, name: str, requested: bool | None) -> bool:
+    """The visit's value of option ``name``: the set's default unless the visit says, and
+    never against a ``fixed`` default."""
+    option = set_option(instruction_set, name)
     if requested is None:
         return option["default"]
     if option.get("fixed") and requested != option["default"]:
         always = "with" if option["default"] else "without"
         raise UsageError(
-            f"sedation: {instruction_set.id} is always done {always} sedation; "
-            f"sedation cannot be turned {'off' if option['default'] else 'on'}",
-            field="sedation",
+            f"{name}: {instruction_set.id} is always done {always} {name}; "
+            f"{name} cannot be turned {'off' if option['default'] else 'on'}",
+            field=name,
         )
     return requested
 
 
-def plan_medicines(names, table: MedicineTable, risk: str, day: date) -> list[MedicinePlan]:
+def resolve_options(instruction_set: InstructionSet, visit: Visit) -> dict[str, bool]:
+    """Every condition's value for ``visit``; each is the visit field of the same name."""
+    return {
+        name: resolve_option(instruction_set, name, getattr(visit, name)) for name in conditions()
+    }
+
+
+def plan_medicines(
+    names: Iterable[str], table: MedicineTable, risk: str, day: date
+) -> list[MedicinePlan]:
     plans = []
     seen = set()
     for name in names:
@@ -142,11 +172,12 @@ def plan_medicines(names, table: MedicineTable, risk: str, day: date) -> list[Me
     return plans
 
 
-def make_plan(instruction_set, visit, site, table: MedicineTable) -> Plan:
+def make_plan(
+    instruction_set: InstructionSet, visit: Visit, site: Site, table: MedicineTable
+) -> Plan:
     """Compute every concrete moment of ``visit`` on ``site``'s clock."""
     timing = instruction_set.data["timing"]
-    sedation = resolve_sedation(instruction_set, visit.sedation)
-    plan = Plan(instruction_set, visit, site, sedation)
+    plan = Plan(instruction_set, visit, site, resolve_options(instruction_set, visit))
     start = localize(visit.date, visit.time, site.tz, visit.fold)
     end = shift_hours(start, timing["duration"]["minutes_max"] / 60)
     arrive = shift_hours(start, -timing["arrive"]["minutes_before"] / 60)
@@ -156,7 +187,7 @@ def make_plan(instruction_set, visit, site, table: MedicineTable) -> Plan:
         if fast and plan.applies(fast.get("when")):
             anchor = arrive if fast["before"] == "arrival" else start
             moments[name] = shift_hours(anchor, -fast["hours"])
-    for key in SPAN_MOMENTS:
+    for key in span_moments():
         span = timing.get(key)
         if span and plan.applies(span.get("when")):
             anchor = end if span.get("from") == "end" else start
