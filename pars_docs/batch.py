@@ -38,7 +38,7 @@ from .output import write_atomic
 from .pdf import render_pdf
 from .rows import REQUIRED, parse_medications, parse_sedation, reformat_date
 from .site import Site
-from .visit import make_visit
+from .visit import Visit, make_visit
 
 IN_FLIGHT_PER_JOB = 4
 
@@ -85,7 +85,7 @@ class Task:
     """One row for a worker: the visit and what to make of it."""
 
     row: int
-    visit: object
+    visit: Visit
     target: str | None = None  # where the PDF goes (None: not written to a folder)
     keep: bool = False  # the target exists and is kept (--skip-existing)
     document: bool = False  # return the composed document, for a packet

@@ -204,7 +204,7 @@ def _group(templates: Templates, group: dict | None, context: dict, plan) -> dic
 
 def _medicines(templates: Templates, group: dict | None, context: dict, plan) -> dict | None:
     view = _group(templates, group, context, plan)
-    if view is None:
+    if view is None or group is None:
         return None
     lines = []
     for med in plan.medicines:

@@ -18,6 +18,7 @@ import sys
 import uuid
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .errors import DataError, InstructionError, UsageError
 from .loader import load_yaml
@@ -133,7 +134,9 @@ def _human_name(resource: dict) -> str | None:
 
 
 def _type_codes(identifier: dict) -> set:
-    concept = identifier.get("type") if isinstance(identifier.get("type"), dict) else {}
+    concept = identifier.get("type")
+    if not isinstance(concept, dict):
+        concept = {}
     return {c.get("code") for c in concept.get("coding", []) if isinstance(c, dict)}
 
 
@@ -152,7 +155,8 @@ def _mrn(patient: dict) -> dict | None:
         if not _type_codes(i) & NOT_MRN_TYPES and i.get("system") not in NOT_MRN_SYSTEMS
     ]
     usual = [i for i in usable if i.get("use") in ("usual", "official")]
-    return (usual or usable or [None])[0]
+    chosen = usual or usable
+    return chosen[0] if chosen else None
 
 
 class Bundle:
@@ -164,6 +168,7 @@ class Bundle:
         self.label = label
         self.by_ref: dict[str, dict] = {}
         self.appointments: list[dict] = []
+        resources: list[tuple[str | None, Any]]
         if data.get("resourceType") == "Appointment":
             resources = [(None, data)]
         elif data.get("resourceType") == "Bundle":
@@ -344,7 +349,7 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
     if references.get("practitioner"):
         author["reference"] = references["practitioner"]
     digest = hashlib.sha256(pdf).hexdigest()
-    resource = {
+    resource: dict[str, Any] = {
         "resourceType": "DocumentReference",
         "id": digest[:32],
         "status": "current",
@@ -360,7 +365,8 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
                     "language": plan.site.language,
                     "data": base64.b64encode(pdf).decode("ascii"),
                     "size": len(pdf),
-                    "hash": base64.b64encode(hashlib.sha1(pdf).digest()).decode("ascii"),  # noqa: S324 - R4 defines hash as SHA-1
+                    # FHIR R4 defines the attachment's hash as SHA-1.
+                    "hash": base64.b64encode(hashlib.sha1(pdf).digest()).decode("ascii"),
                     "title": handout.document.get("title"),
                     "creation": _now(),
                 }
@@ -389,7 +395,7 @@ class BundleWriter:
                     f"--fhir-output: folder {path.parent} does not exist", field="fhir_output"
                 )
             try:
-                self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                self.stream = open(path, "w", encoding="utf-8")  # closed in close()
             except OSError as e:
                 raise UsageError(
                     f"--fhir-output: cannot write {path} ({e.strerror})", field="fhir_output"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from typing import Literal, cast
 
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
@@ -20,6 +21,12 @@ from .resources import fonts_dir
 REGULAR = "ParsDocsSans"
 BOLD = "ParsDocsSans-Bold"
 _FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
+_FACES: tuple[tuple[Literal[0, 1], Literal[0, 1], str], ...] = (
+    (0, 0, REGULAR),
+    (1, 0, BOLD),
+    (0, 1, REGULAR),
+    (1, 1, BOLD),
+)
 _IGNORABLE = {BOLD_ON, BOLD_OFF, "\n", "\t", "\r"}
 
 
@@ -28,7 +35,7 @@ def register_fonts() -> tuple[str, str]:
     """Register the bundled fonts with ReportLab once; return the regular and bold names."""
     for name, filename in _FILES.items():
         pdfmetrics.registerFont(TTFont(name, str(fonts_dir() / filename)))
-    for bold, italic, name in ((0, 0, REGULAR), (1, 0, BOLD), (0, 1, REGULAR), (1, 1, BOLD)):
+    for bold, italic, name in _FACES:
         addMapping(REGULAR, bold, italic, name)
     return REGULAR, BOLD
 
@@ -36,7 +43,8 @@ def register_fonts() -> tuple[str, str]:
 @cache
 def _covered(font: str) -> frozenset[int]:
     register_fonts()
-    return frozenset(pdfmetrics.getFont(font).face.charToGlyph)
+    face = cast(TTFont, pdfmetrics.getFont(font)).face
+    return frozenset(face.charToGlyph)
 
 
 @cache

@@ -6,9 +6,11 @@ load → validate (library.py) → visit (visit.py) → plan (plan.py) → compo
 
 from __future__ import annotations
 
+import datetime
+import os
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
 from .compose import compose, templates_for
 from .errors import GlyphError, ParsDocsError
@@ -48,7 +50,9 @@ class Handout:
             return renditions.render_ics(self)
         raise ValueError(f"unknown rendition {rendition!r}")
 
-    def document_reference(self, pdf: bytes | None = None, references: dict | None = None) -> dict:
+    def document_reference(
+        self, pdf: bytes | None = None, references: dict[str, str] | None = None
+    ) -> dict[str, Any]:
         """A FHIR R4 DocumentReference with the PDF attached; ``references`` may name the
         Patient, Practitioner and Appointment it belongs to."""
         from .fhir import document_reference
@@ -65,7 +69,7 @@ class Handout:
 class Engine:
     """Makes handouts for one site; reuses its loaded sets, table and templates."""
 
-    def __init__(self, site: Site | None = None):
+    def __init__(self, site: Site | None = None) -> None:
         self.site = site or load_site()
         self.library = Library(self.site.instructions_dir)
         self.templates = templates_for(self.site.templates_dir, self.site.language)
@@ -73,10 +77,10 @@ class Engine:
     def warm(self) -> None:
         """Load and check every instruction set, and lay out one handout of each, so that
         processes forked afterwards start with everything loaded and cached."""
-        from datetime import date, time
-
         for set_id in self.library.ids():
-            visit = Visit(set_id, "Warm Up", date(2026, 1, 5), time(9, 0), "Warm Up")
+            visit = Visit(
+                set_id, "Warm Up", datetime.date(2026, 1, 5), datetime.time(9, 0), "Warm Up"
+            )
             try:
                 self.prepare(visit).pdf()
             except ParsDocsError:
@@ -103,16 +107,16 @@ class Engine:
 def make_handout(
     procedure: str,
     patient: str,
-    date,
-    time,
+    date: str | datetime.date,
+    time: str | datetime.time,
     clinician: str,
     *,
-    dob=None,
+    dob: str | datetime.date | None = None,
     mrn: str | None = None,
     sedation: bool | None = None,
-    medications=(),
+    medications: list[str] | tuple[str, ...] = (),
     note: str | None = None,
-    site: Site | str | Path | None = None,
+    site: Site | str | os.PathLike[str] | None = None,
 ) -> Handout:
     """Make one patient's handout.
 

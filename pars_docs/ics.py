@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import jinja2
 from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
@@ -22,8 +23,14 @@ from .markup import plain
 from .output import build_time
 from .validate import problem
 
+if TYPE_CHECKING:
+    from .handout import Handout
+    from .plan import MedicinePlan, Plan
+
 CALENDAR_FILE = "calendar.yaml"
 CALENDAR_TEXTS = ("calendar_name", "location")
+# (uid name, wording key, start, end, medicine): one event of the visit's calendar.
+PlannedEvent = tuple[str, str, "date | datetime", "datetime | None", "MedicinePlan | None"]
 EVENTS = ("stop_solids", "stop_liquids", "last_dose", "arrive", "procedure", "activity_end")
 EVENT_FIELDS = ("summary", "description")
 UID_DOMAIN = "pars-docs"
@@ -62,7 +69,7 @@ def _wording_problems(loaded: LoadedYAML, language: str, templates: Templates) -
     data = loaded.data
     block = data[language]
     problems = []
-    fields = [(key,) for key in CALENDAR_TEXTS]
+    fields: list[tuple[str, ...]] = [(key,) for key in CALENDAR_TEXTS]
     for name in EVENTS:
         if not isinstance(block.get(name), dict):
             problems.append(problem(loaded, (language, name), "is missing"))
@@ -152,14 +159,14 @@ def _calendar_context(plan) -> dict:
     }
 
 
-def _planned_events(plan) -> list[tuple[str, str, object, datetime | None, object]]:
+def _planned_events(plan: Plan) -> list[PlannedEvent]:
     """(uid name, wording key, start, end, medicine) for each event this visit has.
 
     A last dose is a date without a time of day (the handout says "on Sunday, November
     29"), so it is an all-day event; a point in time (stop eating) has no end.
     """
     moments = plan.moments
-    events = [
+    events: list[PlannedEvent] = [
         (f"last_dose:{med.generic}", "last_dose", med.last_dose, None, med)
         for med in plan.medicines
         if med.action == "stop" and med.last_dose
@@ -189,7 +196,7 @@ def _unambiguous(moment):
     return moment.astimezone(timezone.utc)
 
 
-def render_ics(handout) -> bytes:
+def render_ics(handout: Handout) -> bytes:
     """An RFC 5545 calendar of the visit's key moments, in the site's time zone.
 
     Events: the last dose of each medicine to stop (all day), stop eating, stop clear

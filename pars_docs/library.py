@@ -8,12 +8,14 @@ misspelt variable or a moment used where it does not exist fails here, not at th
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
 from datetime import date, time
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import jinja2
 
@@ -21,7 +23,7 @@ from .errors import InstructionError, UsageError
 from .loader import LoadedYAML, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
 from .resources import instructions_dir
-from .structure import conditions, timing_ranges, wording_keys
+from .structure import SCHEMA_FILE, conditions, timing_ranges, wording_keys
 from .validate import problem, schema_problems
 
 NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
@@ -153,7 +155,9 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
     templates = templates_for(None, iset.language)
     for values in itertools.product(*(option_choices(iset, name) for name in names)):
         options = dict(zip(names, values, strict=True))
-        visit = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample", **options)
+        sample = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample")
+        changes: dict[str, Any] = dict(options)
+        visit = dataclasses.replace(sample, **changes)
         plan = make_plan(iset, visit, site, table)
         plan.medicines = _sample_medicines(visit.date)
         try:
@@ -185,23 +189,21 @@ def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
 @lru_cache(maxsize=32)
 def _load_set(path: Path, table_path: Path) -> InstructionSet:
     loaded = load_yaml(path, InstructionError)
-    problems = schema_problems(loaded, instructions_dir() / "instruction-set.schema.json")
-    if not problems:
-        problems = _cross_checks(loaded)
+    problems = schema_problems(loaded, instructions_dir() / SCHEMA_FILE) or _cross_checks(loaded)
+    if problems:
+        raise InstructionError("\n".join(problems))
     data = loaded.data
-    iset = None
-    if not problems:
-        iset = InstructionSet(
-            id=data["id"],
-            title=data["title"],
-            version=str(data["version"]),
-            reviewed=data["reviewed"],
-            language=data["language"],
-            bleeding_risk=data["bleeding_risk"],
-            data=data,
-            path=path,
-        )
-        problems = _dry_run(iset, loaded, load_medicine_table(table_path))
+    iset = InstructionSet(
+        id=data["id"],
+        title=data["title"],
+        version=str(data["version"]),
+        reviewed=data["reviewed"],
+        language=data["language"],
+        bleeding_risk=data["bleeding_risk"],
+        data=data,
+        path=path,
+    )
+    problems = _dry_run(iset, loaded, load_medicine_table(table_path))
     if problems:
         raise InstructionError("\n".join(problems))
     return iset

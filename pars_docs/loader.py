@@ -88,7 +88,7 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
         raise error(f"{path}: cannot read ({e.strerror})") from e
     try:
         node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""

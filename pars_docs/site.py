@@ -50,7 +50,7 @@ def _is_image(path: Path) -> bool:
     try:
         ImageReader(str(path)).getSize()
         return True
-    except Exception:  # noqa: BLE001 - any failure to read means "not an image we can print"
+    except Exception:  # any failure to read means "not an image we can print"
         return False
 
 

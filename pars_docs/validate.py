@@ -38,7 +38,11 @@ def _leaves(error: ValidationError):
 
 def _message(error: ValidationError, loaded: LoadedYAML) -> list[tuple[tuple, str]]:
     field = tuple(error.absolute_path)
-    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+    if (
+        error.validator == "additionalProperties"
+        and isinstance(error.instance, dict)
+        and isinstance(error.schema, dict)
+    ):
         allowed = sorted(error.schema.get("properties", {}))
         out = []
         for key in error.instance:

@@ -11,6 +11,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, time
+from typing import Literal, overload
 
 from .errors import UsageError
 
@@ -19,6 +20,9 @@ _TIME_24 = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 _TIME_12 = re.compile(r"^([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
 YEARS = (1800, 2200)  # outside these a date is a typing slip, and clocks have no rules
+
+# The field Visit.date hides the type inside the class body.
+_Date = date
 
 
 @dataclass(frozen=True)
@@ -30,7 +34,7 @@ class Visit:
     date: date
     time: time
     clinician: str
-    dob: date | None = None
+    dob: _Date | None = None
     mrn: str | None = None
     sedation: bool | None = None  # None: the instruction set's default
     medications: tuple[str, ...] = field(default_factory=tuple)
@@ -88,6 +92,14 @@ def parse_time(value: str | time, field_name: str = "time") -> time:
     )
 
 
+@overload
+def clean_text(value: str | None, field_name: str, *, required: Literal[True]) -> str: ...
+
+
+@overload
+def clean_text(value: str | None, field_name: str, *, required: bool = False) -> str | None: ...
+
+
 def clean_text(value: str | None, field_name: str, *, required: bool = False) -> str | None:
     """Normalise a person-typed value: NFC, single spaces, no control characters.
 
@@ -142,7 +154,7 @@ def make_visit(
         raise UsageError(
             f"dob: {birth.isoformat()} is after the procedure date {day.isoformat()}", field="dob"
         )
-    meds = []
+    meds: list[str] = []
     for name in medications:
         cleaned = clean_text(name, "medication")
         if cleaned and cleaned.casefold() not in (m.casefold() for m in meds):

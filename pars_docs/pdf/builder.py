@@ -8,12 +8,13 @@ compose.py and templates/handout.xml.j2).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib.colors import Color
-from reportlab.lib.styles import StyleSheet1
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Image, Paragraph, Spacer, Table
 
@@ -47,7 +48,9 @@ def _flatten(segments: list[Segment], keep: bool = True) -> list[Flowable]:
 class Builder:
     """Turns composed handouts (and a packet's index) into flowables."""
 
-    def __init__(self, styles: StyleSheet1, width: float, logo: Path | str | None) -> None:
+    def __init__(
+        self, styles: Mapping[str, ParagraphStyle], width: float, logo: Path | str | None
+    ) -> None:
         self.s = styles
         self.width = width
         self.logo = logo

@@ -38,7 +38,8 @@ class HandoutDocTemplate(BaseDocTemplate):
             if not frame_at_top(self.frame):
                 flowables.insert(0, PageBreak())
             elif self.new_sheets and self.page % 2 == 0:
-                self.canv.handout = None  # the padding page carries no footer
+                if isinstance(self.canv, FooterCanvas):
+                    self.canv.handout = None  # the padding page carries no footer
                 flowables.insert(0, PageBreak())
         super().handle_flowable(flowables)
 

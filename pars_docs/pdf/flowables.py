@@ -11,13 +11,14 @@ uses the names below, so an upgrade of ReportLab is checked here.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from typing import Any
 
 from reportlab.lib.colors import Color
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Frame, KeepTogether, Paragraph, Table, TableStyle
-from reportlab.platypus.flowables import _listWrapOn
-from reportlab.platypus.paragraph import ParagraphStyle
+from reportlab.platypus.flowables import _listWrapOn  # type: ignore[attr-defined]  # private
 
 from ..fonts import register_fonts
 from ..styles import RULE
@@ -30,6 +31,10 @@ class CachedParagraph(Paragraph):
     are most of ReportLab's work, so a batch reuses both for wording it has laid out before.
     The keys hold everything the results depend on: the markup, the style and the width.
     """
+
+    # Set by Paragraph.wrap; not in ReportLab's public surface (nor its type stubs).
+    blPara: Any
+    _wrapWidths: Any
 
     _parsed: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     _breaks: dict[tuple[Any, ...], tuple[Any, ...]] = {}
@@ -87,6 +92,8 @@ class ParagraphsTogether(KeepTogether):
     entries and the like) can be replayed; a handout has none, and the copy was a tenth of
     the rendering time.
     """
+
+    _content: list[Flowable]  # KeepTogether's own list, not in its type stubs
 
     def wrap(self, aW: float, aH: float) -> tuple[float, float]:
         dims: list[tuple[float, float]] = []
@@ -196,7 +203,8 @@ class HandoutStart(Flowable):
         return 0, 0
 
     def draw(self) -> None:
-        self.canv.handout = (self.key, self.footer)
+        # Read by the footer canvas (document.FooterCanvas), which the stubs cannot know.
+        self.canv.handout = (self.key, self.footer)  # type: ignore[attr-defined]
 
 
 def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
@@ -204,7 +212,7 @@ def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
     return TableStyle([("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]), *commands])
 
 
-def boxed_table(flowables: list[Flowable], color: Color, width: float) -> Table:
+def boxed_table(flowables: Sequence[Flowable], color: Color, width: float) -> Table:
     """A framed box, one row per flowable, so a long box (a long note) can continue on the
     next page instead of failing to fit."""
     table = Table([[f] for f in flowables], colWidths=[width])
@@ -229,14 +237,14 @@ def boxed_table(flowables: list[Flowable], color: Color, width: float) -> Table:
 
 def frame_at_top(frame: Frame) -> bool:
     """Whether nothing has been drawn in ``frame`` yet."""
-    return bool(frame._atTop)
+    return bool(frame._atTop)  # type: ignore[attr-defined]
 
 
 def start_page(canvas: Canvas) -> None:
     """Begin a fresh page on ``canvas`` without emitting the one before (held back)."""
-    canvas._startPage()
+    canvas._startPage()  # type: ignore[attr-defined]
 
 
 def page_width(canvas: Canvas) -> float:
     """The width of ``canvas``'s page, in points."""
-    return float(canvas._pagesize[0])
+    return float(canvas._pagesize[0])  # type: ignore[attr-defined]
