@@ -24,7 +24,8 @@ from pathlib import Path
 
 from .compose import compose_packet
 from .errors import ParsDocsError, UsageError
-from .fhir import BundleWriter
+from .ehr import Skip
+from .fhir_out import BundleWriter
 from .handout import RENDITIONS, Engine
 from .ledger import Interrupted, Manifest, Progress, Record, Summary
 from .names import (
@@ -61,6 +62,7 @@ class Options:
     emit: str = "file"  # or "fhir": a Bundle of DocumentReferences to fhir_output
     verbose: bool = False  # patient values in row reasons
     fhir_output: str = "-"
+    fhir_bundle: str = "collection"  # or "transaction", for a server to accept
 
 
 # Which summary count each row status adds to.
@@ -177,15 +179,13 @@ def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
         if isinstance(row, ParsDocsError):
             yield number, Record(number, "failed", field=row.field, reason=_row_reason(row))
             continue
-        if isinstance(row, tuple):  # ("cancelled", reason): an appointment not to make
-            yield number, Record(number, row[0], reason=row[1])
+        if isinstance(row, Skip):  # an appointment that gets no handout
+            yield number, Record(number, row.status, reason=row.reason, tally=row.tally)
             continue
         missing = [name for name in REQUIRED if name not in row]
         if missing:
-            yield (
-                number,
-                Record(number, "failed", field=missing[0], reason=f"{missing[0]}: is required"),
-            )
+            reason = "; ".join(f"{name}: is required" for name in missing)
+            yield number, Record(number, "failed", field=missing[0], reason=reason)
             continue
         try:
             visit = make_visit(
@@ -202,6 +202,8 @@ def _visits(rows, options: Options, engine: Engine, visit_refs: dict):
                 medications=parse_medications(row.get("medications")),
                 note=row.get("note"),
                 fold=row.get("fold", 0),
+                visit_id=str(row["visit_id"]) if "visit_id" in row else None,
+                revision=row.get("revision"),
             )
             engine.library.get(visit.procedure)
             visit_refs[number] = row.get("_fhir")
@@ -269,7 +271,9 @@ def run_batch(
         remove_stale_parts(options.out_dir)
     manifest = Manifest(options.manifest)
     engine = Engine(site)
-    emitter = BundleWriter(options.fhir_output) if options.emit == "fhir" else None
+    emitter = (
+        BundleWriter(options.fhir_output, options.fhir_bundle) if options.emit == "fhir" else None
+    )
     summary = Summary()
     progress = Progress(show_progress, progress_total)
     jobs = options.jobs or os.cpu_count() or 1
@@ -287,11 +291,13 @@ def run_batch(
         settled[record.row] = record
         counter = COUNTERS[record.status]
         setattr(summary, counter, getattr(summary, counter) + 1)
+        if record.tally:
+            summary.reasons[record.tally] += 1
         if record.status in ("failed", "duplicate"):
             progress.clear()
             report(record)
         if emitter and record.fhir:
-            emitter.add(record.fhir, record.sha256)
+            emitter.add(record.fhir)
         if options.merge:
             if record.document:
                 merged.append(record)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import sys
@@ -16,7 +17,7 @@ from .ledger import Interrupted
 from .library import Library
 from .output import write_output
 from .rows import REQUIRED, Source
-from .site import ENV_VAR, load_site
+from .site import ENV_VAR, Site, check_zone, load_site
 from .visit import make_visit
 
 SITE_OPTION = click.option(
@@ -24,6 +25,24 @@ SITE_OPTION = click.option(
     metavar="FILE",
     help=f"Site profile YAML (clinic, phones, time zone, paper). Default: ${ENV_VAR}, "
     "else the built-in profile.",
+)
+TIMEZONE_OPTION = click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="The clinic's IANA time zone, e.g. America/Chicago, instead of the site profile's. "
+    "FHIR and HL7 v2 times are instants: they need this or a site profile.",
+)
+INCLUDE_PAST_OPTION = click.option(
+    "--include-past",
+    is_flag=True,
+    help="Make handouts for FHIR and HL7 v2 appointments whose start has passed (reprints); "
+    "otherwise they are skipped.",
+)
+FHIR_BUNDLE_OPTION = click.option(
+    "--fhir-bundle",
+    type=click.Choice(["collection", "transaction"]),
+    help="With --emit fhir: the Bundle type. transaction: a POST per document, created only "
+    "if no document has its identifier, for a FHIR server to accept.",
 )
 PAPER_OPTION = click.option(
     "--paper",
@@ -114,9 +133,26 @@ def cli() -> None:
     """Make personalised, printable patient handouts for pars defect procedures."""
 
 
-def load_site_noting_default(path):
-    """The site profile; a one-line note on stderr when the built-in default is used."""
+def load_site_noting_default(path, zone: str | None = None, feed: str | None = None) -> Site:
+    """The site profile, on ``zone``'s clock if given; a one-line note on stderr when the
+    built-in default is used.
+
+    ``feed`` names input whose times are instants (FHIR, HL7 v2): the built-in profile's
+    clock is this computer's, which would print the wrong clock time, so without ``zone``
+    it is refused for them."""
     site = load_site(path)
+    if zone:
+        try:
+            site = dataclasses.replace(site, tz=check_zone(zone))
+        except ParsDocsError as e:
+            raise UsageError(f"--timezone: {e.message.split(': ', 1)[1]}", field="timezone") from e
+    elif feed and site.is_default:
+        raise UsageError(
+            f"{feed}: its times are instants, and without a site profile the handout would "
+            f"print them on this computer's clock ({site.timezone}); give the clinic's time "
+            "zone with --timezone (e.g. America/Chicago) or a site profile (--site)",
+            field="timezone",
+        )
     if site.is_default:
         Report.note(
             f"note: no site profile (--site or ${ENV_VAR}); using time zone "
@@ -150,11 +186,17 @@ def load_site_noting_default(path):
 )
 @click.option("--note", metavar="TEXT", help="A personal note printed near the top.")
 @click.option(
+    "--visit-id",
+    metavar="ID",
+    help="The appointment's id in the booking system: a calendar (--format ics) made again "
+    "for the same id updates its events instead of adding new ones.",
+)
+@click.option(
     "--fhir",
     "fhir_input",
     metavar="FILE|-",
     help="Read the visit from a FHIR R4 Appointment or Bundle (JSON). Options given "
-    "as well override what it says.",
+    "as well fill in what it lacks and override what it says.",
 )
 @click.option(
     "--codes",
@@ -163,6 +205,8 @@ def load_site_noting_default(path):
     help="YAML list of {system, code, procedure}: a clinic's own procedure codes.",
 )
 @SITE_OPTION
+@TIMEZONE_OPTION
+@INCLUDE_PAST_OPTION
 @PAPER_OPTION
 @click.option(
     "--format",
@@ -178,8 +222,9 @@ def load_site_noting_default(path):
     type=click.Choice(["file", "fhir"]),
     default="file",
     show_default=True,
-    help="fhir: write a FHIR R4 DocumentReference (JSON) with the PDF attached.",
+    help="fhir: write a FHIR R4 DocumentReference (US Core) with the PDF attached.",
 )
+@FHIR_BUNDLE_OPTION
 @click.option(
     "-o",
     "--output",
@@ -199,12 +244,16 @@ def make(
     sedation,
     medications,
     note,
+    visit_id,
     fhir_input,
     code_map,
     site,
+    timezone,
+    include_past,
     paper,
     rendition,
     emit,
+    fhir_bundle,
     output,
     errors,
     verbose,
@@ -213,7 +262,8 @@ def make(
     appointment in a FHIR resource (--fhir)."""
     Report.configure(errors, verbose)
     try:
-        engine = Engine(load_site_noting_default(site))
+        feed = "--fhir" if fhir_input else None
+        engine = Engine(load_site_noting_default(site, timezone, feed))
         given = {
             "procedure": procedure,
             "patient": patient,
@@ -222,16 +272,27 @@ def make(
             "clinician": clinician,
             "dob": dob,
             "mrn": mrn,
+            "note": note,
+            "visit_id": visit_id,
         }
         refs = None
         if fhir_input:
-            row = _one_appointment(fhir_input, engine, code_map)
+            supplied = {k for k, v in given.items() if v is not None}
+            if day is not None or clock is not None:
+                supplied |= {"date", "time"}
+            row = _one_appointment(fhir_input, engine, code_map, supplied, include_past)
             refs = row.pop("_fhir", None)
             given = {**row, **{k: v for k, v in given.items() if v is not None}}
+            if day is not None or clock is not None:
+                given["fold"] = 0  # a clock time given here is read as written
         missing = [name for name in REQUIRED if given.get(name) is None]
         if missing:
-            option = "PROCEDURE" if missing[0] == "procedure" else f"--{missing[0]}"
-            raise UsageError(f"{missing[0]}: missing; give {option} (or --fhir)", field=missing[0])
+            options = ", ".join(
+                "PROCEDURE" if name == "procedure" else f"--{name}" for name in missing
+            )
+            raise UsageError(
+                f"{missing[0]}: missing; give {options} (or --fhir)", field=missing[0]
+            )
         visit = make_visit(
             given["procedure"],
             given["patient"],
@@ -242,14 +303,22 @@ def make(
             mrn=given.get("mrn"),
             sedation=sedation,
             medications=medications,
-            note=note,
+            note=given.get("note"),
             fold=given.get("fold", 0),
+            visit_id=given.get("visit_id"),
+            revision=given.get("revision"),
         )
         if emit == "fhir" and rendition != "pdf":
             raise UsageError("--emit fhir attaches the PDF; leave out --format", field="format")
+        if fhir_bundle and emit != "fhir":
+            raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
         handout = engine.prepare(visit)
         if emit == "fhir":
+            from .fhir_out import bundle_of
+
             resource = handout.document_reference(handout.pdf(paper), refs)
+            if fhir_bundle:
+                resource = bundle_of([resource], fhir_bundle)
             data, suffix = (
                 (json.dumps(resource, indent=2, ensure_ascii=False) + "\n").encode(),
                 ".json",
@@ -281,29 +350,36 @@ def _check_templates(profile) -> str:
     return f"templates ({', '.join(str(d) for d in templates.dirs)})"
 
 
-def _one_appointment(name: str, engine: Engine, code_map) -> dict:
-    """The single bookable appointment in a FHIR file, as a row."""
-    from .fhir import CodeMap, appointment_rows
+def _one_appointment(
+    name: str, engine: Engine, code_map, given: set, include_past: bool
+) -> dict:
+    """The single appointment to make in a FHIR file, as a row. ``given`` names the fields
+    the command line supplies: the file need not have them."""
+    from .ehr import Feed, Skip
+    from .fhir import CodeMap, appointment_rows, read_json
 
-    source = Source(name, "fhir")
+    source = Source(name)
     try:
+        if source.format not in ("fhir", "json", "ndjson"):
+            raise DataError(
+                f"--fhir: {source.label} is not a FHIR Appointment or Bundle (JSON); "
+                f"it reads as {source.format}",
+                field="fhir",
+            )
         with source.open_text() as text:
-            from .fhir import read_json
-
             data = read_json(text.read(), source.label)
     finally:
         source.close()
     codes = CodeMap.build(engine.library, code_map or engine.site.procedure_codes)
-    rows = list(appointment_rows(data, source.label, codes, engine.site.tz))
-    usable = [(n, r) for n, r in rows if not isinstance(r, tuple)]
+    feed = Feed.for_site(engine.site, codes, include_past=include_past, given=frozenset(given))
+    rows = list(appointment_rows([(data, source.label)], feed))
+    usable = [(n, r) for n, r in rows if not isinstance(r, Skip)]
     if not usable:
-        raise DataError(
-            f"{source.label}: no appointment to make a handout for "
-            f"({len(rows)} cancelled or no-show)"
-        )
+        reasons = "; ".join(r.reason for _, r in rows)
+        raise DataError(f"{source.label}: no appointment to make a handout for: {reasons}")
     if len(usable) > 1:
         skipped = len(rows) - len(usable)
-        also = f" (and {skipped} cancelled or no-show)" if skipped else ""
+        also = f" (and {skipped} not to make)" if skipped else ""
         raise UsageError(
             f"{source.label}: holds {len(usable)} appointments to make{also}; use "
             "pars-docs batch for more than one",

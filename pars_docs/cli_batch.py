@@ -9,8 +9,11 @@ import click
 
 from .batch import Options, run_batch
 from .cli import (
+    FHIR_BUNDLE_OPTION,
+    INCLUDE_PAST_OPTION,
     PAPER_OPTION,
     SITE_OPTION,
+    TIMEZONE_OPTION,
     Report,
     fail,
     load_site_noting_default,
@@ -20,11 +23,11 @@ from .errors import ParsDocsError, UsageError
 from .handout import RENDITIONS, Engine
 from .ledger import Interrupted
 from .names import DEFAULT_NAME
-from .rows import FORMATS, Source, read_mapping, read_rows
+from .rows import FEEDS, FORMATS, Source, read_mapping, read_rows
 
 
 @click.command()
-@click.argument("input_file", metavar="INPUT")
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True)
 @click.option(
     "--format",
     "fmt",
@@ -107,6 +110,8 @@ from .rows import FORMATS, Source, read_mapping, read_rows
     help="Show a progress bar. Default: when standard error is a terminal.",
 )
 @SITE_OPTION
+@TIMEZONE_OPTION
+@INCLUDE_PAST_OPTION
 @PAPER_OPTION
 @click.option(
     "--sedation/--no-sedation",
@@ -126,7 +131,7 @@ from .rows import FORMATS, Source, read_mapping, read_rows
     "--codes",
     "code_map",
     metavar="FILE",
-    help="For FHIR input: YAML list of {system, code, procedure} for local codes.",
+    help="For FHIR and HL7 v2 input: YAML list of {system, code, procedure} for local codes.",
 )
 @click.option(
     "--emit",
@@ -143,9 +148,10 @@ from .rows import FORMATS, Source, read_mapping, read_rows
     show_default=True,
     help="Where --emit fhir writes its Bundle.",
 )
+@FHIR_BUNDLE_OPTION
 @script_options
 def batch(
-    input_file,
+    inputs,
     fmt,
     map_file,
     columns,
@@ -162,21 +168,27 @@ def batch(
     jobs,
     progress,
     site,
+    timezone,
+    include_past,
     paper,
     sedation,
     output_format,
     code_map,
     emit,
     fhir_output,
+    fhir_bundle,
     errors,
     verbose,
 ) -> None:
-    """Make a handout for every row of an appointment list (CSV, TSV, JSON, NDJSON, or a
-    FHIR Bundle; - for standard input). Bad rows are reported and skipped; exit status 1 if
-    any failed."""
+    """Make a handout for every row of an appointment list (CSV, TSV, JSON, NDJSON, a FHIR
+    Bundle, or HL7 v2 SIU messages; - for standard input). Several FHIR files are read
+    together as the pages of one search. Bad rows are reported and skipped; exit status 1
+    if any failed."""
     Report.configure(errors, verbose)
     if not out_dir and not merge and emit != "fhir":
         fail(UsageError("batch: give --out-dir DIR, --merge FILE or --emit fhir", field="output"))
+    if fhir_bundle and emit != "fhir":
+        fail(UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle"))
     if emit == "fhir" and manifest == "-" and fhir_output == "-":
         fail(
             UsageError(
@@ -201,26 +213,31 @@ def batch(
         sedation=sedation,
         emit=emit,
         fhir_output=fhir_output,
+        fhir_bundle=fhir_bundle or "collection",
         verbose=verbose,  # the manifest is a file: only the flag puts patient values in it
     )
     show = sys.stderr.isatty() if progress is None else progress
-    source = None
+    sources: list[Source] = []
     try:
-        site_profile = load_site_noting_default(site)
-        source = Source(input_file, fmt, encoding)
+        for name in inputs:
+            sources.append(Source(name, fmt, encoding))
+        source, pages = sources[0], tuple(sources[1:])
+        kind = {"fhir": "FHIR input", "hl7": "HL7 v2 input"}.get(source.format)
+        site_profile = load_site_noting_default(site, timezone, kind)
         mapping = read_mapping(map_file, columns)
-        fhir = None
-        if source.format == "fhir":
+        feed = None
+        if source.format in FEEDS:
+            from .ehr import Feed
             from .fhir import CodeMap
 
             library = Engine(site_profile).library
-            fhir = (
-                CodeMap.build(library, code_map or site_profile.procedure_codes),
-                site_profile.tz,
-            )
-        total = sum(1 for _ in read_rows(source, mapping, fhir)) if show else None
+            codes = CodeMap.build(library, code_map or site_profile.procedure_codes)
+            feed = Feed.for_site(site_profile, codes, include_past=include_past)
+        total = sum(1 for _ in read_rows(source, mapping, feed, pages)) if show else None
+        if feed:
+            feed.warn = Report.note  # once, however often the rows are read
         summary = run_batch(
-            read_rows(source, mapping, fhir),
+            read_rows(source, mapping, feed, pages),
             site_profile,
             options,
             report=Report.row,
@@ -238,7 +255,7 @@ def batch(
     except ParsDocsError as e:
         fail(e)
     finally:
-        if source:
-            source.close()
+        for each in sources:
+            each.close()
     Report.note(summary.line())
     sys.exit(1 if summary.failed else 0)

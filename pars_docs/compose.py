@@ -21,6 +21,7 @@ from .loader import load_yaml
 from .markup import strong
 from .resources import templates_dir
 from .structure import medicines_groups, section_groups
+from .visit import PartialDate
 
 HANDOUT_TEMPLATE = "handout.xml.j2"
 REQUIRED_FORMATS = ("when", "when_year", "day", "day_year", "time", "date_long", "date_short")
@@ -143,7 +144,12 @@ class Templates:
     def _date_long(self, value: date) -> str:
         return self._fmt(value, "date_long")
 
-    def _date_short(self, value: date) -> str:
+    def _date_short(self, value) -> str:
+        if isinstance(value, PartialDate):  # a date of birth known to the year or month
+            if value.month is None:
+                return str(value.year)
+            pattern = self.formats.get("month_year", "MMMM y")
+            return format_date(value.first_day, pattern, locale=self.language.replace("-", "_"))
         return self._fmt(value, "date_short")
 
     def compile_text(self, source: str) -> jinja2.Template:

@@ -1,37 +1,35 @@
-"""FHIR R4 in and out.
+"""FHIR R4 in: Appointments as record systems send them, turned into rows.
 
-In: an ``Appointment`` or a ``Bundle`` (collection, searchset, transaction, …) of Appointments
-and the resources they refer to, turned into the same rows a CSV gives. References are
-resolved inside the bundle; a reference that is not there falls back to the participant's
-``display``. The procedure is chosen by code: each instruction set lists its codes, and a
-clinic's code map adds local ones.
+An ``Appointment`` or a ``Bundle`` (collection, searchset in pages, transaction, …) of
+Appointments and the resources they refer to becomes the same rows a CSV gives. References are
+resolved in the bundle, its other pages and the resource's ``contained`` resources; one that
+is not there falls back to the reference's ``display``. The procedure is chosen by code: each
+instruction set lists its codes, and a clinic's code map adds local ones. Resources may hold
+any JSON at all: a shape that cannot be read fails its row, naming the element.
 
-Out: one ``DocumentReference`` per handout, the PDF attached, in a ``Bundle`` for a batch.
+Out: see :mod:`pars_docs.fhir_out`.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
-import sys
-import uuid
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
+from .ehr import Feed, Row, Skip, birth_date_problem, is_not_mrn, revision, skip_for_status
 from .errors import DataError, InstructionError, UsageError
 from .loader import load_yaml
-from .output import build_time
 
-SKIPPED_STATUSES = {"cancelled", "noshow", "entered-in-error"}
-LOINC = "http://loinc.org"
-INSTRUCTIONS_CODE = {"system": LOINC, "code": "69730-0", "display": "Instructions"}
-MRN_TYPE = {"MR"}
-# Identifiers that are never printed as a record number: social security, driver's licence,
-# passport and the like.
-NOT_MRN_TYPES = {"SS", "SB", "DL", "PPN", "TAX", "NI", "NH"}
-NOT_MRN_SYSTEMS = ("http://hl7.org/fhir/sid/us-ssn", "urn:oid:2.16.840.1.113883.4.1")
+# Elements only older FHIR versions have, in the resources read here.
+OLDER_VERSIONS = {
+    "Appointment": {
+        "type": "DSTU2",
+        "reason": "STU3",
+        "indication": "STU3",
+        "incomingReferral": "STU3",
+    },
+    "Patient": {"careProvider": "DSTU2", "animal": "STU3"},
+}
 
 
 # Reading --------------------------------------------------------------------------------------
@@ -97,6 +95,7 @@ class CodeMap:
         return cls(entries)
 
     def match(self, codings: list[dict]) -> str | None:
+        """The set for the first coding any entry matches, in the order given."""
         for coding in codings:
             for entry in self.entries:
                 if str(coding.get("code")) == entry["code"] and (
@@ -106,213 +105,409 @@ class CodeMap:
         return None
 
 
+def _list(value) -> list:
+    """``value`` as a list: senders put one item where FHIR has a list, and the reverse."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value) -> str | None:
+    """A string element, or None for anything else (a number or object where text belongs)."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _strings(value) -> list[str]:
+    return [t for t in (_text(v) for v in _list(value)) if t]
+
+
 def _codings(concept) -> list[dict]:
     if not isinstance(concept, dict):
         return []
     if isinstance(concept.get("concept"), dict):  # R5 CodeableReference
         concept = concept["concept"]
-    return [c for c in concept.get("coding", []) if isinstance(c, dict)]
+    return [c for c in _list(concept.get("coding")) if isinstance(c, dict) and "code" in c]
 
 
-def _human_name(resource: dict) -> str | None:
-    names = [n for n in resource.get("name", []) if isinstance(n, dict)]
-    if not names:
-        return None
-    chosen = next((n for n in names if n.get("use") == "official"), None) or next(
-        (n for n in names if n.get("use") in (None, "usual")), names[0]
-    )
-    if chosen.get("text"):
-        return chosen["text"]
-    parts = [
-        *chosen.get("prefix", []),
-        *chosen.get("given", []),
-        chosen.get("family", ""),
-        *chosen.get("suffix", []),
-    ]
-    text = " ".join(p for p in parts if p)
-    return text or None
+# The order FHIR asks for: a name in official or usual use first; old names and nicknames
+# only when there is nothing else.
+_NAME_USE = {"official": 0, "usual": 1, None: 2, "temp": 3, "nickname": 4, "maiden": 5, "old": 6}
 
 
-def _type_codes(identifier: dict) -> set:
-    concept = identifier.get("type")
-    if not isinstance(concept, dict):
-        concept = {}
-    return {c.get("code") for c in concept.get("coding", []) if isinstance(c, dict)}
+def human_name(names) -> str | None:
+    """The name to print from ``HumanName`` elements: ``text``, else prefix, given, family
+    and suffix. Tolerant of one name where a list belongs, and of strings for lists (and the
+    reverse: DSTU2's list of family names)."""
+    candidates = [n for n in _list(names) if isinstance(n, dict)]
+    candidates.sort(key=lambda n: _NAME_USE.get(n.get("use") if isinstance(n.get("use"), str) else None, 2))
+    for name in candidates:
+        text = _text(name.get("text"))
+        if text:
+            return text
+        parts = [
+            *_strings(name.get("prefix")),
+            *_strings(name.get("given")),
+            *_strings(name.get("family")),
+            *_strings(name.get("suffix")),
+        ]
+        if parts:
+            return " ".join(parts)
+    return None
 
 
-def _mrn(patient: dict) -> dict | None:
-    """The identifier to print as the record number: one typed MR, else the first that is
-    not a national or personal number (a social security number is never printed)."""
-    identifiers = [
-        i for i in patient.get("identifier", []) if isinstance(i, dict) and i.get("value")
-    ]
-    for identifier in identifiers:
-        if _type_codes(identifier) & MRN_TYPE:
+def _type_of(identifier: dict) -> tuple[set, str | None]:
+    concept = identifier.get("type") if isinstance(identifier.get("type"), dict) else {}
+    codes = {str(c.get("code")) for c in _list(concept.get("coding")) if isinstance(c, dict)}
+    return codes, _text(concept.get("text"))
+
+
+def mrn(patient: dict, rule) -> dict | None:
+    """The identifier the site's rule names as the record number; a national or personal
+    number (a social security number) is never chosen, whatever it is typed as."""
+    for identifier in _list(patient.get("identifier")):
+        if not isinstance(identifier, dict) or _text(str(identifier.get("value") or "")) is None:
+            continue
+        codes, text = _type_of(identifier)
+        system = identifier.get("system") if isinstance(identifier.get("system"), str) else None
+        if is_not_mrn(system, codes, text):
+            continue
+        if rule.matches(system, codes, text):
             return identifier
-    usable = [
-        i
-        for i in identifiers
-        if not _type_codes(i) & NOT_MRN_TYPES and i.get("system") not in NOT_MRN_SYSTEMS
-    ]
-    usual = [i for i in usable if i.get("use") in ("usual", "official")]
-    chosen = usual or usable
-    return chosen[0] if chosen else None
+    return None
 
 
-class Bundle:
-    """The resources of a bundle (or one Appointment), found by reference."""
+def _reference_kind(reference: dict, target: dict | None) -> str | None:
+    """The resource type a Reference points at: declared, resolved, or read from the URL."""
+    declared = reference.get("type")
+    if isinstance(declared, str) and declared:
+        return declared.rstrip("/").rsplit("/", 1)[-1]  # "Patient" or its profile URL
+    if target is not None:
+        return target.get("resourceType")
+    ref = reference.get("reference")
+    if isinstance(ref, str):
+        parts = ref.split("/_history/")[0].rstrip("/").split("/")
+        if len(parts) >= 2:
+            return parts[-2]
+    return None
 
-    def __init__(self, data: dict, label: str):
+
+class Resources:
+    """The resources of one or more bundle pages (or one Appointment), found by reference."""
+
+    def __init__(self):
+        self.by_ref: dict[str, dict] = {}
+        self.appointments: list[tuple[dict, str]] = []  # (appointment, its file's label)
+        self.encounters: list[dict] = []
+
+    def add(self, data, label: str) -> dict:
+        """Take in one file's resource or bundle; returns its ``link`` URLs by relation."""
         if not isinstance(data, dict):
             raise DataError(f"{label}: expected a FHIR Appointment or Bundle (a JSON object)")
-        self.label = label
-        self.by_ref: dict[str, dict] = {}
-        self.appointments: list[dict] = []
-        resources: list[tuple[str | None, Any]]
-        if data.get("resourceType") == "Appointment":
+        kind = data.get("resourceType")
+        links: dict = {}
+        if kind == "Appointment":
             resources = [(None, data)]
-        elif data.get("resourceType") == "Bundle":
+        elif kind == "Bundle":
+            entries = data.get("entry")
+            if entries is not None and not isinstance(entries, list):
+                raise DataError(f"{label}: Bundle.entry is not a list", field="fhir")
             resources = [
-                (e.get("fullUrl"), e.get("resource"))
-                for e in data.get("entry", [])
-                if isinstance(e, dict)
+                (e.get("fullUrl"), e.get("resource")) for e in entries or [] if isinstance(e, dict)
             ]
+            for link in _list(data.get("link")):
+                if isinstance(link, dict) and isinstance(link.get("url"), str):
+                    links[link.get("relation")] = link["url"]
+        elif kind is None and "entry" in data and "resourceType" not in data:
+            raise DataError(f"{label}: not a FHIR resource (no resourceType)", field="fhir")
         else:
             raise DataError(
-                f"{label}: expected a FHIR Appointment or Bundle, found "
-                f"{data.get('resourceType')!r}"
+                f"{label}: expected a FHIR Appointment or Bundle, found {kind!r}", field="fhir"
             )
         for full_url, resource in resources:
             if not isinstance(resource, dict):
                 continue
             kind, rid = resource.get("resourceType"), resource.get("id")
-            if full_url:
+            if isinstance(full_url, str):
                 self.by_ref[full_url] = resource
-            if kind and rid:
+            if isinstance(kind, str) and isinstance(rid, str):
                 self.by_ref[f"{kind}/{rid}"] = resource
             if kind == "Appointment":
-                self.appointments.append(resource)
+                self.appointments.append((resource, label))
+            elif kind == "Encounter":
+                self.encounters.append(resource)
+        return links
 
-    def resolve(self, reference: dict | None) -> dict | None:
-        if not isinstance(reference, dict) or not reference.get("reference"):
+    def resolve(self, reference, container: dict | None = None) -> dict | None:
+        """The resource ``reference`` points at: contained in ``container`` (``#id``), in
+        the bundle by full URL or ``Type/id`` (a version suffix or server base ignored)."""
+        if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
             return None
         ref = reference["reference"]
+        if ref.startswith("#"):
+            for resource in _list((container or {}).get("contained")):
+                if isinstance(resource, dict) and resource.get("id") == ref[1:]:
+                    return resource
+            return None
         found = self.by_ref.get(ref)
-        if found is None and "/" in ref:  # an absolute URL ending in Type/id
-            found = self.by_ref.get("/".join(ref.rstrip("/").split("/")[-2:]))
-        return found
+        if found is None and "/" in ref:
+            parts = ref.split("/_history/")[0].rstrip("/").split("/")
+            found = self.by_ref.get("/".join(parts[-2:]))
+        return found if isinstance(found, dict) else None
 
 
-def _actor(appointment: dict, bundle: Bundle, kind: str) -> dict | None:
-    """The participant actor of resource type ``kind`` (Patient, Practitioner)."""
-    for participant in appointment.get("participant", []):
-        actor = participant.get("actor") if isinstance(participant, dict) else None
-        if not isinstance(actor, dict):
-            continue
-        target = bundle.resolve(actor)
-        parts = str(actor.get("reference", "")).rstrip("/").split("/")
-        declared = (
-            actor.get("type")
-            or (target or {}).get("resourceType")
-            or (parts[-2] if len(parts) >= 2 else None)
+def read_pages(pages: list[tuple[object, str]], warn) -> Resources:
+    """The resources of every file given together: a searchset's pages, in any order. A page
+    whose ``next`` link names no page given is warned about: its later pages are missing."""
+    resources = Resources()
+    links = [resources.add(data, label) for data, label in pages]
+    selves = {page.get("self") for page in links if page.get("self")}
+    unnamed = sum(1 for page in links if not page.get("self"))
+    wanted = [
+        (label, page["next"])
+        for page, (_, label) in zip(links, pages, strict=True)
+        if page.get("next") and page["next"] not in selves
+    ]
+    # A page without a self link may be the one a next link names; only more next links
+    # than such pages can be told missing for certain.
+    for label, url in wanted[unnamed:] if unnamed else wanted:
+        warn(
+            f"warning: {label} is one page of a search, and its next page ({url}) was not "
+            "given: appointments on later pages are not read; give every page's file together"
         )
-        if declared == kind:
-            return actor
+    if not resources.appointments:
+        names = ", ".join(label for _, label in pages)
+        raise DataError(f"{names}: holds no Appointment")
+    return resources
+
+
+def appointment_rows(pages, feed: Feed):
+    """(number, row) for each Appointment in ``pages`` (a list of (JSON data, label)): a row
+    dict like a CSV's, a :class:`~pars_docs.ehr.Skip`, or a :class:`DataError` naming every
+    problem of an appointment that cannot be used. Numbers run on across pages.
+
+    ``row["_fhir"]`` keeps the references, for the DocumentReference written back.
+    """
+    resources = read_pages(pages, feed.warn)
+    for number, (appointment, _label) in enumerate(resources.appointments, 1):
+        try:
+            yield number, _row(appointment, resources, feed)
+        except DataError as e:
+            e.row = number
+            yield number, e
+        except (TypeError, AttributeError, ValueError, KeyError) as e:
+            # A shape no check above foresaw: it costs this appointment only.
+            error = DataError(f"Appointment: an element has a shape FHIR R4 does not allow ({e})")
+            error.row = number
+            yield number, error
+
+
+def _version_problem(resource: dict) -> str | None:
+    for name, version in OLDER_VERSIONS.get(resource.get("resourceType"), {}).items():
+        if name in resource:
+            return (
+                f"fhir: {resource['resourceType']}.{name} is a FHIR {version} element: this "
+                f"looks like FHIR {version}; pars-docs reads FHIR R4 (and R4B, and R5's "
+                "Appointment.subject). Ask the server for R4 (on Epic: api/FHIR/R4)"
+            )
     return None
+
+
+def _participants(appointment: dict, resources: Resources):
+    """(actor reference, resolved resource or None, resource type) for each participant,
+    then R5's ``subject``."""
+    actors = [p.get("actor") for p in _list(appointment.get("participant")) if isinstance(p, dict)]
+    actors.append(appointment.get("subject"))
+    for actor in actors:
+        if isinstance(actor, dict):
+            target = resources.resolve(actor, appointment)
+            yield actor, target, _reference_kind(actor, target)
+
+
+def _person(actor: dict, target: dict | None, resources: Resources, container: dict):
+    """(name, resource named) for a Patient or Practitioner actor; a PractitionerRole is
+    followed to its Practitioner, else its display."""
+    if target is not None and target.get("resourceType") == "PractitionerRole":
+        practitioner_ref = target.get("practitioner")
+        practitioner = resources.resolve(practitioner_ref, container) or resources.resolve(
+            practitioner_ref, target
+        )
+        name = (human_name(practitioner.get("name")) if practitioner else None) or _text(
+            (practitioner_ref or {}).get("display") if isinstance(practitioner_ref, dict) else None
+        )
+        if name:
+            return name, practitioner or target
+        return _text(actor.get("display")), target
+    name = human_name(target.get("name")) if target else None
+    return name or _text(actor.get("display")), target
+
+
+def _where(actor: dict) -> str:
+    ref = actor.get("reference")
+    return ref if isinstance(ref, str) else "the reference"
+
+
+def _row(appointment: dict, resources: Resources, feed: Feed) -> dict | Skip:
+    problem = _version_problem(appointment)
+    if problem:
+        raise DataError(problem, field="fhir")
+    status = appointment.get("status")
+    if isinstance(status, str):
+        skip = skip_for_status(status)
+        if skip:
+            return skip
+    row = Row(feed)
+    fields = row.fields
+    refs: dict = {"appointment": None, "patient": None, "practitioner": None, "mrn_system": None}
+    if isinstance(appointment.get("id"), str):
+        refs["appointment"] = f"Appointment/{appointment['id']}"
+        fields["visit_id"] = refs["appointment"]
+    meta = appointment.get("meta") if isinstance(appointment.get("meta"), dict) else {}
+    updated = _instant(meta.get("lastUpdated"))
+    fields["revision"] = revision(updated) if updated else None
+
+    start = appointment.get("start")
+    moment = _instant(start)
+    if moment is None:
+        if not isinstance(start, str) or not start:
+            row.problem("date", "date: the appointment has no start")
+        else:
+            row.problem("date", f"date: start '{start}' is not a FHIR instant with a UTC offset")
+    else:
+        skip = row.set_start(moment)
+        if skip:
+            return skip
+
+    people = list(_participants(appointment, resources))
+    patients = [p for p in people if p[2] == "Patient"]
+    if not patients:
+        row.problem("patient", "patient: the appointment has no Patient participant or subject")
+    else:
+        actor, target, _ = patients[0]
+        name, patient = _person(actor, target, resources, appointment)
+        if patient is not None:
+            version = _version_problem(patient)
+            if version:
+                raise DataError(version, field="fhir")
+            _patient_fields(patient, row, refs, feed)
+        if name:
+            fields["patient"] = name
+        elif patient is not None:
+            row.problem("patient", f"patient: {_where(actor)} has no name and no display")
+        else:
+            row.problem(
+                "patient", f"patient: {_where(actor)} is not in the bundle and has no display name"
+            )
+        refs["patient"] = _reference(patient, actor)
+
+    clinicians = [p for p in people if p[2] in ("Practitioner", "PractitionerRole")]
+    for actor, target, _ in clinicians:
+        name, practitioner = _person(actor, target, resources, appointment)
+        if name:
+            fields["clinician"] = name
+            refs["practitioner"] = _reference(practitioner, actor)
+            break
+    else:
+        row.problem(
+            "clinician",
+            "clinician: the appointment has no Practitioner or PractitionerRole with a name "
+            "(give --clinician)",
+        )
+
+    carried = []
+    for concept in [*_list(appointment.get("serviceType")), appointment.get("appointmentType")]:
+        carried += _codings(concept)
+    for based_on in _list(appointment.get("basedOn")):
+        request = resources.resolve(based_on, appointment)
+        if request:
+            carried += _codings(request.get("code"))
+    procedure = feed.codes.match(carried)
+    if procedure:
+        fields["procedure"] = procedure
+    else:
+        shown = ", ".join(f"{c.get('system', '(no system)')}|{c.get('code')}" for c in carried)
+        row.problem(
+            "procedure",
+            f"procedure: no instruction set for the codes {shown or '(none)'}; "
+            "add one to a code map (--codes)",
+        )
+    if feed.notes:
+        note = _appointment_note(appointment)
+        if note:
+            fields["note"] = note
+    refs["encounter"] = _encounter(appointment, resources)
+    fields["_fhir"] = refs
+    return row.result()
+
+
+def _patient_fields(patient: dict, row: Row, refs: dict, feed: Feed) -> None:
+    birth = patient.get("birthDate")
+    if birth is not None:
+        problem = birth_date_problem(birth)
+        if problem:
+            row.problem("dob", problem)
+        else:
+            row.fields["dob"] = birth
+    identifier = mrn(patient, feed.mrn)
+    if identifier:
+        row.fields["mrn"] = str(identifier["value"]).strip()
+        system = identifier.get("system")
+        refs["mrn_system"] = system if isinstance(system, str) else None
+
+
+def _appointment_note(appointment: dict) -> str | None:
+    """R4's ``patientInstruction`` and ``comment``; R5's list of patient instructions and
+    ``note`` annotations."""
+    parts = []
+    for item in _list(appointment.get("patientInstruction")):
+        if isinstance(item, dict):  # R5 CodeableReference
+            concept = item.get("concept") if isinstance(item.get("concept"), dict) else {}
+            item = concept.get("text")
+        parts += _strings(item)
+    parts += _strings(appointment.get("comment"))
+    for annotation in _list(appointment.get("note")):
+        if isinstance(annotation, dict):
+            parts += _strings(annotation.get("text"))
+    return "\n".join(parts) or None
+
+
+def _encounter(appointment: dict, resources: Resources) -> str | None:
+    """The Encounter in the bundle that records this Appointment, as ``Encounter/id``."""
+    if not isinstance(appointment.get("id"), str):
+        return None
+    wanted = f"Appointment/{appointment['id']}"
+    for encounter in resources.encounters:
+        for ref in _list(encounter.get("appointment")):
+            if isinstance(ref, dict) and ref.get("reference") == wanted:
+                if isinstance(encounter.get("id"), str):
+                    return f"Encounter/{encounter['id']}"
+    return None
+
+
+def _instant(value) -> datetime | None:
+    """A FHIR instant (a dateTime with a time and an offset), or None."""
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def _reference(resource: dict | None, actor: dict | None) -> str | None:
     """A reference the receiving server can resolve: ``Type/id`` when the bundle held the
-    resource (a ``urn:uuid:`` would point into a bundle that is not sent back)."""
-    if resource and resource.get("resourceType") and resource.get("id"):
+    resource (a ``urn:uuid:`` or ``#id`` would point into a file that is not sent back)."""
+    if resource and isinstance(resource.get("resourceType"), str) and isinstance(
+        resource.get("id"), str
+    ):
+        ref = (actor or {}).get("reference")
+        if isinstance(ref, str) and ref.startswith("#"):
+            return None  # contained: no server holds it
         return f"{resource['resourceType']}/{resource['id']}"
-    return (actor or {}).get("reference")
-
-
-def appointment_rows(data: dict, label: str, codes: CodeMap, tz):
-    """(number, row) for each Appointment: a row dict like a CSV's, or a ``("cancelled",
-    reason)`` pair for one to skip, or an exception for one that cannot be used.
-
-    ``row["_fhir"]`` keeps the references, for the DocumentReference written back.
-    """
-    bundle = Bundle(data, label)
-    if not bundle.appointments:
-        raise DataError(f"{label}: the bundle holds no Appointment")
-    for number, appointment in enumerate(bundle.appointments, 1):
-        try:
-            yield number, _row(appointment, bundle, codes, tz)
-        except (UsageError, DataError) as e:
-            e.row = number
-            yield number, e
-
-
-def _row(appointment: dict, bundle: Bundle, codes: CodeMap, tz) -> dict | tuple:
-    status = appointment.get("status")
-    if status in SKIPPED_STATUSES:
-        return ("cancelled", f"appointment status is {status}")
-    row: dict = {}
-    mrn_system = None
-    patient_ref = _actor(appointment, bundle, "Patient")
-    patient = bundle.resolve(patient_ref)
-    row["patient"] = (_human_name(patient) if patient else None) or (patient_ref or {}).get(
-        "display"
-    )
-    if not row["patient"]:
-        where = (patient_ref or {}).get("reference", "no Patient participant")
-        raise DataError(
-            f"patient: {where} is not in the bundle and has no display name", field="patient"
-        )
-    if patient:
-        if patient.get("birthDate"):
-            row["dob"] = patient["birthDate"]
-        identifier = _mrn(patient)
-        if identifier:
-            row["mrn"] = str(identifier["value"])
-            mrn_system = identifier.get("system")
-    practitioner_ref = _actor(appointment, bundle, "Practitioner")
-    practitioner = bundle.resolve(practitioner_ref)
-    row["clinician"] = (_human_name(practitioner) if practitioner else None) or (
-        practitioner_ref or {}
-    ).get("display")
-    if not row["clinician"]:
-        raise DataError(
-            "clinician: the appointment has no Practitioner with a name", field="clinician"
-        )
-    start = appointment.get("start")
-    if not start or not isinstance(start, str):
-        raise DataError("date: the appointment has no start instant", field="date")
-    try:
-        moment = datetime.fromisoformat(start.replace("Z", "+00:00"))
-    except ValueError as e:
-        raise DataError(f"date: start '{start}' is not a FHIR instant", field="date") from e
-    if moment.tzinfo is None:
-        raise DataError(f"date: start '{start}' has no UTC offset", field="date")
-    local = moment.astimezone(tz)
-    row["date"], row["time"] = local.date().isoformat(), local.strftime("%H:%M")
-    row["fold"] = local.fold  # which 1:30 AM, on the night the clocks go back
-    carried = []
-    for concept in [*appointment.get("serviceType", []), appointment.get("appointmentType")]:
-        carried += _codings(concept)
-    for based_on in appointment.get("basedOn", []):
-        request = bundle.resolve(based_on)
-        if request:
-            carried += _codings(request.get("code"))
-    procedure = codes.match(carried)
-    if not procedure:
-        shown = ", ".join(f"{c.get('system', '(no system)')}|{c.get('code')}" for c in carried)
-        raise DataError(
-            f"procedure: no instruction set for the codes {shown or '(none)'}; "
-            "add one to a code map (--codes)",
-            field="procedure",
-        )
-    row["procedure"] = procedure
-    row["_fhir"] = {
-        "appointment": f"Appointment/{appointment['id']}" if appointment.get("id") else None,
-        "patient": _reference(patient, patient_ref),
-        "practitioner": _reference(practitioner, practitioner_ref),
-        "mrn_system": mrn_system,
-    }
-    return row
+    ref = (actor or {}).get("reference")
+    if isinstance(ref, str) and not ref.startswith(("#", "urn:")):
+        return ref
+    return None
 
 
 def read_json(text: str, label: str):
@@ -322,101 +517,10 @@ def read_json(text: str, label: str):
         raise DataError(f"{label}: not valid JSON ({e})") from e
 
 
-# Writing --------------------------------------------------------------------------------------
-
-
-def _now() -> str:
-    return build_time().isoformat()
-
-
-def document_reference(handout, pdf: bytes, references: dict | None = None) -> dict:
-    """A DocumentReference (FHIR R4) carrying ``pdf``; ``references`` from FHIR input, if any.
-
-    The attachment's ``hash`` is the base64 SHA-1 of the data, as R4 defines it.
-    """
-    plan = handout.plan
-    iset = handout.instruction_set
-    references = references or {}
-    visit = plan.visit
-    subject = {"display": visit.patient}
-    if references.get("patient"):
-        subject["reference"] = references["patient"]
-    if visit.mrn:
-        subject["identifier"] = {"value": visit.mrn}
-        if references.get("mrn_system"):
-            subject["identifier"]["system"] = references["mrn_system"]
-    author = {"display": visit.clinician}
-    if references.get("practitioner"):
-        author["reference"] = references["practitioner"]
-    digest = hashlib.sha256(pdf).hexdigest()
-    resource: dict[str, Any] = {
-        "resourceType": "DocumentReference",
-        "id": digest[:32],
-        "status": "current",
-        "type": {"coding": [INSTRUCTIONS_CODE]},
-        "subject": subject,
-        "date": _now(),
-        "author": [author],
-        "description": f"{iset.title} ({iset.id} v{iset.version})",
-        "content": [
-            {
-                "attachment": {
-                    "contentType": "application/pdf",
-                    "language": plan.site.language,
-                    "data": base64.b64encode(pdf).decode("ascii"),
-                    "size": len(pdf),
-                    # FHIR R4 defines the attachment's hash as SHA-1.
-                    "hash": base64.b64encode(hashlib.sha1(pdf).digest()).decode("ascii"),
-                    "title": handout.document.get("title"),
-                    "creation": _now(),
-                }
-            }
-        ],
-        "context": {"period": {"start": plan.moments["start"].isoformat()}},
-    }
-    if references.get("appointment"):
-        resource["context"]["related"] = [{"reference": references["appointment"]}]
-    return resource
-
-
-class BundleWriter:
-    """Streams a collection Bundle of DocumentReferences to a file or standard output, one
-    entry at a time, so a long batch never holds every PDF in memory."""
-
-    def __init__(self, target: str):
-        self.target = target
-        self.count = 0
-        if target == "-":
-            self.stream = sys.stdout
-        else:
-            path = Path(target)
-            if not path.parent.is_dir():
-                raise UsageError(
-                    f"--fhir-output: folder {path.parent} does not exist", field="fhir_output"
-                )
-            try:
-                self.stream = open(path, "w", encoding="utf-8")  # closed in close()
-            except OSError as e:
-                raise UsageError(
-                    f"--fhir-output: cannot write {path} ({e.strerror})", field="fhir_output"
-                ) from e
-        head = {"resourceType": "Bundle", "type": "collection", "timestamp": _now()}
-        self.stream.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": [')
-
-    def add(self, resource_json: str, sha256: str) -> None:
-        full_url = f"urn:uuid:{uuid.UUID(sha256[:32])}"
-        self.stream.write(
-            ("," if self.count else "")
-            + "\n"
-            + json.dumps({"fullUrl": full_url})[:-1]
-            + ', "resource": '
-            + resource_json
-            + "}"
-        )
-        self.count += 1
-
-    def close(self) -> None:
-        self.stream.write("\n]}\n")
-        self.stream.flush()
-        if self.stream is not sys.stdout:
-            self.stream.close()
+def refuse_xml(label: str) -> DataError:
+    """FHIR XML is recognised but not read."""
+    return DataError(
+        f"{label}: this is FHIR XML; pars-docs reads FHIR JSON. Ask the server for JSON "
+        "(_format=json, or Accept: application/fhir+json) or convert the file first",
+        field="input",
+    )

@@ -55,7 +55,7 @@ class Handout:
     ) -> dict[str, Any]:
         """A FHIR R4 DocumentReference with the PDF attached; ``references`` may name the
         Patient, Practitioner and Appointment it belongs to."""
-        from .fhir import document_reference
+        from .fhir_out import document_reference
 
         return document_reference(self, pdf if pdf is not None else self.pdf(), references)
 

@@ -31,7 +31,17 @@ CALENDAR_FILE = "calendar.yaml"
 CALENDAR_TEXTS = ("calendar_name", "location")
 # (uid name, wording key, start, end, medicine): one event of the visit's calendar.
 PlannedEvent = tuple[str, str, "date | datetime", "datetime | None", "MedicinePlan | None"]
-EVENTS = ("stop_solids", "stop_liquids", "last_dose", "arrive", "procedure", "activity_end")
+EVENTS = (
+    "stop_solids",
+    "stop_liquids",
+    "last_dose",
+    "restart",
+    "arrive",
+    "procedure",
+    "activity_end",
+)
+# Whole-day events: their reminders go off on the day, at the site's waking hour.
+DAY_EVENTS = ("last_dose", "restart")
 EVENT_FIELDS = ("summary", "description")
 UID_DOMAIN = "pars-docs"
 
@@ -45,8 +55,19 @@ class CalendarWording:
 
     @property
     def reminders(self) -> dict[str, int]:
+        """Event → minutes before it that its reminder goes off."""
         table = self.loaded.data.get("reminders") or {}
-        return {name: entry["minutes_before"] for name, entry in table.items()}
+        return {
+            name: entry["minutes_before"]
+            for name, entry in table.items()
+            if "minutes_before" in entry
+        }
+
+    @property
+    def day_reminders(self) -> set[str]:
+        """Whole-day events whose reminder goes off on the day, at the site's waking hour."""
+        table = self.loaded.data.get("reminders") or {}
+        return {name for name, entry in table.items() if entry.get("on_the_day") is True}
 
     def render(self, templates: Templates, field: tuple, context: dict) -> str:
         """The text at ``field`` of the language block, bold marks dropped, spaces tidied.
@@ -95,6 +116,16 @@ def _wording_problems(loaded: LoadedYAML, language: str, templates: Templates) -
             problems.append(
                 problem(loaded, ("reminders", name), f"unknown event (known: {', '.join(EVENTS)})")
             )
+        elif name in DAY_EVENTS:
+            if not isinstance(entry, dict) or entry.get("on_the_day") not in (True, False):
+                problems.append(
+                    problem(
+                        loaded,
+                        ("reminders", name),
+                        "a whole-day event takes on_the_day: true or false (the reminder goes "
+                        "off at the site's reminder_time)",
+                    )
+                )
         elif isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
             problems.append(
                 problem(loaded, ("reminders", name), "give minutes_before as a whole number ≥ 0")
@@ -126,16 +157,33 @@ def calendar_wording(templates: Templates) -> CalendarWording:
 
 
 def _uid(plan, name: str) -> str:
-    """The same event of the same visit always gets the same UID, so a calendar that imports
-    the file twice updates the event instead of doubling it."""
-    key = [
-        plan.instruction_set.id,
-        plan.visit.patient,
-        plan.moments["start"].isoformat(),
-        name,
-    ]
+    """The same event of the same booking always gets the same UID, so a calendar that
+    imports a later file (a rescheduled visit) updates the event instead of doubling it.
+
+    The booking's identity is its id in the system that made it (a FHIR Appointment id, an
+    HL7 SIU filler id, ``--visit-id``). Without one, it is the record number (else the
+    patient) with the procedure and day: a visit moved to another day then gets new events.
+    """
+    visit = plan.visit
+    if visit.visit_id:
+        key = ["visit", visit.visit_id, name]
+    else:
+        who = ["mrn", visit.mrn] if visit.mrn else ["patient", visit.patient]
+        key = [*who, plan.instruction_set.id, visit.date.isoformat(), name]
     digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
     return f"{digest}@{UID_DOMAIN}"
+
+
+_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+
+
+def _sequence(plan, stamp: datetime) -> int:
+    """RFC 5545 SEQUENCE: minutes since 2000 of when the booking last changed, else of when
+    the file was made. A later file for the same visit always has a higher one, so a
+    calendar takes its events over the earlier file's."""
+    if plan.visit.revision is not None:
+        return plan.visit.revision
+    return max(0, int((stamp - _EPOCH).total_seconds() // 60))
 
 
 def _calendar_context(plan) -> dict:
@@ -171,6 +219,11 @@ def _planned_events(plan: Plan) -> list[PlannedEvent]:
         for med in plan.medicines
         if med.action == "stop" and med.last_dose
     ]
+    events += [
+        (f"restart:{med.generic}", "restart", med.restart, None, med)
+        for med in plan.medicines
+        if med.action == "stop" and med.restart
+    ]
     for name in ("stop_solids", "stop_liquids"):
         if name in moments:
             events.append((name, name, moments[name], None, None))
@@ -199,11 +252,12 @@ def _unambiguous(moment):
 def render_ics(handout: Handout) -> bytes:
     """An RFC 5545 calendar of the visit's key moments, in the site's time zone.
 
-    Events: the last dose of each medicine to stop (all day), stop eating, stop clear
-    liquids, arrive (until the start), the procedure (start to end) and the end of the
-    activity limits, each only when this visit has it. Wording and reminders come from
-    calendar.yaml. UIDs are stable for a visit; with ``SOURCE_DATE_EPOCH`` set the bytes
-    are identical for the same visit.
+    Events: the last dose and the restart of each medicine to stop (all day), stop eating,
+    stop clear liquids, arrive (until the start), the procedure (start to end) and the end
+    of the activity limits, each only when this visit has it. Wording and reminders come from
+    calendar.yaml; a whole-day event's reminder goes off on the day at the site's
+    ``reminder_time``. UIDs come from the booking's identity (see :func:`_uid`); with
+    ``SOURCE_DATE_EPOCH`` set the bytes are identical for the same visit.
     """
     plan = handout.plan
     site = plan.site
@@ -212,6 +266,9 @@ def render_ics(handout: Handout) -> bytes:
     context = _calendar_context(plan)
     stamp = build_time()
     reminders = wording.reminders
+    day_reminders = wording.day_reminders
+    sequence = _sequence(plan, stamp)
+    waking = site.reminder_time
     location = wording.render(templates, ("location",), context)
 
     calendar = Calendar()
@@ -240,10 +297,17 @@ def render_ics(handout: Handout) -> bytes:
             transparency=TRANSP.OPAQUE if busy else TRANSP.TRANSPARENT,
             classification=CLASS.PRIVATE,
         )
+        event.add("sequence", sequence)
+        trigger = None
         if key in reminders and isinstance(start, datetime):
+            trigger = timedelta(minutes=-reminders[key])
+        elif key in day_reminders and not isinstance(start, datetime):
+            # After the start of a whole day (its midnight): the waking hour on that day.
+            trigger = timedelta(hours=waking.hour, minutes=waking.minute)
+        if trigger is not None:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("trigger", timedelta(minutes=-reminders[key]))
+            alarm.add("trigger", trigger)
             alarm.add("description", summary)
             event.add_component(alarm)
         calendar.add_component(event)

@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass
 
 from .errors import UsageError
@@ -31,6 +32,7 @@ class Record:
     procedure_title: str | None = dataclasses.field(default=None, repr=False)
     document: str | None = dataclasses.field(default=None, repr=False)
     fhir: str | None = dataclasses.field(default=None, repr=False)  # a DocumentReference
+    tally: str | None = dataclasses.field(default=None, repr=False)  # why it was not made
 
     COLUMNS = ("row", "status", "output", "sha256", "instruction_set", "version", "field", "reason")
 
@@ -127,6 +129,8 @@ class Summary:
     cancelled: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    # Appointments that got no handout, by why: cancelled, fulfilled, past, …
+    reasons: Counter = dataclasses.field(default_factory=Counter)
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0
@@ -134,6 +138,9 @@ class Summary:
         for count, word in ((self.skipped, "skipped"), (self.cancelled, "cancelled")):
             if count:
                 parts.append(f"{count} {word}")
+        if self.reasons:
+            why = ", ".join(f"{n} {word}" for word, n in sorted(self.reasons.items()))
+            parts.append(f"not made: {why}")
         if self.duplicates:
             parts.append(f"{self.duplicates} duplicate{'s' if self.duplicates > 1 else ''}")
         rows = f"{self.rows} row{'' if self.rows == 1 else 's'}"

@@ -36,9 +36,12 @@ FIELDS = (
     "sedation",
     "medications",
     "note",
+    "visit_id",
 )
 REQUIRED = ("procedure", "patient", "date", "time", "clinician")
-FORMATS = ("csv", "tsv", "json", "ndjson", "fhir")
+FORMATS = ("csv", "tsv", "json", "ndjson", "fhir", "hl7")
+# Formats whose times are instants from a record system: they need the clinic's time zone.
+FEEDS = ("fhir", "hl7")
 _EXTENSIONS = {
     ".csv": "csv",
     ".tsv": "tsv",
@@ -46,6 +49,7 @@ _EXTENSIONS = {
     ".json": "json",
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
+    ".hl7": "hl7",
 }
 # Column names exports commonly use, compared without case, spaces or punctuation; the first
 # one present wins, in this order, so the choice never varies between runs.
@@ -60,6 +64,7 @@ ALIASES = {
     "sedation": ("sedation",),
     "medications": ("medications", "medication", "meds", "medicines"),
     "note": ("note", "notes", "comment", "comments"),
+    "visit_id": ("visitid", "appointmentid", "appointmentnumber", "encounterid", "csn"),
 }
 _CHUNK = 1 << 16
 
@@ -152,6 +157,18 @@ class Source:
         with self.open_text() as text:
             head = text.read(4096)
         stripped = head.lstrip()
+        if stripped.startswith(("MSH", "\x0bMSH", "FHS", "BHS", "\x0bFHS", "\x0bBHS")):
+            return "hl7"  # HL7 v2 messages (with or without MLLP framing, or batch headers)
+        if stripped.startswith("<"):
+            from .fhir import refuse_xml
+
+            if "http://hl7.org/fhir" in head:
+                raise refuse_xml(self.label)
+            raise DataError(
+                f"{self.label}: this is XML; pars-docs reads CSV, TSV, JSON, NDJSON, FHIR JSON "
+                "and HL7 v2",
+                field="input",
+            )
         if stripped.startswith("{") and re.search(
             r'"resourceType"\s*:\s*"(Bundle|Appointment)"', head
         ):
@@ -356,21 +373,35 @@ def _json_records(source: Source):
             yield number, value
 
 
-def read_rows(source: Source, mapping: dict[str, str], fhir=None) -> Iterator[tuple]:
+def read_rows(
+    source: Source, mapping: dict[str, str], feed=None, pages: tuple = ()
+) -> Iterator[tuple]:
     """(row number, {field: value}) for each record, or (row number, error) for a bad one.
 
     The header is read and checked against the mapping now, before any row is produced, so a
     missing column stops the run before any work. Values are stripped; empty optional fields
-    are left out. A FHIR input needs ``fhir=(code map, time zone)``; its cancelled
-    appointments come as (row number, ("cancelled", reason)).
+    are left out. FHIR and HL7 v2 input need a :class:`~pars_docs.ehr.Feed`; appointments
+    that get no handout come as (row number, :class:`~pars_docs.ehr.Skip`). ``pages`` are
+    more FHIR files read with ``source``: the later pages of a search.
     """
+    if pages and (source.format != "fhir" or any(p.format != "fhir" for p in pages)):
+        raise UsageError(
+            "INPUT: several files are read together only as the pages of one FHIR search",
+            field="input",
+        )
     if source.format == "fhir":
         from .fhir import appointment_rows, read_json
 
+        data = []
+        for each in (source, *pages):
+            with each.open_text() as text:
+                data.append((read_json(text.read(), each.label), each.label))
+        return appointment_rows(data, feed)
+    if source.format == "hl7":
+        from .hl7v2 import appointment_rows as hl7_rows
+
         with source.open_text() as text:
-            data = read_json(text.read(), source.label)
-        codes, tz = fhir
-        return appointment_rows(data, source.label, codes, tz)
+            return hl7_rows(text.read(), source.label, feed)
     records = _records(source)
     first = next(records, None)
     if first is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -16,6 +17,24 @@ ENV_VAR = "PARS_DOCS_SITE"
 DEFAULT_SITE = package_dir() / "default-site.yaml"
 SITE_SCHEMA = package_dir() / "site.schema.json"
 LOGO_TYPES = (".png", ".jpg", ".jpeg")
+
+
+@dataclass(frozen=True)
+class MrnRule:
+    """Which identifier is the medical record number: any that has this system, type code or
+    type text (compared without case). The default knows HL7's ``MR`` code and "MRN"."""
+
+    system: str | None = None
+    type_code: str | None = "MR"
+    type_text: str | None = "MRN"
+
+    def matches(self, system: str | None, codes: set[str], text: str | None) -> bool:
+        if self.system and system == self.system:
+            return True
+        if self.type_code and self.type_code in codes:
+            return True
+        folded = (text or "").strip().casefold()
+        return bool(self.type_text and folded == self.type_text.casefold())
 
 
 @dataclass(frozen=True)
@@ -34,6 +53,9 @@ class Site:
     templates_dir: Path | None = None
     procedure_codes: Path | None = None
     path: Path | None = field(default=None, compare=False)
+    mrn_rule: MrnRule = field(default_factory=MrnRule)
+    appointment_notes: bool = False
+    reminder_time: time = time(8, 0)
 
     @property
     def is_default(self) -> bool:
@@ -144,4 +166,14 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         templates_dir=_relative(loaded, base, "templates_dir", "folder"),
         procedure_codes=_relative(loaded, base, "procedure_codes", "file"),
         path=chosen,
+        mrn_rule=_mrn_rule(data.get("mrn_identifier")),
+        appointment_notes=bool(data.get("appointment_notes", False)),
+        reminder_time=time(*map(int, data.get("reminder_time", "08:00").split(":"))),
     )
+
+
+def _mrn_rule(setting: dict | None) -> MrnRule:
+    """The site's rule; naming any one part of it replaces the whole default."""
+    if not setting:
+        return MrnRule()
+    return MrnRule(setting.get("system"), setting.get("type_code"), setting.get("type_text"))

@@ -15,14 +15,31 @@ from typing import Literal, overload
 
 from .errors import UsageError
 
-MAX_TEXT = {"patient": 200, "clinician": 200, "mrn": 64, "note": 1000}
+MAX_TEXT = {"patient": 200, "clinician": 200, "mrn": 64, "note": 1000, "visit_id": 200}
 _TIME_24 = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 _TIME_12 = re.compile(r"^([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+_PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2}))?$")
 YEARS = (1800, 2200)  # outside these a date is a typing slip, and clocks have no rules
 
 # The field Visit.date hides the type inside the class body.
 _Date = date
+
+
+@dataclass(frozen=True, order=True)
+class PartialDate:
+    """A date of birth known only to the year or the month ("1980", "1980-11"), as records
+    from other systems may hold it. It is printed as given, never filled in."""
+
+    year: int
+    month: int | None = None
+
+    def isoformat(self) -> str:
+        return f"{self.year:04d}" + (f"-{self.month:02d}" if self.month else "")
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month or 1, 1)
 
 
 @dataclass(frozen=True)
@@ -34,7 +51,7 @@ class Visit:
     date: date
     time: time
     clinician: str
-    dob: _Date | None = None
+    dob: _Date | PartialDate | None = None
     mrn: str | None = None
     sedation: bool | None = None  # None: the instruction set's default
     medications: tuple[str, ...] = field(default_factory=tuple)
@@ -42,6 +59,12 @@ class Visit:
     # Which of two readings of a clock time in the hour the clocks go back: 0 the first,
     # 1 the second. Only an appointment given as an instant (FHIR) can say.
     fold: int = 0
+    # The appointment's identity in the system that booked it (a FHIR Appointment id, an
+    # HL7 SIU filler id, --visit-id): a calendar's events keep their UIDs when it moves.
+    visit_id: str | None = None
+    # When the booking last changed, in minutes since 2000 (UTC): the calendar's SEQUENCE,
+    # so a rescheduled visit replaces the events of the earlier file.
+    revision: int | None = None
 
 
 def parse_date(value: str | date, field_name: str = "date") -> date:
@@ -69,6 +92,22 @@ def parse_date(value: str | date, field_name: str = "date") -> date:
             field=field_name,
         )
     return date(year, month, day)
+
+
+def parse_birth_date(value: str | date) -> date | PartialDate:
+    """A date of birth: a full date, or only the year or year and month (YYYY, YYYY-MM)."""
+    if isinstance(value, (date, PartialDate)):
+        return value
+    text = str(value).strip()
+    match = _PARTIAL_DATE.match(text)
+    if not match:
+        return parse_date(text, "dob")
+    year, month = int(match[1]), int(match[2]) if match[2] else None
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise UsageError(f"dob: '{text}' has the year {year}; check the date", field="dob")
+    if month is not None and not 1 <= month <= 12:
+        raise UsageError(f"dob: '{text}' has no month {month}", field="dob")
+    return PartialDate(year, month)
 
 
 def parse_time(value: str | time, field_name: str = "time") -> time:
@@ -140,17 +179,19 @@ def make_visit(
     time: str | time,
     clinician: str,
     *,
-    dob: str | date | None = None,
+    dob: str | date | PartialDate | None = None,
     mrn: str | None = None,
     sedation: bool | None = None,
     medications: list[str] | tuple[str, ...] = (),
     note: str | None = None,
     fold: int = 0,
+    visit_id: str | None = None,
+    revision: int | None = None,
 ) -> Visit:
     """Build a :class:`Visit` from loosely typed values, raising :class:`UsageError`."""
     day = parse_date(date, "date")
-    birth = parse_date(dob, "dob") if dob not in (None, "") else None
-    if birth and birth > day:
+    birth = parse_birth_date(dob) if dob not in (None, "") else None
+    if birth and (birth.first_day if isinstance(birth, PartialDate) else birth) > day:
         raise UsageError(
             f"dob: {birth.isoformat()} is after the procedure date {day.isoformat()}", field="dob"
         )
@@ -171,4 +212,6 @@ def make_visit(
         medications=tuple(meds),
         note=clean_text(note, "note"),
         fold=1 if fold else 0,
+        visit_id=clean_text(visit_id, "visit_id"),
+        revision=revision,
     )

@@ -12,12 +12,15 @@ from fhirclient.models.documentreference import DocumentReference
 
 from pars_docs.cli import cli
 
-OFFICIAL = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "fixtures"
-    / "fhir"
-    / ("appointment-example.json")
+# The HL7 example, kept beside the checkout (in /work/shared for the main tree and for the
+# work trees below /work/wt).
+OFFICIAL = next(
+    (
+        base / "shared" / "fixtures" / "fhir" / "appointment-example.json"
+        for base in Path(__file__).resolve().parents[2:4]
+        if (base / "shared" / "fixtures" / "fhir" / "appointment-example.json").exists()
+    ),
+    Path("appointment-example.json-not-found"),
 )
 CODES = DATA / "fhir" / "codes.yaml"
 MIXED = DATA / "fhir" / "bundle-mixed.json"
@@ -37,7 +40,17 @@ def invoke(runner, *args, input=None):
 def test_official_example_makes_a_handout(runner, official, site_file, tmp_path):
     out = tmp_path / "h.pdf"
     result = invoke(
-        runner, "make", "--fhir", official, "--codes", CODES, "--site", site_file, "-o", out
+        runner,
+        "make",
+        "--fhir",
+        official,
+        "--codes",
+        CODES,
+        "--site",
+        site_file,
+        "--include-past",
+        "-o",
+        out,
     )
     assert result.exit_code == 0, result.output
     text = squash(pdf_text(out))
@@ -48,7 +61,7 @@ def test_official_example_makes_a_handout(runner, official, site_file, tmp_path)
 
 
 def test_official_example_without_a_code_map_names_its_codes(runner, official, site_file):
-    result = invoke(runner, "make", "--fhir", official, "--site", site_file)
+    result = invoke(runner, "make", "--fhir", official, "--site", site_file, "--include-past")
     assert result.exit_code == 1
     assert result.output.strip() == (
         "pars-docs: error: procedure: no instruction set for the codes (no system)|52, "
@@ -67,6 +80,7 @@ def test_document_reference_validates_and_carries_the_pdf(runner, official, site
         CODES,
         "--site",
         site_file,
+        "--include-past",
         "--emit",
         "fhir",
         "-o",
@@ -112,6 +126,7 @@ def test_bundle_batch(runner, site_file, tmp_path):
         "--manifest",
         manifest,
         "--verbose",
+        "--include-past",
     )
     assert result.exit_code == 1  # one appointment's code matches no set
     records = [json.loads(line) for line in manifest.read_text().splitlines()]
@@ -153,6 +168,7 @@ def test_bundle_from_stdin_is_detected(runner, site_file, tmp_path):
         1,
         "--out-dir",
         tmp_path,
+        "--include-past",
         input=MIXED.read_bytes(),
     )
     assert result.exit_code == 1
@@ -160,9 +176,11 @@ def test_bundle_from_stdin_is_detected(runner, site_file, tmp_path):
 
 
 def test_make_refuses_a_bundle_of_several(runner, site_file):
-    result = invoke(runner, "make", "--fhir", MIXED, "--codes", CODES, "--site", site_file)
+    result = invoke(
+        runner, "make", "--fhir", MIXED, "--codes", CODES, "--site", site_file, "--include-past"
+    )
     assert result.exit_code == 2
-    assert "holds 3 appointments to make (and 1 cancelled or no-show); use pars-docs batch" in (
+    assert "holds 3 appointments to make (and 1 not to make); use pars-docs batch" in (
         result.output
     )
 
@@ -253,7 +271,17 @@ def test_a_start_in_the_repeated_hour_keeps_which_one(runner, site_file, tmp_pat
     ]
     path = appointment_file(tmp_path, "2026-11-01T06:30:00Z", "pars-defect-injection", participants)
     result = invoke(
-        runner, "make", "--fhir", path, "--site", site_file, "--format", "json", "-o", "-"
+        runner,
+        "make",
+        "--fhir",
+        path,
+        "--site",
+        site_file,
+        "--include-past",
+        "--format",
+        "json",
+        "-o",
+        "-",
     )
     assert result.exit_code == 0, result.output
     timeline = json.loads(result.stdout)

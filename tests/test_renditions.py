@@ -256,6 +256,10 @@ def test_calendar_has_the_key_moments_of_the_visit():
         TITLE: (moments["start"], moments["end"]),
         f"Activity limits end: {TITLE}": (moments["activity_end"], None),
     }
+    restarts = {m.name: m.restart for m in h.plan.medicines if m.restart}
+    assert set(restarts) == {"Eliquis", "Advil"}
+    for name, day in restarts.items():
+        expected[f"Start {name} again: {TITLE}"] = (day, None)
     assert set(events) == set(expected)  # nothing for aspirin, which is "ask"
     for summary, (start, end) in expected.items():
         event = events[summary]

@@ -1,0 +1,141 @@
+"""What the appointment feeds of record systems (FHIR, HL7 v2 SIU) share.
+
+Both give an appointment as an instant, a status, a patient with identifiers, a clinician and
+codes. This module turns those into the same rows a CSV gives: it picks the record number,
+settles the start on the site's clock, decides which appointments get no handout (and why),
+and gathers every problem of a row into one error.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from .errors import DataError
+from .site import MrnRule
+
+# Appointment states that get no handout, and the word each is counted under. A booked
+# appointment gets one; these are not (yet, or any longer) a visit the patient is coming to.
+SKIP_STATUSES = {
+    "proposed": "proposed",
+    "pending": "pending",
+    "waitlist": "waitlist",
+    "fulfilled": "fulfilled",
+    "arrived": "arrived",
+    "checked-in": "checked-in",
+    "cancelled": "cancelled",
+    "noshow": "noshow",
+    "entered-in-error": "entered-in-error",
+}
+# Those recorded as "cancelled" in the manifest; the rest as "skipped".
+CANCELLED = {"cancelled", "noshow", "entered-in-error"}
+
+# Identifiers that are never printed as a record number: social security, driver's licence,
+# passport and the like (HL7 table 0203 codes, and the US SSN system).
+NOT_MRN_TYPES = {"SS", "SB", "DL", "PPN", "TAX", "NI", "NH", "SSN", "DR", "PE"}
+NOT_MRN_SYSTEMS = ("http://hl7.org/fhir/sid/us-ssn", "urn:oid:2.16.840.1.113883.4.1")
+NOT_MRN_TEXTS = {"ssn", "social security number", "sin", "national insurance number"}
+_EPOCH = datetime(2000, 1, 1, tzinfo=timezone.utc)
+_DATE = re.compile(r"^[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$")
+
+
+@dataclass
+class Feed:
+    """How appointments from a record system become rows, for one run.
+
+    ``given`` names fields the command line supplies, so their absence is no problem;
+    ``warn`` receives a one-line warning (pages missing from a searchset, say).
+    """
+
+    codes: object  # fhir.CodeMap
+    tz: ZoneInfo
+    mrn: MrnRule = field(default_factory=MrnRule)
+    notes: bool = False
+    include_past: bool = False
+    now: datetime | None = None
+    given: frozenset = frozenset()
+    warn: Callable[[str], None] = lambda text: None
+
+    @classmethod
+    def for_site(cls, site, codes, **options) -> Feed:
+        return cls(codes, site.tz, mrn=site.mrn_rule, notes=site.appointment_notes, **options)
+
+
+@dataclass(frozen=True)
+class Skip:
+    """An appointment that gets no handout: ``status`` for the manifest (cancelled or
+    skipped), ``reason`` for a person, ``tally`` the word it is counted under."""
+
+    status: str
+    reason: str
+    tally: str
+
+
+def skip_for_status(status: str, source: str = "appointment status") -> Skip | None:
+    tally = SKIP_STATUSES.get(status)
+    if tally is None:
+        return None
+    kind = "cancelled" if tally in CANCELLED else "skipped"
+    return Skip(kind, f"{source} is {status}", tally)
+
+
+def is_not_mrn(system: str | None, codes: set[str], text: str | None) -> bool:
+    """A national or personal number, never to be printed."""
+    return (
+        bool(codes & NOT_MRN_TYPES)
+        or (system or "") in NOT_MRN_SYSTEMS
+        or (text or "").strip().casefold() in NOT_MRN_TEXTS
+    )
+
+
+def birth_date_problem(value) -> str | None:
+    """Why ``value`` is not a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD), or None."""
+    if isinstance(value, str) and _DATE.match(value):
+        return None
+    return f"dob: birth date '{value}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+
+
+def revision(moment: datetime | None) -> int | None:
+    """Minutes since 2000 (UTC) of when a booking last changed: a calendar SEQUENCE."""
+    if moment is None or moment.tzinfo is None:
+        return None
+    return max(0, int((moment - _EPOCH).total_seconds() // 60))
+
+
+class Row:
+    """One appointment's fields and problems, gathered so a row reports them all at once."""
+
+    def __init__(self, feed: Feed):
+        self.feed = feed
+        self.fields: dict = {}
+        self.problems: list[DataError] = []
+
+    def problem(self, field_name: str, message: str) -> None:
+        if field_name not in self.feed.given:
+            self.problems.append(DataError(message, field=field_name))
+
+    def set_start(self, moment: datetime) -> Skip | None:
+        """Put ``moment`` on the site's clock; a past one is skipped unless asked for."""
+        if "date" in self.feed.given:
+            return None  # the command line gives the day and time
+        now = self.feed.now or datetime.now(timezone.utc)
+        if moment < now and not self.feed.include_past:
+            return Skip("skipped", "the appointment start has passed; --include-past reprints it", "past")
+        local = moment.astimezone(self.feed.tz)
+        self.fields["date"], self.fields["time"] = local.date().isoformat(), local.strftime("%H:%M")
+        self.fields["fold"] = local.fold  # which 1:30 AM, on the night the clocks go back
+        return None
+
+    def result(self) -> dict:
+        """The row, or a :class:`DataError` naming every problem (the first one's field)."""
+        if not self.problems:
+            return self.fields
+        first = self.problems[0]
+        raise DataError(
+            "; ".join(p.message for p in self.problems),
+            field=first.field,
+            redacted="; ".join(p.public(False) for p in self.problems),
+        )

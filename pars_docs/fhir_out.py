@@ -1,0 +1,172 @@
+"""FHIR R4 out: a US Core 6.1 ``DocumentReference`` per handout, the PDF attached, and a
+``Bundle`` of them for a batch: a ``collection`` to file, or a ``transaction`` a server
+accepts, each entry a conditional create on the document's identifier.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import sys
+import uuid
+from pathlib import Path
+
+from .errors import UsageError
+from .output import build_time
+
+LOINC = "http://loinc.org"
+INSTRUCTIONS_CODE = {"system": LOINC, "code": "69730-0", "display": "Instructions"}
+US_CORE_PROFILE = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-documentreference"
+CLINICAL_NOTE = {
+    "system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
+    "code": "clinical-note",
+    "display": "Clinical Note",
+}
+# IHE's format code for a document whose MIME type says all a reader needs (a PDF).
+MIME_TYPE_SUFFICIENT = {
+    "system": "http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode",
+    "code": "urn:ihe:iti:xds:2017:mimeTypeSufficient",
+    "display": "mimeType Sufficient",
+}
+URI_SYSTEM = "urn:ietf:rfc:3986"
+BUNDLE_TYPES = ("collection", "transaction")
+
+
+def _now() -> str:
+    return build_time().isoformat()
+
+
+def document_identifier(pdf: bytes) -> dict:
+    """The document's business identifier: the same PDF always has the same one, so posting
+    it twice (a conditional create) files it once."""
+    return {"system": URI_SYSTEM, "value": f"urn:uuid:{uuid.UUID(hashlib.sha256(pdf).hexdigest()[:32])}"}
+
+
+def document_reference(handout, pdf: bytes, references: dict | None = None) -> dict:
+    """A US Core 6.1 DocumentReference (FHIR R4) carrying ``pdf``.
+
+    ``references`` come from FHIR input (the Patient, Practitioner, Appointment and Encounter,
+    and the MRN's system). Without them (CSV input) the subject is the patient's record
+    number in the site's MRN system. The attachment's ``hash`` is the base64 SHA-1 of the
+    data, as R4 defines it.
+    """
+    plan = handout.plan
+    iset = handout.instruction_set
+    references = references or {}
+    visit = plan.visit
+    subject: dict = {"display": visit.patient}
+    if references.get("patient"):
+        subject["reference"] = references["patient"]
+    if visit.mrn:
+        subject["identifier"] = {"value": visit.mrn}
+        system = references.get("mrn_system") or plan.site.mrn_rule.system
+        if system:
+            subject["identifier"]["system"] = system
+    author = {"display": visit.clinician}
+    if references.get("practitioner"):
+        author["reference"] = references["practitioner"]
+    digest = hashlib.sha256(pdf).hexdigest()
+    resource = {
+        "resourceType": "DocumentReference",
+        "id": digest[:32],
+        "meta": {"profile": [US_CORE_PROFILE]},
+        "identifier": [document_identifier(pdf)],
+        "status": "current",
+        "type": {"coding": [INSTRUCTIONS_CODE], "text": "Patient instructions"},
+        "category": [{"coding": [CLINICAL_NOTE]}],
+        "subject": subject,
+        "date": _now(),
+        "author": [author],
+        "description": f"{iset.title} ({iset.id} v{iset.version})",
+        "content": [
+            {
+                "attachment": {
+                    "contentType": "application/pdf",
+                    "language": plan.site.language,
+                    "data": base64.b64encode(pdf).decode("ascii"),
+                    "size": len(pdf),
+                    "hash": base64.b64encode(hashlib.sha1(pdf).digest()).decode("ascii"),  # noqa: S324 - R4 defines hash as SHA-1
+                    "title": handout.document.get("title"),
+                    "creation": _now(),
+                },
+                "format": MIME_TYPE_SUFFICIENT,
+            }
+        ],
+        "context": {"period": {"start": plan.moments["start"].isoformat()}},
+    }
+    context = resource["context"]
+    if references.get("encounter"):
+        context["encounter"] = [{"reference": references["encounter"]}]
+    if references.get("appointment"):
+        context["related"] = [{"reference": references["appointment"]}]
+    elif visit.visit_id:  # from HL7 v2 or --visit-id: the booking system's own number
+        context["related"] = [{"type": "Appointment", "identifier": {"value": visit.visit_id}}]
+    return resource
+
+
+def bundle_entry(resource: dict, bundle_type: str) -> dict:
+    """One entry: for a transaction, a POST that creates the document only if no document
+    with its identifier exists (the server gives it its id)."""
+    identifier = resource["identifier"][0]
+    entry: dict = {"fullUrl": identifier["value"]}
+    if bundle_type == "transaction":
+        resource = {k: v for k, v in resource.items() if k != "id"}
+        entry["resource"] = resource
+        entry["request"] = {
+            "method": "POST",
+            "url": "DocumentReference",
+            "ifNoneExist": f"identifier={identifier['system']}|{identifier['value']}",
+        }
+    else:
+        entry["resource"] = resource
+    return entry
+
+
+def bundle_of(resources: list[dict], bundle_type: str = "collection") -> dict:
+    """A whole Bundle, for one handout (``make``)."""
+    return {
+        "resourceType": "Bundle",
+        "type": bundle_type,
+        "timestamp": _now(),
+        "entry": [bundle_entry(r, bundle_type) for r in resources],
+    }
+
+
+class BundleWriter:
+    """Streams a Bundle of DocumentReferences to a file or standard output, one entry at a
+    time, so a long batch never holds every PDF in memory."""
+
+    def __init__(self, target: str, bundle_type: str = "collection"):
+        self.target = target
+        self.type = bundle_type
+        self.count = 0
+        if target == "-":
+            self.stream = sys.stdout
+        else:
+            path = Path(target)
+            if not path.parent.is_dir():
+                raise UsageError(
+                    f"--fhir-output: folder {path.parent} does not exist", field="fhir_output"
+                )
+            try:
+                self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+            except OSError as e:
+                raise UsageError(
+                    f"--fhir-output: cannot write {path} ({e.strerror})", field="fhir_output"
+                ) from e
+        head = {"resourceType": "Bundle", "type": bundle_type, "timestamp": _now()}
+        self.stream.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": [')
+
+    def add(self, resource_json: str) -> None:
+        entry = bundle_entry(json.loads(resource_json), self.type)
+        self.stream.write(
+            ("," if self.count else "") + "\n" + json.dumps(entry, ensure_ascii=False)
+        )
+        self.count += 1
+
+    def close(self) -> None:
+        self.stream.write("\n]}\n")
+        self.stream.flush()
+        if self.stream is not sys.stdout:
+            self.stream.close()
