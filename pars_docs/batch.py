@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .compose import compose_packet
-from .errors import ParsDocsError, UsageError
 from .ehr import Skip
+from .errors import ParsDocsError, UsageError
 from .fhir_out import BundleWriter
 from .handout import RENDITIONS, Engine
 from .ledger import Interrupted, Manifest, Progress, Record, Summary
@@ -292,7 +292,7 @@ def run_batch(
         counter = COUNTERS[record.status]
         setattr(summary, counter, getattr(summary, counter) + 1)
         if record.tally:
-            summary.reasons[record.tally] += 1
+            summary.reasons[record.status, record.tally] += 1
         if record.status in ("failed", "duplicate"):
             progress.clear()
             report(record)

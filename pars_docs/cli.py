@@ -290,9 +290,7 @@ def make(
             options = ", ".join(
                 "PROCEDURE" if name == "procedure" else f"--{name}" for name in missing
             )
-            raise UsageError(
-                f"{missing[0]}: missing; give {options} (or --fhir)", field=missing[0]
-            )
+            raise UsageError(f"{missing[0]}: missing; give {options} (or --fhir)", field=missing[0])
         visit = make_visit(
             given["procedure"],
             given["patient"],
@@ -350,9 +348,7 @@ def _check_templates(profile) -> str:
     return f"templates ({', '.join(str(d) for d in templates.dirs)})"
 
 
-def _one_appointment(
-    name: str, engine: Engine, code_map, given: set, include_past: bool
-) -> dict:
+def _one_appointment(name: str, engine: Engine, code_map, given: set, include_past: bool) -> dict:
     """The single appointment to make in a FHIR file, as a row. ``given`` names the fields
     the command line supplies: the file need not have them."""
     from .ehr import Feed, Skip

@@ -123,7 +123,9 @@ class Row:
             return None  # the command line gives the day and time
         now = self.feed.now or datetime.now(timezone.utc)
         if moment < now and not self.feed.include_past:
-            return Skip("skipped", "the appointment start has passed; --include-past reprints it", "past")
+            return Skip(
+                "skipped", "the appointment start has passed; --include-past reprints it", "past"
+            )
         local = moment.astimezone(self.feed.tz)
         self.fields["date"], self.fields["time"] = local.date().isoformat(), local.strftime("%H:%M")
         self.fields["fold"] = local.fold  # which 1:30 AM, on the night the clocks go back

@@ -139,7 +139,9 @@ def human_name(names) -> str | None:
     and suffix. Tolerant of one name where a list belongs, and of strings for lists (and the
     reverse: DSTU2's list of family names)."""
     candidates = [n for n in _list(names) if isinstance(n, dict)]
-    candidates.sort(key=lambda n: _NAME_USE.get(n.get("use") if isinstance(n.get("use"), str) else None, 2))
+    candidates.sort(
+        key=lambda n: _NAME_USE.get(n.get("use") if isinstance(n.get("use"), str) else None, 2)
+    )
     for name in candidates:
         text = _text(name.get("text"))
         if text:
@@ -261,15 +263,16 @@ def read_pages(pages: list[tuple[object, str]], warn) -> Resources:
     resources = Resources()
     links = [resources.add(data, label) for data, label in pages]
     selves = {page.get("self") for page in links if page.get("self")}
-    unnamed = sum(1 for page in links if not page.get("self"))
-    wanted = [
-        (label, page["next"])
-        for page, (_, label) in zip(links, pages, strict=True)
-        if page.get("next") and page["next"] not in selves
-    ]
-    # A page without a self link may be the one a next link names; only more next links
-    # than such pages can be told missing for certain.
-    for label, url in wanted[unnamed:] if unnamed else wanted:
+    # A page without a self link may be the one another page's next link names.
+    unnamed = [index for index, page in enumerate(links) if not page.get("self")]
+    for index, (page, (_, label)) in enumerate(zip(links, pages, strict=True)):
+        url = page.get("next")
+        if not url or url in selves:
+            continue
+        claim = next((j for j in unnamed if j != index), None)
+        if claim is not None:
+            unnamed.remove(claim)
+            continue
         warn(
             f"warning: {label} is one page of a search, and its next page ({url}) was not "
             "given: appointments on later pages are not read; give every page's file together"
@@ -497,8 +500,10 @@ def _instant(value) -> datetime | None:
 def _reference(resource: dict | None, actor: dict | None) -> str | None:
     """A reference the receiving server can resolve: ``Type/id`` when the bundle held the
     resource (a ``urn:uuid:`` or ``#id`` would point into a file that is not sent back)."""
-    if resource and isinstance(resource.get("resourceType"), str) and isinstance(
-        resource.get("id"), str
+    if (
+        resource
+        and isinstance(resource.get("resourceType"), str)
+        and isinstance(resource.get("id"), str)
     ):
         ref = (actor or {}).get("reference")
         if isinstance(ref, str) and ref.startswith("#"):

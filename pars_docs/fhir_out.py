@@ -40,7 +40,10 @@ def _now() -> str:
 def document_identifier(pdf: bytes) -> dict:
     """The document's business identifier: the same PDF always has the same one, so posting
     it twice (a conditional create) files it once."""
-    return {"system": URI_SYSTEM, "value": f"urn:uuid:{uuid.UUID(hashlib.sha256(pdf).hexdigest()[:32])}"}
+    return {
+        "system": URI_SYSTEM,
+        "value": f"urn:uuid:{uuid.UUID(hashlib.sha256(pdf).hexdigest()[:32])}",
+    }
 
 
 def document_reference(handout, pdf: bytes, references: dict | None = None) -> dict:

@@ -165,7 +165,11 @@ def _mrn(message: Message, pid, feed: Feed) -> tuple[str | None, str | None]:
         type_code = message.value(pid, 3, repeat, 5)
         namespace = message.value(pid, 3, repeat, 4, 1)
         universal = message.value(pid, 3, repeat, 4, 2)
-        oid = f"urn:oid:{universal}" if universal and message.value(pid, 3, repeat, 4, 3).upper() == "ISO" else None
+        oid = (
+            f"urn:oid:{universal}"
+            if universal and message.value(pid, 3, repeat, 4, 3).upper() == "ISO"
+            else None
+        )
         systems = [s for s in (oid, universal, namespace) if s]
         codes = {type_code} if type_code else set()
         if any(is_not_mrn(s, codes, None) for s in systems or [None]):

@@ -129,7 +129,7 @@ class Summary:
     cancelled: int = 0
     seconds: float = 0.0
     interrupted: bool = False
-    # Appointments that got no handout, by why: cancelled, fulfilled, past, …
+    # Appointments that got no handout, by (status, why): ("skipped", "past"), …
     reasons: Counter = dataclasses.field(default_factory=Counter)
 
     def line(self) -> str:
@@ -137,10 +137,9 @@ class Summary:
         parts = [f"{self.written} written", f"{self.failed} failed"]
         for count, word in ((self.skipped, "skipped"), (self.cancelled, "cancelled")):
             if count:
-                parts.append(f"{count} {word}")
-        if self.reasons:
-            why = ", ".join(f"{n} {word}" for word, n in sorted(self.reasons.items()))
-            parts.append(f"not made: {why}")
+                why = sorted((t, n) for (status, t), n in self.reasons.items() if status == word)
+                detail = f" ({', '.join(f'{n} {t}' for t, n in why)})" if why else ""
+                parts.append(f"{count} {word}{detail}")
         if self.duplicates:
             parts.append(f"{self.duplicates} duplicate{'s' if self.duplicates > 1 else ''}")
         rows = f"{self.rows} row{'' if self.rows == 1 else 's'}"

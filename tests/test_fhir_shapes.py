@@ -1,0 +1,479 @@
+"""FHIR as record systems send it: vendor identifiers, odd name shapes, PractitionerRole,
+contained resources, R5, searchset pages, statuses, old versions, XML, and any JSON at all."""
+
+import json
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import DATA, pdf_text, squash
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pars_docs.cli import cli
+from pars_docs.ehr import Feed, Skip
+from pars_docs.errors import DataError
+from pars_docs.fhir import CodeMap, appointment_rows, human_name
+from pars_docs.instructions import Library
+from pars_docs.site import MrnRule
+
+SITE = DATA / "site-ny.yaml"
+CODE = {"system": "urn:pars-docs:procedure", "code": "pars-defect-injection"}
+LATER = "2030-12-03T14:00:00Z"  # 9:00 AM in New York
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+def appointment(**fields):
+    base = {
+        "resourceType": "Appointment",
+        "id": "appt-1",
+        "status": "booked",
+        "start": LATER,
+        "serviceType": [{"coding": [CODE]}],
+        "participant": [
+            {"actor": {"reference": "Patient/p1"}},
+            {"actor": {"reference": "Practitioner/d1"}},
+        ],
+    }
+    base.update(fields)
+    return base
+
+
+def bundle(*resources, **extra):
+    return {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "entry": [{"resource": r} for r in resources],
+        **extra,
+    }
+
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "name": [{"family": "Díaz", "given": ["Ana"]}]}
+DOCTOR = {
+    "resourceType": "Practitioner",
+    "id": "d1",
+    "name": [{"family": "Lee", "given": ["Sam"], "prefix": ["Dr."]}],
+}
+
+
+@pytest.fixture(scope="module")
+def codes():
+    return CodeMap.build(Library(None))
+
+
+def rows(data, codes, **options):
+    options.setdefault("now", NOW)
+    feed = Feed(codes, ZoneInfo("America/New_York"), **options)
+    pages = data if isinstance(data, list) else [(data, "in.json")]
+    return [row for _, row in appointment_rows(pages, feed)]
+
+
+def one(data, codes, **options):
+    (row,) = rows(data, codes, **options)
+    if isinstance(row, Exception):
+        raise row
+    return row
+
+
+# Identity --------------------------------------------------------------------------------------
+
+EPIC_PATIENT = {
+    "resourceType": "Patient",
+    "id": "eq081-VQEgP8drUUqCWzHfw3",
+    "identifier": [
+        {
+            "use": "usual",
+            "type": {"text": "EPI"},
+            "system": "urn:oid:1.2.840.114350",
+            "value": "E2731",
+        },
+        {"use": "usual", "type": {"text": "EXTERNAL"}, "system": "urn:oid:1.2.3", "value": "Z6129"},
+        {
+            "use": "usual",
+            "system": "http://hl7.org/fhir/sid/us-ssn",
+            "type": {"text": "MRN"},  # mistyped: an SSN is never printed, whatever its type
+            "value": "123-45-6789",
+        },
+        {
+            "use": "usual",
+            "type": {"text": "MRN"},
+            "system": "urn:oid:1.2.840.114350.1.13",
+            "value": "203713",
+        },
+    ],
+    "name": [
+        {"use": "usual", "text": "Derrick Lin"},
+        {"use": "official", "family": "Lin", "given": ["Derrick"]},
+    ],
+    "birthDate": "1973-06-03",
+}
+
+
+def test_epic_mrn_is_typed_by_text_only(codes):
+    row = one(bundle(appointment(), EPIC_PATIENT | {"id": "p1"}, DOCTOR), codes)
+    assert row["mrn"] == "203713"
+    assert row["_fhir"]["mrn_system"] == "urn:oid:1.2.840.114350.1.13"
+    assert row["patient"] == "Derrick Lin"
+
+
+def test_the_site_names_its_mrn_system(codes):
+    rule = MrnRule(system="urn:oid:1.2.3", type_code=None, type_text=None)
+    row = one(bundle(appointment(), EPIC_PATIENT | {"id": "p1"}, DOCTOR), codes, mrn=rule)
+    assert row["mrn"] == "Z6129"
+
+
+def test_no_recognised_mrn_prints_none(codes):
+    patient = PATIENT | {
+        "identifier": [
+            {"system": "urn:oid:9.9", "value": "INTERNAL-1"},
+            {"type": {"coding": [{"code": "SS"}]}, "value": "123-45-6789"},
+        ]
+    }
+    row = one(bundle(appointment(), patient, DOCTOR), codes)
+    assert "mrn" not in row
+
+
+@pytest.mark.parametrize(
+    ("names", "expected"),
+    [
+        ([{"family": ["van", "Dijk"], "given": "Anna"}], "Anna van Dijk"),  # DSTU2 list, string
+        ({"prefix": "Mrs.", "given": ["Isabella"], "family": "Jones"}, "Mrs. Isabella Jones"),
+        ([{"use": "old", "text": "Old Name"}, {"use": "official", "family": "New"}], "New"),
+        ([{"use": "nickname", "text": "Bella"}, {"given": ["Isabella"]}], "Isabella"),
+        ([{"family": 42}, {"text": "  "}, {"given": ["Jo"], "suffix": "Jr."}], "Jo Jr."),
+        ("Jo Roe", None),
+        ([], None),
+    ],
+)
+def test_human_names(names, expected):
+    assert human_name(names) == expected
+
+
+def test_partial_birth_dates_are_kept_and_printed_as_given(runner, tmp_path, codes):
+    for birth, shown in (
+        ("1980", "Date of birth 1980"),
+        ("1980-11", "Date of birth November 1980"),
+    ):
+        path = tmp_path / "b.json"
+        path.write_text(json.dumps(bundle(appointment(), PATIENT | {"birthDate": birth}, DOCTOR)))
+        out = tmp_path / "h.pdf"
+        result = runner.invoke(
+            cli, ["make", "--fhir", str(path), "--site", str(SITE), "-o", str(out)]
+        )
+        assert result.exit_code == 0, result.output
+        assert shown in squash(pdf_text(out))
+
+
+# Shapes ----------------------------------------------------------------------------------------
+
+
+def test_practitioner_role_resolves_to_its_practitioner(codes):
+    role = {
+        "resourceType": "PractitionerRole",
+        "id": "r1",
+        "practitioner": {"reference": "Practitioner/d1"},
+    }
+    appt = appointment(
+        participant=[
+            {"actor": {"reference": "Patient/p1"}},
+            {"actor": {"reference": "PractitionerRole/r1"}},
+        ]
+    )
+    row = one(bundle(appt, PATIENT, DOCTOR, role), codes)
+    assert row["clinician"] == "Dr. Sam Lee"
+    assert row["_fhir"]["practitioner"] == "Practitioner/d1"
+
+
+def test_practitioner_role_not_in_the_bundle_uses_its_display(codes):
+    appt = appointment(
+        participant=[
+            {"actor": {"reference": "Patient/p1"}},
+            {"actor": {"reference": "PractitionerRole/r9", "display": "Dr. Kim Ha"}},
+        ]
+    )
+    row = one(bundle(appt, PATIENT), codes)
+    assert row["clinician"] == "Dr. Kim Ha"
+
+
+def test_contained_resources(codes):
+    appt = appointment(
+        contained=[
+            PATIENT | {"id": "pat"},
+            {"resourceType": "Practitioner", "id": "doc", "name": {"text": "Dr. Ngozi Okafor"}},
+        ],
+        participant=[{"actor": {"reference": "#pat"}}, {"actor": {"reference": "#doc"}}],
+    )
+    row = one(appt, codes)
+    assert (row["patient"], row["clinician"]) == ("Ana Díaz", "Dr. Ngozi Okafor")
+    assert row["_fhir"]["patient"] is None  # a contained resource has no server address
+
+
+def test_r5_subject(codes):
+    appt = appointment(
+        subject={"reference": "Patient/p1"},
+        participant=[{"actor": {"reference": "Practitioner/d1"}}],
+        serviceType=[{"concept": {"coding": [CODE]}}],  # R5 CodeableReference
+    )
+    row = one(bundle(appt, PATIENT, DOCTOR), codes)
+    assert row["patient"] == "Ana Díaz" and row["procedure"] == "pars-defect-injection"
+
+
+def test_absolute_and_versioned_references(codes):
+    appt = appointment(
+        participant=[
+            {"actor": {"reference": "https://fhir.example.org/r4/Patient/p1/_history/3"}},
+            {"actor": {"reference": "https://fhir.example.org/r4/Practitioner/d1"}},
+        ]
+    )
+    row = one(bundle(appt, PATIENT, DOCTOR), codes)
+    assert row["patient"] == "Ana Díaz" and row["clinician"] == "Dr. Sam Lee"
+
+
+def test_a_row_reports_all_its_problems_at_once(codes):
+    appt = appointment(
+        start="2030-12-03",
+        participant=[{"actor": {"reference": "Patient/nowhere"}}],
+        serviceType=[],
+    )
+    with pytest.raises(DataError) as caught:
+        one(bundle(appt), codes)
+    message = caught.value.message
+    assert caught.value.field == "date"
+    for part in (
+        "date: start '2030-12-03' is not a FHIR instant with a UTC offset",
+        "patient: Patient/nowhere is not in the bundle and has no display name",
+        "clinician: the appointment has no Practitioner or PractitionerRole with a name",
+        "procedure: no instruction set for the codes (none)",
+    ):
+        assert part in message
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        ("proposed", "skipped"),
+        ("pending", "skipped"),
+        ("fulfilled", "skipped"),
+        ("checked-in", "skipped"),
+        ("arrived", "skipped"),
+        ("cancelled", "cancelled"),
+        ("entered-in-error", "cancelled"),
+        ("noshow", "cancelled"),
+    ],
+)
+def test_statuses_that_get_no_handout(codes, status, kind):
+    row = one(bundle(appointment(status=status), PATIENT, DOCTOR), codes)
+    assert row == Skip(kind, f"appointment status is {status}", status)
+
+
+def test_a_past_appointment_is_skipped_unless_asked(codes):
+    data = bundle(appointment(start="2026-11-01T14:00:00Z"), PATIENT, DOCTOR)
+    assert one(data, codes).tally == "past"
+    assert one(data, codes, include_past=True)["date"] == "2026-11-01"
+
+
+@pytest.mark.parametrize(
+    ("extra", "version"),
+    [({"type": {"text": "x"}}, "DSTU2"), ({"reason": [{"text": "x"}]}, "STU3")],
+)
+def test_older_fhir_versions_are_named(codes, extra, version):
+    with pytest.raises(DataError) as caught:
+        one(bundle(appointment(**extra), PATIENT, DOCTOR), codes)
+    assert f"looks like FHIR {version}; pars-docs reads FHIR R4" in caught.value.message
+
+
+def test_appointment_notes_only_when_the_site_enables_them(codes):
+    appt = appointment(patientInstruction="Bring your scans.", comment="Park in lot B.")
+    data = bundle(appt, PATIENT, DOCTOR)
+    assert "note" not in one(data, codes)
+    assert one(data, codes, notes=True)["note"] == "Bring your scans.\nPark in lot B."
+    r5 = appointment(patientInstruction=[{"concept": {"text": "Fast."}}], note=[{"text": "Hi"}])
+    assert one(bundle(r5, PATIENT, DOCTOR), codes, notes=True)["note"] == "Fast.\nHi"
+
+
+# Pages -----------------------------------------------------------------------------------------
+
+
+def test_searchset_pages_given_together(codes):
+    first = bundle(
+        appointment(),
+        PATIENT,
+        link=[
+            {"relation": "self", "url": "https://x/Appointment?page=1"},
+            {"relation": "next", "url": "https://x/Appointment?page=2"},
+        ],
+    )
+    second = bundle(
+        appointment(id="appt-2"),
+        DOCTOR,
+        link=[{"relation": "self", "url": "https://x/Appointment?page=2"}],
+    )
+    warnings = []
+    found = rows([(first, "p1.json"), (second, "p2.json")], codes, warn=warnings.append)
+    assert [r["visit_id"] for r in found] == ["Appointment/appt-1", "Appointment/appt-2"]
+    assert found[0]["clinician"] == "Dr. Sam Lee"  # the Practitioner is on the other page
+    assert warnings == []
+    rows([(first, "p1.json")], codes, warn=warnings.append)
+    assert warnings == [
+        "warning: p1.json is one page of a search, and its next page "
+        "(https://x/Appointment?page=2) was not given: appointments on later pages are not "
+        "read; give every page's file together"
+    ]
+
+
+def test_batch_reads_pages_and_warns_of_missing_ones(runner, tmp_path):
+    page = bundle(
+        appointment(),
+        PATIENT,
+        DOCTOR,
+        link=[{"relation": "next", "url": "https://x/Appointment?page=2"}],
+    )
+    path = tmp_path / "p1.json"
+    path.write_text(json.dumps(page))
+    result = runner.invoke(
+        cli, ["batch", str(path), "--site", str(SITE), "--out-dir", str(tmp_path / "o"), "-j", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "its next page (https://x/Appointment?page=2) was not given" in result.output
+
+
+# Time and the command line ---------------------------------------------------------------------
+
+
+def test_fhir_without_a_site_profile_is_refused(runner, tmp_path, monkeypatch):
+    monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(bundle(appointment(), PATIENT, DOCTOR)))
+    result = runner.invoke(cli, ["make", "--fhir", str(path), "-o", str(tmp_path / "h.pdf")])
+    assert result.exit_code == 2
+    assert "--fhir: its times are instants" in result.output
+    assert "give the clinic's time zone with --timezone" in result.output
+    out = tmp_path / "h.pdf"
+    result = runner.invoke(
+        cli, ["make", "--fhir", str(path), "--timezone", "America/Chicago", "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Start time 8:00 AM" in squash(pdf_text(out))  # 14:00Z in Chicago
+
+
+def test_options_fill_what_the_fhir_data_lacks(runner, tmp_path):
+    appt = appointment(participant=[{"actor": {"reference": "Patient/p1"}}])
+    path = tmp_path / "a.json"
+    path.write_text(json.dumps(bundle(appt, PATIENT)))
+    out = tmp_path / "h.pdf"
+    result = runner.invoke(cli, ["make", "--fhir", str(path), "--site", str(SITE), "-o", str(out)])
+    assert result.exit_code == 1
+    assert "clinician: the appointment has no Practitioner" in result.output
+    result = runner.invoke(
+        cli,
+        ["make", "pars-defect-decompression", "--clinician", "Dr. Ha", "--fhir", str(path)]
+        + ["--site", str(SITE), "-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    assert "Your clinician Dr. Ha" in text and "decompression" in text
+
+
+@pytest.mark.parametrize(
+    ("head", "message"),
+    [
+        (
+            '<Appointment xmlns="http://hl7.org/fhir"><status value="booked"/></Appointment>',
+            "this is FHIR XML; pars-docs reads FHIR JSON",
+        ),
+        ("MSH|^~\\&|A|B|||20261120||SIU^S12|1|P|2.5.1\rSCH|1\r", None),
+    ],
+)
+def test_other_formats_are_not_read_as_csv(runner, tmp_path, head, message):
+    path = tmp_path / "in.csv"
+    path.write_text(head)
+    result = runner.invoke(
+        cli, ["batch", str(path), "--site", str(SITE), "--out-dir", str(tmp_path / "o")]
+    )
+    assert "no column for" not in result.output
+    if message:
+        assert result.exit_code == 1 and message in result.output
+    else:  # read as HL7 v2: the one message fails on its own
+        assert "row 1: date: no start time" in result.output
+
+
+# Any JSON at all -------------------------------------------------------------------------------
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+keys = st.sampled_from(
+    [
+        "resourceType",
+        "id",
+        "status",
+        "start",
+        "participant",
+        "actor",
+        "reference",
+        "name",
+        "family",
+        "given",
+        "prefix",
+        "text",
+        "identifier",
+        "type",
+        "coding",
+        "code",
+        "value",
+        "system",
+        "birthDate",
+        "serviceType",
+        "contained",
+        "subject",
+        "basedOn",
+        "entry",
+        "resource",
+        "fullUrl",
+        "link",
+        "practitioner",
+        "meta",
+        "lastUpdated",
+        "display",
+    ]
+)
+fhir_like = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.sampled_from(
+        [
+            "Appointment",
+            "Bundle",
+            "Patient",
+            "Practitioner",
+            "PractitionerRole",
+            "booked",
+            "#p",
+            "Patient/p",
+            "2030-01-01T09:00:00Z",
+            "1980",
+            "MR",
+            "MRN",
+        ]
+    ),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=5),
+    max_leaves=25,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(json_values, fhir_like, fhir_like.map(lambda r: appointment(participant=r))))
+def test_any_json_fails_cleanly_or_reads(codes, data):
+    feed = Feed(codes, ZoneInfo("America/New_York"), now=NOW, notes=True)
+    try:
+        for _, row in appointment_rows([(data, "x.json")], feed):
+            assert isinstance(row, (dict, Skip, DataError))
+            if isinstance(row, DataError):
+                assert row.message and "\n" not in row.message
+    except DataError:
+        pass  # the whole file is not a FHIR Appointment or Bundle
