@@ -1,0 +1,145 @@
+"""HL7 v2 SIU scheduling messages in: sample messages written from the v2.5.1 segment
+definitions (tests/data/hl7/), with odd separators, escapes, repeated fields, MLLP framing and
+missing optional segments."""
+
+import json
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import DATA, pdf_text, squash
+from icalendar import Calendar
+
+from pars_docs.cli import cli
+from pars_docs.ehr import Feed, Skip
+from pars_docs.errors import DataError
+from pars_docs.fhir import CodeMap
+from pars_docs.hl7v2 import appointment_rows, split_messages
+from pars_docs.instructions import Library
+
+HL7 = DATA / "hl7"
+SITE = DATA / "site-ny.yaml"
+NOW = datetime(2026, 11, 22, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def feed():
+    codes = CodeMap.build(Library(None), HL7 / "codes.yaml")
+    return Feed(codes, ZoneInfo("America/New_York"), now=NOW)
+
+
+def read(name, feed):
+    text = (HL7 / name).read_text(encoding="utf-8")
+    return [row for _, row in appointment_rows(text, name, feed)]
+
+
+def test_a_new_appointment(feed):
+    (row,) = read("siu-s12.hl7", feed)
+    assert row["patient"] == "Mrs. Siobhán M O^Brien"  # the legal name (type L); \S\ is ^
+    assert row["mrn"] == "MRN-4401"  # PID-3's MR, never its SSN
+    assert row["dob"] == "1980-05-17"
+    assert row["clinician"] == "Dr. Sam Lee&Park"  # \T\ is &
+    assert (row["date"], row["time"]) == ("2026-12-03", "08:00")
+    assert row["procedure"] == "pars-defect-injection"
+    assert row["visit_id"] == "FL-2001@CADENCE"  # SCH-2, the filler's id
+    assert row["revision"] == 14141610  # MSH-7, 2026-11-20 08:30 -05:00, in minutes since 2000
+
+
+def test_odd_separators_and_a_start_on_the_site_clock(feed):
+    (row,) = read("siu-s14-odd-separators.hl7", feed)
+    assert row["patient"] == "Zoë Quinn"
+    assert row["mrn"] == "MRN-5"
+    assert row["dob"] == "1975"  # PID-7 to the year only, kept as given
+    assert (row["date"], row["time"]) == ("2026-12-04", "07:15")  # SCH-11.4, no offset
+    assert row["procedure"] == "pars-defect-decompression"
+    assert row["clinician"] == "Ngozi Okafor MD"
+
+
+def test_a_file_of_framed_messages(feed):
+    rows = read("mllp-batch.hl7", feed)
+    assert len(rows) == 5
+    booked, moved, cancelled, no_aip, other = rows
+    assert booked["visit_id"] == moved["visit_id"] == "FL-9@CADENCE"
+    assert (booked["date"], moved["date"], moved["time"]) == ("2026-12-10", "2026-12-11", "14:00")
+    assert moved["revision"] > booked["revision"]
+    assert cancelled == Skip("cancelled", "SIU^S15: the appointment was cancelled", "cancelled")
+    assert no_aip["clinician"] == "Dr. Kim Ha" and "dob" not in no_aip  # AIG-3; no PID-7
+    assert other == Skip("skipped", "MSH-9 ADT^A08 is not an SIU scheduling message", "not SIU")
+
+
+def test_every_problem_of_a_message_at_once(feed):
+    bad, good = read("problems.hl7", feed)
+    assert isinstance(bad, DataError) and bad.row == 1
+    assert bad.message.startswith("date: no start time (AIS-4 or SCH-11.4); clinician: ")
+    assert "http://www.ama-assn.org/go/cpt|99999" in bad.message  # C4 read as CPT
+    assert "mrn" not in good  # PID-3 holds only an SSN
+
+
+@pytest.mark.parametrize(
+    ("text", "count"),
+    [
+        ("MSH|^~\\&|A\rSCH|1\rMSH|^~\\&|B\rSCH|2\r", 2),
+        ("MSH|^~\\&|A\r\nSCH|1\r\n\r\nMSH|^~\\&|B\nSCH|2\n", 2),
+        ("\x0bMSH|^~\\&|A\rSCH|1\x1c\r\x0bMSH|^~\\&|B\rSCH|2\x1c\r", 2),
+        ("FHS|^~\\&\rBHS|^~\\&\rMSH|^~\\&|A\rSCH|1\rBTS|1\rFTS|1\r", 1),
+    ],
+)
+def test_message_framing(text, count):
+    messages = split_messages(text)
+    assert len(messages) == count
+    assert all(m.startswith("MSH") and "\n" not in m for m in messages)
+
+
+def test_status_cancelled_in_sch25(feed):
+    text = (HL7 / "mllp-batch.hl7").read_text(encoding="utf-8")
+    first = split_messages(text)[0].replace("||Booked", "||Noshow")
+    ((_, row),) = list(appointment_rows(first, "x", feed))
+    assert row == Skip("cancelled", "SCH-25 filler status is noshow", "noshow")
+
+
+def test_batch_of_hl7_messages(runner, tmp_path):
+    manifest = tmp_path / "m.jsonl"
+    result = runner.invoke(
+        cli,
+        ["batch", str(HL7 / "mllp-batch.hl7"), "--site", str(SITE), "--codes"]
+        + [str(HL7 / "codes.yaml"), "--out-dir", str(tmp_path / "o"), "-j", "1"]
+        + ["--manifest", str(manifest), "--output-format", "ics", "--include-past"],
+    )
+    assert result.exit_code == 0, result.output
+    assert "5 rows: 3 written, 0 failed, 1 skipped (1 not SIU), 1 cancelled (1 cancelled)" in (
+        result.output
+    )
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    assert [r["status"] for r in records] == ["ok", "ok", "cancelled", "ok", "skipped"]
+    # The booking and its reschedule: the same events (UIDs), a higher SEQUENCE.
+    first, moved = (Calendar.from_ical(open(r["output"], "rb").read()) for r in records[:2])
+    uids = [sorted(str(e["UID"]) for e in c.walk("VEVENT")) for c in (first, moved)]
+    assert uids[0] == uids[1]
+    sequences = [{int(e["SEQUENCE"]) for e in c.walk("VEVENT")} for c in (first, moved)]
+    assert max(sequences[0]) < min(sequences[1])
+
+
+def test_hl7_without_a_site_profile_is_refused(runner, tmp_path, monkeypatch):
+    monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    result = runner.invoke(
+        cli,
+        ["batch", str(HL7 / "siu-s12.hl7"), "--out-dir", str(tmp_path), "--codes"]
+        + [str(HL7 / "codes.yaml")],
+    )
+    assert result.exit_code == 2
+    assert "HL7 v2 input: its times are instants" in result.output
+
+
+def test_the_handout_from_a_message(runner, tmp_path):
+    out = tmp_path / "o"
+    result = runner.invoke(
+        cli,
+        ["batch", str(HL7 / "siu-s12.hl7"), "--site", str(SITE), "--codes"]
+        + [str(HL7 / "codes.yaml"), "--out-dir", str(out), "-j", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    (pdf,) = out.glob("*.pdf")
+    text = squash(pdf_text(pdf))
+    assert "Patient Mrs. Siobhán M O^Brien" in text
+    assert "Date of birth May 17, 1980" in text and "MRN-4401" in text
+    assert "Start time 8:00 AM" in text and "999-12-3456" not in text
