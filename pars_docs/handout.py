@@ -116,13 +116,15 @@ def make_handout(
     sedation: bool | None = None,
     medications: list[str] | tuple[str, ...] = (),
     note: str | None = None,
+    visit_id: str | None = None,
     site: Site | str | os.PathLike[str] | None = None,
 ) -> Handout:
     """Make one patient's handout.
 
     ``date`` is ``YYYY-MM-DD`` (or a ``date``), ``time`` is ``14:30`` or ``2:30 PM`` (or a
-    ``time``), in the site's time zone. ``site`` is a :class:`Site`, a path to a site profile,
-    or ``None`` for ``$PARS_DOCS_SITE`` or the built-in default. Raises a
+    ``time``), in the site's time zone. ``visit_id`` is the appointment's id in the booking
+    system (its calendar events keep their UIDs). ``site`` is a :class:`Site`, a path to a
+    site profile, or ``None`` for ``$PARS_DOCS_SITE`` or the built-in default. Raises a
     :class:`~pars_docs.errors.ParsDocsError` subclass for any bad input.
 
     >>> handout = make_handout("pars-defect-injection", "Ana Díaz", "2026-12-03", "8:00 AM",
@@ -142,5 +144,6 @@ def make_handout(
         sedation=sedation,
         medications=medications,
         note=note,
+        visit_id=visit_id,
     )
     return Engine(site).prepare(visit)

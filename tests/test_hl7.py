@@ -39,7 +39,7 @@ def test_a_new_appointment(feed):
     assert row["mrn"] == "MRN-4401"  # PID-3's MR, never its SSN
     assert row["dob"] == "1980-05-17"
     assert row["clinician"] == "Dr. Sam Lee&Park"  # \T\ is &
-    assert (row["date"], row["time"]) == ("2026-12-03", "08:00")
+    assert (row["date"], row["time"]) == ("2030-12-03", "08:00")
     assert row["procedure"] == "pars-defect-injection"
     assert row["visit_id"] == "FL-2001@CADENCE"  # SCH-2, the filler's id
     assert row["revision"] == 14141610  # MSH-7, 2026-11-20 08:30 -05:00, in minutes since 2000
@@ -50,7 +50,7 @@ def test_odd_separators_and_a_start_on_the_site_clock(feed):
     assert row["patient"] == "Zoë Quinn"
     assert row["mrn"] == "MRN-5"
     assert row["dob"] == "1975"  # PID-7 to the year only, kept as given
-    assert (row["date"], row["time"]) == ("2026-12-04", "07:15")  # SCH-11.4, no offset
+    assert (row["date"], row["time"]) == ("2030-12-04", "07:15")  # SCH-11.4, no offset
     assert row["procedure"] == "pars-defect-decompression"
     assert row["clinician"] == "Ngozi Okafor MD"
 
@@ -60,7 +60,7 @@ def test_a_file_of_framed_messages(feed):
     assert len(rows) == 5
     booked, moved, cancelled, no_aip, other = rows
     assert booked["visit_id"] == moved["visit_id"] == "FL-9@CADENCE"
-    assert (booked["date"], moved["date"], moved["time"]) == ("2026-12-10", "2026-12-11", "14:00")
+    assert (booked["date"], moved["date"], moved["time"]) == ("2030-12-10", "2030-12-11", "14:00")
     assert moved["revision"] > booked["revision"]
     assert cancelled == Skip("cancelled", "SIU^S15: the appointment was cancelled", "cancelled")
     assert no_aip["clinician"] == "Dr. Kim Ha" and "dob" not in no_aip  # AIG-3; no PID-7
