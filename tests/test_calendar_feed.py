@@ -73,3 +73,22 @@ def test_whole_day_reminders_at_the_sites_waking_hour():
         (alarm,) = event.walk("VALARM")
         assert alarm.decoded("TRIGGER") == timedelta(hours=7, minutes=30)
         assert str(alarm["ACTION"]) == "DISPLAY"
+
+
+def test_make_takes_a_visit_id(runner, tmp_path):
+    from pars_docs.cli import cli
+
+    def made(day, *extra):
+        out = tmp_path / "visit.ics"
+        result = runner.invoke(
+            cli,
+            ["make", "pars-defect-injection", "--patient", "Ana", "--date", day, "--time"]
+            + ["8:00", "--clinician", "Dr. Lee", "--site", str(DATA / "site-ny.yaml")]
+            + ["--format", "ics", "-o", str(out), *extra],
+        )
+        assert result.exit_code == 0, result.output
+        return uids(out.read_bytes())
+
+    # Moved to another day: the same events with the id, new ones without.
+    assert made("2030-12-03", "--visit-id", "CSN-88") == made("2030-12-05", "--visit-id", "CSN-88")
+    assert made("2030-12-03") != made("2030-12-05")

@@ -7,6 +7,8 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from conftest import DATA, pdf_text, squash
 from icalendar import Calendar
 
@@ -143,3 +145,25 @@ def test_the_handout_from_a_message(runner, tmp_path):
     assert "Patient Mrs. Siobhán M O^Brien" in text
     assert "Date of birth May 17, 1980" in text and "MRN-4401" in text
     assert "Start time 8:00 AM" in text and "999-12-3456" not in text
+
+
+segment_text = st.lists(
+    st.one_of(
+        st.text(alphabet="|^~\\&#$@!%FSTRE0123456789ABC-+. \r\n\x0b\x1c", max_size=40),
+        st.sampled_from(
+            ["MSH|^~\\&|A|B|||20301203||SIU^S12|1|P|2.5.1", "SCH||F1", "PID|1||X^^^^MR||Roe^Jo",
+             "AIS|1||PDI^x^L|20301203080000", "AIP|1||D^Lee^Sam", "MSH#$@!%#", "\\X0A\\"]
+        ),
+    ),
+    max_size=8,
+).map("\r".join)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(segment_text)
+def test_any_text_fails_cleanly_or_reads(feed, text):
+    try:
+        for _, row in appointment_rows(text, "x.hl7", feed):
+            assert isinstance(row, (dict, Skip, DataError))
+    except DataError:
+        pass  # no message at all
