@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from conftest import DATA, pdf_text, squash
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from conftest import DATA, pdf_text, squash
 from icalendar import Calendar
 
 from pars_docs.cli import cli
