@@ -12,10 +12,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from .errors import DataError
 from .site import MrnRule
+
+if TYPE_CHECKING:
+    from .fhir import CodeMap
 
 # Appointment states that get no handout, and the word each is counted under. A booked
 # appointment gets one; these are not (yet, or any longer) a visit the patient is coming to.
@@ -50,7 +54,7 @@ class Feed:
     ``warn`` receives a one-line warning (pages missing from a searchset, say).
     """
 
-    codes: object  # fhir.CodeMap
+    codes: CodeMap
     tz: ZoneInfo
     mrn: MrnRule = field(default_factory=MrnRule)
     notes: bool = False
@@ -108,7 +112,7 @@ def revision(moment: datetime | None) -> int | None:
 class Row:
     """One appointment's fields and problems, gathered so a row reports them all at once."""
 
-    def __init__(self, feed: Feed):
+    def __init__(self, feed: Feed) -> None:
         self.feed = feed
         self.fields: dict = {}
         self.problems: list[DataError] = []

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from .ehr import Feed, Row, Skip, birth_date_problem, is_not_mrn, revision, skip_for_status
 from .errors import DataError, InstructionError, UsageError
@@ -105,6 +106,11 @@ class CodeMap:
         return None
 
 
+def _dict(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
 def _list(value) -> list:
     """``value`` as a list: senders put one item where FHIR has a list, and the reverse."""
     if value is None:
@@ -158,7 +164,7 @@ def human_name(names) -> str | None:
 
 
 def _type_of(identifier: dict) -> tuple[set, str | None]:
-    concept = identifier.get("type") if isinstance(identifier.get("type"), dict) else {}
+    concept = _dict(identifier.get("type"))
     codes = {str(c.get("code")) for c in _list(concept.get("coding")) if isinstance(c, dict)}
     return codes, _text(concept.get("text"))
 
@@ -196,7 +202,7 @@ def _reference_kind(reference: dict, target: dict | None) -> str | None:
 class Resources:
     """The resources of one or more bundle pages (or one Appointment), found by reference."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.by_ref: dict[str, dict] = {}
         self.appointments: list[tuple[dict, str]] = []  # (appointment, its file's label)
         self.encounters: list[dict] = []
@@ -207,6 +213,7 @@ class Resources:
             raise DataError(f"{label}: expected a FHIR Appointment or Bundle (a JSON object)")
         kind = data.get("resourceType")
         links: dict = {}
+        resources: list[tuple[Any, Any]]
         if kind == "Appointment":
             resources = [(None, data)]
         elif kind == "Bundle":
@@ -305,7 +312,8 @@ def appointment_rows(pages, feed: Feed):
 
 
 def _version_problem(resource: dict) -> str | None:
-    for name, version in OLDER_VERSIONS.get(resource.get("resourceType"), {}).items():
+    kind = resource.get("resourceType")
+    for name, version in OLDER_VERSIONS.get(kind if isinstance(kind, str) else "", {}).items():
         if name in resource:
             return (
                 f"fhir: {resource['resourceType']}.{name} is a FHIR {version} element: this "
@@ -364,7 +372,7 @@ def _row(appointment: dict, resources: Resources, feed: Feed) -> dict | Skip:
     if isinstance(appointment.get("id"), str):
         refs["appointment"] = f"Appointment/{appointment['id']}"
         fields["visit_id"] = refs["appointment"]
-    meta = appointment.get("meta") if isinstance(appointment.get("meta"), dict) else {}
+    meta = _dict(appointment.get("meta"))
     updated = _instant(meta.get("lastUpdated"))
     fields["revision"] = revision(updated) if updated else None
 
@@ -463,8 +471,7 @@ def _appointment_note(appointment: dict) -> str | None:
     parts = []
     for item in _list(appointment.get("patientInstruction")):
         if isinstance(item, dict):  # R5 CodeableReference
-            concept = item.get("concept") if isinstance(item.get("concept"), dict) else {}
-            item = concept.get("text")
+            item = _dict(item.get("concept")).get("text")
         parts += _strings(item)
     parts += _strings(appointment.get("comment"))
     for annotation in _list(appointment.get("note")):

@@ -11,6 +11,7 @@ import json
 import sys
 import uuid
 from pathlib import Path
+from typing import Any
 
 from .errors import UsageError
 from .output import build_time
@@ -70,7 +71,7 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
     if references.get("practitioner"):
         author["reference"] = references["practitioner"]
     digest = hashlib.sha256(pdf).hexdigest()
-    resource = {
+    resource: dict[str, Any] = {
         "resourceType": "DocumentReference",
         "id": digest[:32],
         "meta": {"profile": [US_CORE_PROFILE]},
@@ -89,7 +90,8 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
                     "language": plan.site.language,
                     "data": base64.b64encode(pdf).decode("ascii"),
                     "size": len(pdf),
-                    "hash": base64.b64encode(hashlib.sha1(pdf).digest()).decode("ascii"),  # noqa: S324 - R4 defines hash as SHA-1
+                    # FHIR R4 defines the attachment's hash as SHA-1.
+                    "hash": base64.b64encode(hashlib.sha1(pdf).digest()).decode("ascii"),
                     "title": handout.document.get("title"),
                     "creation": _now(),
                 },
@@ -98,7 +100,7 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
         ],
         "context": {"period": {"start": plan.moments["start"].isoformat()}},
     }
-    context = resource["context"]
+    context: dict[str, Any] = resource["context"]
     if references.get("encounter"):
         context["encounter"] = [{"reference": references["encounter"]}]
     if references.get("appointment"):
@@ -153,7 +155,7 @@ class BundleWriter:
                     f"--fhir-output: folder {path.parent} does not exist", field="fhir_output"
                 )
             try:
-                self.stream = open(path, "w", encoding="utf-8")  # noqa: SIM115 - closed in close()
+                self.stream = open(path, "w", encoding="utf-8")  # closed in close()
             except OSError as e:
                 raise UsageError(
                     f"--fhir-output: cannot write {path} ({e.strerror})", field="fhir_output"

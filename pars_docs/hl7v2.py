@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-import hl7
+import hl7  # type: ignore[import-untyped]
 
 from .ehr import Feed, Row, Skip, is_not_mrn, revision, skip_for_status
 from .errors import DataError
@@ -70,12 +70,12 @@ def split_messages(text: str) -> list[str]:
 class Message:
     """One parsed message, read by segment and field number with escapes undone."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str) -> None:
         if not text.startswith("MSH") or len(text) < 8:
             raise DataError("MSH: a message must begin with an MSH segment", field="hl7")
         try:
             self.parsed = hl7.parse(text)
-        except Exception as e:  # noqa: BLE001 - python-hl7 raises several kinds for bad input
+        except Exception as e:  # python-hl7 raises several kinds for bad input
             raise DataError(f"MSH: the message cannot be parsed ({e})", field="hl7") from e
 
     def segments(self, name: str) -> list:

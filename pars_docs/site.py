@@ -168,7 +168,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         path=chosen,
         mrn_rule=_mrn_rule(data.get("mrn_identifier")),
         appointment_notes=bool(data.get("appointment_notes", False)),
-        reminder_time=time(*map(int, data.get("reminder_time", "08:00").split(":"))),
+        reminder_time=time.fromisoformat(data.get("reminder_time", "08:00")),
     )
 
 

@@ -94,7 +94,7 @@ def parse_date(value: str | date, field_name: str = "date") -> date:
     return date(year, month, day)
 
 
-def parse_birth_date(value: str | date) -> date | PartialDate:
+def parse_birth_date(value: str | date | PartialDate) -> date | PartialDate:
     """A date of birth: a full date, or only the year or year and month (YYYY, YYYY-MM)."""
     if isinstance(value, (date, PartialDate)):
         return value

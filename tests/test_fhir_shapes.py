@@ -14,7 +14,7 @@ from pars_docs.cli import cli
 from pars_docs.ehr import Feed, Skip
 from pars_docs.errors import DataError
 from pars_docs.fhir import CodeMap, appointment_rows, human_name
-from pars_docs.instructions import Library
+from pars_docs.library import Library
 from pars_docs.site import MrnRule
 
 SITE = DATA / "site-ny.yaml"

@@ -17,7 +17,7 @@ from pars_docs.ehr import Feed, Skip
 from pars_docs.errors import DataError
 from pars_docs.fhir import CodeMap
 from pars_docs.hl7v2 import appointment_rows, split_messages
-from pars_docs.instructions import Library
+from pars_docs.library import Library
 
 HL7 = DATA / "hl7"
 SITE = DATA / "site-ny.yaml"
