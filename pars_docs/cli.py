@@ -195,7 +195,7 @@ def load_site_noting_default(path, zone: str | None = None, feed: str | None = N
     "--fhir",
     "fhir_input",
     metavar="FILE|-",
-    help="Read the visit from a FHIR R4 Appointment or Bundle (JSON). Options given "
+    help="Read the visit from a FHIR R4 Appointment or Bundle (JSON or XML). Options given "
     "as well fill in what it lacks and override what it says.",
 )
 @click.option(
@@ -352,18 +352,18 @@ def _one_appointment(name: str, engine: Engine, code_map, given: set, include_pa
     """The single appointment to make in a FHIR file, as a row. ``given`` names the fields
     the command line supplies: the file need not have them."""
     from .ehr import Feed, Skip
-    from .fhir import CodeMap, appointment_rows, read_json
+    from .fhir import CodeMap, appointment_rows, read_resource
 
     source = Source(name)
     try:
         if source.format not in ("fhir", "json", "ndjson"):
             raise DataError(
-                f"--fhir: {source.label} is not a FHIR Appointment or Bundle (JSON); "
+                f"--fhir: {source.label} is not a FHIR Appointment or Bundle (JSON or XML); "
                 f"it reads as {source.format}",
                 field="fhir",
             )
         with source.open_text() as text:
-            data = read_json(text.read(), source.label)
+            data = read_resource(text.read(), source.label)
     finally:
         source.close()
     codes = CodeMap.build(engine.library, code_map or engine.site.procedure_codes)

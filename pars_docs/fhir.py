@@ -529,10 +529,10 @@ def read_json(text: str, label: str):
         raise DataError(f"{label}: not valid JSON ({e})") from e
 
 
-def refuse_xml(label: str) -> DataError:
-    """FHIR XML is recognised but not read."""
-    return DataError(
-        f"{label}: this is FHIR XML; pars-docs reads FHIR JSON. Ask the server for JSON "
-        "(_format=json, or Accept: application/fhir+json) or convert the file first",
-        field="input",
-    )
+def read_resource(text: str, label: str):
+    """A FHIR file's content: JSON, or XML read into the same shape."""
+    if text.lstrip("\ufeff \t\r\n").startswith("<"):
+        from .fhir_xml import read_xml
+
+        return read_xml(text, label)
+    return read_json(text, label)

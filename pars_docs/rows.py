@@ -39,7 +39,7 @@ FIELDS = (
     "visit_id",
 )
 REQUIRED = ("procedure", "patient", "date", "time", "clinician")
-FORMATS = ("csv", "tsv", "json", "ndjson", "fhir", "hl7")
+FORMATS = ("csv", "tsv", "json", "ndjson", "fhir", "hl7")  # fhir: JSON or XML
 # Formats whose times are instants from a record system: they need the clinic's time zone.
 FEEDS = ("fhir", "hl7")
 _EXTENSIONS = {
@@ -160,10 +160,8 @@ class Source:
         if stripped.startswith(("MSH", "\x0bMSH", "FHS", "BHS", "\x0bFHS", "\x0bBHS")):
             return "hl7"  # HL7 v2 messages (with or without MLLP framing, or batch headers)
         if stripped.startswith("<"):
-            from .fhir import refuse_xml
-
             if "http://hl7.org/fhir" in head:
-                raise refuse_xml(self.label)
+                return "fhir"  # FHIR XML
             raise DataError(
                 f"{self.label}: this is XML; pars-docs reads CSV, TSV, JSON, NDJSON, FHIR JSON "
                 "and HL7 v2",
@@ -390,12 +388,12 @@ def read_rows(
             field="input",
         )
     if source.format == "fhir":
-        from .fhir import appointment_rows, read_json
+        from .fhir import appointment_rows, read_resource
 
         data = []
         for each in (source, *pages):
             with each.open_text() as text:
-                data.append((read_json(text.read(), each.label), each.label))
+                data.append((read_resource(text.read(), each.label), each.label))
         return appointment_rows(data, feed)
     if source.format == "hl7":
         from .hl7v2 import appointment_rows as hl7_rows

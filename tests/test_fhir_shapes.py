@@ -378,8 +378,8 @@ def test_options_fill_what_the_fhir_data_lacks(runner, tmp_path):
     ("head", "message"),
     [
         (
-            '<Appointment xmlns="http://hl7.org/fhir"><status value="booked"/></Appointment>',
-            "this is FHIR XML; pars-docs reads FHIR JSON",
+            '<Bundle xmlns="http://hl7.org/fhir"><type value="searchset"/></Bundle>',
+            "holds no Appointment",
         ),
         ("MSH|^~\\&|A|B|||20261120||SIU^S12|1|P|2.5.1\rSCH|1\r", None),
     ],
@@ -477,3 +477,47 @@ def test_any_json_fails_cleanly_or_reads(codes, data):
                 assert row.message and "\n" not in row.message
     except DataError:
         pass  # the whole file is not a FHIR Appointment or Bundle
+
+
+# FHIR XML --------------------------------------------------------------------------------------
+
+
+def test_fhir_xml_is_read_like_json(codes):
+    from pars_docs.fhir_xml import read_xml
+
+    data = read_xml((DATA / "fhir" / "bundle-r4.xml").read_text(encoding="utf-8"), "b.xml")
+    row = one(data, codes)
+    assert row["patient"] == "Peter James Chalmers"
+    assert row["clinician"] == "Dr Adam Careful"
+    assert (row["mrn"], row["dob"]) == ("MRN-123", "1974-12")
+    assert (row["date"], row["time"]) == ("2030-12-03", "09:00")
+    assert row["visit_id"] == "Appointment/example"
+    assert row["revision"] == 16245240  # meta.lastUpdated 2030-11-20T10:00Z, minutes since 2000
+
+
+def test_fhir_xml_through_the_command_line(runner, tmp_path):
+    out = tmp_path / "h.pdf"
+    result = runner.invoke(
+        cli,
+        ["make", "--fhir", str(DATA / "fhir" / "bundle-r4.xml"), "--site", str(SITE)]
+        + ["-o", str(out)],
+    )
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    assert "Patient Peter James Chalmers" in text and "Date of birth December 1974" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('<Bundle xmlns="http://hl7.org/fhir"><entry>', "not well-formed XML"),
+        ("<note><to>x</to></note>", "this is XML; pars-docs reads CSV"),
+    ],
+)
+def test_broken_or_foreign_xml_is_refused(runner, tmp_path, text, message):
+    path = tmp_path / "in.xml"
+    path.write_text(text)
+    result = runner.invoke(
+        cli, ["batch", str(path), "--site", str(SITE), "--out-dir", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1 and message in result.output
