@@ -188,30 +188,55 @@ def make_visit(
     visit_id: str | None = None,
     revision: int | None = None,
 ) -> Visit:
-    """Build a :class:`Visit` from loosely typed values, raising :class:`UsageError`."""
-    day = parse_date(date, "date")
-    birth = parse_birth_date(dob) if dob not in (None, "") else None
-    if birth and (birth.first_day if isinstance(birth, PartialDate) else birth) > day:
-        raise UsageError(
-            f"dob: {birth.isoformat()} is after the procedure date {day.isoformat()}", field="dob"
+    """Build a :class:`Visit` from loosely typed values, raising :class:`UsageError` that
+    names every problem at once (the first problem's field is the error's field)."""
+    problems: list[UsageError] = []
+
+    def attempt(parse, *args):
+        try:
+            return parse(*args)
+        except UsageError as e:
+            problems.append(e)
+            return None
+
+    day = attempt(parse_date, date, "date")
+    birth = attempt(parse_birth_date, dob) if dob not in (None, "") else None
+    first_day = birth.first_day if isinstance(birth, PartialDate) else birth
+    if day and birth is not None and first_day and first_day > day:
+        problems.append(
+            UsageError(
+                f"dob: {birth.isoformat()} is after the procedure date {day.isoformat()}",
+                field="dob",
+            )
         )
     meds: list[str] = []
     for name in medications:
-        cleaned = clean_text(name, "medication")
+        cleaned = attempt(clean_text, name, "medication")
         if cleaned and cleaned.casefold() not in (m.casefold() for m in meds):
             meds.append(cleaned)
+    fields = {
+        "patient": attempt(lambda: clean_text(patient, "patient", required=True)),
+        "time": attempt(parse_time, time, "time"),
+        "clinician": attempt(lambda: clean_text(clinician, "clinician", required=True)),
+        "mrn": attempt(clean_text, mrn, "mrn"),
+        "note": attempt(clean_text, note, "note"),
+        "visit_id": attempt(clean_text, visit_id, "visit_id"),
+    }
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise UsageError(
+            "; ".join(p.message for p in problems),
+            field=problems[0].field,
+            redacted="; ".join(p.public(False) for p in problems),
+        )
     return Visit(
         procedure=(procedure or "").strip(),
-        patient=clean_text(patient, "patient", required=True),
         date=day,
-        time=parse_time(time, "time"),
-        clinician=clean_text(clinician, "clinician", required=True),
         dob=birth,
-        mrn=clean_text(mrn, "mrn"),
         sedation=sedation,
         medications=tuple(meds),
-        note=clean_text(note, "note"),
         fold=1 if fold else 0,
-        visit_id=clean_text(visit_id, "visit_id"),
         revision=revision,
+        **fields,
     )

@@ -521,3 +521,20 @@ def test_broken_or_foreign_xml_is_refused(runner, tmp_path, text, message):
         cli, ["batch", str(path), "--site", str(SITE), "--out-dir", str(tmp_path / "o")]
     )
     assert result.exit_code == 1 and message in result.output
+
+
+def test_a_csv_row_reports_all_its_problems_at_once(runner, tmp_path):
+    path = tmp_path / "list.csv"
+    path.write_text(
+        "procedure,patient,date,time,clinician,dob\n"
+        "pars-defect-injection,Ana,2030-02-30,25:00,Dr. Lee,1980-13-01\n"
+    )
+    result = runner.invoke(
+        cli,
+        ["batch", str(path), "--site", str(SITE), "--out-dir", str(tmp_path / "o"), "--verbose"],
+    )
+    assert result.exit_code == 1
+    assert (
+        "row 2: date: '2030-02-30' is not a real date (February 2030 has 28 days); "
+        "dob: '1980-13-01' has no month 13; time: '25:00' is not a time of day" in result.output
+    )
