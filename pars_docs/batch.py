@@ -133,6 +133,7 @@ def _render_row(task: Task) -> Record:
         start=handout.plan.moments["start"].isoformat(),
         patient=task.visit.patient,
         procedure_title=iset.title,
+        warnings="; ".join(handout.warnings) or None,
     )
     pdf = None
     if task.keep:
@@ -293,7 +294,7 @@ def run_batch(
         setattr(summary, counter, getattr(summary, counter) + 1)
         if record.tally:
             summary.reasons[record.status, record.tally] += 1
-        if record.status in ("failed", "duplicate"):
+        if record.status in ("failed", "duplicate") or record.warnings:
             progress.clear()
             report(record)
         if emitter and record.fhir:

@@ -18,7 +18,7 @@ from .library import Library
 from .output import write_output
 from .rows import REQUIRED, Source
 from .site import ENV_VAR, Site, check_zone, load_site
-from .visit import make_visit
+from .visit import make_visit, parse_as_of
 
 SITE_OPTION = click.option(
     "--site",
@@ -74,7 +74,12 @@ class Report:
 
     @classmethod
     def row(cls, record) -> None:
-        """A failed or duplicate batch row (its reason is already redacted as asked)."""
+        """A failed or duplicate batch row (its reason is already redacted as asked), or a
+        row made with warnings."""
+        if record.status not in ("failed", "duplicate"):
+            for warning in (record.warnings or "").split("; "):
+                cls.note(f"row {record.row}: warning: {warning}")
+            return
         if cls.json:
             item = {
                 "row": record.row,
@@ -204,6 +209,13 @@ def load_site_noting_default(path, zone: str | None = None, feed: str | None = N
     metavar="FILE",
     help="YAML list of {system, code, procedure}: a clinic's own procedure codes.",
 )
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATETIME",
+    help="Make the handout as if it were this time (a reprint): YYYY-MM-DD[THH:MM], on the "
+    "site's clock. Default: SOURCE_DATE_EPOCH, else now.",
+)
 @SITE_OPTION
 @TIMEZONE_OPTION
 @INCLUDE_PAST_OPTION
@@ -247,6 +259,7 @@ def make(
     visit_id,
     fhir_input,
     code_map,
+    as_of,
     site,
     timezone,
     include_past,
@@ -263,7 +276,7 @@ def make(
     Report.configure(errors, verbose)
     try:
         feed = "--fhir" if fhir_input else None
-        engine = Engine(load_site_noting_default(site, timezone, feed))
+        engine = Engine(load_site_noting_default(site, timezone, feed), parse_as_of(as_of))
         given = {
             "procedure": procedure,
             "patient": patient,
@@ -311,6 +324,8 @@ def make(
         if fhir_bundle and emit != "fhir":
             raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
         handout = engine.prepare(visit)
+        for warning in handout.warnings:
+            Report.note(f"warning: {warning}")
         if emit == "fhir":
             from .fhir_out import bundle_of
 

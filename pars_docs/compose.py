@@ -183,6 +183,7 @@ def text_context(plan) -> dict:
         },
         "t": plan.instruction_set.data["timing"],
         "moments": plan.moments,
+        "late": plan.late,
     }
 
 
@@ -192,7 +193,10 @@ def _item(templates: Templates, item, context: dict, style: str, plan) -> dict |
     if not plan.applies(item.get("when")):
         return None
     check = item.get("check", style == "checklist")
-    return {"text": templates.render_text(item["text"], context), "check": check}
+    text = templates.render_text(item["text"], context)
+    # Wording that depends on a moment the visit may lack ({% if moments.x is defined %})
+    # can come out empty: such an item is left out.
+    return {"text": text, "check": check} if text else None
 
 
 def _group(templates: Templates, group: dict | None, context: dict, plan) -> dict | None:
@@ -208,20 +212,33 @@ def _group(templates: Templates, group: dict | None, context: dict, plan) -> dic
     }
 
 
+CONCERNS = ("bleeding", "slow_stomach", "diabetes")
+
+
 def _medicines(templates: Templates, group: dict | None, context: dict, plan) -> dict | None:
+    """The medicines group: an introduction that fits the medicines listed, then one line per
+    medicine in date order, then the group's own items."""
     view = _group(templates, group, context, plan)
     if view is None or group is None:
         return None
+    concerns = group.get("concerns", {})
+    said = [
+        templates.render_text(concerns[c], context)
+        for c in CONCERNS
+        if c in concerns and any(m.concern == c for m in plan.medicines)
+    ]
+    if said:
+        view["intro"] = " ".join(filter(None, [view["intro"], *said]))
     lines = []
     for med in plan.medicines:
         lines.append(
             {
                 "text": templates.render_text(group[med.action], {**context, "med": med}),
-                "check": med.action == "stop",
+                "check": True,  # every medicine line asks the patient to do something
             }
         )
     if not plan.medicines:
-        lines.append({"text": templates.render_text(group["none_listed"], context), "check": False})
+        lines.append({"text": templates.render_text(group["none_listed"], context), "check": True})
     view["items"] = lines + view["items"]
     return view
 
@@ -256,6 +273,9 @@ def view_model(plan, templates: Templates) -> dict:
         },
         **{key: section(key, names) for key, names in section_groups().items()},
         "call_clinic": _group(templates, calls["call_clinic"], context, plan),
+        "no_answer": (
+            templates.render_text(calls["no_answer"], context) if "no_answer" in calls else None
+        ),
         "call_911": _group(templates, calls["call_911"], context, plan),
     }
 

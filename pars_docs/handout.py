@@ -17,7 +17,7 @@ from .errors import GlyphError, ParsDocsError
 from .fonts import check_drawable, missing_glyphs
 from .library import InstructionSet, Library
 from .pdf import render_pdf
-from .plan import Plan, make_plan
+from .plan import Plan, current_time, make_plan
 from .site import Site, load_site
 from .visit import Visit, make_visit
 
@@ -35,6 +35,12 @@ class Handout:
     @property
     def instruction_set(self) -> InstructionSet:
         return self.plan.instruction_set
+
+    @property
+    def warnings(self) -> list[str]:
+        """What staff should know though the handout was made: a medicine the table does not
+        know, a stop time or fast already past, two medicines of one class. No patient name."""
+        return self.plan.warnings
 
     def render(self, rendition: str = "pdf", paper: str | None = None) -> bytes:
         """The handout as ``pdf``, ``text`` (UTF-8), ``json`` (the timeline) or ``ics``."""
@@ -69,8 +75,11 @@ class Handout:
 class Engine:
     """Makes handouts for one site; reuses its loaded sets, table and templates."""
 
-    def __init__(self, site: Site | None = None) -> None:
+    def __init__(self, site: Site | None = None, as_of: datetime.datetime | None = None) -> None:
+        """``as_of`` fixes "now" (a reprint, a test); default: ``SOURCE_DATE_EPOCH``, else the
+        real time, read when each handout is prepared."""
         self.site = site or load_site()
+        self.as_of = as_of
         self.library = Library(self.site.instructions_dir)
         self.templates = templates_for(self.site.templates_dir, self.site.language)
 
@@ -93,7 +102,8 @@ class Engine:
             check_drawable(getattr(visit, field), field)
         for name in visit.medications:
             check_drawable(name, "medication")
-        plan = make_plan(iset, visit, self.site, self.library.medicine_table())
+        now = current_time(self.site.tz, self.as_of)
+        plan = make_plan(iset, visit, self.site, self.library.medicine_table(), now)
         document = compose(plan, self.templates)
         missing = missing_glyphs("".join(document.itertext()))
         if missing:
@@ -118,13 +128,15 @@ def make_handout(
     note: str | None = None,
     visit_id: str | None = None,
     site: Site | str | os.PathLike[str] | None = None,
+    as_of: datetime.datetime | None = None,
 ) -> Handout:
     """Make one patient's handout.
 
     ``date`` is ``YYYY-MM-DD`` (or a ``date``), ``time`` is ``14:30`` or ``2:30 PM`` (or a
     ``time``), in the site's time zone. ``visit_id`` is the appointment's id in the booking
     system (its calendar events keep their UIDs). ``site`` is a :class:`Site`, a path to a
-    site profile, or ``None`` for ``$PARS_DOCS_SITE`` or the built-in default. Raises a
+    site profile, or ``None`` for ``$PARS_DOCS_SITE`` or the built-in default. ``as_of`` is
+    "now" for the too-late checks (default: ``SOURCE_DATE_EPOCH``, else the real time). Raises a
     :class:`~pars_docs.errors.ParsDocsError` subclass for any bad input.
 
     >>> handout = make_handout("pars-defect-injection", "Ana Díaz", "2026-12-03", "8:00 AM",
@@ -146,4 +158,4 @@ def make_handout(
         note=note,
         visit_id=visit_id,
     )
-    return Engine(site).prepare(visit)
+    return Engine(site, as_of).prepare(visit)

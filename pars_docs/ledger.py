@@ -28,13 +28,24 @@ class Record:
     field: str | None = None
     reason: str | None = None
     start: str | None = None
+    warnings: str | None = None  # "; "-joined: made, but staff should check something
     patient: str | None = dataclasses.field(default=None, repr=False)
     procedure_title: str | None = dataclasses.field(default=None, repr=False)
     document: str | None = dataclasses.field(default=None, repr=False)
     fhir: str | None = dataclasses.field(default=None, repr=False)  # a DocumentReference
     tally: str | None = dataclasses.field(default=None, repr=False)  # why it was not made
 
-    COLUMNS = ("row", "status", "output", "sha256", "instruction_set", "version", "field", "reason")
+    COLUMNS = (
+        "row",
+        "status",
+        "output",
+        "sha256",
+        "instruction_set",
+        "version",
+        "field",
+        "reason",
+        "warnings",
+    )
 
     def public(self) -> dict:
         return {k: getattr(self, k) for k in self.COLUMNS}

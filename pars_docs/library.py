@@ -12,7 +12,7 @@ import dataclasses
 import itertools
 import re
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from .loader import LoadedYAML, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
 from .resources import instructions_dir
 from .structure import SCHEMA_FILE, conditions, timing_ranges, wording_keys
-from .validate import problem, schema_problems
+from .validate import facts_mention, problem, schema_problems
 
 NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
 # Lengths of time belong in `timing` with a source, never typed into the wording. Other
@@ -106,6 +106,7 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
                 problem(loaded, field, f"no source with id '{ref}' (sources: {', '.join(ids)})")
             )
     timing = data["timing"]
+    problems += _numbers_in_facts(loaded, timing, {s["id"]: s.get("facts") for s in data["sources"]})
     for key, low, high in timing_ranges():
         if key in timing and timing[key][low] > timing[key][high]:
             problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))
@@ -127,16 +128,45 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
     return problems
 
 
+def _numbers_in_facts(loaded: LoadedYAML, timing: dict, facts: dict) -> list[str]:
+    """Each number in ``timing`` is written, as digits, in the facts of the source it credits.
+    (Whether the source itself says it is for a reviewer; this catches a number credited to a
+    source that never mentions it.)"""
+    problems = []
+    for key, entry in timing.items():
+        entries = entry.items() if key == "fasting" else [((), entry)]
+        for sub, item in entries:
+            field = ("timing", key, *((sub,) if sub else ()))
+            source = item.get("source")
+            if source not in facts:
+                continue  # reported as a missing source
+            for name, value in item.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                if not facts_mention(facts[source], value):
+                    problems.append(
+                        problem(
+                            loaded,
+                            (*field, name),
+                            f"{value} is credited to '{source}', whose facts do not mention it",
+                        )
+                    )
+    return problems
+
+
 def _sample_medicines(day: date) -> list:
     """One medicine of each kind a handout can show: paused with and without a restart day,
     kept, and left to the prescriber."""
     from .plan import MedicinePlan
 
     return [
-        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day),
-        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, None, day, day, None),
-        MedicinePlan("Sample", "sample", "", "", "keep", ""),
-        MedicinePlan("Sample", "sample", "", "", "ask", ""),
+        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day, "Sample"),
+        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, None, day, day, None, "Sample"),
+        MedicinePlan("Sample", "sample", "", "", "late", "", 3, 1, day, day, day, "Sample"),
+        MedicinePlan("Sample", "sample", "", "", "late", "", 3, None, day, day, None, "Sample"),
+        MedicinePlan("Sample", "sample", "", "", "keep", "", label="Sample", concern="bleeding"),
+        MedicinePlan("Sample", "sample", "", "", "ask", "", label="Sample", concern="diabetes"),
+        MedicinePlan("Sample", "sample", "", "", "ask", "", label="Sample", concern="slow_stomach"),
     ]
 
 
@@ -149,7 +179,14 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
     from .site import Site
     from .visit import Visit
 
-    site = Site(name="Clinic", phone="555", after_hours_phone="555", address="", tz=ZoneInfo("UTC"))
+    site = Site(
+        name="Clinic",
+        phone="555",
+        after_hours_phone="555",
+        address="",
+        tz=ZoneInfo("UTC"),
+        wound_check_days=7,
+    )
     names = conditions()
     problems = []
     templates = templates_for(None, iset.language)
@@ -158,11 +195,13 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
         sample = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample")
         changes: dict[str, Any] = dict(options)
         visit = dataclasses.replace(sample, **changes)
-        plan = make_plan(iset, visit, site, table)
+        # Made long before the visit (nothing late), and after it (everything late).
+        plan = make_plan(iset, visit, site, table, now=datetime(2026, 1, 1, tzinfo=site.tz))
         plan.medicines = _sample_medicines(visit.date)
+        after = datetime(2027, 1, 1, tzinfo=site.tz)
         try:
             view_model(plan, templates)
-            view_model(Plan(iset, visit, site, options, plan.moments, []), templates)
+            view_model(Plan(iset, visit, site, options, plan.moments, [], after), templates)
         except jinja2.UndefinedError as e:
             field = _field_of_failure(iset.data, templates, text_context(plan), visit.date)
             chosen = ", ".join(f"{name}={value}" for name, value in options.items())
@@ -177,7 +216,7 @@ def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
     samples = _sample_medicines(day)
     for field, text in _texts(data, ()):
         # A medicine line is tried with the medicines it is shown for; any other text once.
-        action = field[-1] if field[-1] in ("stop", "keep", "ask") else None
+        action = field[-1] if field[-1] in ("stop", "late", "keep", "ask") else None
         for sample in [m for m in samples if m.action == action] or samples[:1]:
             try:
                 templates.render_text(text, {**context, "med": sample})

@@ -1,8 +1,9 @@
 """The medicine table: which medicines pause before a procedure, and for how long.
 
-The table is YAML a clinic can edit. Each medicine lists its generic name and brand names and,
-for each bleeding-risk level, either a pause (whole days with no dose before the procedure day,
-and the day after it to restart) or an action: keep taking it, or ask the prescriber.
+The table is YAML a clinic can edit. Each medicine lists its generic name, brand names and
+RxNorm code and, for each bleeding-risk level, either a pause (whole days with no dose before
+the procedure day, and the day after it to restart) or an action: keep taking it, or ask the
+prescriber. A visit names a medicine by generic name, brand or RxCUI.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from .errors import InstructionError, UsageError
 from .loader import load_yaml
 from .resources import instructions_dir
-from .validate import problem, schema_problems
+from .validate import facts_mention, problem, schema_problems
 
 TABLE_FILE = "medicines.yaml"
 
@@ -28,6 +29,10 @@ class Medicine:
     kind: str
     note: str
     pause: dict  # risk level -> {stop_days_before, restart_days_after, source} | {action, source}
+    rxcui: str | None = None
+    cls: str = "other"  # anticoagulant, antiplatelet, nsaid, supplement, glp1, sglt2, ...
+    concern: str = "none"  # bleeding, slow_stomach, diabetes or none
+    sedation_note: str = ""
 
 
 class MedicineTable:
@@ -41,6 +46,7 @@ class MedicineTable:
         for med in medicines:
             for alias in (med.name, *med.brands):
                 self._index[_key(alias)] = (med, alias)
+        self._codes = {med.rxcui: med for med in medicines if med.rxcui}
 
     def known_names(self) -> list[str]:
         return [
@@ -48,19 +54,40 @@ class MedicineTable:
             for m in sorted(self.medicines, key=lambda m: m.name)
         ]
 
-    def lookup(self, name: str) -> tuple[Medicine, str]:
-        """The medicine called ``name`` and that name as the table spells it ("advil" →
-        "Advil"); a :class:`UsageError` listing the known names if there is none."""
+    def closest(self, name: str, n: int = 3) -> list[str]:
+        """The known names nearest to ``name``, best first, spelt as the table spells them."""
+        close = difflib.get_close_matches(_key(name), list(self._index), n=n, cutoff=0.6)
+        return [self._index[key][1] for key in close]
+
+    def unknown_message(self, name: str) -> str:
+        """One line naming an unknown medicine and the closest known names. A medicine name
+        does not identify a patient, so the line is shown without --verbose."""
+        close = self.closest(name)
+        hint = f" Closest known names: {', '.join(close)}." if close else ""
+        return f"medication: unknown medicine '{name}'.{hint}"
+
+    def find(self, name: str) -> tuple[Medicine, str] | None:
+        """The medicine called ``name`` (generic, brand or RxCUI) and the name as the table
+        spells it ("advil" → "Advil"; "1364430" → "apixaban"); None if it is not known."""
         found = self._index.get(_key(name))
         if found:
             return found
-        close = difflib.get_close_matches(_key(name), list(self._index), n=1, cutoff=0.75)
-        hint = f" Did you mean '{self._index[close[0]][1]}'?" if close else ""
-        raise UsageError(
-            f"medication: unknown medicine '{name}'.{hint} Known medicines: "
-            f"{'; '.join(self.known_names())}. A clinic can add others to {self.path.name}.",
-            field="medication",
+        code = name.strip().removeprefix("rxcui:").strip()
+        if code.isdigit() and code in self._codes:
+            med = self._codes[code]
+            return med, med.name
+        return None
+
+    def lookup(self, name: str) -> tuple[Medicine, str]:
+        """:meth:`find`, or a :class:`UsageError` naming the closest known names."""
+        found = self.find(name)
+        if found:
+            return found
+        message = (
+            f"{self.unknown_message(name)} A clinic can add it to {self.path.name}, or set "
+            "unknown_medicines: ask in the site profile."
         )
+        raise UsageError(message, field="medication", redacted=message)
 
 
 def _key(name: str) -> str:
@@ -73,8 +100,8 @@ def load_medicine_table(path: Path) -> MedicineTable:
     problems = schema_problems(loaded, instructions_dir() / "medicines.schema.json")
     if not problems:
         data = loaded.data
-        source_ids = {s["id"] for s in data["sources"]}
-        seen: dict[str, tuple] = {}
+        facts = {s["id"]: s.get("facts", "") for s in data["sources"]}
+        seen: dict = {}
         for i, med in enumerate(data["medicines"]):
             for j, alias in enumerate([med["name"], *med.get("brands", [])]):
                 field = ("medicines", i, "name") if j == 0 else ("medicines", i, "brands", j - 1)
@@ -87,15 +114,20 @@ def load_medicine_table(path: Path) -> MedicineTable:
                         )
                     )
                 seen.setdefault(_key(alias), field)
-            for level, rule in med["pause"].items():
-                if rule["source"] not in source_ids:
+            if med["rxcui"]:
+                code = ("rxcui", med["rxcui"])
+                if code in seen:
                     problems.append(
                         problem(
                             loaded,
-                            ("medicines", i, "pause", level, "source"),
-                            f"no source with id '{rule['source']}'",
+                            ("medicines", i, "rxcui"),
+                            f"RxCUI {med['rxcui']} is already listed at line "
+                            f"{loaded.line(seen[code])}",
                         )
                     )
+                seen.setdefault(code, ("medicines", i, "rxcui"))
+            for level, rule in med["pause"].items():
+                problems += _rule_problems(loaded, facts, ("medicines", i, "pause", level), rule)
     if problems:
         raise InstructionError("\n".join(problems))
     medicines = [
@@ -105,7 +137,34 @@ def load_medicine_table(path: Path) -> MedicineTable:
             kind=m.get("kind", ""),
             note=m.get("note", ""),
             pause=dict(m["pause"]),
+            rxcui=m["rxcui"],
+            cls=m["class"],
+            concern=m["concern"],
+            sedation_note=m.get("sedation_note", ""),
         )
         for m in loaded.data["medicines"]
     ]
     return MedicineTable(medicines, loaded.data["sources"], path)
+
+
+def _rule_problems(loaded, facts: dict, field: tuple, rule: dict) -> list[str]:
+    """A pause's sources exist, and each number it gives is written in its source's facts."""
+    problems = []
+    for number_key, source_key in (
+        ("stop_days_before", "source"),
+        ("restart_days_after", "restart_source" if "restart_source" in rule else "source"),
+    ):
+        source = rule.get(source_key)
+        if source_key in rule and source not in facts:
+            problems.append(problem(loaded, field + (source_key,), f"no source with id '{source}'"))
+        elif number_key in rule and not facts_mention(facts.get(source), rule[number_key]):
+            problems.append(
+                problem(
+                    loaded,
+                    field + (number_key,),
+                    f"{rule[number_key]} is credited to '{source}', whose facts do not mention it",
+                )
+            )
+    if "source" in rule and "stop_days_before" not in rule and rule["source"] not in facts:
+        problems.append(problem(loaded, field + ("source",), f"no source with id '{rule['source']}'"))
+    return problems

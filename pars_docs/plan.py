@@ -15,10 +15,12 @@ from zoneinfo import ZoneInfo
 
 from .errors import UsageError, VisitError
 from .medicines import MedicineTable
+from .output import build_time
 from .structure import conditions, span_moments
 
 if TYPE_CHECKING:
     from .library import InstructionSet
+    from .medicines import Medicine
     from .site import Site
     from .visit import Visit
 
@@ -36,13 +38,17 @@ class MedicinePlan:
     generic: str
     kind: str
     note: str
-    action: str  # "stop", "keep" or "ask"
+    action: str  # "stop", "late" (the last dose is already past), "keep" or "ask"
     source: str
     stop_days_before: int | None = None
     restart_days_after: int | None = None
     last_dose: date | None = None
     first_skip: date | None = None
     restart: date | None = None
+    label: str = ""  # brand and generic together: "Eliquis (apixaban)"
+    cls: str = "other"
+    concern: str = "none"
+    rxcui: str | None = None
 
 
 @dataclass
@@ -55,6 +61,13 @@ class Plan:
     options: Mapping[str, bool]  # every condition (see structure.conditions), resolved
     moments: dict[str, datetime] = field(default_factory=dict)
     medicines: list[MedicinePlan] = field(default_factory=list)
+    now: datetime | None = None  # when the handout is made, on the site's clock
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def late(self) -> dict[str, bool]:
+        """Each moment name: whether it is already past when the handout is made."""
+        return {name: bool(self.now and moment < self.now) for name, moment in self.moments.items()}
 
     @property
     def sedation(self) -> bool:
@@ -137,47 +150,111 @@ def resolve_options(instruction_set: InstructionSet, visit: Visit) -> dict[str, 
     }
 
 
+def current_time(tz: ZoneInfo, as_of: datetime | None = None) -> datetime:
+    """"Now" on the site's clock: ``as_of`` (a naive value is read on the site's clock), else
+    ``SOURCE_DATE_EPOCH``, else the real time."""
+    if as_of is None:
+        return build_time().astimezone(tz)
+    if as_of.tzinfo is None:
+        return as_of.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
+    return as_of.astimezone(tz)
+
+
+def _label(med: Medicine, name: str) -> str:
+    """The name the patient gave with the other name beside it: "Eliquis (apixaban)",
+    "apixaban (Eliquis)"."""
+    if name != med.name:
+        return f"{name} ({med.name})"
+    return f"{med.name} ({', '.join(med.brands)})" if med.brands else med.name
+
+
 def plan_medicines(
-    names: Iterable[str], table: MedicineTable, risk: str, day: date
+    names: Iterable[str],
+    table: MedicineTable,
+    risk: str,
+    day: date,
+    *,
+    sedation: bool = False,
+    unknown: str = "error",
+    today: date | None = None,
+    warnings: list[str] | None = None,
 ) -> list[MedicinePlan]:
+    """One plan per medicine, in date order: pauses by their last dose, then the rest.
+
+    An unknown name raises, unless ``unknown`` is ``"ask"``: then the patient is told to ask
+    us and a warning is added. A last dose before ``today`` becomes ``late``.
+    """
     plans = []
     seen = set()
+    warnings = warnings if warnings is not None else []
     for name in names:
-        med, name = table.lookup(name)
+        found = table.find(name) if unknown == "ask" else table.lookup(name)
+        if found is None:
+            warnings.append(
+                f"{table.unknown_message(name)} The handout asks the patient to call about it."
+            )
+            plans.append(MedicinePlan(name, "", "", "", "ask", "", label=name))
+            continue
+        med, name = found
         if med.name in seen:
             continue  # "apixaban" and "Eliquis" are one medicine: one line
         seen.add(med.name)
+        note = " ".join(part for part in (med.note, sedation and med.sedation_note) if part)
+        common = dict(label=_label(med, name), cls=med.cls, concern=med.concern, rxcui=med.rxcui)
         rule = med.pause.get(risk) or {"action": "ask", "source": ""}
         if "stop_days_before" not in rule:
             plans.append(
-                MedicinePlan(name, med.name, med.kind, med.note, rule["action"], rule["source"])
+                MedicinePlan(name, med.name, med.kind, note, rule["action"], rule["source"], **common)
             )
             continue
         before, after = rule["stop_days_before"], rule.get("restart_days_after")
+        last_dose = day - timedelta(days=before + 1)
+        late = today is not None and today > last_dose
+        if late:
+            warnings.append(
+                f"too late to stop {name} on time: its last dose was due {before + 1} days "
+                "before the procedure day. The handout tells the patient to call today."
+            )
         plans.append(
             MedicinePlan(
                 name,
                 med.name,
                 med.kind,
-                med.note,
-                "stop",
+                note,
+                "late" if late else "stop",
                 rule["source"],
                 stop_days_before=before,
                 restart_days_after=after,
-                last_dose=day - timedelta(days=before + 1),
+                last_dose=last_dose,
                 first_skip=day - timedelta(days=before),
                 restart=day + timedelta(days=after) if after is not None else None,
+                **common,
             )
         )
+    for cls, words in (("anticoagulant", "anticoagulants"), ("nsaid", "NSAIDs")):
+        same = [p.label for p in plans if p.cls == cls]
+        if len(same) > 1:
+            warnings.append(
+                f"two or more {words} in one visit ({', '.join(same)}): check the list with "
+                "the prescriber."
+            )
+    order = {"late": 0, "stop": 1}
+    plans.sort(key=lambda p: (order.get(p.action, 2), p.last_dose or date.max))
     return plans
 
 
 def make_plan(
-    instruction_set: InstructionSet, visit: Visit, site: Site, table: MedicineTable
+    instruction_set: InstructionSet,
+    visit: Visit,
+    site: Site,
+    table: MedicineTable,
+    now: datetime | None = None,
 ) -> Plan:
-    """Compute every concrete moment of ``visit`` on ``site``'s clock."""
+    """Compute every concrete moment of ``visit`` on ``site``'s clock, as of ``now`` (default:
+    :func:`current_time`). Moments already past are marked in ``plan.late`` and warned of."""
     timing = instruction_set.data["timing"]
-    plan = Plan(instruction_set, visit, site, resolve_options(instruction_set, visit))
+    now = now or current_time(site.tz)
+    plan = Plan(instruction_set, visit, site, resolve_options(instruction_set, visit), now=now)
     start = localize(visit.date, visit.time, site.tz, visit.fold)
     end = shift_hours(start, timing["duration"]["minutes_max"] / 60)
     arrive = shift_hours(start, -timing["arrive"]["minutes_before"] / 60)
@@ -195,8 +272,23 @@ def make_plan(
     if "recovery" in timing:
         moments["recovery_from"] = shift_days(start, 7 * timing["recovery"]["weeks_min"])
         moments["recovery_to"] = shift_days(start, 7 * timing["recovery"]["weeks_max"])
+    if site.wound_check_days:
+        moments["wound_check"] = shift_days(start, site.wound_check_days)
     plan.moments = moments
+    if end < now:
+        plan.warnings.append("the whole visit is in the past: check the date and time.")
+    elif any(plan.late.get(name) for name in ("stop_solids", "stop_liquids")):
+        plan.warnings.append(
+            "too late to start the fast on time. The handout tells the patient to call today."
+        )
     plan.medicines = plan_medicines(
-        visit.medications, table, instruction_set.bleeding_risk, visit.date
+        visit.medications,
+        table,
+        instruction_set.bleeding_risk,
+        visit.date,
+        sedation=plan.sedation,
+        unknown=site.unknown_medicines,
+        today=now.date(),
+        warnings=plan.warnings,
     )
     return plan

@@ -56,6 +56,8 @@ class Site:
     mrn_rule: MrnRule = field(default_factory=MrnRule)
     appointment_notes: bool = False
     reminder_time: time = time(8, 0)
+    unknown_medicines: str = "error"  # or "ask"
+    wound_check_days: int | None = None
 
     @property
     def is_default(self) -> bool:
@@ -169,6 +171,8 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         mrn_rule=_mrn_rule(data.get("mrn_identifier")),
         appointment_notes=bool(data.get("appointment_notes", False)),
         reminder_time=time.fromisoformat(data.get("reminder_time", "08:00")),
+        unknown_medicines=data.get("unknown_medicines", "error"),
+        wound_check_days=data.get("wound_check_days"),
     )
 
 

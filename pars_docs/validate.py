@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -82,3 +83,15 @@ def schema_problems(loaded: LoadedYAML, schema: Path) -> list[str]:
 def problem(loaded: LoadedYAML, field: tuple, text: str) -> str:
     """Format one problem found outside the schema (a bad reference, an impossible range)."""
     return f"{loaded.where(field)}: {format_field(field)}: {text}"
+
+
+def number_text(value: float) -> str:
+    """A number as a source would write it: 8 not 8.0, 100.4 as is."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def facts_mention(facts: str | None, value: float) -> bool:
+    """Whether a source's ``facts`` write ``value`` as digits ("24" in "24-48 hours", but not
+    in "2024"). The check a reviewer does by eye, made mechanical where it can be."""
+    digits = re.escape(number_text(value))
+    return re.search(rf"(?<![\d.]){digits}(?!\d|\.\d)", facts or "") is not None

@@ -10,7 +10,7 @@ import calendar
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, time
+from datetime import date, datetime, time
 from typing import Literal, overload
 
 from .errors import UsageError
@@ -108,6 +108,24 @@ def parse_birth_date(value: str | date | PartialDate) -> date | PartialDate:
     if month is not None and not 1 <= month <= 12:
         raise UsageError(f"dob: '{text}' has no month {month}", field="dob")
     return PartialDate(year, month)
+
+
+def parse_as_of(value: str | datetime | None) -> datetime | None:
+    """"Now" for a reprint or a test: ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM`` or ISO 8601 with an
+    offset. Without an offset it is read on the site's clock."""
+    if value is None or isinstance(value, datetime):
+        return value
+    text = str(value).strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or not YEARS[0] <= moment.year <= YEARS[1]:
+        raise UsageError(
+            f"as-of: '{text}' is not a date and time; write 2026-11-22 or 2026-11-22T09:30",
+            field="as_of",
+        )
+    return moment
 
 
 def parse_time(value: str | time, field_name: str = "time") -> time:

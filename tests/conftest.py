@@ -8,6 +8,14 @@ from pypdf import PdfReader
 from pars_docs.cli import cli
 
 DATA = Path(__file__).parent / "data"
+# "Now" for every test: 2026-01-01 00:00 UTC, before every visit the tests make, so a handout
+# never turns "too late" as the real calendar moves on. Tests of "now" set their own.
+FIXED_NOW = "1767225600"
+
+
+@pytest.fixture(autouse=True)
+def fixed_now(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", FIXED_NOW)
 
 
 @pytest.fixture
