@@ -110,3 +110,110 @@ def test_call_911_is_kept_apart_from_calling_the_clinic(procedure):
     assert "911" in emergency.get("title")
     assert "911" not in " ".join(clinic.itertext())
     assert len(emergency.findall("bullet")) >= 3
+
+
+# Must-do items start with a verb that tells the patient to act; items that only inform do
+# not. Every must-do item has a checkbox, and no informing item has one.
+DOING = {
+    "Ask", "Bring", "Call", "Check", "Come", "Do", "Drink", "Eat", "Get", "Go", "Have",
+    "Keep", "Leave", "Put", "See", "Take", "Tell", "Try", "Walk", "Wear", "Write",
+}  # fmt: skip
+BRING = {"bring", "wear"}  # things to bring or wear are listed as nouns, each with a box
+CONDITIONS = {"tell_us"}  # "Call us before your visit if you:" and a list of conditions
+
+
+@pytest.mark.parametrize(
+    "procedure,sedation",
+    [
+        ("pars-defect-injection", False),
+        ("pars-defect-injection", True),
+        ("pars-defect-decompression", None),
+    ],
+)
+def test_every_must_do_item_has_a_checkbox_and_no_other(procedure, sedation):
+    data = Library().get(procedure).data
+    titles = {
+        data[part][key]["heading"]: key
+        for part in ("before", "day_of", "after")
+        for key in data[part]
+        if isinstance(data[part][key], dict)
+    }
+    visit = make_visit(
+        procedure, "A", "2026-12-03", "8:00", "B", sedation=sedation, medications=["Eliquis"]
+    )
+    document = Engine(site()).prepare(visit).document
+    checked = 0
+    for group in document.iter("group"):
+        key = titles.get(group.get("title"))
+        for item in group:
+            if item.tag not in ("check", "bullet"):
+                continue
+            text = PRIVATE.sub("", item.text)
+            does = key in BRING or (
+                key not in CONDITIONS and text.split()[0].strip(",") in DOING
+            )
+            assert (item.tag == "check") == does, (group.get("title"), text)
+            checked += item.tag == "check"
+    assert checked > 10
+    for box in ("callbox", "emergency"):
+        assert not list(document.find(box).iter("check")), "signs to watch for are not tasks"
+
+
+def all_text(procedure, sedation=None):
+    visit = make_visit(procedure, "A", "2026-12-03", "8:00", "B", sedation=sedation)
+    document = Engine(site()).prepare(visit).document
+    return PRIVATE.sub("", " ".join(" ".join(document.itertext()).split()))
+
+
+@pytest.mark.parametrize("procedure", SETS)
+def test_aftercare_covers_standard_discharge_teaching(procedure):
+    text = all_text(procedure, sedation=True)
+    for phrase in (
+        "stay with you for the first night",
+        "Do not drink alcohol, drive, or make big decisions until",
+        "100.4 °F (38 °C) or higher",
+        "headache that gets worse when you sit or stand",
+        "Trouble passing urine",
+        "Put ice on the sore",
+        "minutes at a time, no more often than every 2 hours",
+        "If you cannot reach us and you feel worse, go to the nearest emergency room.",
+    ):
+        assert phrase in text, phrase
+
+
+def test_surgery_aftercare_has_lifting_walking_and_bowel_advice():
+    text = all_text("pars-defect-decompression")
+    assert "Do not lift anything heavier than 10 pounds (4.5 kilograms)" in text
+    assert "Walk a little each day" in text
+    assert "Do not bend or twist your back" in text
+    assert "Clear, watery fluid leaking from the cut." in text
+    assert "stool softener" in text
+    assert "wound check" not in text  # only when the site has one
+
+
+def test_wound_check_visit_prints_when_the_site_has_one():
+    from dataclasses import replace
+
+    visit = make_visit("pars-defect-decompression", "A", "2026-12-03", "8:00", "B")
+    document = Engine(replace(site(), wound_check_days=10)).prepare(visit).document
+    text = PRIVATE.sub("", " ".join(" ".join(document.itertext()).split()))
+    assert "Come to your wound check visit around Sunday, December 13." in text
+
+
+def test_injection_without_sedation_says_eat_drink_and_drive_as_usual():
+    text = all_text("pars-defect-injection", sedation=False)
+    assert "You may eat, drink, and drive as usual, unless we tell you something else." in text
+    assert "The steroid can raise your blood sugar for a few days." in text
+    assert "big decisions" not in text
+
+
+@pytest.mark.parametrize("procedure", SETS)
+def test_no_sign_is_in_both_call_lists(procedure):
+    visit = make_visit(procedure, "A", "2026-12-03", "8:00", "B")
+    document = Engine(site()).prepare(visit).document
+    clinic = {b.text for b in document.find("callbox").iter("bullet")}
+    emergency = {b.text for b in document.find("emergency").iter("bullet")}
+    assert not clinic & emergency
+    for word in ("bladder", "weakness", "Bleeding", "blood"):
+        both = [t for t in clinic | emergency if word.lower() in t.lower()]
+        assert len(both) <= 2, both

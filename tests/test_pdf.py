@@ -91,7 +91,7 @@ def test_times_are_written_out(make):
     text = squash(pdf_text(out))
     assert "Eat your last food before Thursday, December 3 at 2:00 AM." in text
     assert "Get here by Thursday, December 3 at 7:30 AM." in text
-    assert "Until Saturday, December 5 at 8:30 AM, do not do hard exercise" in text
+    assert "heavy lifting until Saturday, December 5 at 8:30 AM." in text
 
 
 def test_spring_forward_fast_prints_one_am(make):
@@ -124,9 +124,11 @@ def test_medicine_lines(make):
         date="2026-12-03",
     )
     text = squash(pdf_text(out))
-    assert "Take your last Eliquis on Sunday, November 29." in text
-    assert "Take your last Advil on Tuesday, December 1." in text
-    assert "what to do about aspirin before your shot" in text
+    assert "Take your last Eliquis (apixaban) on Sunday, November 29." in text
+    assert "Take your last Advil (ibuprofen) on Tuesday, December 1." in text
+    assert "what to do about aspirin (Bayer, Ecotrin, Bufferin) before your shot" in text
+    # Date order: Eliquis stops before Advil, whatever order they were given in.
+    assert text.index("Take your last Eliquis") < text.index("Take your last Advil")
 
 
 def test_no_medicines_listed_asks_for_them(make):
@@ -319,7 +321,7 @@ def test_a_paragraph_split_across_pages_renders(make, tmp_path):
     assert result.exit_code == 0, result.output
     text = squash(pdf_text(out))
     for medicine in ("aspirin", "warfarin", "Xarelto"):
-        assert f"Take your last {medicine} on" in text
+        assert f"Take your last {medicine} (" in text
 
 
 def test_a_long_note_continues_on_the_next_page(make):

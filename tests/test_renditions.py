@@ -74,12 +74,12 @@ def test_text_holds_the_same_times_as_the_pdf(make):
     text = squash(render_text(handout(sedation=True, medications=["Eliquis", "Advil"])))
     for phrase in (
         "Eat your last food before Thursday, December 3 at 2:00 AM.",
-        "You may drink clear liquids until Thursday, December 3 at 6:00 AM.",
-        "Take your last Eliquis on Sunday, November 29. Then stop it.",
-        "Take your last Advil on Tuesday, December 1.",
+        "Drink only clear liquids until Thursday, December 3 at 6:00 AM.",
+        "Take your last Eliquis (apixaban) on Sunday, November 29. Then stop it.",
+        "Take your last Advil (ibuprofen) on Tuesday, December 1.",
         "Start it again on Friday, December 4.",
         "Get here by Thursday, December 3 at 7:30 AM.",
-        "Until Saturday, December 5 at 8:30 AM, do not do hard exercise",
+        "heavy lifting until Saturday, December 5 at 8:30 AM.",
         "Start time 8:00 AM",
     ):
         assert phrase in pdf
@@ -137,7 +137,7 @@ def test_text_layout():
     group = lines.index("Eating and drinking")
     assert lines[group + 1] == "-" * len("Eating and drinking")
     # A wrapped item continues under its text, not under its box.
-    first = next(i for i, line in enumerate(lines) if line.startswith("[ ] You may drink"))
+    first = next(i for i, line in enumerate(lines) if line.startswith("[ ] Drink only clear"))
     assert lines[first + 1].startswith("    ") and lines[first + 1][4] != " "
     assert render_text(handout(sedation=True)) == text
 

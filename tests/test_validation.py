@@ -209,7 +209,7 @@ def test_clinic_folder_overrides_sets_templates_and_table(make, tmp_path):
     text = squash(pdf_text(out))
     assert "Pars injection at Lakeside" in text
     assert "Prepared by Lakeside nurses" in text
-    assert "Take your last Apix-Local on" in text
+    assert "Take your last Apix-Local (apixaban) on" in text
     assert "Clinic phone: 555-0100" in text
 
 
@@ -269,7 +269,7 @@ def test_site_formats_missing_a_pattern_is_a_clear_error(make, tmp_path):
 def test_restart_day_used_without_its_condition(runner, tmp_path):
     text = BUILT_IN.read_text(encoding="utf-8")
     start = text.index("    stop: >-")
-    end = text.index("    keep: >-")
+    end = text.index("    late: >-")
     path = tmp_path / "pars-defect-injection.yaml"
     path.write_text(
         text[:start] + "    stop: Take your last {{ med.name }} on "
@@ -280,3 +280,62 @@ def test_restart_day_used_without_its_condition(runner, tmp_path):
     assert result.exit_code == 1
     assert f"{path}:{line_of(path, '    stop: Take')}: before.medicines.stop:" in result.output
     assert "a date this visit does not have was given to the day filter" in result.output
+
+
+def test_a_number_credited_to_a_source_that_does_not_mention_it_fails(runner, tmp_path):
+    # The seed page says 24-48 hours; 72 is in no source's facts.
+    path = edited(
+        tmp_path,
+        [("activity_limits: {hours: 48, from: end, source: seed-003}",
+          "activity_limits: {hours: 72, from: end, source: seed-003}")],
+    )  # fmt: skip
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert (
+        f"{path}:{line_of(path, 'activity_limits: {hours: 72')}: timing.activity_limits.hours: "
+        "72 is credited to 'seed-003', whose facts do not mention it"
+    ) in result.output
+
+
+def test_a_number_in_a_year_does_not_count_as_mentioned(runner, tmp_path):
+    # "2023" in the asa-fasting facts must not vouch for 23 hours.
+    path = edited(
+        tmp_path,
+        [("clear_liquids: {hours: 2, before: start, source: asa-fasting",
+          "clear_liquids: {hours: 23, before: start, source: asa-fasting")],
+    )  # fmt: skip
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert "23 is credited to 'asa-fasting', whose facts do not mention it" in result.output
+
+
+def test_a_medicine_stop_time_its_source_does_not_mention_fails(runner, tmp_path):
+    table = (instructions_dir() / "medicines.yaml").read_text(encoding="utf-8")
+    old = "high: {stop_days_before: 3, source: fda-sglt2-labels}"
+    assert old in table
+    path = tmp_path / "medicines.yaml"
+    path.write_text(
+        table.replace(old, "high: {stop_days_before: 9, source: fda-sglt2-labels}", 1),
+        encoding="utf-8",
+    )
+    result = check(runner, path)
+    assert result.exit_code == 1
+    assert (
+        "pause.high.stop_days_before: 9 is credited to 'fda-sglt2-labels', whose facts do not "
+        "mention it"
+    ) in result.output
+
+
+def test_unknown_medicines_setting_is_checked(tmp_path):
+    path = tmp_path / "site.yaml"
+    path.write_text(
+        "clinic: {name: X}\ntimezone: UTC\nunknown_medicines: maybe\n", encoding="utf-8"
+    )
+    with pytest.raises(SiteError, match="unknown_medicines"):
+        load_site(path)
+    path.write_text(
+        "clinic: {name: X}\ntimezone: UTC\nunknown_medicines: ask\nwound_check_days: 10\n",
+        encoding="utf-8",
+    )
+    profile = load_site(path)
+    assert (profile.unknown_medicines, profile.wound_check_days) == ("ask", 10)
