@@ -106,7 +106,9 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
                 problem(loaded, field, f"no source with id '{ref}' (sources: {', '.join(ids)})")
             )
     timing = data["timing"]
-    problems += _numbers_in_facts(loaded, timing, {s["id"]: s.get("facts") for s in data["sources"]})
+    problems += _numbers_in_facts(
+        loaded, timing, {s["id"]: s.get("facts") for s in data["sources"]}
+    )
     for key, low, high in timing_ranges():
         if key in timing and timing[key][low] > timing[key][high]:
             problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))

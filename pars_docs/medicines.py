@@ -166,5 +166,7 @@ def _rule_problems(loaded, facts: dict, field: tuple, rule: dict) -> list[str]:
                 )
             )
     if "source" in rule and "stop_days_before" not in rule and rule["source"] not in facts:
-        problems.append(problem(loaded, field + ("source",), f"no source with id '{rule['source']}'"))
+        problems.append(
+            problem(loaded, field + ("source",), f"no source with id '{rule['source']}'")
+        )
     return problems

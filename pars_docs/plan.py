@@ -151,7 +151,7 @@ def resolve_options(instruction_set: InstructionSet, visit: Visit) -> dict[str, 
 
 
 def current_time(tz: ZoneInfo, as_of: datetime | None = None) -> datetime:
-    """"Now" on the site's clock: ``as_of`` (a naive value is read on the site's clock), else
+    """ "Now" on the site's clock: ``as_of`` (a naive value is read on the site's clock), else
     ``SOURCE_DATE_EPOCH``, else the real time."""
     if as_of is None:
         return build_time().astimezone(tz)
@@ -204,7 +204,9 @@ def plan_medicines(
         rule = med.pause.get(risk) or {"action": "ask", "source": ""}
         if "stop_days_before" not in rule:
             plans.append(
-                MedicinePlan(name, med.name, med.kind, note, rule["action"], rule["source"], **common)
+                MedicinePlan(
+                    name, med.name, med.kind, note, rule["action"], rule["source"], **common
+                )
             )
             continue
         before, after = rule["stop_days_before"], rule.get("restart_days_after")

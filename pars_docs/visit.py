@@ -111,7 +111,7 @@ def parse_birth_date(value: str | date | PartialDate) -> date | PartialDate:
 
 
 def parse_as_of(value: str | datetime | None) -> datetime | None:
-    """"Now" for a reprint or a test: ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM`` or ISO 8601 with an
+    """ "Now" for a reprint or a test: ``YYYY-MM-DD``, ``YYYY-MM-DD HH:MM`` or ISO 8601 with an
     offset. Without an offset it is read on the site's clock."""
     if value is None or isinstance(value, datetime):
         return value

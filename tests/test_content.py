@@ -149,9 +149,7 @@ def test_every_must_do_item_has_a_checkbox_and_no_other(procedure, sedation):
             if item.tag not in ("check", "bullet"):
                 continue
             text = PRIVATE.sub("", item.text)
-            does = key in BRING or (
-                key not in CONDITIONS and text.split()[0].strip(",") in DOING
-            )
+            does = key in BRING or (key not in CONDITIONS and text.split()[0].strip(",") in DOING)
             assert (item.tag == "check") == does, (group.get("title"), text)
             checked += item.tag == "check"
     assert checked > 10

@@ -236,9 +236,7 @@ def test_a_fast_already_started_says_so():
     # Fasting starts at 2:00 AM for an 8:00 AM start with sedation; it is now 3:00 AM.
     handout = prepare(sedation=True, as_of=datetime(2026, 12, 3, 3, 0))
     lines = [PRIVATE.sub("", " ".join(el.text.split())) for el in handout.document.iter("check")]
-    assert (
-        "Call us today. It is too late to stop eating 6 hours before your shot." in lines
-    )
+    assert "Call us today. It is too late to stop eating 6 hours before your shot." in lines
     assert any(line.startswith("Drink only clear liquids until") for line in lines)
     assert handout.warnings == [
         "too late to start the fast on time. The handout tells the patient to call today."
@@ -251,7 +249,9 @@ def test_a_visit_in_the_past_warns():
 
 
 def test_now_comes_from_as_of_then_source_date_epoch(monkeypatch):
-    assert current_time(NY, datetime(2026, 11, 22, 9, 30)) == datetime(2026, 11, 22, 9, 30, tzinfo=NY)
+    assert current_time(NY, datetime(2026, 11, 22, 9, 30)) == datetime(
+        2026, 11, 22, 9, 30, tzinfo=NY
+    )
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1795305600")  # 2026-11-22 00:00 UTC
     assert current_time(NY) == datetime(2026, 11, 21, 19, 0, tzinfo=NY)
 

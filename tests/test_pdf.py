@@ -144,7 +144,7 @@ def test_footer_on_every_page(make):
         text = squash(page.extract_text())
         assert "Zoë Quinn" in text
         assert f"Page {number} of {len(pages)}" in text
-        assert "pars-defect-injection v1.0.0" in text
+        assert "pars-defect-injection v1.1.0" in text
 
 
 def test_fonts_are_embedded_subsets(make):

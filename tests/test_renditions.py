@@ -112,7 +112,7 @@ def test_text_layout():
     h = handout(sedation=True)
     text = render_text(h)
     lines = text.split("\n")
-    assert text.endswith("pars-defect-injection v1.0.0\n")
+    assert text.endswith("pars-defect-injection v1.1.0\n")
     assert lines[:2] == [
         "Riverside Spine & Pain <Center>",
         "12 Harbor Street, Springfield, NY 10001",
@@ -168,7 +168,7 @@ def test_json_is_the_plans_timeline():
     ]
     assert data["instruction_set"] == {
         "id": "pars-defect-injection",
-        "version": "1.0.0",
+        "version": "1.1.0",
         "title": TITLE,
     }
     assert data["timezone"] == "America/New_York"

@@ -50,7 +50,7 @@ def test_every_problem_is_reported_at_once(runner, tmp_path):
     path = edited(
         tmp_path,
         [
-            ('version: "1.0.0"', "version: one"),
+            ('version: "1.1.0"', "version: one"),
             ("  bring:\n    heading: What to bring", "  bring:\n    headline: What to bring"),
             (
                 "  arrive: {minutes_before: 30, source: clinic-policy}",
