@@ -8,7 +8,7 @@ is 9:00 AM two dates later, whatever the clocks did in between.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -200,14 +200,21 @@ def plan_medicines(
             continue  # "apixaban" and "Eliquis" are one medicine: one line
         seen.add(med.name)
         note = " ".join(part for part in (med.note, sedation and med.sedation_note) if part)
-        common = dict(label=_label(med, name), cls=med.cls, concern=med.concern, rxcui=med.rxcui)
         rule = med.pause.get(risk) or {"action": "ask", "source": ""}
+        plan = MedicinePlan(
+            name,
+            med.name,
+            med.kind,
+            note,
+            rule.get("action", "stop"),
+            rule["source"],
+            label=_label(med, name),
+            cls=med.cls,
+            concern=med.concern,
+            rxcui=med.rxcui,
+        )
         if "stop_days_before" not in rule:
-            plans.append(
-                MedicinePlan(
-                    name, med.name, med.kind, note, rule["action"], rule["source"], **common
-                )
-            )
+            plans.append(plan)
             continue
         before, after = rule["stop_days_before"], rule.get("restart_days_after")
         last_dose = day - timedelta(days=before + 1)
@@ -218,19 +225,14 @@ def plan_medicines(
                 "before the procedure day. The handout tells the patient to call today."
             )
         plans.append(
-            MedicinePlan(
-                name,
-                med.name,
-                med.kind,
-                note,
-                "late" if late else "stop",
-                rule["source"],
+            replace(
+                plan,
+                action="late" if late else "stop",
                 stop_days_before=before,
                 restart_days_after=after,
                 last_dose=last_dose,
                 first_skip=day - timedelta(days=before),
                 restart=day + timedelta(days=after) if after is not None else None,
-                **common,
             )
         )
     for cls, words in (("anticoagulant", "anticoagulants"), ("nsaid", "NSAIDs")):

@@ -12,7 +12,7 @@ from test_plan import site
 
 from pars_docs.errors import UsageError
 from pars_docs.handout import Engine, make_handout
-from pars_docs.instructions import Library
+from pars_docs.library import Library
 from pars_docs.plan import current_time
 from pars_docs.visit import make_visit
 
