@@ -14,7 +14,9 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, Page
 
 from ..markup import plain
 from ..styles import FOOTER_SIZE, INK, MARGIN, RULE
-from .flowables import HandoutStart, frame_at_top, page_width, start_page
+from .flowables import HandoutStart, frame_at_top, page_width, pdf_document, start_page
+from .metadata import finish
+from .tagging import Structure, artifact
 
 _FOOTER_FONT = "ParsDocsSans"
 
@@ -45,10 +47,22 @@ class HandoutDocTemplate(BaseDocTemplate):
 
 
 class FooterCanvas(Canvas):
-    """Holds pages back until the end, so each footer can say "page X of Y" for its handout."""
+    """Holds pages back until the end, so each footer can say "page X of Y" for its handout.
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    With a ``structure`` the PDF is tagged: the footer is an artifact, and saving writes the
+    structure tree and the metadata (PDF/A's as well with ``pdfa``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        structure: Structure | None = None,
+        pdfa: bool = False,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        self.structure = structure
+        self.pdfa = pdfa
         self.handout: PageOwner | None = None
         self._saved_pages: list[tuple[dict[str, Any], PageOwner | None]] = []
 
@@ -67,8 +81,13 @@ class FooterCanvas(Canvas):
             if handout:
                 key, footer = handout
                 seen[key] = seen.get(key, 0) + 1
-                self._draw_footer(footer, seen[key], counts[key])
+                with artifact(self, "Pagination", "Footer"):
+                    self._draw_footer(footer, seen[key], counts[key])
             super().showPage()
+        if self.structure is not None:
+            doc = pdf_document(self)
+            self.structure.write(doc)
+            finish(doc, self.structure.root.attrs.get("lang"), self.pdfa)
         super().save()
 
     def _draw_footer(self, footer: ET.Element | None, page: int, pages: int) -> None:

@@ -6,6 +6,11 @@ copying the frame, asking whether a frame is still at its top. Those reach into 
 (``_listWrapOn``, ``blPara``, ``_wrapWidths``, ``_atTop``, ``_startPage``), and this module is
 the only one that does, as rst2pdf's ``flowables.py`` does. The rest of :mod:`pars_docs.pdf`
 uses the names below, so an upgrade of ReportLab is checked here.
+
+Every flowable here marks what it draws for the tagged PDF (see :mod:`.tagging`): content as
+its structure element's, rules and borders as artifacts. A new flowable takes part by mixing
+in :class:`Tagged`, and the builder gives it its element in one line:
+``flowable.element = parent.add("P")``.
 """
 
 from __future__ import annotations
@@ -14,17 +19,41 @@ import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.lib.colors import Color
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfdoc import PDFDocument
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Frame, KeepTogether, Paragraph, Table, TableStyle
+from reportlab.platypus import Flowable, Frame, Image, KeepTogether, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import _listWrapOn  # type: ignore[attr-defined]  # private
 
 from ..fonts import register_fonts
 from ..styles import RULE
+from .tagging import Element, artifact, begin_artifact, end_artifact
 
 
-class CachedParagraph(Paragraph):
+class Tagged:
+    """A flowable drawn as one piece of tagged content: its :attr:`element`'s, or, with no
+    element, an artifact (decoration that a screen reader skips)."""
+
+    element: Element | None = None
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        if self.element is None:
+            with artifact(canvas):
+                super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+        else:
+            with self.element.marked(canvas):
+                super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+
+
+def tagged(flowable: Flowable, element: Element | None) -> Flowable:
+    """``flowable`` drawn as ``element``'s content (``None``: as an artifact)."""
+    flowable.element = element
+    return flowable
+
+
+class CachedParagraph(Tagged, Paragraph):
     """A paragraph that remembers how it was parsed and broken into lines.
 
     Most of a handout's wording is the same for every patient, and parsing and line breaking
@@ -76,6 +105,22 @@ class CachedParagraph(Paragraph):
         self.blPara, self.height, self._wrapWidths = hit
         return availWidth, self.height
 
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        # The part that continues on the next page stays in the same element.
+        parts: list[Flowable] = super().split(availWidth, availHeight)
+        for part in parts:
+            part.element = self.element
+        return parts
+
+    def first_baseline(self) -> float:
+        """Where, above the bottom of the wrapped paragraph, its first line sits; ReportLab
+        draws a paragraph's bullet there."""
+        blPara = self.blPara
+        first = blPara if blPara.kind == 0 else blPara.lines[0]
+        if rl_config.paraFontSizeHeightOffset:
+            return float(self.height - first.fontSize)
+        return float(self.height - getattr(first, "ascent", first.fontSize))
+
 
 def _remember(
     cache: dict[tuple[Any, ...], tuple[Any, ...]], key: tuple[Any, ...], value: tuple[Any, ...]
@@ -102,6 +147,94 @@ class ParagraphsTogether(KeepTogether):
         self._H0 = dims[0][1] if dims else 0
         self._wrapInfo = aW, aH
         return width, 0xFFFFFF  # force a split, as KeepTogether does
+
+
+class ListItem(Flowable):
+    """A list item: a label (bullet, check box or number) and a body paragraph, each tagged
+    with its own element (``Lbl`` and ``LBody`` under one ``LI``).
+
+    The label is drawn where ReportLab draws a paragraph's bullet, in the style's bullet font,
+    so the item looks as a bulleted paragraph does. A body that continues on the next page
+    continues without its label.
+    """
+
+    def __init__(self, label: str, body: CachedParagraph, element: Element | None) -> None:
+        super().__init__()
+        self.label = label
+        self.body = body
+        self.element = element  # the label's
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width, self.height = self.body.wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts = self.body.split(availWidth, availHeight)
+        if not parts:
+            return []
+        first = parts[0]
+        assert isinstance(first, CachedParagraph)
+        return [ListItem(self.label, first, self.element), *parts[1:]]
+
+    def getSpaceBefore(self) -> float:
+        return float(self.body.getSpaceBefore())
+
+    def getSpaceAfter(self) -> float:
+        return float(self.body.getSpaceAfter())
+
+    def draw(self) -> None:
+        canvas = self.canv
+        style = self.body.style
+        with _marked(canvas, self.element):
+            canvas.saveState()
+            canvas.setFont(style.bulletFontName, style.bulletFontSize)
+            canvas.setFillColor(getattr(style, "bulletColor", None) or style.textColor)
+            baseline = self.body.first_baseline() + getattr(style, "bulletOffsetY", 0)
+            canvas.drawString(style.bulletIndent, baseline, self.label)
+            canvas.restoreState()
+        self.body.drawOn(canvas, 0, 0)
+
+
+def _marked(canvas: Canvas, element: Element | None) -> Any:
+    return artifact(canvas) if element is None else element.marked(canvas)
+
+
+class TaggedImage(Tagged, Image):
+    """An image: a ``Figure`` with alternative text, or an artifact when it has no element."""
+
+
+class TaggedTable(Table):
+    """A platypus table whose rules and backgrounds are artifacts. The flowables in its
+    cells tag themselves; a header row repeated at the top of a following page is an
+    artifact, so a screen reader reads it once, where it first appears."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("renderCB", _table_marks)
+        super().__init__(*args, **kwargs)
+        self.repeated = 0  # how many of the first rows repeat a header
+        self.in_repeat = False
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts: list[Flowable] = super().split(availWidth, availHeight)
+        for index, part in enumerate(parts):
+            if isinstance(part, TaggedTable):
+                part.repeated = self.repeated if index == 0 else part.repeatRows
+        return parts
+
+
+def _table_marks(table: TaggedTable, event: str, *args: Any) -> None:
+    """ReportLab's table drawing callback: decoration and repeated headers as artifacts."""
+    canvas = table.canv
+    if event in ("startBG", "startLines"):
+        begin_artifact(canvas)
+    elif event in ("endBG", "endLines"):
+        end_artifact(canvas)
+    elif event == "startCell" and args[0] < table.repeated:
+        table.in_repeat = True
+        begin_artifact(canvas, "Pagination", "Header")
+    elif event == "endCell" and table.in_repeat:
+        table.in_repeat = False
+        end_artifact(canvas)
 
 
 class FieldTable(Flowable):
@@ -142,11 +275,13 @@ class FieldTable(Flowable):
                 para_height = para.height
                 para.drawOn(canvas, x, bottom + (height - para_height) / 2)
             if index < len(self.rows) - 1:
-                canvas.setLineWidth(0.4)
-                canvas.line(0, bottom, self.width, bottom)
+                with artifact(canvas):
+                    canvas.setLineWidth(0.4)
+                    canvas.line(0, bottom, self.width, bottom)
             top = bottom
-        canvas.setLineWidth(1.2)
-        canvas.rect(0, 0, self.width, self.height)
+        with artifact(canvas):
+            canvas.setLineWidth(1.2)
+            canvas.rect(0, 0, self.width, self.height)
         canvas.restoreState()
 
 
@@ -184,11 +319,12 @@ class Box(Flowable):
             flowable.drawOn(canvas, self.PAD_X, y)
             if index < len(self.flowables) - 1:
                 y -= flowable.getSpaceAfter()
-        canvas.saveState()
-        canvas.setStrokeColor(self.color)
-        canvas.setLineWidth(self.BORDER)
-        canvas.rect(0, 0, self.width, self.height)
-        canvas.restoreState()
+        with artifact(canvas):
+            canvas.saveState()
+            canvas.setStrokeColor(self.color)
+            canvas.setLineWidth(self.BORDER)
+            canvas.rect(0, 0, self.width, self.height)
+            canvas.restoreState()
 
 
 class HandoutStart(Flowable):
@@ -215,7 +351,7 @@ def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
 def boxed_table(flowables: Sequence[Flowable], color: Color, width: float) -> Table:
     """A framed box, one row per flowable, so a long box (a long note) can continue on the
     next page instead of failing to fit."""
-    table = Table([[f] for f in flowables], colWidths=[width])
+    table = TaggedTable([[f] for f in flowables], colWidths=[width])
     table.setStyle(
         table_style(
             [
@@ -248,3 +384,8 @@ def start_page(canvas: Canvas) -> None:
 def page_width(canvas: Canvas) -> float:
     """The width of ``canvas``'s page, in points."""
     return float(canvas._pagesize[0])  # type: ignore[attr-defined]
+
+
+def pdf_document(canvas: Canvas) -> PDFDocument:
+    """The PDF object model ``canvas`` writes into (for the structure tree and metadata)."""
+    return canvas._doc  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,244 @@
+"""Tagged PDF: the logical structure tree and the marked content that belongs to it.
+
+ReportLab has no tagging API, so this module is the one place that writes it. The builder
+makes the structure (a tree of :class:`Element`) in reading order while it makes the story;
+each flowable then draws its content inside :meth:`Element.marked`, which wraps it in a
+``/Role <</MCID n>> BDC … EMC`` sequence and records which element the sequence belongs to.
+Anything decorative (rules, box borders, the footer) is drawn inside :func:`artifact`. When
+the canvas saves, :meth:`Structure.write` turns the tree into ``/StructTreeRoot`` with its
+``/ParentTree``, and gives each page its ``/StructParents`` key.
+
+Content that continues on the next page stays in its element: the element simply gains a
+marked-content reference on that page too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from reportlab.pdfbase.pdfdoc import (
+    PDFArray,
+    PDFDictionary,
+    PDFDocument,
+    PDFName,
+    PDFObjectReference,
+    PDFPage,
+    PDFString,
+)
+from reportlab.pdfgen.canvas import Canvas
+
+# Structure types with content of their own, as opposed to grouping types (Document, Sect,
+# L, LI, Table, TR, Div) whose kids are other elements.
+CONTENT_ROLES = frozenset({"P", "H1", "H2", "H3", "H4", "Lbl", "LBody", "TH", "TD", "Figure"})
+
+# Attributes an element may carry and the PDF key each is written under.
+_STRINGS = {"lang": "Lang", "alt": "Alt", "actual_text": "ActualText", "title": "T"}
+# Layout and table attributes, written in an /A attribute dictionary with its owner.
+_OWNED = {"scope": ("Table", "Scope"), "numbering": ("List", "ListNumbering")}
+
+
+class Element:
+    """One structure element: its role (``P``, ``H2``, ``LI``…), attributes and kids.
+
+    Kids are other elements, in reading order; content elements instead collect the
+    marked-content sequences they are drawn as, ``(page index, MCID)`` pairs in drawing order.
+    """
+
+    __slots__ = ("role", "parent", "kids", "content", "attrs")
+
+    def __init__(self, role: str, parent: Element | None = None, **attrs: str) -> None:
+        self.role = role
+        self.parent = parent
+        self.kids: list[Element] = []
+        self.content: list[tuple[int, int]] = []
+        self.attrs = {k: v for k, v in attrs.items() if v}
+
+    def add(self, role: str, **attrs: str) -> Element:
+        """A new last kid of this element."""
+        kid = Element(role, self, **attrs)
+        self.kids.append(kid)
+        return kid
+
+    @contextmanager
+    def marked(self, canvas: Canvas) -> Iterator[None]:
+        """Mark what is drawn on ``canvas`` inside the block as this element's content.
+
+        Nothing is marked on a canvas that is not tagging, nor inside an artifact (a table
+        header repeated on a new page is drawn again as page furniture, not read twice).
+        """
+        structure: Structure | None = getattr(canvas, "structure", None)
+        if structure is None or getattr(canvas, _DEPTH, 0):
+            yield
+            return
+        mcid = structure.claim(canvas, self)
+        canvas.addLiteral(f"/{self.role} <</MCID {mcid}>> BDC")
+        yield
+        canvas.addLiteral("EMC")
+
+    def walk(self) -> Iterator[Element]:
+        """This element and all below it, in reading order."""
+        yield self
+        for kid in self.kids:
+            yield from kid.walk()
+
+    def __repr__(self) -> str:
+        return f"Element({self.role!r}, {len(self.kids)} kids, {len(self.content)} marks)"
+
+
+_DEPTH = "_artifact_depth"  # how many artifacts the canvas is inside
+
+
+def begin_artifact(canvas: Canvas, kind: str = "Layout", subtype: str | None = None) -> None:
+    """Start marking what is drawn on ``canvas`` as an artifact: page furniture
+    (``Pagination``, with ``subtype`` ``Footer``…) or decoration (``Layout``: rules, box
+    borders). Artifacts nest; only the outermost is written."""
+    if getattr(canvas, "structure", None) is None:
+        return
+    depth = getattr(canvas, _DEPTH, 0)
+    if not depth:
+        extra = f" /Subtype /{subtype}" if subtype else ""
+        canvas.addLiteral(f"/Artifact <</Type /{kind}{extra}>> BDC")
+    setattr(canvas, _DEPTH, depth + 1)
+
+
+def end_artifact(canvas: Canvas) -> None:
+    """End the artifact :func:`begin_artifact` started."""
+    if getattr(canvas, "structure", None) is None:
+        return
+    depth = getattr(canvas, _DEPTH, 0) - 1
+    setattr(canvas, _DEPTH, depth)
+    if not depth:
+        canvas.addLiteral("EMC")
+
+
+@contextmanager
+def artifact(canvas: Canvas, kind: str = "Layout", subtype: str | None = None) -> Iterator[None]:
+    """Mark what is drawn on ``canvas`` inside the block as an artifact."""
+    begin_artifact(canvas, kind, subtype)
+    yield
+    end_artifact(canvas)
+
+
+class Structure:
+    """The structure tree of one PDF and the marked content drawn for it, page by page."""
+
+    def __init__(self, lang: str | None = None) -> None:
+        self.root = Element("Document", lang=lang or "")
+        # For each page index, the element each MCID (the list index) belongs to.
+        self._marks: dict[int, list[Element]] = {}
+
+    def claim(self, canvas: Canvas, element: Element) -> int:
+        """The next MCID on ``canvas``'s current page, recorded as ``element``'s content."""
+        page = canvas.getPageNumber() - 1
+        marks = self._marks.setdefault(page, [])
+        element.content.append((page, len(marks)))
+        marks.append(element)
+        return len(marks) - 1
+
+    def write(self, doc: PDFDocument) -> None:
+        """Add the structure tree to ``doc``: call after the last page, before saving.
+
+        Elements that were never drawn (and grouping elements left with no kids) are left
+        out; the catalog gets ``/StructTreeRoot`` and ``/MarkInfo``, every page with content
+        its ``/StructParents``.
+        """
+        pages: list[PDFPage] = doc.Pages.pages
+        refs: dict[int, PDFObjectReference] = {}
+        root_ref = doc.Reference(_Later(), "StructTreeRoot")
+        top = self._write(self.root, root_ref, doc, refs)
+        nums: list[Any] = []
+        for index in sorted(self._marks):
+            page = pages[index]
+            page.__class__ = _TaggedPage
+            page.StructParents = index
+            page.Tabs = PDFName("S")
+            parents = PDFArray([refs[id(element)] for element in self._marks[index]])
+            nums.extend([index, doc.Reference(parents, f"ParentTree.{index}")])
+        tree = doc.idToObject["StructTreeRoot"]
+        tree.value = PDFDictionary(
+            {
+                "Type": PDFName("StructTreeRoot"),
+                "K": PDFArray([top] if top else []),
+                "ParentTree": PDFDictionary({"Nums": PDFArray(nums)}),
+                "ParentTreeNextKey": len(pages),
+            }
+        )
+        doc.Catalog.StructTreeRoot = root_ref
+        doc.Catalog.MarkInfo = PDFDictionary({"Marked": "true"})
+
+    def _write(
+        self,
+        element: Element,
+        parent: PDFObjectReference,
+        doc: PDFDocument,
+        refs: dict[int, PDFObjectReference],
+    ) -> PDFObjectReference | None:
+        if not _drawn(element):
+            return None
+        ref = doc.Reference(_Later())
+        refs[id(element)] = ref
+        entries: dict[str, Any] = {
+            "Type": PDFName("StructElem"),
+            "S": PDFName(element.role),
+            "P": parent,
+        }
+        kids: list[Any] = []
+        if element.content:
+            first = element.content[0][0]
+            entries["Pg"] = _page_ref(first)
+            for page, mcid in element.content:
+                if page == first:
+                    kids.append(mcid)
+                else:
+                    kids.append(
+                        PDFDictionary({"Type": PDFName("MCR"), "Pg": _page_ref(page), "MCID": mcid})
+                    )
+        for kid in element.kids:
+            kid_ref = self._write(kid, ref, doc, refs)
+            if kid_ref is not None:
+                kids.append(kid_ref)
+        entries["K"] = kids[0] if len(kids) == 1 else PDFArray(kids)
+        owned: dict[str, dict[str, Any]] = {}
+        for key, value in element.attrs.items():
+            if key in _STRINGS:
+                entries[_STRINGS[key]] = PDFString(value)
+            elif key in _OWNED:
+                owner, name = _OWNED[key]
+                owned.setdefault(owner, {"O": PDFName(owner)})[name] = PDFName(value)
+        if owned:
+            entries["A"] = (
+                PDFDictionary(next(iter(owned.values())))
+                if len(owned) == 1
+                else PDFArray([PDFDictionary(d) for d in owned.values()])
+            )
+        doc.idToObject[ref.name].value = PDFDictionary(entries)
+        return ref
+
+
+def _drawn(element: Element) -> bool:
+    return bool(element.content) or any(_drawn(kid) for kid in element.kids)
+
+
+def _page_ref(index: int) -> PDFObjectReference:
+    # ReportLab names the n-th page object "Page<n>" (PDFDocument.thisPageName).
+    return PDFObjectReference(f"Page{index + 1}")
+
+
+class _Later(PDFDictionary):
+    """An indirect object whose value is filled in once its kids' references exist."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.value: PDFDictionary | None = None
+
+    def format(self, document: PDFDocument) -> bytes:
+        assert self.value is not None
+        return self.value.format(document)
+
+
+class _TaggedPage(PDFPage):
+    """A page that writes its ``/StructParents`` key and ``/Tabs`` order."""
+
+    __NoDefault__ = [*PDFPage.__NoDefault__, "StructParents", "Tabs"]
