@@ -511,6 +511,7 @@ def _write_packet(records: list[Record], options: Options, site: Site) -> None:
         duplex=options.duplex,
         title=packet.get("title"),
         index=packet.find("index") if options.index else None,
+        pdfa=site.pdfa,
     )
     write_atomic(options.merge, data)
     digest = hashlib.sha256(data).hexdigest()

@@ -49,6 +49,13 @@ PAPER_OPTION = click.option(
     type=click.Choice(["letter", "a4"]),
     help="Paper size. Default: the site profile's (letter).",
 )
+PDFA_OPTION = click.option(
+    "--pdfa",
+    is_flag=True,
+    default=False,
+    help="Write PDF/A-2b for archiving in a records system (as the site setting pdfa: true "
+    "does). Handouts are always tagged for screen readers.",
+)
 
 
 class Report:
@@ -138,14 +145,18 @@ def cli() -> None:
     """Make personalised, printable patient handouts for pars defect procedures."""
 
 
-def load_site_noting_default(path, zone: str | None = None, feed: str | None = None) -> Site:
-    """The site profile, on ``zone``'s clock if given; a one-line note on stderr when the
-    built-in default is used.
+def load_site_noting_default(
+    path, zone: str | None = None, feed: str | None = None, pdfa: bool = False
+) -> Site:
+    """The site profile, on ``zone``'s clock if given, asked for PDF/A when ``pdfa``; a
+    one-line note on stderr when the built-in default is used.
 
     ``feed`` names input whose times are instants (FHIR, HL7 v2): the built-in profile's
     clock is this computer's, which would print the wrong clock time, so without ``zone``
     it is refused for them."""
     site = load_site(path)
+    if pdfa:
+        site = dataclasses.replace(site, pdfa=True)
     if zone:
         try:
             site = dataclasses.replace(site, tz=check_zone(zone))
@@ -220,6 +231,7 @@ def load_site_noting_default(path, zone: str | None = None, feed: str | None = N
 @TIMEZONE_OPTION
 @INCLUDE_PAST_OPTION
 @PAPER_OPTION
+@PDFA_OPTION
 @click.option(
     "--format",
     "rendition",
@@ -264,6 +276,7 @@ def make(
     timezone,
     include_past,
     paper,
+    pdfa,
     rendition,
     emit,
     fhir_bundle,
@@ -276,7 +289,7 @@ def make(
     Report.configure(errors, verbose)
     try:
         feed = "--fhir" if fhir_input else None
-        engine = Engine(load_site_noting_default(site, timezone, feed), parse_as_of(as_of))
+        engine = Engine(load_site_noting_default(site, timezone, feed, pdfa), parse_as_of(as_of))
         given = {
             "procedure": procedure,
             "patient": patient,

@@ -12,6 +12,7 @@ from .cli import (
     FHIR_BUNDLE_OPTION,
     INCLUDE_PAST_OPTION,
     PAPER_OPTION,
+    PDFA_OPTION,
     SITE_OPTION,
     TIMEZONE_OPTION,
     Report,
@@ -113,6 +114,7 @@ from .rows import FEEDS, FORMATS, Source, read_mapping, read_rows
 @TIMEZONE_OPTION
 @INCLUDE_PAST_OPTION
 @PAPER_OPTION
+@PDFA_OPTION
 @click.option(
     "--sedation/--no-sedation",
     default=None,
@@ -171,6 +173,7 @@ def batch(
     timezone,
     include_past,
     paper,
+    pdfa,
     sedation,
     output_format,
     code_map,
@@ -223,7 +226,7 @@ def batch(
             sources.append(Source(name, fmt, encoding))
         source, pages = sources[0], tuple(sources[1:])
         kind = {"fhir": "FHIR input", "hl7": "HL7 v2 input"}.get(source.format)
-        site_profile = load_site_noting_default(site, timezone, kind)
+        site_profile = load_site_noting_default(site, timezone, kind, pdfa)
         mapping = read_mapping(map_file, columns)
         feed = None
         if source.format in FEEDS:

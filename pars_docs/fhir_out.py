@@ -31,6 +31,9 @@ MIME_TYPE_SUFFICIENT = {
     "display": "mimeType Sufficient",
 }
 URI_SYSTEM = "urn:ietf:rfc:3986"
+# A PDF/A handout (--pdfa) names its standard by URN (RFC 5141): IHE's format codes have none
+# for PDF/A-2.
+PDFA_FORMAT = {"system": URI_SYSTEM, "code": "urn:iso:std:iso:19005:-2", "display": "PDF/A-2b"}
 BUNDLE_TYPES = ("collection", "transaction")
 
 
@@ -95,7 +98,7 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
                     "title": handout.document.get("title"),
                     "creation": _now(),
                 },
-                "format": MIME_TYPE_SUFFICIENT,
+                "format": PDFA_FORMAT if plan.site.pdfa else MIME_TYPE_SUFFICIENT,
             }
         ],
         "context": {"period": {"start": plan.moments["start"].isoformat()}},

@@ -68,7 +68,11 @@ class Handout:
     def pdf(self, paper: str | None = None) -> bytes:
         site = self.plan.site
         return render_pdf(
-            [self.document], paper=paper or site.paper, logo=site.logo, author=site.name
+            [self.document],
+            paper=paper or site.paper,
+            logo=site.logo,
+            author=site.name,
+            pdfa=site.pdfa,
         )
 
 

@@ -52,6 +52,7 @@ class Site:
     instructions_dir: Path | None = None
     templates_dir: Path | None = None
     procedure_codes: Path | None = None
+    pdfa: bool = False  # write PDF/A-2b, for archiving
     path: Path | None = field(default=None, compare=False)
     mrn_rule: MrnRule = field(default_factory=MrnRule)
     appointment_notes: bool = False
@@ -167,6 +168,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         instructions_dir=_relative(loaded, base, "instructions_dir", "folder"),
         templates_dir=_relative(loaded, base, "templates_dir", "folder"),
         procedure_codes=_relative(loaded, base, "procedure_codes", "file"),
+        pdfa=bool(data.get("pdfa", False)),
         path=chosen,
         mrn_rule=_mrn_rule(data.get("mrn_identifier")),
         appointment_notes=bool(data.get("appointment_notes", False)),

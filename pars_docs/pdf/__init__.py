@@ -54,6 +54,8 @@ def render_pdf(
     """
     if pdfa and not tagged:
         raise ValueError("a PDF/A handout is always tagged")
+    # A site writes its language en_US or en-US; PDF wants the BCP 47 form.
+    lang = _bcp47(handouts[0].get("lang")) if handouts else None
     styles = stylesheet()
     pagesize = PAPER[paper]
     width = pagesize[0] - 2 * MARGIN
@@ -74,16 +76,15 @@ def render_pdf(
         invariant=1 if reproducible() else 0,
         # Start every page in the bundled font, so no unembedded base-14 font is referenced.
         initialFontName=register_fonts()[0],
-        lang=handouts[0].get("lang") if handouts else None,
+        lang=lang,
     )
-    lang = handouts[0].get("lang") if handouts else None
     structure = Structure(lang)
     builder = Builder(styles, width, logo)
     story = builder.index(index, structure.root) if index is not None else []
     for key, handout in enumerate(handouts):
         story.append(HandoutStart(key, handout.find("footer")))
         # Each handout is a part of the document, in its own language when that differs.
-        own = handout.get("lang")
+        own = _bcp47(handout.get("lang"))
         part = structure.root.add("Part", lang=own if own and own != lang else "")
         story.extend(builder.build(handout, part))
     canvas = partial(FooterCanvas, structure=structure if tagged else None, pdfa=pdfa)
@@ -92,3 +93,7 @@ def render_pdf(
     except LayoutError as e:
         raise InstructionError(f"the handout could not be laid out on the page ({e})") from e
     return buffer.getvalue()
+
+
+def _bcp47(language: str | None) -> str | None:
+    return language.replace("_", "-") if language else None
