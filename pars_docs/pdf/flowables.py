@@ -15,12 +15,14 @@ in :class:`Tagged`, and the builder gives it its element in one line:
 
 from __future__ import annotations
 
+import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any
 
 from reportlab import rl_config
 from reportlab.lib.colors import Color
+from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfdoc import PDFDocument
 from reportlab.pdfgen.canvas import Canvas
@@ -94,11 +96,14 @@ class CachedParagraph(Tagged, Paragraph):
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         if not self._cacheable:
-            return super().wrap(availWidth, availHeight)
+            width, height = super().wrap(availWidth, availHeight)
+            _space_line_ends(self)
+            return width, height
         key = (self.text, self.bulletText, self.style.name, availWidth)
         hit = self._breaks.get(key)
         if hit is None:
             width, height = super().wrap(availWidth, availHeight)
+            _space_line_ends(self)
             _remember(self._breaks, key, (self.blPara, height, self._wrapWidths))
             return width, height
         self.width = availWidth
@@ -120,6 +125,30 @@ class CachedParagraph(Tagged, Paragraph):
         if rl_config.paraFontSizeHeightOffset:
             return float(self.height - first.fontSize)
         return float(self.height - getattr(first, "ascent", first.fontSize))
+
+
+def _space_line_ends(paragraph: Paragraph) -> None:
+    """End every line but the last with a space, as the text had one there.
+
+    ReportLab drops the space where it breaks a line, so the words either side of a break
+    ran together when the text was read aloud or copied ("somethingdifferent"). A space at
+    the end of a left-aligned line draws nothing.
+    """
+    if paragraph.style.alignment != TA_LEFT:
+        return
+    blPara = paragraph.blPara
+    lines = blPara.lines
+    if blPara.kind == 0:
+        for index in range(len(lines) - 1):
+            extra, words = lines[index]
+            if words and not words[-1].endswith(" "):
+                lines[index] = (extra, [*words[:-1], words[-1] + " "])
+        return
+    for line in lines[:-1]:
+        if line.words and not line.words[-1].text.endswith(" "):
+            last = copy.copy(line.words[-1])
+            last.text += " "
+            line.words[-1] = last
 
 
 def _remember(
