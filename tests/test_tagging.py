@@ -13,6 +13,7 @@ from datetime import date
 
 import pikepdf
 import pytest
+from conftest import DATA
 from PIL import Image, ImageCms
 
 from pars_docs import make_handout
@@ -22,8 +23,6 @@ from pars_docs.pdf import render_pdf
 from pars_docs.pdf.metadata import srgb_profile
 from pars_docs.renditions import render_text
 from pars_docs.site import load_site
-
-from conftest import DATA
 
 pdfua = pytest.importorskip("pdfua")
 
@@ -151,10 +150,10 @@ def test_every_piece_of_content_is_tagged_or_an_artifact(injection, packet):
 def test_mcids_and_the_parent_tree_agree(injection, packet):
     for data in (injection[1], packet):
         with pikepdf.open(io.BytesIO(data)) as pdf:
-            parent_tree = dict(pdf.Root.StructTreeRoot.ParentTree.Nums.as_list()[i : i + 2]
-                               for i in range(0, len(pdf.Root.StructTreeRoot.ParentTree.Nums), 2))  # fmt: skip
-            parents = {int(k): v for k, v in parent_tree.items()}
-            for number, (page, (mcids, _)) in enumerate(zip(pdf.pages, marks(pdf), strict=True)):
+            nums = list(pdf.Root.StructTreeRoot.ParentTree.Nums)
+            parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+            pages = zip(pdf.pages, marks(pdf), strict=True)
+            for number, (page, (mcids, _)) in enumerate(pages):
                 assert int(page.StructParents) == number
                 assert mcids == list(range(len(mcids)))  # each once, in drawing order
                 owners = parents[number]
