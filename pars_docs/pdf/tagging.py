@@ -14,18 +14,17 @@ marked-content reference on that page too.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from reportlab.pdfbase.pdfdoc import (
-    PDFArray,
     PDFDictionary,
     PDFDocument,
     PDFName,
+    PDFObject,
     PDFObjectReference,
     PDFPage,
-    PDFString,
 )
 from reportlab.pdfgen.canvas import Canvas
 
@@ -145,97 +144,104 @@ class Structure:
         its ``/StructParents``.
         """
         pages: list[PDFPage] = doc.Pages.pages
-        refs: dict[int, PDFObjectReference] = {}
-        root_ref = doc.Reference(_Later(), "StructTreeRoot")
-        top = self._write(self.root, root_ref, doc, refs)
-        nums: list[Any] = []
+        names: dict[int, str] = {}  # id(element) → its object's name
+        tree = _Raw()
+        doc.Reference(tree, "StructTreeRoot")
+        top = self._write(self.root, "StructTreeRoot", doc, names)
+        nums = []
         for index in sorted(self._marks):
             page = pages[index]
             page.__class__ = _TaggedPage
             page.StructParents = index
             page.Tabs = PDFName("S")
-            parents = PDFArray([refs[id(element)] for element in self._marks[index]])
-            nums.extend([index, doc.Reference(parents, f"ParentTree.{index}")])
-        tree = doc.idToObject["StructTreeRoot"]
-        tree.value = PDFDictionary(
-            {
-                "Type": PDFName("StructTreeRoot"),
-                "K": PDFArray([top] if top else []),
-                "ParentTree": PDFDictionary({"Nums": PDFArray(nums)}),
-                "ParentTreeNextKey": len(pages),
-            }
-        )
-        doc.Catalog.StructTreeRoot = root_ref
+            parents = _Raw(b"[", *(names[id(e)] for e in self._marks[index]), b"]")
+            doc.Reference(parents, f"ParentTree.{index}")
+            nums += [f"{index}".encode(), f"ParentTree.{index}"]
+        tree.parts = [
+            b"<< /Type /StructTreeRoot /K [",
+            *([top] if top else []),
+            b"] /ParentTree << /Nums [",
+            *nums,
+            f"] >> /ParentTreeNextKey {len(pages)} >>".encode(),
+        ]
+        doc.Catalog.StructTreeRoot = PDFObjectReference("StructTreeRoot")
         doc.Catalog.MarkInfo = PDFDictionary({"Marked": "true"})
 
     def _write(
-        self,
-        element: Element,
-        parent: PDFObjectReference,
-        doc: PDFDocument,
-        refs: dict[int, PDFObjectReference],
-    ) -> PDFObjectReference | None:
-        if not _drawn(element):
-            return None
-        ref = doc.Reference(_Later())
-        refs[id(element)] = ref
-        entries: dict[str, Any] = {
-            "Type": PDFName("StructElem"),
-            "S": PDFName(element.role),
-            "P": parent,
-        }
-        kids: list[Any] = []
-        if element.content:
-            first = element.content[0][0]
-            entries["Pg"] = _page_ref(first)
-            for page, mcid in element.content:
-                if page == first:
-                    kids.append(mcid)
-                else:
-                    kids.append(
-                        PDFDictionary({"Type": PDFName("MCR"), "Pg": _page_ref(page), "MCID": mcid})
-                    )
+        self, element: Element, parent: str, doc: PDFDocument, names: dict[int, str]
+    ) -> str | None:
+        """Register ``element`` and its drawn kids as objects; return its object's name, or
+        ``None`` when nothing of it was drawn."""
+        kids: list[bytes | str] = []
+        first = element.content[0][0] if element.content else None
+        for page, mcid in element.content:
+            if page == first:
+                kids.append(b"%d" % mcid)
+            else:
+                kids += [b"<< /Type /MCR /Pg", _page_name(page), b"/MCID %d >>" % mcid]
+        raw = _Raw()
+        name = f"SE{len(names) + 1}"
+        names[id(element)] = name
         for kid in element.kids:
-            kid_ref = self._write(kid, ref, doc, refs)
-            if kid_ref is not None:
-                kids.append(kid_ref)
-        entries["K"] = kids[0] if len(kids) == 1 else PDFArray(kids)
-        owned: dict[str, dict[str, Any]] = {}
+            kid_name = self._write(kid, name, doc, names)
+            if kid_name is not None:
+                kids.append(kid_name)
+        if not kids:
+            del names[id(element)]
+            return None
+        doc.Reference(raw, name)
+        parts: list[bytes | str] = [
+            b"<< /Type /StructElem /S /%s /P" % element.role.encode(),
+            parent,
+        ]
+        if first is not None:
+            parts += [b"/Pg", _page_name(first)]
+        parts += [b"/K [", *kids, b"]"]
+        owned: dict[str, list[bytes]] = {}
         for key, value in element.attrs.items():
             if key in _STRINGS:
-                entries[_STRINGS[key]] = PDFString(value)
+                parts.append(b"/%s %s" % (_STRINGS[key].encode(), _string(value)))
             elif key in _OWNED:
-                owner, name = _OWNED[key]
-                owned.setdefault(owner, {"O": PDFName(owner)})[name] = PDFName(value)
+                owner, attribute = _OWNED[key]
+                owned.setdefault(owner, []).append(
+                    b"/%s /%s" % (attribute.encode(), value.encode())
+                )
         if owned:
-            entries["A"] = (
-                PDFDictionary(next(iter(owned.values())))
-                if len(owned) == 1
-                else PDFArray([PDFDictionary(d) for d in owned.values()])
-            )
-        doc.idToObject[ref.name].value = PDFDictionary(entries)
-        return ref
+            parts.append(b"/A [")
+            for owner, entries in owned.items():
+                parts.append(b"<< /O /%s %s >>" % (owner.encode(), b" ".join(entries)))
+            parts.append(b"]")
+        parts.append(b">>")
+        raw.parts = parts
+        return name
 
 
-def _drawn(element: Element) -> bool:
-    return bool(element.content) or any(_drawn(kid) for kid in element.kids)
-
-
-def _page_ref(index: int) -> PDFObjectReference:
+def _page_name(index: int) -> str:
     # ReportLab names the n-th page object "Page<n>" (PDFDocument.thisPageName).
-    return PDFObjectReference(f"Page{index + 1}")
+    return f"Page{index + 1}"
 
 
-class _Later(PDFDictionary):
-    """An indirect object whose value is filled in once its kids' references exist."""
+def _string(text: str) -> bytes:
+    """``text`` as a PDF text string (UTF-16 with a byte order mark, so any script works)."""
+    data = codecs.BOM_UTF16_BE + text.encode("utf-16-be")
+    return b"<" + data.hex().encode() + b">"
 
-    def __init__(self) -> None:
-        super().__init__({})
-        self.value: PDFDictionary | None = None
+
+class _Raw(PDFObject):
+    """A PDF object written from bytes and the names of other objects, which become
+    references: the structure tree has thousands of small objects in a packet, and ReportLab's
+    general dictionaries were most of the time tagging took."""
+
+    __RefOnly__ = 1
+
+    def __init__(self, *parts: bytes | str) -> None:
+        self.parts: list[bytes | str] = list(parts)
 
     def format(self, document: PDFDocument) -> bytes:
-        assert self.value is not None
-        return self.value.format(document)
+        numbers = document.idToObjectNumberAndVersion
+        return b" ".join(
+            part if isinstance(part, bytes) else b"%d 0 R" % numbers[part][0] for part in self.parts
+        )
 
 
 class _TaggedPage(PDFPage):
