@@ -207,10 +207,12 @@ class Structure:
                     b"/%s /%s" % (attribute.encode(), value.encode())
                 )
         if owned:
-            parts.append(b"/A [")
-            for owner, entries in owned.items():
-                parts.append(b"<< /O /%s %s >>" % (owner.encode(), b" ".join(entries)))
-            parts.append(b"]")
+            dictionaries = [
+                b"<< /O /%s %s >>" % (owner.encode(), b" ".join(entries))
+                for owner, entries in owned.items()
+            ]
+            many = len(dictionaries) > 1
+            parts += [b"/A", *([b"["] if many else []), *dictionaries, *([b"]"] if many else [])]
         parts.append(b">>")
         raw.parts = parts
         return name
