@@ -41,12 +41,16 @@ class Tagged:
     element: Element | None = None
 
     def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
-        if self.element is None:
-            with artifact(canvas):
-                super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+        element = self.element
+        if element is None:
+            begin_artifact(canvas)
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+            end_artifact(canvas)
+        elif element.begin(canvas):
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+            canvas.addLiteral("EMC")
         else:
-            with self.element.marked(canvas):
-                super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
 
 
 def tagged(flowable: Flowable, element: Element | None) -> Flowable:

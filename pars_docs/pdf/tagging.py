@@ -22,7 +22,6 @@ from reportlab.pdfbase.pdfdoc import (
     PDFDictionary,
     PDFDocument,
     PDFName,
-    PDFObject,
     PDFObjectReference,
     PDFPage,
 )
@@ -38,6 +37,9 @@ _STRINGS = {"lang": "Lang", "alt": "Alt", "actual_text": "ActualText", "title": 
 _OWNED = {"scope": ("Table", "Scope"), "numbering": ("List", "ListNumbering")}
 
 
+_NONE: dict[str, str] = {}
+
+
 class Element:
     """One structure element: its role (``P``, ``H2``, ``LI``…), attributes and kids.
 
@@ -45,14 +47,15 @@ class Element:
     marked-content sequences they are drawn as, ``(page index, MCID)`` pairs in drawing order.
     """
 
-    __slots__ = ("role", "parent", "kids", "content", "attrs")
+    __slots__ = ("role", "parent", "kids", "content", "attrs", "ref")
 
     def __init__(self, role: str, parent: Element | None = None, **attrs: str) -> None:
         self.role = role
         self.parent = parent
         self.kids: list[Element] = []
         self.content: list[tuple[int, int]] = []
-        self.attrs = {k: v for k, v in attrs.items() if v}
+        self.attrs = {k: v for k, v in attrs.items() if v} if attrs else _NONE
+        self.ref = b""  # its object reference, once written
 
     def add(self, role: str, **attrs: str) -> Element:
         """A new last kid of this element."""
@@ -62,19 +65,25 @@ class Element:
 
     @contextmanager
     def marked(self, canvas: Canvas) -> Iterator[None]:
-        """Mark what is drawn on ``canvas`` inside the block as this element's content.
+        """Mark what is drawn on ``canvas`` inside the block as this element's content."""
+        opened = self.begin(canvas)
+        yield
+        if opened:
+            canvas.addLiteral("EMC")
+
+    def begin(self, canvas: Canvas) -> bool:
+        """Start marking what is drawn on ``canvas`` as this element's content; whether a
+        sequence was opened, to be closed with ``EMC``.
 
         Nothing is marked on a canvas that is not tagging, nor inside an artifact (a table
         header repeated on a new page is drawn again as page furniture, not read twice).
         """
         structure: Structure | None = getattr(canvas, "structure", None)
-        if structure is None or getattr(canvas, _DEPTH, 0):
-            yield
-            return
+        if structure is None or getattr(canvas, _DEPTH, False):
+            return False
         mcid = structure.claim(canvas, self)
         canvas.addLiteral(f"/{self.role} <</MCID {mcid}>> BDC")
-        yield
-        canvas.addLiteral("EMC")
+        return True
 
     def walk(self) -> Iterator[Element]:
         """This element and all below it, in reading order."""
@@ -144,106 +153,112 @@ class Structure:
         its ``/StructParents``.
         """
         pages: list[PDFPage] = doc.Pages.pages
-        names: dict[int, str] = {}  # id(element) → its object's name
-        tree = _Raw()
-        doc.Reference(tree, "StructTreeRoot")
-        top = self._write(self.root, "StructTreeRoot", doc, names)
+        numbers = doc.idToObjectNumberAndVersion
+        page_refs = [b"%d 0 R" % numbers[f"Page{n + 1}"][0] for n in range(len(pages))]
+        drawn: list[Element] = []
+        _collect(self.root, drawn)
+        marked = sorted(self._marks)
+        # The objects are numbered before they are written, so each can be written once,
+        # references and all, as plain bytes (no object per element for the garbage
+        # collector to walk): the elements in reading order, each page's list of the
+        # elements its MCIDs belong to, then the tree root.
+        base = doc.objectcounter
+        for number, element in enumerate(drawn, base + 1):
+            element.ref = b"%d 0 R" % number
+        first_list = base + len(drawn) + 1
+        tree_ref = b"%d 0 R" % (first_list + len(marked))
+        objects = [
+            _element(element, element.parent.ref if element.parent else tree_ref, page_refs)
+            for element in drawn
+        ]
         nums = []
-        for index in sorted(self._marks):
+        for number, index in enumerate(marked, first_list):
             page = pages[index]
             page.__class__ = _TaggedPage
             page.StructParents = index
             page.Tabs = PDFName("S")
-            parents = _Raw(b"[", *(names[id(e)] for e in self._marks[index]), b"]")
-            doc.Reference(parents, f"ParentTree.{index}")
-            nums += [f"{index}".encode(), f"ParentTree.{index}"]
-        tree.parts = [
-            b"<< /Type /StructTreeRoot /K [",
-            *([top] if top else []),
-            b"] /ParentTree << /Nums [",
-            *nums,
-            f"] >> /ParentTreeNextKey {len(pages)} >>".encode(),
-        ]
+            objects.append(b"[%s]" % b" ".join([e.ref for e in self._marks[index]]))
+            nums.append(b"%d %d 0 R" % (index, number))
+        objects.append(
+            b"<< /Type /StructTreeRoot /K [%s] /ParentTree << /Nums [%s] >> "
+            b"/ParentTreeNextKey %d >>" % (self.root.ref, b" ".join(nums), len(pages))
+        )
+        # What PDFDocument.Reference does for a named object, without its checks, which
+        # were most of the time this took in a packet.
+        by_number, by_name = doc.numberToId, doc.idToObject
+        for number, data in enumerate(objects, base + 1):
+            name = "StructTreeRoot" if number == base + len(objects) else f"Struct{number}"
+            numbers[name] = (number, 0)
+            by_number[number] = name
+            by_name[name] = data
+        doc.objectcounter = base + len(objects)
         doc.Catalog.StructTreeRoot = PDFObjectReference("StructTreeRoot")
         doc.Catalog.MarkInfo = PDFDictionary({"Marked": "true"})
 
-    def _write(
-        self, element: Element, parent: str, doc: PDFDocument, names: dict[int, str]
-    ) -> str | None:
-        """Register ``element`` and its drawn kids as objects; return its object's name, or
-        ``None`` when nothing of it was drawn."""
-        kids: list[bytes | str] = []
-        first = element.content[0][0] if element.content else None
-        for page, mcid in element.content:
-            if page == first:
+
+def _collect(element: Element, out: list[Element]) -> bool:
+    """Append to ``out`` ``element`` and its kids that were drawn, in reading order; whether
+    anything of ``element`` was drawn."""
+    at = len(out)
+    out.append(element)
+    drawn = bool(element.content)
+    for kid in element.kids:
+        drawn = _collect(kid, out) or drawn
+    if not drawn:
+        del out[at:]
+    return drawn
+
+
+def _element(element: Element, parent: bytes, page_refs: list[bytes]) -> bytes:
+    """One structure element dictionary."""
+    kids = []
+    page = b""
+    if element.content:
+        first = element.content[0][0]
+        page = b" /Pg " + page_refs[first]
+        for index, mcid in element.content:
+            if index == first:
                 kids.append(b"%d" % mcid)
             else:
-                kids += [b"<< /Type /MCR /Pg", _page_name(page), b"/MCID %d >>" % mcid]
-        raw = _Raw()
-        name = f"SE{len(names) + 1}"
-        names[id(element)] = name
-        for kid in element.kids:
-            kid_name = self._write(kid, name, doc, names)
-            if kid_name is not None:
-                kids.append(kid_name)
-        if not kids:
-            del names[id(element)]
-            return None
-        doc.Reference(raw, name)
-        parts: list[bytes | str] = [
-            b"<< /Type /StructElem /S /%s /P" % element.role.encode(),
-            parent,
-        ]
-        if first is not None:
-            parts += [b"/Pg", _page_name(first)]
-        parts += [b"/K [", *kids, b"]"]
+                kids.append(b"<< /Type /MCR /Pg %s /MCID %d >>" % (page_refs[index], mcid))
+    kids += [kid.ref for kid in element.kids if kid.ref]
+    extra = b""
+    if element.attrs:
         owned: dict[str, list[bytes]] = {}
         for key, value in element.attrs.items():
             if key in _STRINGS:
-                parts.append(b"/%s %s" % (_STRINGS[key].encode(), _string(value)))
+                extra += b" /%s %s" % (_STRINGS[key].encode(), _string(value))
             elif key in _OWNED:
                 owner, attribute = _OWNED[key]
                 owned.setdefault(owner, []).append(
                     b"/%s /%s" % (attribute.encode(), value.encode())
                 )
-        if owned:
-            dictionaries = [
-                b"<< /O /%s %s >>" % (owner.encode(), b" ".join(entries))
-                for owner, entries in owned.items()
-            ]
-            many = len(dictionaries) > 1
-            parts += [b"/A", *([b"["] if many else []), *dictionaries, *([b"]"] if many else [])]
-        parts.append(b">>")
-        raw.parts = parts
-        return name
+        dictionaries = [b"<< /O /%s %s >>" % (o.encode(), b" ".join(e)) for o, e in owned.items()]
+        if len(dictionaries) == 1:
+            extra += b" /A " + dictionaries[0]
+        elif dictionaries:
+            extra += b" /A [%s]" % b" ".join(dictionaries)
+    return b"%s%s%s /K [%s]%s >>" % (
+        _HEAD.get(element.role) or _head(element.role),
+        parent,
+        page,
+        b" ".join(kids),
+        extra,
+    )
 
 
-def _page_name(index: int) -> str:
-    # ReportLab names the n-th page object "Page<n>" (PDFDocument.thisPageName).
-    return f"Page{index + 1}"
+_HEAD: dict[str, bytes] = {}
+
+
+def _head(role: str) -> bytes:
+    _HEAD[role] = b"<< /Type /StructElem /S /%s /P " % role.encode()
+    return _HEAD[role]
 
 
 def _string(text: str) -> bytes:
     """``text`` as a PDF text string (UTF-16 with a byte order mark, so any script works)."""
     data = codecs.BOM_UTF16_BE + text.encode("utf-16-be")
     return b"<" + data.hex().encode() + b">"
-
-
-class _Raw(PDFObject):
-    """A PDF object written from bytes and the names of other objects, which become
-    references: the structure tree has thousands of small objects in a packet, and ReportLab's
-    general dictionaries were most of the time tagging took."""
-
-    __RefOnly__ = 1
-
-    def __init__(self, *parts: bytes | str) -> None:
-        self.parts: list[bytes | str] = list(parts)
-
-    def format(self, document: PDFDocument) -> bytes:
-        numbers = document.idToObjectNumberAndVersion
-        return b" ".join(
-            part if isinstance(part, bytes) else b"%d 0 R" % numbers[part][0] for part in self.parts
-        )
 
 
 class _TaggedPage(PDFPage):
