@@ -18,7 +18,7 @@ from __future__ import annotations
 import copy
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from reportlab import rl_config
 from reportlab.lib.colors import Color
@@ -53,9 +53,12 @@ class Tagged:
             super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
 
 
-def tagged(flowable: Flowable, element: Element | None) -> Flowable:
+F = TypeVar("F", bound=Flowable)
+
+
+def tagged(flowable: F, element: Element | None) -> F:
     """``flowable`` drawn as ``element``'s content (``None``: as an artifact)."""
-    flowable.element = element
+    cast(Any, flowable).element = element
     return flowable
 
 
@@ -116,7 +119,7 @@ class CachedParagraph(Tagged, Paragraph):
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         # The part that continues on the next page stays in the same element.
-        parts: list[Flowable] = super().split(availWidth, availHeight)
+        parts: list[Any] = super().split(availWidth, availHeight)
         for part in parts:
             part.element = self.element
         return parts
@@ -124,7 +127,7 @@ class CachedParagraph(Tagged, Paragraph):
     def first_baseline(self) -> float:
         """Where, above the bottom of the wrapped paragraph, its first line sits; ReportLab
         draws a paragraph's bullet there."""
-        blPara = self.blPara
+        blPara = cast(Any, self).blPara
         first = blPara if blPara.kind == 0 else blPara.lines[0]
         if rl_config.paraFontSizeHeightOffset:
             return float(self.height - first.fontSize)
@@ -140,7 +143,7 @@ def _space_line_ends(paragraph: Paragraph) -> None:
     """
     if paragraph.style.alignment != TA_LEFT:
         return
-    blPara = paragraph.blPara
+    blPara = cast(Any, paragraph).blPara
     lines = blPara.lines
     if blPara.kind == 0:
         for index in range(len(lines) - 1):
@@ -421,4 +424,4 @@ def page_width(canvas: Canvas) -> float:
 
 def pdf_document(canvas: Canvas) -> PDFDocument:
     """The PDF object model ``canvas`` writes into (for the structure tree and metadata)."""
-    return canvas._doc  # type: ignore[attr-defined,no-any-return]
+    return canvas._doc  # type: ignore[attr-defined]

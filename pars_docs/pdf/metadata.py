@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 import struct
 from functools import cache
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.pdfbase.pdfdoc import (
@@ -30,7 +31,7 @@ PDFA_PART, PDFA_CONFORMANCE = 2, "B"
 SRGB = "sRGB IEC61966-2.1"
 
 
-def finish(doc: PDFDocument, lang: str | None, pdfa: bool = False) -> None:
+def finish(doc: Any, lang: str | None, pdfa: bool = False) -> None:
     """Give ``doc`` its XMP metadata and ``DisplayDocTitle``, an information dictionary
     without empty entries, and with ``pdfa`` the PDF/A-2 output intent."""
     doc.info.__class__ = _Info
@@ -42,7 +43,7 @@ def finish(doc: PDFDocument, lang: str | None, pdfa: bool = False) -> None:
         doc.Catalog.OutputIntents = PDFArray([_output_intent(doc)])
 
 
-def xmp_packet(doc: PDFDocument, lang: str | None, pdfa: bool) -> str:
+def xmp_packet(doc: Any, lang: str | None, pdfa: bool) -> str:
     """The XMP packet: Dublin Core, XMP basic and PDF properties equal to the information
     dictionary's, the PDF/UA identification and, with ``pdfa``, the PDF/A one."""
     info = doc.info
@@ -50,7 +51,9 @@ def xmp_packet(doc: PDFDocument, lang: str | None, pdfa: bool) -> str:
     year, month, day, hour, minute, second = stamp.YMDhms
     offset = f"{'+' if stamp.dhh >= 0 else '-'}{abs(stamp.dhh):02d}:{stamp.dmm:02d}"
     when = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
-    languages = f"<dc:language><rdf:Bag><rdf:li>{escape(lang)}</rdf:li></rdf:Bag></dc:language>"
+    languages = (
+        f"<dc:language><rdf:Bag><rdf:li>{escape(lang or '')}</rdf:li></rdf:Bag></dc:language>"
+    )
     fields = [
         "<dc:format>application/pdf</dc:format>",
         _alt("dc:title", info.title),
@@ -117,8 +120,8 @@ class _Info(PDFInfo):
     """The information dictionary without the entries pars-docs leaves empty (subject,
     keywords) or that have no XMP counterpart (trapping), so the two always agree."""
 
-    def format(self, document: PDFDocument) -> bytes:
-        entries = {
+    def format(self, document: Any) -> bytes:
+        entries: dict[str, Any] = {
             "Title": PDFString(self.title),
             "Author": PDFString(self.author),
             "Creator": PDFString(self.creator),

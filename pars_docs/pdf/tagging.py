@@ -17,10 +17,10 @@ from __future__ import annotations
 import codecs
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from reportlab.pdfbase.pdfdoc import (
     PDFDictionary,
-    PDFDocument,
     PDFName,
     PDFObjectReference,
     PDFPage,
@@ -145,14 +145,14 @@ class Structure:
         marks.append(element)
         return len(marks) - 1
 
-    def write(self, doc: PDFDocument) -> None:
+    def write(self, doc: Any) -> None:
         """Add the structure tree to ``doc``: call after the last page, before saving.
 
         Elements that were never drawn (and grouping elements left with no kids) are left
         out; the catalog gets ``/StructTreeRoot`` and ``/MarkInfo``, every page with content
         its ``/StructParents``.
         """
-        pages: list[PDFPage] = doc.Pages.pages
+        pages: list[Any] = doc.Pages.pages
         numbers = doc.idToObjectNumberAndVersion
         page_refs = [b"%d 0 R" % numbers[f"Page{n + 1}"][0] for n in range(len(pages))]
         drawn: list[Element] = []
