@@ -7,6 +7,7 @@ pikepdf reads the structure tree, the marked content and the metadata; poppler's
 import io
 import re
 import shutil
+import struct
 import subprocess
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -398,11 +399,27 @@ def test_pdfa_fonts_embedded_with_widths_no_encryption_or_transparency(archival)
                 widths = font.Widths
                 assert len(widths) == int(font.LastChar) - int(font.FirstChar) + 1
                 assert "/ToUnicode" in font
+                # PDF/A-2 6.2.11.6: a symbolic TrueType font has no /Encoding, and its cmap
+                # holds exactly one encoding (or the Microsoft Symbol one).
+                assert "/Encoding" not in font and int(descriptor.Flags) & 4
+                assert cmap_encodings(descriptor.FontFile2.read_bytes()) in ([(1, 0)], [(3, 0)])
             for state in page.Resources.get("/ExtGState", {}).values():
                 assert float(state.get("/CA", 1)) == 1 and float(state.get("/ca", 1)) == 1
                 assert state.get("/SMask", pikepdf.Name.None_) == pikepdf.Name.None_
         assert archival.startswith(b"%PDF-1.")
         assert min(archival.split(b"\n")[1][1:5]) > 127  # a binary comment after the header
+
+
+def cmap_encodings(font: bytes) -> list[tuple[int, int]]:
+    """The (platform, encoding) pairs of a TrueType font program's cmap table."""
+    tables = {
+        font[12 + 16 * i : 16 + 16 * i]: struct.unpack(">II", font[20 + 16 * i : 28 + 16 * i])
+        for i in range(struct.unpack(">H", font[4:6])[0])
+    }
+    offset, _ = tables[b"cmap"]
+    count = struct.unpack(">H", font[offset + 2 : offset + 4])[0]
+    records = [font[offset + 4 + 8 * i : offset + 12 + 8 * i] for i in range(count)]
+    return [struct.unpack(">HH", record[:4]) for record in records]
 
 
 def test_the_document_reference_names_the_format(site):
