@@ -106,8 +106,11 @@ def begin_artifact(canvas: Canvas, kind: str = "Layout", subtype: str | None = N
         return
     depth = getattr(canvas, _DEPTH, 0)
     if not depth:
-        extra = f" /Subtype /{subtype}" if subtype else ""
-        canvas.addLiteral(f"/Artifact <</Type /{kind}{extra}>> BDC")
+        if kind == "Layout":  # the default kind of artifact: no need to say so
+            canvas.addLiteral("/Artifact BMC")
+        else:
+            extra = f" /Subtype /{subtype}" if subtype else ""
+            canvas.addLiteral(f"/Artifact <</Type /{kind}{extra}>> BDC")
     setattr(canvas, _DEPTH, depth + 1)
 
 
@@ -211,6 +214,16 @@ def _collect(element: Element, out: list[Element]) -> bool:
 
 def _element(element: Element, parent: bytes, page_refs: list[bytes]) -> bytes:
     """One structure element dictionary."""
+    content = element.content
+    if len(content) == 1 and not element.kids and not element.attrs:
+        # Most elements: a paragraph, label or cell drawn in one piece.
+        page, mcid = content[0]
+        return b"%s%s /Pg %s /K %d >>" % (
+            _HEAD.get(element.role) or _head(element.role),
+            parent,
+            page_refs[page],
+            mcid,
+        )
     kids = []
     page = b""
     if element.content:
@@ -251,7 +264,7 @@ _HEAD: dict[str, bytes] = {}
 
 
 def _head(role: str) -> bytes:
-    _HEAD[role] = b"<< /Type /StructElem /S /%s /P " % role.encode()
+    _HEAD[role] = b"<< /S /%s /P " % role.encode()  # /Type /StructElem is optional
     return _HEAD[role]
 
 
