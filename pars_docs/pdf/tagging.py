@@ -217,17 +217,17 @@ def _element(element: Element, parent: bytes, page_refs: list[bytes]) -> bytes:
     content = element.content
     if len(content) == 1 and not element.kids and not element.attrs:
         # Most elements: a paragraph, label or cell drawn in one piece.
-        page, mcid = content[0]
+        index, mcid = content[0]
         return b"%s%s /Pg %s /K %d >>" % (
             _HEAD.get(element.role) or _head(element.role),
             parent,
-            page_refs[page],
+            page_refs[index],
             mcid,
         )
     kids = []
     page = b""
-    if element.content:
-        first = element.content[0][0]
+    if content:
+        first = content[0][0]
         page = b" /Pg " + page_refs[first]
         for index, mcid in element.content:
             if index == first:
