@@ -258,6 +258,17 @@ def test_the_logo_is_a_figure_with_alt_text(injection):
         assert [str(f.Alt) for f in figures] == ["Riverside Spine & Pain <Center> logo"]
 
 
+def test_a_duplex_packet_leaves_its_padding_pages_empty(site, tmp_path):
+    documents = [handout(site).document, handout(site, "pars-defect-decompression").document]
+    data = render_pdf(documents, duplex=True)
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pages = marks(pdf)
+        assert all(not unmarked for _, unmarked in pages)
+        blank = [n for n, page in enumerate(pdf.pages) if "/StructParents" not in page]
+        assert blank and all(not pages[n][0] for n in blank)
+    assert list(check(data, tmp_path).findings) == []
+
+
 def test_each_handout_in_a_packet_is_a_tagged_part(packet):
     with pikepdf.open(io.BytesIO(packet)) as pdf:
         (document,) = pdf.Root.StructTreeRoot.K
@@ -267,8 +278,21 @@ def test_each_handout_in_a_packet_is_a_tagged_part(packet):
         assert len(titles) == 3  # the index and one title per handout
 
 
-def test_tagged_text_reads_in_the_order_of_the_text_rendition(injection, tmp_path):
-    made, data = injection
+LAYOUTS = {
+    "injection": {},
+    "decompression, sedation, a4": {"procedure": "pars-defect-decompression", "sedation": True},
+    "long note, many medicines": {
+        "note": "\n".join(f"Line {i} of the note." for i in range(45)),
+        "medications": ["warfarin", "aspirin", "Eliquis", "Plavix", "Advil", "fish oil"],
+    },
+}
+
+
+@pytest.mark.parametrize("layout", LAYOUTS)
+def test_tagged_text_reads_in_the_order_of_the_text_rendition(site, layout, tmp_path):
+    options = dict(LAYOUTS[layout])
+    made = handout(site, options.pop("procedure", "pars-defect-injection"), **options)
+    data = made.pdf("a4" if "a4" in layout else None)
     tagged = struct_text(data, tmp_path)
     text = render_text(made)
     # The text rendition marks items with "[ ] " and "- " where the PDF draws a box or a
@@ -279,6 +303,7 @@ def test_tagged_text_reads_in_the_order_of_the_text_rendition(injection, tmp_pat
     text = text.rsplit("\n\n", 1)[0]
     tagged = tagged.replace("☐", "").replace("•", "")
     assert "Take your last warfarin" in tagged and "Call 911" in tagged
+    assert list(check(data, tmp_path).findings) == []
 
     def squash(s: str) -> str:
         return re.sub(r"[\s:]+", "", s)
