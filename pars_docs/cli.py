@@ -480,8 +480,10 @@ def check(files, site, errors, verbose) -> None:
 
 def _register() -> None:
     from .cli_batch import batch
+    from .cli_serve import serve
 
     cli.add_command(batch)
+    cli.add_command(serve)
 
 
 _register()

@@ -53,6 +53,7 @@ class Site:
     templates_dir: Path | None = None
     procedure_codes: Path | None = None
     pdfa: bool = False  # write PDF/A-2b, for archiving
+    clinicians: tuple[str, ...] = ()  # offered by the web form; any name may still be given
     path: Path | None = field(default=None, compare=False)
     mrn_rule: MrnRule = field(default_factory=MrnRule)
     appointment_notes: bool = False
@@ -169,6 +170,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         templates_dir=_relative(loaded, base, "templates_dir", "folder"),
         procedure_codes=_relative(loaded, base, "procedure_codes", "file"),
         pdfa=bool(data.get("pdfa", False)),
+        clinicians=tuple(name.strip() for name in data.get("clinicians", [])),
         path=chosen,
         mrn_rule=_mrn_rule(data.get("mrn_identifier")),
         appointment_notes=bool(data.get("appointment_notes", False)),

@@ -1,0 +1,49 @@
+"""``pars-docs serve``: the nurse's desk, a local web page (see :mod:`pars_docs.web`)."""
+
+from __future__ import annotations
+
+import click
+
+from .cli import SITE_OPTION, Report, fail, load_site_noting_default, script_options
+from .errors import ParsDocsError
+
+
+@click.command()
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Anything but loopback needs an access token "
+    "($PARS_DOCS_TOKEN or --token-file).",
+)
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port."
+)
+@SITE_OPTION
+@click.option(
+    "--token-file",
+    metavar="FILE",
+    help="File holding the access token browsers sign in with (needed for a --host other "
+    "than loopback). Default: $PARS_DOCS_TOKEN.",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
+@script_options
+def serve(host, port, site, token_file, open_browser, errors, verbose) -> None:
+    """Serve the nurse's desk: a web page to fill in, preview and print one handout, or to
+    upload an appointment list and get its packet. Ctrl-C stops it."""
+    Report.configure(errors, verbose)
+    try:
+        from .web import security
+        from .web.server import serve as run
+
+        token = security.read_token(token_file)
+        run(
+            load_site_noting_default(site),
+            host,
+            port,
+            token=token,
+            open_browser=open_browser,
+            note=Report.note,
+        )
+    except ParsDocsError as e:
+        fail(e)

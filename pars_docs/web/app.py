@@ -1,0 +1,289 @@
+"""The desk web application: routes for one handout and for a packet.
+
+URLs hold only random ids, never a patient value; the request log names the route, not the
+path. Every error a person can cause is a page with the message, never a stack trace.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import secrets
+import time
+from pathlib import Path
+
+from flask import Flask, Request, abort, g, redirect, render_template, request, session, url_for
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from .. import __version__
+from ..errors import ParsDocsError
+from ..handout import Engine
+from ..rows import FORMATS
+from . import security
+from .desk import PAPERS, Desk, FormValues
+from .packets import PacketOptions, Packets
+
+MAX_UPLOAD = 10 * 1024 * 1024  # bytes in one request: a day's list is a few hundred kB
+log = logging.getLogger("pars_docs.web")
+
+
+class MemoryRequest(Request):
+    """Uploaded files stay in memory: never spooled to a temporary file on disk."""
+
+    max_form_memory_size = 1024 * 1024
+
+    def _get_file_stream(self, total_content_length, content_type, filename=None, **kw):
+        return io.BytesIO()
+
+
+def create_app(
+    engine: Engine,
+    work_dir: Path,
+    *,
+    token: str | None = None,
+    allowed_hosts: set[str] | None = None,
+) -> Flask:
+    """The application for ``engine``'s site. ``work_dir`` is a private folder for packet
+    runs; ``token`` (if any) must open each session; ``allowed_hosts`` (if any) are the only
+    Host headers accepted."""
+    app = Flask(__name__)
+    app.request_class = MemoryRequest
+    app.secret_key = secrets.token_bytes(32)  # sessions end when the server stops
+    app.config.update(
+        MAX_CONTENT_LENGTH=MAX_UPLOAD,
+        SESSION_COOKIE_NAME="pars_docs_session",
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_HTTPONLY=True,
+        SEND_FILE_MAX_AGE_DEFAULT=0,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    desk = Desk(engine)
+    packets = Packets(engine.site, engine.library, work_dir)
+    app.extensions["pars_docs"] = {
+        "desk": desk,
+        "packets": packets,
+        "allowed_hosts": allowed_hosts,
+    }
+
+    @app.before_request
+    def guard():
+        g.started = time.monotonic()
+        if allowed_hosts is not None and request.host.lower() not in allowed_hosts:
+            abort(400, "This page answers only to the address it was started on.")
+        if "csrf" not in session:
+            session["csrf"] = security.new_csrf()
+        if token and not session.get("signed_in") and request.endpoint not in ("login", "static"):
+            if request.method == "POST":
+                abort(403, "Sign in first.")
+            return redirect(url_for("login"))
+        if request.method == "POST":
+            origin = request.headers.get("Origin")
+            if origin and origin != "null" and origin.rstrip("/") != request.host_url.rstrip("/"):
+                abort(403, "The form came from another site.")
+            given = request.form.get("csrf") or request.headers.get("X-CSRF-Token")
+            if not security.same_csrf(given, session.get("csrf")):
+                abort(400, "The form was out of date. Reload the page and try again.")
+        return None
+
+    @app.after_request
+    def headers(response):
+        response.headers.update(security.HEADERS)
+        rule = request.url_rule.rule if request.url_rule else "(no route)"
+        took = (time.monotonic() - g.get("started", time.monotonic())) * 1000
+        log.info("%s %s %s %.0f ms", request.method, rule, response.status_code, took)
+        return response
+
+    @app.context_processor
+    def common():
+        return {
+            "csrf": session.get("csrf", ""),
+            "version": __version__,
+            "clinic": engine.site.name,
+            "signed_in": bool(token and session.get("signed_in")),
+        }
+
+    # Sign-in (only when the server listens beyond this computer) -------------------------
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login():
+        if not token:
+            return redirect(url_for("form"))
+        error = None
+        if request.method == "POST":
+            if security.token_matches(request.form.get("token", ""), token):
+                session.clear()
+                session["signed_in"] = True
+                session["csrf"] = security.new_csrf()
+                return redirect(url_for("form"), 303)
+            error = "That access token is not right."
+        return render_template("login.html", error=error), 401 if error else 200
+
+    @app.post("/logout")
+    def logout():
+        session.clear()
+        return redirect(url_for("login" if token else "form"), 303)
+
+    # One handout ---------------------------------------------------------------------------
+
+    def show_form(values: FormValues, errors: dict[str, str], status: int = 200):
+        return (
+            render_template(
+                "form.html",
+                values=values,
+                errors=errors,
+                procedures=desk.procedures(),
+                medicine_names=desk.medicine_names(),
+                clinicians=list(engine.site.clinicians),
+                zone=desk.zone_now(),
+                papers=PAPERS,
+                site_paper=engine.site.paper,
+                later=desk.later_options(),
+            ),
+            status,
+        )
+
+    @app.get("/")
+    def form():
+        made = desk.get(request.args.get("from", ""))
+        values = made.values if made else FormValues()
+        if not made and len(desk.procedures()) == 1:
+            values.procedure = desk.procedures()[0]["id"]
+        return show_form(values, {})
+
+    @app.post("/handout")
+    def make():
+        values = FormValues.from_form(request.form)
+        key, errors = desk.make(values)
+        if errors:
+            return show_form(values, errors, 422)
+        return redirect(url_for("preview", key=key), 303)
+
+    @app.get("/handout/<key>")
+    def preview(key: str):
+        made = desk.get(key) or abort(404, "This handout is no longer kept. Make it again.")
+        return render_template("preview.html", key=key, made=made)
+
+    @app.get("/handout/<key>/page-<int:page>.png")
+    def page_image(key: str, page: int):
+        image = desk.page_image(key, page) or abort(404)
+        return app.response_class(image, mimetype="image/png")
+
+    @app.get("/handout/<key>/handout.pdf")
+    def handout_pdf(key: str):
+        made = desk.get(key) or abort(404, "This handout is no longer kept. Make it again.")
+        disposition = "inline" if request.args.get("view") else "attachment"
+        response = app.response_class(made.pdf, mimetype="application/pdf")
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{made.filename}"'
+        return response
+
+    @app.post("/handout/<key>/forget")
+    def forget(key: str):
+        desk.forget(key)
+        return redirect(url_for("form"), 303)
+
+    # A packet ------------------------------------------------------------------------------
+
+    def show_packet_form(error: str | None = None, status: int = 200, fields=None):
+        return (
+            render_template(
+                "packet.html",
+                error=error,
+                formats=FORMATS,
+                papers=PAPERS,
+                site_paper=engine.site.paper,
+                fields=fields or {},
+            ),
+            status,
+        )
+
+    @app.get("/packet")
+    def packet_form():
+        return show_packet_form()
+
+    @app.post("/packet")
+    def packet_start():
+        form = request.form
+        upload = request.files.get("input")
+        mapping = request.files.get("map")
+        columns = tuple(line.strip() for line in form.get("columns", "").splitlines())
+        options = PacketOptions(
+            fmt=form.get("format") or None,
+            columns=tuple(c for c in columns if c),
+            date_format=form.get("date_format", "").strip() or None,
+            encoding=form.get("encoding", "").strip() or None,
+            duplex=form.get("duplex") == "yes",
+            index=form.get("index") == "yes",
+            paper=form.get("paper") if form.get("paper") in PAPERS else None,
+            sedation={"yes": True, "no": False}.get(form.get("sedation", "")),
+        )
+        try:
+            key = packets.start(
+                upload.read() if upload else b"",
+                upload.filename or "" if upload else "",
+                options,
+                (mapping.read(), mapping.filename or "") if mapping and mapping.filename else None,
+            )
+        except ParsDocsError as e:
+            return show_packet_form(e.message, 422, form)
+        return redirect(url_for("packet", key=key), 303)
+
+    def job_or_404(key: str):
+        return packets.get(key) or abort(404, "This packet is no longer kept. Upload it again.")
+
+    @app.get("/packet/<key>")
+    def packet(key: str):
+        return render_template("result.html", key=key, job=job_or_404(key))
+
+    @app.get("/packet/<key>/status")
+    def packet_status(key: str):
+        job = job_or_404(key)
+        state = job.state
+        if state == "running" and job.done >= job.total:
+            state = "packing"  # every row is read; the last ones and the packet are being made
+        return {"state": state, "done": job.done, "total": job.total}
+
+    downloads = {
+        "packet.pdf": ("packet", "application/pdf"),
+        "handouts.zip": ("handouts", "application/zip"),
+        "manifest.csv": ("manifest", "text/csv; charset=utf-8"),
+    }
+
+    @app.get("/packet/<key>/<name>")
+    def packet_file(key: str, name: str):
+        job = job_or_404(key)
+        if name not in downloads:
+            abort(404)
+        attribute, mimetype = downloads[name]
+        data = getattr(job, attribute)
+        if data is None:
+            abort(404, "There is no such file for this packet.")
+        response = app.response_class(data, mimetype=mimetype)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+    # Errors --------------------------------------------------------------------------------
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error):
+        limit = f"{MAX_UPLOAD // (1024 * 1024)} MB"
+        message = f"The file is too large: the limit is {limit}. Split the list and try again."
+        if request.path.startswith("/packet"):
+            return show_packet_form(message, 413)
+        return render_template("error.html", message=message), 413
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        message = error.description if error.code in (400, 403, 404) else error.name
+        if not isinstance(message, str) or message.startswith("The requested URL"):
+            message = "There is no such page."
+        return render_template("error.html", message=message), error.code
+
+    @app.errorhandler(Exception)
+    def fault(error: Exception):
+        # The type only: a message or traceback could hold a patient's value.
+        log.error("error in %s: %s", request.url_rule, type(error).__name__)
+        return render_template(
+            "error.html", message="Something went wrong making this page. Please report it."
+        ), 500
+
+    return app

@@ -1,0 +1,304 @@
+"""One handout from the desk form: the form's fields → a visit → a PDF held in memory.
+
+The form offers every option of ``pars-docs make``. Its values go through the same
+:func:`~pars_docs.make_visit` and :meth:`Engine.prepare` as the command line, so an error
+reads the same here as there; each is shown beside the field its ``field`` names.
+"""
+
+from __future__ import annotations
+
+import inspect
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ..errors import ParsDocsError, UsageError
+from ..handout import Engine, Handout
+from ..plan import sedation_option
+from ..visit import clean_text, make_visit, parse_date, parse_time
+
+# Form fields in the order the form shows them; an error without a field goes to the top.
+FIELDS = (
+    "procedure",
+    "patient",
+    "dob",
+    "mrn",
+    "date",
+    "time",
+    "clinician",
+    "sedation",
+    "medication",
+    "note",
+    "language",
+    "large_print",
+    "paper",
+)
+# Options the library gains later (a language, large print) are offered by the form as soon as
+# the API takes them: ``make_visit`` for what the visit says, ``Handout.render`` for how it is
+# printed. See docs/web.md.
+LATER_OPTIONS = ("language", "large_print")
+PAPERS = ("letter", "a4")
+MAX_MEDICINES = 30
+
+
+def accepts(function, name: str) -> bool:
+    return name in inspect.signature(function).parameters
+
+
+@dataclass
+class FormValues:
+    """What was typed, exactly as typed, so the form can show it again."""
+
+    procedure: str = ""
+    patient: str = ""
+    dob: str = ""
+    mrn: str = ""
+    date: str = ""
+    time: str = ""
+    clinician: str = ""
+    sedation: str = ""  # "", "yes" or "no"; "" is the set's default
+    medications: list[str] = field(default_factory=list)
+    note: str = ""
+    paper: str = ""
+    language: str = ""
+    large_print: bool = False
+
+    @classmethod
+    def from_form(cls, form) -> FormValues:
+        def text(name: str) -> str:
+            return str(form.get(name, ""))[:5000]
+
+        medicines = [str(m)[:500] for m in form.getlist("medication") if str(m).strip()]
+        return cls(
+            procedure=text("procedure"),
+            patient=text("patient"),
+            dob=text("dob"),
+            mrn=text("mrn"),
+            date=text("date"),
+            time=text("time"),
+            clinician=text("clinician"),
+            sedation=text("sedation") if text("sedation") in ("yes", "no") else "",
+            medications=medicines[:MAX_MEDICINES],
+            note=text("note"),
+            paper=text("paper"),
+            language=text("language"),
+            large_print=form.get("large_print") == "yes",
+        )
+
+
+@dataclass
+class Made:
+    """A handout made at the desk: its PDF and page images, held in memory only."""
+
+    pdf: bytes
+    filename: str
+    title: str
+    values: FormValues
+    pages: int
+    made: float = field(default_factory=time.monotonic)
+    images: dict[int, bytes] = field(default_factory=dict)
+
+
+class Desk:
+    """Makes handouts for one site with one warm engine, one request at a time (ReportLab
+    keeps state in module globals), and keeps each made PDF in memory for a while, under an
+    unguessable id, for the preview, print and download."""
+
+    KEEP_SECONDS = 30 * 60
+    KEEP_AT_MOST = 40
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.site = engine.site
+        self._lock = threading.Lock()
+        self._made: dict[str, Made] = {}
+
+    # What the form offers ---------------------------------------------------------------
+
+    def procedures(self) -> list[dict]:
+        """Every set the site can use, by title, with whether its sedation can be chosen."""
+        found = []
+        for set_id in self.engine.library.ids():
+            try:
+                iset = self.engine.library.get(set_id)
+            except ParsDocsError:
+                continue  # a broken set is reported by `pars-docs check`, not offered here
+            option = sedation_option(iset)
+            found.append(
+                {
+                    "id": iset.id,
+                    "title": iset.title,
+                    "sedation_choice": not option.get("fixed", False),
+                    "sedation_default": bool(option["default"]),
+                }
+            )
+        return sorted(found, key=lambda p: p["title"].casefold())
+
+    def medicine_names(self) -> list[str]:
+        table = self.engine.library.medicine_table()
+        names = {alias for med in table.medicines for alias in (med.name, *med.brands)}
+        return sorted(names, key=str.casefold)
+
+    def later_options(self) -> dict[str, bool]:
+        """Which of the options the library gains later it already takes."""
+        return {
+            name: accepts(make_visit, name) or accepts(Handout.render, name)
+            for name in LATER_OPTIONS
+        }
+
+    def zone_now(self) -> str:
+        """The site's zone as a person reads it: "America/New_York (EST)"."""
+        now = datetime.now(self.site.tz)
+        return f"{self.site.timezone} ({now.tzname()})"
+
+    # Making -------------------------------------------------------------------------------
+
+    def make(self, values: FormValues) -> tuple[str | None, dict[str, str]]:
+        """Make the handout; returns (its id, {}) or (None, {field: message})."""
+        errors = self._field_errors(values)
+        if errors:
+            return None, errors
+        sedation = {"yes": True, "no": False}.get(values.sedation)
+        extra = self._later_values(values)
+        try:
+            visit = make_visit(
+                values.procedure,
+                values.patient,
+                values.date,
+                values.time,
+                values.clinician,
+                dob=values.dob or None,
+                mrn=values.mrn or None,
+                sedation=sedation,
+                medications=values.medications,
+                note=values.note or None,
+                **extra["visit"],
+            )
+            if values.paper and values.paper not in PAPERS:
+                raise UsageError(
+                    f"--paper: '{values.paper}' is not one of letter, a4", field="paper"
+                )
+            with self._lock:
+                handout = self.engine.prepare(visit)
+                pdf = handout.render("pdf", values.paper or None, **extra["render"])
+                pages = _page_count(pdf)  # pdfium, like ReportLab, is not thread-safe
+        except ParsDocsError as e:
+            return None, {_form_field(e.field): e.message}
+        from ..cli import default_filename
+
+        made = Made(
+            pdf=pdf,
+            filename=default_filename(visit),
+            title=handout.instruction_set.title,
+            values=values,
+            pages=pages,
+        )
+        return self._keep(made), {}
+
+    def _field_errors(self, values: FormValues) -> dict[str, str]:
+        """Every field's own error at once (make_visit stops at the first), each with the
+        message the command line gives for it."""
+        checks = [
+            ("procedure", lambda: self.engine.library.get(values.procedure.strip())),
+            ("patient", lambda: clean_text(values.patient, "patient", required=True)),
+            ("dob", lambda: values.dob and parse_date(values.dob, "dob")),
+            ("mrn", lambda: clean_text(values.mrn, "mrn")),
+            ("date", lambda: parse_date(values.date, "date")),
+            ("time", lambda: parse_time(values.time, "time")),
+            ("clinician", lambda: clean_text(values.clinician, "clinician", required=True)),
+            ("note", lambda: clean_text(values.note, "note")),
+        ]
+        errors: dict[str, str] = {}
+        for name, check in checks:
+            try:
+                check()
+            except ParsDocsError as e:
+                errors[_form_field(e.field or name)] = e.message
+        return errors
+
+    def _later_values(self, values: FormValues) -> dict[str, dict]:
+        """The later options, passed to whichever call takes them."""
+        extra: dict[str, dict] = {"visit": {}, "render": {}}
+        given = {"language": values.language or None, "large_print": values.large_print}
+        for name, value in given.items():
+            if accepts(make_visit, name):
+                extra["visit"][name] = value
+            elif accepts(Handout.render, name):
+                extra["render"][name] = value
+        return extra
+
+    # The store ----------------------------------------------------------------------------
+
+    def _keep(self, made: Made) -> str:
+        key = secrets.token_urlsafe(18)
+        with self._lock:
+            self._expire()
+            self._made[key] = made
+        return key
+
+    def get(self, key: str) -> Made | None:
+        with self._lock:
+            self._expire()
+            return self._made.get(key)
+
+    def page_image(self, key: str, page: int) -> bytes | None:
+        """Page ``page`` (from 1) of a made handout as PNG, drawn once and kept with it."""
+        made = self.get(key)
+        if made is None or not 1 <= page <= made.pages:
+            return None
+        if page not in made.images:
+            with self._lock:
+                made.images[page] = _render_page(made.pdf, page)
+        return made.images[page]
+
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._made.pop(key, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._made.clear()
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for key in [k for k, m in self._made.items() if now - m.made > self.KEEP_SECONDS]:
+            del self._made[key]
+        while len(self._made) >= self.KEEP_AT_MOST:
+            del self._made[next(iter(self._made))]
+
+
+def _form_field(name: str | None) -> str:
+    if name in FIELDS:
+        return name
+    return {"medications": "medication", "format": "paper"}.get(name or "", "form")
+
+
+def _page_count(pdf: bytes) -> int:
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        return len(document)
+    finally:
+        document.close()
+
+
+PREVIEW_SCALE = 96 / 72  # a page at screen size: 816 × 1056 pixels for US letter
+
+
+def _render_page(pdf: bytes, page: int) -> bytes:
+    import io
+
+    import pypdfium2
+
+    document = pypdfium2.PdfDocument(pdf)
+    try:
+        bitmap = document[page - 1].render(scale=PREVIEW_SCALE)
+        image = bitmap.to_pil()
+        out = io.BytesIO()
+        image.save(out, format="PNG", optimize=False, compress_level=3)
+        return out.getvalue()
+    finally:
+        document.close()

@@ -1,0 +1,321 @@
+"""A packet from an uploaded appointment list, made by the batch runner in its own process.
+
+The upload is checked here first (format, encoding, the columns and the mapping), so a bad
+file is refused at once with the message ``pars-docs batch`` gives. The run itself is
+:func:`~pars_docs.batch.run_batch` in a child process: it owns its signals and its worker
+pool there, and the web server's threads stay free to show progress. Everything the run
+writes goes into a private folder (mode 0700) that is read back into memory and removed as
+soon as the run ends; a server that stops removes the folders of runs still going.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import secrets
+import shutil
+import sys
+import tempfile
+import threading
+import time
+import zipfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from ..batch import Options, run_batch
+from ..errors import DataError, ParsDocsError, UsageError
+from ..ledger import Interrupted, Record
+from ..output import build_time
+from ..rows import FORMATS, Source, read_mapping, read_rows
+from ..site import Site
+
+INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl"}
+MAP_SUFFIXES = {".yaml", ".yml", ".json"}
+SHOWN = ("patient", "date", "time", "procedure")  # what the result table shows of each row
+
+
+@dataclass
+class PacketOptions:
+    """The options of ``pars-docs batch`` the upload form offers."""
+
+    fmt: str | None = None
+    columns: tuple[str, ...] = ()
+    date_format: str | None = None
+    encoding: str | None = None
+    duplex: bool = False
+    index: bool = False
+    paper: str | None = None
+    sedation: bool | None = None
+
+
+@dataclass
+class Job:
+    """One upload's run and, once it ends, its results, held in memory."""
+
+    key: str
+    folder: Path
+    total: int
+    label: str
+    process: multiprocessing.process.BaseProcess | None = None
+    state: str = "running"  # running, packing, done, failed, stopped
+    error: str | None = None
+    read: object = None  # a shared counter of rows read so far
+    rows: list[dict] = field(default_factory=list)
+    summary: dict = field(default_factory=dict)
+    packet: bytes | None = None
+    handouts: bytes | None = None  # a zip
+    manifest: bytes | None = None  # CSV
+    started: float = field(default_factory=time.monotonic)
+    ended: float | None = None
+
+    @property
+    def done(self) -> int:
+        return min(self.read.value, self.total) if self.read is not None else 0
+
+    @property
+    def failed_rows(self) -> list[dict]:
+        return [row for row in self.rows if row["status"] == "failed"]
+
+
+class Packets:
+    """Starts runs, follows them and keeps their results for a while."""
+
+    KEEP_SECONDS = 30 * 60
+    KEEP_AT_MOST = 8
+
+    def __init__(self, site: Site, library, root: Path):
+        self.site = site
+        self.library = library
+        self.root = root
+        self._jobs: dict[str, Job] = {}
+        self._lock = threading.Lock()
+        method = "fork" if sys.platform != "win32" else "spawn"
+        self._context = multiprocessing.get_context(method)
+
+    def start(
+        self,
+        upload: bytes,
+        filename: str,
+        options: PacketOptions,
+        mapping_upload: tuple[bytes, str] | None = None,
+    ) -> str:
+        """Check the upload and start its run; a :class:`ParsDocsError` if it cannot run."""
+        if not upload:
+            raise UsageError("INPUT: choose a file to upload", field="input")
+        if options.fmt and options.fmt not in FORMATS:
+            raise UsageError(f"--format: '{options.fmt}' is not a known format", field="format")
+        label = _display_name(filename)
+        folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
+        try:
+            suffix = Path(filename).suffix.lower()
+            source_path = folder / ("input" + (suffix if suffix in INPUT_SUFFIXES else ""))
+            source_path.write_bytes(upload)
+            map_path = None
+            if mapping_upload:
+                data, map_name = mapping_upload
+                map_suffix = Path(map_name).suffix.lower()
+                map_path = folder / ("map" + (map_suffix if map_suffix in MAP_SUFFIXES else ""))
+                map_path.write_bytes(data)
+            with _relabelled({str(source_path): label, str(map_path): "the mapping file"}):
+                mapping = read_mapping(str(map_path) if map_path else None, options.columns)
+                source = Source(str(source_path), options.fmt, options.encoding)
+                total = sum(1 for _ in read_rows(source, mapping, self._fhir(source)))
+            if not total:
+                raise DataError(f"{label}: holds no rows")
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        job = Job(secrets.token_urlsafe(18), folder, total, label)
+        job.read = self._context.Value("i", 0)
+        receive, send = self._context.Pipe(duplex=False)
+        job.process = self._context.Process(
+            target=_run,
+            args=(folder, source_path.name, source.format, options.encoding, mapping, options),
+            kwargs={"site": self.site, "counter": job.read, "reply": send},
+            daemon=False,  # its batch run starts a worker pool of its own
+        )
+        with self._lock:
+            self._expire()
+            self._jobs[job.key] = job
+        job.process.start()
+        send.close()
+        threading.Thread(target=self._follow, args=(job, receive), daemon=True).start()
+        return job.key
+
+    def _fhir(self, source: Source):
+        if source.format != "fhir":
+            return None
+        from ..fhir import CodeMap
+
+        return CodeMap.build(self.library, self.site.procedure_codes), self.site.tz
+
+    def get(self, key: str) -> Job | None:
+        with self._lock:
+            self._expire()
+            return self._jobs.get(key)
+
+    def _follow(self, job: Job, receive) -> None:
+        """Wait for the run, read what it wrote into memory, and remove its folder."""
+        message = None
+        try:
+            message = receive.recv()
+        except (EOFError, OSError):
+            pass
+        finally:
+            receive.close()
+            job.process.join()
+        try:
+            if message is None:
+                job.state, job.error = "failed", "the run stopped before it finished"
+            elif message[0] == "error":
+                job.state, job.error = "failed", message[1]
+            elif message[0] == "stopped":
+                job.state, job.error = "stopped", "the run was stopped"
+            else:
+                job.state = "packing"
+                _, summary, shown = message
+                self._collect(job, summary, shown)
+                job.state = "done"
+        except Exception as e:  # noqa: BLE001 - the page must say so, not hang
+            job.state, job.error = "failed", f"the results could not be read ({type(e).__name__})"
+        finally:
+            shutil.rmtree(job.folder, ignore_errors=True)
+            job.ended = time.monotonic()
+
+    def _collect(self, job: Job, summary: dict, shown: dict) -> None:
+        folder = job.folder
+        packet = folder / "packet.pdf"
+        job.packet = packet.read_bytes() if packet.is_file() else None
+        records = []
+        manifest = folder / "manifest.jsonl"
+        if manifest.is_file():
+            with open(manifest, encoding="utf-8") as lines:
+                records = [json.loads(line) for line in lines if line.strip()]
+        handouts = folder / "handouts"
+        stamp = build_time().timetuple()[:6]
+        stamp = stamp if stamp[0] >= 1980 else (1980, 1, 1, 0, 0, 0)  # zip's first year
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+            for path in sorted(handouts.glob("*.pdf")) if handouts.is_dir() else []:
+                info = zipfile.ZipInfo(f"handouts/{path.name}", date_time=stamp)
+                archive.writestr(info, path.read_bytes())
+        job.handouts = buffer.getvalue()
+        table = io.StringIO(newline="")
+        writer = csv.DictWriter(table, fieldnames=Record.COLUMNS)
+        writer.writeheader()
+        rows = []
+        for record in sorted(records, key=lambda r: r["row"]):
+            record["output"] = _relative_output(record.get("output"), folder)
+            writer.writerow(record)
+            rows.append({**record, **{k: shown.get(record["row"], {}).get(k, "") for k in SHOWN}})
+        job.manifest = table.getvalue().encode("utf-8")
+        job.rows = rows
+        job.summary = summary
+
+    def stop_all(self) -> None:
+        """Stop every run still going and remove every folder (the server is stopping)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+            self._jobs.clear()
+        for job in jobs:
+            process = job.process
+            if process is not None and process.is_alive():
+                process.terminate()  # SIGTERM: the batch run stops at a row boundary
+                process.join(10)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+            shutil.rmtree(job.folder, ignore_errors=True)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        old = [
+            k
+            for k, job in self._jobs.items()
+            if job.ended is not None and now - job.ended > self.KEEP_SECONDS
+        ]
+        for key in old:
+            del self._jobs[key]
+        finished = [k for k, job in self._jobs.items() if job.ended is not None]
+        while len(self._jobs) >= self.KEEP_AT_MOST and finished:
+            del self._jobs[finished.pop(0)]
+
+
+def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, reply) -> None:
+    """The child process: one batch run into ``folder``, then one message back."""
+    shown: dict[int, dict] = {}
+    source = None
+    try:
+        source = Source(str(folder / input_name), fmt, encoding)
+        fhir = None
+        if source.format == "fhir":
+            from ..fhir import CodeMap
+            from ..handout import Engine
+
+            fhir = CodeMap.build(Engine(site).library, site.procedure_codes), site.tz
+
+        def counted():
+            for number, row in read_rows(source, mapping, fhir):
+                if isinstance(row, dict):
+                    shown[number] = {k: str(row[k]) for k in SHOWN if k in row}
+                with counter.get_lock():
+                    counter.value += 1
+                yield number, row
+
+        (folder / "handouts").mkdir()
+        batch_options = Options(
+            out_dir=folder / "handouts",
+            merge=folder / "packet.pdf",
+            duplex=options.duplex,
+            index=options.index,
+            manifest=str(folder / "manifest.jsonl"),
+            date_format=options.date_format,
+            paper=options.paper,
+            sedation=options.sedation,
+        )
+        summary = run_batch(counted(), site, batch_options)
+        reply.send(("done", asdict(summary), shown))
+    except Interrupted:
+        reply.send(("stopped",))
+    except ParsDocsError as e:
+        reply.send(("error", e.message.replace(str(folder / input_name), "the upload")))
+    except Exception as e:  # noqa: BLE001 - reported on the page, never a traceback
+        reply.send(("error", f"the run failed ({type(e).__name__}); please report it"))
+    finally:
+        if source is not None:
+            source.close()
+        reply.close()
+
+
+class _relabelled:
+    """Errors raised inside name the upload as the person knows it, not its private path."""
+
+    def __init__(self, names: dict[str, str]):
+        self.names = names
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, _trace):
+        if isinstance(error, ParsDocsError):
+            for path, name in self.names.items():
+                error.message = error.message.replace(path, name)
+                if error.redacted:
+                    error.redacted = error.redacted.replace(path, name)
+        return False
+
+
+def _display_name(filename: str) -> str:
+    name = Path(filename.replace("\\", "/")).name
+    return "".join(c for c in name if c.isprintable())[:120] or "the upload"
+
+
+def _relative_output(output: str | None, folder: Path) -> str | None:
+    if not output:
+        return output
+    try:
+        return Path(output).relative_to(folder).as_posix()
+    except ValueError:
+        return Path(output).name

@@ -1,0 +1,109 @@
+"""Run the desk application on waitress until Ctrl-C, and leave nothing behind."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+import webbrowser
+from pathlib import Path
+
+from ..errors import UsageError
+from ..handout import Engine
+from ..site import Site
+from . import security
+from .app import MAX_UPLOAD, create_app
+
+
+def build(
+    site: Site, host: str, port: int, token: str | None, work_dir: Path, *, warm: bool = True
+):
+    """The application for ``site`` on ``host``:``port``, its engine warmed so the first
+    handout is as quick as the rest."""
+    loopback = security.is_loopback(host)
+    if not loopback and not token:
+        raise UsageError(
+            f"--host {host}: other computers could reach the page; set "
+            f"${security.TOKEN_ENV} or give --token-file with an access token of at least "
+            f"{security.MIN_TOKEN} characters",
+            field="host",
+        )
+    engine = Engine(site)
+    if warm:
+        engine.warm()
+    return create_app(
+        engine,
+        work_dir,
+        token=None if loopback else token,
+        allowed_hosts=security.loopback_hosts(port) if loopback else None,
+    )
+
+
+def serve(
+    site: Site,
+    host: str = "127.0.0.1",
+    port: int = 8765,
+    *,
+    token: str | None = None,
+    open_browser: bool = False,
+    note=print,
+) -> None:
+    """Serve until interrupted. Runs and made handouts live in memory and in one private
+    temporary folder, removed on the way out however the server stops."""
+    from waitress.server import create_server
+
+    logging.basicConfig(level=logging.INFO, format="pars-docs serve: %(message)s")
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    work_dir = Path(tempfile.mkdtemp(prefix="pars-docs-serve-"))
+    server = None
+    app = None
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        app = build(site, host, port, token, work_dir)
+        try:
+            server = create_server(
+                app,
+                host=host,
+                port=port,
+                threads=4,
+                ident="pars-docs",
+                max_request_body_size=2 * MAX_UPLOAD,  # the app refuses more, with a page
+                clear_untrusted_proxy_headers=True,
+            )
+        except OSError as e:
+            raise UsageError(f"--port {port}: cannot listen on {host} ({e.strerror})") from e
+        hosts = app.extensions["pars_docs"]["allowed_hosts"]
+        if hosts is not None:  # --port 0: the port chosen by the system
+            hosts.update(security.loopback_hosts(server.effective_port))
+        shown = f"[{host}]" if ":" in host else host
+        url = f"http://{shown}:{server.effective_port}/"
+        if not security.is_loopback(host):
+            note(
+                f"warning: listening on {host}: other computers on the network can reach "
+                f"this page; each browser must sign in with the access token"
+            )
+        note(f"the nurse's desk is at {url} (Ctrl-C stops it)")
+        if open_browser:
+            threading.Timer(0.3, webbrowser.open, (url,)).start()
+        signal.signal(signal.SIGTERM, _stop)
+        if sys.platform == "win32":  # Ctrl-Break stops it too
+            signal.signal(signal.SIGBREAK, _stop)
+        server.run()
+    except KeyboardInterrupt:
+        note("stopping")
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if server is not None:
+            server.close()
+        if app is not None:
+            parts = app.extensions["pars_docs"]
+            parts["packets"].stop_all()
+            parts["desk"].clear()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def _stop(_signum, _frame):
+    raise KeyboardInterrupt

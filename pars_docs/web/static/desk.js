@@ -1,0 +1,109 @@
+// The desk page's small behaviours; every form works without them.
+"use strict";
+
+function setUpSedation() {
+  const procedure = document.getElementById("procedure");
+  const field = document.getElementById("sedation-field");
+  if (!procedure || !field) return;
+  const update = () => {
+    const option = procedure.selectedOptions[0];
+    const choice = option && option.dataset.sedationChoice === "yes";
+    // A set whose sedation is fixed offers no choice: the field is hidden and not sent.
+    field.hidden = !choice;
+    field.disabled = !choice;
+    const usual = field.querySelector(".sedation-default");
+    if (usual) usual.textContent = choice ? "(" + option.dataset.sedationDefault + " sedation)" : "";
+  };
+  procedure.addEventListener("change", update);
+  update();
+}
+
+function setUpMedicines() {
+  const list = document.getElementById("medicines");
+  const add = document.getElementById("add-medicine");
+  if (!list || !add) return;
+  const renumber = () => {
+    const rows = list.querySelectorAll(".medicine");
+    rows.forEach((row, i) => {
+      const n = i + 1;
+      row.querySelector("input").id = "medication-" + n;
+      row.querySelector("label").htmlFor = "medication-" + n;
+      row.querySelector("label").textContent = "Medicine " + n;
+      const remove = row.querySelector(".remove");
+      remove.setAttribute("aria-label", "Remove medicine " + n);
+      remove.hidden = rows.length === 1;
+    });
+  };
+  list.addEventListener("click", (event) => {
+    const remove = event.target.closest(".remove");
+    if (!remove) return;
+    const row = remove.closest(".medicine");
+    const next = row.nextElementSibling || row.previousElementSibling;
+    row.remove();
+    renumber();
+    if (next) next.querySelector("input").focus();
+  });
+  add.addEventListener("click", () => {
+    const rows = list.querySelectorAll(".medicine");
+    const row = rows[rows.length - 1].cloneNode(true);
+    row.querySelector("input").value = "";
+    list.appendChild(row);
+    renumber();
+    row.querySelector("input").focus();
+  });
+  add.hidden = false;
+  renumber();
+}
+
+function focusFirstError() {
+  const form = document.getElementById("handout-form");
+  if (!form || !form.dataset.firstError) return;
+  const name = form.dataset.firstError === "medication" ? "medication-1" : form.dataset.firstError;
+  const field = document.getElementById(name) || document.getElementById(name + "-field");
+  if (field) (field.querySelector ? field.querySelector("input, select, textarea") || field : field).focus();
+}
+
+function setUpPrint() {
+  const button = document.getElementById("print");
+  const frame = document.getElementById("print-frame");
+  if (!button || !frame) return;
+  button.hidden = false;
+  button.addEventListener("click", () => {
+    frame.onload = () => frame.contentWindow.print();
+    frame.src = button.dataset.pdf;
+  });
+}
+
+function followProgress() {
+  const box = document.getElementById("progress-box");
+  if (!box) return;
+  const bar = document.getElementById("progress");
+  const label = document.getElementById("progress-label");
+  const note = document.getElementById("progress-note");
+  const poll = async () => {
+    try {
+      const response = await fetch(box.dataset.status, { cache: "no-store" });
+      const status = await response.json();
+      bar.value = status.done;
+      label.textContent = status.state === "packing"
+        ? "Putting the packet together…"
+        : "Making handouts: " + status.done + " of " + status.total + " rows";
+      if (status.state !== "running" && status.state !== "packing") {
+        window.location.reload();
+        return;
+      }
+    } catch (error) {
+      note.textContent = "Waiting for the server…";
+    }
+    setTimeout(poll, 300);
+  };
+  setTimeout(poll, 200);
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  setUpSedation();
+  setUpMedicines();
+  focusFirstError();
+  setUpPrint();
+  followProgress();
+});
