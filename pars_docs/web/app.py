@@ -58,7 +58,7 @@ def create_app(
         TEMPLATES_AUTO_RELOAD=False,
     )
     desk = Desk(engine)
-    packets = Packets(engine.site, engine.library, work_dir)
+    packets = Packets(engine.site, engine.library, work_dir, quiet=desk.lock)
     app.extensions["pars_docs"] = {
         "desk": desk,
         "packets": packets,

@@ -97,6 +97,7 @@ class Made:
     title: str
     values: FormValues
     pages: int
+    paper: str
     made: float = field(default_factory=time.monotonic)
     images: dict[int, bytes] = field(default_factory=dict)
 
@@ -112,7 +113,7 @@ class Desk:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.site = engine.site
-        self._lock = threading.Lock()
+        self.lock = threading.Lock()
         self._made: dict[str, Made] = {}
 
     # What the form offers ---------------------------------------------------------------
@@ -177,10 +178,8 @@ class Desk:
                 **extra["visit"],
             )
             if values.paper and values.paper not in PAPERS:
-                raise UsageError(
-                    f"--paper: '{values.paper}' is not one of letter, a4", field="paper"
-                )
-            with self._lock:
+                raise UsageError(f"paper: '{values.paper}' is not one of letter, a4", field="paper")
+            with self.lock:
                 handout = self.engine.prepare(visit)
                 pdf = handout.render("pdf", values.paper or None, **extra["render"])
                 pages = _page_count(pdf)  # pdfium, like ReportLab, is not thread-safe
@@ -194,6 +193,7 @@ class Desk:
             title=handout.instruction_set.title,
             values=values,
             pages=pages,
+            paper=(values.paper or self.site.paper).upper().replace("LETTER", "US letter"),
         )
         return self._keep(made), {}
 
@@ -233,13 +233,13 @@ class Desk:
 
     def _keep(self, made: Made) -> str:
         key = secrets.token_urlsafe(18)
-        with self._lock:
+        with self.lock:
             self._expire()
             self._made[key] = made
         return key
 
     def get(self, key: str) -> Made | None:
-        with self._lock:
+        with self.lock:
             self._expire()
             return self._made.get(key)
 
@@ -249,16 +249,16 @@ class Desk:
         if made is None or not 1 <= page <= made.pages:
             return None
         if page not in made.images:
-            with self._lock:
+            with self.lock:
                 made.images[page] = _render_page(made.pdf, page)
         return made.images[page]
 
     def forget(self, key: str) -> None:
-        with self._lock:
+        with self.lock:
             self._made.pop(key, None)
 
     def clear(self) -> None:
-        with self._lock:
+        with self.lock:
             self._made.clear()
 
     def _expire(self) -> None:

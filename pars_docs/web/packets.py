@@ -23,6 +23,7 @@ import time
 import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..batch import Options, run_batch
 from ..errors import DataError, ParsDocsError, UsageError
@@ -58,10 +59,10 @@ class Job:
     folder: Path
     total: int
     label: str
-    process: multiprocessing.process.BaseProcess | None = None
+    process: Any = None  # the run's multiprocessing Process
     state: str = "running"  # running, packing, done, failed, stopped
     error: str | None = None
-    read: object = None  # a shared counter of rows read so far
+    read: Any = None  # a multiprocessing Value: rows read so far
     rows: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     packet: bytes | None = None
@@ -85,14 +86,17 @@ class Packets:
     KEEP_SECONDS = 30 * 60
     KEEP_AT_MOST = 8
 
-    def __init__(self, site: Site, library, root: Path):
+    def __init__(self, site: Site, library, root: Path, quiet: threading.Lock | None = None):
         self.site = site
+        # Held while the run's process forks, so no thread is midway through a handout (and
+        # ReportLab's module state) at that moment.
+        self._quiet = quiet or threading.Lock()
         self.library = library
         self.root = root
         self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
         method = "fork" if sys.platform != "win32" else "spawn"
-        self._context = multiprocessing.get_context(method)
+        self._context: Any = multiprocessing.get_context(method)
 
     def start(
         self,
@@ -121,7 +125,15 @@ class Packets:
             with _relabelled({str(source_path): label, str(map_path): "the mapping file"}):
                 mapping = read_mapping(str(map_path) if map_path else None, options.columns)
                 source = Source(str(source_path), options.fmt, options.encoding)
-                total = sum(1 for _ in read_rows(source, mapping, self._fhir(source)))
+                try:
+                    total = sum(1 for _ in read_rows(source, mapping, self._fhir(source)))
+                except ParsDocsError:
+                    raise
+                except Exception as e:  # noqa: BLE001 - a reader's fault is still a bad upload
+                    raise DataError(
+                        f"{label}: could not be read as {source.format.upper()} "
+                        f"({type(e).__name__})"
+                    ) from e
             if not total:
                 raise DataError(f"{label}: holds no rows")
         except BaseException:
@@ -139,7 +151,8 @@ class Packets:
         with self._lock:
             self._expire()
             self._jobs[job.key] = job
-        job.process.start()
+        with self._quiet:
+            job.process.start()
         send.close()
         threading.Thread(target=self._follow, args=(job, receive), daemon=True).start()
         return job.key
@@ -166,23 +179,24 @@ class Packets:
         finally:
             receive.close()
             job.process.join()
+        state, error = "done", None
         try:
             if message is None:
-                job.state, job.error = "failed", "the run stopped before it finished"
+                state, error = "failed", "the run stopped before it finished"
             elif message[0] == "error":
-                job.state, job.error = "failed", message[1]
+                state, error = "failed", message[1]
             elif message[0] == "stopped":
-                job.state, job.error = "stopped", "the run was stopped"
+                state, error = "stopped", "the run was stopped"
             else:
                 job.state = "packing"
                 _, summary, shown = message
                 self._collect(job, summary, shown)
-                job.state = "done"
         except Exception as e:  # noqa: BLE001 - the page must say so, not hang
-            job.state, job.error = "failed", f"the results could not be read ({type(e).__name__})"
+            state, error = "failed", f"the results could not be read ({type(e).__name__})"
         finally:
             shutil.rmtree(job.folder, ignore_errors=True)
             job.ended = time.monotonic()
+            job.error, job.state = error, state  # last: the page sees a finished, tidy run
 
     def _collect(self, job: Job, summary: dict, shown: dict) -> None:
         folder = job.folder

@@ -91,4 +91,6 @@ def new_csrf() -> str:
 
 
 def same_csrf(given: str | None, expected: str | None) -> bool:
-    return bool(given and expected) and hmac.compare_digest(given, expected)
+    if not given or not expected:
+        return False
+    return hmac.compare_digest(given.encode(), expected.encode())

@@ -71,6 +71,10 @@ def serve(
                 threads=4,
                 ident="pars-docs",
                 max_request_body_size=2 * MAX_UPLOAD,  # the app refuses more, with a page
+                # Request and response bodies stay in memory: waitress would otherwise spool
+                # those over 512 kB / 1 MB (an upload, a packet) to temporary files.
+                inbuf_overflow=2 * MAX_UPLOAD + 65536,
+                outbuf_overflow=1 << 30,
                 clear_untrusted_proxy_headers=True,
             )
         except OSError as e:

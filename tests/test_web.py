@@ -1,0 +1,419 @@
+"""The desk web application through Flask's test client: errors beside their fields with the
+command line's messages, uploads, and the safety rules (CSRF, Host, size, headers, logs, disk).
+The same pages in a real browser: test_web_browser.py."""
+
+import io
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from conftest import DATA, pdf_text, squash
+
+from pars_docs import load_site
+from pars_docs.cli import cli
+from pars_docs.errors import UsageError
+from pars_docs.web import security
+from pars_docs.web.server import build
+
+BASE = "http://127.0.0.1:8765"
+GOOD = {
+    "procedure": "pars-defect-injection",
+    "patient": "Ana Díaz",
+    "date": "2026-12-03",
+    "time": "08:00",
+    "clinician": "Dr. Sam Lee",
+    "mrn": "A-77",
+}
+
+
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("serve")
+
+
+@pytest.fixture(scope="module")
+def app(work_dir):
+    return build(load_site(DATA / "site-ny.yaml"), "127.0.0.1", 8765, None, work_dir, warm=False)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_of(client, path="/"):
+    page = client.get(path, base_url=BASE).text
+    return re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+
+def post(client, path, data, **kw):
+    data = {"csrf": csrf_of(client), **data}
+    return client.post(path, base_url=BASE, data=data, **kw)
+
+
+def errors_of(html: str) -> dict[str, str]:
+    """{field id: its error text}, read from the markup beside each field."""
+    found = re.findall(
+        r'<p class="error" id="([\w-]+)-error">(?:<span[^>]*>[^<]*</span>)?(.*?)</p>', html
+    )
+    return {name: text.replace("&#39;", "'").replace("&lt;", "<") for name, text in found}
+
+
+def cli_error(runner, *args) -> str:
+    # --verbose: the message as a person at a terminal reads it, values included
+    result = runner.invoke(cli, ["make", *args, "--verbose", "-o", "-"])
+    assert result.exit_code != 0
+    return result.output.strip().splitlines()[-1].removeprefix("pars-docs: error: ")
+
+
+def test_a_handout_is_made_and_previewed(client):
+    response = post(client, "/handout", {**GOOD, "medication": ["Eliquis", ""], "sedation": "yes"})
+    assert response.status_code == 303
+    preview = response.headers["Location"]
+    assert "Ana" not in preview and "2026" not in preview  # no patient value in a URL
+    page = client.get(preview, base_url=BASE).text
+    images = re.findall(r'<img src="([^"]+)"', page)
+    assert len(images) >= 2
+    image = client.get(images[0], base_url=BASE)
+    assert image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
+    pdf = client.get(preview + "/handout.pdf", base_url=BASE)
+    assert pdf.headers["Content-Disposition"].startswith("attachment;")
+    assert "pars-defect-injection-2026-12-03-0800.pdf" in pdf.headers["Content-Disposition"]
+    text = squash(pdf_text(pdf.data))
+    assert "Ana Díaz" in text and "Eliquis" in text and "December 3" in text
+
+
+def test_the_preview_is_the_same_pdf_the_cli_makes(client, make, monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1780000000")
+    response = post(client, "/handout", {**GOOD, "time": "8:00 AM", "mrn": ""})
+    made = client.get(response.headers["Location"] + "/handout.pdf", base_url=BASE).data
+    result, out = make()
+    assert result.exit_code == 0, result.output
+    assert made == out.read_bytes()
+
+
+def test_each_error_is_beside_its_field_with_the_cli_message(client, runner):
+    form = {**GOOD, "patient": "", "date": "2026-02-30", "time": "25:00", "dob": "1990-13-01"}
+    response = post(client, "/handout", form)
+    assert response.status_code == 422
+    errors = errors_of(response.text)
+    assert set(errors) == {"patient", "date", "time", "dob"}
+    base = ["pars-defect-injection", "--patient", "Ana", "--clinician", "Dr. Lee"]
+    assert errors["date"] == cli_error(runner, *base, "--date", "2026-02-30", "--time", "8:00")
+    assert errors["time"] == cli_error(runner, *base, "--date", "2026-12-03", "--time", "25:00")
+    # The form keeps what was typed, and marks the fields.
+    assert 'value="2026-02-30"' in response.text and 'value="A-77"' in response.text
+    assert 'id="date" name="date" type="date" value="2026-02-30" aria-required="true"' in (
+        response.text
+    )
+    assert 'aria-describedby="date-error" aria-invalid="true"' in response.text
+
+
+def test_an_unknown_medicine_is_shown_beside_the_medicines(client, runner):
+    response = post(client, "/handout", {**GOOD, "medication": ["Eliquis", "Elikwis"]})
+    assert response.status_code == 422
+    message = errors_of(response.text)["medication"]
+    assert message.startswith("medication: unknown medicine 'Elikwis'.")
+    expected = cli_error(
+        runner,
+        "pars-defect-injection",
+        "--patient",
+        "Ana",
+        "--date",
+        "2026-12-03",
+        "--time",
+        "8:00",
+        "--clinician",
+        "Dr. Lee",
+        "--medication",
+        "Elikwis",
+    )
+    assert message == expected
+    assert 'value="Elikwis"' in response.text and 'value="Eliquis"' in response.text
+
+
+def test_a_fixed_sedation_refused_like_the_cli(client):
+    form = {**GOOD, "procedure": "pars-defect-decompression", "sedation": "no"}
+    errors = errors_of(post(client, "/handout", form).text)
+    assert errors["sedation"].startswith("sedation: pars-defect-decompression is always done")
+
+
+def test_the_form_offers_what_make_offers(client):
+    page = client.get("/", base_url=BASE).text
+    # Procedures by title; sedation offered only where the set lets it be chosen.
+    assert re.search(r'value="pars-defect-injection" data-sedation-choice="yes"', page)
+    assert re.search(r'value="pars-defect-decompression" data-sedation-choice="no"', page)
+    assert ">Pars defect injection</option>" in page
+    for name in ("Eliquis", "apixaban", "Advil", "warfarin"):
+        assert f'<option value="{name}">' in page
+    assert "America/New_York" in page  # the site's zone is shown beside the time
+    assert 'type="date"' in page and 'type="time"' in page
+    assert "Riverside Spine &amp; Pain &lt;Center&gt;" in page  # escaped
+
+
+def test_a_site_clinician_list_is_offered(tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        (DATA / "site-ny.yaml").read_text() + "clinicians: [Dr. Sam Lee, Dr. Ann Ortiz]\n"
+    )
+    app = build(load_site(site), "127.0.0.1", 8765, None, tmp_path, warm=False)
+    page = app.test_client().get("/", base_url=BASE).text
+    assert 'list="clinician-names"' in page
+    assert '<option value="Dr. Ann Ortiz">' in page
+
+
+def test_post_without_the_csrf_token_is_refused(client):
+    response = client.post("/handout", base_url=BASE, data=GOOD)
+    assert response.status_code == 400
+    assert "out of date" in response.text
+    stolen = {**GOOD, "csrf": "guessed"}
+    assert client.post("/handout", base_url=BASE, data=stolen).status_code == 400
+
+
+def test_a_cross_site_origin_is_refused(client):
+    data = {**GOOD, "csrf": csrf_of(client)}
+    headers = {"Origin": "http://evil.example"}
+    response = client.post("/handout", base_url=BASE, data=data, headers=headers)
+    assert response.status_code == 403
+
+
+def test_only_loopback_host_names_are_answered(client):
+    assert client.get("/", base_url="http://attacker.example:8765").status_code == 400
+    assert client.get("/", base_url="http://localhost:8765").status_code == 200
+
+
+def test_every_response_carries_the_safety_headers(client):
+    for path in ("/", "/packet", "/no-such-page", "/static/desk.css"):
+        response = client.get(path, base_url=BASE)
+        csp = response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in csp and "script-src 'self'" in csp
+        assert "unsafe-inline" not in csp
+        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_use_no_third_party_assets(client):
+    page = client.get("/", base_url=BASE).text + client.get("/packet", base_url=BASE).text
+    assert not re.search(r'(src|href)="(https?:)?//', page)
+    assert "<script>" not in page and " style=" not in page and " on" + "click=" not in page
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/static/../setup.cfg",
+        "/static/%2e%2e/desk.py",
+        "/static/..%2fdesk.py",
+        "/handout/../../etc/passwd",
+        "/packet/x/..%2f..%2fmanifest.csv",
+        "/packet/nope/packet.pdf",
+        "/handout/nope/page-1.png",
+    ],
+)
+def test_path_tricks_find_nothing(client, path):
+    response = client.get(path, base_url=BASE)
+    assert response.status_code in (400, 404)
+    assert b"[metadata]" not in response.data and b"import" not in response.data
+
+
+def test_no_patient_value_in_the_log(client, caplog):
+    caplog.set_level(logging.DEBUG)
+    response = post(client, "/handout", {**GOOD, "patient": "Zebulon Quartz", "date": "bad"})
+    assert response.status_code == 422
+    post(client, "/handout", {**GOOD, "patient": "Zebulon Quartz"})
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "POST /handout 422" in logged
+    assert "Zebulon" not in logged and "2026-12-03" not in logged and "A-77" not in logged
+
+
+def upload(client, content: bytes, name="list.csv", **fields):
+    data = {"csrf": csrf_of(client, "/packet"), "input": (io.BytesIO(content), name), **fields}
+    return client.post("/packet", base_url=BASE, data=data, content_type="multipart/form-data")
+
+
+def wait(client, location):
+    import time
+
+    for _ in range(600):
+        status = client.get(location + "/status", base_url=BASE).json
+        if status["state"] not in ("running", "packing"):
+            return status
+        time.sleep(0.1)
+    raise AssertionError("the packet did not finish")
+
+
+def test_a_packet_with_a_bad_row(client, work_dir):
+    csv = (DATA / "batch" / "appointments.csv").read_bytes()
+    csv += b"pars-defect-injection,Bad Row,2026-13-01,9:00,Dr. X,Z9,,,\n"
+    response = upload(client, csv, duplex="yes", index="yes")
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert wait(client, location)["state"] == "done"
+    page = client.get(location, base_url=BASE).text
+    assert "1 row FAILED" in page
+    assert re.search(r'<tr id="row-5" class="status-failed">', page)
+    assert "date: &#39;2026-13-01&#39; has no month 13" in page
+    packet = client.get(location + "/packet.pdf", base_url=BASE).data
+    text = squash(pdf_text(packet))
+    assert "Ana Díaz" in text and "Zoë Ødegård" in text and "Bad Row" not in text
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(location + "/handouts.zip", base_url=BASE).data)
+    )
+    assert len(archive.namelist()) == 3
+    manifest = client.get(location + "/manifest.csv", base_url=BASE).data.decode()
+    assert manifest.splitlines()[0].startswith("row,status,output")
+    assert "\n5,failed,," in manifest
+    assert str(work_dir) not in manifest  # outputs name the files, not the server's folder
+    assert list(work_dir.iterdir()) == []  # the run's folder is gone once it is read
+
+
+@pytest.mark.parametrize(
+    "content, name, expected",
+    [
+        (b"", "empty.csv", "INPUT: choose a file to upload"),
+        (b"\xff\xfe\x00garbage", "list.csv", "list.csv: line 1: byte 0xff"),
+        (b"a,b\n1,2\n", "list.csv", "list.csv: no column for procedure"),
+        (b"[{", "list.json", "list.json"),
+        (b'{"resourceType": "Bundle", "entry": 3}', "b.json", "b.json"),
+    ],
+)
+def test_a_bad_upload_is_a_message_on_the_page(client, work_dir, content, name, expected):
+    response = upload(client, content, name)
+    assert response.status_code == 422
+    assert "Traceback" not in response.text
+    message = re.search(r'<p class="error">(.*?)</p>', response.text).group(1)
+    assert message.startswith(expected), message
+    assert str(work_dir) not in response.text
+    assert list(work_dir.iterdir()) == []
+
+
+def test_an_upload_over_the_limit_is_refused_with_a_page(client):
+    response = upload(client, b"x" * (11 * 1024 * 1024))
+    assert response.status_code == 413
+    assert "The file is too large: the limit is 10 MB" in response.text
+
+
+def test_beyond_loopback_a_token_is_required(tmp_path, monkeypatch):
+    site = load_site(DATA / "site-ny.yaml")
+    with pytest.raises(UsageError, match="PARS_DOCS_TOKEN"):
+        build(site, "0.0.0.0", 8765, None, tmp_path, warm=False)
+    app = build(site, "0.0.0.0", 8765, "correct horse battery", tmp_path, warm=False)
+    client = app.test_client()
+    assert client.get("/", base_url="http://10.1.2.3:8765").status_code == 302
+    monkeypatch.setattr(security.time, "sleep", lambda s: None)
+    csrf = csrf_of(client, "/login")
+    wrong = client.post("/login", base_url=BASE, data={"csrf": csrf, "token": "guess"})
+    assert wrong.status_code == 401
+    right = client.post(
+        "/login", base_url=BASE, data={"csrf": csrf, "token": "correct horse battery"}
+    )
+    assert right.status_code == 303
+    assert client.get("/", base_url=BASE).status_code == 200
+
+
+def test_the_token_comes_from_a_file_or_the_environment(tmp_path, monkeypatch):
+    monkeypatch.delenv(security.TOKEN_ENV, raising=False)
+    assert security.read_token(None) is None
+    monkeypatch.setenv(security.TOKEN_ENV, "from the environment")
+    assert security.read_token(None) == "from the environment"
+    token = tmp_path / "token"
+    token.write_text("from a file, long enough\n")
+    assert security.read_token(str(token)) == "from a file, long enough"
+    token.write_text("short")
+    with pytest.raises(UsageError, match="at least 12 characters"):
+        security.read_token(str(token))
+
+
+def test_serve_refuses_another_address_without_a_token(runner, monkeypatch):
+    monkeypatch.delenv(security.TOKEN_ENV, raising=False)
+    result = runner.invoke(
+        cli, ["serve", "--host", "0.0.0.0", "--site", str(DATA / "site-ny.yaml")]
+    )
+    assert result.exit_code == 2
+    assert "--host 0.0.0.0: other computers could reach the page" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_serve_has_no_token_option_on_the_command_line(runner):
+    result = runner.invoke(cli, ["serve", "--help"])
+    assert "--token-file" in result.output
+    assert "--token " not in result.output and "--password" not in result.output
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_ctrl_c_stops_cleanly_and_leaves_nothing(tmp_path):
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
+    env.pop("PARS_DOCS_SITE", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pars_docs",
+            "serve",
+            "--port",
+            "0",
+            "--site",
+            str(DATA / "site-ny.yaml"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    line = process.stderr.readline()
+    assert re.search(r"http://127\.0\.0\.1:\d+/", line), line
+    assert [p.name[:16] for p in tmp_path.iterdir()] == ["pars-docs-serve-"]
+    process.send_signal(signal.SIGINT)
+    rest = process.communicate(timeout=30)[1]
+    assert process.returncode == 0
+    assert "stopping" in rest and "Traceback" not in rest
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_serve_command_imports_flask_only_when_run():
+    code = "import sys, pars_docs.cli; print('flask' in sys.modules, 'waitress' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False False"
+
+
+def test_a_file_under_the_work_dir_never_names_the_upload(client, work_dir):
+    seen = []
+    original = Path.write_bytes
+
+    def spy(self, data):
+        seen.append(self)
+        return original(self, data)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Path, "write_bytes", spy)
+        response = upload(
+            client, (DATA / "batch" / "appointments.csv").read_bytes(), "Ana Diaz.csv"
+        )
+    wait(client, response.headers["Location"])
+    assert seen and all("Ana" not in str(p) for p in seen)
+    assert all(str(p).startswith(str(work_dir)) for p in seen)
+
+
+def test_progress_is_shown_while_a_packet_runs(client, work_dir):
+    lines = ["procedure,patient,date,time,clinician,mrn"]
+    lines += [
+        f"pars-defect-injection,Patient {i},2026-12-{1 + i % 28:02d},{7 + i % 9}:00,Dr. Lee,M{i}"
+        for i in range(80)
+    ]
+    response = upload(client, "\n".join(lines).encode())
+    location = response.headers["Location"]
+    page = client.get(location, base_url=BASE).text
+    assert '<progress id="progress" max="80"' in page
+    assert "Making handouts:" in page and "of 80 rows" in page
+    folders = list(work_dir.iterdir())
+    assert len(folders) == 1 and folders[0].stat().st_mode & 0o077 == 0  # private while it runs
+    status = client.get(location + "/status", base_url=BASE).json
+    assert status["total"] == 80 and status["state"] in ("running", "packing")
+    assert wait(client, location)["state"] == "done"
+    assert "80 rows: 80 made, 0 failed" in client.get(location, base_url=BASE).text
+    assert list(work_dir.iterdir()) == []

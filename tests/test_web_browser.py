@@ -1,0 +1,300 @@
+"""The desk page driven end to end in a real headless Chromium, as a nurse and a scheduler
+would use it, against a real `pars-docs serve`. Screenshots go to docs/images/.
+
+Needs Debian's chromium and chromium-driver (.ci/run installs them). Selenium is given the
+driver's path, so it never tries to download one.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+from conftest import DATA, pdf_text, squash
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+DRIVER = Path("/usr/bin/chromedriver")
+IMAGES = Path(__file__).resolve().parent.parent / "docs" / "images"
+
+if not (CHROMIUM.exists() and DRIVER.exists()) and not os.environ.get("CI"):
+    pytest.skip("needs Debian's chromium and chromium-driver", allow_module_level=True)
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from selenium.webdriver.support import expected_conditions as EC  # noqa: E402
+from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """A real server on a free loopback port; its private folder lives under ``tmp``."""
+    tmp = tmp_path_factory.mktemp("server-tmp")
+    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONUNBUFFERED": "1"}
+    env.pop("PARS_DOCS_SITE", None)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pars_docs",
+            "serve",
+            "--port",
+            "0",
+            "--site",
+            str(DATA / "site-ny.yaml"),
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    line = process.stderr.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    assert match, line
+    yield match.group(0)
+    process.terminate()
+    log = process.communicate(timeout=30)[1]
+    # Nothing about a patient in the log, and nothing left on disk.
+    for value in ("Ana", "Zoë", "Bad Row", "1700", "A-77"):
+        assert value not in log, log
+    assert "Traceback" not in log
+    assert list(tmp.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def downloads(tmp_path_factory):
+    return tmp_path_factory.mktemp("downloads")
+
+
+@pytest.fixture(scope="module")
+def browser(downloads):
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    profile = tempfile.mkdtemp(prefix="chromium-")
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--lang=en-US",
+        "--window-size=1366,768",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {
+            "download.default_directory": str(downloads),
+            "download.prompt_for_download": False,
+            "intl.accept_languages": "en-US",
+        },
+    )
+    driver = webdriver.Chrome(service=Service(str(DRIVER)), options=options)
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def downloaded(folder: Path, name: str, timeout: float = 20) -> Path:
+    target = folder / name
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if target.exists() and not list(folder.glob("*.crdownload")):
+            return target
+        time.sleep(0.1)
+    raise AssertionError(f"{name} was not downloaded: {list(folder.iterdir())}")
+
+
+def shot(driver, name: str) -> None:
+    IMAGES.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(IMAGES / name))
+
+
+def fill(driver, **values):
+    """Type into the form with the keyboard, as a person would."""
+    form = driver.find_element(By.ID, "handout-form")
+    for name, value in values.items():
+        field = form.find_element(By.ID, name)
+        if field.tag_name == "select":
+            Select(field).select_by_visible_text(value)
+        else:
+            field.clear()
+            field.send_keys(value)
+
+
+def test_fill_the_form_preview_and_download(server, browser, downloads):
+    browser.get(server)
+    fill(
+        browser,
+        procedure="Pars defect injection",
+        patient="Ana Díaz",
+        dob="04021961",
+        mrn="A-77",
+        date="12032026",  # the native picker, typed as mm/dd/yyyy
+        time="0800AM",
+        clinician="Dr. Sam Lee",
+        note="Bring your scans.",
+    )
+    assert browser.find_element(By.ID, "date").get_attribute("value") == "2026-12-03"
+    assert browser.find_element(By.ID, "time").get_attribute("value") == "08:00"
+    # Sedation is offered for the injection (it may be chosen) and defaults to "without".
+    sedation = browser.find_element(By.ID, "sedation-field")
+    assert sedation.is_displayed() and "without sedation" in sedation.text
+    browser.find_element(By.CSS_SELECTOR, "input[name=sedation][value=yes]").click()
+    first = browser.find_element(By.ID, "medication-1")
+    first.send_keys("Eliquis")
+    browser.find_element(By.ID, "add-medicine").click()
+    second = browser.switch_to.active_element  # the new row has the focus
+    assert second.get_attribute("id") == "medication-2"
+    second.send_keys("Advil")
+    # The whole form fits a 1366×768 screen: no scrolling to reach the button.
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    assert height <= browser.execute_script("return window.innerHeight")
+    shot(browser, "desk-form.png")
+
+    started = time.monotonic()
+    browser.find_element(By.CSS_SELECTOR, "#handout-form button[type=submit]").click()
+    WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, ".pages img"))
+    )
+    WebDriverWait(browser, 20).until(
+        lambda d: d.execute_script(
+            "return [...document.images].every(i => i.complete && i.naturalWidth > 0)"
+        )
+    )
+    took = time.monotonic() - started
+    images = browser.find_elements(By.CSS_SELECTOR, ".pages img")
+    assert len(images) >= 2
+    assert images[0].get_attribute("alt") == f"Page 1 of {len(images)} of the handout"
+    assert "Ana" not in browser.current_url and "2026" not in browser.current_url
+    assert browser.find_element(By.ID, "print").is_displayed()
+    shot(browser, "desk-preview.png")
+
+    browser.find_element(By.ID, "download").click()
+    pdf = downloaded(downloads, "pars-defect-injection-2026-12-03-0800.pdf")
+    text = squash(pdf_text(pdf))
+    for phrase in ("Ana Díaz", "Dr. Sam Lee", "Bring your scans.", "Eliquis", "Advil", "A-77"):
+        assert phrase in text, phrase
+    assert "December 3" in text
+    assert took < 10  # generous here; benchmarks/bench_web.py measures it properly
+
+    # Change the details: the form comes back as it was typed.
+    browser.find_element(By.LINK_TEXT, "Change the details").click()
+    assert browser.find_element(By.ID, "patient").get_attribute("value") == "Ana Díaz"
+    assert browser.find_element(By.ID, "medication-2").get_attribute("value") == "Advil"
+
+
+def test_a_bad_date_is_shown_beside_its_field(server, browser):
+    browser.get(server)
+    fill(
+        browser,
+        procedure="Pars defect injection",
+        patient="Ana Díaz",
+        date="12031700",
+        time="0800AM",
+        clinician="Dr. Sam Lee",
+    )
+    browser.find_element(By.ID, "patient").send_keys(Keys.ENTER)  # submit from the keyboard
+    error = WebDriverWait(browser, 20).until(
+        EC.visibility_of_element_located((By.ID, "date-error"))
+    )
+    assert error.text.endswith("date: '1700-12-03' has the year 1700; check the date")
+    # Beside its field: in the same block, right under the input, which is marked invalid.
+    date = browser.find_element(By.ID, "date")
+    assert error.find_element(By.XPATH, "..") == date.find_element(By.XPATH, "..")
+    assert date.get_attribute("aria-invalid") == "true"
+    assert "date-error" in date.get_attribute("aria-describedby")
+    assert browser.switch_to.active_element == date  # the focus goes to the first problem
+    # What was typed is kept.
+    assert browser.find_element(By.ID, "patient").get_attribute("value") == "Ana Díaz"
+    assert date.get_attribute("value") == "1700-12-03"
+    assert not browser.find_elements(By.ID, "patient-error")
+
+
+def test_a_medicine_suggestion(server, browser):
+    browser.get(server)
+    field = browser.find_element(By.ID, "medication-1")
+    field.send_keys("eliq")
+    # What Chromium's suggestion list offers for the typed text: the datalist's options that
+    # contain it, regardless of case.
+    offered = browser.execute_script(
+        "const input = arguments[0];"
+        "return [...input.list.options].map(o => o.value)"
+        ".filter(v => v.toLowerCase().includes(input.value.toLowerCase()));",
+        field,
+    )
+    assert offered == ["Eliquis"]
+    field.clear()
+    field.send_keys(offered[0])
+    fill(
+        browser,
+        procedure="Pars defect decompression and stabilization surgery",
+        patient="Ana Díaz",
+        date="12032026",
+        time="0700AM",
+        clinician="Dr. Sam Lee",
+    )
+    # This set is always done with sedation: the choice is not offered.
+    assert not browser.find_element(By.ID, "sedation-field").is_displayed()
+    browser.find_element(By.CSS_SELECTOR, "#handout-form button[type=submit]").click()
+    WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, ".pages img"))
+    )
+
+
+def test_a_csv_upload_with_a_bad_row_and_the_packet(server, browser, downloads, tmp_path):
+    listing = tmp_path / "tomorrow.csv"
+    listing.write_bytes(
+        (DATA / "batch" / "appointments.csv").read_bytes()
+        + b"pars-defect-injection,Bad Row,2026-13-01,9:00,Dr. X,Z9,,,\n"
+    )
+    browser.get(server + "packet")
+    browser.find_element(By.ID, "input").send_keys(str(listing))
+    browser.find_element(By.CSS_SELECTOR, "input[name=index]").click()
+    browser.find_element(By.CSS_SELECTOR, "#packet-form button[type=submit]").click()
+    banner = WebDriverWait(browser, 60).until(
+        EC.visibility_of_element_located((By.ID, "failed-banner"))
+    )
+    assert "1 row FAILED" in banner.text and "Row 5" in banner.text
+    assert "date: '2026-13-01' has no month 13" in banner.text
+    failed = browser.find_element(By.ID, "row-5")
+    assert "FAILED" in failed.text
+    color = failed.value_of_css_property("background-color")
+    assert color != browser.find_element(By.ID, "row-2").value_of_css_property("background-color")
+    shot(browser, "desk-packet.png")
+
+    browser.find_element(By.ID, "download-packet").click()
+    text = squash(pdf_text(downloaded(downloads, "packet.pdf")))
+    assert "Ana Díaz" in text and "Smith, John" in text and "Zoë Ødegård" in text
+    assert "Bad Row" not in text
+    browser.find_element(By.ID, "download-manifest").click()
+    manifest = downloaded(downloads, "manifest.csv").read_text(encoding="utf-8")
+    assert "\n5,failed,,,,,date," in manifest
+
+
+def test_a_bad_upload_is_a_message_not_a_trace(server, browser, tmp_path):
+    wrong = tmp_path / "scan.csv"
+    wrong.write_bytes(b"%PDF-1.7\n\xff\xd8 not a list")
+    browser.get(server + "packet")
+    browser.find_element(By.ID, "input").send_keys(str(wrong))
+    browser.find_element(By.CSS_SELECTOR, "#packet-form button[type=submit]").click()
+    alert = WebDriverWait(browser, 20).until(
+        EC.visibility_of_element_located((By.ID, "upload-error"))
+    )
+    assert "scan.csv: line 2: byte 0xff" in alert.text
+    assert "Traceback" not in browser.page_source
