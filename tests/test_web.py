@@ -417,3 +417,29 @@ def test_progress_is_shown_while_a_packet_runs(client, work_dir):
     assert wait(client, location)["state"] == "done"
     assert "80 rows: 80 made, 0 failed" in client.get(location, base_url=BASE).text
     assert list(work_dir.iterdir()) == []
+
+
+def test_stopping_the_server_mid_run_leaves_nothing(tmp_path):
+    app = build(load_site(DATA / "site-ny.yaml"), "127.0.0.1", 8765, None, tmp_path, warm=False)
+    client = app.test_client()
+    lines = ["procedure,patient,date,time,clinician"]
+    lines += [
+        f"pars-defect-injection,Patient {i},2026-12-03,{7 + i % 9}:00,Dr. Lee" for i in range(300)
+    ]
+    location = upload(client, "\n".join(lines).encode()).headers["Location"]
+    packets = app.extensions["pars_docs"]["packets"]
+    job = packets.get(location.rsplit("/", 1)[1])
+    assert job.process.is_alive() and list(tmp_path.iterdir())
+    packets.stop_all()
+    assert not job.process.is_alive()
+    assert list(tmp_path.iterdir()) == []
+    assert client.get(location, base_url=BASE).status_code == 404
+
+
+def test_hostile_text_is_shown_not_run(client):
+    hostile = '"><script>alert(1)</script><img src=x onerror=alert(2)>'
+    page = post(client, "/handout", {**GOOD, "patient": hostile, "date": "bad"}).text
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    response = upload(client, b"a,b\n1,2\n", name=hostile + ".csv")
+    assert "<img src=x" not in response.text and "    assert "<script>alert" not in response.text and "&lt;script&gt;" in response.textlt;img src=x" in response.text

@@ -95,7 +95,8 @@ def serve(
         signal.signal(signal.SIGTERM, _stop)
         if sys.platform == "win32":  # Ctrl-Break stops it too
             signal.signal(signal.SIGBREAK, _stop)
-        server.run()
+        server.run()  # returns on Ctrl-C (waitress catches KeyboardInterrupt itself)
+        note("stopping")
     except KeyboardInterrupt:
         note("stopping")
     finally:
