@@ -441,5 +441,5 @@ def test_hostile_text_is_shown_not_run(client):
     page = post(client, "/handout", {**GOOD, "patient": hostile, "date": "bad"}).text
     assert "<script>alert" not in page and "<img src=x" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    response = upload(client, b"a,b\n1,2\n", name=hostile + ".csv")
+    response = upload(client, b"a,b\n1,2\n", name="<img src=x onerror=alert(2)>.csv")
     assert "<img src=x" not in response.text and "&lt;img src=x" in response.text
