@@ -16,7 +16,7 @@ from datetime import datetime
 
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine, Handout
-from ..plan import sedation_option
+from ..plan import set_option
 from ..visit import clean_text, make_visit, parse_date, parse_time
 
 # Form fields in the order the form shows them; an error without a field goes to the top.
@@ -126,7 +126,7 @@ class Desk:
                 iset = self.engine.library.get(set_id)
             except ParsDocsError:
                 continue  # a broken set is reported by `pars-docs check`, not offered here
-            option = sedation_option(iset)
+            option = set_option(iset, "sedation")
             found.append(
                 {
                     "id": iset.id,

@@ -10,6 +10,7 @@ import tempfile
 import threading
 import webbrowser
 from pathlib import Path
+from typing import Any
 
 from ..errors import UsageError
 from ..handout import Engine
@@ -58,7 +59,7 @@ def serve(
     logging.basicConfig(level=logging.INFO, format="pars-docs serve: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
     work_dir = Path(tempfile.mkdtemp(prefix="pars-docs-serve-"))
-    server = None
+    server: Any = None  # waitress's types lack effective_port, which its TCP server has
     app = None
     previous = signal.getsignal(signal.SIGTERM)
     try:
