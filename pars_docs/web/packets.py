@@ -16,6 +16,7 @@ import json
 import multiprocessing
 import secrets
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -259,6 +260,10 @@ class Packets:
 
 def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, reply) -> None:
     """The child process: one batch run into ``folder``, then one message back."""
+    # Not the server's handlers (inherited through fork): outside the run a stop ends the
+    # process at once; inside it the batch runner stops at a row boundary.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     shown: dict[int, dict] = {}
     source = None
     try:

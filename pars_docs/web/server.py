@@ -61,7 +61,7 @@ def serve(
     work_dir = Path(tempfile.mkdtemp(prefix="pars-docs-serve-"))
     server: Any = None  # waitress's types lack effective_port, which its TCP server has
     app = None
-    previous = signal.getsignal(signal.SIGTERM)
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         app = build(site, host, port, token, work_dir)
         try:
@@ -93,7 +93,8 @@ def serve(
         note(f"the nurse's desk is at {url} (Ctrl-C stops it)")
         if open_browser:
             threading.Timer(0.3, webbrowser.open, (url,)).start()
-        signal.signal(signal.SIGTERM, _stop)
+        for sig in previous:  # Ctrl-C stops it even if SIGINT came in ignored (a background job)
+            signal.signal(sig, _stop)
         if sys.platform == "win32":  # Ctrl-Break stops it too
             signal.signal(signal.SIGBREAK, _stop)
         server.run()  # returns on Ctrl-C (waitress catches KeyboardInterrupt itself)
@@ -101,7 +102,8 @@ def serve(
     except KeyboardInterrupt:
         note("stopping")
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         if server is not None:
             server.close()
         if app is not None:
