@@ -84,6 +84,10 @@ def test_a_handout_is_made_and_previewed(client):
     assert image.mimetype == "image/png" and image.data.startswith(b"\x89PNG")
     pdf = client.get(preview + "/handout.pdf", base_url=BASE)
     assert pdf.headers["Content-Disposition"].startswith("attachment;")
+    assert pdf.headers["Cache-Control"] == "no-store"
+    assert pdf.headers["X-Content-Type-Options"] == "nosniff"
+    inline = client.get(preview + "/handout.pdf?view=1", base_url=BASE)
+    assert inline.headers["Content-Disposition"].startswith("inline;")
     assert "pars-defect-injection-2026-12-03-0800.pdf" in pdf.headers["Content-Disposition"]
     text = squash(pdf_text(pdf.data))
     assert "Ana Díaz" in text and "Eliquis" in text and "December 3" in text

@@ -224,6 +224,9 @@ def test_a_bad_date_is_shown_beside_its_field(server, browser):
     assert browser.find_element(By.ID, "patient").get_attribute("value") == "Ana Díaz"
     assert date.get_attribute("value") == "1700-12-03"
     assert not browser.find_elements(By.ID, "patient-error")
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    assert height <= browser.execute_script("return window.innerHeight")  # still fits
+    shot(browser, "desk-error.png")
 
 
 def test_a_medicine_suggestion(server, browser):
@@ -264,6 +267,9 @@ def test_a_csv_upload_with_a_bad_row_and_the_packet(server, browser, downloads, 
         + b"pars-defect-injection,Bad Row,2026-13-01,9:00,Dr. X,Z9,,,\n"
     )
     browser.get(server + "packet")
+    height = browser.execute_script("return document.documentElement.scrollHeight")
+    assert height <= browser.execute_script("return window.innerHeight")
+    shot(browser, "desk-upload.png")
     browser.find_element(By.ID, "input").send_keys(str(listing))
     browser.find_element(By.CSS_SELECTOR, "input[name=index]").click()
     browser.find_element(By.CSS_SELECTOR, "#packet-form button[type=submit]").click()
@@ -274,6 +280,7 @@ def test_a_csv_upload_with_a_bad_row_and_the_packet(server, browser, downloads, 
     assert "date: '2026-13-01' has no month 13" in banner.text
     failed = browser.find_element(By.ID, "row-5")
     assert "FAILED" in failed.text
+    assert "Pars defect injection" in browser.find_element(By.ID, "row-2").text
     color = failed.value_of_css_property("background-color")
     assert color != browser.find_element(By.ID, "row-2").value_of_css_property("background-color")
     shot(browser, "desk-packet.png")

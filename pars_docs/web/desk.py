@@ -249,8 +249,9 @@ class Desk:
         if made is None or not 1 <= page <= made.pages:
             return None
         if page not in made.images:
-            with self.lock:
-                made.images[page] = _render_page(made.pdf, page)
+            with self.lock:  # pdfium is not thread-safe; PNG encoding is, and runs unlocked
+                image = _render_page(made.pdf, page)
+            made.images[page] = _png(image)
         return made.images[page]
 
     def forget(self, key: str) -> None:
@@ -288,17 +289,20 @@ def _page_count(pdf: bytes) -> int:
 PREVIEW_SCALE = 96 / 72  # a page at screen size: 816 × 1056 pixels for US letter
 
 
-def _render_page(pdf: bytes, page: int) -> bytes:
-    import io
-
+def _render_page(pdf: bytes, page: int):
+    """Page ``page`` (from 1) as a PIL image."""
     import pypdfium2
 
     document = pypdfium2.PdfDocument(pdf)
     try:
-        bitmap = document[page - 1].render(scale=PREVIEW_SCALE)
-        image = bitmap.to_pil()
-        out = io.BytesIO()
-        image.save(out, format="PNG", optimize=False, compress_level=3)
-        return out.getvalue()
+        return document[page - 1].render(scale=PREVIEW_SCALE).to_pil()
     finally:
         document.close()
+
+
+def _png(image) -> bytes:
+    import io
+
+    out = io.BytesIO()
+    image.save(out, format="PNG", compress_level=1)  # fast: it only crosses loopback
+    return out.getvalue()

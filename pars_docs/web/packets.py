@@ -221,13 +221,25 @@ class Packets:
         writer = csv.DictWriter(table, fieldnames=Record.COLUMNS)
         writer.writeheader()
         rows = []
+        titles = self._titles()
         for record in sorted(records, key=lambda r: r["row"]):
             record["output"] = _relative_output(record.get("output"), folder)
             writer.writerow(record)
-            rows.append({**record, **{k: shown.get(record["row"], {}).get(k, "") for k in SHOWN}})
+            row = {**record, **{k: shown.get(record["row"], {}).get(k, "") for k in SHOWN}}
+            row["procedure"] = titles.get(row["procedure"], row["procedure"])
+            rows.append(row)
         job.manifest = table.getvalue().encode("utf-8")
         job.rows = rows
         job.summary = summary
+
+    def _titles(self) -> dict[str, str]:
+        titles = {}
+        for set_id in self.library.ids():
+            try:
+                titles[set_id] = self.library.get(set_id).title
+            except ParsDocsError:
+                continue  # a broken set: its rows failed and say why
+        return titles
 
     def stop_all(self) -> None:
         """Stop every run still going and remove every folder (the server is stopping)."""
