@@ -447,3 +447,20 @@ def test_hostile_text_is_shown_not_run(client):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     response = upload(client, b"a,b\n1,2\n", name="<img src=x onerror=alert(2)>.csv")
     assert "<img src=x" not in response.text and "&lt;img src=x" in response.text
+
+
+def test_at_most_two_packets_run_at_once(tmp_path):
+    app = build(load_site(DATA / "site-ny.yaml"), "127.0.0.1", 8765, None, tmp_path, warm=False)
+    client = app.test_client()
+    lines = ["procedure,patient,date,time,clinician"]
+    lines += [f"pars-defect-injection,P {i},2026-12-03,{7 + i % 9}:00,Dr. Lee" for i in range(200)]
+    listing = "\n".join(lines).encode()
+    try:
+        assert upload(client, listing).status_code == 303
+        assert upload(client, listing).status_code == 303
+        third = upload(client, listing)
+        assert third.status_code == 422
+        assert "2 packets are being made already" in third.text
+    finally:
+        app.extensions["pars_docs"]["packets"].stop_all()
+    assert list(tmp_path.iterdir()) == []

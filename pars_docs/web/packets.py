@@ -86,6 +86,7 @@ class Packets:
 
     KEEP_SECONDS = 30 * 60
     KEEP_AT_MOST = 8
+    RUNNING_AT_MOST = 2  # each run uses every core already
 
     def __init__(self, site: Site, library, root: Path, quiet: threading.Lock | None = None):
         self.site = site
@@ -109,6 +110,14 @@ class Packets:
         """Check the upload and start its run; a :class:`ParsDocsError` if it cannot run."""
         if not upload:
             raise UsageError("INPUT: choose a file to upload", field="input")
+        with self._lock:
+            running = sum(1 for job in self._jobs.values() if job.ended is None)
+        if running >= self.RUNNING_AT_MOST:
+            raise UsageError(
+                f"{running} packets are being made already; upload this list when one of "
+                "them is done",
+                field="input",
+            )
         if options.fmt and options.fmt not in FORMATS:
             raise UsageError(f"--format: '{options.fmt}' is not a known format", field="format")
         label = _display_name(filename)
