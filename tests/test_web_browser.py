@@ -305,3 +305,45 @@ def test_a_bad_upload_is_a_message_not_a_trace(server, browser, tmp_path):
     )
     assert "scan.csv: line 2: byte 0xff" in alert.text
     assert "Traceback" not in browser.page_source
+
+
+UNLABELLED = """
+return [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label')
+               && !(e.tagName === 'BUTTON' && e.textContent.trim()))
+  .map(e => e.id || e.name || e.outerHTML);
+"""
+
+
+@pytest.mark.parametrize("page", ["", "packet"])
+def test_every_control_has_a_label(server, browser, page):
+    browser.get(server + page)
+    assert browser.execute_script(UNLABELLED) == []
+
+
+def test_the_form_works_from_the_keyboard_alone(server, browser):
+    browser.get(server)
+    order = []
+    body = browser.find_element(By.TAG_NAME, "body")
+    body.send_keys(Keys.TAB)
+    for _ in range(40):
+        active = browser.switch_to.active_element
+        order.append(active.get_attribute("id") or active.get_attribute("name"))
+        if active.get_attribute("type") == "submit" and active.text == "Make the handout":
+            break
+        active.send_keys(Keys.TAB)
+    # Skip link and menu first, then every field in reading order, the button last.
+    fields = ["procedure", "patient", "dob", "mrn", "note", "date", "time", "clinician"]
+    fields += ["medication-1", "add-medicine", "paper"]
+    positions = [order.index(name) for name in fields]
+    assert positions == sorted(positions), order
+    assert order[-1] != fields[-1] and order.index("paper") == len(order) - 2
+    # Choosing a procedure with the keyboard shows its sedation choice, in the Tab order.
+    procedure = browser.find_element(By.ID, "procedure")
+    procedure.send_keys("Pars defect inj")
+    browser.find_element(By.ID, "patient").click()
+    assert browser.find_element(By.ID, "sedation-field").is_displayed()
+    # "Add another medicine" from the keyboard gives a new box with the focus in it.
+    add = browser.find_element(By.ID, "add-medicine")
+    add.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "medication-2"
