@@ -464,3 +464,14 @@ def test_at_most_two_packets_run_at_once(tmp_path):
     finally:
         app.extensions["pars_docs"]["packets"].stop_all()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_what_staff_should_check_is_shown_over_the_preview(client):
+    # "Now" is 2026-01-01 (conftest): Eliquis should have been stopped days before the 2nd.
+    response = post(client, "/handout", {**GOOD, "date": "2026-01-02", "medication": "Eliquis"})
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"], base_url=BASE).text
+    assert 'id="warnings"' in page and "Check before printing" in page
+    assert "too late to stop Eliquis on time" in page
+    calm = post(client, "/handout", GOOD)
+    assert 'id="warnings"' not in client.get(calm.headers["Location"], base_url=BASE).text

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, pdf_text, squash
+from conftest import DATA, FIXED_NOW, pdf_text, squash
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -38,7 +38,13 @@ from selenium.webdriver.support.ui import Select, WebDriverWait  # noqa: E402
 def server(tmp_path_factory):
     """A real server on a free loopback port; its private folder lives under ``tmp``."""
     tmp = tmp_path_factory.mktemp("server-tmp")
-    env = {**os.environ, "TMPDIR": str(tmp), "PYTHONUNBUFFERED": "1"}
+    # "Now" fixed before the visits the tests make, as for every other test.
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmp),
+        "PYTHONUNBUFFERED": "1",
+        "SOURCE_DATE_EPOCH": FIXED_NOW,
+    }
     env.pop("PARS_DOCS_SITE", None)
     process = subprocess.Popen(
         [
@@ -143,7 +149,7 @@ def test_fill_the_form_preview_and_download(server, browser, downloads):
         browser,
         procedure="Pars defect injection",
         patient="Ana Díaz",
-        dob="04021961",
+        dob="1961-04-02",
         mrn="A-77",
         date="12032026",  # the native picker, typed as mm/dd/yyyy
         time="0800AM",

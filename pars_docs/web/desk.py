@@ -17,7 +17,7 @@ from datetime import datetime
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine, Handout
 from ..plan import set_option
-from ..visit import clean_text, make_visit, parse_date, parse_time
+from ..visit import clean_text, make_visit, parse_birth_date, parse_date, parse_time
 
 # Form fields in the order the form shows them; an error without a field goes to the top.
 FIELDS = (
@@ -98,6 +98,7 @@ class Made:
     values: FormValues
     pages: int
     paper: str
+    warnings: list[str] = field(default_factory=list)  # made, but staff should check these
     made: float = field(default_factory=time.monotonic)
     images: dict[int, bytes] = field(default_factory=dict)
 
@@ -194,6 +195,7 @@ class Desk:
             values=values,
             pages=pages,
             paper=(values.paper or self.site.paper).upper().replace("LETTER", "US letter"),
+            warnings=list(handout.warnings),
         )
         return self._keep(made), {}
 
@@ -203,7 +205,7 @@ class Desk:
         checks = [
             ("procedure", lambda: self.engine.library.get(values.procedure.strip())),
             ("patient", lambda: clean_text(values.patient, "patient", required=True)),
-            ("dob", lambda: values.dob and parse_date(values.dob, "dob")),
+            ("dob", lambda: values.dob and parse_birth_date(values.dob)),
             ("mrn", lambda: clean_text(values.mrn, "mrn")),
             ("date", lambda: parse_date(values.date, "date")),
             ("time", lambda: parse_time(values.time, "time")),
