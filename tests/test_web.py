@@ -475,3 +475,17 @@ def test_what_staff_should_check_is_shown_over_the_preview(client):
     assert "too late to stop Eliquis on time" in page
     calm = post(client, "/handout", GOOD)
     assert 'id="warnings"' not in client.get(calm.headers["Location"], base_url=BASE).text
+
+
+def test_the_other_renditions_of_a_made_handout(client):
+    location = post(client, "/handout", GOOD).headers["Location"]
+    text = client.get(location + "/handout.txt", base_url=BASE)
+    assert text.mimetype == "text/plain" and "Ana Díaz" in text.text
+    assert (
+        'filename="pars-defect-injection-2026-12-03-0800.txt"'
+        in (text.headers["Content-Disposition"])
+    )
+    calendar = client.get(location + "/handout.ics", base_url=BASE)
+    assert calendar.data.startswith(b"BEGIN:VCALENDAR")
+    assert client.get(location + "/handout.json", base_url=BASE).json
+    assert client.get(location + "/handout.exe", base_url=BASE).status_code == 404

@@ -172,12 +172,23 @@ def create_app(
         image = desk.page_image(key, page) or abort(404)
         return app.response_class(image, mimetype="image/png")
 
-    @app.get("/handout/<key>/handout.pdf")
-    def handout_pdf(key: str):
-        made = desk.get(key) or abort(404, "This handout is no longer kept. Make it again.")
-        disposition = "inline" if request.args.get("view") else "attachment"
-        response = app.response_class(made.pdf, mimetype="application/pdf")
-        response.headers["Content-Disposition"] = f'{disposition}; filename="{made.filename}"'
+    types = {
+        ".pdf": "application/pdf",
+        ".txt": "text/plain; charset=utf-8",
+        ".json": "application/json",
+        ".ics": "text/calendar; charset=utf-8",
+    }
+
+    @app.get("/handout/<key>/handout.<kind>")
+    def handout_file(key: str, kind: str):
+        found = desk.rendition(key, f".{kind}")
+        if found is None:
+            abort(404, "This handout is no longer kept. Make it again.")
+        data, filename = found
+        inline = request.args.get("view") and kind == "pdf"
+        response = app.response_class(data, mimetype=types[f".{kind}"])
+        disposition = "inline" if inline else "attachment"
+        response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
         return response
 
     @app.post("/handout/<key>/forget")

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..errors import ParsDocsError, UsageError
-from ..handout import Engine, Handout
+from ..handout import RENDITIONS, Engine, Handout
 from ..plan import set_option
-from ..visit import clean_text, make_visit, parse_birth_date, parse_date, parse_time
+from ..visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
 
 # Form fields in the order the form shows them; an error without a field goes to the top.
 FIELDS = (
@@ -99,6 +99,8 @@ class Made:
     pages: int
     paper: str
     warnings: list[str] = field(default_factory=list)  # made, but staff should check these
+    handout: Handout | None = None  # for the other renditions: text, calendar, timeline
+    visit: Visit | None = None
     made: float = field(default_factory=time.monotonic)
     images: dict[int, bytes] = field(default_factory=dict)
 
@@ -196,6 +198,8 @@ class Desk:
             pages=pages,
             paper=(values.paper or self.site.paper).upper().replace("LETTER", "US letter"),
             warnings=list(handout.warnings),
+            handout=handout,
+            visit=visit,
         )
         return self._keep(made), {}
 
@@ -255,6 +259,20 @@ class Desk:
                 image = _render_page(made.pdf, page)
             made.images[page] = _png(image)
         return made.images[page]
+
+    def rendition(self, key: str, suffix: str) -> tuple[bytes, str] | None:
+        """A made handout as ``.pdf``, ``.txt``, ``.json`` or ``.ics`` and its file name."""
+        made = self.get(key)
+        kinds = {ending: kind for kind, ending in RENDITIONS.items()}
+        if made is None or suffix not in kinds or made.handout is None:
+            return None
+        from ..cli import default_filename
+
+        if suffix == ".pdf":
+            return made.pdf, made.filename
+        with self.lock:
+            data = made.handout.render(kinds[suffix])
+        return data, default_filename(made.visit, suffix)
 
     def forget(self, key: str) -> None:
         with self.lock:
