@@ -128,6 +128,11 @@ def downloaded(folder: Path, name: str, timeout: float = 20) -> Path:
 
 def shot(driver, name: str) -> None:
     IMAGES.mkdir(parents=True, exist_ok=True)
+    # A blinking caret would make every run's picture differ.
+    driver.execute_script(
+        "document.querySelectorAll('input, textarea')"
+        ".forEach(e => e.style.caretColor = 'transparent')"
+    )
     driver.save_screenshot(str(IMAGES / name))
 
 
