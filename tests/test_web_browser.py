@@ -5,6 +5,7 @@ Needs Debian's chromium and chromium-driver (.ci/run installs them). Selenium is
 driver's path, so it never tries to download one.
 """
 
+import io
 import os
 import re
 import shutil
@@ -127,13 +128,25 @@ def downloaded(folder: Path, name: str, timeout: float = 20) -> Path:
 
 
 def shot(driver, name: str) -> None:
+    """Save a screenshot to docs/images, unless the one there differs only by a few pixels
+    (focus rings, rendering noise), so a test run leaves the checkout as it was."""
+    from PIL import Image, ImageChops
+
     IMAGES.mkdir(parents=True, exist_ok=True)
     # A blinking caret would make every run's picture differ.
     driver.execute_script(
         "document.querySelectorAll('input, textarea')"
         ".forEach(e => e.style.caretColor = 'transparent')"
     )
-    driver.save_screenshot(str(IMAGES / name))
+    target = IMAGES / name
+    taken = Image.open(io.BytesIO(driver.get_screenshot_as_png())).convert("RGB")
+    if target.exists():
+        kept = Image.open(target).convert("RGB")
+        if kept.size == taken.size:
+            box = ImageChops.difference(kept, taken).getbbox()
+            if box is None or (box[2] - box[0]) * (box[3] - box[1]) < 400:
+                return
+    taken.save(target, optimize=True)
 
 
 def fill(driver, **values):
