@@ -20,8 +20,18 @@ import tempfile
 import time
 from pathlib import Path
 
-NAMES = ["Ana Díaz", "Nguyễn Thị Ánh", "Łukasz Żółć", "Şükrü Çağlar", "Ștefan Țărănuș",
-         "Ελένη Παπαδοπούλου", "Дмитрий Ёлкин", "John O'Brien", "Zoë Quinn", "Mary-Jane Smith"]
+NAMES = [
+    "Ana Díaz",
+    "Nguyễn Thị Ánh",
+    "Łukasz Żółć",
+    "Şükrü Çağlar",
+    "Ștefan Țărănuș",
+    "Ελένη Παπαδοπούλου",
+    "Дмитрий Ёлкин",
+    "John O'Brien",
+    "Zoë Quinn",
+    "Mary-Jane Smith",
+]
 MEDICINES = ["", "Eliquis", "Advil;aspirin", "warfarin", "Plavix;fish oil", ""]
 SCRIPT = Path(sys.executable).with_name("pars-docs")
 
@@ -29,16 +39,25 @@ SCRIPT = Path(sys.executable).with_name("pars-docs")
 def write_list(path: Path, rows: int) -> None:
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
-        writer.writerow(["procedure", "patient", "date", "time", "clinician", "mrn", "sedation",
-                         "medications"])
+        writer.writerow(
+            ["procedure", "patient", "date", "time", "clinician", "mrn", "sedation", "medications"]
+        )
         for i in range(rows):
             procedure = "pars-defect-decompression" if i % 4 == 0 else "pars-defect-injection"
             day = 1 + (i // 40) % 28
             minute = (i * 7) % 600
-            writer.writerow([procedure, f"{NAMES[i % len(NAMES)]} {i}", f"2026-12-{day:02d}",
-                             f"{7 + minute // 60}:{minute % 60:02d}", "Dr. Sam Lee",
-                             f"M{i:06d}", "" if i % 4 == 0 else ("yes" if i % 3 == 0 else "no"),
-                             MEDICINES[i % len(MEDICINES)]])
+            writer.writerow(
+                [
+                    procedure,
+                    f"{NAMES[i % len(NAMES)]} {i}",
+                    f"2026-12-{day:02d}",
+                    f"{7 + minute // 60}:{minute % 60:02d}",
+                    "Dr. Sam Lee",
+                    f"M{i:06d}",
+                    "" if i % 4 == 0 else ("yes" if i % 3 == 0 else "no"),
+                    MEDICINES[i % len(MEDICINES)],
+                ]
+            )
 
 
 def tree_rss_kib(pid: int) -> int:
@@ -48,8 +67,9 @@ def tree_rss_kib(pid: int) -> int:
         current = stack.pop()
         try:
             status = Path(f"/proc/{current}/status").read_text()
-            total += int(next(ln.split()[1] for ln in status.splitlines()
-                              if ln.startswith("VmRSS:")))
+            total += int(
+                next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmRSS:"))
+            )
             for task in Path(f"/proc/{current}/task").iterdir():
                 children = (task / "children").read_text().split()
                 stack.extend(int(c) for c in children)
@@ -84,13 +104,19 @@ def baseline_rate(samples: int = 60) -> float:
     from pars_docs.visit import make_visit
 
     engine = Engine()
-    engine.prepare(make_visit("pars-defect-injection", "Warm Up", "2026-12-03", "8:00",
-                              "Dr. Lee")).pdf()
+    engine.prepare(
+        make_visit("pars-defect-injection", "Warm Up", "2026-12-03", "8:00", "Dr. Lee")
+    ).pdf()
     started = time.perf_counter()
     for i in range(samples):
-        visit = make_visit("pars-defect-injection" if i % 4 else "pars-defect-decompression",
-                           f"{NAMES[i % len(NAMES)]} {i}", "2026-12-03", "8:00", "Dr. Lee",
-                           medications=[m for m in MEDICINES[i % 6].split(";") if m])
+        visit = make_visit(
+            "pars-defect-injection" if i % 4 else "pars-defect-decompression",
+            f"{NAMES[i % len(NAMES)]} {i}",
+            "2026-12-03",
+            "8:00",
+            "Dr. Lee",
+            medications=[m for m in MEDICINES[i % 6].split(";") if m],
+        )
         engine.prepare(visit).pdf()
     return samples / (time.perf_counter() - started)
 
@@ -110,15 +136,19 @@ def main() -> None:
 
         seconds, peak_small = run_batch(small, work, [])
         rate = small / seconds
-        print(f"throughput: {small} rows CSV -> PDFs on disk in {seconds:.1f} s = "
-              f"{rate:.0f} handouts/s ({rate / base:.2f}x baseline; target >= 100/s: "
-              f"{'PASS' if rate >= 100 else 'FAIL'})")
+        print(
+            f"throughput: {small} rows CSV -> PDFs on disk in {seconds:.1f} s = "
+            f"{rate:.0f} handouts/s ({rate / base:.2f}x baseline; target >= 100/s: "
+            f"{'PASS' if rate >= 100 else 'FAIL'})"
+        )
 
         seconds, peak_large = run_batch(large, work, [])
-        print(f"peak memory: {small} rows {peak_small / 1024:.0f} MiB, {large} rows "
-              f"{peak_large / 1024:.0f} MiB = {peak_large / peak_small:.2f}x "
-              f"(target <= 1.5x: {'PASS' if peak_large <= 1.5 * peak_small else 'FAIL'}); "
-              f"{large} rows ran at {large / seconds:.0f} handouts/s")
+        print(
+            f"peak memory: {small} rows {peak_small / 1024:.0f} MiB, {large} rows "
+            f"{peak_large / 1024:.0f} MiB = {peak_large / peak_small:.2f}x "
+            f"(target <= 1.5x: {'PASS' if peak_large <= 1.5 * peak_small else 'FAIL'}); "
+            f"{large} rows ran at {large / seconds:.0f} handouts/s"
+        )
 
         packet = work / "packet.pdf"
         count = 100
@@ -126,8 +156,10 @@ def main() -> None:
         singles = sorted((work / f"out-{small}-0").glob("*.pdf"))[:count]
         single = sum(p.stat().st_size for p in singles) / len(singles)
         per = packet.stat().st_size / count
-        print(f"packet size: {per / 1024:.1f} KiB per handout in a {count}-handout packet vs "
-              f"{single / 1024:.1f} KiB for a single handout file ({per / single:.2f}x)")
+        print(
+            f"packet size: {per / 1024:.1f} KiB per handout in a {count}-handout packet vs "
+            f"{single / 1024:.1f} KiB for a single handout file ({per / single:.2f}x)"
+        )
 
 
 if __name__ == "__main__":

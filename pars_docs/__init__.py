@@ -11,17 +11,20 @@ The Python API::
 from ._version import __version__
 from .errors import ParsDocsError
 from .handout import Engine, Handout, make_handout
+from .rows import Row
 from .site import Site, load_site
-from .visit import Visit, make_visit
+from .visit import Visit, make_visit, visit_from_row
 
 __all__ = [
     "Engine",
     "Handout",
     "ParsDocsError",
+    "Row",
     "Site",
     "Visit",
     "__version__",
     "load_site",
     "make_handout",
     "make_visit",
+    "visit_from_row",
 ]

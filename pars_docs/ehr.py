@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from . import rows
 from .errors import DataError
 from .site import MrnRule
 
@@ -77,6 +78,9 @@ class Skip:
     reason: str
     tally: str
 
+    def result(self, number: int) -> rows.Skipped:
+        return rows.Skipped(number, self.reason, status=self.status, tally=self.tally)
+
 
 def skip_for_status(status: str, source: str = "appointment status") -> Skip | None:
     tally = SKIP_STATUSES.get(status)
@@ -109,12 +113,16 @@ def revision(moment: datetime | None) -> int | None:
     return max(0, int((moment - _EPOCH).total_seconds() // 60))
 
 
-class Row:
-    """One appointment's fields and problems, gathered so a row reports them all at once."""
+class RowBuilder:
+    """One appointment's fields, references and problems, gathered so a row reports them all
+    at once."""
 
     def __init__(self, feed: Feed) -> None:
         self.feed = feed
         self.fields: dict = {}
+        self.refs: dict[str, str | None] = {}  # for the DocumentReference written back
+        self.fold = 0  # which 1:30 AM, on the night the clocks go back
+        self.revision: int | None = None
         self.problems: list[DataError] = []
 
     def problem(self, field_name: str, message: str) -> None:
@@ -132,13 +140,15 @@ class Row:
             )
         local = moment.astimezone(self.feed.tz)
         self.fields["date"], self.fields["time"] = local.date().isoformat(), local.strftime("%H:%M")
-        self.fields["fold"] = local.fold  # which 1:30 AM, on the night the clocks go back
+        self.fold = local.fold
         return None
 
-    def result(self) -> dict:
-        """The row, or a :class:`DataError` naming every problem (the first one's field)."""
+    def result(self, number: int) -> rows.Row:
+        """Row ``number``, or a :class:`DataError` naming every problem (the first one's
+        field)."""
         if not self.problems:
-            return self.fields
+            refs = {name: ref for name, ref in self.refs.items() if ref}
+            return rows.Row(number, self.fields, fold=self.fold, refs=refs, revision=self.revision)
         first = self.problems[0]
         raise DataError(
             "; ".join(p.message for p in self.problems),

@@ -7,9 +7,24 @@ and an exit code: 2 for a usage error on the command line, 1 for bad data in a f
 from __future__ import annotations
 
 import re
+from enum import IntEnum
 
-USAGE = 2
-DATA = 1
+
+class ExitStatus(IntEnum):
+    """Every exit status pars-docs ends with."""
+
+    SUCCESS = 0
+    ERROR = 1  # bad data in a file, or a batch with a failed row
+    USAGE = 2  # a malformed command line or value
+    INTERRUPTED = 130  # Ctrl-C: 128 + SIGINT
+    TERMINATED = 143  # SIGTERM: 128 + SIGTERM
+
+    @classmethod
+    def for_signal(cls, signum: int) -> ExitStatus:
+        """The status a run stopped by ``signum`` ends with (128 + the signal's number)."""
+        return cls(128 + signum)
+
+
 # Fields whose values identify a patient: their values are left out of messages unless the
 # caller asks for them (--verbose), so logs of unattended runs hold no patient data.
 PATIENT_FIELDS = {"patient", "dob", "mrn", "note", "medication", "clinician"}
@@ -22,7 +37,7 @@ _DATES = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
 class ParsDocsError(Exception):
     """Raised for any problem pars-docs reports to a person instead of crashing."""
 
-    exit_code = DATA
+    exit_code = ExitStatus.ERROR
 
     def __init__(
         self,
@@ -60,14 +75,14 @@ class ParsDocsError(Exception):
             "message": self.public(verbose),
             "status": "failed",
             "kind": type(self).__name__,
-            "exit_code": self.exit_code,
+            "exit_code": int(self.exit_code),
         }
 
 
 class UsageError(ParsDocsError):
     """Raised when a value given on the command line or to the API is malformed."""
 
-    exit_code = USAGE
+    exit_code = ExitStatus.USAGE
 
 
 class InstructionError(ParsDocsError):

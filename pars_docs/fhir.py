@@ -13,13 +13,22 @@ Out: see :mod:`pars_docs.fhir_out`.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .ehr import Feed, Row, Skip, birth_date_problem, is_not_mrn, revision, skip_for_status
+from .ehr import (
+    Feed,
+    RowBuilder,
+    birth_date_problem,
+    is_not_mrn,
+    revision,
+    skip_for_status,
+)
 from .errors import DataError, InstructionError, UsageError
 from .loader import load_yaml
+from .rows import BadRow, Row, RowResult, Skipped
 
 # Elements only older FHIR versions have, in the resources read here.
 OLDER_VERSIONS = {
@@ -290,25 +299,25 @@ def read_pages(pages: list[tuple[object, str]], warn) -> Resources:
     return resources
 
 
-def appointment_rows(pages, feed: Feed):
-    """(number, row) for each Appointment in ``pages`` (a list of (JSON data, label)): a row
-    dict like a CSV's, a :class:`~pars_docs.ehr.Skip`, or a :class:`DataError` naming every
+def appointment_rows(pages, feed: Feed) -> Iterator[RowResult]:
+    """For each Appointment in ``pages`` (a list of (JSON data, label)): a :class:`Row` like a
+    CSV's, a :class:`Skipped` for one that gets no handout, or a :class:`BadRow` naming every
     problem of an appointment that cannot be used. Numbers run on across pages.
 
-    ``row["_fhir"]`` keeps the references, for the DocumentReference written back.
+    A row's ``refs`` keep the references, for the DocumentReference written back.
     """
     resources = read_pages(pages, feed.warn)
     for number, (appointment, _label) in enumerate(resources.appointments, 1):
         try:
-            yield number, _row(appointment, resources, feed)
+            yield _row(number, appointment, resources, feed)
         except DataError as e:
             e.row = number
-            yield number, e
+            yield BadRow(number, e)
         except (TypeError, AttributeError, ValueError, KeyError) as e:
             # A shape no check above foresaw: it costs this appointment only.
             error = DataError(f"Appointment: an element has a shape FHIR R4 does not allow ({e})")
             error.row = number
-            yield number, error
+            yield BadRow(number, error)
 
 
 def _version_problem(resource: dict) -> str | None:
@@ -357,7 +366,7 @@ def _where(actor: dict) -> str:
     return ref if isinstance(ref, str) else "the reference"
 
 
-def _row(appointment: dict, resources: Resources, feed: Feed) -> dict | Skip:
+def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Row | Skipped:
     problem = _version_problem(appointment)
     if problem:
         raise DataError(problem, field="fhir")
@@ -365,16 +374,16 @@ def _row(appointment: dict, resources: Resources, feed: Feed) -> dict | Skip:
     if isinstance(status, str):
         skip = skip_for_status(status)
         if skip:
-            return skip
-    row = Row(feed)
+            return skip.result(number)
+    row = RowBuilder(feed)
     fields = row.fields
-    refs: dict = {"appointment": None, "patient": None, "practitioner": None, "mrn_system": None}
+    refs = row.refs
     if isinstance(appointment.get("id"), str):
         refs["appointment"] = f"Appointment/{appointment['id']}"
         fields["visit_id"] = refs["appointment"]
     meta = _dict(appointment.get("meta"))
     updated = _instant(meta.get("lastUpdated"))
-    fields["revision"] = revision(updated) if updated else None
+    row.revision = revision(updated) if updated else None
 
     start = appointment.get("start")
     moment = _instant(start)
@@ -386,7 +395,7 @@ def _row(appointment: dict, resources: Resources, feed: Feed) -> dict | Skip:
     else:
         skip = row.set_start(moment)
         if skip:
-            return skip
+            return skip.result(number)
 
     people = list(_participants(appointment, resources))
     patients = [p for p in people if p[2] == "Patient"]
@@ -446,11 +455,10 @@ def _row(appointment: dict, resources: Resources, feed: Feed) -> dict | Skip:
         if note:
             fields["note"] = note
     refs["encounter"] = _encounter(appointment, resources)
-    fields["_fhir"] = refs
-    return row.result()
+    return row.result(number)
 
 
-def _patient_fields(patient: dict, row: Row, refs: dict, feed: Feed) -> None:
+def _patient_fields(patient: dict, row: RowBuilder, refs: dict, feed: Feed) -> None:
     birth = patient.get("birthDate")
     if birth is not None:
         problem = birth_date_problem(birth)

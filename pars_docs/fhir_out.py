@@ -8,13 +8,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import sys
 import uuid
-from pathlib import Path
 from typing import Any
 
-from .errors import UsageError
-from .output import build_time
+from .environment import Environment
+from .output import TextOutput, build_time
 
 LOINC = "http://loinc.org"
 INSTRUCTIONS_CODE = {"system": LOINC, "code": "69730-0", "display": "Instructions"}
@@ -145,24 +143,13 @@ class BundleWriter:
     """Streams a Bundle of DocumentReferences to a file or standard output, one entry at a
     time, so a long batch never holds every PDF in memory."""
 
-    def __init__(self, target: str, bundle_type: str = "collection"):
+    def __init__(
+        self, target: str, bundle_type: str = "collection", env: Environment | None = None
+    ):
         self.target = target
         self.type = bundle_type
         self.count = 0
-        if target == "-":
-            self.stream = sys.stdout
-        else:
-            path = Path(target)
-            if not path.parent.is_dir():
-                raise UsageError(
-                    f"--fhir-output: folder {path.parent} does not exist", field="fhir_output"
-                )
-            try:
-                self.stream = open(path, "w", encoding="utf-8")  # closed in close()
-            except OSError as e:
-                raise UsageError(
-                    f"--fhir-output: cannot write {path} ({e.strerror})", field="fhir_output"
-                ) from e
+        self.stream = TextOutput(target, "--fhir-output", "fhir_output", env)
         head = {"resourceType": "Bundle", "type": bundle_type, "timestamp": _now()}
         self.stream.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": [')
 
@@ -175,6 +162,4 @@ class BundleWriter:
 
     def close(self) -> None:
         self.stream.write("\n]}\n")
-        self.stream.flush()
-        if self.stream is not sys.stdout:
-            self.stream.close()
+        self.stream.close()

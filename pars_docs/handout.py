@@ -18,8 +18,9 @@ from .fonts import check_drawable, missing_glyphs
 from .library import InstructionSet, Library
 from .pdf import render_pdf
 from .plan import Plan, current_time, make_plan
+from .rows import Row
 from .site import Site, load_site
-from .visit import Visit, make_visit
+from .visit import Visit, visit_from_row
 
 # Every rendition a handout has, and the file suffix it is written with.
 RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
@@ -149,17 +150,19 @@ def make_handout(
     """
     if not isinstance(site, Site):
         site = load_site(site)
-    visit = make_visit(
-        procedure,
-        patient,
-        date,
-        time,
-        clinician,
-        dob=dob,
-        mrn=mrn,
-        sedation=sedation,
-        medications=medications,
-        note=note,
-        visit_id=visit_id,
-    )
+    # The same row -> visit step as the command line and batch runs.
+    values: dict[str, Any] = {
+        "procedure": procedure,
+        "patient": patient,
+        "date": date,
+        "time": time,
+        "clinician": clinician,
+        "dob": dob,
+        "mrn": mrn,
+        "medications": list(medications),
+        "note": note,
+        "visit_id": visit_id,
+    }
+    given = {name: value for name, value in values.items() if value is not None}
+    visit = visit_from_row(Row(1, given), sedation=sedation)
     return Engine(site, as_of).prepare(visit)

@@ -10,12 +10,14 @@ starts a message. Field numbers below are those of the v2.5.1 segment definition
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 
 import hl7  # type: ignore[import-untyped]
 
-from .ehr import Feed, Row, Skip, is_not_mrn, revision, skip_for_status
+from .ehr import Feed, RowBuilder, Skip, is_not_mrn, revision, skip_for_status
 from .errors import DataError
+from .rows import BadRow, Row, RowResult, Skipped
 
 # SIU trigger events and what they mean for a handout.
 MAKES = {"S12", "S13", "S14"}
@@ -194,37 +196,38 @@ def _codings(message: Message, segment, field_number: int) -> list[dict]:
     return codings
 
 
-def appointment_rows(text: str, label: str, feed: Feed):
-    """(number, row) for each message of ``text``: a row dict like a CSV's, a
-    :class:`~pars_docs.ehr.Skip` (a cancellation, or a message that is not SIU), or a
-    :class:`DataError` naming every problem. Messages are numbered from 1."""
+def appointment_rows(text: str, label: str, feed: Feed) -> Iterator[RowResult]:
+    """For each message of ``text``: a :class:`Row` like a CSV's, a :class:`Skipped` (a
+    cancellation, or a message that is not SIU), or a :class:`BadRow` naming every problem.
+    Messages are numbered from 1."""
     messages = split_messages(text)
     if not messages:
         raise DataError(f"{label}: holds no HL7 v2 message")
     for number, raw in enumerate(messages, 1):
         try:
-            yield number, _row(Message(raw), feed)
+            yield _row(number, Message(raw), feed)
         except DataError as e:
             e.row = number
-            yield number, e
+            yield BadRow(number, e)
 
 
-def _row(message: Message, feed: Feed) -> dict | Skip:
+def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
     msh = message.first("MSH")
     kind, trigger = message.value(msh, 9, 1, 1), message.value(msh, 9, 1, 2)
     if kind != "SIU":
         shown = f"{kind}^{trigger}" if trigger else kind or "(none)"
-        return Skip("skipped", f"MSH-9 {shown} is not an SIU scheduling message", "not SIU")
+        skipped = Skip("skipped", f"MSH-9 {shown} is not an SIU scheduling message", "not SIU")
+        return skipped.result(number)
     if trigger in CANCELS:
         word = CANCELS[trigger]
-        return Skip("cancelled", f"SIU^{trigger}: the appointment was {word}", word)
+        return Skip("cancelled", f"SIU^{trigger}: the appointment was {word}", word).result(number)
     sch = message.first("SCH")
     status = FILLER_STATUS.get(message.value(sch, 25, 1, 1).casefold())
     if status:
         skip = skip_for_status(status, "SCH-25 filler status")
         if skip:
-            return skip
-    row = Row(feed)
+            return skip.result(number)
+    row = RowBuilder(feed)
     fields = row.fields
     if trigger not in MAKES:
         row.problem("hl7", f"MSH-9: SIU^{trigger or '?'} is not S12, S13, S14 or S15")
@@ -237,7 +240,7 @@ def _row(message: Message, feed: Feed) -> dict | Skip:
             fields["visit_id"] = f"{entity}@{namespace}" if namespace else entity
             break
     changed, _ = _moment(message.value(msh, 7, 1, 1), feed)
-    fields["revision"] = revision(changed)
+    row.revision = revision(changed)
 
     ais_list = message.segments("AIS")
     start_text = next((t for t in (message.value(a, 4, 1, 1) for a in ais_list) if t), "")
@@ -252,10 +255,10 @@ def _row(message: Message, feed: Feed) -> dict | Skip:
     else:
         skip = row.set_start(moment)
         if skip:
-            return skip
+            return skip.result(number)
         if not has_offset:  # on the site's clock as written, even in an hour clocks skip
             fields["date"], fields["time"] = moment.date().isoformat(), moment.strftime("%H:%M")
-            fields["fold"] = 0
+            row.fold = 0
 
     pid = message.first("PID")
     if pid is None:
@@ -276,7 +279,7 @@ def _row(message: Message, feed: Feed) -> dict | Skip:
         mrn, system = _mrn(message, pid, feed)
         if mrn:
             fields["mrn"] = mrn
-        fields["_fhir"] = {"mrn_system": system}
+        row.refs["mrn_system"] = system
 
     clinician = None
     for aip in message.segments("AIP"):
@@ -307,4 +310,4 @@ def _row(message: Message, feed: Feed) -> dict | Skip:
             f"procedure: no instruction set for the codes {shown or '(none)'} (AIS-3, SCH-8, "
             "SCH-7); add one to a code map (--codes)",
         )
-    return row.result()
+    return row.result(number)

@@ -11,8 +11,47 @@ import sys
 import time
 from collections import Counter
 from dataclasses import dataclass
+from enum import Enum
+from typing import IO
 
-from .errors import UsageError
+from .environment import Environment
+from .output import TextOutput
+
+
+class Status(str, Enum):
+    """What happened to one input row, and the summary count it adds to."""
+
+    counter: str
+
+    def __new__(cls, value: str, counter: str) -> Status:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.counter = counter
+        return member
+
+    def __str__(self) -> str:
+        return self.value
+
+    OK = ("ok", "written")
+    FAILED = ("failed", "failed")
+    SKIPPED = ("skipped", "skipped")
+    DUPLICATE = ("duplicate", "duplicates")
+    CANCELLED = ("cancelled", "cancelled")
+
+    @classmethod
+    def of(cls, value: str) -> Status:
+        """The status written ``value`` (``"cancelled"``)."""
+        return cls._value2member_map_[value]  # type: ignore[return-value]
+
+    @property
+    def made(self) -> bool:
+        """Whether the row's handout exists (made now, or kept from an earlier run)."""
+        return self in (Status.OK, Status.SKIPPED)
+
+    @property
+    def reported(self) -> bool:
+        """Whether the row is reported on standard error as it happens."""
+        return self in (Status.FAILED, Status.DUPLICATE)
 
 
 @dataclass
@@ -20,7 +59,7 @@ class Record:
     """One manifest line: what happened to one input row."""
 
     row: int
-    status: str  # ok, failed, skipped, duplicate, cancelled
+    status: Status
     output: str | None = None
     sha256: str | None = None
     instruction_set: str | None = None
@@ -48,50 +87,45 @@ class Record:
     )
 
     def public(self) -> dict:
-        return {k: getattr(self, k) for k in self.COLUMNS}
+        values = {k: getattr(self, k) for k in self.COLUMNS}
+        values["status"] = self.status.value
+        return values
 
 
 class Manifest:
     """Writes one record per input row as JSON lines (default) or CSV (``.csv``)."""
 
-    def __init__(self, target: str | None):
+    def __init__(self, target: str | None, env: Environment | None = None):
         self.target = target
-        self.stream = None
-        self.writer = None
+        self.output: TextOutput | None = None
+        self.writer: csv.DictWriter | None = None
         if not target:
             return
-        if target == "-":
-            self.stream = sys.stdout
-        else:
-            try:
-                self.stream = open(target, "w", encoding="utf-8", newline="")  # noqa: SIM115
-            except OSError as e:
-                raise UsageError(
-                    f"--manifest: cannot write {target} ({e.strerror})", field="manifest"
-                ) from e
+        self.output = TextOutput(target, "--manifest", "manifest", env)
         if target.lower().endswith(".csv"):
-            self.writer = csv.DictWriter(self.stream, fieldnames=Record.COLUMNS)
+            self.writer = csv.DictWriter(self.output, fieldnames=Record.COLUMNS)
             self.writer.writeheader()
 
     def write(self, record: Record) -> None:
-        if self.stream is None:
+        if self.output is None:
             return
         if self.writer:
             self.writer.writerow(record.public())
         else:
-            self.stream.write(json.dumps(record.public(), ensure_ascii=False) + "\n")
-        self.stream.flush()
+            self.output.write(json.dumps(record.public(), ensure_ascii=False) + "\n")
+        self.output.flush()
 
     def close(self) -> None:
-        if self.stream not in (None, sys.stdout):
-            self.stream.close()
+        if self.output is not None:
+            self.output.close()
 
 
 class Progress:
     """Rows done, rate and time left on one terminal line; silent when not a terminal."""
 
-    def __init__(self, enabled: bool, total: int | None):
+    def __init__(self, enabled: bool, total: int | None, stream: IO[str] | None = None):
         self.enabled = enabled
+        self.stream = stream if stream is not None else sys.stderr
         self.total = total
         self.started = time.monotonic()
         self.shown = 0.0
@@ -107,14 +141,14 @@ class Progress:
             left = max(self.total - done, 0) / rate if rate else 0
             minutes, seconds = divmod(int(left), 60)
             line = f"{done}/{self.total} rows  {rate:.0f}/s  {minutes}:{seconds:02d} left"
-        sys.stderr.write(f"\r{line:<60}")
-        sys.stderr.flush()
+        self.stream.write(f"\r{line:<60}")
+        self.stream.flush()
 
     def clear(self) -> None:
         """Blank the progress line, so a message printed next starts on a clean line."""
         if self.enabled and self.shown:
-            sys.stderr.write("\r" + " " * 60 + "\r")
-            sys.stderr.flush()
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
 
     def finish(self) -> None:
         self.clear()
@@ -142,6 +176,11 @@ class Summary:
     interrupted: bool = False
     # Appointments that got no handout, by (status, why): ("skipped", "past"), …
     reasons: Counter = dataclasses.field(default_factory=Counter)
+
+    def count(self, status: Status) -> None:
+        """Count one settled row."""
+        self.rows += 1
+        setattr(self, status.counter, getattr(self, status.counter) + 1)
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0

@@ -66,6 +66,12 @@ def output_name(pattern: str, visit, row: int, suffix: str = ".pdf") -> str:
     return name if name.lower().endswith(suffix) else name + suffix
 
 
+def default_filename(visit, suffix: str = ".pdf") -> str:
+    """The name ``make`` writes to when not told: it says what and when, and nothing about
+    who."""
+    return f"{visit.procedure}-{visit.date.isoformat()}-{visit.time.strftime('%H%M')}{suffix}"
+
+
 def check_writable(folder: Path, what: str) -> None:
     """Fail before any work if ``folder`` cannot take new files."""
     try:

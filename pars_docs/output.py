@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO
 
+from .environment import Environment
 from .errors import UsageError
 
 
@@ -67,17 +68,32 @@ def write_atomic(path: Path, data: bytes) -> None:
         raise
 
 
-def write_output(target: str, data: bytes, *, binary: bool = True) -> str | None:
+def _check_folder(path: Path, option: str, field: str) -> None:
+    if not path.parent.is_dir():
+        raise UsageError(f"{option}: folder {path.parent} does not exist", field=field)
+
+
+def check_target(target: str | None, option: str, field: str) -> None:
+    """Fail before any work if ``target`` (a file, or ``-`` for standard output) is in a
+    folder that does not exist."""
+    if target and target != "-":
+        _check_folder(Path(target), option, field)
+
+
+def write_output(
+    target: str, data: bytes, *, binary: bool = True, env: Environment | None = None
+) -> str | None:
     """Write to a file path, or to standard output for ``-``. Returns the path written."""
+    env = env or Environment()
     if target == "-":
-        if binary and sys.stdout.isatty():
+        if binary and env.stdout_isatty:
             raise UsageError(
                 "output: refusing to write a PDF to the terminal; "
                 "give -o FILE or redirect standard output",
                 field="output",
             )
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
+        env.stdout_bytes.write(data)
+        env.stdout_bytes.flush()
         return None
     path = Path(target)
     if path.is_dir():
@@ -90,11 +106,42 @@ def write_output(target: str, data: bytes, *, binary: bool = True) -> str | None
             return str(target)
         if path.is_symlink():
             path = path.resolve()  # replace the file the link points to; keep the link
-        if not path.parent.is_dir():
-            raise UsageError(f"output: folder {path.parent} does not exist", field="output")
+        _check_folder(path, "output", "output")
         write_atomic(path, data)
     except OSError as e:
         raise UsageError(
             f"output: cannot write {target} ({e.strerror or e})", field="output"
         ) from e
     return str(target)
+
+
+class TextOutput:
+    """A text stream a run writes as it goes (a manifest, a FHIR Bundle): standard output for
+    ``-``, else a file whose folder must exist. :meth:`close` leaves standard output open."""
+
+    def __init__(
+        self, target: str, option: str, field: str, env: Environment | None = None
+    ) -> None:
+        env = env or Environment()
+        self._owned = target != "-"
+        self.stream: IO[str]
+        if not self._owned:
+            self.stream = env.stdout
+            return
+        path = Path(target)
+        _check_folder(path, option, field)
+        try:
+            self.stream = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as e:
+            raise UsageError(f"{option}: cannot write {target} ({e.strerror})", field=field) from e
+
+    def write(self, text: str) -> None:
+        self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.flush()
+        if self._owned:
+            self.stream.close()

@@ -7,22 +7,30 @@ that is not valid in the chosen encoding is refused before any work starts, neve
 
 Row numbers are what a person sees: for CSV and TSV the header is row 1, as in a
 spreadsheet; for JSON the first object is row 1; for NDJSON a row is a line.
+
+Every reader (CSV, TSV, JSON, NDJSON and FHIR) yields the same three kinds of result: a
+:class:`Row` to make a handout from, a :class:`Skipped` appointment (cancelled, say) and a
+:class:`BadRow` that cannot be read. :func:`pars_docs.visit.visit_from_row` turns a row into a
+visit.
 """
 
 from __future__ import annotations
 
 import codecs
 import csv
+import dataclasses
+import itertools
 import json
 import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import IO, Any
 
-from .errors import DataError, UsageError
+from .errors import DataError, ParsDocsError, UsageError
 from .loader import load_yaml
 
 FIELDS = (
@@ -69,6 +77,44 @@ ALIASES = {
 _CHUNK = 1 << 16
 
 
+@dataclass(frozen=True)
+class Row:
+    """One appointment read from an input: ``values`` maps pars-docs' fields (see
+    :data:`FIELDS`) to what the input says, with empty optional fields left out."""
+
+    number: int  # the row number a person sees in the input
+    values: dict[str, Any]
+    # Which of two readings of a clock time in the hour the clocks go back: 0 the first,
+    # 1 the second. Only an appointment given as an instant (FHIR) can say.
+    fold: int = 0
+    # The source's own references that it has (FHIR: appointment, patient, practitioner,
+    # mrn_system), for the record written back to it.
+    refs: dict[str, str] = dataclasses.field(default_factory=dict)
+    # When the booking last changed (minutes since 2000, UTC), from a record system.
+    revision: int | None = None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An appointment not to make a handout for, such as a cancelled one."""
+
+    number: int
+    reason: str
+    status: str = "cancelled"  # or "skipped"
+    tally: str | None = None  # the word it is counted under in the summary: "past", …
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that cannot be read; ``error`` says why."""
+
+    number: int
+    error: ParsDocsError
+
+
+RowResult = Row | Skipped | BadRow
+
+
 def _norm(header: str) -> str:
     return re.sub(r"[\W_]+", "", str(header).casefold())
 
@@ -76,7 +122,13 @@ def _norm(header: str) -> str:
 class Source:
     """An input file (or standard input, spooled to a temporary file) and its format."""
 
-    def __init__(self, name: str, fmt: str | None = None, encoding: str | None = None):
+    def __init__(
+        self,
+        name: str,
+        fmt: str | None = None,
+        encoding: str | None = None,
+        stdin: IO[bytes] | None = None,
+    ):
         self.name = name
         self._spooled: Path | None = None
         self.encoding = encoding or "utf-8-sig"
@@ -86,7 +138,7 @@ class Source:
             raise UsageError(f"--encoding: unknown encoding '{encoding}'", field="encoding") from e
         if name == "-":
             self.label = "standard input"
-            self._spool_stdin()
+            self._spool_stdin(stdin if stdin is not None else sys.stdin.buffer)
         else:
             self.path = Path(name)
             if not self.path.is_file():
@@ -99,14 +151,14 @@ class Source:
             self.close()  # never leave a copy of patient data behind
             raise
 
-    def _spool_stdin(self) -> None:
+    def _spool_stdin(self, stdin: IO[bytes]) -> None:
         """Copy standard input to a temporary file, so it can be checked before any work and
         then read row by row like a file. The copy is removed however the run ends."""
         spool = tempfile.NamedTemporaryFile(prefix="pars-docs-", delete=False)  # noqa: SIM115
         self._spooled = self.path = Path(spool.name)
         try:
             with spool:
-                shutil.copyfileobj(sys.stdin.buffer, spool)
+                shutil.copyfileobj(stdin, spool)
         except BaseException:
             self.close()
             raise
@@ -190,6 +242,15 @@ class Source:
             self._spooled.unlink(missing_ok=True)
 
 
+def check_pages(source: Source, pages: tuple[Source, ...]) -> None:
+    """Several inputs are read together only as the pages of one FHIR search."""
+    if pages and (source.format != "fhir" or any(p.format != "fhir" for p in pages)):
+        raise UsageError(
+            "INPUT: several files are read together only as the pages of one FHIR search",
+            field="input",
+        )
+
+
 def read_mapping(path: str | None, columns: tuple[str, ...]) -> dict[str, str]:
     """Field → header from ``--map FILE`` (YAML or JSON) and ``--column field=Header``."""
     mapping: dict[str, str] = {}
@@ -221,7 +282,7 @@ def resolve_columns(
 ) -> dict[str, str]:
     """Field → the input's header for it; an error before any work if a required one is
     missing, naming the columns the input does have."""
-    by_norm = {}
+    by_norm: dict[str, str] = {}
     for header in headers:
         by_norm.setdefault(_norm(header), header)
     chosen: dict[str, str] = {}
@@ -254,63 +315,75 @@ def resolve_columns(
     return chosen
 
 
-def _records(source: Source) -> Iterator[tuple[int, dict | Exception]]:
-    if source.format in ("csv", "tsv"):
-        yield from _csv_records(source)
-    elif source.format == "ndjson":
-        yield from _ndjson_records(source)
-    else:
-        yield from _json_records(source)
+Record = tuple[int, Any]  # (row number, a decoded record), or (row number, an error)
 
 
-def _csv_records(source: Source):
+def _records(source: Source) -> Iterator[Record]:
+    if source.format == "ndjson":
+        return _ndjson_records(source)
+    return _json_records(source)
+
+
+def _csv_table(source: Source) -> tuple[list[str], Iterator[Record]]:
+    """The header (the first row that is not blank) and the records after it."""
     delimiter = "\t" if source.format == "tsv" else ","
-    with source.open_text() as text:
-        reader = csv.reader(text, delimiter=delimiter, skipinitialspace=True, strict=False)
-        headers = None
-        for number, cells in enumerate(reader, 1):
-            if not any(c.strip() for c in cells):
-                continue  # blank rows, wherever a spreadsheet left them
-            if headers is None:
-                headers = [c.strip() for c in cells]
-                yield 0, headers
-                continue
-            if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
-                yield (
-                    number,
-                    DataError(
-                        f"has {len(cells)} values but the header has {len(headers)} columns",
-                        row=number,
-                    ),
-                )
-                continue
-            yield number, dict(zip(headers, cells, strict=False))
+    text = source.open_text()
+    reader = enumerate(
+        csv.reader(text, delimiter=delimiter, skipinitialspace=True, strict=False), 1
+    )
+    headers = None
+    for _, cells in reader:
+        if any(c.strip() for c in cells):
+            headers = [c.strip() for c in cells]
+            break
+    if headers is None:
+        text.close()
+        raise DataError(f"{source.label}: holds no rows")
+
+    def records() -> Iterator[Record]:
+        with text:
+            for number, cells in reader:
+                if not any(c.strip() for c in cells):
+                    continue  # blank rows, wherever a spreadsheet left them
+                if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
+                    yield (
+                        number,
+                        DataError(
+                            f"has {len(cells)} values but the header has {len(headers)} columns",
+                            row=number,
+                        ),
+                    )
+                    continue
+                yield number, dict(zip(headers, cells, strict=False))
+
+    return headers, records()
 
 
-def _ndjson_records(source: Source):
+def _json_reason(error: ValueError) -> str:
+    """What the JSON decoder found wrong (a number too long to read has no ``msg``)."""
+    return error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+
+
+def _ndjson_records(source: Source) -> Iterator[Record]:
     with source.open_text() as text:
-        headers_sent = False
         for number, line in enumerate(text, 1):
             if not line.strip():
                 continue
             try:
                 value = json.loads(line)
             except ValueError as e:
-                yield number, DataError(f"not valid JSON ({e.msg})", row=number)
+                yield number, DataError(f"not valid JSON ({_json_reason(e)})", row=number)
                 continue
-            if not headers_sent:
-                headers_sent = True
-                yield 0, list(value) if isinstance(value, dict) else []
             yield number, value
 
 
-def _json_records(source: Source):
+def _json_records(source: Source) -> Iterator[Record]:
     """Objects of a top-level JSON array, decoded one at a time."""
     decoder = json.JSONDecoder()
     with source.open_text() as text:
         buffer, position, eof = "", 0, False
 
-        def fill():
+        def fill() -> None:
             nonlocal buffer, position, eof
             chunk = text.read(_CHUNK)
             eof = not chunk
@@ -331,13 +404,12 @@ def _json_records(source: Source):
                 value = json.loads(whole)
             except ValueError as e:
                 raise DataError(f"{source.label}: not valid JSON ({e})") from e
-            yield 0, list(value)
             yield 1, value
             return
         if buffer[position : position + 1] != "[":
             raise DataError(f"{source.label}: expected a JSON array of objects")
         position += 1
-        number, headers_sent = 0, False
+        number = 0
         while True:
             while True:
                 while position < len(buffer) and (
@@ -356,7 +428,7 @@ def _json_records(source: Source):
             except ValueError as e:
                 if eof:
                     raise DataError(
-                        f"{source.label}: not valid JSON after row {number} ({e.msg})"
+                        f"{source.label}: not valid JSON after row {number} ({_json_reason(e)})"
                     ) from e
                 fill()
                 continue
@@ -365,114 +437,60 @@ def _json_records(source: Source):
                 continue
             position = end
             number += 1
-            if not headers_sent:
-                headers_sent = True
-                yield 0, list(value) if isinstance(value, dict) else []
             yield number, value
 
 
-def read_rows(
-    source: Source, mapping: dict[str, str], feed=None, pages: tuple = ()
-) -> Iterator[tuple]:
-    """(row number, {field: value}) for each record, or (row number, error) for a bad one.
+def read_rows(source: Source, mapping: dict[str, str]) -> Iterator[RowResult]:
+    """A :class:`Row` for each record of a CSV, TSV, JSON or NDJSON input, and a
+    :class:`BadRow` for one that cannot be read. (FHIR and HL7 v2 input is
+    read by :func:`pars_docs.feeds.read_appointments`.)
 
     The header is read and checked against the mapping now, before any row is produced, so a
     missing column stops the run before any work. Values are stripped; empty optional fields
-    are left out. FHIR and HL7 v2 input need a :class:`~pars_docs.ehr.Feed`; appointments
-    that get no handout come as (row number, :class:`~pars_docs.ehr.Skip`). ``pages`` are
-    more FHIR files read with ``source``: the later pages of a search.
+    are left out.
     """
-    if pages and (source.format != "fhir" or any(p.format != "fhir" for p in pages)):
-        raise UsageError(
-            "INPUT: several files are read together only as the pages of one FHIR search",
-            field="input",
-        )
-    if source.format == "fhir":
-        from .fhir import appointment_rows, read_resource
-
-        data = []
-        for each in (source, *pages):
-            with each.open_text() as text:
-                data.append((read_resource(text.read(), each.label), each.label))
-        return appointment_rows(data, feed)
-    if source.format == "hl7":
-        from .hl7v2 import appointment_rows as hl7_rows
-
-        with source.open_text() as text:
-            return hl7_rows(text.read(), source.label, feed)
+    if source.format in FEEDS:
+        raise ValueError("read FHIR and HL7 v2 input with pars_docs.feeds.read_appointments")
+    if source.format in ("csv", "tsv"):
+        headers, table = _csv_table(source)
+        columns = resolve_columns(headers, mapping, source.label)
+        return _mapped(table, lambda record: columns)
     records = _records(source)
     first = next(records, None)
     if first is None:
         raise DataError(f"{source.label}: holds no rows")
-    if source.format in ("csv", "tsv"):
-        columns = resolve_columns([str(h) for h in first[1]], mapping, source.label)
-        return _mapped(records, lambda record: columns)
     # JSON objects may each carry other keys: each is matched on its own, and a missing
     # field fails only its row. A mapping's field names are still checked now.
-    for field in mapping:
-        if field not in FIELDS:
-            raise UsageError(f"--map: unknown field '{field}'", field="map")
+    for name in mapping:
+        if name not in FIELDS:
+            raise UsageError(f"--map: unknown field '{name}'", field="map")
 
     def columns_of(record: dict) -> dict[str, str]:
         return resolve_columns([str(k) for k in record], mapping, "this row", require=False)
 
-    return _mapped(records, columns_of)
+    return _mapped(itertools.chain([first], records), columns_of)
 
 
-def _mapped(records, columns_of):
+def _mapped(
+    records: Iterable[Record], columns_of: Callable[[dict], dict[str, str]]
+) -> Iterator[RowResult]:
     for number, record in records:
-        if isinstance(record, Exception):
-            yield number, record
+        if isinstance(record, ParsDocsError):
+            yield BadRow(number, record)
             continue
         if not isinstance(record, dict):
-            yield number, DataError("is not an object", row=number)
+            yield BadRow(number, DataError("is not an object", row=number))
             continue
         try:
             columns = columns_of(record)
         except UsageError as e:
-            yield number, DataError(e.message, field=e.field, row=number)
+            yield BadRow(number, DataError(e.message, field=e.field, row=number))
             continue
-        row = {}
-        for field, header in columns.items():
+        values = {}
+        for name, header in columns.items():
             value = record.get(header)
             if isinstance(value, str):
                 value = value.strip()
             if value not in (None, ""):
-                row[field] = value
-        yield number, row
-
-
-_TRUE = {"yes", "y", "true", "1", "x"}
-_FALSE = {"no", "n", "false", "0"}
-
-
-def parse_sedation(value) -> bool | None:
-    if value is None or isinstance(value, bool):
-        return value
-    text = str(value).strip().casefold()
-    if text in _TRUE:
-        return True
-    if text in _FALSE:
-        return False
-    raise UsageError(f"sedation: '{value}' is not yes or no", field="sedation")
-
-
-def parse_medications(value) -> list[str]:
-    if value is None:
-        return []
-    items = value if isinstance(value, list) else str(value).split(";")
-    return [str(m).strip() for m in items if str(m).strip()]
-
-
-def reformat_date(value, date_format: str | None, field: str):
-    """A date written the way ``--date-format`` says, as ISO text for :func:`make_visit`."""
-    if value is None or not date_format:
-        return value
-    try:
-        return datetime.strptime(str(value).strip(), date_format).date().isoformat()
-    except ValueError as e:
-        if "does not match format" in str(e) or "unconverted data" in str(e):
-            reason = f"does not match --date-format {date_format}"
-        else:  # it matches the format but names no real day, such as 02/30/2026
-            reason = "is not a real date"
-        raise UsageError(f"{field}: '{value}' {reason}", field=field) from e
+                values[name] = value
+        yield Row(number, values)

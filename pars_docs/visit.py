@@ -1,7 +1,9 @@
 """The visit: who the handout is for, when, with whom, and with which options.
 
-Parsing here is strict and every failure names the field, because a handout with a wrong date
-is worse than no handout.
+Every way in (the ``make`` command's options, a batch row, a FHIR appointment, the Python API)
+reaches a :class:`Visit` through :func:`make_visit`; rows go through :func:`visit_from_row`
+first. Parsing here is strict and every failure names the field, because a handout with a
+wrong date is worse than no handout.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from .errors import UsageError
+from .rows import REQUIRED, Row
 
 MAX_TEXT = {"patient": 200, "clinician": 200, "mrn": 64, "note": 1000, "visit_id": 200}
 _TIME_24 = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
@@ -257,4 +260,83 @@ def make_visit(
         fold=1 if fold else 0,
         revision=revision,
         **fields,
+    )
+
+
+class MissingField(UsageError):
+    """Raised when a row lacks fields every visit needs (see :data:`pars_docs.rows.REQUIRED`);
+    ``missing`` names them all."""
+
+    def __init__(self, message: str, *, field: str, missing: tuple[str, ...]):
+        super().__init__(message, field=field)
+        self.missing = missing
+
+
+_TRUE = {"yes", "y", "true", "1", "x"}
+_FALSE = {"no", "n", "false", "0"}
+
+
+def parse_sedation(value: Any) -> bool | None:
+    """``yes``/``no`` (and the like) as a flag; ``None`` and booleans pass through."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip().casefold()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise UsageError(f"sedation: '{value}' is not yes or no", field="sedation")
+
+
+def parse_medications(value: Any) -> list[str]:
+    """A list of medicine names, or one text of names separated by ``;``."""
+    if value is None:
+        return []
+    items = value if isinstance(value, list | tuple) else str(value).split(";")
+    return [str(m).strip() for m in items if str(m).strip()]
+
+
+def reformat_date(value: Any, date_format: str | None, field_name: str) -> Any:
+    """A date written the way ``date_format`` (``--date-format``) says, as ISO text for
+    :func:`make_visit`; without a format the value is passed on as it is."""
+    if value is None or not date_format:
+        return value
+    try:
+        return datetime.strptime(str(value).strip(), date_format).date().isoformat()
+    except ValueError as e:
+        if "does not match format" in str(e) or "unconverted data" in str(e):
+            reason = f"does not match --date-format {date_format}"
+        else:  # it matches the format but names no real day, such as 02/30/2026
+            reason = "is not a real date"
+        raise UsageError(f"{field_name}: '{value}' {reason}", field=field_name) from e
+
+
+def visit_from_row(
+    row: Row, *, date_format: str | None = None, sedation: bool | None = None
+) -> Visit:
+    """The visit a row describes. ``sedation`` is for a row that does not say (a FHIR
+    appointment never does); ``date_format`` is how the row writes its dates. Raises
+    :class:`MissingField` for a missing required field, else :class:`UsageError`."""
+    values = row.values
+    missing = [name for name in REQUIRED if values.get(name) is None]
+    if missing:
+        raise MissingField(
+            "; ".join(f"{name}: is required" for name in missing),
+            field=missing[0],
+            missing=tuple(missing),
+        )
+    return make_visit(
+        values["procedure"],
+        values["patient"],
+        reformat_date(values["date"], date_format, "date") or "",
+        values["time"] or "",
+        values["clinician"],
+        dob=reformat_date(values.get("dob"), date_format, "dob"),
+        mrn=str(values["mrn"]) if values.get("mrn") is not None else None,
+        sedation=parse_sedation(values["sedation"]) if "sedation" in values else sedation,
+        medications=parse_medications(values.get("medications")),
+        note=values.get("note"),
+        fold=row.fold,
+        visit_id=str(values["visit_id"]) if values.get("visit_id") is not None else None,
+        revision=row.revision,
     )

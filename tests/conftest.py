@@ -1,16 +1,8 @@
-import io
-from pathlib import Path
-
 import pytest
 from click.testing import CliRunner
-from pypdf import PdfReader
+from helpers import DATA, FIXED_NOW, SITE
 
 from pars_docs.cli import cli
-
-DATA = Path(__file__).parent / "data"
-# "Now" for every test: 2026-01-01 00:00 UTC, before every visit the tests make, so a handout
-# never turns "too late" as the real calendar moves on. Tests of "now" set their own.
-FIXED_NOW = "1767225600"
 
 
 @pytest.fixture(autouse=True)
@@ -65,13 +57,12 @@ def make(runner, site_file, tmp_path):
     return run
 
 
-def pdf_text(data: bytes | Path) -> str:
-    if isinstance(data, Path):
-        data = data.read_bytes()
-    reader = PdfReader(io.BytesIO(data))
-    return "\n".join(page.extract_text() for page in reader.pages)
+@pytest.fixture
+def batch(runner):
+    """Run `pars-docs batch SOURCE --site <New York> --jobs N EXTRA...`; returns the result."""
 
+    def run(source, *extra, jobs=1, input=None):
+        args = ["batch", str(source), "--site", str(SITE), "--jobs", str(jobs)]
+        return runner.invoke(cli, args + [str(e) for e in extra], input=input)
 
-def squash(text: str) -> str:
-    """Text with all runs of whitespace made single spaces, for phrase checks."""
-    return " ".join(text.split())
+    return run

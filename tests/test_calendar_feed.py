@@ -5,7 +5,7 @@ import dataclasses
 from datetime import date, time, timedelta
 
 import vobject
-from conftest import DATA
+from helpers import DATA
 from icalendar import Calendar
 
 from pars_docs import Engine, load_site, make_visit

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from conftest import pdf_text, squash
+from helpers import built_in_sets, pdf_text, squash
 
 from pars_docs import __version__
 from pars_docs.cli import cli
@@ -41,6 +41,7 @@ def test_list_plain_and_json(runner):
     assert "pars-defect-decompression" in plain.output
     rows = json.loads(runner.invoke(cli, ["list", "--json"]).output)
     assert {r["id"] for r in rows} == {"pars-defect-injection", "pars-defect-decompression"}
+    assert sorted(r["id"] for r in rows) == sorted(built_in_sets())
     assert all(set(r) >= {"id", "title", "version"} for r in rows)
 
 

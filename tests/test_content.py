@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from helpers import built_in_sets, sedation_choices
 from readability import grade
 from test_plan import site
 
@@ -10,7 +11,7 @@ from pars_docs.handout import Engine
 from pars_docs.library import Library
 from pars_docs.visit import make_visit
 
-SETS = ["pars-defect-injection", "pars-defect-decompression"]
+SETS = built_in_sets()
 PRIVATE = re.compile("[\ue000\ue001]")
 
 
@@ -40,11 +41,7 @@ def handout_groups(procedure, sedation=None, medications=()):
 
 @pytest.mark.parametrize(
     "procedure,sedation",
-    [
-        ("pars-defect-injection", False),
-        ("pars-defect-injection", True),
-        ("pars-defect-decompression", None),
-    ],
+    [(procedure, sedation) for procedure in SETS for sedation in sedation_choices(procedure)],
 )
 def test_reading_level(procedure, sedation):
     groups = handout_groups(procedure, sedation, ["Eliquis", "Advil", "aspirin"])

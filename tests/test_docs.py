@@ -20,6 +20,7 @@ def guide_commands() -> list[str]:
     return [line for block in blocks for line in block.splitlines() if line.strip()]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not (BIN / "pars-docs").exists(), reason="pars-docs is not installed")
 def test_integration_guide_commands_work_as_written(tmp_path):
     work = tmp_path / "examples"

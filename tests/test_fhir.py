@@ -6,30 +6,20 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DATA, pdf_text, squash
 from fhirclient.models.bundle import Bundle
 from fhirclient.models.documentreference import DocumentReference
+from helpers import DATA, pdf_text, squash
 
 from pars_docs.cli import cli
 
-# The HL7 example, kept beside the checkout (in /work/shared for the main tree and for the
-# work trees below /work/wt).
-OFFICIAL = next(
-    (
-        base / "shared" / "fixtures" / "fhir" / "appointment-example.json"
-        for base in Path(__file__).resolve().parents[2:4]
-        if (base / "shared" / "fixtures" / "fhir" / "appointment-example.json").exists()
-    ),
-    Path("appointment-example.json-not-found"),
-)
+# The official example Appointment from the FHIR R4 specification (CC0).
+OFFICIAL = DATA / "fhir" / "appointment-example.json"
 CODES = DATA / "fhir" / "codes.yaml"
 MIXED = DATA / "fhir" / "bundle-mixed.json"
 
 
 @pytest.fixture
 def official():
-    if not OFFICIAL.exists():
-        pytest.skip("the shared HL7 example is not beside this checkout")
     return OFFICIAL
 
 

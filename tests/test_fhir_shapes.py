@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import DATA, pdf_text, squash
+from helpers import DATA, pdf_text, reader_results, squash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -65,7 +65,7 @@ def rows(data, codes, **options):
     options.setdefault("now", NOW)
     feed = Feed(codes, ZoneInfo("America/New_York"), **options)
     pages = data if isinstance(data, list) else [(data, "in.json")]
-    return [row for _, row in appointment_rows(pages, feed)]
+    return [row for _, row in reader_results(appointment_rows(pages, feed))]
 
 
 def one(data, codes, **options):
@@ -471,7 +471,7 @@ fhir_like = st.recursive(
 def test_any_json_fails_cleanly_or_reads(codes, data):
     feed = Feed(codes, ZoneInfo("America/New_York"), now=NOW, notes=True)
     try:
-        for _, row in appointment_rows([(data, "x.json")], feed):
+        for _, row in reader_results(appointment_rows([(data, "x.json")], feed)):
             assert isinstance(row, (dict, Skip, DataError))
             if isinstance(row, DataError):
                 assert row.message and "\n" not in row.message

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import DATA, pdf_text, squash
+from helpers import DATA, pdf_text, reader_results, squash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -32,7 +32,7 @@ def feed():
 
 def read(name, feed):
     text = (HL7 / name).read_text(encoding="utf-8")
-    return [row for _, row in appointment_rows(text, name, feed)]
+    return [row for _, row in reader_results(appointment_rows(text, name, feed))]
 
 
 def test_a_new_appointment(feed):
@@ -95,7 +95,7 @@ def test_message_framing(text, count):
 def test_status_cancelled_in_sch25(feed):
     text = (HL7 / "mllp-batch.hl7").read_text(encoding="utf-8")
     first = split_messages(text)[0].replace("||Booked", "||Noshow")
-    ((_, row),) = list(appointment_rows(first, "x", feed))
+    ((_, row),) = list(reader_results(appointment_rows(first, "x", feed)))
     assert row == Skip("cancelled", "SCH-25 filler status is noshow", "noshow")
 
 
@@ -163,7 +163,7 @@ segment_text = st.lists(
 @given(segment_text)
 def test_any_text_fails_cleanly_or_reads(feed, text):
     try:
-        for _, row in appointment_rows(text, "x.hl7", feed):
+        for _, row in reader_results(appointment_rows(text, "x.hl7", feed)):
             assert isinstance(row, (dict, Skip, DataError))
     except DataError:
         pass  # no message at all

@@ -2,8 +2,10 @@
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,7 @@ def run(*args, cwd):
     return subprocess.run(args, cwd=cwd, capture_output=True, env=env, timeout=120)
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not SCRIPT.exists(), reason="pars-docs is not installed in this Python")
 def test_console_command_works_from_any_folder(tmp_path):
     result = run(
@@ -39,6 +42,7 @@ def test_console_command_works_from_any_folder(tmp_path):
     assert (tmp_path / "pars-defect-decompression-2026-12-03-0700.pdf").stat().st_size > 10_000
 
 
+@pytest.mark.slow
 def test_module_entry_point(tmp_path):
     result = run(sys.executable, "-m", "pars_docs", "--version", cwd=tmp_path)
     assert result.stdout.decode().strip() == f"pars-docs, version {pars_docs.__version__}"
@@ -68,3 +72,40 @@ def test_readme_test_command_is_what_ci_runs():
     blocks = re.findall(r"```(?:sh|bash)?\n(.*?)```", readme, re.S)
     assert "pars-docs make" in blocks[0]
     assert blocks[1].strip() == ci
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_every_module_and_the_data(tmp_path):
+    """What a plain `pip install .` installs, checked from a checkout too (the editable install
+    the README uses runs from the source folders)."""
+    if not (ROOT / "setup.cfg").exists():
+        pytest.skip("not a source checkout")
+    # A copy, so no build folder left in the checkout can add stale files to the wheel.
+    tree = tmp_path / "tree"
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in ("setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
+        tree.mkdir(exist_ok=True)
+        shutil.copy2(ROOT / name, tree / name)
+    for name in ("pars_docs", "instructions", "templates"):
+        shutil.copytree(ROOT / name, tree / name, ignore=skip)
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(tree)]
+    result = subprocess.run(build, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = tmp_path.glob("pars_docs-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    source = {
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "pars_docs").rglob("*.py")
+        if "__pycache__" not in path.parts
+    }
+    assert source <= names, sorted(source - names)
+    for needed in (
+        "instructions/pars-defect-injection.yaml",
+        "instructions/medicines.yaml",
+        "instructions/instruction-set.schema.json",
+        "templates/handout.xml.j2",
+        "templates/formats.yaml",
+        "fonts/DejaVuSans.ttf",
+        "fonts/DejaVuSans-Bold.ttf",
+    ):
+        assert f"pars_docs/{needed}" in names, needed

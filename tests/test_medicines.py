@@ -6,7 +6,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import squash
+from helpers import squash
 from readability import grade
 from test_plan import site
 

@@ -4,7 +4,7 @@ import io
 import unicodedata
 
 import pytest
-from conftest import DATA, pdf_text, squash
+from helpers import DATA, pdf_text, squash
 from pypdf import PdfReader
 
 from pars_docs.fonts import missing_glyphs

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from conftest import DATA, pdf_text, squash
+from helpers import DATA, built_in_sets, pdf_text, squash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -94,7 +94,7 @@ def test_text_holds_the_same_times_across_spring_forward(make):
     assert phrase in squash(render_text(handout(day="2026-03-08", sedation=True)))
 
 
-@pytest.mark.parametrize("procedure", ["pars-defect-injection", "pars-defect-decompression"])
+@pytest.mark.parametrize("procedure", built_in_sets())
 def test_text_has_every_line_of_the_document(procedure):
     h = handout(procedure, medications=["Eliquis", "aspirin"], mrn="A-1", dob="1990-02-03")
     text = squash(render_text(h))
@@ -453,7 +453,7 @@ def test_calendar_wording_may_not_use_the_patients_name(tmp_path):
         render_ics(handout(site=bare_site(templates_dir=tmp_path)))
 
 
-@pytest.mark.parametrize("procedure", ["pars-defect-injection", "pars-defect-decompression"])
+@pytest.mark.parametrize("procedure", built_in_sets())
 def test_calendar_wording_is_plain(procedure):
     cal = calendar_of(handout(procedure, sedation=None, medications=["Eliquis", "warfarin"]))
     lines = [str(e["DESCRIPTION"]) for e in cal.walk("VEVENT")]

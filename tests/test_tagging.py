@@ -14,7 +14,7 @@ from datetime import date
 
 import pikepdf
 import pytest
-from conftest import DATA
+from helpers import DATA
 from PIL import Image, ImageCms
 
 from pars_docs import make_handout

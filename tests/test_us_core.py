@@ -5,11 +5,11 @@ import base64
 import json
 
 import pytest
-from conftest import DATA
 from fhir.resources.R4B.bundle import Bundle as R4BBundle
 from fhir.resources.R4B.documentreference import DocumentReference as R4BDocumentReference
 from fhirclient.models.bundle import Bundle
 from fhirclient.models.documentreference import DocumentReference
+from helpers import DATA
 
 from pars_docs.cli import cli
 

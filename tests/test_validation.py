@@ -2,7 +2,7 @@
 
 import pytest
 import yaml
-from conftest import pdf_text, squash
+from helpers import pdf_text, squash
 
 from pars_docs.cli import cli
 from pars_docs.errors import InstructionError, SiteError

@@ -13,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import DATA, pdf_text, squash
+from helpers import DATA, pdf_text, squash
 
 from pars_docs import load_site
 from pars_docs.cli import cli

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import DATA, FIXED_NOW, pdf_text, squash
+from helpers import DATA, FIXED_NOW, pdf_text, squash
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

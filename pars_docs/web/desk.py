@@ -188,7 +188,7 @@ class Desk:
                 pages = _page_count(pdf)  # pdfium, like ReportLab, is not thread-safe
         except ParsDocsError as e:
             return None, {_form_field(e.field): e.message}
-        from ..cli import default_filename
+        from ..names import default_filename
 
         made = Made(
             pdf=pdf,
@@ -266,7 +266,7 @@ class Desk:
         kinds = {ending: kind for kind, ending in RENDITIONS.items()}
         if made is None or suffix not in kinds or made.handout is None:
             return None
-        from ..cli import default_filename
+        from ..names import default_filename
 
         if suffix == ".pdf":
             return made.pdf, made.filename

@@ -22,6 +22,7 @@ import tempfile
 import threading
 import time
 import zipfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from ..batch import Options, run_batch
 from ..errors import DataError, ParsDocsError, UsageError
 from ..ledger import Interrupted, Record
 from ..output import build_time
-from ..rows import FORMATS, Source, read_mapping, read_rows
+from ..rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping, read_rows
 from ..site import Site
 
 INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl"}
@@ -136,7 +137,7 @@ class Packets:
                 mapping = read_mapping(str(map_path) if map_path else None, options.columns)
                 source = Source(str(source_path), options.fmt, options.encoding)
                 try:
-                    total = sum(1 for _ in read_rows(source, mapping, self._fhir(source)))
+                    total = sum(1 for _ in _rows(source, mapping, self.site, self.library))
                 except ParsDocsError:
                     raise
                 except Exception as e:  # noqa: BLE001 - a reader's fault is still a bad upload
@@ -166,13 +167,6 @@ class Packets:
         send.close()
         threading.Thread(target=self._follow, args=(job, receive), daemon=True).start()
         return job.key
-
-    def _fhir(self, source: Source):
-        if source.format != "fhir":
-            return None
-        from ..fhir import CodeMap
-
-        return CodeMap.build(self.library, self.site.procedure_codes), self.site.tz
 
     def get(self, key: str) -> Job | None:
         with self._lock:
@@ -289,20 +283,17 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
     source = None
     try:
         source = Source(str(folder / input_name), fmt, encoding)
-        fhir = None
-        if source.format == "fhir":
-            from ..fhir import CodeMap
-            from ..handout import Engine
+        from ..handout import Engine
 
-            fhir = CodeMap.build(Engine(site).library, site.procedure_codes), site.tz
+        library = Engine(site).library
 
-        def counted():
-            for number, row in read_rows(source, mapping, fhir):
-                if isinstance(row, dict):
-                    shown[number] = {k: str(row[k]) for k in SHOWN if k in row}
+        def counted() -> Iterator[RowResult]:
+            for row in _rows(source, mapping, site, library):
+                if isinstance(row, Row):
+                    shown[row.number] = {k: str(row.values[k]) for k in SHOWN if k in row.values}
                 with counter.get_lock():
                     counter.value += 1
-                yield number, row
+                yield row
 
         (folder / "handouts").mkdir()
         batch_options = Options(
@@ -327,6 +318,18 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
         if source is not None:
             source.close()
         reply.close()
+
+
+def _rows(source: Source, mapping: dict[str, str], site: Site, library) -> Iterator[RowResult]:
+    """The upload's rows; FHIR and HL7 v2 are read on the site's clock with its code map."""
+    if source.format not in FEEDS:
+        return read_rows(source, mapping)
+    from ..ehr import Feed
+    from ..feeds import read_appointments
+    from ..fhir import CodeMap
+
+    codes = CodeMap.build(library, site.procedure_codes)
+    return read_appointments(source, Feed.for_site(site, codes))
 
 
 class _relabelled:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from .cli import SITE_OPTION, Report, fail, load_site_noting_default, script_options
-from .errors import ParsDocsError
+from ..errors import ParsDocsError
+from ._common import SITE_OPTION, Report, fail, load_site_noting_default, script_options
 
 
 @click.command()
@@ -28,22 +28,30 @@ from .errors import ParsDocsError
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
 @script_options
-def serve(host, port, site, token_file, open_browser, errors, verbose) -> None:
+def serve(
+    host: str,
+    port: int,
+    site: str | None,
+    token_file: str | None,
+    open_browser: bool,
+    errors: str,
+    verbose: bool,
+) -> None:
     """Serve the nurse's desk: a web page to fill in, preview and print one handout, or to
     upload an appointment list and get its packet. Ctrl-C stops it."""
-    Report.configure(errors, verbose)
+    report = Report.start(errors, verbose)
     try:
-        from .web import security
-        from .web.server import serve as run
+        from ..web import security
+        from ..web.server import serve as run
 
         token = security.read_token(token_file)
         run(
-            load_site_noting_default(site),
+            load_site_noting_default(site, report),
             host,
             port,
             token=token,
             open_browser=open_browser,
-            note=Report.note,
+            note=report.note,
         )
     except ParsDocsError as e:
-        fail(e)
+        fail(report, e)

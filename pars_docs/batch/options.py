@@ -1,0 +1,65 @@
+"""What a batch run is asked to make, and the rules the options must keep."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import UsageError
+from ..handout import RENDITIONS
+from ..names import DEFAULT_NAME, check_name_pattern
+
+
+@dataclass
+class Options:
+    """A batch run's options: the ``pars-docs batch`` command's, for the Python API."""
+
+    out_dir: Path | None = None
+    name: str = DEFAULT_NAME
+    merge: Path | None = None
+    duplex: bool = False
+    index: bool = False
+    manifest: str | None = None
+    fail_fast: bool = False
+    skip_existing: bool = False
+    jobs: int | None = None  # None: one process per core
+    date_format: str | None = None
+    paper: str | None = None
+    output_format: str = "pdf"  # what each file in out_dir holds: pdf, text, json or ics
+    sedation: bool | None = None  # for rows that do not say (FHIR never does)
+    emit: str = "file"  # or "fhir": a Bundle of DocumentReferences to fhir_output
+    verbose: bool = False  # patient values in row reasons
+    fhir_output: str = "-"
+    fhir_bundle: str | None = None  # "transaction" for a server to accept; else "collection"
+
+    def validate(self) -> None:
+        """Raise :class:`UsageError` for options that cannot work together, before any work."""
+        if not self.out_dir and not self.merge and self.emit != "fhir":
+            raise UsageError(
+                "batch: give --out-dir DIR, --merge FILE or --emit fhir", field="output"
+            )
+        if self.fhir_bundle and self.emit != "fhir":
+            raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
+        if self.emit == "fhir" and self.manifest == "-" and self.fhir_output == "-":
+            raise UsageError(
+                "--manifest - and --fhir-output - would both write to standard output; "
+                "send one of them to a file",
+                field="manifest",
+            )
+        check_name_pattern(self.name)
+        if self.output_format not in RENDITIONS:
+            raise UsageError(
+                f"--output-format: '{self.output_format}' is not one of {', '.join(RENDITIONS)}",
+                field="output_format",
+            )
+        if self.merge and self.output_format != "pdf":
+            raise UsageError(
+                "--merge makes a PDF packet; it cannot be used with --output-format "
+                f"{self.output_format}",
+                field="merge",
+            )
+
+    @property
+    def suffix(self) -> str:
+        """The suffix of each file in ``out_dir``."""
+        return RENDITIONS[self.output_format]

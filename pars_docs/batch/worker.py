@@ -1,0 +1,130 @@
+"""Making one row's handout, in this process or in a pool worker."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import signal
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ParsDocsError
+from ..handout import Engine
+from ..ledger import Record, Status
+from ..output import write_atomic
+from ..site import Site
+from ..visit import Visit
+
+
+@dataclass
+class Task:
+    """One row for a worker: the visit and what to make of it."""
+
+    row: int
+    visit: Visit
+    target: str | None = None  # where the file goes (None: not written to a folder)
+    keep: bool = False  # the target exists and is kept (--skip-existing)
+    document: bool = False  # return the composed document, for a packet
+    paper: str | None = None
+    rendition: str = "pdf"  # what the file in the folder holds: pdf, text, json or ics
+    fhir: bool = False  # return a DocumentReference
+    refs: dict[str, str] | None = None  # the input's references, for it
+
+
+def row_reason(error: ParsDocsError, verbose: bool) -> str:
+    """The first line of ``error``, with patient values only if ``verbose``."""
+    return error.public(verbose).splitlines()[0]
+
+
+class Renderer:
+    """Plans, composes and writes rows' handouts for one site."""
+
+    def __init__(self, engine: Engine, verbose: bool = False):
+        self.engine = engine
+        self.verbose = verbose
+
+    def render(self, task: Task) -> Record:
+        """Plan, compose and (unless kept or only merged) write one row's handout. Whatever
+        goes wrong with one row, even a fault in pars-docs itself, costs only that row."""
+        try:
+            return self._render(task)
+        except Exception as e:  # noqa: BLE001 - one row's fault must not stop the others
+            detail = f": {e}" if self.verbose else ""
+            return Record(
+                task.row,
+                Status.FAILED,
+                reason=f"could not make this handout ({type(e).__name__}{detail}); "
+                "please report it",
+            )
+
+    def _render(self, task: Task) -> Record:
+        try:
+            handout = self.engine.prepare(task.visit)
+        except ParsDocsError as e:
+            return Record(
+                task.row, Status.FAILED, field=e.field, reason=row_reason(e, self.verbose)
+            )
+        iset = handout.instruction_set
+        record = Record(
+            task.row,
+            Status.OK,
+            instruction_set=iset.id,
+            version=iset.version,
+            start=handout.plan.moments["start"].isoformat(),
+            patient=task.visit.patient,
+            procedure_title=iset.title,
+            warnings="; ".join(handout.warnings) or None,
+        )
+        pdf = None
+        if task.keep and task.target:
+            record.status, record.output, record.reason = (
+                Status.SKIPPED,
+                task.target,
+                ("already exists"),
+            )
+            data = Path(task.target).read_bytes()
+            record.sha256 = hashlib.sha256(data).hexdigest()
+            pdf = data if task.rendition == "pdf" else None
+        elif task.target or task.fhir:
+            data = handout.render(task.rendition, task.paper)
+            pdf = data if task.rendition == "pdf" else None
+            record.sha256 = hashlib.sha256(data).hexdigest()
+            if task.target:
+                try:
+                    write_atomic(Path(task.target), data)
+                except OSError as e:
+                    return Record(
+                        task.row,
+                        Status.FAILED,
+                        field="output",
+                        reason=f"output: cannot write {Path(task.target).name} ({e.strerror})",
+                    )
+                record.output = task.target
+        if task.fhir:
+            resource = handout.document_reference(pdf, task.refs)
+            record.fhir = json.dumps(resource, ensure_ascii=False)
+        if task.document:
+            record.document = ET.tostring(handout.document, encoding="unicode")
+        return record
+
+
+class _Worker:
+    """The renderer of a pool worker process, set by the pool's initialiser."""
+
+    renderer: Renderer | None = None
+
+
+def init_worker(site: Site, verbose: bool = False) -> None:
+    """The pool's initialiser: one engine per worker process."""
+    # The parent decides when to stop and lets rows already started finish.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    _Worker.renderer = Renderer(Engine(site), verbose)
+
+
+def render_in_worker(task: Task) -> Record:
+    """Render ``task`` in a pool worker (after :func:`init_worker`)."""
+    if _Worker.renderer is None:
+        raise RuntimeError("render_in_worker runs in a pool set up by init_worker")
+    return _Worker.renderer.render(task)

@@ -1,0 +1,193 @@
+"""What every command shares: how errors are reported, the shared options, and ``fail``."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from ..environment import Environment
+from ..errors import ParsDocsError, UsageError
+from ..ledger import Record, Status
+from ..site import ENV_VAR, Site, check_zone, load_site
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+SITE_OPTION = click.option(
+    "--site",
+    metavar="FILE",
+    help=f"Site profile YAML (clinic, phones, time zone, paper). Default: ${ENV_VAR}, "
+    "else the built-in profile.",
+)
+TIMEZONE_OPTION = click.option(
+    "--timezone",
+    metavar="ZONE",
+    help="The clinic's IANA time zone, e.g. America/Chicago, instead of the site profile's. "
+    "FHIR and HL7 v2 times are instants: they need this or a site profile.",
+)
+INCLUDE_PAST_OPTION = click.option(
+    "--include-past",
+    is_flag=True,
+    help="Make handouts for FHIR and HL7 v2 appointments whose start has passed (reprints); "
+    "otherwise they are skipped.",
+)
+FHIR_BUNDLE_OPTION = click.option(
+    "--fhir-bundle",
+    type=click.Choice(["collection", "transaction"]),
+    help="With --emit fhir: the Bundle type. transaction: a POST per document, created only "
+    "if no document has its identifier, for a FHIR server to accept.",
+)
+PAPER_OPTION = click.option(
+    "--paper",
+    type=click.Choice(["letter", "a4"]),
+    help="Paper size. Default: the site profile's (letter).",
+)
+PDFA_OPTION = click.option(
+    "--pdfa",
+    is_flag=True,
+    default=False,
+    help="Write PDF/A-2b for archiving in a records system (as the site setting pdfa: true "
+    "does). Handouts are always tagged for screen readers.",
+)
+
+
+def script_options(command: F) -> F:
+    """--errors and --verbose, on every command."""
+    command = click.option(
+        "--verbose",
+        is_flag=True,
+        help="Show patient values in error messages (they are left out of logs otherwise).",
+    )(command)
+    return click.option(
+        "--errors",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="How errors are written to standard error: text lines or JSON lines with row, "
+        "field and message.",
+    )(command)
+
+
+def environment() -> Environment:
+    """The running command's streams (made once per command, from the current ones)."""
+    context = click.get_current_context(silent=True)
+    if context is None:
+        return Environment()
+    return context.ensure_object(Environment)
+
+
+class Report:
+    """How errors reach standard error: one line of text each, or one JSON object per line
+    with row, field and message (``errors="json"``). Patient values in messages are left
+    out unless ``verbose`` asks for them or a person is watching the terminal."""
+
+    def __init__(self, env: Environment, errors: str | None = "text", verbose: bool = False):
+        self.env = env
+        self.json = errors == "json"
+        self.verbose = verbose or (not self.json and bool(env.stderr_isatty))
+
+    @classmethod
+    def start(cls, errors: str | None, verbose: bool) -> Report:
+        """The report for the running command."""
+        return cls(environment(), errors, verbose)
+
+    def _echo(self, text: str) -> None:
+        click.echo(text, file=self.env.stderr)
+
+    def _json(self, item: dict) -> None:
+        self._echo(json.dumps(item, ensure_ascii=False))
+
+    def error(self, error: ParsDocsError) -> None:
+        if self.json:
+            self._json(error.as_dict(self.verbose))
+            return
+        for line in error.public(self.verbose).splitlines() or [type(error).__name__]:
+            self._echo(f"pars-docs: error: {line}")
+
+    def row(self, record: Record) -> None:
+        """A failed or duplicate batch row (its reason is already redacted as asked), or a
+        row made with warnings."""
+        if not record.status.reported:
+            for warning in (record.warnings or "").split("; "):
+                self.note(f"row {record.row}: warning: {warning}")
+            return
+        if self.json:
+            self._json(
+                {
+                    "row": record.row,
+                    "field": record.field,
+                    "message": record.reason,
+                    "status": record.status.value,
+                }
+            )
+            return
+        kind = "warning: " if record.status is Status.DUPLICATE else ""
+        where = (
+            f"{record.field}: "
+            if record.field and not (record.reason or "").startswith(f"{record.field}:")
+            else ""
+        )
+        self._echo(f"pars-docs: row {record.row}: {kind}{where}{record.reason}")
+
+    def note(self, text: str) -> None:
+        if self.json:
+            self._json({"note": text})
+        else:
+            self._echo(f"pars-docs: {text}")
+
+
+def fail(report: Report, error: ParsDocsError) -> NoReturn:
+    """Report ``error`` and exit with its status."""
+    report.error(error)
+    sys.exit(error.exit_code)
+
+
+def load_site_noting_default(
+    path: str | None,
+    report: Report,
+    zone: str | None = None,
+    feed: str | None = None,
+    pdfa: bool = False,
+) -> Site:
+    """The site profile, on ``zone``'s clock if given, asked for PDF/A when ``pdfa``; a
+    one-line note on stderr when the built-in default is used.
+
+    ``feed`` names input whose times are instants (FHIR, HL7 v2): the built-in profile's
+    clock is this computer's, which would print the wrong clock time, so without ``zone``
+    it is refused for them."""
+    site = load_site(path)
+    if pdfa:
+        site = dataclasses.replace(site, pdfa=True)
+    if zone:
+        try:
+            site = dataclasses.replace(site, tz=check_zone(zone))
+        except ParsDocsError as e:
+            raise UsageError(f"--timezone: {e.message.split(': ', 1)[1]}", field="timezone") from e
+    elif feed and site.is_default:
+        raise UsageError(
+            f"{feed}: its times are instants, and without a site profile the handout would "
+            f"print them on this computer's clock ({site.timezone}); give the clinic's time "
+            "zone with --timezone (e.g. America/Chicago) or a site profile (--site)",
+            field="timezone",
+        )
+    if site.is_default:
+        report.note(
+            f"note: no site profile (--site or ${ENV_VAR}); using time zone "
+            f"{site.timezone} and leaving the phone numbers blank"
+        )
+    return site
+
+
+def apply(*decorators: Callable[[F], F]) -> Callable[[F], F]:
+    """Apply option decorators in the order they are listed (as they show in --help)."""
+
+    def decorate(command: F) -> F:
+        for decorator in reversed(decorators):
+            command = decorator(command)
+        return command
+
+    return decorate

@@ -1,0 +1,248 @@
+"""``pars-docs batch``: an appointment list in, handouts out (see :mod:`pars_docs.batch`)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..batch import Options, run_batch
+from ..errors import ExitStatus, ParsDocsError
+from ..handout import RENDITIONS, Engine
+from ..ledger import Interrupted, Summary
+from ..names import DEFAULT_NAME
+from ..rows import FEEDS, FORMATS, RowResult, Source, check_pages, read_mapping, read_rows
+from ..site import Site
+from ._common import (
+    FHIR_BUNDLE_OPTION,
+    INCLUDE_PAST_OPTION,
+    PAPER_OPTION,
+    PDFA_OPTION,
+    SITE_OPTION,
+    TIMEZONE_OPTION,
+    Report,
+    apply,
+    fail,
+    load_site_noting_default,
+    script_options,
+)
+
+if TYPE_CHECKING:
+    from ..ehr import Feed
+
+# Each option's name is the Options field it sets, or one of the reading options below.
+OPTIONS = (
+    click.argument("inputs", metavar="INPUT...", nargs=-1, required=True),
+    click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        help="Input format. Default: from the extension, else from the content.",
+    ),
+    click.option(
+        "--map",
+        "map_file",
+        type=click.Path(exists=True, dir_okay=False),
+        help="YAML or JSON file of field: Header pairs naming the export's columns.",
+    ),
+    click.option(
+        "--column",
+        "columns",
+        multiple=True,
+        metavar="FIELD=HEADER",
+        help="Name one export column, e.g. --column patient='Patient Name'. Repeatable.",
+    ),
+    click.option(
+        "--date-format",
+        metavar="FMT",
+        help="How dates (and dates of birth) are written, e.g. %m/%d/%Y. Default: YYYY-MM-DD.",
+    ),
+    click.option(
+        "--encoding",
+        metavar="ENC",
+        help="Text encoding of INPUT, e.g. cp1252. Default: UTF-8 (a BOM is fine).",
+    ),
+    click.option(
+        "--out-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        help="Write one PDF per row into this folder (created if missing).",
+    ),
+    click.option(
+        "--name",
+        default=DEFAULT_NAME,
+        show_default=True,
+        help="File name pattern for --out-dir, from {date} {time} {procedure} {mrn} "
+        "{row} {id} {patient}; {id} is the MRN, else row<N>.",
+    ),
+    click.option(
+        "--merge",
+        type=click.Path(dir_okay=False, path_type=Path),
+        help="Also (or instead) write one packet PDF, in appointment order.",
+    ),
+    click.option(
+        "--duplex",
+        is_flag=True,
+        help="In the packet, start every handout on a new sheet for two-sided printing.",
+    ),
+    click.option(
+        "--index",
+        is_flag=True,
+        help="Begin the packet with a page listing time, patient and procedure.",
+    ),
+    click.option(
+        "--manifest",
+        metavar="FILE|-",
+        help="One record per input row: JSON lines, or CSV if FILE ends in .csv.",
+    ),
+    click.option("--fail-fast", is_flag=True, help="Stop at the first bad row."),
+    click.option(
+        "--skip-existing",
+        is_flag=True,
+        help="Keep handouts already in --out-dir (resume an interrupted run).",
+    ),
+    click.option(
+        "--jobs",
+        "-j",
+        type=click.IntRange(min=1),
+        metavar="N",
+        help="Processes to render with. Default: the number of cores.",
+    ),
+    click.option(
+        "--progress/--no-progress",
+        default=None,
+        help="Show a progress bar. Default: when standard error is a terminal.",
+    ),
+    SITE_OPTION,
+    TIMEZONE_OPTION,
+    INCLUDE_PAST_OPTION,
+    PAPER_OPTION,
+    PDFA_OPTION,
+    click.option(
+        "--sedation/--no-sedation",
+        default=None,
+        help="For rows that do not say (a FHIR appointment never does): whether sedation is "
+        "planned. Default: each instruction set's.",
+    ),
+    click.option(
+        "--output-format",
+        type=click.Choice(list(RENDITIONS)),
+        default="pdf",
+        show_default=True,
+        help="What each file in --out-dir holds: the PDF handout, the same handout as text, "
+        "the JSON timeline, or an iCalendar file.",
+    ),
+    click.option(
+        "--codes",
+        "code_map",
+        metavar="FILE",
+        help="For FHIR and HL7 v2 input: YAML list of {system, code, procedure} for local codes.",
+    ),
+    click.option(
+        "--emit",
+        type=click.Choice(["file", "fhir"]),
+        default="file",
+        show_default=True,
+        help="fhir: also write a FHIR R4 Bundle of DocumentReferences, one per "
+        "handout with its PDF attached, to --fhir-output.",
+    ),
+    click.option(
+        "--fhir-output",
+        default="-",
+        metavar="FILE|-",
+        show_default=True,
+        help="Where --emit fhir writes its Bundle.",
+    ),
+    FHIR_BUNDLE_OPTION,
+    script_options,
+)
+
+
+@click.command()
+@apply(*OPTIONS)
+def batch(
+    inputs: tuple[str, ...],
+    fmt: str | None,
+    map_file: str | None,
+    columns: tuple[str, ...],
+    encoding: str | None,
+    progress: bool | None,
+    site: str | None,
+    timezone: str | None,
+    include_past: bool,
+    pdfa: bool,
+    code_map: str | None,
+    errors: str,
+    **given: Any,
+) -> None:
+    """Make a handout for every row of an appointment list (CSV, TSV, JSON, NDJSON, a FHIR
+    Bundle, or HL7 v2 SIU messages; - for standard input). Several FHIR files are read
+    together as the pages of one search. Bad rows are reported and skipped; exit status 1
+    if any failed."""
+    report = Report.start(errors, given["verbose"])
+    # Every other option is an Options field. The manifest is a file: only --verbose itself
+    # puts patient values in it.
+    options = Options(**given)
+    env = report.env
+    show = bool(env.stderr_isatty) if progress is None else progress
+    sources: list[Source] = []
+    try:
+        options.validate()
+        for name in inputs:
+            sources.append(Source(name, fmt, encoding, stdin=env.stdin_bytes))
+        source, pages = sources[0], tuple(sources[1:])
+        check_pages(source, pages)
+        kind = {"fhir": "FHIR input", "hl7": "HL7 v2 input"}.get(source.format)
+        site_profile = load_site_noting_default(site, report, timezone, kind, pdfa)
+        mapping = read_mapping(map_file, columns)
+        rows, feed = _reader(source, pages, mapping, site_profile, code_map, include_past)
+        total = sum(1 for _ in rows()) if show else None
+        if feed:
+            feed.warn = report.note  # once, however often the rows are read
+        summary = run_batch(
+            rows(),
+            site_profile,
+            options,
+            report=report.row,
+            progress_total=total,
+            show_progress=show,
+            env=env,
+        )
+    except Interrupted as stop:
+        report.note(
+            "interrupted; handouts already written are complete. Run the same "
+            "command with --skip-existing to resume."
+        )
+        if isinstance(stop.summary, Summary):
+            report.note(stop.summary.line())
+        sys.exit(ExitStatus.for_signal(stop.signum))
+    except ParsDocsError as e:
+        fail(report, e)
+    finally:
+        for each in sources:
+            each.close()
+    report.note(summary.line())
+    sys.exit(ExitStatus.ERROR if summary.failed else ExitStatus.SUCCESS)
+
+
+def _reader(
+    source: Source,
+    pages: tuple[Source, ...],
+    mapping: dict[str, str],
+    site: Site,
+    code_map: str | None,
+    include_past: bool,
+) -> tuple[Callable[[], Iterator[RowResult]], Feed | None]:
+    """A function that reads the input's rows afresh each time it is called, and the feed
+    FHIR and HL7 v2 input is read with."""
+    if source.format not in FEEDS:
+        return (lambda: read_rows(source, mapping)), None
+    from ..ehr import Feed
+    from ..feeds import read_appointments
+    from ..fhir import CodeMap
+
+    codes = CodeMap.build(Engine(site).library, code_map or site.procedure_codes)
+    feed = Feed.for_site(site, codes, include_past=include_past)
+    return (lambda: read_appointments(source, feed, pages)), feed

@@ -1,0 +1,247 @@
+"""``pars-docs make``: one patient's handout, from options or a FHIR appointment."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from ..errors import DataError, ParsDocsError, UsageError
+from ..handout import RENDITIONS, Engine
+from ..names import default_filename
+from ..output import write_output
+from ..rows import BadRow, Row, Skipped, Source
+from ..visit import MissingField, parse_as_of, visit_from_row
+from ._common import (
+    FHIR_BUNDLE_OPTION,
+    INCLUDE_PAST_OPTION,
+    PAPER_OPTION,
+    PDFA_OPTION,
+    SITE_OPTION,
+    TIMEZONE_OPTION,
+    Report,
+    fail,
+    load_site_noting_default,
+    script_options,
+)
+
+
+@click.command()
+@click.argument("procedure", required=False)
+@click.option("--patient", help="The patient's full name, as it should print.")
+@click.option("--date", "day", metavar="YYYY-MM-DD", help="Procedure date.")
+@click.option(
+    "--time", "clock", metavar="TIME", help="Start time in the site's time zone: 14:30 or 2:30 PM."
+)
+@click.option("--clinician", help="The clinician doing the procedure.")
+@click.option("--dob", metavar="YYYY-MM-DD", help="Date of birth, printed for identification.")
+@click.option("--mrn", metavar="ID", help="Medical record number, printed for identification.")
+@click.option(
+    "--sedation/--no-sedation",
+    default=None,
+    help="Whether sedation is planned. Default: the instruction set's.",
+)
+@click.option(
+    "--medication",
+    "medications",
+    multiple=True,
+    metavar="NAME",
+    help="A medicine the patient takes (generic or brand); repeat for each. "
+    "Its pause and restart days are printed.",
+)
+@click.option("--note", metavar="TEXT", help="A personal note printed near the top.")
+@click.option(
+    "--visit-id",
+    metavar="ID",
+    help="The appointment's id in the booking system: a calendar (--format ics) made again "
+    "for the same id updates its events instead of adding new ones.",
+)
+@click.option(
+    "--fhir",
+    "fhir_input",
+    metavar="FILE|-",
+    help="Read the visit from a FHIR R4 Appointment or Bundle (JSON or XML). Options given "
+    "as well fill in what it lacks and override what it says.",
+)
+@click.option(
+    "--codes",
+    "code_map",
+    metavar="FILE",
+    help="YAML list of {system, code, procedure}: a clinic's own procedure codes.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATETIME",
+    help="Make the handout as if it were this time (a reprint): YYYY-MM-DD[THH:MM], on the "
+    "site's clock. Default: SOURCE_DATE_EPOCH, else now.",
+)
+@SITE_OPTION
+@TIMEZONE_OPTION
+@INCLUDE_PAST_OPTION
+@PAPER_OPTION
+@PDFA_OPTION
+@click.option(
+    "--format",
+    "rendition",
+    type=click.Choice(list(RENDITIONS)),
+    default="pdf",
+    show_default=True,
+    help="pdf: the printable handout; text: the same handout as plain text; json: the "
+    "computed timeline; ics: a calendar of the key moments.",
+)
+@click.option(
+    "--emit",
+    type=click.Choice(["file", "fhir"]),
+    default="file",
+    show_default=True,
+    help="fhir: write a FHIR R4 DocumentReference (US Core) with the PDF attached.",
+)
+@FHIR_BUNDLE_OPTION
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE|-",
+    help="Where to write; - for standard output. Default: "
+    "PROCEDURE-DATE-TIME.pdf (or .txt, .json, .ics) in the current folder.",
+)
+@script_options
+def make(
+    procedure: str | None,
+    patient: str | None,
+    day: str | None,
+    clock: str | None,
+    clinician: str | None,
+    dob: str | None,
+    mrn: str | None,
+    sedation: bool | None,
+    medications: tuple[str, ...],
+    note: str | None,
+    visit_id: str | None,
+    fhir_input: str | None,
+    code_map: str | None,
+    as_of: str | None,
+    site: str | None,
+    timezone: str | None,
+    include_past: bool,
+    paper: str | None,
+    pdfa: bool,
+    rendition: str,
+    emit: str,
+    fhir_bundle: str | None,
+    output: str | None,
+    errors: str,
+    verbose: bool,
+) -> None:
+    """Make one patient's handout for PROCEDURE (see `pars-docs list`), or for the
+    appointment in a FHIR resource (--fhir)."""
+    report = Report.start(errors, verbose)
+    flags: dict[str, Any] = {
+        "procedure": procedure,
+        "patient": patient,
+        "date": day,
+        "time": clock,
+        "clinician": clinician,
+        "dob": dob,
+        "mrn": mrn,
+        "medications": list(medications) or None,
+        "note": note,
+        "visit_id": visit_id,
+    }
+    # The options fill in what an appointment lacks and override what it says.
+    given = {name: value for name, value in flags.items() if value is not None}
+    try:
+        feed = "--fhir" if fhir_input else None
+        site_profile = load_site_noting_default(site, report, timezone, feed, pdfa)
+        engine = Engine(site_profile, parse_as_of(as_of))
+        row = Row(1, given)
+        if fhir_input:
+            supplied = set(given)
+            if day is not None or clock is not None:
+                supplied |= {"date", "time"}
+            found = _one_appointment(fhir_input, engine, code_map, supplied, include_past, report)
+            # A clock time given here is read as written.
+            fold = 0 if day is not None or clock is not None else found.fold
+            values = {**found.values, **given}
+            row = Row(found.number, values, fold=fold, refs=found.refs, revision=found.revision)
+        try:
+            visit = visit_from_row(row, sedation=sedation)
+        except MissingField as e:
+            options = ", ".join(
+                "PROCEDURE" if name == "procedure" else f"--{name}" for name in e.missing
+            )
+            raise UsageError(
+                f"{e.missing[0]}: missing; give {options} (or --fhir)", field=e.missing[0]
+            ) from e
+        if emit == "fhir" and rendition != "pdf":
+            raise UsageError("--emit fhir attaches the PDF; leave out --format", field="format")
+        if fhir_bundle and emit != "fhir":
+            raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
+        handout = engine.prepare(visit)
+        for warning in handout.warnings:
+            report.note(f"warning: {warning}")
+        if emit == "fhir":
+            from ..fhir_out import bundle_of
+
+            resource = handout.document_reference(handout.pdf(paper), row.refs or None)
+            if fhir_bundle:
+                resource = bundle_of([resource], fhir_bundle)
+            data = (json.dumps(resource, indent=2, ensure_ascii=False) + "\n").encode()
+            suffix = ".json"
+        else:
+            data, suffix = handout.render(rendition, paper), RENDITIONS[rendition]
+        target = output or default_filename(visit, suffix)
+        written = write_output(
+            target, data, binary=rendition == "pdf" and emit == "file", env=report.env
+        )
+    except ParsDocsError as e:
+        fail(report, e)
+    if written:
+        report.note(f"wrote {written}")
+
+
+def _one_appointment(
+    name: str,
+    engine: Engine,
+    code_map: str | None,
+    given: set[str],
+    include_past: bool,
+    report: Report,
+) -> Row:
+    """The single appointment to make in a FHIR file. ``given`` names the fields the command
+    line supplies: the file need not have them."""
+    from ..ehr import Feed
+    from ..fhir import CodeMap, appointment_rows, read_resource
+
+    source = Source(name, stdin=report.env.stdin_bytes)
+    try:
+        if source.format not in ("fhir", "json", "ndjson"):
+            raise DataError(
+                f"--fhir: {source.label} is not a FHIR Appointment or Bundle (JSON or XML); "
+                f"it reads as {source.format}",
+                field="fhir",
+            )
+        with source.open_text() as text:
+            data = read_resource(text.read(), source.label)
+    finally:
+        source.close()
+    codes = CodeMap.build(engine.library, code_map or engine.site.procedure_codes)
+    feed = Feed.for_site(engine.site, codes, include_past=include_past, given=frozenset(given))
+    results = list(appointment_rows([(data, source.label)], feed))
+    usable = [r for r in results if not isinstance(r, Skipped)]
+    if not usable:
+        reasons = "; ".join(r.reason for r in results if isinstance(r, Skipped))
+        raise DataError(f"{source.label}: no appointment to make a handout for: {reasons}")
+    if len(usable) > 1:
+        skipped = len(results) - len(usable)
+        also = f" (and {skipped} not to make)" if skipped else ""
+        raise UsageError(
+            f"{source.label}: holds {len(usable)} appointments to make{also}; use "
+            "pars-docs batch for more than one",
+            field="fhir",
+        )
+    result = usable[0]
+    if isinstance(result, BadRow):
+        raise result.error
+    return result

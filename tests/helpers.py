@@ -1,0 +1,233 @@
+"""Helpers the tests share (fixtures stay in conftest.py)."""
+
+import csv
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from pars_docs.cli import cli
+
+DATA = Path(__file__).parent / "data"
+# "Now" for every test (conftest.py sets it): 2026-01-01 00:00 UTC, before every visit the
+# tests make, so a handout never turns "too late" as the real calendar moves on. Tests of
+# "now" set their own.
+FIXED_NOW = "1767225600"
+
+
+def pdf_text(data: bytes | Path) -> str:
+    if isinstance(data, Path):
+        data = data.read_bytes()
+    reader = PdfReader(io.BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def squash(text: str) -> str:
+    """Text with all runs of whitespace made single spaces, for phrase checks."""
+    return " ".join(text.split())
+
+
+def built_in_sets() -> list[str]:
+    """The ids of the instruction sets pars-docs ships, so a new set is tested like the rest."""
+    from pars_docs.library import Library
+
+    return Library().ids()
+
+
+def sedation_choices(set_id: str) -> list[bool]:
+    """The sedation values a set's handout can be made with: both, or its fixed one."""
+    from pars_docs.library import Library
+    from pars_docs.plan import option_choices
+
+    return option_choices(Library().get(set_id), "sedation")
+
+
+SITE = DATA / "site-ny.yaml"
+LISTS = DATA / "batch"
+SCRIPT = Path(sys.executable).with_name("pars-docs")
+HEADER = "procedure,patient,date,time,clinician,mrn"
+COLUMNS = [
+    "row",
+    "status",
+    "output",
+    "sha256",
+    "instruction_set",
+    "version",
+    "field",
+    "reason",
+    "warnings",
+]
+SUMMARY = re.compile(
+    r"pars-docs: (\d+) rows?: (\d+) written, (\d+) failed(, [a-z0-9 ,]+)? "
+    r"in \d+\.\d s \(\d+ rows/s\)"
+)
+INTERRUPTED = (
+    "pars-docs: interrupted; handouts already written are complete. Run the same command "
+    "with --skip-existing to resume."
+)
+# The three appointments every file in tests/data/batch/appointments.* holds.
+REFERENCE_NAMES = [
+    "2026-12-03_0715_pars-defect-decompression_B2.pdf",
+    "2026-12-03_0800_pars-defect-injection_A1.pdf",
+    "2026-12-04_1430_pars-defect-injection_C3.pdf",
+]
+
+
+# Batch runs ----------------------------------------------------------------------------------
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    if isinstance(content, str):
+        content = content.encode("utf-8")
+    path.write_bytes(content)
+    return path
+
+
+def lines(*rows: str, header: str = HEADER) -> str:
+    return "\n".join([header, *rows]) + "\n"
+
+
+def appointment(patient, when="2026-12-03 8:00", mrn="", procedure="pars-defect-injection"):
+    day, hour = when.split(" ", 1)
+    return f"{procedure},{patient},{day},{hour},Dr. Sam Lee,{mrn}"
+
+
+def many_rows(count: int) -> str:
+    return lines(
+        *(
+            appointment(
+                f"Patient {i}", f"2026-12-{1 + i % 28:02d} {7 + i % 10}:{i % 60:02d}", f"M{i}"
+            )
+            for i in range(count)
+        )
+    )
+
+
+def read_manifest(path: Path) -> list[dict]:
+    text = path.read_text(encoding="utf-8")
+    if path.suffix.lower() == ".csv":
+        records = list(csv.DictReader(io.StringIO(text)))
+        for record in records:
+            record.update({k: (v or None) for k, v in record.items()})
+            record["row"] = int(record["row"])
+        return records
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def by_row(records: list[dict]) -> dict[int, dict]:
+    return {r["row"]: r for r in records}
+
+
+def pdf_names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.glob("*.pdf")) if folder.is_dir() else []
+
+
+def stderr_lines(result) -> list[str]:
+    return result.stderr.splitlines()
+
+
+def assert_no_crash(result) -> None:
+    """The command ended through its own error handling, not an uncaught exception."""
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
+
+
+def assert_summary(result, rows: int, written: int, failed: int, extra: str | None = None):
+    """The last line of standard error is the run's summary, with these counts."""
+    last = stderr_lines(result)[-1]
+    match = SUMMARY.fullmatch(last)
+    assert match, f"last line of stderr is not the summary: {last!r}"
+    assert (int(match[1]), int(match[2]), int(match[3])) == (rows, written, failed), last
+    assert match[4] == (f", {extra}" if extra else None), last
+
+
+def text_of(path: Path) -> str:
+    return squash(pdf_text(path))
+
+
+def last_footer(path: Path) -> tuple[int, int, int]:
+    """(N, M) of the last "Page N of M" on the PDF's last page, and the page count."""
+    reader = PdfReader(path)
+    found = re.findall(r"Page (\d+) of (\d+)", reader.pages[-1].extract_text())
+    assert found, f"{path.name}: no page footer on the last page"
+    page, pages = found[-1]
+    return int(page), int(pages), len(reader.pages)
+
+
+def versions(runner) -> dict[str, str]:
+    return {
+        s["id"]: s["version"] for s in json.loads(runner.invoke(cli, ["list", "--json"]).output)
+    }
+
+
+def files_under(folder: Path) -> set[Path]:
+    return {p for p in folder.rglob("*") if p.is_file()}
+
+
+# A list of bad rows among good ones -------------------------------------------------------
+
+MEDICINES = "procedure,patient,date,time,clinician,mrn,medications"
+# A medicine name is not a patient identifier: it is shown without --verbose.
+SUGGESTION = (
+    "medication: unknown medicine 'Eliqis'. Closest known names: Eliquis. A clinic can add it "
+    "to medicines.yaml, or set unknown_medicines: ask in the site profile."
+)
+# (row, CSV line, field, reason, reason without patient values) for each bad row. A reason
+# ending in ";" is the start of a longer one.
+BAD_ROWS = [
+    (3, "pars-defect-injection,Bad Date,2026-02-30,8:00,Dr. Lee,B3,", "date",
+     "date: '2026-02-30' is not a real date (February 2026 has 28 days)", None),
+    (4, "pars-defect-injection,Bad Time,2026-12-03,25:00,Dr. Lee,B4,", "time",
+     "time: '25:00' is not a time of day; write 14:30 or 2:30 PM", None),
+    (5, "pars-defect-injection,,2026-12-03,9:00,Dr. Lee,B5,", "patient",
+     "patient: is required", None),
+    (7, "pars-defect-injektion,Bad Procedure,2026-12-03,9:00,Dr. Lee,B7,", "procedure",
+     "procedure: unknown procedure 'pars-defect-injektion'; known: pars-defect-decompression, "
+     "pars-defect-injection", None),
+    (8, "pars-defect-injection,Bad Medicine,2026-12-03,9:30,Dr. Lee,B8,Eliqis", "medication",
+     SUGGESTION, SUGGESTION),
+    (9, "pars-defect-injection,李小龍,2026-12-03,10:00,Dr. Lee,B9,", "patient",
+     "patient: the handout fonts cannot draw '李' (U+674E CJK UNIFIED IDEOGRAPH-674E), "
+     "'小' (U+5C0F CJK UNIFIED IDEOGRAPH-5C0F), '龍' (U+9F8D CJK UNIFIED IDEOGRAPH-9F8D); "
+     "they cover Latin, Greek and Cyrillic scripts",
+     "patient: the handout fonts cannot draw '…', '…', '…'; they cover Latin, Greek and "
+     "Cyrillic scripts"),
+    (10, "pars-defect-injection,Spring Forward,2026-03-08,2:30,Dr. Lee,B10,", "time",
+     "time: 02:30 on 2026-03-08 does not exist in America/New_York: the clocks skip that "
+     "hour; choose another time", None),
+]  # fmt: skip
+GOOD_ROWS = {
+    2: "pars-defect-injection,Good First,2026-12-03,8:00,Dr. Lee,G2,Eliquis",
+    6: "pars-defect-decompression,Good Middle,2026-12-03,11:00,Dr. Lee,G6,",
+    11: "pars-defect-injection,Good Last,2026-03-08,3:30,Dr. Lee,G11,Advil",
+}
+
+
+def mixed_list() -> str:
+    rows = dict(GOOD_ROWS) | {row: text for row, text, *_ in BAD_ROWS}
+    return lines(*(rows[n] for n in sorted(rows)), header=MEDICINES)
+
+
+# Record-system feeds -------------------------------------------------------------------------
+
+
+def reader_results(results):
+    """(number, item) for each result of a feed reader, in the shape the feed tests assert
+    on: the row's fields with its ``fold``, ``revision`` and ``_fhir`` references, a
+    :class:`~pars_docs.ehr.Skip`, or the row's error."""
+    from pars_docs.ehr import Skip
+    from pars_docs.rows import BadRow, Skipped
+
+    for result in results:
+        if isinstance(result, BadRow):
+            yield result.number, result.error
+        elif isinstance(result, Skipped):
+            yield result.number, Skip(result.status, result.reason, result.tally or "")
+        else:
+            refs = dict.fromkeys(("appointment", "patient", "practitioner", "mrn_system"))
+            fields = {**result.values, "fold": result.fold, "revision": result.revision}
+            yield result.number, {**fields, "_fhir": {**refs, **result.refs}}
