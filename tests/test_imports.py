@@ -8,6 +8,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
+
 import pars_docs
 
 PACKAGE = Path(pars_docs.__file__).parent
@@ -40,6 +42,7 @@ def import_alone(module: str) -> str | None:
     return None if result.returncode == 0 else f"{module}:\n{result.stderr}"
 
 
+@pytest.mark.slow  # about 50 interpreters: CI runs it; `pytest -m "not slow"` skips it
 def test_every_module_imports_alone():
     # One interpreter per module, as many at once as there are cores.
     with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
