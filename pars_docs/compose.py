@@ -7,6 +7,7 @@ Jinja's autoescaping and are never evaluated as templates.
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -16,9 +17,10 @@ import jinja2
 from babel.dates import format_date, format_datetime
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import InstructionError
+from .errors import InstructionError, UsageError
+from .languages import load_labels, resolve
 from .loader import load_yaml
-from .markup import strong
+from .markup import BOLD_OFF, strong
 from .resources import templates_dir
 from .structure import medicines_groups, section_groups
 from .visit import PartialDate
@@ -26,6 +28,8 @@ from .visit import PartialDate
 HANDOUT_TEMPLATE = "handout.xml.j2"
 REQUIRED_FORMATS = ("when", "when_year", "day", "day_year", "time", "date_long", "date_short")
 PACKET_TEMPLATE = "packet.xml.j2"
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+_DOUBLE_STOP = re.compile(f"\\.({BOLD_OFF})\\.")
 
 
 def _repeated(moment: datetime) -> bool:
@@ -34,13 +38,59 @@ def _repeated(moment: datetime) -> bool:
     return other.utcoffset() != moment.utcoffset()
 
 
-class Templates:
-    """The templates and date formats for one site: its own folder first, then the built-ins."""
+def tidy_spaces(text: str) -> str:
+    """Runs of spaces and line breaks made one space; no-break spaces ("8:00 a. m.") kept."""
+    return _SPACES.sub(" ", text).strip()
 
-    def __init__(self, override: Path | None = None, language: str = "en"):
+
+def single_stop(text: str) -> str:
+    """A moment that ends in an abbreviation ("8:00 a. m.") ends its sentence too: the
+    sentence's own full stop after it is dropped."""
+    return _DOUBLE_STOP.sub(r".\1", text)
+
+
+def fill(label: str, **values) -> str:
+    """A label with its ``{name}`` places filled: ``"Page {page}"`` and so on."""
+    return re.sub(r"{(\w+)}", lambda m: str(values.get(m[1], m[0])), label)
+
+
+def clock_24(pattern: str) -> str:
+    """A CLDR pattern on the 24-hour clock: ``h`` → ``H``, the AM/PM field dropped. Quoted
+    text is left as it stands."""
+    out, quoted = [], False
+    for part in re.split(r"('[^']*')", pattern):
+        quoted = part.startswith("'") and len(part) > 1
+        if not quoted:
+            part = re.sub(r"\s*a+", "", part.replace("h", "H"))
+        out.append(part)
+    return "".join(out)
+
+
+class Templates:
+    """The templates, date formats and labels for one site and language: its own folder
+    first, then the built-ins. ``clock`` is 12 or 24 (the site's choice)."""
+
+    def __init__(self, override: Path | None = None, language: str = "en", clock: int = 12):
         self.dirs = [d for d in (override, templates_dir()) if d]
+        labels = load_labels(tuple(self.dirs))
+        try:
+            # The nearest language the labels have: a site in es-US is written in es.
+            language = resolve(language, labels.languages)
+        except UsageError as e:
+            raise InstructionError(
+                f"templates: no labels for language '{language}' in {labels.loaded.path}"
+            ) from e
+        self.labels = labels.get(language)
         self.language = language
+        self.clock = clock
         self.formats = self._formats(language)
+        if clock == 24:
+            self.formats = {
+                key: clock_24(value)
+                if isinstance(value, str) and not key.startswith("repeated")
+                else value
+                for key, value in self.formats.items()
+            }
         self.text_env = SandboxedEnvironment(
             undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
         )
@@ -59,6 +109,7 @@ class Templates:
                 date_long=self._date_long,
                 date_short=self._date_short,
                 strong=strong,
+                fill=fill,
             )
         self._compiled: dict[str, jinja2.Template] = {}
 
@@ -114,7 +165,8 @@ class Templates:
         if not isinstance(value, datetime):
             return format_date(value, self.formats[pattern], locale=locale)
         shown, key = self._as_written(value, pattern)
-        text = format_datetime(shown, self.formats[key], locale=locale)
+        # CLDR joins "a. m." with a narrow space that ReportLab would break a line at.
+        text = format_datetime(shown, self.formats[key], locale=locale).replace("\u202f", "\u00a0")
         if key == pattern and pattern.startswith(("when", "time")) and _repeated(value):
             # The hour the clocks go back happens twice: say which one.
             which = "repeated_second" if value.fold else "repeated_first"
@@ -160,12 +212,12 @@ class Templates:
         return template
 
     def render_text(self, source: str, context: dict) -> str:
-        return " ".join(self.compile_text(source).render(context).split())
+        return single_stop(tidy_spaces(self.compile_text(source).render(context)))
 
 
-@lru_cache(maxsize=8)
-def templates_for(override: Path | None, language: str) -> Templates:
-    return Templates(override, language)
+@lru_cache(maxsize=16)
+def templates_for(override: Path | None, language: str, clock: int = 12) -> Templates:
+    return Templates(override, language, clock)
 
 
 def text_context(plan) -> dict:
@@ -280,11 +332,20 @@ def view_model(plan, templates: Templates) -> dict:
     }
 
 
-def compose(plan, templates: Templates) -> ET.Element:
-    """The handout document for ``plan``, as the XML tree the renderers read."""
+def compose(
+    plan, templates: Templates, other_language: str | None = None, part: int = 1
+) -> ET.Element:
+    """The handout document for ``plan``, as the XML tree the renderers read.
+
+    In a bilingual handout, ``other_language`` names (in its own words) the language of the
+    other part, and ``part`` says whether this one comes first (1) or second (2)."""
     iset = plan.instruction_set
     page = templates.doc_env.get_template(HANDOUT_TEMPLATE)
     xml = page.render(
+        L=templates.labels,
+        language=templates.language,
+        other_language=other_language,
+        part=part,
         set={
             "id": iset.id,
             "title": iset.title,
@@ -311,7 +372,7 @@ def compose_packet(records, site) -> ET.Element:
 
     ``records`` need ``start`` (ISO 8601), ``patient`` and ``procedure_title``.
     """
-    templates = templates_for(site.templates_dir, site.language)
+    templates = templates_for(site.templates_dir, site.language, site.clock)
     rows = [
         {
             "start": datetime.fromisoformat(r.start),
@@ -321,5 +382,7 @@ def compose_packet(records, site) -> ET.Element:
         }
         for r in records
     ]
-    xml = templates.doc_env.get_template(PACKET_TEMPLATE).render(rows=rows, clinic=site)
+    xml = templates.doc_env.get_template(PACKET_TEMPLATE).render(
+        rows=rows, clinic=site, L=templates.labels, language=templates.language
+    )
     return ET.fromstring(xml)

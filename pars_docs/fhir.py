@@ -144,6 +144,19 @@ def _codings(concept) -> list[dict]:
     return [c for c in _list(concept.get("coding")) if isinstance(c, dict) and "code" in c]
 
 
+def _language(patient: dict) -> str | None:
+    """The patient's language from ``Patient.communication``: the one marked preferred, else
+    the first; its BCP 47 coding (urn:ietf:bcp:47), else any coding's code."""
+    entries = [c for c in _list(patient.get("communication")) if isinstance(c, dict)]
+    entries.sort(key=lambda c: c.get("preferred") is not True)
+    for entry in entries:
+        codings = [c for c in _codings(entry.get("language")) if _text(c.get("code"))]
+        codings.sort(key=lambda c: c.get("system") != "urn:ietf:bcp:47")
+        if codings:
+            return _text(codings[0]["code"])
+    return None
+
+
 # The order FHIR asks for: a name in official or usual use first; old names and nicknames
 # only when there is nothing else.
 _NAME_USE = {"official": 0, "usual": 1, None: 2, "temp": 3, "nickname": 4, "maiden": 5, "old": 6}
@@ -466,6 +479,9 @@ def _patient_fields(patient: dict, row: RowBuilder, refs: dict, feed: Feed) -> N
             row.problem("dob", problem)
         else:
             row.fields["dob"] = birth
+    language = _language(patient)
+    if language:
+        row.fields["language"] = language
     identifier = mrn(patient, feed.mrn)
     if identifier:
         row.fields["mrn"] = str(identifier["value"]).strip()

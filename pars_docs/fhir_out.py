@@ -76,6 +76,7 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
         "resourceType": "DocumentReference",
         "id": digest[:32],
         "meta": {"profile": [US_CORE_PROFILE]},
+        "language": handout.language,
         "identifier": [document_identifier(pdf)],
         "status": "current",
         "type": {"coding": [INSTRUCTIONS_CODE], "text": "Patient instructions"},
@@ -88,7 +89,7 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
             {
                 "attachment": {
                     "contentType": "application/pdf",
-                    "language": plan.site.language,
+                    "language": handout.language,
                     "data": base64.b64encode(pdf).decode("ascii"),
                     "size": len(pdf),
                     # FHIR R4 defines the attachment's hash as SHA-1.

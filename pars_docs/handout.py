@@ -6,15 +6,17 @@ load → validate (library.py) → visit (visit.py) → plan (plan.py) → compo
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import os
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .compose import compose, templates_for
-from .errors import GlyphError, ParsDocsError
+from .compose import Templates, compose, templates_for
+from .errors import GlyphError, ParsDocsError, UsageError
 from .fonts import check_drawable, missing_glyphs
+from .languages import resolve
 from .library import InstructionSet, Library
 from .pdf import render_pdf
 from .plan import Plan, current_time, make_plan
@@ -32,6 +34,11 @@ class Handout:
 
     plan: Plan
     document: ET.Element
+    # A bilingual handout's second part: the same visit planned and composed in the second
+    # language, printed after the first.
+    also: list[tuple[Plan, ET.Element]] = field(default_factory=list)
+    # The language asked for, when it had no translation and the site's fallback was used.
+    requested_language: str | None = None
 
     @property
     def instruction_set(self) -> InstructionSet:
@@ -42,6 +49,27 @@ class Handout:
         """What staff should know though the handout was made: a medicine the table does not
         know, a stop time or fast already past, two medicines of one class. No patient name."""
         return self.plan.warnings
+
+    @property
+    def language(self) -> str:
+        return self.plan.instruction_set.language
+
+    @property
+    def languages(self) -> list[str]:
+        """The patient's language, then any second language."""
+        return [self.language, *(plan.instruction_set.language for plan, _ in self.also)]
+
+    @property
+    def documents(self) -> list[ET.Element]:
+        """Every part, the patient's language first; each ``<handout>`` carries its ``lang``."""
+        return [self.document, *(document for _, document in self.also)]
+
+    def composed(self) -> ET.Element:
+        """All parts in one tree: ``<handouts>`` holding one ``<handout lang=…>`` per
+        language, for renderers that mark each part's language."""
+        root = ET.Element("handouts", {"lang": self.language})
+        root.extend(self.documents)
+        return root
 
     def render(self, rendition: str = "pdf", paper: str | None = None) -> bytes:
         """The handout as ``pdf``, ``text`` (UTF-8), ``json`` (the timeline) or ``ics``."""
@@ -69,7 +97,7 @@ class Handout:
     def pdf(self, paper: str | None = None) -> bytes:
         site = self.plan.site
         return render_pdf(
-            [self.document],
+            self.documents,
             paper=paper or site.paper,
             logo=site.logo,
             author=site.name,
@@ -86,37 +114,107 @@ class Engine:
         self.site = site or load_site()
         self.as_of = as_of
         self.library = Library(self.site.instructions_dir)
-        self.templates = templates_for(self.site.templates_dir, self.site.language)
+
+    def templates(self, language: str) -> Templates:
+        """The site's templates, formats and labels in ``language``."""
+        return templates_for(self.site.templates_dir, language, self.site.clock)
 
     def warm(self) -> None:
-        """Load and check every instruction set, and lay out one handout of each, so that
-        processes forked afterwards start with everything loaded and cached."""
+        """Load and check every instruction set and translation, and lay out one handout of
+        each set, so that processes forked afterwards start with everything loaded and cached."""
         for set_id in self.library.ids():
-            visit = Visit(
-                set_id, "Warm Up", datetime.date(2026, 1, 5), datetime.time(9, 0), "Warm Up"
-            )
+            # A broken set or translation costs only the rows that use it.
             try:
-                self.prepare(visit).pdf()
+                visit = Visit(
+                    set_id, "Warm Up", datetime.date(2026, 1, 5), datetime.time(9, 0), "Warm Up"
+                )
+                self.prepare(visit, fallback=True).pdf()
+                languages = self.library.languages(set_id)
             except ParsDocsError:
-                continue  # a broken set costs only the rows that use it
+                continue
+            for language in languages:
+                try:
+                    self.library.get(set_id, language)
+                except ParsDocsError:
+                    continue
 
-    def prepare(self, visit: Visit) -> Handout:
-        """Plan and compose ``visit``'s handout, checking every character can be printed."""
-        iset = self.library.get(visit.procedure)
-        for field in ("patient", "clinician", "mrn", "note"):
-            check_drawable(getattr(visit, field), field)
+    def language_of(self, visit: Visit, fallback: bool = False) -> tuple[str, str | None]:
+        """The language ``visit``'s handout is written in, and the language asked for when the
+        site's fallback language stands in for it (only with ``fallback``)."""
+        available = self.library.languages(visit.procedure)
+        wanted = visit.language or self.site.language
+        field_name = "language" if visit.language else "site language"
+        try:
+            return resolve(wanted, available, field_name, f" for {visit.procedure}"), None
+        except UsageError:
+            if not (fallback and self.site.fallback_language):
+                raise
+        chosen = resolve(
+            self.site.fallback_language, available, "fallback_language", f" for {visit.procedure}"
+        )
+        return chosen, wanted
+
+    def _plan(self, iset: InstructionSet, visit: Visit, now: datetime.datetime) -> Plan:
+        table = self.library.medicine_table()
+        plan = make_plan(iset, visit, self.site, table, now)
+        if iset.language == "en":
+            return plan
+        words = self.library.medicine_words(iset.language)
+        medicines = []
+        for med in plan.medicines:
+            row = table.find(med.generic) if med.generic else None
+            if row is not None:
+                med = dataclasses.replace(
+                    med,
+                    name=words.name(med.name, med.generic),
+                    label=words.label(med.name, row[0]),
+                    note=words.note(row[0], med.note),
+                )
+            medicines.append(med)
+        plan.medicines = medicines
+        return plan
+
+    def prepare(self, visit: Visit, fallback: bool = False) -> Handout:
+        """Plan and compose ``visit``'s handout, checking every character can be printed.
+
+        ``fallback`` lets the site's ``fallback_language`` stand in for a patient language
+        that has no translation (a batch does this; ``make`` reports the error)."""
+        language, requested = self.language_of(visit, fallback)
+        iset = self.library.get(visit.procedure, language)
+        for name in ("patient", "clinician", "mrn", "note"):
+            check_drawable(getattr(visit, name), name)
         for name in visit.medications:
             check_drawable(name, "medication")
+        second = visit.also_language if visit.also_language is not None else self.site.also_language
+        other = None
+        if second:
+            other = resolve(
+                second,
+                self.library.languages(visit.procedure),
+                "also_language",
+                f" for {visit.procedure}",
+            )
+        if other == language:
+            other = None
+        templates = self.templates(language)
         now = current_time(self.site.tz, self.as_of)
-        plan = make_plan(iset, visit, self.site, self.library.medicine_table(), now)
-        document = compose(plan, self.templates)
-        missing = missing_glyphs("".join(document.itertext()))
+        plan = self._plan(iset, visit, now)
+        other_name = self.templates(other).labels["language_name"] if other else None
+        handout = Handout(plan, compose(plan, templates, other_name), [], requested)
+        if other:
+            other_plan = self._plan(self.library.get(visit.procedure, other), visit, now)
+            other_document = compose(
+                other_plan, self.templates(other), templates.labels["language_name"], part=2
+            )
+            handout.also.append((other_plan, other_document))
+        text = "".join("".join(d.itertext()) for d in handout.documents)
+        missing = missing_glyphs(text)
         if missing:
             raise GlyphError(
                 f"the site profile or instruction set '{iset.id}' holds text the "
                 f"fonts cannot draw: {''.join(missing[:5])}"
             )
-        return Handout(plan, document)
+        return handout
 
 
 def make_handout(
@@ -132,6 +230,8 @@ def make_handout(
     medications: list[str] | tuple[str, ...] = (),
     note: str | None = None,
     visit_id: str | None = None,
+    language: str | None = None,
+    also_language: str | None = None,
     site: Site | str | os.PathLike[str] | None = None,
     as_of: datetime.datetime | None = None,
 ) -> Handout:
@@ -139,9 +239,11 @@ def make_handout(
 
     ``date`` is ``YYYY-MM-DD`` (or a ``date``), ``time`` is ``14:30`` or ``2:30 PM`` (or a
     ``time``), in the site's time zone. ``visit_id`` is the appointment's id in the booking
-    system (its calendar events keep their UIDs). ``site`` is a :class:`Site`, a path to a
-    site profile, or ``None`` for ``$PARS_DOCS_SITE`` or the built-in default. ``as_of`` is
-    "now" for the too-late checks (default: ``SOURCE_DATE_EPOCH``, else the real time). Raises a
+    system (its calendar events keep their UIDs). ``language`` is a BCP 47 tag (default: the
+    site's); ``also_language`` prints the handout again in a second language after it.
+    ``site`` is a :class:`Site`, a path to a site profile, or ``None`` for
+    ``$PARS_DOCS_SITE`` or the built-in default. ``as_of`` is "now" for the too-late checks
+    (default: ``SOURCE_DATE_EPOCH``, else the real time). Raises a
     :class:`~pars_docs.errors.ParsDocsError` subclass for any bad input.
 
     >>> handout = make_handout("pars-defect-injection", "Ana Díaz", "2026-12-03", "8:00 AM",
@@ -162,7 +264,8 @@ def make_handout(
         "medications": list(medications),
         "note": note,
         "visit_id": visit_id,
+        "language": language,
     }
     given = {name: value for name, value in values.items() if value is not None}
-    visit = visit_from_row(Row(1, given), sedation=sedation)
+    visit = visit_from_row(Row(1, given), sedation=sedation, also_language=also_language)
     return Engine(site, as_of).prepare(visit)

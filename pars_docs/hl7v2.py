@@ -49,6 +49,8 @@ CODING_SYSTEMS = {
 _DTM = re.compile(
     r"^(\d{4})(\d{2})(\d{2})(?:(\d{2})(\d{2})?(?:(\d{2})(?:\.\d{1,4})?)?)?([+-]\d{4})?$"
 )
+# PID-15 (primary language, HL7 table 0296) as a code: "es", "SPA", "es-US".
+LANGUAGE_CODE = re.compile(r"^[A-Za-z]{2,3}(?:[-_][A-Za-z]{2})?$")
 _FRAMING = str.maketrans({"\x0b": "\n", "\x1c": "\n"})
 
 
@@ -276,6 +278,9 @@ def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
                 fields["dob"] = dob
             else:
                 row.problem("dob", f"dob: PID-7 '{birth}' is not a date")
+        language = message.value(pid, 15, 1, 1)
+        if language and LANGUAGE_CODE.match(language):
+            fields["language"] = language  # a code (es, SPA); a name such as "Spanish" is not
         mrn, system = _mrn(message, pid, feed)
         if mrn:
             fields["mrn"] = mrn

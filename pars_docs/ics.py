@@ -16,7 +16,7 @@ import jinja2
 from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
 
 from ._version import __version__
-from .compose import Templates, templates_for
+from .compose import Templates, single_stop, templates_for, tidy_spaces
 from .errors import InstructionError
 from .loader import LoadedYAML, load_yaml
 from .markup import plain
@@ -78,11 +78,11 @@ class CalendarWording:
         for key in field:
             source = source[key]
         try:
-            text = templates.compile_text(source).render(context)
+            text = single_stop(templates.compile_text(source).render(context))
         except jinja2.TemplateError as e:
             where = (self.language, *field)
             raise InstructionError(problem(self.loaded, where, f"template error: {e}")) from e
-        lines = (" ".join(line.split()) for line in plain(text).split("\n"))
+        lines = (tidy_spaces(line) for line in plain(text).split("\n"))
         return "\n".join(line for line in lines if line)
 
 
@@ -131,6 +131,23 @@ def _wording_problems(loaded: LoadedYAML, language: str, templates: Templates) -
                 problem(loaded, ("reminders", name), "give minutes_before as a whole number ≥ 0")
             )
     return problems
+
+
+def translation_problems(wording: CalendarWording, english: CalendarWording) -> list[str]:
+    """A translated calendar block against the English one: placeholders, numbers and English
+    left behind (see translations.text_problems)."""
+    from .translations import text_problems
+
+    fields = [(key,) for key in CALENDAR_TEXTS] + [
+        (name, key) for name in EVENTS for key in EVENT_FIELDS
+    ]
+    found = []
+    for field in fields:
+        text, source = wording.loaded.data[wording.language], english.loaded.data[english.language]
+        for key in field:
+            text, source = text[key], source[key]
+        found += text_problems(wording.loaded, (wording.language, *field), text, source)
+    return found
 
 
 @lru_cache(maxsize=8)
@@ -261,7 +278,8 @@ def render_ics(handout: Handout) -> bytes:
     """
     plan = handout.plan
     site = plan.site
-    templates = templates_for(site.templates_dir, site.language)
+    # The patient's language (a bilingual handout's calendar is in its first language).
+    templates = templates_for(site.templates_dir, plan.instruction_set.language, site.clock)
     wording = calendar_wording(templates)
     context = _calendar_context(plan)
     stamp = build_time()
@@ -274,6 +292,7 @@ def render_ics(handout: Handout) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", f"-//pars-docs//pars-docs {__version__}//EN")
     calendar.add("version", "2.0")
+    calendar.add("x-wr-language", plan.instruction_set.language)
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
     name = wording.render(templates, ("calendar_name",), context)

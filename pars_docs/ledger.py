@@ -68,6 +68,7 @@ class Record:
     reason: str | None = None
     start: str | None = None
     warnings: str | None = None  # "; "-joined: made, but staff should check something
+    language: str | None = None  # the handout's language(s), e.g. "es" or "es+en"
     patient: str | None = dataclasses.field(default=None, repr=False)
     procedure_title: str | None = dataclasses.field(default=None, repr=False)
     document: str | None = dataclasses.field(default=None, repr=False)
@@ -84,6 +85,7 @@ class Record:
         "field",
         "reason",
         "warnings",
+        "language",
     )
 
     def public(self) -> dict:

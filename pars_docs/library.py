@@ -24,6 +24,7 @@ from .loader import LoadedYAML, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
 from .resources import instructions_dir
 from .structure import SCHEMA_FILE, conditions, timing_ranges, wording_keys
+from .translations import MedicineWords, Translation, load_translation, medicine_words, split_name
 from .validate import facts_mention, problem, schema_problems
 
 NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
@@ -49,6 +50,7 @@ class InstructionSet:
     bleeding_risk: str
     data: dict
     path: Path
+    translation: Translation | None = None  # set for a translation of an English set
 
     @property
     def codes(self) -> list[dict]:
@@ -250,12 +252,39 @@ def _load_set(path: Path, table_path: Path) -> InstructionSet:
     return iset
 
 
+@lru_cache(maxsize=32)
+def _load_translation(path: Path, english_path: Path, table_path: Path) -> InstructionSet:
+    """A translation merged with its English set, checked and dry-run like a set."""
+    english = _load_set(english_path, table_path)
+    translation = load_translation(path, english, _texts)
+    data = translation.data
+    iset = InstructionSet(
+        id=english.id,
+        title=data["title"],
+        version=english.version,
+        reviewed=english.reviewed,
+        language=translation.language,
+        bleeding_risk=english.bleeding_risk,
+        data=data,
+        path=path,
+        translation=translation,
+    )
+    problems = _dry_run(iset, load_yaml(path, InstructionError), load_medicine_table(table_path))
+    if problems:
+        raise InstructionError("\n".join(problems))
+    return iset
+
+
 class Library:
-    """The instruction sets a site can use: its own folder first, then the built-ins."""
+    """The instruction sets a site can use: its own folder first, then the built-ins.
+
+    A set's translations sit beside it as ``ID.LANG.yaml`` (see translations.py); a site's
+    folder may add translations of built-in sets as well as its own sets."""
 
     def __init__(self, override: Path | None = None):
         self.dirs = [d for d in (override, instructions_dir()) if d]
         self._found: dict[str, Path] | None = None
+        self._translated: dict[str, dict[str, Path]] = {}
         self._table: Path | None = None
 
     def _files(self) -> dict[str, Path]:
@@ -263,15 +292,45 @@ class Library:
         if self._found is not None:
             return self._found
         found: dict[str, Path] = {}
+        translated: dict[str, dict[str, Path]] = {}
         for folder in reversed(self.dirs):
             for path in sorted(folder.glob("*.yaml")):
-                if path.name not in NOT_SETS:
+                if path.name in NOT_SETS:
+                    continue
+                names = split_name(path)
+                if names is None:
                     found[path.stem] = path.resolve()
+                elif names[0] != Path(TABLE_FILE).stem:
+                    translated.setdefault(names[0], {})[names[1]] = path.resolve()
         self._found = dict(sorted(found.items()))
+        self._translated = translated
         return self._found
 
     def ids(self) -> list[str]:
         return list(self._files())
+
+    def translation_files(self) -> list[tuple[str, str, Path]]:
+        """Every (set id, language, file) of a translation, including orphans whose English
+        set is missing (``check`` reports them)."""
+        self._files()
+        return [
+            (set_id, language, path)
+            for set_id, by_language in sorted(self._translated.items())
+            for language, path in sorted(by_language.items())
+        ]
+
+    def languages(self, set_id: str) -> list[str]:
+        """The languages ``set_id`` can be printed in: its own and its translations'."""
+        english = self.get(set_id)
+        return sorted({english.language, *self._translated.get(set_id, {})})
+
+    def all_languages(self) -> list[str]:
+        """Every language some set can be printed in."""
+        files = self._files()
+        found = {"en"} if files else set()
+        for by_language in self._translated.values():
+            found.update(by_language)
+        return sorted(found)
 
     @property
     def table_path(self) -> Path:
@@ -286,19 +345,90 @@ class Library:
     def medicine_table(self) -> MedicineTable:
         return _table(self.table_path)
 
-    def get(self, set_id: str) -> InstructionSet:
-        """The set called ``set_id``; a :class:`UsageError` naming the known ids if none."""
+    def medicine_words(self, language: str) -> MedicineWords:
+        """The medicine notes and plain-word names in ``language``."""
+        return _medicine_words(self.table_path, language)
+
+    def get(self, set_id: str, language: str | None = None) -> InstructionSet:
+        """The set called ``set_id``, in ``language`` (an exact code from
+        :meth:`languages`; default its own); a :class:`UsageError` naming the known ids or
+        languages if there is none."""
         files = self._files()
         if set_id not in files:
             raise UsageError(
                 f"procedure: unknown procedure '{set_id}'; known: {', '.join(files) or '(none)'}",
                 field="procedure",
             )
-        return _load_set(files[set_id], self.table_path)
+        english = _load_set(files[set_id], self.table_path)
+        if language in (None, english.language):
+            return english
+        path = self._translated.get(set_id, {}).get(language)
+        if path is None:
+            raise UsageError(
+                f"language: '{language}' is not available for {set_id}; available: "
+                f"{', '.join(self.languages(set_id))}",
+                field="language",
+            )
+        return _load_translation(path, files[set_id], self.table_path)
 
     @staticmethod
     def describe(iset: InstructionSet) -> str:
+        if iset.translation:
+            return f"{iset.id} {iset.version} {iset.language}"
         return f"{iset.id} {iset.version}"
+
+    def check_translation(self, path: Path) -> tuple[InstructionSet, list[str]]:
+        """Load a translation file wherever it is, with its English set from this library;
+        returns the set and the notes ``check`` prints (draft), raising for problems,
+        staleness included."""
+        names = split_name(path)
+        files = self._files()
+        if names is None or names[0] not in files:
+            raise InstructionError(
+                f"{path}: no English instruction set '{names[0] if names else Path(path).stem}' "
+                "to translate"
+            )
+        english = self.get(names[0])
+        loaded = load_yaml(Path(path), InstructionError)
+        header = loaded.data.get("translation") if isinstance(loaded.data, dict) else None
+        made_from = str(header.get("of")) if isinstance(header, dict) else None
+        stale = (
+            problem(
+                loaded,
+                ("translation", "of"),
+                f"stale: made from English version {made_from}; {english.path.name} is now "
+                f"version {english.version}. Update the translation, then its 'of'",
+            )
+            if made_from not in (None, english.version)
+            else None
+        )
+        try:
+            iset = _load_translation(Path(path).resolve(), files[names[0]], self.table_path)
+        except InstructionError as e:
+            if stale:  # say why it no longer matches before what no longer matches
+                raise InstructionError(f"{stale}\n{e}") from e
+            raise
+        translation = iset.translation
+        assert translation is not None  # a translation always carries its header
+        if stale:
+            raise InstructionError(stale)
+        notes = []
+        if translation.status == "draft":
+            notes.append("draft translation, not yet reviewed by a clinician")
+        return iset, notes
+
+    def check_medicine_words(self, language: str, path: Path | None = None) -> str:
+        """Check the medicine words of ``language`` (from ``path``, else this library's)
+        against this library's medicine table."""
+        words = (
+            MedicineWords(load_yaml(Path(path), InstructionError), language)
+            if path
+            else self.medicine_words(language)
+        )
+        problems = words.problems(self.medicine_table())
+        if problems:
+            raise InstructionError("\n".join(problems))
+        return f"medicine words {language} ({words.status})"
 
     def check_file(self, path: Path) -> str:
         """Validate any pars-docs YAML file as what it holds: a medicine table, a site
@@ -307,6 +437,11 @@ class Library:
 
         data = load_yaml(Path(path), InstructionError).data
         keys = data if isinstance(data, dict) else {}
+        if "translation" in keys:
+            iset, notes = self.check_translation(Path(path))
+            return "; ".join([self.describe(iset), *notes])
+        if "medicines" in keys and "sources" not in keys:
+            return self.check_medicine_words(str(keys.get("language")), Path(path))
         if "medicines" in keys:
             table = load_medicine_table(Path(path))
             return f"medicine table, {len(table.medicines)} medicines"
@@ -317,6 +452,11 @@ class Library:
     def load_file(self, path: Path) -> InstructionSet:
         """Validate one file, wherever it is (for ``pars-docs check``)."""
         return _load_set(Path(path).resolve(), self.table_path.resolve())
+
+
+@lru_cache(maxsize=8)
+def _medicine_words(table_path: Path, language: str) -> MedicineWords:
+    return medicine_words(table_path, language)
 
 
 @lru_cache(maxsize=8)

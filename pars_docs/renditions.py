@@ -100,18 +100,24 @@ def render_text(handout) -> str:
     """The whole handout as plain UTF-8 text, lines wrapped at 78 columns.
 
     The same document as the PDF, in the same order: header, patient details, note, notice,
-    sections, the call boxes, and last the instruction set's id and version.
+    sections, the call boxes, and last the instruction set's id and version. A bilingual
+    handout gives each language in turn, apart by a form feed (a new page when printed).
     """
+    return "\f\n".join(_document_text(document) for document in handout.documents)
+
+
+def _document_text(document: ET.Element) -> str:
     out = _TextWriter()
-    document = handout.document
     for element in document:
         tag = element.tag
         if tag == "header":
             for part in ("clinic", "address"):
                 if element.find(part) is not None:
-                    out.item(element.findtext(part).replace("\n", ", "))
+                    out.item((element.findtext(part) or "").replace("\n", ", "))
             out.heading(element.findtext("title"), SECTION_RULE)
             out.item(element.findtext("subtitle"))
+            if element.find("other") is not None:
+                out.item(element.findtext("other"))
         elif tag == "patient":
             out.blank()
             for field in element.findall("field"):
@@ -156,7 +162,12 @@ def render_json(handout) -> str:
         "instruction_set": {"id": iset.id, "version": iset.version, "title": iset.title},
         "procedure": iset.id,
         "patient": visit.patient,
+        "language": handout.language,
     }
+    if handout.also:
+        record["also_languages"] = handout.languages[1:]
+    if handout.requested_language:
+        record["requested_language"] = handout.requested_language
     if visit.dob:
         record["dob"] = visit.dob.isoformat()
     if visit.mrn:

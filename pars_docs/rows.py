@@ -45,6 +45,7 @@ FIELDS = (
     "medications",
     "note",
     "visit_id",
+    "language",
 )
 REQUIRED = ("procedure", "patient", "date", "time", "clinician")
 FORMATS = ("csv", "tsv", "json", "ndjson", "fhir", "hl7")  # fhir: JSON or XML
@@ -73,6 +74,7 @@ ALIASES = {
     "medications": ("medications", "medication", "meds", "medicines"),
     "note": ("note", "notes", "comment", "comments"),
     "visit_id": ("visitid", "appointmentid", "appointmentnumber", "encounterid", "csn"),
+    "language": ("language", "lang", "preferredlanguage", "patientlanguage"),
 }
 _CHUNK = 1 << 16
 

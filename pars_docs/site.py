@@ -47,7 +47,11 @@ class Site:
     address: str
     tz: ZoneInfo
     paper: str = "letter"
-    language: str = "en"
+    language: str = "en"  # the default language of a handout (a BCP 47 tag)
+    # Used instead of a patient's language that has no translation (batch only); "" for none.
+    fallback_language: str = ""
+    also_language: str = ""  # a second language every handout is also printed in; "" for none
+    clock: int = 12  # 12 or 24: how times of day are written
     logo: Path | None = None
     instructions_dir: Path | None = None
     templates_dir: Path | None = None
@@ -165,6 +169,9 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         tz=tz,
         paper=data.get("paper", "letter"),
         language=data.get("language", "en"),
+        fallback_language=data.get("fallback_language", ""),
+        also_language=data.get("also_language", ""),
+        clock=int(data.get("clock", 12)),
         logo=logo,
         instructions_dir=_relative(loaded, base, "instructions_dir", "folder"),
         templates_dir=_relative(loaded, base, "templates_dir", "folder"),

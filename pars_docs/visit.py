@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from typing import Any, Literal, overload
 
 from .errors import UsageError
+from .languages import check_tag
 from .rows import REQUIRED, Row
 
 MAX_TEXT = {"patient": 200, "clinician": 200, "mrn": 64, "note": 1000, "visit_id": 200}
@@ -68,6 +69,10 @@ class Visit:
     # When the booking last changed, in minutes since 2000 (UTC): the calendar's SEQUENCE,
     # so a rescheduled visit replaces the events of the earlier file.
     revision: int | None = None
+    # The patient's language as a BCP 47 tag (None: the site's), and a second language to
+    # print the handout in as well (None: the site's setting, "" none).
+    language: str | None = None
+    also_language: str | None = None
 
 
 def parse_date(value: str | date, field_name: str = "date") -> date:
@@ -208,6 +213,8 @@ def make_visit(
     fold: int = 0,
     visit_id: str | None = None,
     revision: int | None = None,
+    language: str | None = None,
+    also_language: str | None = None,
 ) -> Visit:
     """Build a :class:`Visit` from loosely typed values, raising :class:`UsageError` that
     names every problem at once (the first problem's field is the error's field)."""
@@ -242,6 +249,10 @@ def make_visit(
         "mrn": attempt(clean_text, mrn, "mrn"),
         "note": attempt(clean_text, note, "note"),
         "visit_id": attempt(clean_text, visit_id, "visit_id"),
+        "language": attempt(check_tag, language) if language not in (None, "") else None,
+        "also_language": (
+            attempt(check_tag, also_language, "also_language") if also_language else also_language
+        ),
     }
     if len(problems) == 1:
         raise problems[0]
@@ -312,10 +323,15 @@ def reformat_date(value: Any, date_format: str | None, field_name: str) -> Any:
 
 
 def visit_from_row(
-    row: Row, *, date_format: str | None = None, sedation: bool | None = None
+    row: Row,
+    *,
+    date_format: str | None = None,
+    sedation: bool | None = None,
+    also_language: str | None = None,
 ) -> Visit:
     """The visit a row describes. ``sedation`` is for a row that does not say (a FHIR
-    appointment never does); ``date_format`` is how the row writes its dates. Raises
+    appointment never does); ``date_format`` is how the row writes its dates;
+    ``also_language`` a second language to print (None: the site's). Raises
     :class:`MissingField` for a missing required field, else :class:`UsageError`."""
     values = row.values
     missing = [name for name in REQUIRED if values.get(name) is None]
@@ -339,4 +355,6 @@ def visit_from_row(
         fold=row.fold,
         visit_id=str(values["visit_id"]) if values.get("visit_id") is not None else None,
         revision=row.revision,
+        language=values.get("language"),
+        also_language=also_language,
     )

@@ -59,6 +59,7 @@ COLUMNS = [
     "field",
     "reason",
     "warnings",
+    "language",
 ]
 SUMMARY = re.compile(
     r"pars-docs: (\d+) rows?: (\d+) written, (\d+) failed(, [a-z0-9 ,]+)? "

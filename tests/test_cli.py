@@ -43,6 +43,7 @@ def test_list_plain_and_json(runner):
     assert {r["id"] for r in rows} == {"pars-defect-injection", "pars-defect-decompression"}
     assert sorted(r["id"] for r in rows) == sorted(built_in_sets())
     assert all(set(r) >= {"id", "title", "version"} for r in rows)
+    assert all(r["languages"] == ["en", "es", "vi"] for r in rows)
 
 
 def test_make_writes_a_pdf(make):

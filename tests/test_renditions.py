@@ -160,6 +160,7 @@ def test_json_is_the_plans_timeline():
         "instruction_set",
         "procedure",
         "patient",
+        "language",
         "clinician",
         "timezone",
         "sedation",

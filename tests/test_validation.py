@@ -198,9 +198,9 @@ def test_clinic_folder_overrides_sets_templates_and_table(make, tmp_path):
     )
     templates = tmp_path / "templates"
     templates.mkdir()
-    page = (templates_dir() / "handout.xml.j2").read_text(encoding="utf-8")
-    (templates / "handout.xml.j2").write_text(
-        page.replace("Your instructions, made for you", "Prepared by Lakeside nurses"),
+    labels = (templates_dir() / "labels.yaml").read_text(encoding="utf-8")
+    (templates / "labels.yaml").write_text(
+        labels.replace("Your instructions, made for you", "Prepared by Lakeside nurses"),
         encoding="utf-8",
     )
     site = write_site(tmp_path, instructions_dir="own", templates_dir="templates")

@@ -489,3 +489,12 @@ def test_the_other_renditions_of_a_made_handout(client):
     assert calendar.data.startswith(b"BEGIN:VCALENDAR")
     assert client.get(location + "/handout.json", base_url=BASE).json
     assert client.get(location + "/handout.exe", base_url=BASE).status_code == 404
+
+
+def test_the_desk_makes_a_handout_in_the_patients_language(client):
+    response = post(client, "/handout", {**GOOD, "language": "es-US"})
+    assert response.status_code == 303
+    pdf = client.get(response.headers["Location"] + "/handout.pdf", base_url=BASE)
+    assert "Inyección para un defecto de la pars" in squash(pdf_text(pdf.data))
+    errors = errors_of(post(client, "/handout", {**GOOD, "language": "fr"}).text)
+    assert errors["language"].endswith("available: en, es, vi")

@@ -31,6 +31,7 @@ class Options:
     verbose: bool = False  # patient values in row reasons
     fhir_output: str = "-"
     fhir_bundle: str | None = None  # "transaction" for a server to accept; else "collection"
+    also_language: str | None = None  # a second language for every handout (None: site's)
 
     def validate(self) -> None:
         """Raise :class:`UsageError` for options that cannot work together, before any work."""

@@ -85,7 +85,8 @@ class Settler:
         if not self.options.merge or not self.merged:
             return
         records = sorted(self.merged, key=lambda r: (r.start or "", r.row))
-        documents = [ET.fromstring(r.document or "") for r in records]
+        # Each record holds <handouts> with one part per language, the patient's first.
+        documents = [part for r in records for part in ET.fromstring(r.document or "")]
         packet = compose_packet(records, self.site)
         data = render_pdf(
             documents,

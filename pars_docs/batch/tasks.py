@@ -66,7 +66,10 @@ class Planner:
         number = result.number
         try:
             visit = visit_from_row(
-                result, date_format=self.options.date_format, sedation=self.options.sedation
+                result,
+                date_format=self.options.date_format,
+                sedation=self.options.sedation,
+                also_language=self.options.also_language,
             )
             self.engine.library.get(visit.procedure)
         except ParsDocsError as e:

@@ -60,7 +60,7 @@ class Renderer:
 
     def _render(self, task: Task) -> Record:
         try:
-            handout = self.engine.prepare(task.visit)
+            handout = self.engine.prepare(task.visit, fallback=True)
         except ParsDocsError as e:
             return Record(
                 task.row, Status.FAILED, field=e.field, reason=row_reason(e, self.verbose)
@@ -75,7 +75,13 @@ class Renderer:
             patient=task.visit.patient,
             procedure_title=iset.title,
             warnings="; ".join(handout.warnings) or None,
+            language="+".join(handout.languages),
         )
+        if handout.requested_language:
+            record.reason = (
+                f"language: '{handout.requested_language}' is not available; used the site's "
+                f"fallback language '{handout.language}'"
+            )
         pdf = None
         if task.keep and task.target:
             record.status, record.output, record.reason = (
@@ -105,7 +111,8 @@ class Renderer:
             resource = handout.document_reference(pdf, task.refs)
             record.fhir = json.dumps(resource, ensure_ascii=False)
         if task.document:
-            record.document = ET.tostring(handout.document, encoding="unicode")
+            # <handouts> with one part per language, the patient's first.
+            record.document = ET.tostring(handout.composed(), encoding="unicode")
         return record
 
 

@@ -149,6 +149,13 @@ OPTIONS = (
         "handout with its PDF attached, to --fhir-output.",
     ),
     click.option(
+        "--also-language",
+        metavar="TAG",
+        help="Print every handout again in a second language after the patient's (e.g. en). "
+        "Default: the site's also_language. The patient's language comes from a language "
+        "column, FHIR Patient.communication, HL7 PID-15, or the site.",
+    ),
+    click.option(
         "--fhir-output",
         default="-",
         metavar="FILE|-",

@@ -23,18 +23,40 @@ def _check_codes(profile: Site, library: Library) -> str:
     return f"code map, {len(codes.entries)} codes"
 
 
-def _check_templates(profile: Site) -> str:
-    """The site's templates: date formats and calendar wording load and render."""
+def _check_templates(profile: Site, language: str) -> str:
+    """The site's templates in ``language``: date formats, labels and calendar wording load,
+    and the labels and calendar wording match the English ones."""
     from ..compose import templates_for
-    from ..ics import calendar_wording
+    from ..errors import InstructionError
+    from ..ics import calendar_wording, translation_problems
+    from ..languages import load_labels
 
-    templates = templates_for(profile.templates_dir, profile.language)
-    calendar_wording(templates)
-    return f"templates ({', '.join(str(d) for d in templates.dirs)})"
+    templates = templates_for(profile.templates_dir, language, profile.clock)
+    wording = calendar_wording(templates)
+    if language != "en":
+        english = calendar_wording(templates_for(profile.templates_dir, "en", profile.clock))
+        problems = load_labels(tuple(templates.dirs)).problems(language)
+        problems += translation_problems(wording, english)
+        if problems:
+            raise InstructionError("\n".join(problems))
+    return f"templates {language} ({', '.join(str(d) for d in templates.dirs)})"
 
 
-def _describe(library: Library, set_id: str) -> str:
-    return library.describe(library.get(set_id))
+def _describe(library: Library, profile: Site, set_id: str) -> str:
+    """Check a set, and that it can be printed in the site's languages."""
+    from ..languages import resolve
+
+    iset = library.get(set_id)
+    available = library.languages(set_id)
+    for key in ("language", "fallback_language", "also_language"):
+        if getattr(profile, key):
+            resolve(getattr(profile, key), available, f"site {key}", f" for {set_id}")
+    return library.describe(iset)
+
+
+def _check_translation(library: Library, path: Path) -> str:
+    iset, notes = library.check_translation(path)
+    return "; ".join([library.describe(iset), *notes])
 
 
 @click.command()
@@ -45,7 +67,9 @@ def check(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
     """Check instruction sets, medicine tables and site profiles and report every problem.
 
     With no FILE, checks everything the site uses: its profile, every instruction set and the
-    medicine table, templates and code map. A FILE is checked as whatever it holds."""
+    medicine table, every translation (complete, not re-typed, not stale; drafts are noted),
+    templates and labels in every language, and code map. A FILE is checked as whatever it
+    holds."""
     report = Report.start(errors, verbose)
     failed = False
     try:
@@ -61,8 +85,17 @@ def check(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
             (str(profile.path), lambda: f"site profile, {profile.timezone}"),
             (str(library.table_path), lambda: library.check_file(library.table_path)),
         ]
-        jobs += [(set_id, partial(_describe, library, set_id)) for set_id in library.ids()]
-        jobs.append(("templates", lambda: _check_templates(profile)))
+        jobs += [(set_id, partial(_describe, library, profile, set_id)) for set_id in library.ids()]
+        jobs += [
+            (path.name, partial(_check_translation, library, path))
+            for _, _, path in library.translation_files()
+        ]
+        for language in library.all_languages():
+            jobs.append((f"templates {language}", partial(_check_templates, profile, language)))
+            if language != "en":
+                jobs.append(
+                    (f"medicines {language}", partial(library.check_medicine_words, language))
+                )
         if profile.procedure_codes:
             jobs.append((str(profile.procedure_codes), lambda: _check_codes(profile, library)))
     for name, load in jobs:

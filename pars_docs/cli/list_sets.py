@@ -17,15 +17,23 @@ from ._common import SITE_OPTION, Report, fail, script_options
 @SITE_OPTION
 @script_options
 def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> None:
-    """List the instruction sets: id, version and title."""
+    """List the instruction sets: id, version, title and the languages each can print in."""
     report = Report.start(errors, verbose)
     try:
         library = Library(load_site(site).instructions_dir)
         sets = [library.get(set_id) for set_id in library.ids()]
+        languages = {s.id: library.languages(s.id) for s in sets}
     except ParsDocsError as e:
         fail(report, e)
     rows = [
-        {"id": s.id, "title": s.title, "version": s.version, "reviewed": s.reviewed} for s in sets
+        {
+            "id": s.id,
+            "title": s.title,
+            "version": s.version,
+            "reviewed": s.reviewed,
+            "languages": languages[s.id],
+        }
+        for s in sets
     ]
     out = report.env.stdout
     if as_json:
@@ -33,4 +41,8 @@ def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> No
         return
     width = max((len(r["id"]) for r in rows), default=2)
     for row in rows:
-        click.echo(f"{row['id']:<{width}}  {row['version']:<7}  {row['title']}", file=out)
+        click.echo(
+            f"{row['id']:<{width}}  {row['version']:<7}  {row['title']}  "
+            f"[{', '.join(row['languages'])}]",
+            file=out,
+        )

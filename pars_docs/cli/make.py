@@ -58,6 +58,18 @@ from ._common import (
     "for the same id updates its events instead of adding new ones.",
 )
 @click.option(
+    "--language",
+    metavar="TAG",
+    help="The patient's language, a BCP 47 tag such as es, es-US or vi (the nearest one "
+    "pars-docs has is used). Default: FHIR Patient.communication, else the site's.",
+)
+@click.option(
+    "--also-language",
+    metavar="TAG",
+    help="Print the handout again in a second language after the patient's (e.g. en). "
+    "Default: the site's also_language.",
+)
+@click.option(
     "--fhir",
     "fhir_input",
     metavar="FILE|-",
@@ -119,6 +131,8 @@ def make(
     medications: tuple[str, ...],
     note: str | None,
     visit_id: str | None,
+    language: str | None,
+    also_language: str | None,
     fhir_input: str | None,
     code_map: str | None,
     as_of: str | None,
@@ -148,6 +162,7 @@ def make(
         "medications": list(medications) or None,
         "note": note,
         "visit_id": visit_id,
+        "language": language,
     }
     # The options fill in what an appointment lacks and override what it says.
     given = {name: value for name, value in flags.items() if value is not None}
@@ -166,7 +181,7 @@ def make(
             values = {**found.values, **given}
             row = Row(found.number, values, fold=fold, refs=found.refs, revision=found.revision)
         try:
-            visit = visit_from_row(row, sedation=sedation)
+            visit = visit_from_row(row, sedation=sedation, also_language=also_language)
         except MissingField as e:
             options = ", ".join(
                 "PROCEDURE" if name == "procedure" else f"--{name}" for name in e.missing

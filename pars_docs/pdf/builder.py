@@ -156,6 +156,8 @@ class Builder:
             out.extend(top)
         out.append(self.para(element.findtext("title"), "title", parent.add("H1")))
         out.append(self.para(element.findtext("subtitle"), "subtitle", parent.add("P")))
+        if element.find("other") is not None:
+            out.append(self.para(element.findtext("other"), "subtitle", parent.add("P")))
         return out
 
     def patient(self, element: ET.Element, parent: Element) -> list[Flowable]:
