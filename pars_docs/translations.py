@@ -260,7 +260,7 @@ class MedicineWords:
                 f"{self.loaded.path}: medicines.{med.name}: no translation of the current "
                 "English note; run pars-docs check"
             )
-        return " ".join(translated for _, _, translated in shown)
+        return " ".join(str(translated) for _, _, translated in shown)
 
     def name(self, shown: str, generic: str) -> str:
         """The name to print: a plain-word generic name in this language; brands as given."""
