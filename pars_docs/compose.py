@@ -18,6 +18,7 @@ from babel.dates import format_date, format_datetime
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import InstructionError, UsageError
+from .keytimes import key_times
 from .languages import load_labels, resolve
 from .loader import load_yaml
 from .markup import BOLD_OFF, strong
@@ -251,12 +252,15 @@ def _item(templates: Templates, item, context: dict, style: str, plan) -> dict |
     return {"text": text, "check": check} if text else None
 
 
-def _group(templates: Templates, group: dict | None, context: dict, plan) -> dict | None:
+def _group(
+    templates: Templates, group: dict | None, context: dict, plan, key: str = ""
+) -> dict | None:
     if not group or not plan.applies(group.get("when")):
         return None
     style = group.get("style", "bullets")
     items = [_item(templates, i, context, style, plan) for i in group["items"]]
     return {
+        "key": key,
         "heading": templates.render_text(group["heading"], context),
         "intro": templates.render_text(group["intro"], context) if "intro" in group else None,
         "style": style,
@@ -267,10 +271,12 @@ def _group(templates: Templates, group: dict | None, context: dict, plan) -> dic
 CONCERNS = ("bleeding", "slow_stomach", "diabetes")
 
 
-def _medicines(templates: Templates, group: dict | None, context: dict, plan) -> dict | None:
+def _medicines(
+    templates: Templates, group: dict | None, context: dict, plan, key: str = ""
+) -> dict | None:
     """The medicines group: an introduction that fits the medicines listed, then one line per
     medicine in date order, then the group's own items."""
-    view = _group(templates, group, context, plan)
+    view = _group(templates, group, context, plan, key)
     if view is None or group is None:
         return None
     concerns = group.get("concerns", {})
@@ -305,7 +311,7 @@ def view_model(plan, templates: Templates) -> dict:
         groups = []
         for name in names:
             maker = _medicines if name in medicines_groups() else _group
-            view = maker(templates, part.get(name), context, plan)
+            view = maker(templates, part.get(name), context, plan, name)
             if view:
                 groups.append(view)
         return {"heading": templates.render_text(part["heading"], context), "groups": groups}
@@ -324,11 +330,11 @@ def view_model(plan, templates: Templates) -> dict:
             "treats": [templates.render_text(t, context) for t in about["treats"]],
         },
         **{key: section(key, names) for key, names in section_groups().items()},
-        "call_clinic": _group(templates, calls["call_clinic"], context, plan),
+        "call_clinic": _group(templates, calls["call_clinic"], context, plan, "call_clinic"),
         "no_answer": (
             templates.render_text(calls["no_answer"], context) if "no_answer" in calls else None
         ),
-        "call_911": _group(templates, calls["call_911"], context, plan),
+        "call_911": _group(templates, calls["call_911"], context, plan, "call_911"),
     }
 
 
@@ -357,6 +363,7 @@ def compose(
         sedation=plan.sedation,
         moments=plan.moments,
         medicines=plan.medicines,
+        key_times=key_times(plan),
         **view_model(plan, templates),
     )
     try:

@@ -96,12 +96,28 @@ def _box(out: _TextWriter, element: ET.Element) -> None:
     _items(out, element)
 
 
+def _key_times(out: _TextWriter, element: ET.Element) -> None:
+    """The key-times checklist: one "[ ] day and time: what to do" line per moment."""
+    out.heading(element.get("title"), SECTION_RULE)
+    paragraphs = element.findall("p")
+    for p in paragraphs[:1]:
+        out.para(p.text)
+    for item in element.findall("time"):
+        out.item(f"{plain(item.get('at'))}: {plain(item.text)}", "[ ] ")
+    for phone in element.findall("phone"):
+        out.blank()
+        out.item(plain(phone.text).strip() or WRITE_IN, f"{phone.get('label')}: ")
+    for p in paragraphs[1:]:
+        out.para(p.text)
+
+
 def render_text(handout) -> str:
     """The whole handout as plain UTF-8 text, lines wrapped at 78 columns.
 
-    The same document as the PDF, in the same order: header, patient details, note, notice,
-    sections, the call boxes, and last the instruction set's id and version. A bilingual
-    handout gives each language in turn, apart by a form feed (a new page when printed).
+    The same document as the PDF, in the same order: header, patient details, the key times,
+    note, notice, sections, the questions area, the call boxes, and last the instruction
+    set's id and version. A bilingual handout gives each language in turn, apart by a form
+    feed (a new page when printed).
     """
     return "\f\n".join(_document_text(document) for document in handout.documents)
 
@@ -131,6 +147,12 @@ def _document_text(document: ET.Element) -> str:
             out.blank()
             out.para(element.text)
         elif tag == "section":
+            out.heading(element.get("title"), SECTION_RULE)
+            _items(out, element)
+        elif tag == "keytimes":
+            _key_times(out, element)
+        elif tag == "questions":
+            # Its writing lines are for paper only.
             out.heading(element.get("title"), SECTION_RULE)
             _items(out, element)
         elif tag in ("callbox", "emergency"):

@@ -1,96 +1,96 @@
 """Type sizes, colours and spacing of the printed handout, in one place.
 
-Large type for patients: body text is 12 pt, nothing a patient must read is under 12 pt,
-and everything is dark on white so it photocopies and faxes cleanly.
+Large type for patients: body text is 12 pt, nothing a patient must read is under 12 pt
+(18 pt in large print), and everything is dark on white so it photocopies and faxes cleanly.
 """
 
 from __future__ import annotations
+
+from math import ceil
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from .fonts import register_fonts
 
 PAPER = {"letter": LETTER, "a4": A4}
-MARGIN = 0.7 * inch
+MARGIN = 0.5 * inch
 FOOTER_SIZE = 10
+# Where the footer's rule runs, in points above the bottom edge: two lines of footer below it.
+FOOTER_TOP = 0.3 * inch + 2 * (FOOTER_SIZE + 3)
 INK = colors.HexColor("#111111")
 MUTED = colors.HexColor("#444444")
 RULE = colors.HexColor("#1f3a5f")
 EMERGENCY = colors.HexColor("#9b1c1c")
 BODY_SIZE = 12
+LARGE_BODY_SIZE = 18
 
 
-def stylesheet() -> dict[str, ParagraphStyle]:
+def _label_indent(labels: tuple[str, ...], font: str, size: float, at: float) -> float:
+    """The left indent that keeps a list item's wrapped lines under its first line's text:
+    ReportLab starts that text 0.6 em after the widest label."""
+    widest = max(stringWidth(label, font, size) for label in labels)
+    return float(ceil(at + widest + 0.6 * size))
+
+
+def stylesheet(large_print: bool = False) -> dict[str, ParagraphStyle]:
+    """The paragraph styles; ``large_print``: body 18 pt, larger headings, wider spacing."""
     regular, bold = register_fonts()
+    size = LARGE_BODY_SIZE if large_print else BODY_SIZE
+    k = size / BODY_SIZE  # every size scales with the body
+    spacing = 1.36 if large_print else 1.22  # leading as a multiple of the type size
+
+    def lead(points: float) -> float:
+        return round(points * spacing, 1)
+
     body = ParagraphStyle(
-        "body", fontName=regular, fontSize=BODY_SIZE, leading=15.5, textColor=INK, spaceAfter=4
+        "body",
+        fontName=regular,
+        fontSize=size,
+        leading=lead(size),
+        textColor=INK,
+        spaceAfter=3 * k,
     )
 
-    def item(name: str, indent: float, bullet_size: float) -> ParagraphStyle:
+    def item(name: str, labels: tuple[str, ...], label_size: float) -> ParagraphStyle:
         return ParagraphStyle(
             name,
             parent=body,
-            leftIndent=indent,
-            bulletIndent=2,
+            leftIndent=_label_indent(labels, regular, label_size, 2 * k),
+            bulletIndent=2 * k,
             bulletFontName=regular,
-            bulletFontSize=bullet_size,
-            spaceAfter=3,
+            bulletFontSize=label_size,
+            spaceAfter=2 * k,
         )
+
+    def style(name: str, points: float, **kw: object) -> ParagraphStyle:
+        points *= k
+        return ParagraphStyle(name, parent=body, fontSize=points, leading=lead(points), **kw)
 
     return {
         "body": body,
-        "clinic": ParagraphStyle(
-            "clinic", parent=body, fontName=bold, fontSize=15, leading=19, spaceAfter=1
+        "clinic": style("clinic", 15, fontName=bold, spaceAfter=1),
+        "address": style("address", 12, textColor=MUTED),
+        "title": style("title", 22, fontName=bold, spaceBefore=4, spaceAfter=2, textColor=RULE),
+        "subtitle": style("subtitle", 14, textColor=MUTED, spaceAfter=6 * k),
+        "section": style(
+            "section", 18, fontName=bold, spaceBefore=9 * k, spaceAfter=3 * k, textColor=RULE
         ),
-        "address": ParagraphStyle("address", parent=body, textColor=MUTED, fontSize=12, leading=15),
-        "title": ParagraphStyle(
-            "title",
-            parent=body,
-            fontName=bold,
-            fontSize=24,
-            leading=29,
-            spaceBefore=6,
-            spaceAfter=2,
-            textColor=RULE,
-        ),
-        "subtitle": ParagraphStyle(
-            "subtitle", parent=body, fontSize=14, leading=18, textColor=MUTED, spaceAfter=8
-        ),
-        "section": ParagraphStyle(
-            "section",
-            parent=body,
-            fontName=bold,
-            fontSize=19,
-            leading=24,
-            spaceBefore=12,
-            spaceAfter=4,
-            textColor=RULE,
-        ),
-        "group": ParagraphStyle(
-            "group",
-            parent=body,
-            fontName=bold,
-            fontSize=15,
-            leading=19,
-            spaceBefore=8,
-            spaceAfter=3,
-        ),
-        "check": item("check", 24, 17),
-        "bullet": item("bullet", 18, BODY_SIZE),
-        "step": item("step", 24, BODY_SIZE),
-        "label": ParagraphStyle(
-            "label", parent=body, fontSize=12, leading=15, textColor=MUTED, spaceAfter=0
-        ),
-        "value": ParagraphStyle(
-            "value", parent=body, fontName=bold, fontSize=13, leading=16, spaceAfter=0
-        ),
-        "phone": ParagraphStyle(
-            "phone", parent=body, fontName=bold, fontSize=17, leading=22, spaceAfter=2
-        ),
-        "box_title": ParagraphStyle(
-            "box_title", parent=body, fontName=bold, fontSize=18, leading=22, spaceAfter=4
-        ),
+        "group": style("group", 14.5, fontName=bold, spaceBefore=6 * k, spaceAfter=2 * k),
+        "check": item("check", ("☐",), 15 * k),
+        "bullet": item("bullet", ("•",), size),
+        "step": item("step", ("10.",), size),
+        "label": style("label", 12, textColor=MUTED, spaceAfter=0),
+        "value": style("value", 13, fontName=bold, spaceAfter=0),
+        "phone": style("phone", 16, fontName=bold, spaceAfter=2),
+        "box_title": style("box_title", 17, fontName=bold, spaceAfter=3 * k),
+        # The key-times checklist on page 1.
+        "key_box": style("key_box", 15, spaceAfter=0),
+        "key_when": style("key_when", 12, fontName=bold, spaceAfter=0),
+        "key_what": style("key_what", 12, spaceAfter=0),
+        "key_note": style("key_note", 12, spaceAfter=0),
+        "key_phone": style("key_phone", 14, fontName=bold, spaceAfter=0),
     }

@@ -102,8 +102,11 @@ def test_text_has_every_line_of_the_document(procedure):
     for element in h.document.iter():
         if element.tag in ("p", "check", "bullet", "step", "notice", "title", "subtitle"):
             assert squash(PRIVATE.sub("", element.text)) in text
-        if element.tag in ("section", "group", "callbox", "emergency", "note"):
+        if element.tag in ("section", "group", "callbox", "emergency", "note", "keytimes"):
             assert squash(element.get("title")) in text
+        if element.tag == "time":
+            line = f"[ ] {element.get('at')}: {element.text}"
+            assert squash(PRIVATE.sub("", line)) in text
         if element.tag == "field":
             assert squash(f"{element.get('label')}: {PRIVATE.sub('', element.text)}") in text
 
@@ -112,7 +115,7 @@ def test_text_layout():
     h = handout(sedation=True)
     text = render_text(h)
     lines = text.split("\n")
-    assert text.endswith("pars-defect-injection v1.1.0\n")
+    assert text.endswith("pars-defect-injection v1.1.0, reviewed 2026-11-20\n")
     assert lines[:2] == [
         "Riverside Spine & Pain <Center>",
         "12 Harbor Street, Springfield, NY 10001",

@@ -184,11 +184,14 @@ def test_headings_in_order(injection):
     made, data = injection
     document = made.document
     expected = [("H1", document.findtext("header/title"))]
+    expected.append(("H2", document.find("keytimes").get("title")))
     expected.append(("H2", document.find("note").get("title")))
     for section in document.findall("section"):
         expected.append(("H2", section.get("title")))
         expected += [("H3", group.get("title")) for group in section.findall("group")]
-    expected += [("H2", document.find(box).get("title")) for box in ("callbox", "emergency")]
+    expected += [
+        ("H2", document.find(part).get("title")) for part in ("questions", "callbox", "emergency")
+    ]
     with pikepdf.open(io.BytesIO(data)) as pdf:
         got = [(role, heading_text(pdf, el)) for role, el in elements(pdf) if role[0] == "H"]
     assert got == [(role, plain(text)) for role, text in expected]
@@ -235,7 +238,9 @@ def test_lists_have_items_with_a_label_and_a_body(injection):
             first_label = kids[0].K[0]
             if numbering == "/None":  # a checklist: the box reads as the template says
                 assert str(first_label.Alt) == "Check box"
-    composed = sum(len(made.document.findall(f".//{tag}")) for tag in ("check", "bullet", "step"))
+    composed = sum(
+        len(made.document.findall(f".//{tag}")) for tag in ("check", "bullet", "step", "time")
+    )
     assert items == composed
 
 
@@ -331,7 +336,7 @@ def test_a_paragraph_across_pages_stays_one_element(site):
     data = handout(site, note=note).pdf()
     with pikepdf.open(io.BytesIO(data)) as pdf:
         sections = [el for role, el in elements(pdf) if role == "Sect"]
-        note_section = sections[0]
+        note_section = sections[1]  # after the key times
         assert len(list(note_section.K)) == 46  # the heading and every line, in one section
         pages = {p.objgen for el in note_section.K for p in [el.Pg]}
         assert len(pages) == 2

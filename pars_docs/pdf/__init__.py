@@ -23,7 +23,7 @@ from .._version import __version__
 from ..errors import InstructionError
 from ..fonts import register_fonts
 from ..output import reproducible
-from ..styles import MARGIN, PAPER, stylesheet
+from ..styles import FOOTER_TOP, MARGIN, PAPER, stylesheet
 from .builder import Builder
 from .document import FooterCanvas, HandoutDocTemplate
 from .flowables import HandoutStart
@@ -67,7 +67,7 @@ def render_pdf(
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
-        bottomMargin=MARGIN * 1.2,
+        bottomMargin=FOOTER_TOP + 8,
         title=title or (handouts[0].get("title") if handouts else "Patient handouts"),
         author=author or "pars-docs",
         subject="",
@@ -79,7 +79,7 @@ def render_pdf(
         lang=lang,
     )
     structure = Structure(lang)
-    builder = Builder(styles, width, logo)
+    builder = Builder(styles, width, logo, doc.height)
     story = builder.index(index, structure.root) if index is not None else []
     for key, handout in enumerate(handouts):
         story.append(HandoutStart(key, handout.find("footer")))

@@ -23,7 +23,6 @@ from ..styles import EMERGENCY, RULE
 from .flowables import (
     Box,
     CachedParagraph,
-    FieldTable,
     ListItem,
     ParagraphsTogether,
     TaggedImage,
@@ -32,17 +31,32 @@ from .flowables import (
     table_style,
     tagged,
 )
+from .pieces import EndMatter, FieldGrid, IconHeading, ItemColumns
 from .tagging import Element
 
 # A run of flowables split in two: the lead is kept together on one page, the rest may break.
 Segment = tuple[list[Flowable], list[Flowable]]
 
 
+# The inner margin of a boxed table (flowables.boxed_table).
+BOX_PAD = 12
+# The parts that end a handout, together on its last page.
+END_MATTER = ("questions", "callbox", "emergency")
+# Items no longer than this many characters print in two columns.
+SHORT_ITEM = 48
+# A list this short is never split between pages.
+SHORT_LIST = 4
+LIST_ITEMS = ("check", "bullet", "step")
+
+
 def _flatten(segments: list[Segment], keep: bool = True) -> list[Flowable]:
-    """Segments as flowables; ``keep=False`` inside a box, which never breaks anyway."""
+    """Segments as flowables; ``keep=False`` inside a box, which never breaks anyway.
+
+    Every lead is kept together, even a lead of one list item: an item never breaks
+    across pages."""
     out: list[Flowable] = []
     for lead, rest in segments:
-        if keep and len(lead) > 1:
+        if keep and lead:
             out.append(ParagraphsTogether(lead))
         else:
             out.extend(lead)
@@ -59,11 +73,16 @@ class Builder:
     element of the tagged PDF's structure tree, in reading order (see :mod:`.tagging`)."""
 
     def __init__(
-        self, styles: Mapping[str, ParagraphStyle], width: float, logo: Path | str | None
+        self,
+        styles: Mapping[str, ParagraphStyle],
+        width: float,
+        logo: Path | str | None,
+        height: float = 0xFFFFFF,
     ) -> None:
         self.s = styles
         self.width = width
         self.logo = logo
+        self.height = height  # of the page's frame
 
     def para(
         self, text: str | None, style: str = "body", element: Element | None = None, **kw: Any
@@ -100,7 +119,8 @@ class Builder:
             elif child.tag == "group":
                 current = None
                 group = parent.add("Sect")
-                title = self.para(child.get("title"), "group", group.add(f"H{level}"))
+                heading = group.add(f"H{level}")
+                title = self.heading(child.get("title"), "group", child.get("icon"), heading)
                 inner = self.segments(child, group, level + 1)
                 first_lead, first_rest = inner[0] if inner else ([], [])
                 lead = [title, *first_lead]
@@ -111,11 +131,38 @@ class Builder:
             pending_intro = []
         if pending_intro:
             segments.append((pending_intro, []))
+        items = [child for child in element if child.tag in LIST_ITEMS]
+        if any(child.tag == "group" for child in element) or not items:
+            pass
+        elif self.side_by_side(items):
+            # Short items read as well in two columns, in half the height.
+            flat = [f for lead, rest in segments for f in (*lead, *rest)]
+            listed = [f for f in flat if isinstance(f, ListItem)]
+            others = [f for f in flat if not isinstance(f, ListItem)]
+            return [([*others, ItemColumns(listed)], [])]
+        elif len(items) <= SHORT_LIST:
+            # A short list stays whole, with its heading and introduction.
+            return [([f for lead, rest in segments for f in (*lead, *rest)], [])]
         if len(segments) >= 2 and not segments[-1][1] and not segments[-2][1]:
             # The last line of a list never starts a page on its own.
             (lead, _), (last, _) = segments[-2], segments[-1]
             segments[-2:] = [([*lead, *last], [])]
         return segments
+
+    def side_by_side(self, items: list[ET.Element], box: bool = False) -> bool:
+        """Whether list items are short enough to print in two columns."""
+        if len(items) < 3 or any(item.tag == "step" for item in items):
+            return False
+        longest = max(len(plain(item.text)) for item in items)
+        return box or longest <= SHORT_ITEM
+
+    def heading(
+        self, text: str | None, style: str, icon: str | None, element: Element | None
+    ) -> Flowable:
+        """A heading, with its icon beside it when the template names one (the icon is
+        decoration: the heading's words say what it shows)."""
+        para = self.para(text, style, element)
+        return IconHeading(icon, para) if icon else para
 
     def item(self, parent: Element, label: str, child: ET.Element, style: str) -> Flowable:
         """One list item: its label (read as the template's ``alt`` when it gives one, as a
@@ -161,25 +208,110 @@ class Builder:
         return out
 
     def patient(self, element: ET.Element, parent: Element) -> list[Flowable]:
+        """The patient block: two fields to a row, each label above its value; read as a
+        table of label and value rows."""
         table = parent.add("Table")
-        rows = []
+        fields = []
         for f in element.findall("field"):
             row = table.add("TR")
             label = self.para(f.get("label"), "label", row.add("TH", scope="Row"))
-            rows.append((label, self.para(f.text, "value", row.add("TD"))))
-        return [FieldTable(rows, 1.6 * 72), Spacer(1, 8)]
+            value = self.para(f.text, "value", row.add("TD"))
+            fields.append((label, value, bool(f.get("wide"))))
+        return [FieldGrid(fields), Spacer(1, 8)]
 
-    def callbox(self, element: ET.Element, color: Color, parent: Element) -> list[Flowable]:
+    def phone(self, element: ET.Element, style: str, parent: Element) -> Paragraph:
+        """A phone number with its label; a line to write it on when the site has none."""
+        number = plain(element.text).strip()
+        shown = escape(number) if number else WRITE_IN
+        label = escape(element.get("label") or "")
+        return tagged(CachedParagraph(f"{label}: {shown}", self.s[style]), parent.add("P"))
+
+    def callbox(self, element: ET.Element, color: Color, parent: Element) -> Box:
         box = parent.add("Sect")
-        inner: list[Flowable] = [self.para(element.get("title"), "box_title", box.add("H2"))]
-        for phone in element.findall("phone"):
-            number = plain(phone.text).strip()
-            shown = escape(number) if number else WRITE_IN
-            label = escape(phone.get("label") or "")
-            text = CachedParagraph(f"{label}: {shown}", self.s["phone"])
-            inner.append(tagged(text, box.add("P")))
-        inner.extend(_flatten(self.segments(element, box), keep=False))
-        return [Spacer(1, 10), Box(inner, color)]
+        title = self.heading(element.get("title"), "box_title", element.get("icon"), box.add("H2"))
+        inner: list[Flowable] = [title]
+        inner.extend(self.phone(phone, "phone", box) for phone in element.findall("phone"))
+        items = [child for child in element if child.tag == "bullet"]
+        listed = False
+        signs: Element | None = None
+        for child in element:
+            if child.tag == "p":
+                inner.append(self.para(child.text, element=box.add("P")))
+            elif child.tag == "bullet" and not listed:
+                listed = True
+                signs = box.add("L", numbering="Disc")
+                bullets = [self.item(signs, "•", item, "bullet") for item in items]
+                if self.side_by_side(items, box=True):
+                    inner.append(ItemColumns(bullets))
+                else:
+                    inner.extend(bullets)
+        return Box(inner, color)
+
+    def key_times(self, element: ET.Element, parent: Element) -> list[Flowable]:
+        """The page-1 checklist: a box with one line per key time (a check box, the day and
+        time, what to do), the clinic's phone number and where the warning signs are. The
+        box may continue on the next page between two lines, never inside one."""
+        s = self.s
+        sect = parent.add("Sect")
+        inner: list[Flowable] = [self.para(element.get("title"), "box_title", sect.add("H2"))]
+        notes = element.findall("p")
+        inner.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[:1])
+        width = self.width - 2 * BOX_PAD
+        box = s["key_box"].fontSize * 1.4
+        when = 0.43 * (width - box)
+        times = sect.add("L", numbering="None")
+        for item in element.findall("time"):
+            li = times.add("LI")
+            label = tagged(
+                CachedParagraph("☐", s["key_box"]), li.add("Lbl", alt=item.get("alt") or "")
+            )
+            body = li.add("LBody")
+            row = TaggedTable(
+                [
+                    [
+                        label,
+                        self.para(item.get("at"), "key_when", body.add("P")),
+                        self.para(item.text, "key_what", body.add("P")),
+                    ]
+                ],
+                colWidths=[box, when, width - box - when],
+            )
+            row.setStyle(
+                table_style(
+                    [
+                        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                        ("TOPPADDING", (0, 0), (-1, -1), 2),
+                        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+                        ("LINEABOVE", (0, 0), (-1, 0), 0.4, RULE),
+                    ]
+                )
+            )
+            inner.append(row)
+        inner.extend(self.phone(p, "key_phone", sect) for p in element.findall("phone"))
+        inner.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[1:])
+        return [boxed_table(inner, RULE, self.width), Spacer(1, 6)]
+
+    def end_matter(self, elements: list[ET.Element], parent: Element) -> list[Flowable]:
+        """The questions area and both call boxes, together on the last page."""
+        head: list[Flowable] = []
+        boxes: list[Flowable] = []
+        lines = 3
+        for element in elements:
+            if element.tag == "questions":
+                sect = parent.add("Sect")
+                head.append(self.para(element.get("title"), "section", sect.add("H2")))
+                head.extend(self.para(p.text, element=sect.add("P")) for p in element.findall("p"))
+                lines = int(element.get("lines") or lines)
+            elif element.tag == "callbox":
+                boxes.append(self.callbox(element, RULE, parent))
+            elif element.tag == "emergency":
+                boxes.append(self.callbox(element, EMERGENCY, parent))
+        for box in boxes[1:]:
+            box.spaceBefore = 10
+        gap = self.s["body"].leading * 1.7
+        return [EndMatter(head, boxes, gap, lines, 4 * lines, self.height)]
 
     def index(self, element: ET.Element, parent: Element) -> list[Flowable]:
         """The scheduler's list of the handouts in a packet: a table with column headers."""
@@ -214,8 +346,11 @@ class Builder:
     def build(self, handout: ET.Element, parent: Element) -> list[Flowable]:
         """The story of one handout; its structure goes under ``parent``."""
         story: list[Flowable] = []
+        end = [e for e in handout if e.tag in END_MATTER]
         for element in handout:
             tag = element.tag
+            if end and element is end[0]:
+                story.extend(self.end_matter(end, parent))
             if tag == "header":
                 story.extend(self.header(element, parent))
             elif tag == "patient":
@@ -238,8 +373,6 @@ class Builder:
                 first_lead, first_rest = segments[0] if segments else ([], [])
                 story.append(ParagraphsTogether([title, *first_lead]))
                 story.extend([*first_rest, *_flatten(segments[1:])])
-            elif tag == "callbox":
-                story.extend(self.callbox(element, RULE, parent))
-            elif tag == "emergency":
-                story.extend(self.callbox(element, EMERGENCY, parent))
+            elif tag == "keytimes":
+                story.extend(self.key_times(element, parent))
         return story

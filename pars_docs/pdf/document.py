@@ -13,7 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
 
 from ..markup import plain
-from ..styles import FOOTER_SIZE, INK, MARGIN, RULE
+from ..styles import FOOTER_SIZE, FOOTER_TOP, INK, MARGIN, MUTED, RULE
 from .flowables import HandoutStart, frame_at_top, page_width, pdf_document, start_page
 from .metadata import finish
 from .tagging import Structure, artifact
@@ -91,25 +91,30 @@ class FooterCanvas(Canvas):
         super().save()
 
     def _draw_footer(self, footer: ET.Element | None, page: int, pages: int) -> None:
+        """Two lines under a rule: who the handout is for and the page number, then which
+        instruction set (id, version, reviewed date) made it."""
         if footer is None:
             return
         width = page_width(self)
-        y = MARGIN * 0.55
+        top = FOOTER_TOP
         self.saveState()
         self.setFont(_FOOTER_FONT, FOOTER_SIZE)
         self.setFillColor(INK)
         self.setStrokeColor(RULE)
         self.setLineWidth(0.6)
-        self.line(MARGIN, y + FOOTER_SIZE + 3, width - MARGIN, y + FOOTER_SIZE + 3)
+        self.line(MARGIN, top, width - MARGIN, top)
+        first = top - FOOTER_SIZE - 3
+        second = first - FOOTER_SIZE - 3
         left = plain(footer.findtext("left"))
         right = plain(footer.findtext("right"))
         center = _with_page_numbers(footer.find("center"), page, pages)
         center_width = self.stringWidth(center, _FOOTER_FONT, FOOTER_SIZE)
         # The patient's name gives way (with an ellipsis) before the page number does.
-        room = width / 2 - center_width / 2 - MARGIN - 12
-        self.drawString(MARGIN, y, _fit(self, left, room))
-        self.drawCentredString(width / 2, y, center)
-        self.drawRightString(width - MARGIN, y, _fit(self, right, room))
+        room = width - 2 * MARGIN - center_width - 12
+        self.drawString(MARGIN, first, _fit(self, left, room))
+        self.drawRightString(width - MARGIN, first, center)
+        self.setFillColor(MUTED)
+        self.drawString(MARGIN, second, _fit(self, right, width - 2 * MARGIN))
         self.restoreState()
 
 

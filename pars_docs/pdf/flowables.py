@@ -30,7 +30,6 @@ from reportlab.platypus import Flowable, Frame, Image, KeepTogether, Paragraph, 
 from reportlab.platypus.flowables import _listWrapOn  # type: ignore[attr-defined]  # private
 
 from ..fonts import register_fonts
-from ..styles import RULE
 from .tagging import Element, artifact, begin_artifact, end_artifact
 
 
@@ -271,54 +270,6 @@ def _table_marks(table: TaggedTable, event: str, *args: Any) -> None:
     elif event == "endCell" and table.in_repeat:
         table.in_repeat = False
         end_artifact(canvas)
-
-
-class FieldTable(Flowable):
-    """The patient block: label and value rows in a ruled box.
-
-    Drawn directly rather than as a platypus Table, which does far more (spans, styles,
-    splitting) than a small block that always stays on the first page needs; it was a tenth
-    of the time to render a handout.
-    """
-
-    PAD_X, PAD_TOP, PAD_BOTTOM = 6, 4, 5
-
-    def __init__(self, rows: list[tuple[Paragraph, Paragraph]], label_width: float) -> None:
-        super().__init__()
-        self.rows = rows
-        self.label_width = label_width
-
-    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
-        self.width = availWidth
-        value_width = availWidth - self.label_width - 2 * self.PAD_X
-        self.heights = []
-        for label, value in self.rows:
-            _, label_height = label.wrap(self.label_width - 2 * self.PAD_X, availHeight)
-            _, value_height = value.wrap(value_width, availHeight)
-            self.heights.append(max(label_height, value_height) + self.PAD_TOP + self.PAD_BOTTOM)
-        self.height = sum(self.heights)
-        return self.width, self.height
-
-    def draw(self) -> None:
-        canvas = self.canv
-        canvas.saveState()
-        canvas.setStrokeColor(RULE)
-        top = self.height
-        for index, ((label, value), height) in enumerate(zip(self.rows, self.heights, strict=True)):
-            bottom = top - height
-            for para, x in ((label, self.PAD_X), (value, self.label_width + self.PAD_X)):
-                # Centred in the row, as the old table's VALIGN MIDDLE was.
-                para_height = para.height
-                para.drawOn(canvas, x, bottom + (height - para_height) / 2)
-            if index < len(self.rows) - 1:
-                with artifact(canvas):
-                    canvas.setLineWidth(0.4)
-                    canvas.line(0, bottom, self.width, bottom)
-            top = bottom
-        with artifact(canvas):
-            canvas.setLineWidth(1.2)
-            canvas.rect(0, 0, self.width, self.height)
-        canvas.restoreState()
 
 
 class Box(Flowable):
