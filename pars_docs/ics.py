@@ -18,6 +18,7 @@ from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
 from ._version import __version__
 from .compose import Templates, single_stop, templates_for, tidy_spaces
 from .errors import InstructionError
+from .keytimes import key_times
 from .loader import LoadedYAML, load_yaml
 from .markup import plain
 from .output import build_time
@@ -38,10 +39,13 @@ EVENTS = (
     "restart",
     "arrive",
     "procedure",
+    "bandage_off",
+    "wound_check",
+    "follow_up",
     "activity_end",
 )
 # Whole-day events: their reminders go off on the day, at the site's waking hour.
-DAY_EVENTS = ("last_dose", "restart")
+DAY_EVENTS = ("last_dose", "restart", "wound_check", "follow_up")
 EVENT_FIELDS = ("summary", "description")
 UID_DOMAIN = "pars-docs"
 
@@ -227,24 +231,21 @@ def _calendar_context(plan) -> dict:
 def _planned_events(plan: Plan) -> list[PlannedEvent]:
     """(uid name, wording key, start, end, medicine) for each event this visit has.
 
-    A last dose is a date without a time of day (the handout says "on Sunday, November
-    29"), so it is an all-day event; a point in time (stop eating) has no end.
+    One event per key time still to come (:mod:`pars_docs.keytimes`, the same list as the
+    handout's page 1), plus the procedure itself and the end of the activity limits. A
+    last dose is a date without a time of day (the handout says "on Sunday, November 29"),
+    so it is an all-day event; a point in time (stop eating) has no end; arriving lasts
+    until the start.
     """
     moments = plan.moments
-    events: list[PlannedEvent] = [
-        (f"last_dose:{med.generic}", "last_dose", med.last_dose, None, med)
-        for med in plan.medicines
-        if med.action == "stop" and med.last_dose
-    ]
-    events += [
-        (f"restart:{med.generic}", "restart", med.restart, None, med)
-        for med in plan.medicines
-        if med.action == "stop" and med.restart
-    ]
-    for name in ("stop_solids", "stop_liquids"):
-        if name in moments:
-            events.append((name, name, moments[name], None, None))
-    events.append(("arrive", "arrive", moments["arrive"], moments["start"], None))
+    events: list[PlannedEvent] = []
+    for item in key_times(plan):
+        if item.late or item.at is None:
+            continue  # "call us today" is not a time to put in a calendar
+        med = item.medicine
+        uid = f"{item.action}:{med.generic}" if med else item.action
+        end = moments["start"] if item.action == "arrive" else None
+        events.append((uid, item.action, item.at, end, med))
     events.append(("procedure", "procedure", moments["start"], moments["end"], None))
     if "activity_end" in moments:
         events.append(("activity_end", "activity_end", moments["activity_end"], None, None))

@@ -12,6 +12,7 @@ import textwrap
 import xml.etree.ElementTree as ET
 from datetime import date
 
+from .keytimes import key_times
 from .markup import WRITE_IN, plain
 
 TEXT_WIDTH = 78
@@ -176,6 +177,9 @@ def render_json(handout) -> str:
 
     Keys come in a fixed order; ``moments`` are ISO 8601 with the site's UTC offset, the
     medicines' dates ISO dates or null; ``dob`` and ``mrn`` appear only when given.
+    ``key_times`` is the handout's page-1 checklist: each action, its moment (ISO 8601, a
+    date for a whole day, null for "call us today"), the medicine it concerns, and whether
+    it is already too late.
     """
     plan = handout.plan
     iset = plan.instruction_set
@@ -209,6 +213,15 @@ def render_json(handout) -> str:
                 "restart": _iso(med.restart),
             }
             for med in plan.medicines
+        ],
+        key_times=[
+            {
+                "action": item.action,
+                "at": _iso(item.at),
+                "medicine": item.medicine.generic or item.medicine.name if item.medicine else None,
+                "late": item.late,
+            }
+            for item in key_times(plan)
         ],
     )
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"

@@ -183,6 +183,35 @@ class ParagraphsTogether(KeepTogether):
         self._wrapInfo = aW, aH
         return width, 0xFFFFFF  # force a split, as KeepTogether does
 
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        """Keep everything together, except that a long paragraph of running text may break
+        after its first lines, with its heading above them, rather than leave the rest of
+        the page empty."""
+        if self._H > aH:
+            used = 0.0
+            for index, flowable in enumerate(self._content):
+                if (
+                    isinstance(flowable, Paragraph)
+                    and not flowable.bulletText
+                    and flowable.style.name == "body"
+                ):
+                    room = aH - used - flowable.getSpaceBefore()
+                    parts = flowable.split(aW, room) if room > 0 else []
+                    if len(parts) == 2 and parts[1].wrap(aW, 0xFFFFFF) and _lines(parts[1]) >= 2:
+                        rest = ParagraphsTogether([parts[1], *self._content[index + 1 :]])
+                        return [*self._content[:index], parts[0], rest]
+                    break
+                _, height = flowable.wrap(aW, aH)
+                used += height + flowable.getSpaceBefore() + flowable.getSpaceAfter()
+        parts: list[Flowable] = super().split(aW, aH)
+        return parts
+
+
+def _lines(paragraph: Flowable) -> int:
+    """How many lines a wrapped paragraph has (1 for anything else)."""
+    bl = getattr(paragraph, "blPara", None)
+    return len(bl.lines) if bl is not None and getattr(bl, "lines", None) else 1
+
 
 class ListItem(Flowable):
     """A list item: a label (bullet, check box or number) and a body paragraph, each tagged

@@ -1,0 +1,225 @@
+"""The handout as a patient reads it: key times on page 1, what is kept together, the footer,
+and checkboxes only where there is something to do."""
+
+import io
+import json
+import re
+from datetime import date, datetime
+
+import pytest
+from conftest import DATA, squash
+from icalendar import Calendar
+from pypdf import PdfReader
+
+from pars_docs import make_handout
+from pars_docs.renditions import render_ics, render_json, render_text
+
+SITE = DATA / "site-ny.yaml"
+SETS = ["pars-defect-injection", "pars-defect-decompression"]
+PRIVATE = re.compile("[\ue000\ue001]")
+MEDS = ["Eliquis", "aspirin", "Advil"]
+
+
+def handout(procedure="pars-defect-injection", day="2026-03-09", clock="7:30 AM", **kw):
+    kw.setdefault("site", SITE)
+    return make_handout(procedure, "Ana Díaz", day, clock, "Dr. Sam Lee", **kw)
+
+
+def pages(pdf: bytes) -> list[str]:
+    return [squash(page.extract_text()) for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def summary(h) -> list[tuple[str, str, str]]:
+    """The page-1 checklist as composed: (action, day and time, words)."""
+    box = h.document.find("keytimes")
+    return [
+        (t.get("action"), PRIVATE.sub("", t.get("at")), PRIVATE.sub("", t.text))
+        for t in box.findall("time")
+    ]
+
+
+# -- key times ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("procedure", SETS)
+def test_key_times_are_in_time_order_and_match_the_json_and_the_calendar(procedure):
+    h = handout(procedure, sedation=True if procedure == SETS[0] else None, medications=MEDS)
+    lines = summary(h)
+    timeline = json.loads(render_json(h))["key_times"]
+    assert [line[0] for line in lines] == [item["action"] for item in timeline]
+    assert {"last_dose", "restart", "stop_solids", "stop_liquids", "arrive", "follow_up"} <= {
+        line[0] for line in lines
+    }
+    # Time order: the JSON moments never go backwards.
+    days = [date.fromisoformat(item["at"][:10]) for item in timeline]
+    assert days == sorted(days)
+    # Each line's day and time is the JSON's moment, written as the handout writes it.
+    for (_, at, _), item in zip(lines, timeline, strict=True):
+        moment = date.fromisoformat(item["at"][:10])
+        assert moment.strftime("%B ") + str(moment.day) in at
+        if "T" in item["at"]:
+            clock = datetime.fromisoformat(item["at"]).strftime("%I:%M %p").lstrip("0")
+            assert clock in at
+    # And every one of them is an event of the calendar, at the same moment.
+    events = Calendar.from_ical(render_ics(h)).walk("VEVENT")
+    starts = {e.start.isoformat() for e in events}
+    assert {item["at"] for item in timeline} <= starts
+    assert len(events) == len(timeline) + 1 + ("activity_end" in h.plan.moments)
+
+
+def test_key_times_lead_page_one_with_the_clinic_phone():
+    h = handout("pars-defect-decompression", medications=MEDS)
+    first = pages(h.pdf())[0]
+    assert "Your key times" in first
+    assert "Questions? Call us: (555) 010-2000" in first
+    for _, at, words in summary(h):
+        assert squash(f"{at} {words}") in first
+    assert "Thursday, March 5 Take your last Eliquis (apixaban). Then stop it." in first
+    assert "Sunday, March 8 at 9:30 PM Eat your last food." in first
+    assert "Monday, March 9 at 5:30 AM Arrive. We start at 7:30 AM." in first
+    assert "Thursday, March 12 Start Eliquis (apixaban) again" in first
+    assert "Monday, April 20 Follow-up: come in or call us." in first
+
+
+def test_key_times_lead_the_text_rendition():
+    text = render_text(handout(sedation=True, medications=["Eliquis"]))
+    lines = text.split("\n")
+    start = lines.index("Your key times")
+    assert start < lines.index("About your pars defect injection")
+    assert "[ ] Thursday, March 5: Take your last Eliquis (apixaban). Then stop it." in lines
+    assert "[ ] Monday, March 9 at 1:30 AM: Eat your last food." in lines
+
+
+def test_key_times_never_give_a_past_date_as_an_instruction():
+    # The day before the visit, clopidogrel's last dose is long past, and so is nothing else.
+    h = handout(
+        day="2026-11-23",
+        clock="9:00 AM",
+        sedation=True,
+        medications=["clopidogrel", "Eliquis"],
+        as_of=datetime(2026, 11, 22, 23, 0),
+    )
+    lines = summary(h)
+    assert lines[0][:2] == ("late_dose", "Today")
+    assert "Call us today about clopidogrel" in lines[0][2]
+    assert "too late to stop it on time" in lines[0][2]
+    for action, at, _ in lines[1:]:
+        assert action != "last_dose" or "November 2" not in at
+    timeline = json.loads(render_json(h))["key_times"]
+    assert timeline[0] == {
+        "action": "late_dose",
+        "at": None,
+        "medicine": "clopidogrel",
+        "late": True,
+    }
+    for item in timeline:
+        assert item["late"] == (item["at"] is None)
+        assert item["late"] or item["at"] >= "2026-11-22"
+    summaries = [str(e["SUMMARY"]) for e in Calendar.from_ical(render_ics(h)).walk("VEVENT")]
+    assert not any("clopidogrel" in s and "Last" in s for s in summaries)
+
+
+def test_a_fast_already_past_is_one_call_us_line():
+    h = handout(day="2026-12-03", clock="8:00 AM", sedation=True, as_of=datetime(2026, 12, 3, 7))
+    lines = summary(h)
+    assert lines[0] == (
+        "late_fast",
+        "Today",
+        "Call us today. It is too late to start your fast on time.",
+    )
+    assert [line[0] for line in lines].count("late_fast") == 1
+    assert "stop_solids" not in [line[0] for line in lines]
+
+
+# -- the footer and the patient block -----------------------------------------------------
+
+
+def test_every_page_footer_has_name_date_of_birth_and_the_set():
+    h = handout("pars-defect-decompression", medications=MEDS, dob="1970-04-02")
+    texts = pages(h.pdf())
+    for number, text in enumerate(texts, 1):
+        assert f"Ana Díaz, born April 2, 1970 Page {number} of {len(texts)}" in text
+        assert "pars-defect-decompression v1.1.0, reviewed 2026-11-20" in text
+
+
+def test_a_midnight_start_has_one_date():
+    h = handout(day="2026-12-03", clock="12:00 AM")
+    fields = {f.get("label"): PRIVATE.sub("", f.text) for f in h.document.iter("field")}
+    assert fields["Date"] == "Wednesday, December 2, 2026"
+    assert fields["Start time"] == "Wednesday, December 2 at midnight"
+
+
+# -- what is kept together ----------------------------------------------------------------
+
+
+VARIANTS = [
+    (procedure, sedation, meds, paper, note)
+    for procedure, sedation in (
+        ("pars-defect-injection", False),
+        ("pars-defect-injection", True),
+        ("pars-defect-decompression", None),
+    )
+    for meds in ((), MEDS, ("Eliquis", "warfarin", "Advil", "aspirin", "fish oil", "Plavix"))
+    for paper in ("letter", "a4")
+    for note in (None, "Bring your brace and your walker. " * 29)
+]
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: "-".join(map(str, v))[:50])
+def test_call_boxes_together_and_no_item_or_short_list_split(variant):
+    procedure, sedation, meds, paper, note = variant
+    h = handout(procedure, sedation=sedation, medications=list(meds), note=note)
+    texts = pages(h.pdf(paper))
+    last = texts[-1]
+    assert "Call us if you have" in last
+    assert "Call 911 right away if you have" in last
+    assert "Questions for your care team" in last
+    assert not any("Call 911 right away" in text for text in texts[:-1])
+    assert "Your key times" in texts[0]
+    for element in h.document.iter():
+        if element.tag in ("check", "bullet", "step"):
+            item = squash(PRIVATE.sub("", element.text))
+            assert any(item in text for text in texts), f"split across pages: {item}"
+        if element.tag == "group":
+            items = [i for i in element if i.tag in ("check", "bullet", "step")]
+            if len(items) <= 4:
+                where = {
+                    n
+                    for n, text in enumerate(texts)
+                    for i in items
+                    if squash(PRIVATE.sub("", i.text)) in text
+                }
+                assert len(where) <= 1, element.get("title")
+
+
+def test_page_one_is_not_left_half_empty_and_no_page_is_nearly_blank():
+    for procedure in SETS:
+        h = handout(procedure, medications=MEDS, sedation=True if procedure == SETS[0] else None)
+        texts = pages(h.pdf())
+        for text in texts[:-1]:
+            assert len(text) > 1000, text[:80]
+
+
+# -- checkboxes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("procedure", SETS)
+def test_every_key_time_has_a_checkbox_in_the_pdf(procedure):
+    h = handout(procedure, medications=MEDS)
+    first = PdfReader(io.BytesIO(h.pdf())).pages[0].extract_text()
+    assert first.count("☐") == len(summary(h))
+
+
+def test_wrapped_lines_of_a_checklist_item_line_up_with_its_first_line():
+    h = handout("pars-defect-decompression", medications=["Eliquis"])
+    page = PdfReader(io.BytesIO(h.pdf())).pages[1]
+    starts: list[tuple[float, str]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            starts.append((round(tm[4] + cm[4], 1), text))
+
+    page.extract_text(visitor_text=visit)
+    first = next(x for x, t in starts if t.startswith("Take your last Eliquis"))
+    wrapped = next(x for x, t in starts if t.startswith("again on"))
+    assert abs(first - wrapped) < 0.5
