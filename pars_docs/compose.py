@@ -367,11 +367,15 @@ def compose(
         **view_model(plan, templates),
     )
     try:
-        return ET.fromstring(xml)
+        document = ET.fromstring(xml)
     except ET.ParseError as e:
         raise InstructionError(
             f"{HANDOUT_TEMPLATE}: the template produced malformed XML ({e})"
         ) from e
+    large = plan.visit.large_print
+    if large if large is not None else plan.site.large_print:
+        document.set("print", "large")  # how the PDF lays it out; the words are the same
+    return document
 
 
 def compose_packet(records, site) -> ET.Element:

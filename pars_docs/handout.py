@@ -227,6 +227,7 @@ def make_handout(
     dob: str | datetime.date | None = None,
     mrn: str | None = None,
     sedation: bool | None = None,
+    large_print: bool | None = None,
     medications: list[str] | tuple[str, ...] = (),
     note: str | None = None,
     visit_id: str | None = None,
@@ -241,6 +242,7 @@ def make_handout(
     ``time``), in the site's time zone. ``visit_id`` is the appointment's id in the booking
     system (its calendar events keep their UIDs). ``language`` is a BCP 47 tag (default: the
     site's); ``also_language`` prints the handout again in a second language after it.
+    ``large_print`` prints body text at 18 pt (default: the site profile's ``large_print``).
     ``site`` is a :class:`Site`, a path to a site profile, or ``None`` for
     ``$PARS_DOCS_SITE`` or the built-in default. ``as_of`` is "now" for the too-late checks
     (default: ``SOURCE_DATE_EPOCH``, else the real time). Raises a
@@ -265,6 +267,7 @@ def make_handout(
         "note": note,
         "visit_id": visit_id,
         "language": language,
+        "large_print": large_print,
     }
     given = {name: value for name, value in values.items() if value is not None}
     visit = visit_from_row(Row(1, given), sedation=sedation, also_language=also_language)

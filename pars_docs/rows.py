@@ -46,6 +46,7 @@ FIELDS = (
     "note",
     "visit_id",
     "language",
+    "large_print",
 )
 REQUIRED = ("procedure", "patient", "date", "time", "clinician")
 FORMATS = ("csv", "tsv", "json", "ndjson", "fhir", "hl7")  # fhir: JSON or XML
@@ -75,6 +76,7 @@ ALIASES = {
     "note": ("note", "notes", "comment", "comments"),
     "visit_id": ("visitid", "appointmentid", "appointmentnumber", "encounterid", "csn"),
     "language": ("language", "lang", "preferredlanguage", "patientlanguage"),
+    "large_print": ("largeprint", "largetype"),
 }
 _CHUNK = 1 << 16
 

@@ -57,6 +57,7 @@ class Site:
     templates_dir: Path | None = None
     procedure_codes: Path | None = None
     pdfa: bool = False  # write PDF/A-2b, for archiving
+    large_print: bool = False  # body 18 pt unless a visit says otherwise
     clinicians: tuple[str, ...] = ()  # offered by the web form; any name may still be given
     path: Path | None = field(default=None, compare=False)
     mrn_rule: MrnRule = field(default_factory=MrnRule)
@@ -177,6 +178,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         templates_dir=_relative(loaded, base, "templates_dir", "folder"),
         procedure_codes=_relative(loaded, base, "procedure_codes", "file"),
         pdfa=bool(data.get("pdfa", False)),
+        large_print=bool(data.get("large_print", False)),
         clinicians=tuple(name.strip() for name in data.get("clinicians", [])),
         path=chosen,
         mrn_rule=_mrn_rule(data.get("mrn_identifier")),

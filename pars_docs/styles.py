@@ -41,7 +41,7 @@ def stylesheet(large_print: bool = False) -> dict[str, ParagraphStyle]:
     regular, bold = register_fonts()
     size = LARGE_BODY_SIZE if large_print else BODY_SIZE
     k = size / BODY_SIZE  # every size scales with the body
-    spacing = 1.36 if large_print else 1.22  # leading as a multiple of the type size
+    spacing = 1.36 if large_print else 1.18  # leading as a multiple of the type size
 
     def lead(points: float) -> float:
         return round(points * spacing, 1)
@@ -77,9 +77,9 @@ def stylesheet(large_print: bool = False) -> dict[str, ParagraphStyle]:
         "title": style("title", 22, fontName=bold, spaceBefore=4, spaceAfter=2, textColor=RULE),
         "subtitle": style("subtitle", 14, textColor=MUTED, spaceAfter=6 * k),
         "section": style(
-            "section", 18, fontName=bold, spaceBefore=9 * k, spaceAfter=3 * k, textColor=RULE
+            "section", 18, fontName=bold, spaceBefore=7 * k, spaceAfter=3 * k, textColor=RULE
         ),
-        "group": style("group", 14.5, fontName=bold, spaceBefore=6 * k, spaceAfter=2 * k),
+        "group": style("group", 14.5, fontName=bold, spaceBefore=5 * k, spaceAfter=2 * k),
         "check": item("check", ("☐",), 15 * k),
         "bullet": item("bullet", ("•",), size),
         "step": item("step", ("10.",), size),

@@ -58,6 +58,7 @@ class Visit:
     dob: _Date | PartialDate | None = None
     mrn: str | None = None
     sedation: bool | None = None  # None: the instruction set's default
+    large_print: bool | None = None  # None: the site profile's choice
     medications: tuple[str, ...] = field(default_factory=tuple)
     note: str | None = None
     # Which of two readings of a clock time in the hour the clocks go back: 0 the first,
@@ -208,6 +209,7 @@ def make_visit(
     dob: str | date | PartialDate | None = None,
     mrn: str | None = None,
     sedation: bool | None = None,
+    large_print: bool | None = None,
     medications: list[str] | tuple[str, ...] = (),
     note: str | None = None,
     fold: int = 0,
@@ -267,6 +269,7 @@ def make_visit(
         date=day,
         dob=birth,
         sedation=sedation,
+        large_print=large_print,
         medications=tuple(meds),
         fold=1 if fold else 0,
         revision=revision,
@@ -287,7 +290,7 @@ _TRUE = {"yes", "y", "true", "1", "x"}
 _FALSE = {"no", "n", "false", "0"}
 
 
-def parse_sedation(value: Any) -> bool | None:
+def parse_yes_no(value: Any, field: str = "sedation") -> bool | None:
     """``yes``/``no`` (and the like) as a flag; ``None`` and booleans pass through."""
     if value is None or isinstance(value, bool):
         return value
@@ -296,7 +299,12 @@ def parse_sedation(value: Any) -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise UsageError(f"sedation: '{value}' is not yes or no", field="sedation")
+    raise UsageError(f"{field}: '{value}' is not yes or no", field=field)
+
+
+def parse_sedation(value: Any) -> bool | None:
+    """The ``sedation`` column as a flag (see :func:`parse_yes_no`)."""
+    return parse_yes_no(value, "sedation")
 
 
 def parse_medications(value: Any) -> list[str]:
@@ -350,6 +358,7 @@ def visit_from_row(
         dob=reformat_date(values.get("dob"), date_format, "dob"),
         mrn=str(values["mrn"]) if values.get("mrn") is not None else None,
         sedation=parse_sedation(values["sedation"]) if "sedation" in values else sedation,
+        large_print=parse_yes_no(values.get("large_print"), "large_print"),
         medications=parse_medications(values.get("medications")),
         note=values.get("note"),
         fold=row.fold,

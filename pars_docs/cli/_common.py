@@ -53,6 +53,13 @@ PDFA_OPTION = click.option(
     help="Write PDF/A-2b for archiving in a records system (as the site setting pdfa: true "
     "does). Handouts are always tagged for screen readers.",
 )
+LARGE_PRINT_OPTION = click.option(
+    "--large-print",
+    is_flag=True,
+    default=False,
+    help="Large print: body text 18 pt, larger headings, wider spacing (as the site setting "
+    "large_print: true does; in a batch, a row's large_print column says otherwise).",
+)
 
 
 def script_options(command: F) -> F:
@@ -152,9 +159,11 @@ def load_site_noting_default(
     zone: str | None = None,
     feed: str | None = None,
     pdfa: bool = False,
+    large_print: bool = False,
 ) -> Site:
-    """The site profile, on ``zone``'s clock if given, asked for PDF/A when ``pdfa``; a
-    one-line note on stderr when the built-in default is used.
+    """The site profile, on ``zone``'s clock if given, asked for PDF/A when ``pdfa`` and
+    for large print when ``large_print``; a one-line note on stderr when the built-in
+    default is used.
 
     ``feed`` names input whose times are instants (FHIR, HL7 v2): the built-in profile's
     clock is this computer's, which would print the wrong clock time, so without ``zone``
@@ -162,6 +171,8 @@ def load_site_noting_default(
     site = load_site(path)
     if pdfa:
         site = dataclasses.replace(site, pdfa=True)
+    if large_print:
+        site = dataclasses.replace(site, large_print=True)
     if zone:
         try:
             site = dataclasses.replace(site, tz=check_zone(zone))

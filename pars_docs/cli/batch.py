@@ -19,6 +19,7 @@ from ..site import Site
 from ._common import (
     FHIR_BUNDLE_OPTION,
     INCLUDE_PAST_OPTION,
+    LARGE_PRINT_OPTION,
     PAPER_OPTION,
     PDFA_OPTION,
     SITE_OPTION,
@@ -120,6 +121,7 @@ OPTIONS = (
     INCLUDE_PAST_OPTION,
     PAPER_OPTION,
     PDFA_OPTION,
+    LARGE_PRINT_OPTION,
     click.option(
         "--sedation/--no-sedation",
         default=None,
@@ -180,6 +182,7 @@ def batch(
     timezone: str | None,
     include_past: bool,
     pdfa: bool,
+    large_print: bool,
     code_map: str | None,
     errors: str,
     **given: Any,
@@ -202,7 +205,7 @@ def batch(
         source, pages = sources[0], tuple(sources[1:])
         check_pages(source, pages)
         kind = {"fhir": "FHIR input", "hl7": "HL7 v2 input"}.get(source.format)
-        site_profile = load_site_noting_default(site, report, timezone, kind, pdfa)
+        site_profile = load_site_noting_default(site, report, timezone, kind, pdfa, large_print)
         mapping = read_mapping(map_file, columns)
         rows, feed = _reader(source, pages, mapping, site_profile, code_map, include_past)
         total = sum(1 for _ in rows()) if show else None

@@ -16,6 +16,7 @@ from ..visit import MissingField, parse_as_of, visit_from_row
 from ._common import (
     FHIR_BUNDLE_OPTION,
     INCLUDE_PAST_OPTION,
+    LARGE_PRINT_OPTION,
     PAPER_OPTION,
     PDFA_OPTION,
     SITE_OPTION,
@@ -94,6 +95,7 @@ from ._common import (
 @INCLUDE_PAST_OPTION
 @PAPER_OPTION
 @PDFA_OPTION
+@LARGE_PRINT_OPTION
 @click.option(
     "--format",
     "rendition",
@@ -141,6 +143,7 @@ def make(
     include_past: bool,
     paper: str | None,
     pdfa: bool,
+    large_print: bool,
     rendition: str,
     emit: str,
     fhir_bundle: str | None,
@@ -168,7 +171,7 @@ def make(
     given = {name: value for name, value in flags.items() if value is not None}
     try:
         feed = "--fhir" if fhir_input else None
-        site_profile = load_site_noting_default(site, report, timezone, feed, pdfa)
+        site_profile = load_site_noting_default(site, report, timezone, feed, pdfa, large_print)
         engine = Engine(site_profile, parse_as_of(as_of))
         row = Row(1, given)
         if fhir_input:

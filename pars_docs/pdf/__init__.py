@@ -47,7 +47,8 @@ def render_pdf(
     """One PDF holding ``handouts`` in order, each starting on a new page (a new sheet when
     ``duplex``), fonts embedded once.
 
-    ``index`` (a packet's index, see templates/packet.xml.j2) comes first. The PDF is tagged
+    ``index`` (a packet's index, see templates/packet.xml.j2) comes first. A handout whose
+    root has ``print="large"`` is laid out in large print. The PDF is tagged
     for screen readers (PDF/UA-1) unless ``tagged`` is false, which is there to measure what
     tagging costs; ``pdfa`` makes it PDF/A-2b as well, for archiving. With
     ``SOURCE_DATE_EPOCH`` set the output is byte-for-byte reproducible.
@@ -56,7 +57,6 @@ def render_pdf(
         raise ValueError("a PDF/A handout is always tagged")
     # A site writes its language en_US or en-US; PDF wants the BCP 47 form.
     lang = _bcp47(handouts[0].get("lang")) if handouts else None
-    styles = stylesheet()
     pagesize = PAPER[paper]
     width = pagesize[0] - 2 * MARGIN
     buffer = io.BytesIO()
@@ -79,9 +79,14 @@ def render_pdf(
         lang=lang,
     )
     structure = Structure(lang)
-    builder = Builder(styles, width, logo, doc.height)
-    story = builder.index(index, structure.root) if index is not None else []
+    # Regular and large print (a handout marked print="large") each have their own styles.
+    builders = {
+        large: Builder(stylesheet(large_print=large), width, logo, doc.height)
+        for large in (False, True)
+    }
+    story = builders[False].index(index, structure.root) if index is not None else []
     for key, handout in enumerate(handouts):
+        builder = builders[handout.get("print") == "large"]
         story.append(HandoutStart(key, handout.find("footer")))
         # Each handout is a part of the document, in its own language when that differs.
         own = _bcp47(handout.get("lang"))

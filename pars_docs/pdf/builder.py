@@ -226,7 +226,9 @@ class Builder:
         label = escape(element.get("label") or "")
         return tagged(CachedParagraph(f"{label}: {shown}", self.s[style]), parent.add("P"))
 
-    def callbox(self, element: ET.Element, color: Color, parent: Element) -> Box:
+    def callbox(self, element: ET.Element, parent: Element) -> list[Flowable]:
+        """What a call box holds: its heading (with the phone icon), the phone numbers, and
+        the signs to call for."""
         box = parent.add("Sect")
         title = self.heading(element.get("title"), "box_title", element.get("icon"), box.add("H2"))
         inner: list[Flowable] = [title]
@@ -245,7 +247,7 @@ class Builder:
                     inner.append(ItemColumns(bullets))
                 else:
                     inner.extend(bullets)
-        return Box(inner, color)
+        return inner
 
     def key_times(self, element: ET.Element, parent: Element) -> list[Flowable]:
         """The page-1 checklist: a box with one line per key time (a check box, the day and
@@ -296,22 +298,35 @@ class Builder:
     def end_matter(self, elements: list[ET.Element], parent: Element) -> list[Flowable]:
         """The questions area and both call boxes, together on the last page."""
         head: list[Flowable] = []
-        boxes: list[Flowable] = []
+        contents: list[tuple[list[Flowable], Color]] = []
         lines = 3
         for element in elements:
             if element.tag == "questions":
                 sect = parent.add("Sect")
-                head.append(self.para(element.get("title"), "section", sect.add("H2")))
+                title = self.heading(element.get("title"), "group", "pencil", sect.add("H2"))
+                head.append(title)
                 head.extend(self.para(p.text, element=sect.add("P")) for p in element.findall("p"))
                 lines = int(element.get("lines") or lines)
-            elif element.tag == "callbox":
-                boxes.append(self.callbox(element, RULE, parent))
-            elif element.tag == "emergency":
-                boxes.append(self.callbox(element, EMERGENCY, parent))
+            elif element.tag in ("callbox", "emergency"):
+                color = RULE if element.tag == "callbox" else EMERGENCY
+                contents.append((self.callbox(element, parent), color))
+        boxes: list[Flowable] = [Box(inner, color) for inner, color in contents]
         for box in boxes[1:]:
             box.spaceBefore = 10
         gap = self.s["body"].leading * 1.7
-        return [EndMatter(head, boxes, gap, lines, 4 * lines, self.height)]
+        whole = EndMatter(head, boxes, gap, lines, 4 * lines, self.height)
+        if len(boxes) < 2 or whole.wrap(self.width, self.height)[1] <= self.height:
+            return [whole]
+        # Too tall for one page (large print): the first box, one sign to a line, may
+        # continue on the next page between two of them, and the other ends the handout with
+        # the questions area, so the two boxes still come one right after the other.
+        inner, color = contents[0]
+        rows = [
+            f for part in inner for f in (part.items if isinstance(part, ItemColumns) else [part])
+        ]
+        first = boxed_table(rows, color, self.width)
+        rest = EndMatter(head, boxes[1:], gap, lines, 4 * lines, self.height)
+        return [first, Spacer(1, gap / 2), rest]
 
     def index(self, element: ET.Element, parent: Element) -> list[Flowable]:
         """The scheduler's list of the handouts in a packet: a table with column headers."""

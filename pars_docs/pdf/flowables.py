@@ -184,27 +184,41 @@ class ParagraphsTogether(KeepTogether):
         return width, 0xFFFFFF  # force a split, as KeepTogether does
 
     def split(self, aW: float, aH: float) -> list[Flowable]:
-        """Keep everything together, except that a long paragraph of running text may break
-        after its first lines, with its heading above them, rather than leave the rest of
-        the page empty."""
+        """Keep everything together, except that running text may break rather than leave
+        the rest of the page empty: after two lines or more of a paragraph, with its heading
+        above them, or after a whole paragraph that does not lead into what follows."""
+        content = self._content
         if self._H > aH:
             used = 0.0
-            for index, flowable in enumerate(self._content):
-                if (
-                    isinstance(flowable, Paragraph)
-                    and not flowable.bulletText
-                    and flowable.style.name == "body"
-                ):
+            for index, flowable in enumerate(content):
+                _, height = flowable.wrap(aW, aH)
+                need = height + flowable.getSpaceBefore()
+                if used + need <= aH:
+                    used += need + flowable.getSpaceAfter()
+                    continue
+                if _running_text(flowable):
                     room = aH - used - flowable.getSpaceBefore()
                     parts = flowable.split(aW, room) if room > 0 else []
-                    if len(parts) == 2 and parts[1].wrap(aW, 0xFFFFFF) and _lines(parts[1]) >= 2:
-                        rest = ParagraphsTogether([parts[1], *self._content[index + 1 :]])
-                        return [*self._content[:index], parts[0], rest]
-                    break
-                _, height = flowable.wrap(aW, aH)
-                used += height + flowable.getSpaceBefore() + flowable.getSpaceAfter()
+                    fits = len(parts) == 2 and parts[0].wrap(aW, aH)[1] <= room
+                    if fits and _lines(parts[0]) >= 2:
+                        rest = ParagraphsTogether([parts[1], *content[index + 1 :]])
+                        return [*content[:index], parts[0], rest]
+                if index and _running_text(content[index - 1]):
+                    text = content[index - 1].getPlainText().rstrip()
+                    if not text.endswith(":"):  # a lead-in stays with its list
+                        return [*content[:index], ParagraphsTogether(content[index:])]
+                break
         parts: list[Flowable] = super().split(aW, aH)
         return parts
+
+
+def _running_text(flowable: Flowable) -> bool:
+    """A paragraph of body text (not a heading, not a list item)."""
+    return (
+        isinstance(flowable, Paragraph)
+        and not flowable.bulletText
+        and flowable.style.name == "body"
+    )
 
 
 def _lines(paragraph: Flowable) -> int:
@@ -307,7 +321,7 @@ class Box(Flowable):
     Drawn directly: a platypus Table around a short list costs more than the list itself.
     """
 
-    PAD_X, PAD_TOP, PAD_BOTTOM, BORDER = 12, 8, 10, 2.5
+    PAD_X, PAD_TOP, PAD_BOTTOM, BORDER = 12, 7, 8, 2.5
 
     def __init__(self, flowables: list[Flowable], color: Color) -> None:
         super().__init__()

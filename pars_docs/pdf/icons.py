@@ -109,6 +109,24 @@ def _phone(c: Canvas, s: float) -> None:
     c.drawPath(p, stroke=1, fill=1)
 
 
+def _pencil(c: Canvas, s: float) -> None:
+    # A pencil on a slant, point down to the left, over a writing line.
+    c.saveState()
+    c.translate(s * 0.5, s * 0.56)
+    c.rotate(45)
+    w, h = s * 0.78, s * 0.22
+    c.rect(-w / 2 + h, -h / 2, w - h, h, stroke=1, fill=0)
+    c.line(w / 2 - h * 0.8, -h / 2, w / 2 - h * 0.8, h / 2)
+    p = c.beginPath()
+    p.moveTo(-w / 2 + h, -h / 2)
+    p.lineTo(-w / 2, 0)
+    p.lineTo(-w / 2 + h, h / 2)
+    p.close()
+    c.drawPath(p, stroke=1, fill=1)
+    c.restoreState()
+    c.line(s * 0.04, s * 0.04, s * 0.96, s * 0.04)
+
+
 ICONS: dict[str, Drawing] = {
     "food": _food,
     "medicine": _medicine,
@@ -116,6 +134,7 @@ ICONS: dict[str, Drawing] = {
     "activity": _activity,
     "bandage": _bandage,
     "phone": _phone,
+    "pencil": _pencil,
 }
 
 

@@ -100,8 +100,8 @@ class EndMatter(Flowable):
 
     The writing lines stretch to fill what the page has left, between ``min_lines`` and
     ``max_lines``, so the last page is used rather than left blank. Only when the whole does
-    not fit on an empty page (very large type) does it come apart: the questions area, then
-    each box whole.
+    not fit on an empty page (large print) does it come apart: the first box on a page of
+    its own, then the questions area with the other box on the last page.
     """
 
     def __init__(
@@ -123,7 +123,7 @@ class EndMatter(Flowable):
         self.lines = WritingLines(min_lines, gap)
 
     def _fixed(self, width: float, avail: float) -> float:
-        return _height(self.head, width, avail) + _height(self.boxes, width, avail) + 2 * self.gap
+        return _height(self.head, width, avail) + _height(self.boxes, width, avail) + self.gap
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
@@ -137,8 +137,15 @@ class EndMatter(Flowable):
         fixed = self._fixed(availWidth, self.frame_height)
         if fixed + self.min_lines * self.gap <= self.frame_height:
             return []  # it fits on a page of its own: move there whole
-        area = EndMatter(self.head, [], self.gap, self.min_lines, self.max_lines, 0)
-        return [area, *self.boxes]
+        if len(self.boxes) < 2:
+            area = EndMatter(self.head, [], self.gap, self.min_lines, self.max_lines, 0)
+            return [area, *self.boxes]
+        if _height(self.boxes[:1], availWidth, availHeight) > availHeight:
+            return []  # the first box starts the next page
+        rest = EndMatter(
+            self.head, self.boxes[1:], self.gap, self.min_lines, self.max_lines, self.frame_height
+        )
+        return [self.boxes[0], rest]
 
     def draw(self) -> None:
         canvas = self.canv
@@ -149,7 +156,7 @@ class EndMatter(Flowable):
                 y -= flowable.getSpaceBefore()
             _, h = flowable.wrap(self.width, self.height)
             if flowable is self.lines or flowable is (self.boxes[0] if self.boxes else None):
-                y -= self.gap  # air above the lines and between the lines and the boxes
+                y -= self.gap / 2  # air above the lines, and between the lines and the boxes
             y -= h
             flowable.drawOn(canvas, 0, y)
             y -= flowable.getSpaceAfter()

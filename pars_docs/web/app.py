@@ -149,7 +149,8 @@ def create_app(
     @app.get("/")
     def form():
         made = desk.get(request.args.get("from", ""))
-        values = made.values if made else FormValues()
+        # A new form starts from the site's own choice of print size.
+        values = made.values if made else FormValues(large_print=engine.site.large_print)
         if not made and len(desk.procedures()) == 1:
             values.procedure = desk.procedures()[0]["id"]
         return show_form(values, {})
