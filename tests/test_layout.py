@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 
 import pytest
-from conftest import DATA, squash
+from helpers import DATA, squash
 from icalendar import Calendar
 from pypdf import PdfReader
 

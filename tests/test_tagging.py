@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 from datetime import date
 
 import pikepdf
-from pypdf import PdfReader
 import pytest
 from helpers import DATA
 from PIL import Image, ImageCms
+from pypdf import PdfReader
 
 from pars_docs import make_handout
 from pars_docs.fhir_out import MIME_TYPE_SUFFICIENT, PDFA_FORMAT
