@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from pars_docs import make_handout
 from pars_docs.renditions import render_ics, render_json, render_text
+from pars_docs.styles import FOOTER_TOP
 
 SITE = DATA / "site-ny.yaml"
 SETS = ["pars-defect-injection", "pars-defect-decompression"]
@@ -223,3 +224,89 @@ def test_wrapped_lines_of_a_checklist_item_line_up_with_its_first_line():
     first = next(x for x, t in starts if t.startswith("Take your last Eliquis"))
     wrapped = next(x for x, t in starts if t.startswith("again on"))
     assert abs(first - wrapped) < 0.5
+
+
+# -- large print --------------------------------------------------------------------------
+
+
+def sizes(pdf: bytes) -> list[tuple[float, str, int]]:
+    """(type size, text, page number) of every piece of text drawn above the footer."""
+    out: list[tuple[float, str, int]] = []
+    for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, 1):
+
+        def visit(text, cm, tm, font, size, number=number):
+            if text.strip() and tm[5] + cm[5] > FOOTER_TOP:
+                out.append((round(size * tm[0], 1), text.strip(), number))
+
+        page.extract_text(visitor_text=visit)
+    return out
+
+
+@pytest.mark.parametrize("variant", VARIANTS[::3], ids=lambda v: "-".join(map(str, v))[:50])
+def test_large_print_keeps_the_structure_in_bigger_type(variant):
+    procedure, sedation, meds, paper, note = variant
+    regular = handout(procedure, sedation=sedation, medications=list(meds), note=note)
+    large = handout(
+        procedure, sedation=sedation, medications=list(meds), note=note, large_print=True
+    )
+    assert large.document.get("print") == "large" and regular.document.get("print") is None
+    # The same words in the same order: only the layout differs.
+    assert render_text(large) == render_text(regular)
+    pdf = large.pdf(paper)
+    drawn = sizes(pdf)
+    body = [size for size, text, _ in drawn]
+    assert min(body) >= 18
+    headings = [size for size, text, _ in drawn if text in ("Your key times", "Activity")]
+    assert headings and min(headings) > 18
+    texts = pages(pdf)
+    assert "Your key times" in texts[0] and "Patient" in texts[0]
+    assert "Call 911 right away if you have" in texts[-1]
+    # "Call us" is on the last page or the one before it, right before "Call 911".
+    calls = [n for n, text in enumerate(texts) if "Call us if you have" in text]
+    assert calls and calls[0] >= len(texts) - 2
+    for element in large.document.iter():
+        if element.tag in ("check", "bullet", "step"):
+            item = squash(PRIVATE.sub("", element.text))
+            assert any(item in text for text in texts), f"split across pages: {item}"
+    headings = {squash(PRIVATE.sub("", g.get("title"))) for g in large.document.iter("group")}
+    for number, text in enumerate(texts[:-1], 1):
+        last = text.rsplit(" Ana Díaz, born", 1)[0]
+        assert not any(last.endswith(h) for h in headings), f"heading alone on page {number}"
+
+
+def test_large_print_from_the_site_and_per_row(tmp_path):
+    from dataclasses import replace
+
+    from pars_docs.site import load_site
+
+    site = replace(load_site(SITE), large_print=True)
+    assert handout(site=site).document.get("print") == "large"
+    assert handout(site=site, large_print=False).document.get("print") is None
+
+
+def test_large_print_on_the_command_line_and_in_a_batch(runner, tmp_path):
+    from pars_docs.cli import cli
+
+    out = tmp_path / "h.pdf"
+    args = ["make", "pars-defect-injection", "--patient", "Ana Díaz", "--date", "2026-12-03"]
+    args += ["--time", "8:00 AM", "--clinician", "Dr. Lee", "--site", str(SITE)]
+    result = runner.invoke(cli, [*args, "--large-print", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert min(s for s, t, _ in sizes(out.read_bytes())) >= 18
+    rows = tmp_path / "list.csv"
+    rows.write_text(
+        "procedure,patient,date,time,clinician,large_print\n"
+        "pars-defect-injection,A,2026-12-03,8:00,Dr. Lee,yes\n"
+        "pars-defect-injection,B,2026-12-03,9:00,Dr. Lee,\n"
+        "pars-defect-injection,C,2026-12-03,10:00,Dr. Lee,maybe\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(
+        cli, ["batch", str(rows), "--site", str(SITE), "--out-dir", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 1
+    assert "row 4: large_print: 'maybe' is not yes or no" in result.output
+    made = sorted((tmp_path / "o").glob("*.pdf"))
+    assert len(made) == 2
+    smallest = [min(s for s, t, _ in sizes(p.read_bytes())) for p in made]
+    assert sorted(smallest) == [12, 18]

@@ -81,7 +81,7 @@ def render_pdf(
     structure = Structure(lang)
     # Regular and large print (a handout marked print="large") each have their own styles.
     builders = {
-        large: Builder(stylesheet(large_print=large), width, logo, doc.height)
+        large: Builder(stylesheet(large_print=large), width, logo, doc.height, large)
         for large in (False, True)
     }
     story = builders[False].index(index, structure.root) if index is not None else []

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from reportlab.lib.colors import Color
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Paragraph, Spacer
@@ -78,8 +77,10 @@ class Builder:
         width: float,
         logo: Path | str | None,
         height: float = 0xFFFFFF,
+        large: bool = False,
     ) -> None:
         self.s = styles
+        self.large = large  # large print
         self.width = width
         self.logo = logo
         self.height = height  # of the page's frame
@@ -295,38 +296,40 @@ class Builder:
         inner.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[1:])
         return [boxed_table(inner, RULE, self.width), Spacer(1, 6)]
 
+    def questions(self, element: ET.Element | None, parent: Element) -> tuple[list[Flowable], int]:
+        """The questions area's heading and prompt, and how many writing lines it needs."""
+        if element is None:
+            return [], 0
+        sect = parent.add("Sect")
+        head = [self.heading(element.get("title"), "group", "pencil", sect.add("H2"))]
+        head.extend(self.para(p.text, element=sect.add("P")) for p in element.findall("p"))
+        return head, int(element.get("lines") or 3)
+
     def end_matter(self, elements: list[ET.Element], parent: Element) -> list[Flowable]:
-        """The questions area and both call boxes, together on the last page."""
-        head: list[Flowable] = []
-        contents: list[tuple[list[Flowable], Color]] = []
-        lines = 3
-        for element in elements:
-            if element.tag == "questions":
-                sect = parent.add("Sect")
-                title = self.heading(element.get("title"), "group", "pencil", sect.add("H2"))
-                head.append(title)
-                head.extend(self.para(p.text, element=sect.add("P")) for p in element.findall("p"))
-                lines = int(element.get("lines") or lines)
-            elif element.tag in ("callbox", "emergency"):
-                color = RULE if element.tag == "callbox" else EMERGENCY
-                contents.append((self.callbox(element, parent), color))
-        boxes: list[Flowable] = [Box(inner, color) for inner, color in contents]
+        """The questions area and both call boxes, together on the last page.
+
+        In large print the two boxes do not fit on one page: "Call us" comes right after the
+        instructions, and "Call 911" starts the last page, above the questions area, so the
+        two still come one right after the other."""
+        questions = next((e for e in elements if e.tag == "questions"), None)
+        calls = [e for e in elements if e.tag in ("callbox", "emergency")]
+        gap = self.s["body"].leading * 1.7
+        # Structure elements are made in the order the parts are read.
+        if not self.large:
+            head, lines = self.questions(questions, parent)
+        boxes: list[Flowable] = [
+            Box(self.callbox(e, parent), RULE if e.tag == "callbox" else EMERGENCY) for e in calls
+        ]
         for box in boxes[1:]:
             box.spaceBefore = 10
-        gap = self.s["body"].leading * 1.7
-        whole = EndMatter(head, boxes, gap, lines, 4 * lines, self.height)
-        if len(boxes) < 2 or whole.wrap(self.width, self.height)[1] <= self.height:
-            return [whole]
-        # Too tall for one page (large print): the first box, one sign to a line, may
-        # continue on the next page between two of them, and the other ends the handout with
-        # the questions area, so the two boxes still come one right after the other.
-        inner, color = contents[0]
-        rows = [
-            f for part in inner for f in (part.items if isinstance(part, ItemColumns) else [part])
-        ]
-        first = boxed_table(rows, color, self.width)
-        rest = EndMatter(head, boxes[1:], gap, lines, 4 * lines, self.height)
-        return [first, Spacer(1, gap / 2), rest]
+        if not self.large:
+            return [EndMatter(head, boxes, gap, lines, 4 * lines, self.height)]
+        head, lines = self.questions(questions, parent)
+        if len(boxes) < 2:
+            return [EndMatter(head, boxes, gap, lines, 4 * lines, self.height, boxes_first=True)]
+        rest = EndMatter(head, boxes[1:], gap, lines, 4 * lines, self.height, boxes_first=True)
+        boxes[1].spaceBefore = 0
+        return [boxes[0], Spacer(1, gap / 2), rest]
 
     def index(self, element: ET.Element, parent: Element) -> list[Flowable]:
         """The scheduler's list of the handouts in a packet: a table with column headers."""

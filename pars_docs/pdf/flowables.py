@@ -92,7 +92,7 @@ class CachedParagraph(Tagged, Paragraph):
             self._cacheable = False
             return
         self._cacheable = True
-        key = (text, style.name, bulletText)
+        key = (text, style.name, style.fontSize, style.leading, bulletText)
         hit = self._parsed.get(key)
         if hit is None:
             super().__init__(text, style, bulletText=bulletText)
@@ -105,7 +105,8 @@ class CachedParagraph(Tagged, Paragraph):
             width, height = super().wrap(availWidth, availHeight)
             _space_line_ends(self)
             return width, height
-        key = (self.text, self.bulletText, self.style.name, availWidth)
+        style = self.style
+        key = (self.text, self.bulletText, style.name, style.fontSize, style.leading, availWidth)
         hit = self._breaks.get(key)
         if hit is None:
             width, height = super().wrap(availWidth, availHeight)

@@ -112,8 +112,10 @@ class EndMatter(Flowable):
         min_lines: int,
         max_lines: int,
         frame_height: float,
+        boxes_first: bool = False,
     ) -> None:
         super().__init__()
+        self.boxes_first = boxes_first
         self.head = head
         self.boxes = boxes
         self.gap = gap
@@ -143,20 +145,31 @@ class EndMatter(Flowable):
         if _height(self.boxes[:1], availWidth, availHeight) > availHeight:
             return []  # the first box starts the next page
         rest = EndMatter(
-            self.head, self.boxes[1:], self.gap, self.min_lines, self.max_lines, self.frame_height
+            self.head,
+            self.boxes[1:],
+            self.gap,
+            self.min_lines,
+            self.max_lines,
+            self.frame_height,
+            self.boxes_first,
         )
         return [self.boxes[0], rest]
 
     def draw(self) -> None:
         canvas = self.canv
         y = self.height
-        parts = [*self.head, self.lines, *self.boxes]
+        area = [*self.head, self.lines]
+        parts = [*self.boxes, *area] if self.boxes_first else [*area, *self.boxes]
+        # Air above the lines, and between the questions area and the boxes.
+        airy: list[Flowable] = [self.lines]
+        if self.boxes:
+            airy.append(parts[len(self.boxes)] if self.boxes_first else parts[len(area)])
         for index, flowable in enumerate(parts):
             if index:
                 y -= flowable.getSpaceBefore()
             _, h = flowable.wrap(self.width, self.height)
-            if flowable is self.lines or flowable is (self.boxes[0] if self.boxes else None):
-                y -= self.gap / 2  # air above the lines, and between the lines and the boxes
+            if index and any(flowable is f for f in airy):
+                y -= self.gap / 2
             y -= h
             flowable.drawOn(canvas, 0, y)
             y -= flowable.getSpaceAfter()
