@@ -261,7 +261,7 @@ class Builder:
         inner.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[:1])
         width = self.width - 2 * BOX_PAD
         box = s["key_box"].fontSize * 1.4
-        when = 0.43 * (width - box)
+        when = (0.5 if self.large else 0.45) * (width - box)
         times = sect.add("L", numbering="None")
         for item in element.findall("time"):
             li = times.add("LI")

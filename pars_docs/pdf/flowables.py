@@ -187,7 +187,8 @@ class ParagraphsTogether(KeepTogether):
     def split(self, aW: float, aH: float) -> list[Flowable]:
         """Keep everything together, except that running text may break rather than leave
         the rest of the page empty: after two lines or more of a paragraph, with its heading
-        above them, or after a whole paragraph that does not lead into what follows."""
+        above them, or after a whole paragraph of three lines or more that does not lead into
+        what follows (a short introduction stays with its list)."""
         content = self._content
         if self._H > aH:
             used = 0.0
@@ -204,10 +205,16 @@ class ParagraphsTogether(KeepTogether):
                     if fits and _lines(parts[0]) >= 2:
                         rest = ParagraphsTogether([parts[1], *content[index + 1 :]])
                         return [*content[:index], parts[0], rest]
-                if index and _running_text(content[index - 1]):
-                    text = content[index - 1].getPlainText().rstrip()
-                    if not text.endswith(":"):  # a lead-in stays with its list
-                        return [*content[:index], ParagraphsTogether(content[index:])]
+                # Else after the last whole paragraph that fits, if it is more than a short
+                # introduction and does not lead into a list.
+                for end in range(index, 0, -1):
+                    previous = content[end - 1]
+                    if (
+                        _running_text(previous)
+                        and _lines(previous) >= 3
+                        and not previous.getPlainText().rstrip().endswith(":")
+                    ):
+                        return [*content[:end], ParagraphsTogether(content[end:])]
                 break
         parts: list[Flowable] = super().split(aW, aH)
         return parts
