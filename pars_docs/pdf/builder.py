@@ -223,7 +223,8 @@ class Builder:
     def phone(self, element: ET.Element, style: str, parent: Element) -> Paragraph:
         """A phone number with its label; a line to write it on when the site has none."""
         number = plain(element.text).strip()
-        shown = escape(number) if number else WRITE_IN
+        # A number never breaks across lines.
+        shown = escape(number).replace(" ", "\u00a0") if number else WRITE_IN
         label = escape(element.get("label") or "")
         return tagged(CachedParagraph(f"{label}: {shown}", self.s[style]), parent.add("P"))
 
