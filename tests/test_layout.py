@@ -310,3 +310,41 @@ def test_large_print_on_the_command_line_and_in_a_batch(runner, tmp_path):
     assert len(made) == 2
     smallest = [min(s for s, t, _ in sizes(p.read_bytes())) for p in made]
     assert sorted(smallest) == [12, 18]
+
+
+# -- tagged PDF ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"procedure": "pars-defect-decompression", "medications": MEDS, "large_print": True},
+        {"language": "es", "medications": MEDS, "sedation": True},
+        {"language": "vi", "procedure": "pars-defect-decompression", "large_print": True},
+        {
+            "day": "2026-11-23",
+            "clock": "9:00 AM",
+            "medications": ["clopidogrel"],
+            "as_of": datetime(2026, 11, 22, 23, 0),
+        },
+    ],
+    ids=["surgery-large", "es", "vi-large", "too-late"],
+)
+def test_new_parts_are_tagged_and_the_checker_is_clean(options, tmp_path):
+    pdfua = pytest.importorskip("pdfua")
+    import pikepdf
+    from test_tagging import marks
+
+    made = handout(**options)
+    data = made.pdf()
+    path = tmp_path / "h.pdf"
+    path.write_bytes(data)
+    assert list(pdfua.validate(str(path)).findings) == []
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pages = marks(pdf)
+    # Icons, writing lines, grid rules: everything drawn is tagged or an artifact.
+    assert all(not unmarked for _, unmarked in pages), pages
+    assert all(mcids for mcids, _ in pages)
+    text = " ".join(squash(p.extract_text()) for p in PdfReader(io.BytesIO(data)).pages)
+    for part in ("keytimes", "questions"):
+        assert made.document.find(part).get("title") in text
