@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from helpers import DATA, pdf_text, squash
+from pypdf import PdfReader
 
 from pars_docs import load_site
 from pars_docs.cli import cli
@@ -498,3 +499,29 @@ def test_the_desk_makes_a_handout_in_the_patients_language(client):
     assert "Inyección para un defecto de la pars" in squash(pdf_text(pdf.data))
     errors = errors_of(post(client, "/handout", {**GOOD, "language": "fr"}).text)
     assert errors["language"].endswith("available: en, es, vi")
+
+
+def smallest_type(pdf: bytes) -> float:
+    """The smallest type size on page 1, above the footer."""
+    found: list[float] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip() and tm[5] + cm[5] > 60:
+            found.append(size * tm[0])
+
+    PdfReader(io.BytesIO(pdf)).pages[0].extract_text(visitor_text=visit)
+    return min(found)
+
+
+def test_the_desk_prints_large_print_when_its_box_is_ticked(client):
+    page = client.get("/", base_url=BASE).text
+    assert 'name="large_print" value="yes"' in page
+    assert 'name="large_print" value="yes" checked' not in page  # the site's default: regular
+    sizes = {}
+    for ticked in (False, True):
+        data = {**GOOD, "large_print": "yes"} if ticked else dict(GOOD)
+        response = post(client, "/handout", data)
+        assert response.status_code == 303
+        pdf = client.get(response.headers["Location"] + "/handout.pdf", base_url=BASE).data
+        sizes[ticked] = smallest_type(pdf)
+    assert sizes == {False: 12, True: 18}
