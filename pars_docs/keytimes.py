@@ -64,8 +64,8 @@ class KeyTime:
         if self.at is None:
             return (0, date.min, 0, None)
         # A whole day comes before the timed moments of the same day.
-        timed = isinstance(self.at, datetime)
-        return (1, self.day or date.min, int(timed), self.at if timed else None)
+        at = self.at if isinstance(self.at, datetime) else None
+        return (1, self.day or date.min, int(at is not None), at)
 
 
 def key_times(plan: Plan) -> list[KeyTime]:

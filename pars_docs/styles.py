@@ -7,6 +7,7 @@ Large type for patients: body text is 12 pt, nothing a patient must read is unde
 from __future__ import annotations
 
 from math import ceil
+from typing import Any
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, LETTER
@@ -66,7 +67,7 @@ def stylesheet(large_print: bool = False) -> dict[str, ParagraphStyle]:
             spaceAfter=2 * k,
         )
 
-    def style(name: str, points: float, **kw: object) -> ParagraphStyle:
+    def style(name: str, points: float, **kw: Any) -> ParagraphStyle:
         points *= k
         return ParagraphStyle(name, parent=body, fontSize=points, leading=lead(points), **kw)
 

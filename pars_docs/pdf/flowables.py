@@ -210,14 +210,15 @@ class ParagraphsTogether(KeepTogether):
                 for end in range(index, 0, -1):
                     previous = content[end - 1]
                     if (
-                        _running_text(previous)
+                        isinstance(previous, Paragraph)
+                        and _running_text(previous)
                         and _lines(previous) >= 3
                         and not previous.getPlainText().rstrip().endswith(":")
                     ):
                         return [*content[:end], ParagraphsTogether(content[end:])]
                 break
-        parts: list[Flowable] = super().split(aW, aH)
-        return parts
+        kept: list[Flowable] = super().split(aW, aH)
+        return kept
 
 
 def _running_text(flowable: Flowable) -> bool:

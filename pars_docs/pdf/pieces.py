@@ -9,6 +9,8 @@ rules, writing lines) is decoration, marked as an artifact.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reportlab.lib.colors import Color
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
@@ -179,7 +181,7 @@ class ItemColumns(Flowable):
     """Short list items side by side in ``columns`` columns, read down the first column and
     then the next; balanced, and never split between pages (it is used for short items)."""
 
-    def __init__(self, items: list[Flowable], columns: int = 2, gutter: float = 18) -> None:
+    def __init__(self, items: Sequence[Flowable], columns: int = 2, gutter: float = 18) -> None:
         super().__init__()
         self.items = items
         self.columns = columns
