@@ -48,6 +48,12 @@ SHORT_LIST = 4
 LIST_ITEMS = ("check", "bullet", "step")
 
 
+def _keep_end(text: str) -> str:
+    """``text`` with its last short word ("AM", a day's number) kept on the line before."""
+    head, _, tail = text.rpartition(" ")
+    return f"{head}\u00a0{tail}" if head and len(plain(tail)) <= 5 else text
+
+
 def _flatten(segments: list[Segment], keep: bool = True) -> list[Flowable]:
     """Segments as flowables; ``keep=False`` inside a box, which never breaks anyway.
 
@@ -274,7 +280,7 @@ class Builder:
                 [
                     [
                         label,
-                        self.para(item.get("at"), "key_when", body.add("P")),
+                        self.para(_keep_end(item.get("at") or ""), "key_when", body.add("P")),
                         self.para(item.text, "key_what", body.add("P")),
                     ]
                 ],
