@@ -378,10 +378,14 @@ def compose(
     return document
 
 
-def compose_packet(records, site) -> ET.Element:
-    """The packet wrapper of a merged batch: its title and the scheduler's index page.
+def compose_packet(records, site, others=()) -> ET.Element:
+    """The packet wrapper of a merged batch: its title and the scheduler's index, which lists
+    every input row: the handouts in the packet (``records``, in the packet's order), then the
+    rows with no handout of their own (``others``), each with its status and reason.
 
-    ``records`` need ``start`` (ISO 8601), ``patient`` and ``procedure_title``.
+    ``records`` need ``start`` (ISO 8601), ``patient``, ``procedure_title`` and ``row``;
+    ``others`` need ``row``, ``status`` and ``reason``, and ``patient`` when the row gave a
+    name fit to print.
     """
     templates = templates_for(site.templates_dir, site.language, site.clock)
     rows = [
@@ -393,7 +397,16 @@ def compose_packet(records, site) -> ET.Element:
         }
         for r in records
     ]
+    missing = [
+        {"row": r.row, "patient": r.patient, "status": str(r.status), "reason": r.reason or ""}
+        for r in others
+    ]
     xml = templates.doc_env.get_template(PACKET_TEMPLATE).render(
-        rows=rows, clinic=site, L=templates.labels, language=templates.language
+        rows=rows, others=missing, clinic=site, L=templates.labels, language=templates.language
     )
-    return ET.fromstring(xml)
+    try:
+        return ET.fromstring(xml)
+    except ET.ParseError as e:
+        raise InstructionError(
+            f"{PACKET_TEMPLATE}: the template produced malformed XML ({e})"
+        ) from e

@@ -103,3 +103,11 @@ class VisitError(ParsDocsError):
 
 class GlyphError(ParsDocsError):
     """Raised when text holds characters the bundled fonts cannot draw."""
+
+
+class OutputError(ParsDocsError):
+    """Raised when an output cannot be written once a run is under way: a full disk, a closed
+    pipe. What was written before it is left whole, or removed. A batch run's carries its
+    ``summary``."""
+
+    summary: object = None

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from .environment import Environment
-from .output import TextOutput, build_time
+from .output import Inputs, TextOutput, build_time
 
 LOINC = "http://loinc.org"
 INSTRUCTIONS_CODE = {"system": LOINC, "code": "69730-0", "display": "Instructions"}
@@ -142,17 +142,28 @@ def bundle_of(resources: list[dict], bundle_type: str = "collection") -> dict:
 
 class BundleWriter:
     """Streams a Bundle of DocumentReferences to a file or standard output, one entry at a
-    time, so a long batch never holds every PDF in memory."""
+    time, so a long batch never holds every PDF in memory. A file appears under its name only
+    when the Bundle is complete."""
 
     def __init__(
-        self, target: str, bundle_type: str = "collection", env: Environment | None = None
+        self,
+        target: str,
+        bundle_type: str = "collection",
+        env: Environment | None = None,
+        inputs: Inputs | None = None,
     ):
         self.target = target
         self.type = bundle_type
         self.count = 0
-        self.stream = TextOutput(target, "--fhir-output", "fhir_output", env)
+        self.stream = TextOutput(
+            target, "--fhir-output", "fhir_output", env, inputs=inputs, atomic=True
+        )
         head = {"resourceType": "Bundle", "type": bundle_type, "timestamp": _now()}
-        self.stream.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": [')
+        try:
+            self.stream.write(json.dumps(head, ensure_ascii=False)[:-1] + ', "entry": [')
+        except BaseException:
+            self.stream.abandon()
+            raise
 
     def add(self, resource_json: str) -> None:
         entry = bundle_entry(json.loads(resource_json), self.type)
@@ -161,6 +172,15 @@ class BundleWriter:
         )
         self.count += 1
 
-    def close(self) -> None:
-        self.stream.write("\n]}\n")
-        self.stream.close()
+    def close(self, commit: bool = True) -> None:
+        """End the Bundle and put it in place; without ``commit`` a file is removed instead
+        (standard output is only left as it is)."""
+        if not commit:
+            self.stream.abandon()
+            return
+        try:
+            self.stream.write("\n]}\n")
+            self.stream.close()
+        except BaseException:
+            self.stream.abandon()
+            raise

@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import io
 import json
 import signal
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import IO
 
 from .environment import Environment
-from .output import TextOutput
+from .output import Inputs, TextOutput
 
 
 class Status(str, Enum):
@@ -74,6 +76,8 @@ class Record:
     document: str | None = dataclasses.field(default=None, repr=False)
     fhir: str | None = dataclasses.field(default=None, repr=False)  # a DocumentReference
     tally: str | None = dataclasses.field(default=None, repr=False)  # why it was not made
+    # A keyed hash of what the handout was made from (see pars_docs.batch.folder).
+    made_from: str | None = dataclasses.field(default=None, repr=False)
 
     COLUMNS = (
         "row",
@@ -94,28 +98,53 @@ class Record:
         return values
 
 
-class Manifest:
-    """Writes one record per input row as JSON lines (default) or CSV (``.csv``)."""
+# A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-    def __init__(self, target: str | None, env: Environment | None = None):
+
+def neutralised(value: object) -> object:
+    """A CSV cell a spreadsheet shows as text: one that could start a formula gets a leading
+    ``'``, as OWASP advises; numbers and empty cells are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+class Manifest:
+    """Writes one record per input row as JSON lines (default) or CSV (``.csv``). Each record
+    lands whole or not at all: a disk that fills up leaves the records before it, and an
+    :class:`~pars_docs.errors.OutputError`."""
+
+    def __init__(
+        self, target: str | None, env: Environment | None = None, inputs: Inputs | None = None
+    ):
         self.target = target
         self.output: TextOutput | None = None
-        self.writer: csv.DictWriter | None = None
+        self.csv = bool(target and target.lower().endswith(".csv"))
         if not target:
             return
-        self.output = TextOutput(target, "--manifest", "manifest", env)
-        if target.lower().endswith(".csv"):
-            self.writer = csv.DictWriter(self.output, fieldnames=Record.COLUMNS)
-            self.writer.writeheader()
+        self.output = TextOutput(target, "--manifest", "manifest", env, inputs=inputs)
+        if self.csv:
+            try:
+                self.output.write(self._csv_line(Record.COLUMNS))
+            except BaseException:
+                self.output.abandon()
+                raise
+
+    @staticmethod
+    def _csv_line(values: Iterable[object]) -> str:
+        line = io.StringIO()
+        csv.writer(line).writerow(values)
+        return line.getvalue()
 
     def write(self, record: Record) -> None:
         if self.output is None:
             return
-        if self.writer:
-            self.writer.writerow(record.public())
+        values = record.public()
+        if self.csv:
+            self.output.write(self._csv_line(neutralised(v) for v in values.values()))
         else:
-            self.output.write(json.dumps(record.public(), ensure_ascii=False) + "\n")
-        self.output.flush()
+            self.output.write(json.dumps(values, ensure_ascii=False) + "\n")
 
     def close(self) -> None:
         if self.output is not None:
@@ -176,6 +205,7 @@ class Summary:
     cancelled: int = 0
     seconds: float = 0.0
     interrupted: bool = False
+    output_error: str | None = None  # the output the run stopped on (a full disk)
     # Appointments that got no handout, by (status, why): ("skipped", "past"), …
     reasons: Counter = dataclasses.field(default_factory=Counter)
 
@@ -183,6 +213,11 @@ class Summary:
         """Count one settled row."""
         self.rows += 1
         setattr(self, status.counter, getattr(self, status.counter) + 1)
+
+    def recount(self, was: Status, now: Status) -> None:
+        """A settled row turned out otherwise (a handout lost with its packet)."""
+        setattr(self, was.counter, getattr(self, was.counter) - 1)
+        setattr(self, now.counter, getattr(self, now.counter) + 1)
 
     def line(self) -> str:
         rate = self.rows / self.seconds if self.seconds else 0

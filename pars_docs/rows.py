@@ -19,8 +19,10 @@ from __future__ import annotations
 import codecs
 import csv
 import dataclasses
+import io
 import itertools
 import json
+import os
 import re
 import shutil
 import sys
@@ -123,8 +125,29 @@ def _norm(header: str) -> str:
     return re.sub(r"[\W_]+", "", str(header).casefold())
 
 
+class _Reader(io.RawIOBase):
+    """A reader of an open file with a position of its own, so that several can read one
+    file at once (it is never closed through them)."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        os.lseek(self._fd, self._position, os.SEEK_SET)
+        data = os.read(self._fd, len(buffer))
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
 class Source:
-    """An input file (or standard input, spooled to a temporary file) and its format."""
+    """An input file (or standard input, spooled to a temporary file that has no name) and
+    its format."""
 
     def __init__(
         self,
@@ -134,7 +157,7 @@ class Source:
         stdin: IO[bytes] | None = None,
     ):
         self.name = name
-        self._spooled: Path | None = None
+        self._spool: IO[bytes] | None = None
         self.encoding = encoding or "utf-8-sig"
         try:
             codecs.lookup(self.encoding)
@@ -157,20 +180,25 @@ class Source:
 
     def _spool_stdin(self, stdin: IO[bytes]) -> None:
         """Copy standard input to a temporary file, so it can be checked before any work and
-        then read row by row like a file. The copy is removed however the run ends."""
-        spool = tempfile.NamedTemporaryFile(prefix="pars-docs-", delete=False)  # noqa: SIM115
-        self._spooled = self.path = Path(spool.name)
+        then read row by row like a file. The file has no name (it is unlinked at once, or
+        made without one), so no copy of the list is left behind however the run ends, even
+        by ``kill -9``."""
+        self._spool = tempfile.TemporaryFile(prefix="pars-docs-")  # noqa: SIM115
         try:
-            with spool:
-                shutil.copyfileobj(stdin, spool)
+            shutil.copyfileobj(stdin, self._spool)
+            self._spool.flush()
         except BaseException:
             self.close()
             raise
 
-    def open_binary(self):
+    def open_binary(self) -> IO[bytes]:
+        if self._spool is not None:
+            return io.BufferedReader(_Reader(self._spool.fileno()))
         return open(self.path, "rb")
 
-    def open_text(self):
+    def open_text(self) -> IO[str]:
+        if self._spool is not None:
+            return io.TextIOWrapper(self.open_binary(), encoding=self.encoding, newline="")
         return open(self.path, encoding=self.encoding, newline="")
 
     @property
@@ -242,8 +270,9 @@ class Source:
         return "tsv" if first_line.count("\t") > first_line.count(",") else "csv"
 
     def close(self) -> None:
-        if self._spooled is not None:
-            self._spooled.unlink(missing_ok=True)
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
 
 
 def check_pages(source: Source, pages: tuple[Source, ...]) -> None:

@@ -169,6 +169,15 @@ def files_under(folder: Path) -> set[Path]:
     return {p for p in folder.rglob("*") if p.is_file()}
 
 
+# The output folder's own file: its lock and its record of what each handout was made from.
+STATE = ".pars-docs-state"
+
+
+def folder_names(folder: Path) -> list[str]:
+    """The names in an output folder, but for its own record (which every run leaves)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != STATE)
+
+
 # A list of bad rows among good ones -------------------------------------------------------
 
 MEDICINES = "procedure,patient,date,time,clinician,mrn,medications"

@@ -19,6 +19,7 @@ from helpers import (
     SUMMARY,
     assert_summary,
     by_row,
+    folder_names,
     last_footer,
     many_rows,
     pdf_names,
@@ -55,7 +56,7 @@ def test_resume_after_a_simulated_interruption(batch, tmp_path):
     assert not stale.exists()
     assert fresh.exists()
     fresh.unlink()
-    assert sorted(p.name for p in out.iterdir()) == REFERENCE_NAMES
+    assert folder_names(out) == REFERENCE_NAMES
     records = by_row(read_manifest(manifest))
     assert [records[r]["status"] for r in (2, 3, 4)] == ["ok", "skipped", "skipped"]
     for row in (3, 4):
@@ -181,7 +182,7 @@ def test_interruption_in_process_exit_code_and_message(batch, tmp_path, monkeypa
     assert INTERRUPTED in stderr_lines(result)
     assert [r["row"] for r in read_manifest(manifest)] == [2, 3]
     assert len(pdf_names(out)) == 2
-    assert sorted(p.name for p in out.iterdir()) == pdf_names(out)
+    assert folder_names(out) == pdf_names(out)
 
 
 def test_interrupted_run_still_ends_with_the_summary(batch, tmp_path, monkeypatch):

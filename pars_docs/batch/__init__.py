@@ -18,12 +18,14 @@ import time
 from collections.abc import Iterable
 
 from ..environment import Environment
+from ..errors import OutputError
 from ..handout import Engine
 from ..ledger import Interrupted, Progress, Summary
 from ..names import check_writable, remove_stale_parts
-from ..output import check_target
+from ..output import Inputs, check_output
 from ..rows import RowResult
 from ..site import Site
+from .folder import FolderState
 from .options import Options
 from .scheduler import Scheduler, Stop
 from .settler import Report, Settler
@@ -46,29 +48,47 @@ def run_batch(
     """Make a handout for every row (from :func:`pars_docs.rows.read_rows` or
     :func:`pars_docs.fhir.read_appointments`). ``report(record)`` receives each failed or
     duplicate row as it happens. Returns the summary; raises :class:`Interrupted` (carrying
-    the summary) after a clean stop, every row already started being finished and recorded."""
+    the summary) after a clean stop, every row already started being finished and recorded,
+    and :class:`~pars_docs.errors.OutputError` (carrying it too) when an output cannot be
+    written, the manifest holding only true records. Raises :class:`UsageError` before any
+    work for an output that is a link, a device or one of the run's inputs, and for an
+    ``out_dir`` another run is writing to."""
     env = env or Environment()
     options.validate()
+    inputs = Inputs([*options.inputs, site.path, site.logo, site.procedure_codes])
     if options.merge:
         check_writable(options.merge.parent, "--merge")
-    check_target(options.manifest, "--manifest", "manifest")
+        check_output(options.merge, "--merge", "merge", inputs, dash=False)
+    check_output(options.manifest, "--manifest", "manifest", inputs)
+    if options.emit == "fhir":
+        check_output(options.fhir_output, "--fhir-output", "fhir_output", inputs)
+    state = None
     if options.out_dir:
         check_writable(options.out_dir, "--out-dir")
-        remove_stale_parts(options.out_dir)
-    started = time.monotonic()
-    engine = Engine(site)
-    settler = Settler(
-        options,
-        site,
-        report=report,
-        progress=Progress(show_progress, progress_total, env.stderr),
-        env=env,
-    )
+        state = FolderState(options.out_dir)
+    try:
+        if options.out_dir:
+            remove_stale_parts(options.out_dir)
+        started = time.monotonic()
+        engine = Engine(site)
+        settler = Settler(
+            options,
+            site,
+            report=report,
+            progress=Progress(show_progress, progress_total, env.stderr),
+            env=env,
+            state=state,
+            inputs=inputs,
+        )
+    except BaseException:
+        if state:
+            state.close()
+        raise
     jobs = options.jobs or os.cpu_count() or 1
     stop = Stop()
-    renderer = Renderer(engine, options.verbose)
+    renderer = Renderer(engine, options.verbose, state.key if state else None)
     scheduler = Scheduler(renderer, settler, stop, fail_fast=options.fail_fast)
-    items = Planner(options, engine).items(rows)
+    items = Planner(options, engine, state, inputs).items(rows)
     finished = False
     try:
         with stop.catching():
@@ -89,7 +109,14 @@ def run_batch(
         settler.summary.interrupted = True
         interrupted.summary = settler.summary
         raise
+    except OutputError as error:
+        settler.fail(error)
     finally:
         settler.summary.seconds = time.monotonic() - started
         settler.close(finished)
+        if settler.failure:
+            settler.summary.output_error = settler.failure.public(options.verbose)
+    if settler.failure:
+        settler.failure.summary = settler.summary
+        raise settler.failure
     return settler.summary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,6 +33,9 @@ class Options:
     fhir_output: str = "-"
     fhir_bundle: str | None = None  # "transaction" for a server to accept; else "collection"
     also_language: str | None = None  # a second language for every handout (None: site's)
+    # Files the run reads (lists, a column map, a code map): no output may replace one. The
+    # site profile and its logo are added by run_batch.
+    inputs: tuple[str, ...] = ()
 
     def validate(self) -> None:
         """Raise :class:`UsageError` for options that cannot work together, before any work."""
@@ -53,12 +57,33 @@ class Options:
                 f"--output-format: '{self.output_format}' is not one of {', '.join(RENDITIONS)}",
                 field="output_format",
             )
+        self._check_distinct()
         if self.merge and self.output_format != "pdf":
             raise UsageError(
                 "--merge makes a PDF packet; it cannot be used with --output-format "
                 f"{self.output_format}",
                 field="merge",
             )
+
+    def _check_distinct(self) -> None:
+        """Two outputs named as one file would overwrite each other."""
+        files = {
+            "--merge": self.merge,
+            "--manifest": self.manifest,
+            "--fhir-output": self.fhir_output if self.emit == "fhir" else None,
+        }
+        seen: dict[str, str] = {}
+        for option, path in files.items():
+            if not path or str(path) == "-":
+                continue
+            real = os.path.normcase(os.path.realpath(path))
+            if real in seen:
+                raise UsageError(
+                    f"{option}: {path} is also the file of {seen[real]}; give each output "
+                    "its own file",
+                    field=option.lstrip("-").replace("-", "_"),
+                )
+            seen[real] = option
 
     @property
     def suffix(self) -> str:

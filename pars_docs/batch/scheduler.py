@@ -13,10 +13,11 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from types import FrameType
 
+from ..errors import OutputError
 from ..ledger import Interrupted, Record, Status
 from ..site import Site
 from .settler import Settler
-from .tasks import Duplicate, Item
+from .tasks import Duplicate, Item, usable_name
 from .worker import Renderer, Task, init_worker, render_in_worker
 
 IN_FLIGHT_PER_JOB = 4
@@ -94,6 +95,7 @@ class Scheduler:
                 Status.DUPLICATE,
                 output=first.output,
                 reason=f"same patient, procedure and time as row {first.row}; not made again",
+                patient=usable_name(duplicate.task.visit.patient),
             )
         return self.renderer.render(duplicate.task)
 
@@ -128,7 +130,7 @@ class Scheduler:
             jobs,
             mp_context=context,
             initializer=init_worker,
-            initargs=(site, self.renderer.verbose),
+            initargs=(site, self.renderer.verbose, self.renderer.key),
         ) as pool:
             try:
                 for item in items:
@@ -150,4 +152,10 @@ class Scheduler:
                     self.stop.check()
             except Interrupted:
                 wind_down()
+                raise
+            except OutputError:
+                # Nothing more can be recorded: rows not yet started are dropped.
+                for waiting in pending:
+                    if isinstance(waiting, Future):
+                        waiting.cancel()
                 raise

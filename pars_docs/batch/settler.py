@@ -1,19 +1,27 @@
 """Settling a batch run: each row's record is counted, reported and written, in input order,
-and at the end the packet and the FHIR Bundle are finished."""
+and at the end the packet and the FHIR Bundle are finished.
+
+The manifest tells the truth however the run ends. With a packet or a Bundle its records wait
+for them, so that a handout whose only copy was lost with an unwritten packet or Bundle is
+recorded as failed, never as made.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
+from pathlib import Path
 
 from ..compose import compose_packet
 from ..environment import Environment
+from ..errors import OutputError
 from ..fhir_out import BundleWriter
-from ..ledger import Manifest, Progress, Record, Summary
-from ..output import write_atomic
+from ..ledger import Manifest, Progress, Record, Status, Summary
+from ..output import Inputs, write_atomic, write_failure
 from ..pdf import render_pdf
 from ..site import Site
+from .folder import FolderState, Made
 from .options import Options
 
 Report = Callable[[Record], None]
@@ -21,7 +29,7 @@ Report = Callable[[Record], None]
 
 class Settler:
     """Owns what a run writes as rows finish: the summary, the manifest, the progress line,
-    the FHIR Bundle, and the handouts held for the packet."""
+    the FHIR Bundle, the folder's record and the handouts held for the packet."""
 
     def __init__(
         self,
@@ -31,28 +39,40 @@ class Settler:
         report: Report | None = None,
         progress: Progress | None = None,
         env: Environment | None = None,
+        state: FolderState | None = None,
+        inputs: Inputs | None = None,
     ):
         self.options = options
         self.site = site
         self.report = report or (lambda record: None)
         self.progress = progress or Progress(False, None)
+        self.state = state
         self.summary = Summary()
         self.settled: dict[int, Record] = {}
         self.merged: list[Record] = []  # handouts for the packet
-        self.held: list[Record] = []  # with --merge, records wait for the packet's hash
-        self.manifest = Manifest(options.manifest, env)
+        self.held: list[Record] = []  # records waiting for the packet or the Bundle
+        self.failure: OutputError | None = None  # the output the run stopped on
+        self.packet_written = False
+        self.manifest = Manifest(options.manifest, env, inputs)
         try:
             self.emitter = (
-                BundleWriter(options.fhir_output, options.fhir_bundle or "collection", env)
+                BundleWriter(options.fhir_output, options.fhir_bundle or "collection", env, inputs)
                 if options.emit == "fhir"
                 else None
             )
         except BaseException:
-            self.manifest.close()
+            if self.manifest.output:
+                self.manifest.output.abandon()
             raise
 
+    @property
+    def holding(self) -> bool:
+        """Whether records wait for the packet or the Bundle before they are written."""
+        return bool(self.options.merge or self.emitter)
+
     def settle(self, record: Record) -> None:
-        """Count, report and record one row."""
+        """Count, report and record one row. Raises :class:`OutputError` if the manifest or
+        the Bundle cannot be written (the run must stop)."""
         self.summary.count(record.status)
         if record.tally:
             self.summary.reasons[record.status.value, record.tally] += 1
@@ -60,11 +80,14 @@ class Settler:
         if record.status.reported or record.warnings:
             self.progress.clear()
             self.report(record)
+        if self.state and record.output and record.made_from and record.sha256:
+            self.state.record(Path(record.output).name, Made(record.made_from, record.sha256))
+        if self.options.merge and record.document:
+            self.merged.append(record)
         if self.emitter and record.fhir:
             self.emitter.add(record.fhir)
-        if self.options.merge:
-            if record.document:
-                self.merged.append(record)
+            record.fhir = None  # written; not held for the rest of the run
+        if self.holding:
             self.held.append(record)
         else:
             self.manifest.write(record)
@@ -81,13 +104,18 @@ class Settler:
         return bool(self.options.merge and self.merged)
 
     def write_packet(self) -> None:
-        """One PDF of every handout in appointment order, fonts embedded once."""
+        """One PDF of every handout in appointment order, fonts embedded once, behind an index
+        (with ``index``) that lists every input row: the handouts, then the rows with none."""
         if not self.options.merge or not self.merged:
             return
         records = sorted(self.merged, key=lambda r: (r.start or "", r.row))
         # Each record holds <handouts> with one part per language, the patient's first.
         documents = [part for r in records for part in ET.fromstring(r.document or "")]
-        packet = compose_packet(records, self.site)
+        inside = {r.row for r in records}
+        others = sorted(
+            (r for r in self.settled.values() if r.row not in inside), key=lambda r: r.row
+        )
+        packet = compose_packet(records, self.site, others)
         data = render_pdf(
             documents,
             paper=self.options.paper or self.site.paper,
@@ -95,26 +123,65 @@ class Settler:
             author=self.site.name,
             duplex=self.options.duplex,
             title=packet.get("title"),
-            index=packet.find("index") if self.options.index else None,
+            index=packet.findall("index") if self.options.index else None,
             pdfa=self.site.pdfa,
         )
-        write_atomic(self.options.merge, data)
+        try:
+            write_atomic(self.options.merge, data)
+        except OSError as e:
+            error = write_failure("--merge", self.options.merge, e, "merge")
+            raise OutputError(error.message, field="merge") from e
+        self.packet_written = True
         digest = hashlib.sha256(data).hexdigest()
         for record in records:
+            record.document = None
             if not record.output:
                 record.output = str(self.options.merge)
                 record.sha256 = digest
 
+    def fail(self, error: OutputError) -> None:
+        """The run stops on ``error``: an output that could not be written."""
+        self.failure = self.failure or error
+
     def close(self, finished: bool) -> None:
-        """Write the held records and close the outputs; a run that did not finish wrote no
-        packet, so no record points into one."""
+        """Finish the Bundle, write the held records and close the outputs. Never raises for
+        an output that cannot be written: the first such failure is kept in :attr:`failure`.
+        A handout whose only copy was to be in a packet or Bundle that was not written is
+        recorded as failed."""
         self.progress.finish()
-        if not finished and self.options.merge:
-            for record in self.held:
-                if record.output == str(self.options.merge):
-                    record.output = record.sha256 = None
-        for record in sorted(self.held, key=lambda r: r.row):
-            self.manifest.write(record)
-        self.manifest.close()
+        bundle_written = False
         if self.emitter:
-            self.emitter.close()
+            try:
+                self.emitter.close(commit=self.failure is None)
+                bundle_written = self.failure is None
+            except OutputError as e:
+                self.fail(e)
+        for record in sorted(self.held, key=lambda r: r.row):
+            lost = self._lost(record, bundle_written, finished)
+            if lost:
+                self.summary.recount(record.status, Status.FAILED)
+                record.status, record.field, record.reason = Status.FAILED, "output", lost
+                record.output = record.sha256 = None
+        try:
+            for record in sorted(self.held, key=lambda r: r.row):
+                self.manifest.write(record)
+            self.manifest.close()
+        except OutputError as e:
+            self.fail(e)
+            if self.manifest.output:
+                self.manifest.output.abandon()
+        if self.state:
+            self.state.close()
+
+    def _lost(self, record: Record, bundle_written: bool, finished: bool) -> str | None:
+        """Why ``record``'s handout is not anywhere after all, or ``None`` if it is."""
+        if not record.status.made or (record.output and record.output != str(self.options.merge)):
+            return None  # not made, or its own file in the folder
+        if self.options.merge and not self.packet_written:
+            if self.failure and self.failure.field == "merge":
+                return f"not in the packet: {self.failure.message}"
+            return "not in the packet: the run stopped before the packet was written"
+        if self.emitter and not bundle_written and not record.output:
+            why = self.failure.message if self.failure else "the run stopped"
+            return f"not in the FHIR output: {why}"
+        return None

@@ -1,24 +1,30 @@
 """Planning a batch run: each input row becomes a task to render, or a record of why not.
 
 Here a row is checked and made a visit; a repeat of an earlier row is marked; each handout is
-given its file name (a clash takes the row number); and with ``skip_existing`` a finished file
-from an earlier run is kept.
+given its file name (a clash takes the row number), never one that is a link, a device or an
+input; and with ``skip_existing`` the folder's record of the file already there is handed on,
+for the worker to keep it only if it was made from the same row, set and site.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import hashlib
+import itertools
+import os
+import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import ParsDocsError
+from ..errors import ParsDocsError, UsageError
+from ..fonts import check_drawable
 from ..handout import Engine
 from ..ledger import Record, Status
 from ..names import output_name
+from ..output import Inputs, refusal
 from ..rows import BadRow, RowResult, Skipped
-from ..visit import Visit, visit_from_row
+from ..visit import Visit, clean_text, visit_from_row
+from .folder import FolderState
 from .options import Options
 from .worker import Task, row_reason
 
@@ -35,13 +41,32 @@ Item = Task | Duplicate | Record
 
 
 class Planner:
-    """Turns input rows into :class:`Task`, :class:`Duplicate` and :class:`Record` items."""
+    """Turns input rows into :class:`Task`, :class:`Duplicate` and :class:`Record` items.
 
-    def __init__(self, options: Options, engine: Engine):
+    ``state`` is the output folder's record (what its files were made from); ``inputs`` the
+    files the run reads, which no handout may replace."""
+
+    def __init__(
+        self,
+        options: Options,
+        engine: Engine,
+        state: FolderState | None = None,
+        inputs: Inputs | None = None,
+    ):
         self.options = options
         self.engine = engine
-        self.claimed: dict[str, int] = {}  # file name → the row that has it
+        self.state = state
+        self.inputs = inputs
+        self.claimed: dict[str, int] = {}  # a file name's key → the row that has it (0: the run)
         self.seen: dict[tuple, Task] = {}  # a visit's identity → its first task
+        for other in (options.merge, options.manifest, options.fhir_output):
+            if (
+                other
+                and str(other) != "-"
+                and options.out_dir
+                and _same_folder(Path(other).parent, options.out_dir)
+            ):
+                self.claimed[_name_key(Path(other).name)] = 0
 
     def items(self, rows: Iterable[RowResult]) -> Iterator[Item]:
         """One item per row, in input order; with ``fail_fast`` none after a row that cannot
@@ -52,9 +77,13 @@ class Planner:
             if isinstance(item, Record) and item.status is Status.FAILED and self.options.fail_fast:
                 return
 
-    def _failed(self, number: int, error: ParsDocsError) -> Record:
+    def _failed(self, number: int, error: ParsDocsError, patient: str | None = None) -> Record:
         return Record(
-            number, Status.FAILED, field=error.field, reason=row_reason(error, self.options.verbose)
+            number,
+            Status.FAILED,
+            field=error.field,
+            reason=row_reason(error, self.options.verbose),
+            patient=patient,
         )
 
     def _item(self, result: RowResult) -> Item:
@@ -71,9 +100,12 @@ class Planner:
                 sedation=self.options.sedation,
                 also_language=self.options.also_language,
             )
+        except ParsDocsError as e:
+            return self._failed(number, e, usable_name(result.values.get("patient"), e))
+        try:
             self.engine.library.get(visit.procedure)
         except ParsDocsError as e:
-            return self._failed(number, e)
+            return self._failed(number, e, usable_name(visit.patient, e))
         fhir = self.options.emit == "fhir"
         refs = result.refs if fhir else None
         key = (visit.patient.casefold(), visit.mrn or "", visit.procedure, visit.date, visit.time)
@@ -83,12 +115,19 @@ class Planner:
             repeat = dataclasses.replace(first, row=number, visit=visit, fhir=fhir, refs=refs)
             return Duplicate(repeat, first.row)
         target = self._target(visit, number)
-        keep = bool(target and self.options.skip_existing and complete(target))
+        if target is not None:
+            refused = refusal(target, self.inputs)
+            if refused:
+                error = UsageError(f"output: {target.name} {refused}; not replaced", field="output")
+                return self._failed(number, error, usable_name(visit.patient, error))
+        kept = None
+        if target is not None and self.options.skip_existing and self.state is not None:
+            kept = self.state.made(target.name)
         task = Task(
             number,
             visit,
             str(target) if target else None,
-            keep=keep,
+            kept=kept,
             document=bool(self.options.merge),
             paper=self.options.paper,
             rendition=self.options.output_format,
@@ -96,42 +135,43 @@ class Planner:
             refs=refs,
         )
         self.seen[key] = task
-        if target and keep and not self.options.merge and not fhir:
-            # Nothing to make from it: record it here, without rendering.
-            iset = self.engine.library.get(visit.procedure)
-            return Record(
-                number,
-                Status.SKIPPED,
-                output=str(target),
-                reason="already exists",
-                sha256=hashlib.sha256(target.read_bytes()).hexdigest(),
-                instruction_set=iset.id,
-                version=iset.version,
-            )
         return task
 
     def _target(self, visit: Visit, number: int) -> Path | None:
-        """Where the row's file goes in ``out_dir``; a name already taken gets ``-row<N>``."""
+        """Where the row's file goes in ``out_dir``. Every name is checked against every name
+        this run has claimed (as the file system may compare them: case and Unicode form
+        aside): a taken name gets ``-row<N>``, and if that is taken too, a count."""
         if not self.options.out_dir:
             return None
         suffix = self.options.suffix
         name = output_name(self.options.name, visit, number, suffix)
-        if name in self.claimed:
-            name = name[: -len(suffix)] + f"-row{number}{suffix}"
-        self.claimed[name] = number
+        stem, ending = name[: -len(suffix)], name[-len(suffix) :]
+        tail = (f"-row{number}-{n}" for n in itertools.count(2))
+        extras = itertools.chain(["", f"-row{number}"], tail)
+        candidates = (f"{stem}{extra}{ending}" for extra in extras)
+        name = next(c for c in candidates if _name_key(c) not in self.claimed)
+        self.claimed[_name_key(name)] = number
         return self.options.out_dir / name
 
 
-def complete(path: Path) -> bool:
-    """Whether ``path`` is a finished file worth keeping on a resumed run. pars-docs never
-    leaves a partial file, but one copied in by hand or cut short elsewhere is made again: a
-    PDF must end with its end-of-file marker."""
+def _name_key(name: str) -> str:
+    """A file name as a case-insensitive, normalising file system (macOS, Windows) sees it."""
+    return unicodedata.normalize("NFC", name).casefold()
+
+
+def _same_folder(one: Path, other: Path) -> bool:
+    return os.path.realpath(one) == os.path.realpath(other)
+
+
+def usable_name(value: object, error: ParsDocsError | None = None) -> str | None:
+    """The patient's name as a failed row gives it, if it is fit to print (for the packet's
+    list of rows with no handout): not the field that failed, and a name the handouts could
+    print; else ``None``."""
+    if value is None or (error is not None and error.field == "patient"):
+        return None
     try:
-        size = path.stat().st_size
-        if path.suffix.lower() != ".pdf":
-            return size > 0
-        with open(path, "rb") as handle:
-            handle.seek(max(0, size - 1024))
-            return b"%%EOF" in handle.read()
-    except OSError:
-        return False
+        name = clean_text(str(value), "patient", required=True)
+        check_drawable(name, "patient")
+    except ParsDocsError:
+        return None
+    return name

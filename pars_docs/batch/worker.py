@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import hmac
 import json
+import os
 import signal
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ParsDocsError
-from ..handout import Engine
+from ..handout import Engine, Handout
 from ..ledger import Record, Status
 from ..output import write_atomic
 from ..site import Site
 from ..visit import Visit
+from .folder import Made, fingerprint
 
 
 @dataclass
@@ -24,7 +28,7 @@ class Task:
     row: int
     visit: Visit
     target: str | None = None  # where the file goes (None: not written to a folder)
-    keep: bool = False  # the target exists and is kept (--skip-existing)
+    kept: Made | None = None  # what the file at target was made from (--skip-existing)
     document: bool = False  # return the composed document, for a packet
     paper: str | None = None
     rendition: str = "pdf"  # what the file in the folder holds: pdf, text, json or ics
@@ -38,11 +42,14 @@ def row_reason(error: ParsDocsError, verbose: bool) -> str:
 
 
 class Renderer:
-    """Plans, composes and writes rows' handouts for one site."""
+    """Plans, composes and writes rows' handouts for one site. ``key`` is the output folder's
+    key (see :mod:`.folder`): with it, each file's record says what it was made from."""
 
-    def __init__(self, engine: Engine, verbose: bool = False):
+    def __init__(self, engine: Engine, verbose: bool = False, key: bytes | None = None):
         self.engine = engine
         self.verbose = verbose
+        self.key = key
+        self._logo: str | None = None
 
     def render(self, task: Task) -> Record:
         """Plan, compose and (unless kept or only merged) write one row's handout. Whatever
@@ -83,15 +90,13 @@ class Renderer:
                 f"fallback language '{handout.language}'"
             )
         pdf = None
-        if task.keep and task.target:
-            record.status, record.output, record.reason = (
-                Status.SKIPPED,
-                task.target,
-                ("already exists"),
-            )
-            data = Path(task.target).read_bytes()
-            record.sha256 = hashlib.sha256(data).hexdigest()
-            pdf = data if task.rendition == "pdf" else None
+        made_from = self._made_from(handout, task) if task.target else None
+        kept = self._kept(task, made_from)
+        if kept is not None:
+            record.status, record.output = Status.SKIPPED, task.target
+            record.reason = "already made from the same row, instruction set and site"
+            record.sha256 = hashlib.sha256(kept).hexdigest()
+            pdf = kept if task.rendition == "pdf" else None
         elif task.target or task.fhir:
             data = handout.render(task.rendition, task.paper)
             pdf = data if task.rendition == "pdf" else None
@@ -107,6 +112,7 @@ class Renderer:
                         reason=f"output: cannot write {Path(task.target).name} ({e.strerror})",
                     )
                 record.output = task.target
+                record.made_from = made_from
         if task.fhir:
             resource = handout.document_reference(pdf, task.refs)
             record.fhir = json.dumps(resource, ensure_ascii=False)
@@ -115,6 +121,42 @@ class Renderer:
             record.document = ET.tostring(handout.composed(), encoding="unicode")
         return record
 
+    def _made_from(self, handout: Handout, task: Task) -> str | None:
+        """The keyed hash of everything the row's file is made from."""
+        if self.key is None:
+            return None
+        site = self.engine.site
+        if site.logo and self._logo is None:
+            self._logo = hashlib.sha256(Path(site.logo).read_bytes()).hexdigest()
+        iset = handout.instruction_set
+        parts = {
+            "set": [iset.id, iset.version],
+            "visit": dataclasses.asdict(task.visit),
+            "rendition": task.rendition,
+            "paper": task.paper or site.paper,
+            "pdfa": site.pdfa,
+            "author": site.name,
+            "logo": self._logo,
+            "document": ET.tostring(handout.document, encoding="unicode"),
+        }
+        return fingerprint(self.key, parts)
+
+    @staticmethod
+    def _kept(task: Task, made_from: str | None) -> bytes | None:
+        """The file already at the row's target, if it may be kept: this folder's record says
+        it was made from exactly what the row would make it from now, and it is unchanged."""
+        if task.kept is None or made_from is None or task.target is None:
+            return None
+        if not hmac.compare_digest(task.kept.made_from, made_from):
+            return None
+        try:
+            fd = os.open(task.target, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return None
+        with os.fdopen(fd, "rb") as kept:
+            data = kept.read()
+        return data if hashlib.sha256(data).hexdigest() == task.kept.sha256 else None
+
 
 class _Worker:
     """The renderer of a pool worker process, set by the pool's initialiser."""
@@ -122,12 +164,12 @@ class _Worker:
     renderer: Renderer | None = None
 
 
-def init_worker(site: Site, verbose: bool = False) -> None:
+def init_worker(site: Site, verbose: bool = False, key: bytes | None = None) -> None:
     """The pool's initialiser: one engine per worker process."""
     # The parent decides when to stop and lets rows already started finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _Worker.renderer = Renderer(Engine(site), verbose)
+    _Worker.renderer = Renderer(Engine(site), verbose, key)
 
 
 def render_in_worker(task: Task) -> Record:

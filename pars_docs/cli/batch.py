@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..batch import Options, run_batch
-from ..errors import ExitStatus, ParsDocsError
+from ..errors import ExitStatus, OutputError, ParsDocsError
 from ..handout import RENDITIONS, Engine
 from ..ledger import Interrupted, Summary
 from ..names import DEFAULT_NAME
@@ -194,7 +194,7 @@ def batch(
     report = Report.start(errors, given["verbose"])
     # Every other option is an Options field. The manifest is a file: only --verbose itself
     # puts patient values in it.
-    options = Options(**given)
+    options = Options(**given, inputs=(*inputs, map_file or "-", code_map or "-"))
     env = report.env
     show = bool(env.stderr_isatty) if progress is None else progress
     sources: list[Source] = []
@@ -226,8 +226,16 @@ def batch(
             "command with --skip-existing to resume."
         )
         if isinstance(stop.summary, Summary):
+            if stop.summary.output_error:
+                report.note(f"error: {stop.summary.output_error}")
             report.note(stop.summary.line())
         sys.exit(ExitStatus.for_signal(stop.signum))
+    except OutputError as e:
+        # The run stopped on an output it could not write; what it did is still summed up.
+        report.error(e)
+        if isinstance(e.summary, Summary):
+            report.note(e.summary.line())
+        sys.exit(e.exit_code)
     except ParsDocsError as e:
         fail(report, e)
     finally:

@@ -10,7 +10,7 @@ import click
 from ..errors import DataError, ParsDocsError, UsageError
 from ..handout import RENDITIONS, Engine
 from ..names import default_filename
-from ..output import write_output
+from ..output import Inputs, write_output
 from ..rows import BadRow, Row, Skipped, Source
 from ..visit import MissingField, parse_as_of, visit_from_row
 from ._common import (
@@ -210,8 +210,13 @@ def make(
         else:
             data, suffix = handout.render(rendition, paper), RENDITIONS[rendition]
         target = output or default_filename(visit, suffix)
+        site_files = (site_profile.path, site_profile.logo, site_profile.procedure_codes)
         written = write_output(
-            target, data, binary=rendition == "pdf" and emit == "file", env=report.env
+            target,
+            data,
+            binary=rendition == "pdf" and emit == "file",
+            env=report.env,
+            inputs=Inputs([fhir_input, code_map, *site_files]),
         )
     except ParsDocsError as e:
         fail(report, e)

@@ -40,15 +40,15 @@ def render_pdf(
     title: str | None = None,
     author: str = "",
     duplex: bool = False,
-    index: ET.Element | None = None,
+    index: ET.Element | list[ET.Element] | None = None,
     pdfa: bool = False,
     tagged: bool = True,
 ) -> bytes:
     """One PDF holding ``handouts`` in order, each starting on a new page (a new sheet when
     ``duplex``), fonts embedded once.
 
-    ``index`` (a packet's index, see templates/packet.xml.j2) comes first. A handout whose
-    root has ``print="large"`` is laid out in large print. The PDF is tagged
+    ``index`` (a packet's index, or its tables, see templates/packet.xml.j2) comes first. A
+    handout whose root has ``print="large"`` is laid out in large print. The PDF is tagged
     for screen readers (PDF/UA-1) unless ``tagged`` is false, which is there to measure what
     tagging costs; ``pdfa`` makes it PDF/A-2b as well, for archiving. With
     ``SOURCE_DATE_EPOCH`` set the output is byte-for-byte reproducible.
@@ -84,7 +84,8 @@ def render_pdf(
         large: Builder(stylesheet(large_print=large), width, logo, doc.height, large)
         for large in (False, True)
     }
-    story = builders[False].index(index, structure.root) if index is not None else []
+    tables = [index] if isinstance(index, ET.Element) else index or []
+    story = [f for table in tables for f in builders[False].index(table, structure.root)]
     for key, handout in enumerate(handouts):
         builder = builders[handout.get("print") == "large"]
         story.append(HandoutStart(key, handout.find("footer")))

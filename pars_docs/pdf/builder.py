@@ -339,7 +339,8 @@ class Builder:
         return [boxes[0], Spacer(1, gap / 2), rest]
 
     def index(self, element: ET.Element, parent: Element) -> list[Flowable]:
-        """The scheduler's list of the handouts in a packet: a table with column headers."""
+        """One table of a packet's index for the scheduler, with column headers; a column's
+        ``width`` is its share of the page's width."""
         section = parent.add("Sect")
         title = self.para(element.get("title"), "section", section.add("H1"))
         table = section.add("Table")
@@ -353,9 +354,13 @@ class Builder:
         for row in element.findall("row"):
             tr = table.add("TR")
             rows.append([self.para(cell.text, element=tr.add("TD")) for cell in row])
-        widths = [0.28, 0.33, 0.28, 0.11]
+        # Each column's share of the width, as the template gives it; else equal shares.
+        cols = list(columns) if columns is not None else []
+        widths = [_share(col.get("width")) for col in cols]
+        if not all(widths) or sum(widths) > 1.001:
+            widths = [1 / max(len(cols), 1)] * len(cols)
         flowable = TaggedTable(
-            [header, *rows], colWidths=[w * self.width for w in widths], repeatRows=1
+            [header, *rows], colWidths=[w * self.width for w in widths] or None, repeatRows=1
         )
         flowable.setStyle(
             table_style(
@@ -401,3 +406,12 @@ class Builder:
             elif tag == "keytimes":
                 story.extend(self.key_times(element, parent))
         return story
+
+
+def _share(width: str | None) -> float:
+    """A column's share of the width, from a template's ``width`` (0 if it is not one)."""
+    try:
+        share = float(width or 0)
+    except ValueError:
+        return 0.0
+    return share if 0 < share <= 1 else 0.0
