@@ -15,6 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from .errors import UsageError
+from .output import FOLDER_MODE
 
 DEFAULT_NAME = "{date}_{time}_{procedure}_{id}"
 NAME_FIELDS = ("date", "time", "procedure", "mrn", "row", "id", "patient")
@@ -73,9 +74,10 @@ def default_filename(visit, suffix: str = ".pdf") -> str:
 
 
 def check_writable(folder: Path, what: str) -> None:
-    """Fail before any work if ``folder`` cannot take new files."""
+    """Fail before any work if ``folder`` cannot take new files. A folder made here is private
+    (mode 0700): it is for patient data."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
         probe = folder / f".pars-docs-probe-{os.getpid()}"
         probe.write_bytes(b"")
         probe.unlink()

@@ -89,7 +89,6 @@ def run_batch(
     renderer = Renderer(engine, options.verbose, state.key if state else None)
     scheduler = Scheduler(renderer, settler, stop, fail_fast=options.fail_fast)
     items = Planner(options, engine, state, inputs).items(rows)
-    finished = False
     try:
         with stop.catching():
             if jobs <= 1:
@@ -99,12 +98,11 @@ def run_batch(
                 scheduler.run_pool(items, site, jobs)
             stop.check()
             settler.progress.finish()
-            if settler.has_packet:
+            if settler.has_packet and not settler.failure:
                 # One long ReportLab build: a stop now abandons the packet at once (nothing is
                 # written until it is complete).
                 stop.at_once()
                 settler.write_packet()
-        finished = True
     except Interrupted as interrupted:
         settler.summary.interrupted = True
         interrupted.summary = settler.summary
@@ -113,7 +111,7 @@ def run_batch(
         settler.fail(error)
     finally:
         settler.summary.seconds = time.monotonic() - started
-        settler.close(finished)
+        settler.close()
         if settler.failure:
             settler.summary.output_error = settler.failure.public(options.verbose)
     if settler.failure:

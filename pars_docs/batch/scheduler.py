@@ -13,7 +13,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from types import FrameType
 
-from ..errors import OutputError
 from ..ledger import Interrupted, Record, Status
 from ..site import Site
 from .settler import Settler
@@ -72,9 +71,10 @@ class Scheduler:
         self.fail_fast = fail_fast
 
     def _settle(self, record: Record) -> bool:
-        """Settle one record; True if the run must stop after it (--fail-fast)."""
+        """Settle one record; True if the run must stop after it (--fail-fast, or an output
+        that cannot be written)."""
         self.settler.settle(record)
-        return record.status is Status.FAILED and self.fail_fast
+        return (record.status is Status.FAILED and self.fail_fast) or bool(self.settler.failure)
 
     def here(self, item: Item | Future) -> Record:
         """The record of an item that is not (or no longer) a pool's future."""
@@ -152,10 +152,4 @@ class Scheduler:
                     self.stop.check()
             except Interrupted:
                 wind_down()
-                raise
-            except OutputError:
-                # Nothing more can be recorded: rows not yet started are dropped.
-                for waiting in pending:
-                    if isinstance(waiting, Future):
-                        waiting.cancel()
                 raise

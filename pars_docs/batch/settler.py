@@ -71,8 +71,8 @@ class Settler:
         return bool(self.options.merge or self.emitter)
 
     def settle(self, record: Record) -> None:
-        """Count, report and record one row. Raises :class:`OutputError` if the manifest or
-        the Bundle cannot be written (the run must stop)."""
+        """Count, report and record one row. An output that cannot be written (the manifest,
+        the Bundle) is kept in :attr:`failure`, and the run must stop."""
         self.summary.count(record.status)
         if record.tally:
             self.summary.reasons[record.status.value, record.tally] += 1
@@ -84,13 +84,16 @@ class Settler:
             self.state.record(Path(record.output).name, Made(record.made_from, record.sha256))
         if self.options.merge and record.document:
             self.merged.append(record)
-        if self.emitter and record.fhir:
-            self.emitter.add(record.fhir)
-            record.fhir = None  # written; not held for the rest of the run
         if self.holding:
             self.held.append(record)
-        else:
-            self.manifest.write(record)
+        try:
+            if self.emitter and record.fhir and not self.failure:
+                self.emitter.add(record.fhir)
+            if not self.holding:
+                self.manifest.write(record)
+        except OutputError as e:
+            self.fail(e)
+        record.fhir = None  # written; not held for the rest of the run
         self.progress.update(self.summary.rows)
 
     def made(self, row: int) -> Record | None:
@@ -143,7 +146,7 @@ class Settler:
         """The run stops on ``error``: an output that could not be written."""
         self.failure = self.failure or error
 
-    def close(self, finished: bool) -> None:
+    def close(self) -> None:
         """Finish the Bundle, write the held records and close the outputs. Never raises for
         an output that cannot be written: the first such failure is kept in :attr:`failure`.
         A handout whose only copy was to be in a packet or Bundle that was not written is
@@ -157,7 +160,7 @@ class Settler:
             except OutputError as e:
                 self.fail(e)
         for record in sorted(self.held, key=lambda r: r.row):
-            lost = self._lost(record, bundle_written, finished)
+            lost = self._lost(record, bundle_written)
             if lost:
                 self.summary.recount(record.status, Status.FAILED)
                 record.status, record.field, record.reason = Status.FAILED, "output", lost
@@ -173,7 +176,7 @@ class Settler:
         if self.state:
             self.state.close()
 
-    def _lost(self, record: Record, bundle_written: bool, finished: bool) -> str | None:
+    def _lost(self, record: Record, bundle_written: bool) -> str | None:
         """Why ``record``'s handout is not anywhere after all, or ``None`` if it is."""
         if not record.status.made or (record.output and record.output != str(self.options.merge)):
             return None  # not made, or its own file in the folder

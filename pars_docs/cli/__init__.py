@@ -6,15 +6,17 @@ in :mod:`._common`. Command modules import ``_common``, never each other.
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from types import FrameType
+from typing import NoReturn
 
 import click
 
 from .._version import __version__
 from ..environment import Environment
-from ..errors import ExitStatus, UsageError
+from ..errors import ExitStatus, OutputError, UsageError
 from ..ledger import Interrupted
 from ._common import Report
 from .batch import batch
@@ -62,6 +64,8 @@ def main() -> None:
     report = Report(env, "json" if "json" in _errors_argument() else "text")
     try:
         code = cli.main(prog_name="pars-docs", standalone_mode=False, obj=env)
+    except SystemExit as done:  # a command's own exit: its output is flushed below
+        code = done.code
     except (click.exceptions.Abort, KeyboardInterrupt):
         report.note("interrupted")
         sys.exit(ExitStatus.INTERRUPTED)
@@ -75,4 +79,24 @@ def main() -> None:
     except click.ClickException as e:
         report.error(UsageError(e.format_message()))
         sys.exit(e.exit_code)
+    except OSError as e:
+        # A write no command caught: standard output on a full disk or a closed pipe.
+        _output_failed(report, e)
+    try:
+        env.stdout.flush()
+    except OSError as e:
+        _output_failed(report, e)
     sys.exit(code if isinstance(code, int) else ExitStatus.SUCCESS)
+
+
+def _output_failed(report: Report, error: OSError) -> NoReturn:
+    """Report an output that could not be written, and exit 1. Standard output is pointed at
+    the null device, so the interpreter's last flush does not fail again."""
+    where = error.filename or "standard output"
+    report.error(OutputError(f"output: cannot write {where} ({error.strerror or error})"))
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # not a real stream (a test's), or already gone
+    sys.exit(ExitStatus.ERROR)
