@@ -16,8 +16,8 @@ from types import FrameType
 from ..ledger import Interrupted, Record, Status
 from ..site import Site
 from .settler import Settler
-from .tasks import Duplicate, Item, usable_name
-from .worker import Renderer, Task, init_worker, render_in_worker
+from .tasks import Duplicate, Item
+from .worker import Renderer, Task, init_worker, render_in_worker, usable_name
 
 IN_FLIGHT_PER_JOB = 4
 SIGNALS = (signal.SIGINT, signal.SIGTERM)

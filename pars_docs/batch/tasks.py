@@ -17,16 +17,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ParsDocsError, UsageError
-from ..fonts import check_drawable
 from ..handout import Engine
 from ..ledger import Record, Status
 from ..names import output_name
 from ..output import Inputs, refusal
 from ..rows import BadRow, RowResult, Skipped
-from ..visit import Visit, clean_text, visit_from_row
+from ..visit import Visit, visit_from_row
 from .folder import FolderState
 from .options import Options
-from .worker import Task, row_reason
+from .worker import Task, row_reason, usable_name
 
 
 @dataclass
@@ -161,17 +160,3 @@ def _name_key(name: str) -> str:
 
 def _same_folder(one: Path, other: Path) -> bool:
     return os.path.realpath(one) == os.path.realpath(other)
-
-
-def usable_name(value: object, error: ParsDocsError | None = None) -> str | None:
-    """The patient's name as a failed row gives it, if it is fit to print (for the packet's
-    list of rows with no handout): not the field that failed, and a name the handouts could
-    print; else ``None``."""
-    if value is None or (error is not None and error.field == "patient"):
-        return None
-    try:
-        name = clean_text(str(value), "patient", required=True)
-        check_drawable(name, "patient")
-    except ParsDocsError:
-        return None
-    return name

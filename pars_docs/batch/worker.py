@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ParsDocsError
+from ..fonts import check_drawable
 from ..handout import Engine, Handout
 from ..ledger import Record, Status
 from ..output import write_atomic
 from ..site import Site
-from ..visit import Visit
+from ..visit import Visit, clean_text
 from .folder import Made, fingerprint
 
 
@@ -39,6 +40,20 @@ class Task:
 def row_reason(error: ParsDocsError, verbose: bool) -> str:
     """The first line of ``error``, with patient values only if ``verbose``."""
     return error.public(verbose).splitlines()[0]
+
+
+def usable_name(value: object, error: ParsDocsError | None = None) -> str | None:
+    """The patient's name as a failed row gives it, if it is fit to print (for the packet's
+    list of rows with no handout): not the field that failed, and a name the handouts could
+    print; else ``None``."""
+    if value is None or (error is not None and error.field == "patient"):
+        return None
+    try:
+        name = clean_text(str(value), "patient", required=True)
+        check_drawable(name, "patient")
+    except ParsDocsError:
+        return None
+    return name
 
 
 class Renderer:
@@ -70,7 +85,11 @@ class Renderer:
             handout = self.engine.prepare(task.visit, fallback=True)
         except ParsDocsError as e:
             return Record(
-                task.row, Status.FAILED, field=e.field, reason=row_reason(e, self.verbose)
+                task.row,
+                Status.FAILED,
+                field=e.field,
+                reason=row_reason(e, self.verbose),
+                patient=usable_name(task.visit.patient, e),
             )
         iset = handout.instruction_set
         record = Record(
