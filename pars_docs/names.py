@@ -7,6 +7,7 @@ so a file can never land outside the folder it was meant for.
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import string
@@ -88,11 +89,13 @@ def check_writable(folder: Path, what: str) -> None:
 STALE_AFTER = 600  # seconds: a part file this old belongs to no running batch
 
 
-def remove_stale_parts(folder: Path) -> None:
-    """Temporary files a killed run left behind; never a finished handout, and never the file
-    another batch writing into the same folder is in the middle of."""
+def remove_stale_parts(folder: Path, name: str | None = None) -> None:
+    """Temporary files a killed run left behind (for the file ``name``, or any); never a
+    finished handout, and never the file another batch writing into the same folder is in the
+    middle of. Where the system allows, files being written have no name, and there are none."""
     now = time.time()
-    for stale in folder.glob(".*.part"):
+    pattern = f".{glob.escape(name)}.*.part" if name else ".*.part"
+    for stale in folder.glob(pattern):
         try:
             if now - stale.stat().st_mtime > STALE_AFTER:
                 stale.unlink()

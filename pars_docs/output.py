@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import secrets
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -45,6 +46,7 @@ def reproducible() -> bool:
 # them, whatever the umask; a folder pars-docs creates for them is private too.
 FILE_MODE = 0o600
 FOLDER_MODE = 0o700
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # Errors that mean the disk (or the stream) gave out part way, not a wrong command line.
 _EXHAUSTED = {
     getattr(errno, name)
@@ -125,25 +127,93 @@ def write_failure(option: str, target: str | Path, error: OSError, field: str) -
     return kind(f"{option}: cannot write {target} ({error.strerror or error})", field=field)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` (mode 0600) through a temporary file in the same folder and a
-    rename, so a reader or an interrupted run never sees a partial file. The rename replaces a
-    link at ``path`` itself, never the file it points to."""
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temp, FILE_MODE)
-        os.replace(temp, path)
-    except BaseException:
+class NewFile:
+    """A new file (mode 0600) written for ``path``, which takes that name only when
+    :meth:`place` is called, by a rename (replacing a link at ``path`` itself, never the file
+    it points to). Where the system allows (Linux), it has no name at all until then, so a run
+    killed part way leaves nothing behind; elsewhere it is a hidden ``.NAME.*.part`` file in
+    the same folder, which a later batch run removes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.temp: str | None = None
+        self.placed = False
+        fd = self._unnamed()
+        if fd is None:
+            fd, self.temp = tempfile.mkstemp(
+                prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
+            )
+        self.fd: int | None = fd
+
+    def _unnamed(self) -> int | None:
+        flag = getattr(os, "O_TMPFILE", 0)
+        if not flag or not os.path.isdir("/proc/self/fd"):
+            return None
         try:
-            os.unlink(temp)
-        except FileNotFoundError:
-            pass
+            return os.open(self.path.parent, flag | os.O_WRONLY | _CLOEXEC, FILE_MODE)
+        except OSError as e:
+            if e.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
+                return None  # a file system without unnamed files
+            raise
+
+    def _open(self) -> int:
+        if self.fd is None:
+            raise ValueError(f"{self.path}: the new file is closed")
+        return self.fd
+
+    def write(self, data: bytes) -> None:
+        fd = self._open()
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+
+    def place(self) -> None:
+        """Give the file its name, if it has not got it yet; its data is synced to disk
+        first."""
+        os.fsync(self._open())
+        if self.placed:
+            return
+        if self.temp is None:
+            temp = str(self.path.parent / f".{self.path.name}.{secrets.token_hex(6)}.part")
+            # linkat(2) with AT_SYMLINK_FOLLOW, which Python uses when given a folder's fd.
+            proc = os.open("/proc/self/fd", os.O_RDONLY | _CLOEXEC)
+            try:
+                os.link(str(self.fd), temp, src_dir_fd=proc, follow_symlinks=True)
+            finally:
+                os.close(proc)
+            self.temp = temp
+        os.replace(self.temp, self.path)
+        self.temp = None
+        self.placed = True
+
+    def close(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+    def discard(self) -> None:
+        """Close it; a file not yet placed is removed."""
+        self.close()
+        if self.temp is not None:
+            try:
+                os.unlink(self.temp)
+            except FileNotFoundError:
+                pass
+            self.temp = None
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` (mode 0600) as a :class:`NewFile`, so a reader or an
+    interrupted run never sees a partial file, and a link at ``path`` is replaced, never
+    followed."""
+    new = NewFile(path)
+    try:
+        new.write(data)
+        new.place()
+    except BaseException:
+        new.discard()
         raise
+    new.close()
 
 
 def _check_folder(path: Path, option: str, field: str) -> None:
@@ -190,7 +260,7 @@ def write_output(
 
 class TextOutput:
     """A text stream a run writes as it goes (a manifest, a FHIR Bundle): standard output for
-    ``-``, else a new file of mode 0600. An ``atomic`` file appears under its name only when
+    ``-``, else a :class:`NewFile`. An ``atomic`` file appears under its name only when
     :meth:`close` commits it; any other appears at once, so a run killed part way leaves what
     it wrote. Each :meth:`write` lands whole or not at all; a failed one raises
     :class:`OutputError`. :meth:`close` leaves standard output open."""
@@ -208,33 +278,22 @@ class TextOutput:
         env = env or Environment()
         self.target, self.option, self.field = target, option, field
         self.failed: OutputError | None = None
-        self._fd: int | None = None
-        self._temp: str | None = None
-        self._path = Path(target)
+        self.file: NewFile | None = None
         self.stream: IO[str] = env.stdout
+        self._size = 0
         if target == "-":
             return
         check_output(target, option, field, inputs)
         try:
-            self._fd, temp = tempfile.mkstemp(
-                prefix=f".{self._path.name}.", suffix=".part", dir=self._path.parent
-            )
-            self._temp = temp
+            self.file = NewFile(Path(target))
             if not atomic:
-                self._place()
+                self.file.place()
         except OSError as e:
             self.abandon()
             raise UsageError(f"{option}: cannot write {target} ({e.strerror})", field=field) from e
 
-    def _place(self) -> None:
-        """Put the file under its name: a new file replaces whatever was there (never writing
-        into it, so a hard link elsewhere is untouched)."""
-        if self._temp is not None:
-            os.replace(self._temp, self._path)
-            self._temp = None
-
     def _fail(self, error: OSError) -> OutputError:
-        where = "standard output" if self._fd is None else self.target
+        where = "standard output" if self.file is None else self.target
         self.failed = OutputError(
             f"{self.option}: cannot write {where} ({error.strerror or error})", field=self.field
         )
@@ -243,59 +302,50 @@ class TextOutput:
     def write(self, text: str) -> None:
         if self.failed:
             raise self.failed
-        if self._fd is None:
+        if self.file is None:
             try:
                 self.stream.write(text)
                 self.stream.flush()
             except OSError as e:
                 raise self._fail(e) from e
             return
-        start = os.lseek(self._fd, 0, os.SEEK_CUR)
-        view = memoryview(text.encode("utf-8"))
+        data = text.encode("utf-8")
         try:
-            while view:
-                view = view[os.write(self._fd, view) :]
+            self.file.write(data)
         except OSError as e:
             try:  # no torn line: the file ends with the last whole write
-                os.ftruncate(self._fd, start)
-                os.lseek(self._fd, start, os.SEEK_SET)
+                if self.file.fd is not None:
+                    os.ftruncate(self.file.fd, self._size)
+                    os.lseek(self.file.fd, self._size, os.SEEK_SET)
             except OSError:
                 pass
             raise self._fail(e) from e
+        self._size += len(data)
 
     def flush(self) -> None:
         """Writes are unbuffered (each reaches the file at once); here for file-like use."""
 
     def close(self) -> None:
-        """Finish the output: the file is synced and, if atomic, renamed into place. Raises
+        """Finish the output: the file is synced and put under its name. Raises
         :class:`OutputError` (and removes an atomic file) if that fails."""
         if self.failed:
             self.abandon()
             return
-        if self._fd is None:
+        if self.file is None:
             try:
                 self.stream.flush()
             except OSError as e:
                 raise self._fail(e) from e
             return
         try:
-            os.fsync(self._fd)
-            os.close(self._fd)
-            self._fd = None
-            self._place()
+            self.file.place()
         except OSError as e:
             error = self._fail(e)
             self.abandon()
             raise error from e
+        self.file.close()
 
     def abandon(self) -> None:
         """Close without committing: an atomic file not yet in place is removed."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self._temp is not None:
-            try:
-                os.unlink(self._temp)
-            except FileNotFoundError:
-                pass
-            self._temp = None
+        if self.file is not None:
+            self.file.discard()

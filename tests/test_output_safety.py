@@ -343,33 +343,55 @@ def test_concurrent_runs_never_both_write_one_folder(tmp_path):
             assert hashlib.sha256(data).hexdigest() == record["sha256"]
 
 
+def test_a_file_being_written_has_no_name_until_it_is_whole(tmp_path, monkeypatch):
+    probe = output.NewFile(tmp_path / "probe.pdf")
+    unnamed = probe.temp is None
+    probe.discard()
+    if not unnamed:
+        pytest.skip("this system cannot make a file without a name")
+    seen = []
+    fsync = os.fsync
+
+    def look_then_sync(fd):
+        seen.append(os.listdir(tmp_path))
+        fsync(fd)
+
+    monkeypatch.setattr(output.os, "fsync", look_then_sync)
+    output.write_atomic(tmp_path / "a.pdf", b"%PDF-1.4")
+    assert seen == [[]]
+    assert os.listdir(tmp_path) == ["a.pdf"]
+    assert (tmp_path / "a.pdf").read_bytes() == b"%PDF-1.4"
+
+
+def test_a_stale_part_of_a_packet_is_removed(batch, tmp_path):
+    packet = tmp_path / "packet.pdf"
+    stale = write(tmp_path / ".packet.pdf.abc123.part", b"%PDF-1.4 half a packet")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    assert batch(LISTS / "appointments.csv", "--merge", packet).exit_code == 0
+    assert folder_names(tmp_path) == ["packet.pdf"]
+
+
 # A full disk --------------------------------------------------------------------------------
 
 
 def full_disk_after(monkeypatch, name: str, room: int) -> None:
-    """Writes to the file being made for ``name`` fail with ENOSPC once ``room`` bytes are in."""
-    write_real = os.write
+    """Writes to the new file made for ``name`` fail with ENOSPC once ``room`` bytes are in,
+    after a short write, as a disk that fills up gives."""
+    write_real = output.NewFile.write
     written = {"bytes": 0}
 
-    def write_until_full(fd, data):
-        path = os.readlink(f"/proc/self/fd/{fd}")
-        if Path(path).name.startswith((name, f".{name}.")):
-            if written["bytes"] + len(data) > room:
-                keep = max(room - written["bytes"], 0)
-                if keep:  # a short write, as a filling disk gives, then the error
-                    written["bytes"] += write_real(fd, bytes(data[:keep]))
-                    return keep
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-            written["bytes"] += len(data)
-        return write_real(fd, data)
+    def write_until_full(self, data):
+        if self.path.name != name:
+            return write_real(self, data)
+        keep = min(max(room - written["bytes"], 0), len(data))
+        write_real(self, bytes(data[:keep]))
+        written["bytes"] += keep
+        if keep < len(data):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(output.os, "write", write_until_full)
+    monkeypatch.setattr(output.NewFile, "write", write_until_full)
 
 
-needs_proc = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
-
-
-@needs_proc
 @pytest.mark.parametrize("name", ["m.jsonl", "m.csv"])
 def test_a_full_disk_under_the_manifest_leaves_only_true_whole_records(
     batch, tmp_path, monkeypatch, name
@@ -393,7 +415,6 @@ def test_a_full_disk_under_the_manifest_leaves_only_true_whole_records(
     assert folder_names(tmp_path) == sorted(["list.csv", name, "out"])
 
 
-@needs_proc
 def test_a_full_disk_under_the_fhir_output_leaves_the_old_one_and_fails_its_rows(
     batch, tmp_path, monkeypatch
 ):

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterable
+from pathlib import Path
 
 from ..environment import Environment
 from ..errors import OutputError
@@ -69,6 +70,9 @@ def run_batch(
     try:
         if options.out_dir:
             remove_stale_parts(options.out_dir)
+        for done in (options.merge, options.emit == "fhir" and options.fhir_output):
+            if done and str(done) != "-":
+                remove_stale_parts(Path(done).parent, Path(done).name)
         started = time.monotonic()
         engine = Engine(site)
         settler = Settler(
