@@ -455,6 +455,17 @@ def test_a_full_disk_under_the_packet_fails_the_rows_only_in_it(batch, tmp_path,
     }
 
 
+def test_a_full_disk_under_make_output_is_one_error_and_no_file(make, tmp_path, monkeypatch):
+    full_disk_after(monkeypatch, "handout.pdf", 10_000)
+    result, out = make()
+    assert_no_crash(result)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"pars-docs: error: output: cannot write {out} (No space left on device)\n"
+    )
+    assert os.listdir(tmp_path) == []
+
+
 def test_a_full_disk_under_a_handout_fails_that_row(batch, tmp_path, monkeypatch):
     def no_room(path, data):
         raise OSError(errno.ENOSPC, "No space left on device")
