@@ -10,8 +10,10 @@ import hashlib
 import io
 import json
 import os
+import signal
 import stat
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -38,7 +40,6 @@ from helpers import (
 )
 
 from pars_docs import output
-from pars_docs.batch.folder import FolderState
 from pars_docs.ledger import Manifest, Record, Status, neutralised
 
 NEW_YORK = "2026-12-03 8:00"
@@ -296,14 +297,31 @@ def test_two_outputs_on_one_file_are_refused(batch, tmp_path):
     assert not target.exists()
 
 
+HOLD_THE_LOCK = """
+import sys
+from pathlib import Path
+from pars_docs.batch.folder import FolderState
+state = FolderState(Path(sys.argv[1]))
+print("locked", flush=True)
+sys.stdin.read()
+state.close()
+"""
+
+
 def test_a_second_run_into_the_same_folder_is_locked_out(batch, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
-    running = FolderState(out)  # as another batch writing here holds it
+    # Another batch writing here, as a process of its own holds the lock.
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_THE_LOCK, str(out)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+    )
     try:
+        assert holder.stdout.readline() == b"locked\n"
         result = batch(LISTS / "appointments.csv", "--out-dir", out)
     finally:
-        running.close()
+        holder.communicate(b"", timeout=30)
     assert_no_crash(result)
     assert result.exit_code == 2
     assert result.stderr == (
@@ -313,6 +331,35 @@ def test_a_second_run_into_the_same_folder_is_locked_out(batch, tmp_path):
     assert pdf_names(out) == []
     assert batch(LISTS / "appointments.csv", "--out-dir", out).exit_code == 0
     assert len(pdf_names(out)) == 3
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not SCRIPT.exists(), reason="pars-docs is not installed in this Python")
+def test_the_lock_goes_with_the_run_not_with_its_workers(tmp_path):
+    source = write(tmp_path / "list.csv", lines(*(
+        appointment(f"Pat {i}", f"2026-12-03 {7 + i // 60}:{i % 60:02d}", f"M{i}")
+        for i in range(60)
+    )))  # fmt: skip
+    out = tmp_path / "out"
+    args = [str(SCRIPT), "batch", str(source), "--site", str(SITE), "--out-dir", str(out)]
+    run = subprocess.Popen(
+        [*args, "--jobs", "2"], stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(pdf_names(out)) < 2:
+            assert run.poll() is None and time.monotonic() < deadline
+            time.sleep(0.05)
+        os.kill(run.pid, signal.SIGKILL)  # the run only: its workers may live on a while
+        run.wait()
+        again = subprocess.run([*args, "--jobs", "1", "--skip-existing"], capture_output=True)
+        assert again.returncode == 0, again.stderr.decode()
+    finally:
+        try:
+            os.killpg(run.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    assert len(pdf_names(out)) == 60
 
 
 @pytest.mark.slow

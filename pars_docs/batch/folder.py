@@ -11,6 +11,7 @@ the key and every other value of the row.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import hmac
 import json
@@ -38,8 +39,9 @@ class Made:
 
 
 def _lock(fd: int) -> bool:
-    """Take the folder's lock without waiting; False if another run holds it. The system
-    releases it when the process ends, however it ends."""
+    """Take the folder's lock without waiting; False if another run holds it. The lock is the
+    process's own (a POSIX record lock): the pool's forked workers do not hold it, and the
+    system releases it when the process ends, however it ends."""
     if sys.platform == "win32":
         import msvcrt
 
@@ -51,9 +53,11 @@ def _lock(fd: int) -> bool:
     import fcntl
 
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return False
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as e:
+        if e.errno in (errno.EACCES, errno.EAGAIN):
+            return False
+        raise
     return True
 
 
@@ -73,7 +77,14 @@ class FolderState:
         try:
             if not stat.S_ISREG(os.fstat(self._fd).st_mode):
                 raise UsageError(f"--out-dir: {path} is not a regular file", field="out_dir")
-            if not _lock(self._fd):
+            try:
+                locked = _lock(self._fd)
+            except OSError as e:  # a file system without locks (some network ones)
+                raise UsageError(
+                    f"--out-dir: cannot lock {path} ({e.strerror}); choose a local folder",
+                    field="out_dir",
+                ) from e
+            if not locked:
                 raise UsageError(
                     f"--out-dir: another pars-docs batch is writing to {folder} (it holds "
                     f"{STATE_NAME} there); wait for it to finish, or choose another folder",
