@@ -156,7 +156,8 @@ class Renderer:
             "pdfa": site.pdfa,
             "author": site.name,
             "logo": self._logo,
-            "document": ET.tostring(handout.document, encoding="unicode"),
+            # Every part, in every language it is printed in.
+            "document": ET.tostring(handout.composed(), encoding="unicode"),
         }
         return fingerprint(self.key, parts)
 
