@@ -117,7 +117,12 @@ class Planner:
         if target is not None:
             refused = refusal(target, self.inputs)
             if refused:
-                error = UsageError(f"output: {target.name} {refused}; not replaced", field="output")
+                # A file name may hold the MRN (or the name): shown only with --verbose.
+                error = UsageError(
+                    f"output: {target.name} {refused}; not replaced",
+                    field="output",
+                    redacted=f"output: the row's file in --out-dir {refused}; not replaced",
+                )
                 return self._failed(number, error, usable_name(visit.patient, error))
         kept = None
         if target is not None and self.options.skip_existing and self.state is not None:

@@ -124,11 +124,13 @@ class Renderer:
                 try:
                     write_atomic(Path(task.target), data)
                 except OSError as e:
+                    # A file name may hold the MRN (or the name): shown only with --verbose.
+                    name = Path(task.target).name if self.verbose else "the row's file"
                     return Record(
                         task.row,
                         Status.FAILED,
                         field="output",
-                        reason=f"output: cannot write {Path(task.target).name} ({e.strerror})",
+                        reason=f"output: cannot write {name} ({e.strerror})",
                     )
                 record.output = task.target
                 record.made_from = made_from
