@@ -18,7 +18,7 @@ from ..environment import Environment
 from ..errors import OutputError
 from ..fhir_out import BundleWriter
 from ..ledger import Manifest, Progress, Record, Status, Summary
-from ..output import Inputs, write_atomic, write_failure
+from ..output import Inputs, write_atomic
 from ..pdf import render_pdf
 from ..site import Site
 from .folder import FolderState, Made
@@ -132,8 +132,9 @@ class Settler:
         try:
             write_atomic(self.options.merge, data)
         except OSError as e:
-            error = write_failure("--merge", self.options.merge, e, "merge")
-            raise OutputError(error.message, field="merge") from e
+            raise OutputError(
+                f"--merge: cannot write {self.options.merge} ({e.strerror or e})", field="merge"
+            ) from e
         self.packet_written = True
         digest = hashlib.sha256(data).hexdigest()
         for record in records:
