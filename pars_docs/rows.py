@@ -183,10 +183,17 @@ class Source:
         then read row by row like a file. The file has no name (it is unlinked at once, or
         made without one), so no copy of the list is left behind however the run ends, even
         by ``kill -9``."""
-        self._spool = tempfile.TemporaryFile(prefix="pars-docs-")  # noqa: SIM115
         try:
+            self._spool = tempfile.TemporaryFile(prefix="pars-docs-")  # noqa: SIM115
             shutil.copyfileobj(stdin, self._spool)
             self._spool.flush()
+        except OSError as e:
+            self.close()
+            raise DataError(
+                f"standard input: cannot keep a copy to read it ({e.strerror or e}); free some "
+                f"space in {tempfile.gettempdir()}, or give the list as a file",
+                field="input",
+            ) from e
         except BaseException:
             self.close()
             raise

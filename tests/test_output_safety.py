@@ -585,6 +585,21 @@ def test_standard_input_leaves_no_named_copy(batch, tmp_path, monkeypatch):
     assert os.listdir(spool) == []
 
 
+def test_no_room_for_the_copy_of_standard_input_is_one_error(batch, tmp_path, monkeypatch):
+    def no_room(source, target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("pars_docs.rows.shutil.copyfileobj", no_room)
+    result = batch("-", "--out-dir", tmp_path / "out", input="procedure,patient\n")
+    assert_no_crash(result)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "pars-docs: error: standard input: cannot keep a copy to read it (No space left on "
+        "device); free some space in "
+    )
+    assert result.stderr.count("\n") == 1
+
+
 @pytest.mark.slow
 @pytest.mark.skipif(not SCRIPT.exists(), reason="pars-docs is not installed in this Python")
 def test_kill_9_while_reading_standard_input_leaves_no_copy(tmp_path):
