@@ -11,10 +11,14 @@ import tempfile
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from .environment import Environment
 from .errors import OutputError, ParsDocsError, UsageError
+from .resources import instructions_dir, templates_dir
+
+if TYPE_CHECKING:
+    from .site import Site
 
 
 def build_time() -> datetime:
@@ -73,6 +77,19 @@ class Inputs:
             return
         if stat.S_ISREG(info.st_mode):
             self._files.setdefault((info.st_dev, info.st_ino), str(path))
+
+    def add_site(self, site: Site) -> None:
+        """The files a site makes handouts from: its profile, logo and code map, and the
+        instruction sets, medicine tables and templates (the clinic's and the built-in)."""
+        for path in (site.path, site.logo, site.procedure_codes):
+            self.add(path)
+        folders = (site.instructions_dir, site.templates_dir, instructions_dir(), templates_dir())
+        for folder in folders:
+            try:
+                for entry in os.scandir(folder or ""):
+                    self.add(entry.path)
+            except OSError:
+                continue
 
     def holds(self, info: os.stat_result) -> bool:
         return (info.st_dev, info.st_ino) in self._files

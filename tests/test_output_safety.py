@@ -41,6 +41,9 @@ from helpers import (
 
 from pars_docs import output
 from pars_docs.ledger import Manifest, Record, Status, neutralised
+from pars_docs.resources import templates_dir
+
+TEMPLATES = templates_dir()
 
 NEW_YORK = "2026-12-03 8:00"
 
@@ -270,6 +273,19 @@ def test_an_output_that_is_an_input_is_refused(batch, make, tmp_path, site_file)
     result, _ = make(out=Path(site_file))
     assert result.exit_code == 2 and "is an input of this run" in result.stderr
     assert Path(site_file).read_bytes() == site_before
+
+
+def test_an_output_over_a_clinic_template_is_refused(batch, tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    labels = write(templates / "labels.yaml", (TEMPLATES / "labels.yaml").read_bytes())
+    site = write(
+        tmp_path / "site.yaml", SITE.read_text(encoding="utf-8") + "templates_dir: templates\n"
+    )
+    result = batch(LISTS / "appointments.csv", "--site", site, "--merge", labels)
+    assert result.exit_code == 2
+    assert "--merge: " in result.stderr and "is an input of this run" in result.stderr
+    assert labels.read_bytes() == (TEMPLATES / "labels.yaml").read_bytes()
 
 
 def test_a_handout_never_replaces_an_input_in_the_folder(batch, tmp_path):

@@ -56,7 +56,8 @@ def run_batch(
     ``out_dir`` another run is writing to."""
     env = env or Environment()
     options.validate()
-    inputs = Inputs([*options.inputs, site.path, site.logo, site.procedure_codes])
+    inputs = Inputs(options.inputs)
+    inputs.add_site(site)
     if options.merge:
         check_writable(options.merge.parent, "--merge")
         check_output(options.merge, "--merge", "merge", inputs, dash=False)

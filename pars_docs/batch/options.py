@@ -34,7 +34,7 @@ class Options:
     fhir_bundle: str | None = None  # "transaction" for a server to accept; else "collection"
     also_language: str | None = None  # a second language for every handout (None: site's)
     # Files the run reads (lists, a column map, a code map): no output may replace one. The
-    # site profile and its logo are added by run_batch.
+    # site's files (profile, logo, sets, templates) are added by run_batch.
     inputs: tuple[str, ...] = ()
 
     def validate(self) -> None:

@@ -210,13 +210,14 @@ def make(
         else:
             data, suffix = handout.render(rendition, paper), RENDITIONS[rendition]
         target = output or default_filename(visit, suffix)
-        site_files = (site_profile.path, site_profile.logo, site_profile.procedure_codes)
+        inputs = Inputs([fhir_input, code_map])
+        inputs.add_site(site_profile)
         written = write_output(
             target,
             data,
             binary=rendition == "pdf" and emit == "file",
             env=report.env,
-            inputs=Inputs([fhir_input, code_map, *site_files]),
+            inputs=inputs,
         )
     except ParsDocsError as e:
         fail(report, e)
