@@ -60,8 +60,8 @@ _EXHAUSTED = {
 
 
 class Inputs:
-    """The files a run reads (lists, a column map, a site profile and its logo, a code map):
-    no output may be one of them, whatever name, hard link or symbolic link leads to it."""
+    """The files a run reads (lists, a column map, a code map, the site's files): no output may
+    be one of them, whatever name, hard link or symbolic link leads to it."""
 
     def __init__(self, paths: Iterable[str | os.PathLike[str] | None] = ()) -> None:
         self._files: dict[tuple[int, int], str] = {}
@@ -85,8 +85,10 @@ class Inputs:
             self.add(path)
         folders = (site.instructions_dir, site.templates_dir, instructions_dir(), templates_dir())
         for folder in folders:
+            if folder is None:
+                continue
             try:
-                for entry in os.scandir(folder or ""):
+                for entry in os.scandir(folder):
                     self.add(entry.path)
             except OSError:
                 continue
