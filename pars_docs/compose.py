@@ -15,7 +15,7 @@ from pathlib import Path
 
 import jinja2
 from babel.dates import format_date, format_datetime
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.exceptions import SecurityError
 
 from .errors import InstructionError, UsageError
 from .keytimes import key_times
@@ -23,6 +23,7 @@ from .languages import load_labels, resolve
 from .loader import load_yaml
 from .markup import BOLD_OFF, strong
 from .resources import templates_dir
+from .sandbox import environment, unsafe_constructs
 from .structure import medicines_groups, section_groups
 from .visit import PartialDate
 
@@ -31,6 +32,7 @@ REQUIRED_FORMATS = ("when", "when_year", "day", "day_year", "time", "date_long",
 PACKET_TEMPLATE = "packet.xml.j2"
 _SPACES = re.compile(r"[ \t\n\r\f\v]+")
 _DOUBLE_STOP = re.compile(f"\\.({BOLD_OFF})\\.")
+PAGE_TEMPLATES = (HANDOUT_TEMPLATE, PACKET_TEMPLATE)
 
 
 def _repeated(moment: datetime) -> bool:
@@ -92,12 +94,10 @@ class Templates:
                 else value
                 for key, value in self.formats.items()
             }
-        self.text_env = SandboxedEnvironment(
-            undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False
-        )
-        self.doc_env = jinja2.Environment(
+        # A site's own templates are the clinic's data: both run sandboxed (sandbox.py).
+        self.text_env = environment(autoescape=False, keep_trailing_newline=False)
+        self.doc_env = environment(
             loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
-            undefined=jinja2.StrictUndefined,
             autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -113,6 +113,7 @@ class Templates:
                 fill=fill,
             )
         self._compiled: dict[str, jinja2.Template] = {}
+        self._pages_checked = False
 
     def _formats(self, language: str) -> dict:
         for folder in self.dirs:
@@ -204,6 +205,45 @@ class Templates:
             pattern = self.formats.get("month_year", "MMMM y")
             return format_date(value.first_day, pattern, locale=self.language.replace("-", "_"))
         return self._fmt(value, "date_short")
+
+    def page_problems(self) -> list[str]:
+        """What is wrong with the page templates this site would use: a syntax error, or a
+        construct that reaches for Python's internals (see :mod:`pars_docs.sandbox`)."""
+        problems = []
+        for name in PAGE_TEMPLATES:
+            try:
+                source, filename, _ = self.doc_env.loader.get_source(self.doc_env, name)
+            except jinja2.TemplateNotFound:
+                problems.append(f"templates: {name}: not found")
+                continue
+            except (OSError, UnicodeDecodeError) as e:
+                problems.append(f"templates: {name}: cannot read ({e})")
+                continue
+            try:
+                unsafe = unsafe_constructs(source)
+            except jinja2.TemplateSyntaxError as e:
+                problems.append(f"{filename}:{e.lineno}: template error: {e.message}")
+                continue
+            problems += [
+                f"{filename}: {what}: not allowed (a template may not reach Python's internals)"
+                for what in unsafe
+            ]
+        return problems
+
+    def page(self, name: str, **context) -> str:
+        """The page template ``name`` rendered in the sandbox. A template that reaches for
+        Python's internals, or fails, is an :class:`InstructionError`, never a traceback."""
+        if not self._pages_checked:
+            problems = self.page_problems()
+            if problems:
+                raise InstructionError("\n".join(problems))
+            self._pages_checked = True
+        try:
+            return self.doc_env.get_template(name).render(**context)
+        except SecurityError as e:
+            raise InstructionError(f"templates: {name}: not allowed ({e})") from e
+        except jinja2.TemplateError as e:
+            raise InstructionError(f"templates: {name}: {e}") from e
 
     def compile_text(self, source: str) -> jinja2.Template:
         """Compile one piece of instruction-set wording, once per process."""
@@ -346,8 +386,8 @@ def compose(
     In a bilingual handout, ``other_language`` names (in its own words) the language of the
     other part, and ``part`` says whether this one comes first (1) or second (2)."""
     iset = plan.instruction_set
-    page = templates.doc_env.get_template(HANDOUT_TEMPLATE)
-    xml = page.render(
+    xml = templates.page(
+        HANDOUT_TEMPLATE,
         L=templates.labels,
         language=templates.language,
         other_language=other_language,
@@ -401,8 +441,13 @@ def compose_packet(records, site, others=()) -> ET.Element:
         {"row": r.row, "patient": r.patient, "status": str(r.status), "reason": r.reason or ""}
         for r in others
     ]
-    xml = templates.doc_env.get_template(PACKET_TEMPLATE).render(
-        rows=rows, others=missing, clinic=site, L=templates.labels, language=templates.language
+    xml = templates.page(
+        PACKET_TEMPLATE,
+        rows=rows,
+        others=missing,
+        clinic=site,
+        L=templates.labels,
+        language=templates.language,
     )
     try:
         return ET.fromstring(xml)

@@ -25,13 +25,46 @@ class ExitStatus(IntEnum):
         return cls(128 + signum)
 
 
-# Fields whose values identify a patient: their values are left out of messages unless the
-# caller asks for them (--verbose), so logs of unattended runs hold no patient data.
-PATIENT_FIELDS = {"patient", "dob", "mrn", "note", "medication", "clinician"}
-_QUOTED = re.compile(r"'[^']*'")
+# Fields a row gives: their values are left out of messages unless the caller asks for them
+# (--verbose), so logs of unattended runs hold no patient data. Every column counts, not only
+# the name's: an export with its columns shifted puts a name where the procedure belongs.
+PATIENT_FIELDS = {
+    "patient",
+    "dob",
+    "mrn",
+    "note",
+    "medication",
+    "medications",
+    "clinician",
+    "procedure",
+    "date",
+    "time",
+    "sedation",
+    "visit_id",
+}
+# From the first quote to the last: a value may hold a quote of its own (O'Brien).
+_QUOTED = re.compile(r"'.*'")
 # Asides that quote a value: "(U+674E …)", "(February 1990 has 28 days)"; not "(Eliquis)".
 _PARENTHESES = re.compile(r" ?\([^)]*\d[^)]*\)")
 _DATES = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+# Characters that would steer a terminal or reorder the line it shows: C0 and C1 controls
+# (ESC starts colour, cursor and title sequences), DEL, and the bidirectional controls
+# (Unicode TR #36 and UTS #39 list them as the spoofing ones).
+STEERING = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def printable(text: str) -> str:
+    """``text`` with every terminal control and bidirectional control written as an escape
+    (``\\x1b``, ``\\u202e``), so a value from a file can neither colour, move or retitle a
+    terminal nor make a message read differently from what it says. Line breaks are kept."""
+    return STEERING.sub(_escape, text)
 
 
 class ParsDocsError(Exception):

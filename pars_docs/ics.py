@@ -22,6 +22,7 @@ from .keytimes import key_times
 from .loader import LoadedYAML, load_yaml
 from .markup import plain
 from .output import build_time
+from .sandbox import unsafe_constructs
 from .validate import problem
 
 if TYPE_CHECKING:
@@ -109,8 +110,14 @@ def _wording_problems(loaded: LoadedYAML, language: str, templates: Templates) -
             continue
         try:
             templates.compile_text(source)
+            unsafe = unsafe_constructs(source)
         except jinja2.TemplateSyntaxError as e:
             problems.append(problem(loaded, (language, *field), f"template error: {e.message}"))
+            continue
+        problems += [
+            problem(loaded, (language, *field), f"{what}: not allowed in a template")
+            for what in unsafe
+        ]
     reminders = data.get("reminders") or {}
     if not isinstance(reminders, dict):
         return problems + [problem(loaded, ("reminders",), "must map event names to settings")]

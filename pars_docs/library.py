@@ -23,6 +23,7 @@ from .errors import InstructionError, UsageError
 from .loader import LoadedYAML, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
 from .resources import instructions_dir
+from .sandbox import unsafe_constructs
 from .structure import SCHEMA_FILE, conditions, timing_ranges, wording_keys
 from .translations import MedicineWords, Translation, load_translation, medicine_words, split_name
 from .validate import facts_mention, problem, schema_problems
@@ -126,9 +127,14 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
                 )
             )
         try:
-            jinja2.Environment().parse(text)
+            unsafe = unsafe_constructs(text)
         except jinja2.TemplateSyntaxError as e:
             problems.append(problem(loaded, field, f"template error: {e.message}"))
+            continue
+        problems += [
+            problem(loaded, field, f"{what}: not allowed (wording may not reach Python internals)")
+            for what in unsafe
+        ]
     return problems
 
 

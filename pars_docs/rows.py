@@ -335,6 +335,9 @@ def resolve_columns(
                     f"--map: column '{wanted}' for {field} is not in {label} "
                     f"(columns: {_listing(headers)})",
                     field="map",
+                    # A file without a header row would show its first patient as "columns".
+                    redacted=f"--map: column '{wanted}' for {field} is not in {label} "
+                    "(--verbose lists the columns it has)",
                 )
             chosen[field] = actual
             continue
@@ -524,7 +527,9 @@ def _mapped(
         try:
             columns = columns_of(record)
         except UsageError as e:
-            yield BadRow(number, DataError(e.message, field=e.field, row=number))
+            yield BadRow(
+                number, DataError(e.message, field=e.field, row=number, redacted=e.redacted)
+            )
             continue
         values = {}
         for name, header in columns.items():

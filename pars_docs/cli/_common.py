@@ -11,7 +11,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from ..environment import Environment
-from ..errors import ParsDocsError, UsageError
+from ..errors import STEERING, ParsDocsError, UsageError, printable
 from ..ledger import Record, Status
 from ..site import ENV_VAR, Site, check_zone, load_site
 
@@ -103,10 +103,13 @@ class Report:
         return cls(environment(), errors, verbose)
 
     def _echo(self, text: str) -> None:
-        click.echo(text, file=self.env.stderr)
+        # One line each: a line break inside a value must not start a line of its own.
+        click.echo(printable(text).replace("\n", "\\n"), file=self.env.stderr)
 
     def _json(self, item: dict) -> None:
-        self._echo(json.dumps(item, ensure_ascii=False))
+        # JSON escapes C0 controls itself; C1 and bidirectional controls get \u escapes.
+        text = json.dumps(item, ensure_ascii=False)
+        click.echo(STEERING.sub(lambda m: f"\\u{ord(m.group()):04x}", text), file=self.env.stderr)
 
     def error(self, error: ParsDocsError) -> None:
         if self.json:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from ..errors import ExitStatus, ParsDocsError
+from ..errors import ExitStatus, InstructionError, ParsDocsError, printable
 from ..library import Library
 from ..site import Site, load_site
 from ._common import SITE_OPTION, Report, fail, script_options
@@ -27,11 +27,13 @@ def _check_templates(profile: Site, language: str) -> str:
     """The site's templates in ``language``: date formats, labels and calendar wording load,
     and the labels and calendar wording match the English ones."""
     from ..compose import templates_for
-    from ..errors import InstructionError
     from ..ics import calendar_wording, translation_problems
     from ..languages import load_labels
 
     templates = templates_for(profile.templates_dir, language, profile.clock)
+    problems = templates.page_problems()
+    if problems:
+        raise InstructionError("\n".join(problems))
     wording = calendar_wording(templates)
     if language != "en":
         english = calendar_wording(templates_for(profile.templates_dir, "en", profile.clock))
@@ -105,5 +107,5 @@ def check(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
             failed = True
             report.error(e)
             continue
-        click.echo(f"ok  {description}  ({name})", file=report.env.stdout)
+        click.echo(printable(f"ok  {description}  ({name})"), file=report.env.stdout)
     sys.exit(ExitStatus.ERROR if failed else ExitStatus.SUCCESS)
