@@ -8,6 +8,7 @@ The Python API::
     open("handout.pdf", "wb").write(handout.pdf())
 """
 
+from . import _localzone  # noqa: F401 - first: a broken TZ is dropped before Babel reads it
 from ._version import __version__
 from .errors import ParsDocsError
 from .handout import Engine, Handout, make_handout

@@ -42,8 +42,8 @@ PATIENT_FIELDS = {
     "sedation",
     "visit_id",
 }
-# From the first quote to the last: a value may hold a quote of its own (O'Brien).
-_QUOTED = re.compile(r"'.*'")
+# A quoted value; an apostrophe between letters is part of it (O'Brien).
+_QUOTED = re.compile(r"'(?:[^']|(?<=\w)'(?=\w))*'")
 # Asides that quote a value: "(U+674E …)", "(February 1990 has 28 days)"; not "(Eliquis)".
 _PARENTHESES = re.compile(r" ?\([^)]*\d[^)]*\)")
 _DATES = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")

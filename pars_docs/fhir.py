@@ -12,12 +12,12 @@ Out: see :mod:`pars_docs.fhir_out`.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import jsonin
 from .ehr import (
     Feed,
     RowBuilder,
@@ -547,10 +547,7 @@ def _reference(resource: dict | None, actor: dict | None) -> str | None:
 
 
 def read_json(text: str, label: str):
-    try:
-        return json.loads(text)
-    except ValueError as e:
-        raise DataError(f"{label}: not valid JSON ({e})") from e
+    return jsonin.loads(text, label)
 
 
 def read_resource(text: str, label: str):

@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from . import jsonin
 from .errors import DataError, ParsDocsError, UsageError
 from .loader import load_yaml
 
@@ -160,9 +161,15 @@ class Source:
         self._spool: IO[bytes] | None = None
         self.encoding = encoding or "utf-8-sig"
         try:
-            codecs.lookup(self.encoding)
+            info = codecs.lookup(self.encoding)
         except LookupError as e:
             raise UsageError(f"--encoding: unknown encoding '{encoding}'", field="encoding") from e
+        # rot13, base64, zlib and the like are codecs, but not ways of writing text.
+        if not getattr(info, "_is_text_encoding", True):
+            raise UsageError(
+                f"--encoding: '{encoding}' is not a text encoding; use one such as utf-8 or cp1252",
+                field="encoding",
+            )
         if name == "-":
             self.label = "standard input"
             self._spool_stdin(stdin if stdin is not None else sys.stdin.buffer)
@@ -172,8 +179,13 @@ class Source:
                 raise UsageError(f"INPUT: {name}: no such file", field="input")
             self.label = name
         try:
-            self._check_encoding()
-            self.format = fmt or self._detect()
+            try:
+                self._check_encoding()
+                self.format = fmt or self._detect()
+            except OSError as e:
+                raise DataError(
+                    f"{self.label}: cannot read ({e.strerror or type(e).__name__})", field="input"
+                ) from e
         except BaseException:
             self.close()  # never leave a copy of patient data behind
             raise
@@ -258,9 +270,7 @@ class Source:
                 "and HL7 v2",
                 field="input",
             )
-        if stripped.startswith("{") and re.search(
-            r'"resourceType"\s*:\s*"(Bundle|Appointment)"', head
-        ):
+        if stripped.startswith("{") and self._fhir_resource():
             return "fhir"
         if suffix in _EXTENSIONS:
             return _EXTENSIONS[suffix]
@@ -275,6 +285,21 @@ class Source:
                 return "json"  # one object spread over lines: a FHIR resource
         first_line = head.splitlines()[0] if head else ""
         return "tsv" if first_line.count("\t") > first_line.count(",") else "csv"
+
+    def _fhir_resource(self) -> bool:
+        """Whether a file that starts with an object holds a FHIR Bundle or Appointment,
+        wherever in the object its ``resourceType`` is written (not only in the first 4 KB):
+        the first line's object for NDJSON, else the whole file's."""
+        with self.open_text() as text:
+            line = text.readline()
+            try:
+                value = jsonin.DECODER.decode(line)
+            except (ValueError, RecursionError):
+                try:
+                    value = jsonin.DECODER.decode(line + text.read())
+                except (ValueError, RecursionError):
+                    return False  # not JSON: reported when it is read as rows
+        return isinstance(value, dict) and value.get("resourceType") in ("Bundle", "Appointment")
 
     def close(self) -> None:
         if self._spool is not None:
@@ -368,24 +393,84 @@ def _records(source: Source) -> Iterator[Record]:
 
 
 def _csv_table(source: Source) -> tuple[list[str], Iterator[Record]]:
-    """The header (the first row that is not blank) and the records after it."""
+    """The header (the first row that is not blank) and the records after it.
+
+    Every line of the file is accounted for. A quote that opens and never closes takes in
+    the lines after it as one value: that row fails naming itself, and each line it took in
+    fails too, so no appointment vanishes without a word. A value over the csv module's
+    limit (131,072 characters) fails its row."""
     delimiter = "\t" if source.format == "tsv" else ","
     text = source.open_text()
-    reader = enumerate(
-        csv.reader(text, delimiter=delimiter, skipinitialspace=True, strict=False), 1
-    )
+    reader = csv.reader(text, delimiter=delimiter, skipinitialspace=True, strict=False)
     headers = None
-    for _, cells in reader:
-        if any(c.strip() for c in cells):
-            headers = [c.strip() for c in cells]
-            break
+    number = 0  # the row a spreadsheet would show: one per record, one per line taken in
+    try:
+        for cells in reader:
+            number += 1
+            if any(c.strip() for c in cells):
+                headers = [c.strip() for c in cells]
+                break
+    except csv.Error as e:
+        text.close()
+        raise DataError(f"{source.label}: row {number + 1}: the header cannot be read ({e})") from e
     if headers is None:
         text.close()
         raise DataError(f"{source.label}: holds no rows")
+    # A line taken in by a runaway quote looks like a row: it has most of the separators.
+    row_like = max(1, min(len(headers), len(REQUIRED)) - 1)
+
+    def taken_in(first: int, count: int) -> Iterator[Record]:
+        for offset in range(1, count + 1):
+            yield (
+                first + offset,
+                DataError(
+                    f"not read: taken into row {first}'s value by the quote that opens there "
+                    "and does not close",
+                    row=first + offset,
+                ),
+            )
 
     def records() -> Iterator[Record]:
+        nonlocal number
         with text:
-            for number, cells in reader:
+            while True:
+                before = reader.line_num
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as e:
+                    number += 1
+                    extra = max(0, reader.line_num - before - 1)
+                    reason = (
+                        f"a value is over {csv.field_size_limit():,} characters long"
+                        if "field limit" in str(e)
+                        else f"cannot be read ({e})"
+                    )
+                    if extra:
+                        reason += (
+                            f"; it runs over {extra + 1} lines, as when a quote opens and does "
+                            f"not close, so rows {number + 1} to {number + extra} fail too"
+                        )
+                    yield number, DataError(reason, row=number)
+                    yield from taken_in(number, extra)
+                    number += extra
+                    continue
+                number += 1
+                extra = reader.line_num - before - 1
+                if extra and _runaway(cells, delimiter, row_like):
+                    yield (
+                        number,
+                        DataError(
+                            f"a quote opens in this row and does not close where the row ends; "
+                            f"it takes in the next {extra} lines (rows {number + 1} to "
+                            f"{number + extra}), which fail too: close the quote and run again",
+                            row=number,
+                        ),
+                    )
+                    yield from taken_in(number, extra)
+                    number += extra
+                    continue
                 if not any(c.strip() for c in cells):
                     continue  # blank rows, wherever a spreadsheet left them
                 if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
@@ -397,14 +482,27 @@ def _csv_table(source: Source) -> tuple[list[str], Iterator[Record]]:
                         ),
                     )
                     continue
-                yield number, dict(zip(headers, cells, strict=False))
+                record: dict[str, str] = {}
+                for header, cell in zip(headers, cells, strict=False):
+                    record.setdefault(header, cell)  # a header written twice: the first
+                yield number, record
 
     return headers, records()
 
 
-def _json_reason(error: ValueError) -> str:
-    """What the JSON decoder found wrong (a number too long to read has no ``msg``)."""
-    return error.msg if isinstance(error, json.JSONDecodeError) else str(error)
+def _runaway(cells: list[str], delimiter: str, row_like: int) -> bool:
+    """Whether a value that spans lines holds lines that look like rows of their own."""
+    for cell in cells:
+        for line in cell.splitlines()[1:]:
+            if line.count(delimiter) >= row_like:
+                return True
+    return False
+
+
+def _checked(number: int, value: Any) -> Record:
+    """A decoded row, or the error for one that writes a key twice or nests too deeply."""
+    wrong = jsonin.problem(value)
+    return (number, DataError(wrong, row=number)) if wrong else (number, value)
 
 
 def _ndjson_records(source: Source) -> Iterator[Record]:
@@ -413,16 +511,17 @@ def _ndjson_records(source: Source) -> Iterator[Record]:
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value, end = jsonin.raw_decode(line, len(line) - len(line.lstrip()))
+                if line[end:].strip():
+                    raise ValueError("more after the object on this line")
             except ValueError as e:
-                yield number, DataError(f"not valid JSON ({_json_reason(e)})", row=number)
+                yield number, DataError(f"not valid JSON ({jsonin.reason(e, False)})", row=number)
                 continue
-            yield number, value
+            yield _checked(number, value)
 
 
 def _json_records(source: Source) -> Iterator[Record]:
     """Objects of a top-level JSON array, decoded one at a time."""
-    decoder = json.JSONDecoder()
     with source.open_text() as text:
         buffer, position, eof = "", 0, False
 
@@ -442,12 +541,7 @@ def _json_records(source: Source) -> Iterator[Record]:
             fill()
         if buffer[position : position + 1] == "{":
             # A single object: a FHIR resource or one appointment.
-            whole = buffer[position:] + text.read()
-            try:
-                value = json.loads(whole)
-            except ValueError as e:
-                raise DataError(f"{source.label}: not valid JSON ({e})") from e
-            yield 1, value
+            yield 1, jsonin.loads(buffer[position:] + text.read(), source.label)
             return
         if buffer[position : position + 1] != "[":
             raise DataError(f"{source.label}: expected a JSON array of objects")
@@ -465,13 +559,20 @@ def _json_records(source: Source) -> Iterator[Record]:
             if position >= len(buffer):
                 raise DataError(f"{source.label}: the JSON array is not closed")
             if buffer[position] == "]":
+                rest = buffer[position + 1 :] + text.read()
+                if rest.strip():
+                    raise DataError(
+                        f"{source.label}: more text after the JSON array ends (after row "
+                        f"{number}); the file is not one JSON array",
+                        field="input",
+                    )
                 return
             try:
-                value, end = decoder.raw_decode(buffer, position)
+                value, end = jsonin.raw_decode(buffer, position)
             except ValueError as e:
                 if eof:
                     raise DataError(
-                        f"{source.label}: not valid JSON after row {number} ({_json_reason(e)})"
+                        f"{source.label}: not valid JSON after row {number} ({jsonin.reason(e)})"
                     ) from e
                 fill()
                 continue
@@ -480,7 +581,7 @@ def _json_records(source: Source) -> Iterator[Record]:
                 continue
             position = end
             number += 1
-            yield number, value
+            yield _checked(number, value)
 
 
 def read_rows(source: Source, mapping: dict[str, str]) -> Iterator[RowResult]:

@@ -95,6 +95,13 @@ def check_zone(name: str) -> ZoneInfo:
             f"timezone: unknown time zone '{name}' (use an IANA name such as America/Chicago)",
             field="timezone",
         ) from e
+    if name.startswith(("right/", "posix/", "/")):
+        # right/… zones count leap seconds, so every clock time is off by about half a
+        # minute; posix/… are copies. Neither is what a clinic means.
+        raise SiteError(
+            f"timezone: '{name}' is not a plain IANA zone name; use one such as America/Chicago",
+            field="timezone",
+        )
     if "/" not in name and name not in ("UTC", "GMT"):
         raise SiteError(
             f"timezone: '{name}' is an abbreviation without daylight-saving "

@@ -190,14 +190,18 @@ SUGGESTION = (
 # ending in ";" is the start of a longer one.
 BAD_ROWS = [
     (3, "pars-defect-injection,Bad Date,2026-02-30,8:00,Dr. Lee,B3,", "date",
-     "date: '2026-02-30' is not a real date (February 2026 has 28 days)", None),
+     "date: '2026-02-30' is not a real date (February 2026 has 28 days)",
+     "date: '…' is not a real date"),
     (4, "pars-defect-injection,Bad Time,2026-12-03,25:00,Dr. Lee,B4,", "time",
-     "time: '25:00' is not a time of day; write 14:30 or 2:30 PM", None),
+     "time: '25:00' is not a time of day; write 14:30 or 2:30 PM",
+     "time: '…' is not a time of day; write 14:30 or 2:30 PM"),
     (5, "pars-defect-injection,,2026-12-03,9:00,Dr. Lee,B5,", "patient",
      "patient: is required", None),
     (7, "pars-defect-injektion,Bad Procedure,2026-12-03,9:00,Dr. Lee,B7,", "procedure",
      "procedure: unknown procedure 'pars-defect-injektion'; known: pars-defect-decompression, "
-     "pars-defect-injection", None),
+     "pars-defect-injection",
+     "procedure: unknown procedure '…'; known: pars-defect-decompression, "
+     "pars-defect-injection"),
     (8, "pars-defect-injection,Bad Medicine,2026-12-03,9:30,Dr. Lee,B8,Eliqis", "medication",
      SUGGESTION, SUGGESTION),
     (9, "pars-defect-injection,李小龍,2026-12-03,10:00,Dr. Lee,B9,", "patient",
@@ -208,7 +212,9 @@ BAD_ROWS = [
      "Cyrillic scripts"),
     (10, "pars-defect-injection,Spring Forward,2026-03-08,2:30,Dr. Lee,B10,", "time",
      "time: 02:30 on 2026-03-08 does not exist in America/New_York: the clocks skip that "
-     "hour; choose another time", None),
+     "hour; choose another time",
+     "time: 02:30 on … does not exist in America/New_York: the clocks skip that "
+     "hour; choose another time"),
 ]  # fmt: skip
 GOOD_ROWS = {
     2: "pars-defect-injection,Good First,2026-12-03,8:00,Dr. Lee,G2,Eliquis",

@@ -240,7 +240,7 @@ def test_header_aliases_and_date_format(batch, tmp_path):
     assert "Date Friday, December 4, 2026 Start time 7:15 AM" in smith
     # Only the row written another way fails.
     assert stderr_lines(result)[:-1] == [
-        "pars-docs: row 3: date: '2026-12-04' does not match --date-format %m/%d/%Y"
+        "pars-docs: row 3: date: '…' does not match --date-format %m/%d/%Y"
     ]
     failed = by_row(read_manifest(manifest))[3]
     assert (failed["status"], failed["field"]) == ("failed", "date")
@@ -253,7 +253,7 @@ def test_iso_dates_without_date_format_are_refused_per_row(batch, tmp_path):
     assert pdf_names(tmp_path / "out") == ["2026-12-04_0900_pars-defect-injection_B2.pdf"]
     # Every problem of the row at once; the date of birth's value is left out of the log.
     assert (
-        "pars-docs: row 2: date: '12/03/2026' is not a date; write it as YYYY-MM-DD; "
+        "pars-docs: row 2: date: '…' is not a date; write it as YYYY-MM-DD; "
         "dob: '…' is not a date; write it as YYYY-MM-DD"
     ) in stderr_lines(result)
 
@@ -539,7 +539,7 @@ def test_fail_fast_stops_at_the_first_bad_row(batch, tmp_path):
     assert result.exit_code == 1
     assert pdf_names(out) == ["2026-12-03_0800_pars-defect-injection_G2.pdf"]
     assert [(r["row"], r["status"]) for r in read_manifest(manifest)] == [(2, "ok"), (3, "failed")]
-    assert stderr_lines(result)[0].startswith("pars-docs: row 3: date: '2026-02-30'")
+    assert stderr_lines(result)[0].startswith("pars-docs: row 3: date: '…' is not a real date")
     assert_summary(result, rows=2, written=1, failed=1)
 
 

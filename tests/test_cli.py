@@ -267,7 +267,7 @@ def test_errors_as_json(make):
     assert error == {
         "row": None,
         "field": "date",
-        "message": "date: '2026-02-30' is not a real date (February 2026 has 28 days)",
+        "message": "date: '…' is not a real date",
         "status": "failed",
         "kind": "UsageError",
         "exit_code": 2,
