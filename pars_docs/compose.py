@@ -96,8 +96,9 @@ class Templates:
             }
         # A site's own templates are the clinic's data: both run sandboxed (sandbox.py).
         self.text_env = environment(autoescape=False, keep_trailing_newline=False)
+        self.loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
         self.doc_env = environment(
-            loader=jinja2.FileSystemLoader([str(d) for d in self.dirs]),
+            loader=self.loader,
             autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -212,7 +213,7 @@ class Templates:
         problems = []
         for name in PAGE_TEMPLATES:
             try:
-                source, filename, _ = self.doc_env.loader.get_source(self.doc_env, name)
+                source, filename, _ = self.loader.get_source(self.doc_env, name)
             except jinja2.TemplateNotFound:
                 problems.append(f"templates: {name}: not found")
                 continue

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from . import rows
 from .errors import DataError
+from .plan import current_time
 from .site import MrnRule
 
 if TYPE_CHECKING:
@@ -65,8 +66,14 @@ class Feed:
     warn: Callable[[str], None] = lambda text: None
 
     @classmethod
-    def for_site(cls, site, codes, **options) -> Feed:
-        return cls(codes, site.tz, mrn=site.mrn_rule, notes=site.appointment_notes, **options)
+    def for_site(cls, site, codes, as_of: datetime | None = None, **options) -> Feed:
+        """The feed for ``site``. "Now", which decides what has passed, is the handouts'
+        own (:func:`pars_docs.plan.current_time`): ``as_of``, else ``SOURCE_DATE_EPOCH``,
+        else the real time."""
+        now = current_time(site.tz, as_of) if as_of is not None else None
+        return cls(
+            codes, site.tz, mrn=site.mrn_rule, notes=site.appointment_notes, now=now, **options
+        )
 
 
 @dataclass(frozen=True)
@@ -133,7 +140,7 @@ class RowBuilder:
         """Put ``moment`` on the site's clock; a past one is skipped unless asked for."""
         if "date" in self.feed.given:
             return None  # the command line gives the day and time
-        now = self.feed.now or datetime.now(timezone.utc)
+        now = self.feed.now or current_time(self.feed.tz)
         if moment < now and not self.feed.include_past:
             return Skip(
                 "skipped", "the appointment start has passed; --include-past reprints it", "past"

@@ -13,7 +13,6 @@ bundle).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -75,7 +74,7 @@ def run_batch(
             if done and str(done) != "-":
                 remove_stale_parts(Path(done).parent, Path(done).name)
         started = time.monotonic()
-        engine = Engine(site)
+        engine = Engine(site, options.as_of)
         settler = Settler(
             options,
             site,
@@ -89,7 +88,7 @@ def run_batch(
         if state:
             state.close()
         raise
-    jobs = options.jobs or os.cpu_count() or 1
+    jobs = options.workers
     stop = Stop()
     renderer = Renderer(engine, options.verbose, state.key if state else None)
     scheduler = Scheduler(renderer, settler, stop, fail_fast=options.fail_fast)
@@ -100,7 +99,7 @@ def run_batch(
                 scheduler.run_here(items)
             else:
                 engine.warm()  # before the workers fork, so they share what it loaded
-                scheduler.run_pool(items, site, jobs)
+                scheduler.run_pool(items, site, jobs, options.as_of)
             stop.check()
             settler.progress.finish()
             if settler.has_packet and not settler.failure:

@@ -4,11 +4,40 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from datetime import date, datetime
 from pathlib import Path
 
 from ..errors import UsageError
 from ..handout import RENDITIONS
 from ..names import DEFAULT_NAME, check_name_pattern
+
+
+def max_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def check_date_format(date_format: str) -> None:
+    """A ``--date-format`` that reads a whole date (year, month and day), or a
+    :class:`UsageError` before any row is read."""
+    sample = date(2026, 12, 3)
+    try:
+        read = datetime.strptime(sample.strftime(date_format), date_format).date()
+    except ValueError as e:
+        raise UsageError(
+            f"--date-format: '{date_format}' is not a date format ({e}); write one such as "
+            "%m/%d/%Y",
+            field="date_format",
+        ) from e
+    if read != sample:
+        raise UsageError(
+            f"--date-format: '{date_format}' does not give the year, month and day; write one "
+            "such as %m/%d/%Y",
+            field="date_format",
+        )
 
 
 @dataclass
@@ -36,6 +65,7 @@ class Options:
     # Files the run reads (lists, a column map, a code map): no output may replace one. The
     # site's files (profile, logo, sets, templates) are added by run_batch.
     inputs: tuple[str, ...] = ()
+    as_of: datetime | None = None  # "now" (a reprint, a test); default SOURCE_DATE_EPOCH, else now
 
     def validate(self) -> None:
         """Raise :class:`UsageError` for options that cannot work together, before any work."""
@@ -52,6 +82,8 @@ class Options:
                 field="manifest",
             )
         check_name_pattern(self.name)
+        if self.date_format is not None:
+            check_date_format(self.date_format)
         if self.output_format not in RENDITIONS:
             raise UsageError(
                 f"--output-format: '{self.output_format}' is not one of {', '.join(RENDITIONS)}",
@@ -84,6 +116,12 @@ class Options:
                     field=option.lstrip("-").replace("-", "_"),
                 )
             seen[real] = option
+
+    @property
+    def workers(self) -> int:
+        """How many processes render: ``jobs``, else one per core, and never more than the
+        cores (more only wait for each other and multiply the memory a run takes)."""
+        return min(self.jobs or max_jobs(), max_jobs())
 
     @property
     def suffix(self) -> str:

@@ -11,6 +11,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
+from datetime import datetime
 from types import FrameType
 
 from ..ledger import Interrupted, Record, Status
@@ -107,7 +108,9 @@ class Scheduler:
                 return
         self.stop.check()
 
-    def run_pool(self, items: Iterable[Item], site: Site, jobs: int) -> None:
+    def run_pool(
+        self, items: Iterable[Item], site: Site, jobs: int, as_of: datetime | None = None
+    ) -> None:
         """Render on ``jobs`` processes with a bounded number of rows in flight. On a stop (an
         interrupt, or --fail-fast) rows not yet started are dropped, and rows already started
         are finished and recorded."""
@@ -130,7 +133,7 @@ class Scheduler:
             jobs,
             mp_context=context,
             initializer=init_worker,
-            initargs=(site, self.renderer.verbose, self.renderer.key),
+            initargs=(site, self.renderer.verbose, self.renderer.key, as_of),
         ) as pool:
             try:
                 for item in items:

@@ -10,6 +10,7 @@ import os
 import signal
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import ParsDocsError
@@ -186,12 +187,14 @@ class _Worker:
     renderer: Renderer | None = None
 
 
-def init_worker(site: Site, verbose: bool = False, key: bytes | None = None) -> None:
+def init_worker(
+    site: Site, verbose: bool = False, key: bytes | None = None, as_of: datetime | None = None
+) -> None:
     """The pool's initialiser: one engine per worker process."""
     # The parent decides when to stop and lets rows already started finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _Worker.renderer = Renderer(Engine(site), verbose, key)
+    _Worker.renderer = Renderer(Engine(site, as_of), verbose, key)
 
 
 def render_in_worker(task: Task) -> Record:

@@ -16,6 +16,7 @@ from ..ledger import Interrupted, Summary
 from ..names import DEFAULT_NAME
 from ..rows import FEEDS, FORMATS, RowResult, Source, check_pages, read_mapping, read_rows
 from ..site import Site
+from ..visit import parse_as_of
 from ._common import (
     FHIR_BUNDLE_OPTION,
     INCLUDE_PAST_OPTION,
@@ -109,7 +110,7 @@ OPTIONS = (
         "-j",
         type=click.IntRange(min=1),
         metavar="N",
-        help="Processes to render with. Default: the number of cores.",
+        help="Processes to render with, at most the number of cores. Default: the number of cores.",
     ),
     click.option(
         "--progress/--no-progress",
@@ -165,6 +166,14 @@ OPTIONS = (
         help="Where --emit fhir writes its Bundle.",
     ),
     FHIR_BUNDLE_OPTION,
+    click.option(
+        "--as-of",
+        "as_of",
+        metavar="DATETIME",
+        help="Make the handouts as if it were this time: YYYY-MM-DD[THH:MM], on the site's "
+        "clock. It decides what is late and which FHIR and HL7 v2 appointments have passed. "
+        "Default: SOURCE_DATE_EPOCH, else now.",
+    ),
     script_options,
 )
 
@@ -192,6 +201,10 @@ def batch(
     together as the pages of one search. Bad rows are reported and skipped; exit status 1
     if any failed."""
     report = Report.start(errors, given["verbose"])
+    try:
+        given["as_of"] = parse_as_of(given["as_of"])
+    except ParsDocsError as e:
+        fail(report, e)
     # Every other option is an Options field. The manifest is a file: only --verbose itself
     # puts patient values in it.
     options = Options(**given, inputs=(*inputs, map_file or "-", code_map or "-"))
@@ -207,7 +220,7 @@ def batch(
         kind = {"fhir": "FHIR input", "hl7": "HL7 v2 input"}.get(source.format)
         site_profile = load_site_noting_default(site, report, timezone, kind, pdfa, large_print)
         mapping = read_mapping(map_file, columns)
-        rows, feed = _reader(source, pages, mapping, site_profile, code_map, include_past)
+        rows, feed = _reader(source, pages, mapping, site_profile, code_map, include_past, options)
         total = sum(1 for _ in rows()) if show else None
         if feed:
             feed.warn = report.note  # once, however often the rows are read
@@ -252,6 +265,7 @@ def _reader(
     site: Site,
     code_map: str | None,
     include_past: bool,
+    options: Options,
 ) -> tuple[Callable[[], Iterator[RowResult]], Feed | None]:
     """A function that reads the input's rows afresh each time it is called, and the feed
     FHIR and HL7 v2 input is read with."""
@@ -262,5 +276,5 @@ def _reader(
     from ..fhir import CodeMap
 
     codes = CodeMap.build(Engine(site).library, code_map or site.procedure_codes)
-    feed = Feed.for_site(site, codes, include_past=include_past)
+    feed = Feed.for_site(site, codes, options.as_of, include_past=include_past)
     return (lambda: read_appointments(source, feed, pages)), feed

@@ -251,7 +251,9 @@ def _one_appointment(
     finally:
         source.close()
     codes = CodeMap.build(engine.library, code_map or engine.site.procedure_codes)
-    feed = Feed.for_site(engine.site, codes, include_past=include_past, given=frozenset(given))
+    feed = Feed.for_site(
+        engine.site, codes, engine.as_of, include_past=include_past, given=frozenset(given)
+    )
     results = list(appointment_rows([(data, source.label)], feed))
     usable = [r for r in results if not isinstance(r, Skipped)]
     if not usable:
