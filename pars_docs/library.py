@@ -291,6 +291,7 @@ class Library:
         self.dirs = [d for d in (override, instructions_dir()) if d]
         self._found: dict[str, Path] | None = None
         self._translated: dict[str, dict[str, Path]] = {}
+        self.outside: list[Path] = []  # links in a folder to files outside it, not read
         self._table: Path | None = None
 
     def _files(self) -> dict[str, Path]:
@@ -300,8 +301,13 @@ class Library:
         found: dict[str, Path] = {}
         translated: dict[str, dict[str, Path]] = {}
         for folder in reversed(self.dirs):
+            inside = folder.resolve()
             for path in sorted(folder.glob("*.yaml")):
                 if path.name in NOT_SETS:
+                    continue
+                if not path.resolve().is_relative_to(inside):
+                    # A link out of the folder could make a handout of any file at all.
+                    self.outside.append(path)
                     continue
                 names = split_name(path)
                 if names is None:
@@ -443,6 +449,11 @@ class Library:
 
         data = load_yaml(Path(path), InstructionError).data
         keys = data if isinstance(data, dict) else {}
+        if not {"medicines", "clinic", "id", "timing", "translation"} & set(keys):
+            # Say nothing of what it holds: it may be any file at all (/etc/passwd).
+            raise InstructionError(
+                f"{path}: not an instruction set, medicine table or site profile"
+            )
         if "translation" in keys:
             iset, notes = self.check_translation(Path(path))
             return "; ".join([self.describe(iset), *notes])

@@ -53,47 +53,123 @@ def format_field(field: Path_) -> str:
     return out or "(top level)"
 
 
+MAX_BYTES = 1 << 20  # 1 MB: the largest instruction set is about 30 KB
+MAX_NODES = 100_000  # values after every alias is expanded
+MAX_DEPTH = 40  # lists and mappings inside each other
+
+
+def _bounds(node: yaml.Node, path: Path) -> str | None:
+    """Why ``node`` is too big to load, or None. An alias repeats what its anchor holds: a
+    few hundred bytes of aliases of aliases can stand for billions of values (an "alias
+    bomb"), and an alias inside its own anchor for an endless one. Sizes are counted with
+    each node counted once per use, without expanding anything."""
+    sizes: dict[int, int] = {}
+    depths: dict[int, int] = {}
+    on_path: set[int] = set()
+    # Iterative, post-order: a deep document must not exhaust Python's stack either.
+    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    while stack:
+        current, done = stack.pop()
+        key = id(current)
+        children = _children(current)
+        if done:
+            on_path.discard(key)
+            sizes[key] = 1 + sum(sizes[id(c)] for c in children)
+            depths[key] = 1 + max((depths[id(c)] for c in children), default=0)
+            if sizes[key] > MAX_NODES:
+                return f"holds more than {MAX_NODES:,} values once its aliases are expanded"
+            if depths[key] > MAX_DEPTH:
+                return f"nests lists and mappings more than {MAX_DEPTH} levels deep"
+            continue
+        if key in sizes:
+            continue
+        if key in on_path:
+            return "an alias refers to the anchor it is inside (a loop)"
+        on_path.add(key)
+        stack.append((current, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+        if len(on_path) > MAX_DEPTH * 2 + 2:
+            return f"nests lists and mappings more than {MAX_DEPTH} levels deep"
+    return None
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [part for pair in node.value for part in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
+
+
 def _walk(node: yaml.Node, field: Path_, lines: dict, duplicates: list) -> None:
     """Record the line of every field path below ``node`` (a key's own line for a mapping
-    entry) and every key written twice in one mapping."""
-    lines.setdefault(field, node.start_mark.line + 1)
-    if isinstance(node, yaml.MappingNode):
-        seen: set = set()
-        for key_node, value_node in node.value:
-            key = key_node.value
-            if key in seen:
-                duplicates.append((field + (key,), key_node.start_mark.line + 1))
-            seen.add(key)
-            lines[field + (key,)] = key_node.start_mark.line + 1
-            _walk(value_node, field + (key,), lines, duplicates)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, child in enumerate(node.value):
-            _walk(child, field + (index,), lines, duplicates)
+    entry) and every key written twice in one mapping. An alias's content is walked once,
+    where its anchor is: the line map never expands aliases."""
+    seen_nodes: set[int] = set()
+    stack = [(node, field)]
+    while stack:
+        current, where = stack.pop()
+        lines.setdefault(where, current.start_mark.line + 1)
+        if id(current) in seen_nodes:
+            continue
+        seen_nodes.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            seen: set = set()
+            for key_node, value_node in current.value:
+                key = key_node.value
+                if not isinstance(key, str):
+                    key = str(key)  # a key that is itself a list or mapping
+                if key in seen:
+                    duplicates.append((where + (key,), key_node.start_mark.line + 1))
+                seen.add(key)
+                lines[where + (key,)] = key_node.start_mark.line + 1
+                stack.append((value_node, where + (key,)))
+        elif isinstance(current, yaml.SequenceNode):
+            for index, child in enumerate(current.value):
+                stack.append((child, where + (index,)))
 
 
 def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedYAML:
     """Parse ``path`` safely; raise ``error`` naming the file and line if it is not valid YAML.
 
     A key written twice in one mapping is an error: YAML would silently keep the last one and
-    drop the other instruction.
+    drop the other instruction. A file over 1 MB, an alias bomb, an alias loop and nesting
+    past 40 levels are refused before anything is built from them. An error never quotes
+    the file: a file that is not what it should be (``check /etc/passwd``) stays unprinted.
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        with open(path, "rb") as stream:
+            raw = stream.read(MAX_BYTES + 1)
     except FileNotFoundError as e:
         raise error(f"{path}: file not found") from e
+    except OSError as e:
+        raise error(f"{path}: cannot read ({e.strerror or type(e).__name__})") from e
+    if len(raw) > MAX_BYTES:
+        raise error(f"{path}: over {MAX_BYTES // (1 << 20)} MB; not a settings file")
+    try:
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
-    except OSError as e:
-        raise error(f"{path}: cannot read ({e.strerror})") from e
+    loader = _Loader(text)
     try:
-        node = yaml.compose(text, Loader=_Loader)
-        data = yaml.load(text, Loader=_Loader)  # safe: _Loader is a SafeLoader
+        node = loader.get_single_node()
+        problem = _bounds(node, path) if node is not None else None
+        if problem:
+            raise error(f"{path}: {problem}")
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+        problem = getattr(e, "problem", None) or type(e).__name__
         raise error(f"{path}{line}: not valid YAML: {problem}") from e
+    except RecursionError as e:
+        raise error(f"{path}: nests lists and mappings more than {MAX_DEPTH} levels deep") from e
+    except (ValueError, TypeError, OverflowError) as e:
+        # A value the safe constructor cannot build (a mapping used as a key, say).
+        raise error(f"{path}: not valid YAML ({type(e).__name__})") from e
+    finally:
+        loader.dispose()
     lines: dict[Path_, int] = {}
     duplicates: list = []
     if node is not None:

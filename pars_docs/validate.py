@@ -12,7 +12,7 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
@@ -59,7 +59,51 @@ def _message(error: ValidationError, loaded: LoadedYAML) -> list[tuple[tuple, st
         keys = [k for k in ("hours", "days", "weeks") if k in error.instance]
         if keys or "hours" in str(error.schema):
             return [(field, "give exactly one of hours, days or weeks")]
-    return [(field, error.message)]
+    return [(field, _without_value(error))]
+
+
+_TYPES = {
+    "object": "a mapping of keys to values",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+def _without_value(error: ValidationError) -> str:
+    """What ``error`` found wrong, said from the schema alone. jsonschema's own messages
+    quote the value, and a file that is not what it should be (``check /etc/passwd``, a
+    linked file) must not be printed through them."""
+    rule, wanted = error.validator, cast(Any, error.validator_value)
+    if rule == "type":
+        kinds = wanted if isinstance(wanted, list) else [wanted]
+        return "must be " + " or ".join(_TYPES.get(str(k), str(k)) for k in kinds)
+    if rule == "enum":
+        return "must be one of " + ", ".join(str(v) for v in wanted)
+    if rule == "const":
+        return f"must be {wanted}"
+    if rule in ("minimum", "exclusiveMinimum"):
+        return f"must be {'at least' if rule == 'minimum' else 'more than'} {wanted}"
+    if rule in ("maximum", "exclusiveMaximum"):
+        return f"must be {'at most' if rule == 'maximum' else 'less than'} {wanted}"
+    if rule == "minLength":
+        return f"must be at least {wanted} characters long"
+    if rule == "maxLength":
+        return f"must be at most {wanted} characters long"
+    if rule == "minItems":
+        return f"must list at least {wanted}"
+    if rule == "maxItems":
+        return f"must list at most {wanted}"
+    if rule == "pattern":
+        return f"is not written the way this field asks (pattern {wanted})"
+    if rule == "format":
+        return f"is not a valid {wanted}"
+    if rule == "uniqueItems":
+        return "lists the same item twice"
+    return f"breaks the rule '{rule}' of the schema"
 
 
 def schema_problems(loaded: LoadedYAML, schema: Path) -> list[str]:

@@ -61,6 +61,13 @@ def _check_translation(library: Library, path: Path) -> str:
     return "; ".join([library.describe(iset), *notes])
 
 
+def _outside(link: Path) -> str:
+    raise InstructionError(
+        f"{link}: a link to a file outside the instructions folder; it is not read (copy the "
+        "file into the folder instead)"
+    )
+
+
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @SITE_OPTION
@@ -88,6 +95,7 @@ def check(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
             (str(library.table_path), lambda: library.check_file(library.table_path)),
         ]
         jobs += [(set_id, partial(_describe, library, profile, set_id)) for set_id in library.ids()]
+        jobs += [(str(link), partial(_outside, link)) for link in library.outside]
         jobs += [
             (path.name, partial(_check_translation, library, path))
             for _, _, path in library.translation_files()
