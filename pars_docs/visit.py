@@ -17,9 +17,19 @@ from typing import Any, Literal, overload
 
 from .errors import UsageError
 from .languages import check_tag
+from .lookalike import mixed_script, strip_invisible
 from .rows import REQUIRED, Row
 
-MAX_TEXT = {"patient": 200, "clinician": 200, "mrn": 64, "note": 1000, "visit_id": 200}
+MAX_TEXT = {
+    "patient": 200,
+    "clinician": 200,
+    "mrn": 64,
+    "note": 1000,
+    "visit_id": 200,
+    "medication": 100,
+}
+MAX_MEDICATIONS = 40
+NAMES = ("patient", "clinician")  # read by eye to match a person: one script per word
 _TIME_24 = re.compile(r"^([0-9]{1,2}):([0-9]{2})$")
 _TIME_12 = re.compile(r"^([0-9]{1,2})(?::([0-9]{2}))?\s*([ap])\.?\s*m\.?$", re.IGNORECASE)
 _ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
@@ -177,6 +187,9 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
             raise UsageError(f"{field_name}: is required", field=field_name)
         return None
     text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
+    # Characters that draw nothing (zero-width spaces, bidi controls, U+2800 …) go first, so
+    # a name of nothing else is empty (see lookalike.py).
+    text = strip_invisible(text)
     text = " ".join(text.split()) if field_name != "note" else text.strip()
     if not text:
         if required:
@@ -196,6 +209,16 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
         raise UsageError(
             f"{field_name}: is {len(text)} characters long; the limit is {limit}", field=field_name
         )
+    if field_name in NAMES:
+        mixed = mixed_script(text)
+        if mixed:
+            raise UsageError(
+                f"{field_name}: mixes {mixed}, which can make it read as another name; "
+                "type it again in one script",
+                field=field_name,
+                redacted=f"{field_name}: mixes letters of scripts that look alike in one "
+                "word, which can make it read as another name; type it again in one script",
+            )
     return text
 
 
@@ -240,6 +263,14 @@ def make_visit(
             )
         )
     meds: list[str] = []
+    if len(medications) > MAX_MEDICATIONS:
+        problems.append(
+            UsageError(
+                f"medications: {len(medications)} are listed; the limit is {MAX_MEDICATIONS}",
+                field="medications",
+            )
+        )
+        medications = ()
     for name in medications:
         cleaned = attempt(clean_text, name, "medication")
         if cleaned and cleaned.casefold() not in (m.casefold() for m in meds):

@@ -19,6 +19,7 @@ from pathlib import Path
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine
 from ..ledger import Record, Status
+from ..lookalike import skeleton
 from ..names import output_name
 from ..output import Inputs, refusal
 from ..rows import BadRow, RowResult, Skipped
@@ -107,7 +108,8 @@ class Planner:
             return self._failed(number, e, usable_name(visit.patient, e))
         fhir = self.options.emit == "fhir"
         refs = result.refs if fhir else None
-        key = (visit.patient.casefold(), visit.mrn or "", visit.procedure, visit.date, visit.time)
+        # Names compared as a reader sees them: "Аna" with a Cyrillic A is "Ana".
+        key = (skeleton(visit.patient), visit.mrn or "", visit.procedure, visit.date, visit.time)
         if key in self.seen:
             # A repeat takes its first row's file, should that row fail and it be made.
             first = self.seen[key]
