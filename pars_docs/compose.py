@@ -41,6 +41,30 @@ def _repeated(moment: datetime) -> bool:
     return other.utcoffset() != moment.utcoffset()
 
 
+def _format_problems(chosen, language: str) -> list[tuple[tuple, str]]:
+    """What is wrong with one language's formats: a missing one, one that is not text, or a
+    pattern Babel cannot write (tried on a sample moment, so it never fails mid-batch)."""
+    if not isinstance(chosen, dict):
+        return [((), f"the formats for '{language}' must map names to patterns")]
+    problems: list[tuple[tuple, str]] = []
+    missing = [k for k in REQUIRED_FORMATS if k not in chosen]
+    if missing:
+        problems.append(((), f"formats for '{language}' lack {', '.join(missing)}"))
+    sample = datetime(2026, 12, 3, 8, 30)
+    locale = language.replace("-", "_")
+    for name, pattern in chosen.items():
+        if not isinstance(pattern, str):
+            problems.append(((name,), f"{name}: must be text"))
+            continue
+        if name.startswith("repeated_"):
+            continue  # words added after a time, not a pattern
+        try:
+            format_datetime(sample, pattern, locale=locale)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            problems.append(((name,), f"{name}: not a date pattern Babel can write ({e})"))
+    return problems
+
+
 def tidy_spaces(text: str) -> str:
     """Runs of spaces and line breaks made one space; no-break spaces ("8:00 a. m.") kept."""
     return _SPACES.sub(" ", text).strip()
@@ -120,18 +144,20 @@ class Templates:
         for folder in self.dirs:
             path = folder / "formats.yaml"
             if path.is_file():
-                table = load_yaml(path, InstructionError).data or {}
+                loaded = load_yaml(path, InstructionError)
+                table = loaded.data or {}
+                if not isinstance(table, dict):
+                    raise InstructionError(f"{path}: must map each language to its formats")
                 base = language.replace("-", "_").split("_")[0]
-                chosen = table.get(language) or table.get(base)
+                key = language if table.get(language) else base
+                chosen = table.get(key)
                 if chosen:
-                    missing = [
-                        k
-                        for k in REQUIRED_FORMATS
-                        if not isinstance(chosen, dict) or not isinstance(chosen.get(k), str)
-                    ]
-                    if missing:
+                    problems = _format_problems(chosen, language)
+                    if problems:
                         raise InstructionError(
-                            f"{path}: formats for '{language}' lack {', '.join(missing)}"
+                            "\n".join(
+                                f"{loaded.where((key, *field))}: {text}" for field, text in problems
+                            )
                         )
                     return chosen
         raise InstructionError(

@@ -76,6 +76,17 @@ class CodeMap:
                         "procedure (and may have system)"
                     )
                     continue
+                wrong = [
+                    key
+                    for key in ("system", "code", "procedure")
+                    if key in item
+                    and (isinstance(item[key], bool) or not isinstance(item[key], str | int))
+                ]
+                if wrong:
+                    problems.append(
+                        f"{loaded.where((index, wrong[0]))}: {', '.join(wrong)} must be text"
+                    )
+                    continue
                 if item["procedure"] not in known:
                     problems.append(
                         f"{loaded.where((index, 'procedure'))}: no instruction set "
@@ -84,7 +95,7 @@ class CodeMap:
                     continue
                 entries.append(
                     {
-                        "system": item.get("system"),
+                        "system": str(item["system"]) if "system" in item else None,
                         "code": str(item["code"]),
                         "procedure": item["procedure"],
                     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
@@ -75,14 +76,38 @@ class Site:
         return self.tz.key
 
 
-def _is_image(path: Path) -> bool:
-    from reportlab.lib.utils import ImageReader
+MAX_LOGO_PIXELS = 4_000_000  # 2000 × 2000: over 6 inches wide at 300 dpi
+MAX_LOGO_BYTES = 5 << 20
 
+
+def _logo_problem(path: Path) -> str | None:
+    """Why the logo cannot be printed, or None. Its size is read from the header and checked
+    before any pixel is decoded (a 144-megapixel image would take over a gigabyte for each
+    handout); then it is decoded once, so a truncated file fails here and not mid-batch."""
+    from PIL import Image, UnidentifiedImageError
+
+    if path.suffix.lower() not in LOGO_TYPES:
+        return "use a PNG or JPEG image"
     try:
-        ImageReader(str(path)).getSize()
-        return True
-    except Exception:  # any failure to read means "not an image we can print"
-        return False
+        if path.stat().st_size > MAX_LOGO_BYTES:
+            return f"the file is over {MAX_LOGO_BYTES >> 20} MB; use a smaller image"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # checked below
+            with Image.open(path) as image:
+                if image.format not in ("PNG", "JPEG"):
+                    return "use a PNG or JPEG image"
+                width, height = image.size
+                if width * height > MAX_LOGO_PIXELS:
+                    return (
+                        f"the image is {width} × {height} pixels; use one of at most "
+                        f"{MAX_LOGO_PIXELS // 1_000_000} million pixels (such as 1200 × 400)"
+                    )
+                image.load()
+    except (UnidentifiedImageError, Image.DecompressionBombError):
+        return "use a PNG or JPEG image"
+    except (OSError, ValueError, SyntaxError) as e:  # PIL reports a broken file these ways
+        return f"the image cannot be read ({e}); save it again as PNG or JPEG"
+    return None
 
 
 def check_zone(name: str) -> ZoneInfo:
@@ -166,8 +191,9 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     except SiteError as e:
         raise SiteError(f"{loaded.where(('timezone',))}: {e}", field="timezone") from e
     logo = _relative(loaded, base, "logo", "file")
-    if logo and (logo.suffix.lower() not in LOGO_TYPES or not _is_image(logo)):
-        raise SiteError(f"{loaded.where(('logo',))}: logo: use a PNG or JPEG image", field="logo")
+    logo_problem = _logo_problem(logo) if logo else None
+    if logo_problem:
+        raise SiteError(f"{loaded.where(('logo',))}: logo: {logo_problem}", field="logo")
     clinic = data["clinic"]
     return Site(
         name=clinic.get("name", "").strip(),
