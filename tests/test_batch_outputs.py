@@ -425,7 +425,7 @@ def test_errors_as_json_lines_end_with_the_summary(batch, tmp_path):
         (3, "duplicate", None),
         (4, "failed", "time"),
     ]
-    assert items[1]["message"] == "time: '25:00' is not a time of day; write 14:30 or 2:30 PM"
+    assert items[1]["message"] == "time: '…' is not a time of day; write 14:30 or 2:30 PM"
     assert SUMMARY.fullmatch("pars-docs: " + items[-1]["note"])
     assert items[-1]["note"].startswith("3 rows: 1 written, 1 failed, 1 duplicate in ")
 
