@@ -6,7 +6,9 @@ The times are the plan's; the wording comes from ``templates/calendar.yaml``.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
@@ -185,20 +187,33 @@ def calendar_wording(templates: Templates) -> CalendarWording:
 
 
 def _uid(plan, name: str) -> str:
-    """The same event of the same booking always gets the same UID, so a calendar that
-    imports a later file (a rescheduled visit) updates the event instead of doubling it.
+    """An event's UID, which no one can trace back to the patient.
 
-    The booking's identity is its id in the system that made it (a FHIR Appointment id, an
-    HL7 SIU filler id, ``--visit-id``). Without one, it is the record number (else the
-    patient) with the procedure and day: a visit moved to another day then gets new events.
+    With the clinic's calendar key (site ``calendar_key_file`` or
+    ``$PARS_DOCS_CALENDAR_KEY``) it is an HMAC of the booking's identity, so the same event
+    of the same booking always gets the same UID and a calendar that imports a later file (a
+    rescheduled visit) updates the event instead of doubling it. The booking's identity is
+    its id in the system that made it (a FHIR Appointment id, an HL7 SIU filler id,
+    ``--visit-id``), else the record number (else the patient) with the procedure and day.
+
+    Without a key, a booking id is hashed alone (it says nothing of who); without either,
+    the UID is random: a hash of a name or record number could be confirmed by anyone who
+    guesses them.
     """
     visit = plan.visit
     if visit.visit_id:
-        key = ["visit", visit.visit_id, name]
+        identity = ["visit", visit.visit_id, name]
     else:
         who = ["mrn", visit.mrn] if visit.mrn else ["patient", visit.patient]
-        key = [*who, plan.instruction_set.id, visit.date.isoformat(), name]
-    digest = hashlib.sha256(json.dumps(key, ensure_ascii=False).encode("utf-8")).hexdigest()
+        identity = [*who, plan.instruction_set.id, visit.date.isoformat(), name]
+    message = json.dumps(identity, ensure_ascii=False).encode("utf-8")
+    key = plan.site.calendar_key
+    if key:
+        digest = hmac.new(key, message, hashlib.sha256).hexdigest()
+    elif visit.visit_id:
+        digest = hashlib.sha256(message).hexdigest()
+    else:
+        digest = secrets.token_hex(32)
     return f"{digest}@{UID_DOMAIN}"
 
 

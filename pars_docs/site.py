@@ -15,6 +15,8 @@ from .resources import package_dir
 from .validate import schema_problems
 
 ENV_VAR = "PARS_DOCS_SITE"
+KEY_VAR = "PARS_DOCS_CALENDAR_KEY"
+MIN_KEY = 16  # characters of a calendar key
 DEFAULT_SITE = package_dir() / "default-site.yaml"
 SITE_SCHEMA = package_dir() / "site.schema.json"
 LOGO_TYPES = (".png", ".jpg", ".jpeg")
@@ -66,6 +68,8 @@ class Site:
     reminder_time: time = time(8, 0)
     unknown_medicines: str = "error"  # or "ask"
     wound_check_days: int | None = None
+    # The clinic's secret for calendar UIDs (calendar_key_file or $PARS_DOCS_CALENDAR_KEY).
+    calendar_key: bytes | None = field(default=None, repr=False)
 
     @property
     def is_default(self) -> bool:
@@ -195,6 +199,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     if logo_problem:
         raise SiteError(f"{loaded.where(('logo',))}: logo: {logo_problem}", field="logo")
     clinic = data["clinic"]
+    key = _calendar_key(loaded, _relative(loaded, base, "calendar_key_file", "file"))
     return Site(
         name=clinic.get("name", "").strip(),
         phone=clinic.get("phone", "").strip(),
@@ -219,7 +224,35 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         reminder_time=time.fromisoformat(data.get("reminder_time", "08:00")),
         unknown_medicines=data.get("unknown_medicines", "error"),
         wound_check_days=data.get("wound_check_days"),
+        calendar_key=key,
     )
+
+
+def _calendar_key(loaded, path: Path | None) -> bytes | None:
+    """The clinic's calendar key: the file the profile names, else ``$PARS_DOCS_CALENDAR_KEY``;
+    None if neither is given. A short key is refused: it could be guessed."""
+    if path is not None:
+        try:
+            text = path.read_bytes()[:4096].strip()
+        except OSError as e:
+            raise SiteError(
+                f"{loaded.where(('calendar_key_file',))}: calendar_key_file: cannot read "
+                f"({e.strerror})",
+                field="calendar_key_file",
+            ) from e
+        where = f"{loaded.where(('calendar_key_file',))}: calendar_key_file"
+    else:
+        text = os.environ.get(KEY_VAR, "").strip().encode("utf-8")
+        where = f"${KEY_VAR}"
+        if not text:
+            return None
+    if len(text) < MIN_KEY:
+        raise SiteError(
+            f"{where}: the key is shorter than {MIN_KEY} characters; use a long random one "
+            "(such as the output of: openssl rand -hex 32)",
+            field="calendar_key_file",
+        )
+    return text
 
 
 def _mrn_rule(setting: dict | None) -> MrnRule:

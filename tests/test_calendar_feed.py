@@ -4,11 +4,13 @@ rises, reminders on the days of a last dose and a restart; read by icalendar and
 import dataclasses
 from datetime import date, time, timedelta
 
+import pytest
 import vobject
 from helpers import DATA
 from icalendar import Calendar
 
 from pars_docs import Engine, load_site, make_visit
+from pars_docs.ics import EVENTS
 from pars_docs.renditions import render_ics
 
 SITE = load_site(DATA / "site-ny.yaml")
@@ -56,10 +58,45 @@ def test_uids_do_not_come_from_the_name_and_time():
     assert uids(render_ics(Engine(SITE).prepare(renamed))) == base
 
 
+KEYED = dataclasses.replace(SITE, calendar_key=b"0123456789abcdef0123")
+
+
 def test_without_an_id_the_record_number_and_day_name_the_visit():
-    morning = uids(calendar(mrn="M-1", clock="8:00"))
-    afternoon = uids(calendar(mrn="M-1", clock="14:00"))
+    morning = uids(calendar(mrn="M-1", clock="8:00", site=KEYED))
+    afternoon = uids(calendar(mrn="M-1", clock="14:00", site=KEYED))
     assert morning == afternoon  # moved within the day: the same events
+    other_key = dataclasses.replace(SITE, calendar_key=b"another clinic's key!")
+    assert uids(calendar(mrn="M-1", clock="8:00", site=other_key)) != morning
+
+
+def test_without_a_key_or_an_id_uids_are_random_not_a_hash_of_the_name():
+    """A hash of the name (or record number) and day could be confirmed by anyone who
+    guesses them from the .ics file alone."""
+    import hashlib
+    import json
+
+    first, again = uids(calendar(mrn="M-1")), uids(calendar(mrn="M-1"))
+    assert set(first.values()).isdisjoint(again.values())
+    unkeyed = [["mrn", "M-1", "pars-defect-injection", "2030-12-03", name] for name in EVENTS]
+    guesses = {hashlib.sha256(json.dumps(k).encode()).hexdigest() for k in unkeyed}
+    assert not guesses & {uid.split("@")[0] for uid in first.values()}
+
+
+def test_a_calendar_key_comes_from_the_site_or_the_environment(tmp_path, monkeypatch):
+    from pars_docs.errors import SiteError
+
+    key = tmp_path / "calendar.key"
+    key.write_text("f" * 40 + "\n")
+    profile = tmp_path / "site.yaml"
+    profile.write_text(
+        "clinic: {name: Clinic}\ntimezone: America/New_York\ncalendar_key_file: calendar.key\n"
+    )
+    assert load_site(profile).calendar_key == b"f" * 40
+    key.write_text("short")
+    with pytest.raises(SiteError, match="shorter than 16 characters"):
+        load_site(profile)
+    monkeypatch.setenv("PARS_DOCS_CALENDAR_KEY", "e" * 20)
+    assert load_site(DATA / "site-ny.yaml").calendar_key == b"e" * 20
 
 
 def test_whole_day_reminders_at_the_sites_waking_hour():

@@ -1,5 +1,6 @@
 """Text, JSON and calendar renditions: the same times as the PDF, taken from the same plan."""
 
+import dataclasses
 import json
 import re
 from datetime import date, datetime, time, timedelta, timezone
@@ -13,7 +14,7 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 from readability import grade
 
-from pars_docs import make_handout
+from pars_docs import load_site, make_handout
 from pars_docs.errors import InstructionError, UsageError, VisitError
 from pars_docs.markup import WRITE_IN
 from pars_docs.renditions import TEXT_WIDTH, render_ics, render_json, render_text
@@ -364,12 +365,16 @@ def test_calendar_writes_the_second_showing_of_a_repeated_time_in_utc():
 
 
 def test_calendar_is_byte_identical_with_source_date_epoch(monkeypatch):
+    # UIDs are keyed with the clinic's calendar key: without one they are random.
+    keyed = dataclasses.replace(load_site(SITE), calendar_key=b"a clinic secret of some length")
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
-    first = render_ics(handout(sedation=True, medications=["Eliquis"]))
-    second = render_ics(handout(sedation=True, medications=["Eliquis"]))
+    first = render_ics(handout(site=keyed, sedation=True, medications=["Eliquis"]))
+    second = render_ics(handout(site=keyed, sedation=True, medications=["Eliquis"]))
     assert first == second
     assert b"DTSTAMP:20260101T000000Z\r\n" in first
-    other = render_ics(handout(patient="Ben Ode", sedation=True, medications=["Eliquis"]))
+    other = render_ics(
+        handout(site=keyed, patient="Ben Ode", sedation=True, medications=["Eliquis"])
+    )
     uids = {str(e["UID"]) for e in Calendar.from_ical(first).walk("VEVENT")}
     assert uids.isdisjoint(str(e["UID"]) for e in Calendar.from_ical(other).walk("VEVENT"))
 
