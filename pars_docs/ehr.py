@@ -19,6 +19,7 @@ from . import rows
 from .errors import DataError
 from .plan import current_time
 from .site import MrnRule
+from .visit import YEARS
 
 if TYPE_CHECKING:
     from .fhir import CodeMap
@@ -140,6 +141,10 @@ class RowBuilder:
         """Put ``moment`` on the site's clock; a past one is skipped unless asked for."""
         if "date" in self.feed.given:
             return None  # the command line gives the day and time
+        if not YEARS[0] <= moment.year <= YEARS[1]:
+            # Year 1 or 9999 is a placeholder, and moving it to the site's clock overflows.
+            self.problem("date", f"start: the year {moment.year} is not an appointment's year")
+            return None
         now = self.feed.now or current_time(self.feed.tz)
         if moment < now and not self.feed.include_past:
             return Skip(

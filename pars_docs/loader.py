@@ -151,8 +151,9 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # it checks the characters at once
         node = loader.get_single_node()
         problem = _bounds(node, path) if node is not None else None
         if problem:
@@ -169,7 +170,8 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
         # A value the safe constructor cannot build (a mapping used as a key, say).
         raise error(f"{path}: not valid YAML ({type(e).__name__})") from e
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[Path_, int] = {}
     duplicates: list = []
     if node is not None:
