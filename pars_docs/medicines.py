@@ -59,12 +59,13 @@ class MedicineTable:
         close = difflib.get_close_matches(_key(name), list(self._index), n=n, cutoff=0.6)
         return [self._index[key][1] for key in close]
 
-    def unknown_message(self, name: str) -> str:
-        """One line naming an unknown medicine and the closest known names. A medicine name
-        does not identify a patient, so the line is shown without --verbose."""
+    def unknown_message(self, name: str, shown: str | None = None) -> str:
+        """One line naming an unknown medicine (as ``shown``, if given, instead of the name:
+        "…" keeps what a row holds out of a log) and the closest known names, which are the
+        table's own."""
         close = self.closest(name)
         hint = f" Closest known names: {', '.join(close)}." if close else ""
-        return f"medication: unknown medicine '{name}'.{hint}"
+        return f"medication: unknown medicine '{name if shown is None else shown}'.{hint}"
 
     def find(self, name: str) -> tuple[Medicine, str] | None:
         """The medicine called ``name`` (generic, brand or RxCUI) and the name as the table
@@ -83,11 +84,16 @@ class MedicineTable:
         found = self.find(name)
         if found:
             return found
-        message = (
-            f"{self.unknown_message(name)} A clinic can add it to {self.path.name}, or set "
-            "unknown_medicines: ask in the site profile."
+        fix = (
+            f" A clinic can add it to {self.path.name}, or set unknown_medicines: ask in the "
+            "site profile."
         )
-        raise UsageError(message, field="medication", redacted=message)
+        # What a row's medicine column holds may be anything, a name among it.
+        raise UsageError(
+            self.unknown_message(name) + fix,
+            field="medication",
+            redacted=self.unknown_message(name, "…") + fix,
+        )
 
 
 def _key(name: str) -> str:

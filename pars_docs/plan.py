@@ -150,6 +150,23 @@ def resolve_options(instruction_set: InstructionSet, visit: Visit) -> dict[str, 
     }
 
 
+class Warning_(str):
+    """A warning that quotes what a row holds, with ``redacted``: the same words without it,
+    for logs (see :func:`redacted`)."""
+
+    redacted: str
+
+    def __new__(cls, text: str, redacted: str) -> Warning_:
+        warning = super().__new__(cls, text)
+        warning.redacted = redacted
+        return warning
+
+
+def redacted(warning: str) -> str:
+    """``warning`` as a log may show it."""
+    return warning.redacted if isinstance(warning, Warning_) else warning
+
+
 def current_time(tz: ZoneInfo, as_of: datetime | None = None) -> datetime:
     """ "Now" on the site's clock: ``as_of`` (a naive value is read on the site's clock), else
     ``SOURCE_DATE_EPOCH``, else the real time."""
@@ -190,8 +207,11 @@ def plan_medicines(
     for name in names:
         found = table.find(name) if unknown == "ask" else table.lookup(name)
         if found is None:
+            asks = " The handout asks the patient to call about it."
             warnings.append(
-                f"{table.unknown_message(name)} The handout asks the patient to call about it."
+                Warning_(
+                    table.unknown_message(name) + asks, table.unknown_message(name, "…") + asks
+                )
             )
             plans.append(MedicinePlan(name, "", "", "", "ask", "", label=name))
             continue

@@ -181,11 +181,13 @@ def folder_names(folder: Path) -> list[str]:
 # A list of bad rows among good ones -------------------------------------------------------
 
 MEDICINES = "procedure,patient,date,time,clinician,mrn,medications"
-# A medicine name is not a patient identifier: it is shown without --verbose.
 SUGGESTION = (
     "medication: unknown medicine 'Eliqis'. Closest known names: Eliquis. A clinic can add it "
     "to medicines.yaml, or set unknown_medicines: ask in the site profile."
 )
+# What a row's medicine column holds may be anything (a name in the wrong column): it is left
+# out without --verbose; the closest names are the table's own.
+SUGGESTION_REDACTED = SUGGESTION.replace("'Eliqis'", "'…'")
 # (row, CSV line, field, reason, reason without patient values) for each bad row. A reason
 # ending in ";" is the start of a longer one.
 BAD_ROWS = [
@@ -203,7 +205,7 @@ BAD_ROWS = [
      "procedure: unknown procedure '…'; known: pars-defect-decompression, "
      "pars-defect-injection"),
     (8, "pars-defect-injection,Bad Medicine,2026-12-03,9:30,Dr. Lee,B8,Eliqis", "medication",
-     SUGGESTION, SUGGESTION),
+     SUGGESTION, SUGGESTION_REDACTED),
     (9, "pars-defect-injection,李小龍,2026-12-03,10:00,Dr. Lee,B9,", "patient",
      "patient: the handout fonts cannot draw '李' (U+674E CJK UNIFIED IDEOGRAPH-674E), "
      "'小' (U+5C0F CJK UNIFIED IDEOGRAPH-5C0F), '龍' (U+9F8D CJK UNIFIED IDEOGRAPH-9F8D); "

@@ -162,12 +162,11 @@ def test_bad_input_is_one_line_and_writes_nothing(make, change, message, code):
 
 
 def test_unknown_medicine_names_the_closest_known_ones(make):
-    # A medicine name is not a patient identifier: the typed name and its closest known names
-    # are shown without --verbose.
+    # The typed name is left out without --verbose; its closest known names are shown.
     result, out = make("--medication", "Eliqis")
     assert result.exit_code == 2
     assert result.output == (
-        "pars-docs: error: medication: unknown medicine 'Eliqis'. Closest known names: "
+        "pars-docs: error: medication: unknown medicine '…'. Closest known names: "
         "Eliquis. A clinic can add it to medicines.yaml, or set unknown_medicines: ask in the "
         "site profile.\n"
     )

@@ -18,6 +18,7 @@ from ..fonts import check_drawable
 from ..handout import Engine, Handout
 from ..ledger import Record, Status
 from ..output import write_atomic
+from ..plan import redacted
 from ..site import Site
 from ..visit import Visit, clean_text
 from .folder import Made, fingerprint
@@ -101,7 +102,8 @@ class Renderer:
             start=handout.plan.moments["start"].isoformat(),
             patient=task.visit.patient,
             procedure_title=iset.title,
-            warnings="; ".join(handout.warnings) or None,
+            warnings="; ".join(w if self.verbose else redacted(w) for w in handout.warnings)
+            or None,
             language="+".join(handout.languages),
         )
         if handout.requested_language:
