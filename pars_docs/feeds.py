@@ -23,10 +23,8 @@ def read_appointments(
     if source.format == "fhir":
         data = []
         for each in (source, *pages):
-            with each.open_text() as text:
-                data.append((fhir.read_resource(text.read(), each.label), each.label))
+            data.append((fhir.read_resource(each.read_whole(), each.label), each.label))
         return fhir.appointment_rows(data, feed)
     if source.format == "hl7":
-        with source.open_text() as text:
-            return hl7v2.appointment_rows(text.read(), source.label, feed)
+        return hl7v2.appointment_rows(source.read_whole(), source.label, feed)
     raise ValueError(f"{source.format} is not a feed; read it with pars_docs.rows.read_rows")

@@ -51,6 +51,7 @@ EVENTS = (
 DAY_EVENTS = ("last_dose", "restart", "wound_check", "follow_up")
 EVENT_FIELDS = ("summary", "description")
 UID_DOMAIN = "pars-docs"
+MAX_REMINDER_MINUTES = 7 * 24 * 60
 
 
 @dataclass(frozen=True)
@@ -139,9 +140,18 @@ def _wording_problems(loaded: LoadedYAML, language: str, templates: Templates) -
                         "off at the site's reminder_time)",
                     )
                 )
-        elif isinstance(minutes, bool) or not isinstance(minutes, int) or minutes < 0:
+        elif (
+            isinstance(minutes, bool)
+            or not isinstance(minutes, int)
+            or not 0 <= minutes <= MAX_REMINDER_MINUTES
+        ):
+            # A week at most: a larger number would overflow the calendar's dates.
             problems.append(
-                problem(loaded, ("reminders", name), "give minutes_before as a whole number ≥ 0")
+                problem(
+                    loaded,
+                    ("reminders", name),
+                    f"give minutes_before as a whole number from 0 to {MAX_REMINDER_MINUTES}",
+                )
             )
     return problems
 

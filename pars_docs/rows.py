@@ -82,6 +82,7 @@ ALIASES = {
     "large_print": ("largeprint", "largetype"),
 }
 _CHUNK = 1 << 16
+MAX_WHOLE_BYTES = 256 << 20  # a file read at once rather than row by row
 
 
 @dataclass(frozen=True)
@@ -176,7 +177,8 @@ class Source:
         else:
             self.path = Path(name)
             if not self.path.is_file():
-                raise UsageError(f"INPUT: {name}: no such file", field="input")
+                what = "not a regular file" if self.path.exists() else "no such file"
+                raise UsageError(f"INPUT: {name}: {what}", field="input")
             self.label = name
         try:
             try:
@@ -295,11 +297,25 @@ class Source:
             try:
                 value = jsonin.DECODER.decode(line)
             except (ValueError, RecursionError):
+                if self.path.stat().st_size > MAX_WHOLE_BYTES:
+                    return False  # too big to read at once: refused when it is read
                 try:
                     value = jsonin.DECODER.decode(line + text.read())
                 except (ValueError, RecursionError):
                     return False  # not JSON: reported when it is read as rows
         return isinstance(value, dict) and value.get("resourceType") in ("Bundle", "Appointment")
+
+    def read_whole(self) -> str:
+        """The whole text, for formats read at once (a FHIR Bundle, HL7 v2 messages, one JSON
+        object); a :class:`DataError` for a file over :data:`MAX_WHOLE_BYTES`."""
+        if self.path.stat().st_size > MAX_WHOLE_BYTES:
+            raise DataError(
+                f"{self.label}: over {MAX_WHOLE_BYTES >> 20} MB, more than one read at once may "
+                "be; split it (for FHIR, into the pages of a search)",
+                field="input",
+            )
+        with self.open_text() as text:
+            return text.read()
 
     def close(self) -> None:
         if self._spool is not None:
@@ -541,6 +557,13 @@ def _json_records(source: Source) -> Iterator[Record]:
             fill()
         if buffer[position : position + 1] == "{":
             # A single object: a FHIR resource or one appointment.
+            if source.path.stat().st_size > MAX_WHOLE_BYTES:
+                raise DataError(
+                    f"{source.label}: one JSON object over {MAX_WHOLE_BYTES >> 20} MB, more "
+                    "than one read at once may be; split it (a FHIR Bundle into the pages of a "
+                    "search), or write the rows as a JSON array or NDJSON",
+                    field="input",
+                )
             yield 1, jsonin.loads(buffer[position:] + text.read(), source.label)
             return
         if buffer[position : position + 1] != "[":

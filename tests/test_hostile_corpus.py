@@ -166,3 +166,14 @@ def test_tz_naming_a_file_that_is_not_a_zone(zone):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout.startswith("pars-docs, version")
+
+
+def test_a_file_read_at_once_is_bounded(tmp_path, monkeypatch):
+    from pars_docs import rows
+
+    monkeypatch.setattr(rows, "MAX_WHOLE_BYTES", 1000)
+    bundle = HOSTILE / "fhir-resourcetype-after-4kb.json"
+    args = ["batch", str(bundle), "--out-dir", str(tmp_path / "o"), "--timezone", "UTC"]
+    code, output = run(args, tmp_path)
+    assert code == 1
+    assert "more than one read at once may be; split it" in output
