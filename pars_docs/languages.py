@@ -45,6 +45,8 @@ def check_tag(tag: str, field: str = "language") -> str:
         raise UsageError(
             f"{field}: '{text}' is not a language tag; write one such as en, es or vi",
             field=field,
+            # What is not a tag may be anything a row's column holds, a name among it.
+            redacted=f"{field}: '…' is not a language tag; write one such as en, es or vi",
         )
     return normalise(text)
 

@@ -283,7 +283,7 @@ class Source:
             try:
                 json.loads(first)
                 return "ndjson"
-            except ValueError:
+            except (ValueError, RecursionError):
                 return "json"  # one object spread over lines: a FHIR resource
         first_line = head.splitlines()[0] if head else ""
         return "tsv" if first_line.count("\t") > first_line.count(",") else "csv"

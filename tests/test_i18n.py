@@ -67,6 +67,9 @@ def test_make_with_an_unavailable_language_is_a_one_line_usage_error(make):
     )
     result, _ = make("--language", "not a tag")
     assert result.exit_code == 2
+    # What is not a tag may be anything (a name in the wrong column): left out of logs.
+    assert "language: '…' is not a language tag" in result.output
+    result, _ = make("--language", "not a tag", "--verbose")
     assert "'not a tag' is not a language tag" in result.output
 
 
