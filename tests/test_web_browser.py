@@ -301,7 +301,7 @@ def test_a_csv_upload_with_a_bad_row_and_the_packet(server, browser, downloads, 
         EC.visibility_of_element_located((By.ID, "failed-banner"))
     )
     assert "1 row FAILED" in banner.text and "Row 5" in banner.text
-    assert "date: '2026-13-01' has no month 13" in banner.text
+    assert "date: '…' has no month 13" in banner.text  # the value only with --verbose
     failed = browser.find_element(By.ID, "row-5")
     assert "FAILED" in failed.text
     assert "Pars defect injection" in browser.find_element(By.ID, "row-2").text
