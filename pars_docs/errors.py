@@ -41,6 +41,7 @@ PATIENT_FIELDS = {
     "time",
     "sedation",
     "visit_id",
+    "large_print",
 }
 # A quoted value; an apostrophe between letters is part of it (O'Brien).
 _QUOTED = re.compile(r"'(?:[^']|(?<=\w)'(?=\w))*'")
