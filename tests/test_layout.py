@@ -318,7 +318,7 @@ def test_large_print_on_the_command_line_and_in_a_batch(runner, tmp_path):
         cli, ["batch", str(rows), "--site", str(SITE), "--out-dir", str(tmp_path / "o")]
     )
     assert result.exit_code == 1
-    assert "row 4: large_print: 'maybe' is not yes or no" in result.output
+    assert "row 4: large_print: '…' is not yes or no" in result.output
     made = sorted((tmp_path / "o").glob("*.pdf"))
     assert len(made) == 2
     smallest = [min(s for s, t, _ in sizes(p.read_bytes())) for p in made]

@@ -172,3 +172,12 @@ def test_yaml_aliases_are_counted_not_expanded(tmp_path):
     path.write_text(bomb, encoding="utf-8")
     with pytest.raises(ParsDocsError, match="more than 100,000 values"):
         load_yaml(path)
+
+
+def test_every_column_a_row_can_have_is_kept_out_of_logs():
+    """A new column must be added to PATIENT_FIELDS too (a language tag is shown only once it
+    is a well-formed tag: see languages.check_tag)."""
+    from pars_docs.errors import PATIENT_FIELDS
+    from pars_docs.rows import FIELDS
+
+    assert set(FIELDS) - {"language"} <= PATIENT_FIELDS
