@@ -223,6 +223,13 @@ class Source:
         return open(self.path, encoding=self.encoding, newline="")
 
     @property
+    def size(self) -> int:
+        """The input's size in bytes (standard input's copy's, for ``-``)."""
+        if self._spool is not None:
+            return os.fstat(self._spool.fileno()).st_size
+        return self.path.stat().st_size
+
+    @property
     def _encoding_name(self) -> str:
         return "UTF-8" if self.encoding.lower().replace("_", "-") == "utf-8-sig" else self.encoding
 
@@ -297,7 +304,7 @@ class Source:
             try:
                 value = jsonin.DECODER.decode(line)
             except (ValueError, RecursionError):
-                if self.path.stat().st_size > MAX_WHOLE_BYTES:
+                if self.size > MAX_WHOLE_BYTES:
                     return False  # too big to read at once: refused when it is read
                 try:
                     value = jsonin.DECODER.decode(line + text.read())
@@ -308,7 +315,7 @@ class Source:
     def read_whole(self) -> str:
         """The whole text, for formats read at once (a FHIR Bundle, HL7 v2 messages, one JSON
         object); a :class:`DataError` for a file over :data:`MAX_WHOLE_BYTES`."""
-        if self.path.stat().st_size > MAX_WHOLE_BYTES:
+        if self.size > MAX_WHOLE_BYTES:
             raise DataError(
                 f"{self.label}: over {MAX_WHOLE_BYTES >> 20} MB, more than one read at once may "
                 "be; split it (for FHIR, into the pages of a search)",
@@ -557,7 +564,7 @@ def _json_records(source: Source) -> Iterator[Record]:
             fill()
         if buffer[position : position + 1] == "{":
             # A single object: a FHIR resource or one appointment.
-            if source.path.stat().st_size > MAX_WHOLE_BYTES:
+            if source.size > MAX_WHOLE_BYTES:
                 raise DataError(
                     f"{source.label}: one JSON object over {MAX_WHOLE_BYTES >> 20} MB, more "
                     "than one read at once may be; split it (a FHIR Bundle into the pages of a "

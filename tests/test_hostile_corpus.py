@@ -177,3 +177,17 @@ def test_a_file_read_at_once_is_bounded(tmp_path, monkeypatch):
     code, output = run(args, tmp_path)
     assert code == 1
     assert "more than one read at once may be; split it" in output
+
+
+def test_standard_input_is_detected_and_bounded_like_a_file(tmp_path, monkeypatch):
+    from pars_docs import rows
+
+    bundle = (HOSTILE / "fhir-resourcetype-after-4kb.json").read_bytes()
+    args = ["batch", "-", "--out-dir", str(tmp_path / "o"), "--timezone", "UTC"]
+    result = CliRunner().invoke(cli, args, input=bundle)
+    assert result.exit_code == 1
+    assert "standard input: holds no Appointment" in result.output  # read as FHIR
+    monkeypatch.setattr(rows, "MAX_WHOLE_BYTES", 1000)
+    result = CliRunner().invoke(cli, args, input=bundle)
+    assert result.exit_code == 1
+    assert "more than one read at once may be; split it" in result.output
