@@ -228,24 +228,3 @@ GOOD_ROWS = {
 def mixed_list() -> str:
     rows = dict(GOOD_ROWS) | {row: text for row, text, *_ in BAD_ROWS}
     return lines(*(rows[n] for n in sorted(rows)), header=MEDICINES)
-
-
-# Record-system feeds -------------------------------------------------------------------------
-
-
-def reader_results(results):
-    """(number, item) for each result of a feed reader, in the shape the feed tests assert
-    on: the row's fields with its ``fold``, ``revision`` and ``_fhir`` references, a
-    :class:`~pars_docs.ehr.Skip`, or the row's error."""
-    from pars_docs.ehr import Skip
-    from pars_docs.rows import BadRow, Skipped
-
-    for result in results:
-        if isinstance(result, BadRow):
-            yield result.number, result.error
-        elif isinstance(result, Skipped):
-            yield result.number, Skip(result.status, result.reason, result.tally or "")
-        else:
-            refs = dict.fromkeys(("appointment", "patient", "practitioner", "mrn_system"))
-            fields = {**result.values, "fold": result.fold, "revision": result.revision}
-            yield result.number, {**fields, "_fhir": {**refs, **result.refs}}

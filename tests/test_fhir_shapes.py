@@ -6,15 +6,16 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import DATA, pdf_text, reader_results, squash
+from helpers import DATA, pdf_text, squash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pars_docs.cli import cli
-from pars_docs.ehr import Feed, Skip
+from pars_docs.ehr import Feed
 from pars_docs.errors import DataError
 from pars_docs.fhir import CodeMap, appointment_rows, human_name
 from pars_docs.library import Library
+from pars_docs.rows import BadRow, Row, Skipped
 from pars_docs.site import MrnRule
 
 SITE = DATA / "site-ny.yaml"
@@ -65,14 +66,24 @@ def rows(data, codes, **options):
     options.setdefault("now", NOW)
     feed = Feed(codes, ZoneInfo("America/New_York"), **options)
     pages = data if isinstance(data, list) else [(data, "in.json")]
-    return [row for _, row in reader_results(appointment_rows(pages, feed))]
+    return list(appointment_rows(pages, feed))
 
 
 def one(data, codes, **options):
+    """The one result of ``data``: a :class:`Row` or a :class:`Skipped`; a bad row's error
+    is raised."""
     (row,) = rows(data, codes, **options)
-    if isinstance(row, Exception):
-        raise row
+    assert row.number == 1
+    if isinstance(row, BadRow):
+        raise row.error
     return row
+
+
+def fields(data, codes, **options) -> dict:
+    """The fields of the one :class:`Row` ``data`` holds."""
+    row = one(data, codes, **options)
+    assert isinstance(row, Row), row
+    return row.values
 
 
 # Identity --------------------------------------------------------------------------------------
@@ -111,14 +122,15 @@ EPIC_PATIENT = {
 
 def test_epic_mrn_is_typed_by_text_only(codes):
     row = one(bundle(appointment(), EPIC_PATIENT | {"id": "p1"}, DOCTOR), codes)
-    assert row["mrn"] == "203713"
-    assert row["_fhir"]["mrn_system"] == "urn:oid:1.2.840.114350.1.13"
-    assert row["patient"] == "Derrick Lin"
+    assert isinstance(row, Row)
+    assert row.values["mrn"] == "203713"
+    assert row.refs["mrn_system"] == "urn:oid:1.2.840.114350.1.13"
+    assert row.values["patient"] == "Derrick Lin"
 
 
 def test_the_site_names_its_mrn_system(codes):
     rule = MrnRule(system="urn:oid:1.2.3", type_code=None, type_text=None)
-    row = one(bundle(appointment(), EPIC_PATIENT | {"id": "p1"}, DOCTOR), codes, mrn=rule)
+    row = fields(bundle(appointment(), EPIC_PATIENT | {"id": "p1"}, DOCTOR), codes, mrn=rule)
     assert row["mrn"] == "Z6129"
 
 
@@ -130,7 +142,8 @@ def test_no_recognised_mrn_prints_none(codes):
         ]
     }
     row = one(bundle(appointment(), patient, DOCTOR), codes)
-    assert "mrn" not in row
+    assert isinstance(row, Row)
+    assert "mrn" not in row.values and "mrn_system" not in row.refs
 
 
 @pytest.mark.parametrize(
@@ -180,8 +193,9 @@ def test_practitioner_role_resolves_to_its_practitioner(codes):
         ]
     )
     row = one(bundle(appt, PATIENT, DOCTOR, role), codes)
-    assert row["clinician"] == "Dr. Sam Lee"
-    assert row["_fhir"]["practitioner"] == "Practitioner/d1"
+    assert isinstance(row, Row)
+    assert row.values["clinician"] == "Dr. Sam Lee"
+    assert row.refs["practitioner"] == "Practitioner/d1"
 
 
 def test_practitioner_role_not_in_the_bundle_uses_its_display(codes):
@@ -191,7 +205,7 @@ def test_practitioner_role_not_in_the_bundle_uses_its_display(codes):
             {"actor": {"reference": "PractitionerRole/r9", "display": "Dr. Kim Ha"}},
         ]
     )
-    row = one(bundle(appt, PATIENT), codes)
+    row = fields(bundle(appt, PATIENT), codes)
     assert row["clinician"] == "Dr. Kim Ha"
 
 
@@ -204,8 +218,9 @@ def test_contained_resources(codes):
         participant=[{"actor": {"reference": "#pat"}}, {"actor": {"reference": "#doc"}}],
     )
     row = one(appt, codes)
-    assert (row["patient"], row["clinician"]) == ("Ana Díaz", "Dr. Ngozi Okafor")
-    assert row["_fhir"]["patient"] is None  # a contained resource has no server address
+    assert isinstance(row, Row)
+    assert (row.values["patient"], row.values["clinician"]) == ("Ana Díaz", "Dr. Ngozi Okafor")
+    assert "patient" not in row.refs  # a contained resource has no server address
 
 
 def test_r5_subject(codes):
@@ -214,7 +229,7 @@ def test_r5_subject(codes):
         participant=[{"actor": {"reference": "Practitioner/d1"}}],
         serviceType=[{"concept": {"coding": [CODE]}}],  # R5 CodeableReference
     )
-    row = one(bundle(appt, PATIENT, DOCTOR), codes)
+    row = fields(bundle(appt, PATIENT, DOCTOR), codes)
     assert row["patient"] == "Ana Díaz" and row["procedure"] == "pars-defect-injection"
 
 
@@ -225,7 +240,7 @@ def test_absolute_and_versioned_references(codes):
             {"actor": {"reference": "https://fhir.example.org/r4/Practitioner/d1"}},
         ]
     )
-    row = one(bundle(appt, PATIENT, DOCTOR), codes)
+    row = fields(bundle(appt, PATIENT, DOCTOR), codes)
     assert row["patient"] == "Ana Díaz" and row["clinician"] == "Dr. Sam Lee"
 
 
@@ -263,13 +278,14 @@ def test_a_row_reports_all_its_problems_at_once(codes):
 )
 def test_statuses_that_get_no_handout(codes, status, kind):
     row = one(bundle(appointment(status=status), PATIENT, DOCTOR), codes)
-    assert row == Skip(kind, f"appointment status is {status}", status)
+    assert row == Skipped(1, f"appointment status is {status}", status=kind, tally=status)
 
 
 def test_a_past_appointment_is_skipped_unless_asked(codes):
     data = bundle(appointment(start="2026-11-01T14:00:00Z"), PATIENT, DOCTOR)
-    assert one(data, codes).tally == "past"
-    assert one(data, codes, include_past=True)["date"] == "2026-11-01"
+    past = one(data, codes)
+    assert isinstance(past, Skipped) and past.tally == "past"
+    assert fields(data, codes, include_past=True)["date"] == "2026-11-01"
 
 
 @pytest.mark.parametrize(
@@ -285,10 +301,10 @@ def test_older_fhir_versions_are_named(codes, extra, version):
 def test_appointment_notes_only_when_the_site_enables_them(codes):
     appt = appointment(patientInstruction="Bring your scans.", comment="Park in lot B.")
     data = bundle(appt, PATIENT, DOCTOR)
-    assert "note" not in one(data, codes)
-    assert one(data, codes, notes=True)["note"] == "Bring your scans.\nPark in lot B."
+    assert "note" not in fields(data, codes)
+    assert fields(data, codes, notes=True)["note"] == "Bring your scans.\nPark in lot B."
     r5 = appointment(patientInstruction=[{"concept": {"text": "Fast."}}], note=[{"text": "Hi"}])
-    assert one(bundle(r5, PATIENT, DOCTOR), codes, notes=True)["note"] == "Fast.\nHi"
+    assert fields(bundle(r5, PATIENT, DOCTOR), codes, notes=True)["note"] == "Fast.\nHi"
 
 
 # Pages -----------------------------------------------------------------------------------------
@@ -310,8 +326,9 @@ def test_searchset_pages_given_together(codes):
     )
     warnings = []
     found = rows([(first, "p1.json"), (second, "p2.json")], codes, warn=warnings.append)
-    assert [r["visit_id"] for r in found] == ["Appointment/appt-1", "Appointment/appt-2"]
-    assert found[0]["clinician"] == "Dr. Sam Lee"  # the Practitioner is on the other page
+    assert all(isinstance(r, Row) for r in found) and [r.number for r in found] == [1, 2]
+    assert [r.values["visit_id"] for r in found] == ["Appointment/appt-1", "Appointment/appt-2"]
+    assert found[0].values["clinician"] == "Dr. Sam Lee"  # the Practitioner is on another page
     assert warnings == []
     rows([(first, "p1.json")], codes, warn=warnings.append)
     assert warnings == [
@@ -471,10 +488,11 @@ fhir_like = st.recursive(
 def test_any_json_fails_cleanly_or_reads(codes, data):
     feed = Feed(codes, ZoneInfo("America/New_York"), now=NOW, notes=True)
     try:
-        for _, row in reader_results(appointment_rows([(data, "x.json")], feed)):
-            assert isinstance(row, (dict, Skip, DataError))
-            if isinstance(row, DataError):
-                assert row.message and "\n" not in row.message
+        for row in appointment_rows([(data, "x.json")], feed):
+            assert isinstance(row, (Row, Skipped, BadRow))
+            if isinstance(row, BadRow):
+                assert isinstance(row.error, DataError)
+                assert row.error.message and "\n" not in row.error.message
     except DataError:
         pass  # the whole file is not a FHIR Appointment or Bundle
 
@@ -487,12 +505,14 @@ def test_fhir_xml_is_read_like_json(codes):
 
     data = read_xml((DATA / "fhir" / "bundle-r4.xml").read_text(encoding="utf-8"), "b.xml")
     row = one(data, codes)
-    assert row["patient"] == "Peter James Chalmers"
-    assert row["clinician"] == "Dr Adam Careful"
-    assert (row["mrn"], row["dob"]) == ("MRN-123", "1974-12")
-    assert (row["date"], row["time"]) == ("2030-12-03", "09:00")
-    assert row["visit_id"] == "Appointment/example"
-    assert row["revision"] == 16245240  # meta.lastUpdated 2030-11-20T10:00Z, minutes since 2000
+    assert isinstance(row, Row)
+    values = row.values
+    assert values["patient"] == "Peter James Chalmers"
+    assert values["clinician"] == "Dr Adam Careful"
+    assert (values["mrn"], values["dob"]) == ("MRN-123", "1974-12")
+    assert (values["date"], values["time"]) == ("2030-12-03", "09:00")
+    assert values["visit_id"] == "Appointment/example"
+    assert row.revision == 16245240  # meta.lastUpdated 2030-11-20T10:00Z, minutes since 2000
 
 
 def test_fhir_xml_through_the_command_line(runner, tmp_path):

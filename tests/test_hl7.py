@@ -7,17 +7,18 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from helpers import DATA, pdf_text, reader_results, squash
+from helpers import DATA, pdf_text, squash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
 
 from pars_docs.cli import cli
-from pars_docs.ehr import Feed, Skip
+from pars_docs.ehr import Feed
 from pars_docs.errors import DataError
 from pars_docs.fhir import CodeMap
 from pars_docs.hl7v2 import appointment_rows, split_messages
 from pars_docs.library import Library
+from pars_docs.rows import BadRow, Row, Skipped
 
 HL7 = DATA / "hl7"
 SITE = DATA / "site-ny.yaml"
@@ -32,49 +33,63 @@ def feed():
 
 def read(name, feed):
     text = (HL7 / name).read_text(encoding="utf-8")
-    return [row for _, row in reader_results(appointment_rows(text, name, feed))]
+    return list(appointment_rows(text, name, feed))
 
 
 def test_a_new_appointment(feed):
     (row,) = read("siu-s12.hl7", feed)
-    assert row["patient"] == "Mrs. Siobhán M O^Brien"  # the legal name (type L); \S\ is ^
-    assert row["mrn"] == "MRN-4401"  # PID-3's MR, never its SSN
-    assert row["dob"] == "1980-05-17"
-    assert row["clinician"] == "Dr. Sam Lee&Park"  # \T\ is &
-    assert (row["date"], row["time"]) == ("2030-12-03", "08:00")
-    assert row["procedure"] == "pars-defect-injection"
-    assert row["visit_id"] == "FL-2001@CADENCE"  # SCH-2, the filler's id
-    assert row["revision"] == 14141610  # MSH-7, 2026-11-20 08:30 -05:00, in minutes since 2000
+    assert isinstance(row, Row) and row.number == 1
+    assert row.values["patient"] == "Mrs. Siobhán M O^Brien"  # the legal name (type L); \S\ is ^
+    assert row.values["mrn"] == "MRN-4401"  # PID-3's MR, never its SSN
+    assert row.values["dob"] == "1980-05-17"
+    assert row.values["clinician"] == "Dr. Sam Lee&Park"  # \T\ is &
+    assert (row.values["date"], row.values["time"]) == ("2030-12-03", "08:00")
+    assert row.values["procedure"] == "pars-defect-injection"
+    assert row.values["visit_id"] == "FL-2001@CADENCE"  # SCH-2, the filler's id
+    assert row.revision == 14141610  # MSH-7, 2026-11-20 08:30 -05:00, in minutes since 2000
 
 
 def test_odd_separators_and_a_start_on_the_site_clock(feed):
     (row,) = read("siu-s14-odd-separators.hl7", feed)
-    assert row["patient"] == "Zoë Quinn"
-    assert row["mrn"] == "MRN-5"
-    assert row["dob"] == "1975"  # PID-7 to the year only, kept as given
-    assert (row["date"], row["time"]) == ("2030-12-04", "07:15")  # SCH-11.4, no offset
-    assert row["procedure"] == "pars-defect-decompression"
-    assert row["clinician"] == "Ngozi Okafor MD"
+    assert isinstance(row, Row)
+    assert row.values["patient"] == "Zoë Quinn"
+    assert row.values["mrn"] == "MRN-5"
+    assert row.values["dob"] == "1975"  # PID-7 to the year only, kept as given
+    # SCH-11.4, no offset
+    assert (row.values["date"], row.values["time"]) == ("2030-12-04", "07:15")
+    assert row.values["procedure"] == "pars-defect-decompression"
+    assert row.values["clinician"] == "Ngozi Okafor MD"
 
 
 def test_a_file_of_framed_messages(feed):
     rows = read("mllp-batch.hl7", feed)
-    assert len(rows) == 5
+    assert [r.number for r in rows] == [1, 2, 3, 4, 5]
     booked, moved, cancelled, no_aip, other = rows
-    assert booked["visit_id"] == moved["visit_id"] == "FL-9@CADENCE"
-    assert (booked["date"], moved["date"], moved["time"]) == ("2030-12-10", "2030-12-11", "14:00")
-    assert moved["revision"] > booked["revision"]
-    assert cancelled == Skip("cancelled", "SIU^S15: the appointment was cancelled", "cancelled")
-    assert no_aip["clinician"] == "Dr. Kim Ha" and "dob" not in no_aip  # AIG-3; no PID-7
-    assert other == Skip("skipped", "MSH-9 ADT^A08 is not an SIU scheduling message", "not SIU")
+    assert isinstance(booked, Row) and isinstance(moved, Row) and isinstance(no_aip, Row)
+    assert booked.values["visit_id"] == moved.values["visit_id"] == "FL-9@CADENCE"
+    assert (booked.values["date"], moved.values["date"], moved.values["time"]) == (
+        "2030-12-10",
+        "2030-12-11",
+        "14:00",
+    )
+    assert moved.revision > booked.revision
+    assert cancelled == Skipped(
+        3, "SIU^S15: the appointment was cancelled", status="cancelled", tally="cancelled"
+    )
+    # AIG-3; no PID-7
+    assert no_aip.values["clinician"] == "Dr. Kim Ha" and "dob" not in no_aip.values
+    assert other == Skipped(
+        5, "MSH-9 ADT^A08 is not an SIU scheduling message", status="skipped", tally="not SIU"
+    )
 
 
 def test_every_problem_of_a_message_at_once(feed):
     bad, good = read("problems.hl7", feed)
-    assert isinstance(bad, DataError) and bad.row == 1
-    assert bad.message.startswith("date: no start time (AIS-4 or SCH-11.4); clinician: ")
-    assert "http://www.ama-assn.org/go/cpt|99999" in bad.message  # C4 read as CPT
-    assert "mrn" not in good  # PID-3 holds only an SSN
+    assert isinstance(bad, BadRow) and bad.number == bad.error.row == 1
+    assert isinstance(bad.error, DataError)
+    assert bad.error.message.startswith("date: no start time (AIS-4 or SCH-11.4); clinician: ")
+    assert "http://www.ama-assn.org/go/cpt|99999" in bad.error.message  # C4 read as CPT
+    assert isinstance(good, Row) and "mrn" not in good.values  # PID-3 holds only an SSN
 
 
 @pytest.mark.parametrize(
@@ -95,8 +110,8 @@ def test_message_framing(text, count):
 def test_status_cancelled_in_sch25(feed):
     text = (HL7 / "mllp-batch.hl7").read_text(encoding="utf-8")
     first = split_messages(text)[0].replace("||Booked", "||Noshow")
-    ((_, row),) = list(reader_results(appointment_rows(first, "x", feed)))
-    assert row == Skip("cancelled", "SCH-25 filler status is noshow", "noshow")
+    (row,) = list(appointment_rows(first, "x", feed))
+    assert row == Skipped(1, "SCH-25 filler status is noshow", status="cancelled", tally="noshow")
 
 
 def test_batch_of_hl7_messages(runner, tmp_path):
@@ -163,7 +178,9 @@ segment_text = st.lists(
 @given(segment_text)
 def test_any_text_fails_cleanly_or_reads(feed, text):
     try:
-        for _, row in reader_results(appointment_rows(text, "x.hl7", feed)):
-            assert isinstance(row, (dict, Skip, DataError))
+        for row in appointment_rows(text, "x.hl7", feed):
+            assert isinstance(row, (Row, Skipped, BadRow))
+            if isinstance(row, BadRow):
+                assert isinstance(row.error, DataError)
     except DataError:
         pass  # no message at all
