@@ -8,8 +8,9 @@ and gathers every problem of a row into one error.
 
 from __future__ import annotations
 
+import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
@@ -86,8 +87,52 @@ class Skip:
     reason: str
     tally: str
 
-    def result(self, number: int) -> rows.Skipped:
-        return rows.Skipped(number, self.reason, status=self.status, tally=self.tally)
+    def result(
+        self, number: int, visit_id: str | None = None, revision: int | None = None
+    ) -> rows.Skipped:
+        return rows.Skipped(
+            number,
+            self.reason,
+            status=self.status,
+            tally=self.tally,
+            visit_id=visit_id,
+            revision=revision,
+        )
+
+
+def booking(result: rows.RowResult) -> tuple[str, int] | None:
+    """(visit id, revision) of a result whose source says both: an appointment from a record
+    system, which may send the same booking again as it changes."""
+    if isinstance(result, rows.BadRow) or result.revision is None:
+        return None
+    visit_id = result.visit_id
+    return (visit_id, result.revision) if visit_id else None
+
+
+def superseded(results: Sequence[rows.RowResult]) -> dict[int, rows.RowResult]:
+    """Row number → the later revision of the same booking that replaces that row, for the
+    rows of ``results`` that such a revision replaces.
+
+    A booking is its visit id; of its rows, the one with the newest revision wins (of equal
+    revisions, the later in the input, as feeds send messages in order). A row the same as
+    the winner (same revision and fields: a page given twice) is not replaced: it is a
+    repeat. Only rows to make a handout from are replaced; a skipped one keeps its reason."""
+    groups: dict[str, list[rows.Row | rows.Skipped]] = {}
+    for result in results:
+        key = booking(result)
+        if key is not None and not isinstance(result, rows.BadRow):
+            groups.setdefault(key[0], []).append(result)
+    replaced: dict[int, rows.RowResult] = {}
+    for group in groups.values():
+        if len(group) < 2:
+            continue
+        newest = max(group, key=lambda r: (r.revision, r.number))
+        copies = [r for r in group if dataclasses.replace(r, number=newest.number) == newest]
+        winner = min(copies, key=lambda r: r.number)  # the first of identical copies
+        for result in group:
+            if isinstance(result, rows.Row) and result not in copies:
+                replaced[result.number] = winner
+    return replaced
 
 
 def skip_for_status(status: str, source: str = "appointment status") -> Skip | None:

@@ -394,20 +394,24 @@ def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Ro
     problem = _version_problem(appointment)
     if problem:
         raise DataError(problem, field="fhir")
+    # The booking and when it last changed: a newer copy of the same Appointment replaces
+    # this one.
+    visit_id = None
+    if isinstance(appointment.get("id"), str):
+        visit_id = f"Appointment/{appointment['id']}"
+    updated = _instant(_dict(appointment.get("meta")).get("lastUpdated"))
+    changed_at = revision(updated) if updated else None
     status = appointment.get("status")
     if isinstance(status, str):
         skip = skip_for_status(status)
         if skip:
-            return skip.result(number)
+            return skip.result(number, visit_id, changed_at)
     row = RowBuilder(feed)
     fields = row.fields
     refs = row.refs
-    if isinstance(appointment.get("id"), str):
-        refs["appointment"] = f"Appointment/{appointment['id']}"
-        fields["visit_id"] = refs["appointment"]
-    meta = _dict(appointment.get("meta"))
-    updated = _instant(meta.get("lastUpdated"))
-    row.revision = revision(updated) if updated else None
+    if visit_id:
+        refs["appointment"] = fields["visit_id"] = visit_id
+    row.revision = changed_at
 
     start = appointment.get("start")
     moment = _instant(start)
@@ -419,7 +423,7 @@ def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Ro
     else:
         skip = row.set_start(moment)
         if skip:
-            return skip.result(number)
+            return skip.result(number, visit_id, changed_at)
 
     people = list(_participants(appointment, resources))
     patients = [p for p in people if p[2] == "Patient"]

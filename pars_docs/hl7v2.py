@@ -220,29 +220,36 @@ def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
         shown = f"{kind}^{trigger}" if trigger else kind or "(none)"
         skipped = Skip("skipped", f"MSH-9 {shown} is not an SIU scheduling message", "not SIU")
         return skipped.result(number)
+    sch = message.first("SCH")
+    # The booking (SCH-2, the filler's id, else SCH-1, the placer's) and when this message
+    # changed it (MSH-7): a later message for the same booking replaces this one.
+    visit_id = None
+    filler = [message.value(sch, 2, 1, 1), message.value(sch, 2, 1, 2)]
+    placer = [message.value(sch, 1, 1, 1), message.value(sch, 1, 1, 2)]
+    for entity, namespace in (filler, placer):
+        if entity:
+            visit_id = f"{entity}@{namespace}" if namespace else entity
+            break
+    changed, _ = _moment(message.value(msh, 7, 1, 1), feed)
+    changed_at = revision(changed)
     if trigger in CANCELS:
         word = CANCELS[trigger]
-        return Skip("cancelled", f"SIU^{trigger}: the appointment was {word}", word).result(number)
-    sch = message.first("SCH")
+        cancel = Skip("cancelled", f"SIU^{trigger}: the appointment was {word}", word)
+        return cancel.result(number, visit_id, changed_at)
     status = FILLER_STATUS.get(message.value(sch, 25, 1, 1).casefold())
     if status:
         skip = skip_for_status(status, "SCH-25 filler status")
         if skip:
-            return skip.result(number)
+            return skip.result(number, visit_id, changed_at)
     row = RowBuilder(feed)
     fields = row.fields
     if trigger not in MAKES:
         row.problem("hl7", f"MSH-9: SIU^{trigger or '?'} is not S12, S13, S14 or S15")
     if sch is None:
         row.problem("hl7", "SCH: the message has no SCH segment")
-    filler = [message.value(sch, 2, 1, 1), message.value(sch, 2, 1, 2)]
-    placer = [message.value(sch, 1, 1, 1), message.value(sch, 1, 1, 2)]
-    for entity, namespace in (filler, placer):
-        if entity:
-            fields["visit_id"] = f"{entity}@{namespace}" if namespace else entity
-            break
-    changed, _ = _moment(message.value(msh, 7, 1, 1), feed)
-    row.revision = revision(changed)
+    if visit_id:
+        fields["visit_id"] = visit_id
+    row.revision = changed_at
 
     ais_list = message.segments("AIS")
     start_text = next((t for t in (message.value(a, 4, 1, 1) for a in ais_list) if t), "")
@@ -257,7 +264,7 @@ def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
     else:
         skip = row.set_start(moment)
         if skip:
-            return skip.result(number)
+            return skip.result(number, visit_id, changed_at)
         if not has_offset:  # on the site's clock as written, even in an hour clocks skip
             fields["date"], fields["time"] = moment.date().isoformat(), moment.strftime("%H:%M")
             row.fold = 0

@@ -39,6 +39,8 @@ class Status(str, Enum):
     SKIPPED = ("skipped", "skipped")
     DUPLICATE = ("duplicate", "duplicates")
     CANCELLED = ("cancelled", "cancelled")
+    # A later revision of the same booking (a reschedule) in the same input replaces it.
+    SUPERSEDED = ("superseded", "superseded")
 
     @classmethod
     def of(cls, value: str) -> Status:
@@ -203,6 +205,7 @@ class Summary:
     skipped: int = 0
     duplicates: int = 0
     cancelled: int = 0
+    superseded: int = 0
     seconds: float = 0.0
     interrupted: bool = False
     output_error: str | None = None  # the output the run stopped on (a full disk)
@@ -227,6 +230,8 @@ class Summary:
                 why = sorted((t, n) for (status, t), n in self.reasons.items() if status == word)
                 detail = f" ({', '.join(f'{n} {t}' for t, n in why)})" if why else ""
                 parts.append(f"{count} {word}{detail}")
+        if self.superseded:
+            parts.append(f"{self.superseded} superseded")
         if self.duplicates:
             parts.append(f"{self.duplicates} duplicate{'s' if self.duplicates > 1 else ''}")
         rows = f"{self.rows} row{'' if self.rows == 1 else 's'}"

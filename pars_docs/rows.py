@@ -101,6 +101,12 @@ class Row:
     # When the booking last changed (minutes since 2000, UTC), from a record system.
     revision: int | None = None
 
+    @property
+    def visit_id(self) -> str | None:
+        """The booking's id in the system it came from, if the input gives one."""
+        value = self.values.get("visit_id")
+        return str(value) if value not in (None, "") else None
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -110,6 +116,10 @@ class Skipped:
     reason: str
     status: str = "cancelled"  # or "skipped"
     tally: str | None = None  # the word it is counted under in the summary: "past", …
+    # The booking and its revision, when a record system says them: a cancellation that is
+    # newer than a booking's other messages in the same input replaces them.
+    visit_id: str | None = None
+    revision: int | None = None
 
 
 @dataclass(frozen=True)

@@ -278,7 +278,13 @@ def test_a_row_reports_all_its_problems_at_once(codes):
 )
 def test_statuses_that_get_no_handout(codes, status, kind):
     row = one(bundle(appointment(status=status), PATIENT, DOCTOR), codes)
-    assert row == Skipped(1, f"appointment status is {status}", status=kind, tally=status)
+    assert row == Skipped(
+        1,
+        f"appointment status is {status}",
+        status=kind,
+        tally=status,
+        visit_id="Appointment/appt-1",
+    )
 
 
 def test_a_past_appointment_is_skipped_unless_asked(codes):
@@ -352,6 +358,95 @@ def test_batch_reads_pages_and_warns_of_missing_ones(runner, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "its next page (https://x/Appointment?page=2) was not given" in result.output
+
+
+# Revisions of one booking ---------------------------------------------------------------------
+
+
+def revised(updated: str, start: str = LATER, **fields):
+    return appointment(
+        start=start, meta={"versionId": updated[:10], "lastUpdated": updated}, **fields
+    )
+
+
+def run_batch_on(runner, tmp_path, *pages):
+    paths = []
+    for number, page in enumerate(pages, 1):
+        path = tmp_path / f"page{number}.json"
+        path.write_text(json.dumps(page))
+        paths.append(str(path))
+    manifest = tmp_path / "m.jsonl"
+    out = tmp_path / "o"
+    result = runner.invoke(
+        cli,
+        ["batch", *paths, "--site", str(SITE), "--out-dir", str(out), "-j", "1"]
+        + ["--manifest", str(manifest)],
+    )
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    return result, records, sorted(out.glob("*.pdf"))
+
+
+@pytest.mark.parametrize("newer_first", [False, True])
+def test_the_newest_version_of_an_appointment_wins(runner, tmp_path, newer_first):
+    old = revised("2030-11-20T10:00:00Z")
+    new = revised("2030-11-21T10:00:00Z", start="2030-12-04T15:00:00Z")  # 10:00 AM
+    first, second = (new, old) if newer_first else (old, new)
+    result, records, pdfs = run_batch_on(
+        runner, tmp_path, bundle(first, PATIENT, DOCTOR), bundle(second)
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 rows: 1 written, 0 failed, 1 superseded in" in result.output
+    older_row, newer_row = (2, 1) if newer_first else (1, 2)
+    by_row = {r["row"]: r for r in records}
+    assert by_row[newer_row]["status"] == "ok"
+    assert by_row[older_row]["status"] == "superseded"
+    assert by_row[older_row]["reason"] == (
+        f"superseded by row {newer_row}, a later revision of the same booking; only that one "
+        "is made"
+    )
+    (pdf,) = pdfs
+    assert "Date Wednesday, December 4, 2030 Start time 10:00 AM" in squash(pdf_text(pdf))
+
+
+def test_the_same_version_given_twice_is_a_repeat(runner, tmp_path):
+    same = revised("2030-11-20T10:00:00Z")
+    result, records, pdfs = run_batch_on(
+        runner, tmp_path, bundle(same, PATIENT, DOCTOR), bundle(same, PATIENT, DOCTOR)
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 rows: 1 written, 0 failed, 1 duplicate in" in result.output
+    assert [r["status"] for r in records] == ["ok", "duplicate"]
+    assert records[1]["reason"] == "same visit id as row 1; not made again"
+    assert len(pdfs) == 1
+
+
+def test_a_newer_cancelled_version_supersedes_the_booked_one(runner, tmp_path):
+    booked = revised("2030-11-20T10:00:00Z")
+    cancelled = revised("2030-11-21T10:00:00Z", status="cancelled")
+    result, records, pdfs = run_batch_on(
+        runner, tmp_path, bundle(booked, cancelled, PATIENT, DOCTOR)
+    )
+    assert result.exit_code == 0, result.output
+    assert [r["status"] for r in records] == ["superseded", "cancelled"]
+    assert records[0]["reason"].endswith("which gets no handout (appointment status is cancelled)")
+    assert pdfs == []
+
+
+def test_versions_of_different_appointments_are_not_compared(codes):
+    from pars_docs.ehr import superseded
+
+    found = rows(
+        bundle(
+            revised("2030-11-20T10:00:00Z"),
+            revised("2030-11-21T10:00:00Z", id="appt-2"),
+            appointment(id="appt-1"),  # no lastUpdated: its revision is unknown
+            PATIENT,
+            DOCTOR,
+        ),
+        codes,
+    )
+    assert [r.revision for r in found] == [16245240, 16246680, None]
+    assert superseded(found) == {}
 
 
 # Time and the command line ---------------------------------------------------------------------

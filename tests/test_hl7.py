@@ -4,6 +4,7 @@ missing optional segments."""
 
 import json
 from datetime import datetime, timezone
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -73,8 +74,15 @@ def test_a_file_of_framed_messages(feed):
         "14:00",
     )
     assert moved.revision > booked.revision
+    # A cancellation keeps its booking and revision (MSH-7, 2026-11-22 09:00 -05:00), so it
+    # can replace the booking's earlier messages.
     assert cancelled == Skipped(
-        3, "SIU^S15: the appointment was cancelled", status="cancelled", tally="cancelled"
+        3,
+        "SIU^S15: the appointment was cancelled",
+        status="cancelled",
+        tally="cancelled",
+        visit_id="FL-10@CADENCE",
+        revision=14144520,
     )
     # AIG-3; no PID-7
     assert no_aip.values["clinician"] == "Dr. Kim Ha" and "dob" not in no_aip.values
@@ -111,29 +119,121 @@ def test_status_cancelled_in_sch25(feed):
     text = (HL7 / "mllp-batch.hl7").read_text(encoding="utf-8")
     first = split_messages(text)[0].replace("||Booked", "||Noshow")
     (row,) = list(appointment_rows(first, "x", feed))
-    assert row == Skipped(1, "SCH-25 filler status is noshow", status="cancelled", tally="noshow")
+    assert row == Skipped(
+        1,
+        "SCH-25 filler status is noshow",
+        status="cancelled",
+        tally="noshow",
+        visit_id="FL-9@CADENCE",
+        revision=14141640,
+    )
 
 
 def test_batch_of_hl7_messages(runner, tmp_path):
     manifest = tmp_path / "m.jsonl"
+    out = tmp_path / "o"
     result = runner.invoke(
         cli,
         ["batch", str(HL7 / "mllp-batch.hl7"), "--site", str(SITE), "--codes"]
-        + [str(HL7 / "codes.yaml"), "--out-dir", str(tmp_path / "o"), "-j", "1"]
+        + [str(HL7 / "codes.yaml"), "--out-dir", str(out), "-j", "1"]
         + ["--manifest", str(manifest), "--output-format", "ics", "--include-past"],
     )
     assert result.exit_code == 0, result.output
-    assert "5 rows: 3 written, 0 failed, 1 skipped (1 not SIU), 1 cancelled (1 cancelled)" in (
-        result.output
-    )
+    assert (
+        "5 rows: 2 written, 0 failed, 1 skipped (1 not SIU), 1 cancelled (1 cancelled), "
+        "1 superseded in"
+    ) in result.output
     records = [json.loads(line) for line in manifest.read_text().splitlines()]
-    assert [r["status"] for r in records] == ["ok", "ok", "cancelled", "ok", "skipped"]
-    # The booking and its reschedule: the same events (UIDs), a higher SEQUENCE.
-    first, moved = (Calendar.from_ical(open(r["output"], "rb").read()) for r in records[:2])
+    assert [r["status"] for r in records] == ["superseded", "ok", "cancelled", "ok", "skipped"]
+    # The booking (S12) and its reschedule (S13) give one handout: the reschedule's.
+    assert records[0]["reason"] == (
+        "superseded by row 2, a later revision of the same booking; only that one is made"
+    )
+    assert records[0]["output"] is None
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        Path(r["output"]).name for r in records if r["output"]
+    )
+    starts = {
+        e["DTSTART"].dt.date().isoformat()
+        for e in Calendar.from_ical(open(records[1]["output"], "rb").read()).walk("VEVENT")
+    }
+    assert "2030-12-11" in starts and "2030-12-10" not in starts
+
+
+def messages(*numbers: int) -> str:
+    """Messages of mllp-batch.hl7 (numbered from 1), one file's text."""
+    found = split_messages((HL7 / "mllp-batch.hl7").read_text(encoding="utf-8"))
+    return "\r\n".join(found[n - 1] for n in numbers) + "\r\n"
+
+
+def test_a_reschedule_in_a_later_run_updates_the_calendar(runner, tmp_path):
+    """The booking one night and its reschedule the next: the same events (UIDs), a higher
+    SEQUENCE, so a calendar client moves them instead of adding new ones."""
+    calendars = []
+    for night, number in enumerate((1, 2)):
+        path = tmp_path / f"night{night}.hl7"
+        path.write_text(messages(number), encoding="utf-8")
+        out = tmp_path / f"o{night}"
+        result = runner.invoke(
+            cli,
+            ["batch", str(path), "--site", str(SITE), "--codes", str(HL7 / "codes.yaml")]
+            + ["--out-dir", str(out), "-j", "1", "--output-format", "ics"],
+        )
+        assert result.exit_code == 0, result.output
+        (ics,) = out.glob("*.ics")
+        calendars.append(Calendar.from_ical(ics.read_bytes()))
+    first, moved = calendars
     uids = [sorted(str(e["UID"]) for e in c.walk("VEVENT")) for c in (first, moved)]
     assert uids[0] == uids[1]
     sequences = [{int(e["SEQUENCE"]) for e in c.walk("VEVENT")} for c in (first, moved)]
     assert max(sequences[0]) < min(sequences[1])
+
+
+@pytest.mark.parametrize("order", [(1, 2), (2, 1)])
+def test_the_newest_message_of_a_booking_wins_in_any_order(runner, tmp_path, order):
+    path = tmp_path / "feed.hl7"
+    path.write_text(messages(*order), encoding="utf-8")
+    manifest = tmp_path / "m.jsonl"
+    out = tmp_path / "o"
+    result = runner.invoke(
+        cli,
+        ["batch", str(path), "--site", str(SITE), "--codes", str(HL7 / "codes.yaml")]
+        + ["--out-dir", str(out), "-j", "1", "--manifest", str(manifest)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 rows: 1 written, 0 failed, 1 superseded in" in result.output
+    records = [json.loads(line) for line in manifest.read_text().splitlines()]
+    newest = order.index(2) + 1  # the S13, whichever row it is
+    assert {r["row"]: r["status"] for r in records} == {
+        newest: "ok",
+        3 - newest: "superseded",
+    }
+    (pdf,) = out.glob("*.pdf")
+    text = squash(pdf_text(pdf))
+    assert "Date Wednesday, December 11, 2030 Start time 2:00 PM" in text
+    assert "December 10" not in text
+
+
+def test_a_later_cancellation_supersedes_the_booking(runner, tmp_path):
+    path = tmp_path / "feed.hl7"
+    cancel = split_messages((HL7 / "mllp-batch.hl7").read_text(encoding="utf-8"))[2]
+    cancel = cancel.replace("FL-10^CADENCE", "FL-9^CADENCE")  # the booking of message 1
+    path.write_text(messages(1) + cancel + "\r\n", encoding="utf-8")
+    manifest = tmp_path / "m.jsonl"
+    result = runner.invoke(
+        cli,
+        ["batch", str(path), "--site", str(SITE), "--codes", str(HL7 / "codes.yaml")]
+        + ["--out-dir", str(tmp_path / "o"), "-j", "1", "--manifest", str(manifest)],
+    )
+    assert result.exit_code == 0, result.output
+    assert "2 rows: 0 written, 0 failed, 1 cancelled (1 cancelled), 1 superseded" in result.output
+    first, _ = (json.loads(line) for line in manifest.read_text().splitlines())
+    assert first["status"] == "superseded"
+    assert first["reason"] == (
+        "superseded by row 2, a later revision of the same booking, which gets no handout "
+        "(SIU^S15: the appointment was cancelled)"
+    )
+    assert not list((tmp_path / "o").glob("*.pdf"))
 
 
 def test_hl7_without_a_site_profile_is_refused(runner, tmp_path, monkeypatch):
@@ -184,3 +284,4 @@ def test_any_text_fails_cleanly_or_reads(feed, text):
                 assert isinstance(row.error, DataError)
     except DataError:
         pass  # no message at all
+

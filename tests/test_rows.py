@@ -101,7 +101,9 @@ def test_fhir_rows_carry_the_references_and_which_repeated_hour():
         "practitioner": "Practitioner/dr",
     }
     assert "_fhir" not in first.values and "fold" not in first.values
-    assert results[1] == Skipped(2, "appointment status is cancelled", tally="cancelled")
+    assert results[1] == Skipped(
+        2, "appointment status is cancelled", tally="cancelled", visit_id="Appointment/a2"
+    )
     assert results[3].number == 4 and results[3].error.field == "procedure"
 
 
@@ -176,8 +178,8 @@ def test_each_status_adds_to_its_own_count():
     summary = Summary()
     for status in Status:
         summary.count(status)
-    assert (summary.rows, summary.written, summary.failed, summary.skipped) == (5, 1, 1, 1)
-    assert (summary.duplicates, summary.cancelled) == (1, 1)
+    assert (summary.rows, summary.written, summary.failed, summary.skipped) == (6, 1, 1, 1)
+    assert (summary.duplicates, summary.cancelled, summary.superseded) == (1, 1, 1)
     assert json.dumps(Record(3, Status.DUPLICATE).public()["status"]) == '"duplicate"'
     assert str(Status.OK) == "ok"
 

@@ -118,7 +118,11 @@ def test_batch_bundles_validate(runner, tmp_path, kind):
     data = json.loads(out.read_text())
     R4BBundle.model_validate(data)
     Bundle(data, strict=True)
-    assert data["type"] == kind and len(data["entry"]) == 3
+    # Five messages: a booking superseded by its reschedule, the reschedule, a cancellation,
+    # another booking and a message that is not SIU: two documents.
+    assert data["type"] == kind and len(data["entry"]) == 2
+    related = [e["resource"]["context"]["related"][0]["identifier"]["value"] for e in data["entry"]]
+    assert related == ["FL-9@CADENCE", "FL-11@CADENCE"]
     for entry in data["entry"]:
         resource = entry["resource"]
         check_us_core({**resource, "id": "x"} if kind == "transaction" else resource)

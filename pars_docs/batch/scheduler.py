@@ -95,7 +95,7 @@ class Scheduler:
                 duplicate.task.row,
                 Status.DUPLICATE,
                 output=first.output,
-                reason=f"same patient, procedure and time as row {first.row}; not made again",
+                reason=f"{duplicate.same} as row {first.row}; not made again",
                 patient=usable_name(duplicate.task.visit.patient),
             )
         return self.renderer.render(duplicate.task)

@@ -1,9 +1,10 @@
 """Planning a batch run: each input row becomes a task to render, or a record of why not.
 
-Here a row is checked and made a visit; a repeat of an earlier row is marked; each handout is
-given its file name (a clash takes the row number), never one that is a link, a device or an
-input; and with ``skip_existing`` the folder's record of the file already there is handed on,
-for the worker to keep it only if it was made from the same row, set and site.
+Here a row is checked and made a visit; a row that a later revision of the same booking
+replaces is marked superseded; a repeat of an earlier row is marked; each handout is given its
+file name (a clash takes the row number), never one that is a link, a device or an input; and
+with ``skip_existing`` the folder's record of the file already there is handed on, for the
+worker to keep it only if it was made from the same row, set and site.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..ehr import booking, superseded
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine
 from ..ledger import Record, Status
 from ..lookalike import skeleton
 from ..names import output_name
 from ..output import Inputs, refusal
-from ..rows import BadRow, RowResult, Skipped
+from ..rows import BadRow, Row, RowResult, Skipped
 from ..visit import Visit, visit_from_row
 from .folder import FolderState
 from .options import Options
@@ -35,9 +37,26 @@ class Duplicate:
 
     task: Task
     first: int  # the row it repeats
+    same: str = "same patient, procedure and time"  # what makes it a repeat, for its reason
 
 
 Item = Task | Duplicate | Record
+
+
+def with_newer(rows: Iterable[RowResult]) -> Iterator[tuple[RowResult, RowResult | None]]:
+    """Each row, in input order, with the later revision of its booking that replaces it (or
+    None). Rows are passed on as they are read until one says its booking and revision (an
+    appointment from a record system, whose input is in memory already); from there the
+    rest of the input is read first, to find the newest revision of each booking."""
+    iterator = iter(rows)
+    for result in iterator:
+        if booking(result) is None:
+            yield result, None
+            continue
+        held = [result, *iterator]
+        replaced = superseded(held)
+        for each in held:
+            yield each, replaced.get(each.number)
 
 
 class Planner:
@@ -71,8 +90,8 @@ class Planner:
     def items(self, rows: Iterable[RowResult]) -> Iterator[Item]:
         """One item per row, in input order; with ``fail_fast`` none after a row that cannot
         be made a visit."""
-        for result in rows:
-            item = self._item(result)
+        for result, newer in with_newer(rows):
+            item = self._superseded(result, newer) if newer else self._item(result)
             yield item
             if isinstance(item, Record) and item.status is Status.FAILED and self.options.fail_fast:
                 return
@@ -85,6 +104,16 @@ class Planner:
             reason=row_reason(error, self.options.verbose),
             patient=patient,
         )
+
+    @staticmethod
+    def _superseded(result: RowResult, newer: RowResult) -> Record:
+        """The record of a row that a later revision of its booking replaces."""
+        reason = f"superseded by row {newer.number}, a later revision of the same booking"
+        if isinstance(newer, Row):
+            reason += "; only that one is made"
+        elif isinstance(newer, Skipped):
+            reason += f", which gets no handout ({newer.reason})"
+        return Record(result.number, Status.SUPERSEDED, reason=reason)
 
     def _item(self, result: RowResult) -> Item:
         if isinstance(result, BadRow):
@@ -108,13 +137,18 @@ class Planner:
             return self._failed(number, e, usable_name(visit.patient, e))
         fhir = self.options.emit == "fhir"
         refs = result.refs if fhir else None
-        # Names compared as a reader sees them: "Аna" with a Cyrillic A is "Ana".
-        key = (skeleton(visit.patient), visit.mrn or "", visit.procedure, visit.date, visit.time)
+        # The same booking, or without a visit id the same patient, procedure and time, names
+        # compared as a reader sees them: "Аna" with a Cyrillic A is "Ana".
+        key: tuple = ("visit", visit.visit_id)
+        if not visit.visit_id:
+            key = (skeleton(visit.patient), visit.mrn or "", visit.procedure)
+            key += (visit.date, visit.time)
         if key in self.seen:
             # A repeat takes its first row's file, should that row fail and it be made.
             first = self.seen[key]
             repeat = dataclasses.replace(first, row=number, visit=visit, fhir=fhir, refs=refs)
-            return Duplicate(repeat, first.row)
+            same = "same visit id" if visit.visit_id else "same patient, procedure and time"
+            return Duplicate(repeat, first.row, same)
         target = self._target(visit, number)
         if target is not None:
             refused = refusal(target, self.inputs)
