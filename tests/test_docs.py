@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = ROOT / "docs" / "integration.md"
@@ -46,3 +47,6 @@ def test_integration_guide_commands_work_as_written(tmp_path):
     assert [r["status"] for r in manifest] == ["ok", "cancelled", "ok", "failed"]
     assert len(list((work / "handouts").glob("*.pdf"))) == 2
     assert (work / "timeline.json").exists() and (work / "visit.ics").exists()
+    # The booking's reschedule, not the booking: the newest message of the two.
+    rescheduled = PdfReader(work / "rescheduled.pdf").pages[0].extract_text()
+    assert "Wednesday, March 10, 2027" in rescheduled and "March 8" not in rescheduled

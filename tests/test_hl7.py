@@ -285,3 +285,56 @@ def test_any_text_fails_cleanly_or_reads(feed, text):
     except DataError:
         pass  # no message at all
 
+
+# One message through make ----------------------------------------------------------------------
+
+
+def make_from(runner, tmp_path, text: str, *options: str):
+    path = tmp_path / "message.txt"  # no .hl7: read as HL7 v2 by its MSH segment
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "h.pdf"
+    result = runner.invoke(
+        cli,
+        ["make", "--fhir", str(path), "--site", str(SITE), "--codes", str(HL7 / "codes.yaml")]
+        + [*options, "-o", str(out)],
+    )
+    return result, out
+
+
+def test_make_reads_one_hl7_message(runner, tmp_path):
+    result, out = make_from(runner, tmp_path, (HL7 / "siu-s12.hl7").read_text(encoding="utf-8"))
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    assert "Patient Mrs. Siobhán M O^Brien" in text and "MRN-4401" in text
+    assert "Start time 8:00 AM" in text
+
+
+def test_make_takes_the_newest_message_of_one_booking(runner, tmp_path):
+    result, out = make_from(runner, tmp_path, messages(1, 2))
+    assert result.exit_code == 0, result.output
+    assert "Date Wednesday, December 11, 2030 Start time 2:00 PM" in squash(pdf_text(out))
+
+
+def test_make_options_fill_what_a_message_lacks(runner, tmp_path):
+    lacking = messages(1).replace("AIP|1||D1^Lee^Sam^^^Dr.", "")
+    result, _ = make_from(runner, tmp_path, lacking)
+    assert result.exit_code == 1
+    assert "clinician: no AIP-3 name or AIG-3 text (give --clinician)" in result.output
+    result, out = make_from(runner, tmp_path, lacking, "--clinician", "Dr. Kim Ha")
+    assert result.exit_code == 0, result.output
+    assert "Your clinician Dr. Kim Ha" in squash(pdf_text(out))
+
+
+@pytest.mark.parametrize(
+    ("numbers", "status", "message"),
+    [
+        ((5,), 1, "no appointment to make a handout for: MSH-9 ADT^A08 is not an SIU"),
+        ((1, 4), 2, "holds 2 appointments to make; use pars-docs batch for more than one"),
+    ],
+)
+def test_make_refuses_a_message_file_without_one_appointment(
+    runner, tmp_path, numbers, status, message
+):
+    result, out = make_from(runner, tmp_path, messages(*numbers))
+    assert result.exit_code == status
+    assert message in result.output and not out.exists()

@@ -74,8 +74,8 @@ from ._common import (
     "--fhir",
     "fhir_input",
     metavar="FILE|-",
-    help="Read the visit from a FHIR R4 Appointment or Bundle (JSON or XML). Options given "
-    "as well fill in what it lacks and override what it says.",
+    help="Read the visit from a FHIR R4 Appointment or Bundle (JSON or XML), or from an HL7 "
+    "v2 SIU message. Options given as well fill in what it lacks and override what it says.",
 )
 @click.option(
     "--codes",
@@ -152,7 +152,7 @@ def make(
     verbose: bool,
 ) -> None:
     """Make one patient's handout for PROCEDURE (see `pars-docs list`), or for the
-    appointment in a FHIR resource (--fhir)."""
+    appointment in a FHIR resource or an HL7 v2 SIU message (--fhir)."""
     report = Report.start(errors, verbose)
     flags: dict[str, Any] = {
         "procedure": procedure,
@@ -233,28 +233,37 @@ def _one_appointment(
     include_past: bool,
     report: Report,
 ) -> Row:
-    """The single appointment to make in a FHIR file. ``given`` names the fields the command
-    line supplies: the file need not have them."""
-    from ..ehr import Feed
+    """The single appointment to make in a FHIR file or a file of HL7 v2 SIU messages (the
+    newest revision of one booking). ``given`` names the fields the command line supplies:
+    the file need not have them."""
+    from .. import hl7v2
+    from ..ehr import Feed, superseded
     from ..fhir import CodeMap, appointment_rows, read_resource
 
     source = Source(name, stdin=report.env.stdin_bytes)
     try:
-        if source.format not in ("fhir", "json", "ndjson"):
+        if source.format not in ("fhir", "json", "ndjson", "hl7"):
             raise DataError(
-                f"--fhir: {source.label} is not a FHIR Appointment or Bundle (JSON or XML); "
-                f"it reads as {source.format}",
+                f"--fhir: {source.label} is not a FHIR Appointment or Bundle (JSON or XML) or "
+                f"an HL7 v2 SIU message; it reads as {source.format}",
                 field="fhir",
             )
         with source.open_text() as text:
-            data = read_resource(text.read(), source.label)
+            content = text.read()
+        data = None if source.format == "hl7" else read_resource(content, source.label)
     finally:
         source.close()
     codes = CodeMap.build(engine.library, code_map or engine.site.procedure_codes)
     feed = Feed.for_site(
         engine.site, codes, engine.as_of, include_past=include_past, given=frozenset(given)
     )
-    results = list(appointment_rows([(data, source.label)], feed))
+    if data is None:
+        results = list(hl7v2.appointment_rows(content, source.label, feed))
+    else:
+        results = list(appointment_rows([(data, source.label)], feed))
+    # A booking and its later changes (an S12 and its S13) are one appointment: the newest.
+    replaced = superseded(results)
+    results = [r for r in results if r.number not in replaced]
     usable = [r for r in results if not isinstance(r, Skipped)]
     if not usable:
         reasons = "; ".join(r.reason for r in results if isinstance(r, Skipped))
