@@ -346,6 +346,22 @@ def parse_medications(value: Any) -> list[str]:
     return [str(m).strip() for m in items if str(m).strip()]
 
 
+def check_date_format(date_format: str) -> None:
+    """Raise :class:`UsageError` unless ``date_format`` (``--date-format``) reads a whole date
+    (day, month and year), before any row is read: one that cannot would fail every row."""
+    sample = date(2031, 12, 28)  # every part differs from strptime's defaults and the others
+    try:
+        read = datetime.strptime(sample.strftime(date_format), date_format).date()
+    except (ValueError, re.error):  # re.error: a directive given twice, such as %d/%d/%Y
+        read = None
+    if read != sample:
+        raise UsageError(
+            f"--date-format: '{date_format}' does not read a whole date (day, month and "
+            "year); write it with %d, %m and %Y, e.g. %m/%d/%Y",
+            field="date_format",
+        )
+
+
 def reformat_date(value: Any, date_format: str | None, field_name: str) -> Any:
     """A date written the way ``date_format`` (``--date-format``) says, as ISO text for
     :func:`make_visit`; without a format the value is passed on as it is."""

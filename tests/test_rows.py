@@ -24,7 +24,7 @@ from pars_docs.ledger import Record, Status, Summary
 from pars_docs.output import write_output
 from pars_docs.rows import BadRow, Row, Skipped, Source, read_rows
 from pars_docs.site import load_site
-from pars_docs.visit import MissingField, visit_from_row
+from pars_docs.visit import MissingField, check_date_format, visit_from_row
 
 REQUIRED = {
     "procedure": "pars-defect-injection",
@@ -214,3 +214,18 @@ def test_make_says_which_option_is_missing(runner):
 def test_the_python_api_goes_through_the_same_row_to_visit_step():
     with pytest.raises(MissingField, match="^clinician: is required$"):
         make_handout("pars-defect-injection", "Ana Díaz", "2026-12-03", "8:00", None, site=SITE)
+
+
+@pytest.mark.parametrize("fmt", ["%m/%d/%Y", "%d.%m.%y", "%Y%m%d", "%b %d, %Y", "%m/%d/%Y %H:%M"])
+def test_a_date_format_that_reads_a_whole_date(fmt):
+    check_date_format(fmt)
+
+
+# No day, no year, no directive at all, an unknown directive, a directive given twice (which
+# Python's strptime cannot even compile): each would fail every row, or stop the run.
+@pytest.mark.parametrize("fmt", ["%m/%Y", "%m/%d", "mm/dd/yyyy", "%Q", "%d/%d/%Y", "%"])
+def test_a_date_format_that_cannot_is_refused_before_any_row(fmt):
+    with pytest.raises(UsageError) as caught:
+        check_date_format(fmt)
+    assert caught.value.field == "date_format"
+    assert caught.value.message.startswith(f"--date-format: '{fmt}' does not read a whole date")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 from ..errors import UsageError
 from ..handout import RENDITIONS
 from ..names import DEFAULT_NAME, check_name_pattern
+from ..visit import check_date_format
 
 
 def max_jobs() -> int:
@@ -18,26 +19,6 @@ def max_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except (AttributeError, OSError):
         return os.cpu_count() or 1
-
-
-def check_date_format(date_format: str) -> None:
-    """A ``--date-format`` that reads a whole date (year, month and day), or a
-    :class:`UsageError` before any row is read."""
-    sample = date(2026, 12, 3)
-    try:
-        read = datetime.strptime(sample.strftime(date_format), date_format).date()
-    except ValueError as e:
-        raise UsageError(
-            f"--date-format: '{date_format}' is not a date format ({e}); write one such as "
-            "%m/%d/%Y",
-            field="date_format",
-        ) from e
-    if read != sample:
-        raise UsageError(
-            f"--date-format: '{date_format}' does not give the year, month and day; write one "
-            "such as %m/%d/%Y",
-            field="date_format",
-        )
 
 
 @dataclass
@@ -82,7 +63,7 @@ class Options:
                 field="manifest",
             )
         check_name_pattern(self.name)
-        if self.date_format is not None:
+        if self.date_format:
             check_date_format(self.date_format)
         if self.output_format not in RENDITIONS:
             raise UsageError(
