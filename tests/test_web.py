@@ -3,6 +3,7 @@ command line's messages, uploads, and the safety rules (CSRF, Host, size, header
 The same pages in a real browser: test_web_browser.py."""
 
 import io
+import json
 import logging
 import os
 import re
@@ -282,23 +283,170 @@ def test_a_packet_with_a_bad_row(client, work_dir):
 
 
 @pytest.mark.parametrize(
-    "content, name, expected",
+    "content, name, field, expected",
     [
-        (b"", "empty.csv", "INPUT: choose a file to upload"),
-        (b"\xff\xfe\x00garbage", "list.csv", "list.csv: line 1: byte 0xff"),
-        (b"a,b\n1,2\n", "list.csv", "list.csv: no column for procedure"),
-        (b"[{", "list.json", "list.json"),
-        (b'{"resourceType": "Bundle", "entry": 3}', "b.json", "b.json"),
+        (b"", "empty.csv", "input", "INPUT: choose a file to upload"),
+        (b"\xff\xfe\x00garbage", "list.csv", "encoding", "list.csv: line 1: byte 0xff"),
+        (b"a,b\n1,2\n", "list.csv", "input", "list.csv: no column for procedure"),
+        (b"[{", "list.json", "input", "list.json"),
+        (b'{"resourceType": "Bundle", "entry": 3}', "b.json", "input", "b.json"),
     ],
 )
-def test_a_bad_upload_is_a_message_on_the_page(client, work_dir, content, name, expected):
+def test_a_bad_upload_is_a_message_on_the_page(client, work_dir, content, name, field, expected):
     response = upload(client, content, name)
     assert response.status_code == 422
     assert "Traceback" not in response.text
-    message = re.search(r'<p class="error">(.*?)</p>', response.text).group(1)
-    assert message.startswith(expected), message
+    (shown,) = errors_of(response.text).items()  # one message, beside its field
+    assert shown[0] == field and shown[1].startswith(expected), shown
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', response.text)
     assert str(work_dir) not in response.text
     assert list(work_dir.iterdir()) == []
+
+
+def cli_batch_error(runner, tmp_path, listing: bytes, *args) -> str:
+    path = tmp_path / "list.csv"
+    path.write_bytes(listing)
+    result = runner.invoke(
+        cli,
+        ["batch", str(path), "--site", str(DATA / "site-ny.yaml"), "--out-dir", str(tmp_path)]
+        + [*args, "--verbose"],
+    )
+    assert result.exit_code == 2, result.output
+    return result.output.strip().splitlines()[-1].removeprefix("pars-docs: error: ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "map_file", "cli_args", "field"),
+    [
+        ({"date_format": "mm/dd/yyyy"}, None, ["--date-format", "mm/dd/yyyy"], "date_format"),
+        ({"date_format": "%m/%d"}, None, ["--date-format", "%m/%d"], "date_format"),
+        ({"date_format": "%d/%d/%Y"}, None, ["--date-format", "%d/%d/%Y"], "date_format"),
+        ({"columns": "patient"}, None, ["--column", "patient"], "columns"),
+        ({"columns": "pt=Name"}, None, ["--column", "pt=Name"], "columns"),
+        ({}, b"pt: Name\n", ["--map", "{map}"], "map"),
+        ({"encoding": "klingon"}, None, ["--encoding", "klingon"], "encoding"),
+    ],
+)
+def test_an_upload_error_is_beside_its_field_with_the_cli_message(
+    client, runner, tmp_path, work_dir, fields, map_file, cli_args, field
+):
+    listing = (DATA / "batch" / "appointments.csv").read_bytes()
+    if map_file is not None:
+        (tmp_path / "map.yaml").write_bytes(map_file)
+        fields = {**fields, "map": (io.BytesIO(map_file), "map.yaml")}
+    cli_args = [a.replace("{map}", str(tmp_path / "map.yaml")) for a in cli_args]
+    expected = cli_batch_error(runner, tmp_path, listing, *cli_args)
+    response = upload(client, listing, **fields)
+    assert response.status_code == 422
+    shown = errors_of(response.text)
+    assert shown == {field: expected.replace(str(tmp_path / "map.yaml"), "the mapping file")}
+    assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', response.text)
+    assert f'data-first-error="{field}"' in response.text
+    # What was typed is kept.
+    for value in fields.values():
+        if isinstance(value, str):
+            assert f">{value}<" in response.text or f'value="{value}"' in response.text
+    assert list(work_dir.iterdir()) == []
+
+
+def test_the_upload_form_says_which_options_are_for_fhir_and_hl7(client):
+    page = client.get("/packet", base_url=BASE).text
+    assert "For FHIR and HL7 v2 lists only" in page
+    assert 'id="timezone"' in page and 'name="include_past"' in page
+    assert "Empty: the clinic’s, America/New_York." in page
+    assert "HL7 v2 SIU messages" in page and ".hl7" in page
+
+
+FEED_TIME = "2030-12-03T14:00:00Z"  # 9:00 AM in New York, 8:00 AM in Chicago
+
+
+def fhir_list(*starts: str) -> bytes:
+    appointments = [
+        {
+            "resourceType": "Appointment",
+            "id": f"a{number}",
+            "status": "booked",
+            "start": start,
+            "serviceType": [
+                {"coding": [{"system": "urn:pars-docs:procedure", "code": "pars-defect-injection"}]}
+            ],
+            "participant": [
+                {"actor": {"reference": "Patient/p1", "display": f"Ana Díaz {number}"}},
+                {"actor": {"reference": "Practitioner/d1", "display": "Dr. Sam Lee"}},
+            ],
+        }
+        for number, start in enumerate(starts, 1)
+    ]
+    bundle = {"resourceType": "Bundle", "type": "collection"}
+    bundle["entry"] = [{"resource": a} for a in appointments]
+    return json.dumps(bundle).encode()
+
+
+def test_a_fhir_upload_without_a_site_profile_needs_a_time_zone(tmp_path, monkeypatch):
+    monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    app = build(load_site(), "127.0.0.1", 8765, None, tmp_path, warm=False)
+    client = app.test_client()
+    page = client.get("/packet", base_url=BASE).text
+    assert "Needed: no site profile names it." in page
+    listing = fhir_list(FEED_TIME, "2020-01-06T14:00:00Z")
+    response = upload(client, listing, name="tomorrow.json")
+    assert response.status_code == 422
+    shown = errors_of(response.text)
+    assert list(shown) == ["timezone"]
+    assert shown["timezone"].startswith(
+        "timezone: a FHIR list's times are instants, and without a site profile the handouts "
+        "would print them on this computer's clock"
+    )
+    assert 'data-first-error="timezone"' in response.text
+    response = upload(client, listing, name="tomorrow.json", timezone="Mars/Olympus")
+    assert errors_of(response.text) == {
+        "timezone": "timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as "
+        "America/Chicago)"
+    }
+    # A list of clock times needs no zone.
+    csv = (DATA / "batch" / "appointments.csv").read_bytes()
+    assert upload(client, csv).status_code == 303
+    response = upload(client, listing, name="tomorrow.json", timezone="America/Chicago")
+    assert response.status_code == 303, errors_of(response.text)
+    location = response.headers["Location"]
+    assert wait(client, location)["state"] == "done"
+    page = client.get(location, base_url=BASE).text
+    assert "2 rows: 1 made, 0 failed, 1 skipped." in page
+    assert "the appointment start has passed; --include-past reprints it" in page
+    packet = squash(pdf_text(client.get(location + "/packet.pdf", base_url=BASE).data))
+    assert "Start time 8:00 AM" in packet  # on Chicago's clock
+    # Reprints: the past appointment too.
+    response = upload(
+        client, listing, name="tomorrow.json", timezone="America/Chicago", include_past="yes"
+    )
+    location = response.headers["Location"]
+    assert wait(client, location)["state"] == "done"
+    assert "2 rows: 2 made, 0 failed." in client.get(location, base_url=BASE).text
+    app.extensions["pars_docs"]["packets"].stop_all()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_hl7_upload_makes_the_newest_message_of_a_booking(client, work_dir):
+    from pars_docs.hl7v2 import split_messages
+
+    text = (DATA / "hl7" / "mllp-batch.hl7").read_text(encoding="utf-8")
+    booked, moved = split_messages(text)[:2]
+    # The site's code map has no local codes: the booking's code is given as the set's id.
+    coded = [
+        message.replace("PDI^", "pars-defect-injection^").replace(
+            "^L|", "^urn:pars-docs:procedure|"
+        )
+        for message in (booked, moved)
+    ]
+    listing = "\r\n".join(coded).encode()
+    response = upload(client, listing, name="feed.hl7")
+    assert response.status_code == 303, errors_of(response.text)
+    location = response.headers["Location"]
+    assert wait(client, location)["state"] == "done"
+    page = client.get(location, base_url=BASE).text
+    assert "2 rows: 1 made, 0 failed, 1 superseded by a later change." in page
+    assert re.search(r'<tr id="row-1" class="status-superseded">', page)
+    assert "superseded by row 2, a later revision of the same booking" in page
 
 
 def test_an_upload_over_the_limit_is_refused_with_a_page(client):

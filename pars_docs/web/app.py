@@ -25,6 +25,22 @@ from .packets import PacketOptions, Packets
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes in one request: a day's list is a few hundred kB
 log = logging.getLogger("pars_docs.web")
+# The upload form's fields, by the field an error names; any other error is the file's.
+UPLOAD_FIELDS = {
+    "format": "format",
+    "encoding": "encoding",
+    "date_format": "date_format",
+    "timezone": "timezone",
+    "column": "columns",
+    "packet": "form",  # about no field: shown over the form
+}
+
+
+def upload_field(error_field: str | None, has_map: bool) -> str:
+    """The upload form field beside which an error with ``error_field`` is shown."""
+    if error_field == "map":  # from the mapping file, or the columns typed in the form
+        return "map" if has_map else "columns"
+    return UPLOAD_FIELDS.get(error_field or "", "input")
 
 
 class MemoryRequest(Request):
@@ -199,14 +215,15 @@ def create_app(
 
     # A packet ------------------------------------------------------------------------------
 
-    def show_packet_form(error: str | None = None, status: int = 200, fields=None):
+    def show_packet_form(errors: dict[str, str] | None = None, status: int = 200, fields=None):
         return (
             render_template(
                 "packet.html",
-                error=error,
+                errors=errors or {},
                 formats=FORMATS,
                 papers=PAPERS,
                 site_paper=engine.site.paper,
+                site_zone=None if engine.site.is_default else engine.site.timezone,
                 fields=fields or {},
             ),
             status,
@@ -231,16 +248,19 @@ def create_app(
             index=form.get("index") == "yes",
             paper=form.get("paper") if form.get("paper") in PAPERS else None,
             sedation={"yes": True, "no": False}.get(form.get("sedation", "")),
+            timezone=form.get("timezone", "").strip() or None,
+            include_past=form.get("include_past") == "yes",
         )
+        has_map = bool(mapping and mapping.filename)
         try:
             key = packets.start(
                 upload.read() if upload else b"",
                 upload.filename or "" if upload else "",
                 options,
-                (mapping.read(), mapping.filename or "") if mapping and mapping.filename else None,
+                (mapping.read(), mapping.filename or "") if mapping and has_map else None,
             )
         except ParsDocsError as e:
-            return show_packet_form(e.message, 422, form)
+            return show_packet_form({upload_field(e.field, has_map): e.message}, 422, form)
         return redirect(url_for("packet", key=key), 303)
 
     def job_or_404(key: str):
@@ -284,7 +304,7 @@ def create_app(
         limit = f"{MAX_UPLOAD // (1024 * 1024)} MB"
         message = f"The file is too large: the limit is {limit}. Split the list and try again."
         if request.path.startswith("/packet"):
-            return show_packet_form(message, 413)
+            return show_packet_form({"input": message}, 413)
         return render_template("error.html", message=message), 413
 
     @app.errorhandler(HTTPException)

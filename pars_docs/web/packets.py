@@ -23,18 +23,20 @@ import threading
 import time
 import zipfile
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from ..batch import Options, run_batch
 from ..errors import DataError, ParsDocsError, UsageError
 from ..ledger import Interrupted, Record
 from ..output import build_time
 from ..rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping, read_rows
-from ..site import Site
+from ..site import Site, check_zone
+from ..visit import check_date_format
 
-INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl"}
+INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl", ".hl7", ".xml"}
 MAP_SUFFIXES = {".yaml", ".yml", ".json"}
 SHOWN = ("patient", "date", "time", "procedure")  # what the result table shows of each row
 
@@ -51,6 +53,10 @@ class PacketOptions:
     index: bool = False
     paper: str | None = None
     sedation: bool | None = None
+    # For FHIR and HL7 v2 lists, whose times are instants: the clinic's zone (else the
+    # site's), and whether appointments already past are made (reprints).
+    timezone: str | None = None
+    include_past: bool = False
 
 
 @dataclass
@@ -117,10 +123,13 @@ class Packets:
             raise UsageError(
                 f"{running} packets are being made already; upload this list when one of "
                 "them is done",
-                field="input",
+                field="packet",
             )
         if options.fmt and options.fmt not in FORMATS:
             raise UsageError(f"--format: '{options.fmt}' is not a known format", field="format")
+        if options.date_format:
+            check_date_format(options.date_format)
+        zone = check_zone(options.timezone) if options.timezone else None
         label = _display_name(filename)
         folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
         try:
@@ -136,8 +145,11 @@ class Packets:
             with _relabelled({str(source_path): label, str(map_path): "the mapping file"}):
                 mapping = read_mapping(str(map_path) if map_path else None, options.columns)
                 source = Source(str(source_path), options.fmt, options.encoding)
+                site = self._site_for(source, zone)
                 try:
-                    total = sum(1 for _ in _rows(source, mapping, self.site, self.library))
+                    total = sum(
+                        1 for _ in _rows(source, mapping, site, self.library, options.include_past)
+                    )
                 except ParsDocsError:
                     raise
                 except Exception as e:  # noqa: BLE001 - a reader's fault is still a bad upload
@@ -156,7 +168,7 @@ class Packets:
         job.process = self._context.Process(
             target=_run,
             args=(folder, source_path.name, source.format, options.encoding, mapping, options),
-            kwargs={"site": self.site, "counter": job.read, "reply": send},
+            kwargs={"site": site, "counter": job.read, "reply": send},
             daemon=False,  # its batch run starts a worker pool of its own
         )
         with self._lock:
@@ -167,6 +179,26 @@ class Packets:
         send.close()
         threading.Thread(target=self._follow, args=(job, receive), daemon=True).start()
         return job.key
+
+    def _site_for(self, source: Source, zone: ZoneInfo | None) -> Site:
+        """The site a run uses: on the zone given for a FHIR or HL7 v2 list, whose times are
+        instants. The built-in site's zone is this computer's, which would print the wrong
+        clock time, so such a list needs a zone when the desk runs without a site profile.
+        A list of clock times (CSV and the like) is read on the site's clock as written."""
+        if source.format not in FEEDS:
+            return self.site
+        if zone is not None:
+            return replace(self.site, tz=zone)
+        if self.site.is_default:
+            kind = "an HL7 v2 list" if source.format == "hl7" else "a FHIR list"
+            raise UsageError(
+                f"timezone: {kind}'s times are instants, and without a site profile the "
+                f"handouts would print them on this computer's clock ({self.site.timezone}); "
+                "give the clinic's time zone (e.g. America/Chicago), or start pars-docs serve "
+                "with a site profile (--site)",
+                field="timezone",
+            )
+        return self.site
 
     def get(self, key: str) -> Job | None:
         with self._lock:
@@ -288,7 +320,7 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
         library = Engine(site).library
 
         def counted() -> Iterator[RowResult]:
-            for row in _rows(source, mapping, site, library):
+            for row in _rows(source, mapping, site, library, options.include_past):
                 if isinstance(row, Row):
                     shown[row.number] = {k: str(row.values[k]) for k in SHOWN if k in row.values}
                 with counter.get_lock():
@@ -320,8 +352,11 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
         reply.close()
 
 
-def _rows(source: Source, mapping: dict[str, str], site: Site, library) -> Iterator[RowResult]:
-    """The upload's rows; FHIR and HL7 v2 are read on the site's clock with its code map."""
+def _rows(
+    source: Source, mapping: dict[str, str], site: Site, library, include_past: bool = False
+) -> Iterator[RowResult]:
+    """The upload's rows; FHIR and HL7 v2 are read on the site's clock with its code map,
+    appointments already past only if ``include_past``."""
     if source.format not in FEEDS:
         return read_rows(source, mapping)
     from ..ehr import Feed
@@ -329,7 +364,7 @@ def _rows(source: Source, mapping: dict[str, str], site: Site, library) -> Itera
     from ..fhir import CodeMap
 
     codes = CodeMap.build(library, site.procedure_codes)
-    return read_appointments(source, Feed.for_site(site, codes))
+    return read_appointments(source, Feed.for_site(site, codes, include_past=include_past))
 
 
 class _relabelled:

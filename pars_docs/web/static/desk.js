@@ -56,7 +56,7 @@ function setUpMedicines() {
 }
 
 function focusFirstError() {
-  const form = document.getElementById("handout-form");
+  const form = document.querySelector("form[data-first-error]");
   if (!form || !form.dataset.firstError) return;
   const name = form.dataset.firstError === "medication" ? "medication-1" : form.dataset.firstError;
   const field = document.getElementById(name) || document.getElementById(name + "-field");
