@@ -80,3 +80,31 @@ def test_a_list_repeating_a_visit_id_makes_it_once(runner, tmp_path):
     records = read_manifest(manifest)
     assert [r["status"] for r in records] == ["ok", "duplicate", "ok"]
     assert records[1]["output"] == records[0]["output"]
+
+
+def test_a_caller_follows_the_rows_as_they_are_settled(tmp_path):
+    """The desk's progress bar counts settled rows: a feed is read whole before the first
+    handout, so counting rows as they are read would show it done at once."""
+    from pars_docs import load_site
+    from pars_docs.batch import Options, run_batch
+    from pars_docs.ledger import Progress
+
+    class Seen(Progress):
+        def __init__(self):
+            super().__init__(False, None)
+            self.done = []
+
+        def update(self, done):
+            self.done.append(done)
+
+    visit = {"procedure": "pars-defect-injection", "patient": "Ana Díaz", "date": "2030-12-03"}
+    visit |= {"clinician": "Dr. Lee"}
+    results = [
+        row(1, "A", 10, **visit),
+        row(2, "A", 11, **visit, time="09:00"),
+        row(3, "B", 10, **visit, time="10:00"),
+    ]
+    seen = Seen()
+    summary = run_batch(results, load_site(SITE), Options(out_dir=tmp_path, jobs=1), progress=seen)
+    assert (summary.written, summary.superseded) == (2, 1)
+    assert seen.done == [1, 2, 3]

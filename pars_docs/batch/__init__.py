@@ -44,15 +44,17 @@ def run_batch(
     progress_total: int | None = None,
     show_progress: bool = False,
     env: Environment | None = None,
+    progress: Progress | None = None,
 ) -> Summary:
     """Make a handout for every row (from :func:`pars_docs.rows.read_rows` or
     :func:`pars_docs.fhir.read_appointments`). ``report(record)`` receives each failed or
-    duplicate row as it happens. Returns the summary; raises :class:`Interrupted` (carrying
-    the summary) after a clean stop, every row already started being finished and recorded,
-    and :class:`~pars_docs.errors.OutputError` (carrying it too) when an output cannot be
-    written, the manifest holding only true records. Raises :class:`UsageError` before any
-    work for an output that is a link, a device or one of the run's inputs, and for an
-    ``out_dir`` another run is writing to."""
+    duplicate row as it happens; ``progress`` (instead of the terminal's progress line) is
+    told how many rows are settled as each one is. Returns the summary; raises
+    :class:`Interrupted` (carrying the summary) after a clean stop, every row already started
+    being finished and recorded, and :class:`~pars_docs.errors.OutputError` (carrying it too)
+    when an output cannot be written, the manifest holding only true records. Raises
+    :class:`UsageError` before any work for an output that is a link, a device or one of the
+    run's inputs, and for an ``out_dir`` another run is writing to."""
     env = env or Environment()
     options.validate()
     inputs = Inputs(options.inputs)
@@ -79,7 +81,7 @@ def run_batch(
             options,
             site,
             report=report,
-            progress=Progress(show_progress, progress_total, env.stderr),
+            progress=progress or Progress(show_progress, progress_total, env.stderr),
             env=env,
             state=state,
             inputs=inputs,

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 
 from ..batch import Options, run_batch
 from ..errors import DataError, ParsDocsError, UsageError
-from ..ledger import Interrupted, Record
+from ..ledger import Interrupted, Progress, Record
 from ..output import build_time
 from ..rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping, read_rows
 from ..site import Site, check_zone
@@ -70,7 +70,7 @@ class Job:
     process: Any = None  # the run's multiprocessing Process
     state: str = "running"  # running, packing, done, failed, stopped
     error: str | None = None
-    read: Any = None  # a multiprocessing Value: rows read so far
+    read: Any = None  # a multiprocessing Value: rows settled so far
     rows: list[dict] = field(default_factory=list)
     summary: dict = field(default_factory=dict)
     packet: bytes | None = None
@@ -319,12 +319,10 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
 
         library = Engine(site).library
 
-        def counted() -> Iterator[RowResult]:
+        def noted() -> Iterator[RowResult]:
             for row in _rows(source, mapping, site, library, options.include_past):
                 if isinstance(row, Row):
                     shown[row.number] = {k: str(row.values[k]) for k in SHOWN if k in row.values}
-                with counter.get_lock():
-                    counter.value += 1
                 yield row
 
         (folder / "handouts").mkdir()
@@ -338,7 +336,7 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
             paper=options.paper,
             sedation=options.sedation,
         )
-        summary = run_batch(counted(), site, batch_options)
+        summary = run_batch(noted(), site, batch_options, progress=_Counted(counter))
         reply.send(("done", asdict(summary), shown))
     except Interrupted:
         reply.send(("stopped",))
@@ -350,6 +348,20 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
         if source is not None:
             source.close()
         reply.close()
+
+
+class _Counted(Progress):
+    """The rows a run has settled, in a counter the page's progress bar reads. (Rows are
+    counted as they are settled, not read: a FHIR or HL7 list is read whole before the first
+    handout, to find the newest revision of each booking.)"""
+
+    def __init__(self, counter) -> None:
+        super().__init__(False, None)
+        self.counter = counter
+
+    def update(self, done: int) -> None:
+        with self.counter.get_lock():
+            self.counter.value = done
 
 
 def _rows(
