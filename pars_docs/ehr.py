@@ -88,7 +88,11 @@ class Skip:
     tally: str
 
     def result(
-        self, number: int, visit_id: str | None = None, revision: int | None = None
+        self,
+        number: int,
+        visit_id: str | None = None,
+        revision: int | None = None,
+        version: str | None = None,
     ) -> rows.Skipped:
         return rows.Skipped(
             number,
@@ -97,36 +101,44 @@ class Skip:
             tally=self.tally,
             visit_id=visit_id,
             revision=revision,
+            version=version,
         )
 
 
-def booking(result: rows.RowResult) -> tuple[str, int] | None:
-    """(visit id, revision) of a result whose source says both: an appointment from a record
-    system, which may send the same booking again as it changes."""
-    if isinstance(result, rows.BadRow) or result.revision is None:
+def booking(result: rows.RowResult) -> tuple[str, tuple[int, int]] | None:
+    """(visit id, how new) of a result whose source says which booking it is and when (or in
+    which version) it last changed: an appointment from a record system, which may send the
+    same booking again as it changes. "How new" is the revision, then the version number."""
+    if isinstance(result, rows.BadRow) or not result.visit_id:
         return None
-    visit_id = result.visit_id
-    return (visit_id, result.revision) if visit_id else None
+    version = result.version or ""
+    number = int(version) if version.isdigit() and len(version) < 19 else None
+    if result.revision is None and number is None:
+        return None
+    revision = -1 if result.revision is None else result.revision
+    return result.visit_id, (revision, -1 if number is None else number)
 
 
 def superseded(results: Sequence[rows.RowResult]) -> dict[int, rows.RowResult]:
     """Row number → the later revision of the same booking that replaces that row, for the
     rows of ``results`` that such a revision replaces.
 
-    A booking is its visit id; of its rows, the one with the newest revision wins (of equal
-    revisions, the later in the input, as feeds send messages in order). A row the same as
-    the winner (same revision and fields: a page given twice) is not replaced: it is a
-    repeat. Only rows to make a handout from are replaced; a skipped one keeps its reason."""
-    groups: dict[str, list[rows.Row | rows.Skipped]] = {}
+    A booking is its visit id; of its rows, the one with the newest revision wins (then the
+    highest version; of equal ones, the later in the input, as feeds send messages in order).
+    A row the same as the winner (same revision and fields: a page given twice) is not
+    replaced: it is a repeat. Only rows to make a handout from are replaced; a skipped one
+    keeps its reason."""
+    groups: dict[str, list[tuple[tuple[int, int], rows.Row | rows.Skipped]]] = {}
     for result in results:
         key = booking(result)
         if key is not None and not isinstance(result, rows.BadRow):
-            groups.setdefault(key[0], []).append(result)
+            groups.setdefault(key[0], []).append((key[1], result))
     replaced: dict[int, rows.RowResult] = {}
-    for group in groups.values():
-        if len(group) < 2:
+    for members in groups.values():
+        if len(members) < 2:
             continue
-        newest = max(group, key=lambda r: (r.revision, r.number))
+        group = [result for _, result in members]
+        newest = max(members, key=lambda m: (m[0], m[1].number))[1]
         copies = [r for r in group if dataclasses.replace(r, number=newest.number) == newest]
         winner = min(copies, key=lambda r: r.number)  # the first of identical copies
         for result in group:
@@ -176,6 +188,7 @@ class RowBuilder:
         self.refs: dict[str, str | None] = {}  # for the DocumentReference written back
         self.fold = 0  # which 1:30 AM, on the night the clocks go back
         self.revision: int | None = None
+        self.version: str | None = None
         self.problems: list[DataError] = []
 
     def problem(self, field_name: str, message: str) -> None:
@@ -205,7 +218,14 @@ class RowBuilder:
         field)."""
         if not self.problems:
             refs = {name: ref for name, ref in self.refs.items() if ref}
-            return rows.Row(number, self.fields, fold=self.fold, refs=refs, revision=self.revision)
+            return rows.Row(
+                number,
+                self.fields,
+                fold=self.fold,
+                refs=refs,
+                revision=self.revision,
+                version=self.version,
+            )
         first = self.problems[0]
         raise DataError(
             "; ".join(p.message for p in self.problems),

@@ -399,19 +399,21 @@ def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Ro
     visit_id = None
     if isinstance(appointment.get("id"), str):
         visit_id = f"Appointment/{appointment['id']}"
-    updated = _instant(_dict(appointment.get("meta")).get("lastUpdated"))
+    meta = _dict(appointment.get("meta"))
+    updated = _instant(meta.get("lastUpdated"))
     changed_at = revision(updated) if updated else None
+    version_id = _text(meta.get("versionId"))
     status = appointment.get("status")
     if isinstance(status, str):
         skip = skip_for_status(status)
         if skip:
-            return skip.result(number, visit_id, changed_at)
+            return skip.result(number, visit_id, changed_at, version_id)
     row = RowBuilder(feed)
     fields = row.fields
     refs = row.refs
     if visit_id:
         refs["appointment"] = fields["visit_id"] = visit_id
-    row.revision = changed_at
+    row.revision, row.version = changed_at, version_id
 
     start = appointment.get("start")
     moment = _instant(start)
@@ -423,7 +425,7 @@ def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Ro
     else:
         skip = row.set_start(moment)
         if skip:
-            return skip.result(number, visit_id, changed_at)
+            return skip.result(number, visit_id, changed_at, version_id)
 
     people = list(_participants(appointment, resources))
     patients = [p for p in people if p[2] == "Patient"]

@@ -100,6 +100,9 @@ class Row:
     refs: dict[str, str] = dataclasses.field(default_factory=dict)
     # When the booking last changed (minutes since 2000, UTC), from a record system.
     revision: int | None = None
+    # The record system's own version of the booking (FHIR meta.versionId), which orders two
+    # changes in the same minute.
+    version: str | None = None
 
     @property
     def visit_id(self) -> str | None:
@@ -120,6 +123,7 @@ class Skipped:
     # newer than a booking's other messages in the same input replaces them.
     visit_id: str | None = None
     revision: int | None = None
+    version: str | None = None
 
 
 @dataclass(frozen=True)

@@ -432,6 +432,27 @@ def test_a_newer_cancelled_version_supersedes_the_booked_one(runner, tmp_path):
     assert pdfs == []
 
 
+@pytest.mark.parametrize("updated", ["2030-11-20T10:00:20Z", None])
+@pytest.mark.parametrize("newer_first", [False, True])
+def test_the_higher_version_id_wins_within_a_minute(runner, tmp_path, updated, newer_first):
+    """Two changes in the same minute (or without meta.lastUpdated): meta.versionId says
+    which is newer, whatever the order of the files."""
+    meta = {"lastUpdated": updated} if updated else {}
+    old = appointment(meta={**meta, "versionId": "9"})
+    new = appointment(meta={**meta, "versionId": "10"}, start="2030-12-04T15:00:00Z")
+    if updated:
+        new["meta"]["lastUpdated"] = "2030-11-20T10:00:50Z"  # the same minute
+    first, second = (new, old) if newer_first else (old, new)
+    result, records, pdfs = run_batch_on(
+        runner, tmp_path, bundle(first, PATIENT, DOCTOR), bundle(second)
+    )
+    assert result.exit_code == 0, result.output
+    statuses = [r["status"] for r in records]
+    assert statuses == (["ok", "superseded"] if newer_first else ["superseded", "ok"])
+    (pdf,) = pdfs
+    assert "Date Wednesday, December 4, 2030 Start time 10:00 AM" in squash(pdf_text(pdf))
+
+
 def test_versions_of_different_appointments_are_not_compared(codes):
     from pars_docs.ehr import superseded
 

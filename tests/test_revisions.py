@@ -42,6 +42,19 @@ def test_equal_revisions_that_differ_go_to_the_later_row():
     assert {n: r.number for n, r in superseded(results).items()} == {1: 2}
 
 
+def test_a_version_number_orders_changes_of_the_same_minute():
+    def versioned(number, revision, version, **values):
+        return Row(number, {"visit_id": "A", **values}, revision=revision, version=version)
+
+    results = [
+        versioned(1, 10, "12", time="09:00"),
+        versioned(2, 10, "3", time="10:00"),  # 3 < 12: older, though later in the input
+        versioned(3, None, "7", time="11:00"),  # no revision: older than any that has one
+        versioned(4, 10, "draft", time="12:00"),  # not a number: orders as no version
+    ]
+    assert {n: r.number for n, r in superseded(results).items()} == {2: 1, 3: 1, 4: 1}
+
+
 def test_rows_without_revisions_are_passed_on_as_they_are_read():
     read = []
 
