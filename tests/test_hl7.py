@@ -309,8 +309,9 @@ def test_make_reads_one_hl7_message(runner, tmp_path):
     assert "Start time 8:00 AM" in text
 
 
-def test_make_takes_the_newest_message_of_one_booking(runner, tmp_path):
-    result, out = make_from(runner, tmp_path, messages(1, 2))
+@pytest.mark.parametrize("numbers", [(1, 2), (2, 1), (2, 1, 2)])
+def test_make_takes_the_newest_message_of_one_booking(runner, tmp_path, numbers):
+    result, out = make_from(runner, tmp_path, messages(*numbers))
     assert result.exit_code == 0, result.output
     assert "Date Wednesday, December 11, 2030 Start time 2:00 PM" in squash(pdf_text(out))
 

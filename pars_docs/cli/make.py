@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -11,7 +12,7 @@ from ..errors import DataError, ParsDocsError, UsageError
 from ..handout import RENDITIONS, Engine
 from ..names import default_filename
 from ..output import Inputs, write_output
-from ..rows import BadRow, Row, Skipped, Source
+from ..rows import BadRow, Row, RowResult, Skipped, Source
 from ..visit import MissingField, parse_as_of, visit_from_row
 from ._common import (
     FHIR_BUNDLE_OPTION,
@@ -237,7 +238,7 @@ def _one_appointment(
     newest revision of one booking). ``given`` names the fields the command line supplies:
     the file need not have them."""
     from .. import hl7v2
-    from ..ehr import Feed, superseded
+    from ..ehr import Feed, booking, superseded
     from ..fhir import CodeMap, appointment_rows, read_resource
 
     source = Source(name, stdin=report.env.stdin_bytes)
@@ -261,9 +262,17 @@ def _one_appointment(
         results = list(hl7v2.appointment_rows(content, source.label, feed))
     else:
         results = list(appointment_rows([(data, source.label)], feed))
-    # A booking and its later changes (an S12 and its S13) are one appointment: the newest.
+    # A booking and its later changes (an S12 and its S13) are one appointment: the newest;
+    # the same revision given twice is one too.
     replaced = superseded(results)
-    results = [r for r in results if r.number not in replaced]
+    unique: list[RowResult] = []
+    for result in results:
+        if result.number in replaced or (
+            booking(result) and any(replace(result, number=u.number) == u for u in unique)
+        ):
+            continue
+        unique.append(result)
+    results = unique
     usable = [r for r in results if not isinstance(r, Skipped)]
     if not usable:
         reasons = "; ".join(r.reason for r in results if isinstance(r, Skipped))
