@@ -338,3 +338,20 @@ def test_make_refuses_a_message_file_without_one_appointment(
     result, out = make_from(runner, tmp_path, messages(*numbers))
     assert result.exit_code == status
     assert message in result.output and not out.exists()
+
+
+def test_the_packet_index_lists_a_superseded_row(runner, tmp_path):
+    path = tmp_path / "feed.hl7"
+    path.write_text(messages(1, 2), encoding="utf-8")
+    packet = tmp_path / "packet.pdf"
+    result = runner.invoke(
+        cli,
+        ["batch", str(path), "--site", str(SITE), "--codes", str(HL7 / "codes.yaml")]
+        + ["--merge", str(packet), "--index", "-j", "1"],
+    )
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(packet))
+    assert (
+        "1 Ana Díaz Replaced superseded by row 2, a later revision of the same booking; only "
+        "that one is made"
+    ) in text

@@ -113,7 +113,8 @@ class Planner:
             reason += "; only that one is made"
         elif isinstance(newer, Skipped):
             reason += f", which gets no handout ({newer.reason})"
-        return Record(result.number, Status.SUPERSEDED, reason=reason)
+        patient = usable_name(result.values.get("patient")) if isinstance(result, Row) else None
+        return Record(result.number, Status.SUPERSEDED, reason=reason, patient=patient)
 
     def _item(self, result: RowResult) -> Item:
         if isinstance(result, BadRow):
