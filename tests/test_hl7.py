@@ -150,7 +150,7 @@ def test_batch_of_hl7_messages(runner, tmp_path):
         "superseded by row 2, a later revision of the same booking; only that one is made"
     )
     assert records[0]["output"] is None
-    assert sorted(p.name for p in out.iterdir()) == sorted(
+    assert sorted(p.name for p in out.glob("*.ics")) == sorted(
         Path(r["output"]).name for r in records if r["output"]
     )
     events = Calendar.from_ical(open(records[1]["output"], "rb").read()).walk("VEVENT")
