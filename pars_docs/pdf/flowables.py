@@ -428,3 +428,9 @@ def page_width(canvas: Canvas) -> float:
 def pdf_document(canvas: Canvas) -> PDFDocument:
     """The PDF object model ``canvas`` writes into (for the structure tree and metadata)."""
     return canvas._doc  # type: ignore[attr-defined]
+
+
+def document_timestamp(document: PDFDocument) -> Any:
+    """The moment ``document`` records as made (``SOURCE_DATE_EPOCH`` when set), for metadata
+    that must agree with the information dictionary."""
+    return document._timeStamp  # type: ignore[attr-defined]

@@ -27,6 +27,8 @@ from reportlab.pdfbase.pdfdoc import (
     PDFString,
 )
 
+from .flowables import document_timestamp
+
 PDFA_PART, PDFA_CONFORMANCE = 2, "B"
 SRGB = "sRGB IEC61966-2.1"
 
@@ -47,7 +49,7 @@ def xmp_packet(doc: Any, lang: str | None, pdfa: bool) -> str:
     """The XMP packet: Dublin Core, XMP basic and PDF properties equal to the information
     dictionary's, the PDF/UA identification and, with ``pdfa``, the PDF/A one."""
     info = doc.info
-    stamp = doc._timeStamp
+    stamp = document_timestamp(doc)
     year, month, day, hour, minute, second = stamp.YMDhms
     offset = f"{'+' if stamp.dhh >= 0 else '-'}{abs(stamp.dhh):02d}:{stamp.dmm:02d}"
     when = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{second:02d}{offset}"
@@ -131,7 +133,7 @@ class _Info(PDFInfo):
             entries["Subject"] = PDFString(self.subject)
         if self.keywords:
             entries["Keywords"] = PDFString(self.keywords)
-        entries["CreationDate"] = entries["ModDate"] = PDFDate(ts=document._timeStamp)
+        entries["CreationDate"] = entries["ModDate"] = PDFDate(ts=document_timestamp(document))
         return PDFDictionary(entries).format(document)
 
 
