@@ -520,6 +520,7 @@ def story(values: dict[str, str], s, width: float) -> list:
             table.setStyle(
                 TableStyle(
                     [
+                        ("FONTNAME", (0, 0), (-1, -1), "Sans"),
                         ("BOX", (0, 0), (-1, -1), 1.2, RULE),
                         ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
                         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
@@ -548,6 +549,7 @@ def story(values: dict[str, str], s, width: float) -> list:
             box.setStyle(
                 TableStyle(
                     [
+                        ("FONTNAME", (0, 0), (-1, -1), "Sans"),
                         ("BOX", (0, 0), (-1, -1), 2.5, RULE if kind == "callbox" else EMERGENCY),
                         ("LEFTPADDING", (0, 0), (-1, -1), 12),
                         ("RIGHTPADDING", (0, 0), (-1, -1), 12),
