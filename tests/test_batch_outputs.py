@@ -270,7 +270,8 @@ def font_files(reader: PdfReader) -> set[int]:
     """Object numbers of the embedded TrueType font programs every page uses."""
     found = set()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        # A blank page (duplex padding) has no fonts.
+        for font in page["/Resources"].get("/Font", {}).values():
             font = font.get_object()
             descriptor = font.get("/FontDescriptor")
             if descriptor is None:  # a composite font: the descriptor is on its descendant

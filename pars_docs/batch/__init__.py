@@ -105,10 +105,10 @@ def run_batch(
             stop.check()
             settler.progress.finish()
             if settler.has_packet and not settler.failure:
-                # One long ReportLab build: a stop now abandons the packet at once (nothing is
-                # written until it is complete).
+                # A stop now abandons the packet at once (nothing is written until it is
+                # complete).
                 stop.at_once()
-                settler.write_packet()
+                settler.write_packet(jobs)
     except Interrupted as interrupted:
         settler.summary.interrupted = True
         interrupted.summary = settler.summary

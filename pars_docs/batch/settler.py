@@ -8,8 +8,6 @@ recorded as failed, never as made.
 
 from __future__ import annotations
 
-import hashlib
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,8 +16,8 @@ from ..environment import Environment
 from ..errors import OutputError
 from ..fhir_out import BundleWriter
 from ..ledger import Manifest, Progress, Record, Status, Summary
-from ..output import Inputs, write_atomic
-from ..pdf import render_pdf
+from ..output import Inputs
+from ..packet import Layout, Packet, index_pieces
 from ..site import Site
 from .folder import FolderState, Made
 from .options import Options
@@ -49,7 +47,8 @@ class Settler:
         self.state = state
         self.summary = Summary()
         self.settled: dict[int, Record] = {}
-        self.merged: list[Record] = []  # handouts for the packet
+        # With --merge, each handout's document waits in a file with no name (see packet.py).
+        self.packet = Packet(options.merge) if options.merge else None
         self.held: list[Record] = []  # records waiting for the packet or the Bundle
         self.failure: OutputError | None = None  # the output the run stopped on
         self.packet_written = False
@@ -63,6 +62,8 @@ class Settler:
         except BaseException:
             if self.manifest.output:
                 self.manifest.output.abandon()
+            if self.packet is not None:
+                self.packet.discard()
             raise
 
     @property
@@ -82,8 +83,9 @@ class Settler:
             self.report(record)
         if self.state and record.output and record.made_from and record.sha256:
             self.state.record(Path(record.output).name, Made(record.made_from, record.sha256))
-        if self.options.merge and record.document:
-            self.merged.append(record)
+        if self.packet is not None and record.document:
+            self.packet.add(record, record.document)
+            record.document = None  # on disk now: memory stays flat
         if self.holding:
             self.held.append(record)
         try:
@@ -104,41 +106,36 @@ class Settler:
     @property
     def has_packet(self) -> bool:
         """Whether there is a packet to write: ``merge`` was asked for and a handout made."""
-        return bool(self.options.merge and self.merged)
+        return self.packet is not None and len(self.packet) > 0
 
-    def write_packet(self) -> None:
-        """One PDF of every handout in appointment order, fonts embedded once, behind an index
-        (with ``index``) that lists every input row: the handouts, then the rows with none."""
-        if not self.options.merge or not self.merged:
+    def write_packet(self, jobs: int = 1) -> None:
+        """One PDF of every handout in appointment order, behind an index (with ``index``)
+        that lists every input row: the handouts, then the rows with none. It is laid out in
+        parts on ``jobs`` processes and joined as it is written (see packet.py)."""
+        if self.packet is None or not len(self.packet):
             return
-        records = sorted(self.merged, key=lambda r: (r.start or "", r.row))
-        # Each record holds <handouts> with one part per language, the patient's first.
-        documents = [part for r in records for part in ET.fromstring(r.document or "")]
+        records = self.packet.records()
         inside = {r.row for r in records}
         others = sorted(
             (r for r in self.settled.values() if r.row not in inside), key=lambda r: r.row
         )
-        packet = compose_packet(records, self.site, others)
-        data = render_pdf(
-            documents,
+        layout = Layout(
             paper=self.options.paper or self.site.paper,
+            title=compose_packet([], self.site).get("title"),
             logo=self.site.logo,
             author=self.site.name,
             duplex=self.options.duplex,
-            title=packet.get("title"),
-            index=packet.findall("index") if self.options.index else None,
             pdfa=self.site.pdfa,
         )
+        pieces = index_pieces(records, others, self.site) if self.options.index else []
         try:
-            write_atomic(self.options.merge, data)
+            digest = self.packet.write(layout, pieces, jobs)
         except OSError as e:
             raise OutputError(
                 f"--merge: cannot write {self.options.merge} ({e.strerror or e})", field="merge"
             ) from e
         self.packet_written = True
-        digest = hashlib.sha256(data).hexdigest()
         for record in records:
-            record.document = None
             if not record.output:
                 record.output = str(self.options.merge)
                 record.sha256 = digest
@@ -176,6 +173,8 @@ class Settler:
                 self.manifest.output.abandon()
         if self.state:
             self.state.close()
+        if self.packet is not None:
+            self.packet.discard()
 
     def _lost(self, record: Record, bundle_written: bool) -> str | None:
         """Why ``record``'s handout is not anywhere after all, or ``None`` if it is."""

@@ -342,7 +342,9 @@ class Builder:
         """One table of a packet's index for the scheduler, with column headers; a column's
         ``width`` is its share of the page's width."""
         section = parent.add("Sect")
-        title = self.para(element.get("title"), "section", section.add("H1"))
+        # A long packet's index comes in pieces; only the first has the title.
+        heading = element.get("title")
+        title = [self.para(heading, "section", section.add("H1"))] if heading else []
         table = section.add("Table")
         columns = element.find("columns")
         head = table.add("TR")
@@ -371,7 +373,7 @@ class Builder:
                 ]
             )
         )
-        return [title, flowable]
+        return [*title, flowable]
 
     def build(self, handout: ET.Element, parent: Element) -> list[Flowable]:
         """The story of one handout; its structure goes under ``parent``."""

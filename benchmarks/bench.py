@@ -1,0 +1,392 @@
+"""Measure pars-docs against a hand-coded ReportLab baseline, side by side in one run.
+
+    python benchmarks/bench.py                 # everything; packets at 1k, 5k and 10k rows
+    python benchmarks/bench.py --quick         # smaller lists, for a smoke run
+    python benchmarks/bench.py --only start    # start, cold, handout, batch or packet
+    python benchmarks/bench.py --packet-rows 1000,20000
+
+The baseline is ``benchmarks/baseline_handout.py``: the same injection handout (same pages,
+fonts, wording and boxes) written directly against ReportLab, with no pars-docs code. The
+run first checks that its text and page count match pars-docs' handout, then reports:
+
+- start: ``--version``, ``--help`` and ``list`` against ``python -c pass`` (target < 0.15 s);
+- cold: CPU of one ``make`` against one run of the baseline script (target <= 1.5x);
+- handout: CPU per handout in one warm process against the baseline (target <= 1.2x), and
+  ``make`` latency warm (a running server) and cold (a fresh process);
+- batch: handouts per second of ``pars-docs batch`` with the default jobs against the baseline
+  in one process, both from a list to PDF files on disk (target >= 1.7x);
+- packet: peak memory (the whole process tree), time, size and ``qpdf --check`` of
+  ``--merge --duplex --index`` at each size, and without ``--merge`` at the smallest and
+  largest (target: largest peak <= 1.5x the 1k-row peak).
+
+Machines are noisy: every ratio is against a baseline measured in the same run, and each
+figure is the median of several runs where a run is short.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import importlib.util
+import io
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BIN = Path(sys.executable).parent
+PARS_DOCS = str(BIN / "pars-docs")
+PYTHON = sys.executable
+BASELINE = HERE / "baseline_handout.py"
+NAMES = [
+    "Ana Díaz",
+    "Nguyễn Thị Ánh",
+    "Łukasz Żółć",
+    "Ελένη Παπαδοπούλου",
+    "Дмитрий Ёлкин",
+    "John O'Brien",
+    "Zoë Quinn",
+    "Mary-Jane Smith",
+]
+MEDICINES = ["", "Eliquis", "Advil;aspirin", "warfarin", "Plavix;fish oil", ""]
+MAKE = [
+    "make",
+    "pars-defect-injection",
+    "--patient",
+    "Ana Díaz",
+    "--date",
+    "2026-12-03",
+    "--time",
+    "8:00 AM",
+    "--clinician",
+    "Dr. Sam Lee",
+    "--sedation",
+    "--medication",
+    "Eliquis",
+]
+
+
+def morning(i: int) -> datetime:
+    """A start the baseline handles (7:00 to 11:59), varied by row."""
+    return datetime(2026, 12, 1 + (i // 40) % 28, 7 + (i * 7 % 300) // 60, (i * 7) % 60)
+
+
+def run_cpu(command: list[str], repeat: int) -> tuple[float, float]:
+    """Median CPU seconds (user + system) and median wall seconds of ``command``."""
+    cpu, wall = [], []
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        wall.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
+    return statistics.median(cpu), statistics.median(wall)
+
+
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
+def pdf_text(path: Path) -> list[str]:
+    from pypdf import PdfReader
+
+    return [" ".join(page.extract_text().split()) for page in PdfReader(path).pages]
+
+
+def check_same(work: Path) -> None:
+    """The baseline's handout has pars-docs' text, page for page."""
+    env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    ours, theirs = work / "ours.pdf", work / "baseline.pdf"
+    subprocess.run(
+        [PARS_DOCS, *MAKE, "-o", str(ours)], check=True, env=env, stderr=subprocess.DEVNULL
+    )
+    subprocess.run([PYTHON, str(BASELINE), "-o", str(theirs)], check=True, env=env)
+    a, b = pdf_text(ours), pdf_text(theirs)
+    same = a == b
+    print(
+        f"same handout: {len(a)} pages vs {len(b)} for the baseline, text "
+        f"{'identical' if same else 'DIFFERENT'}"
+    )
+    if not same:
+        raise SystemExit("the baseline no longer makes pars-docs' handout; update it first")
+
+
+def bench_start(repeat: int) -> None:
+    bare_cpu, bare = run_cpu([PYTHON, "-c", "pass"], repeat)
+    print(f"start: python -c pass {bare:.3f} s wall, {bare_cpu:.3f} s CPU")
+    for args in (["--version"], ["--help"], ["list"]):
+        cpu, wall = run_cpu([PARS_DOCS, *args], repeat)
+        print(
+            f"start: pars-docs {' '.join(args):9s} {wall:.3f} s wall, {cpu:.3f} s CPU "
+            f"({wall - bare:+.3f} s over python; target < 0.15 s: {verdict(wall < 0.15)})"
+        )
+
+
+def bench_cold(repeat: int, work: Path) -> None:
+    base_cpu, base_wall = run_cpu([PYTHON, str(BASELINE), "-o", str(work / "b.pdf")], repeat)
+    cpu, wall = run_cpu([PARS_DOCS, *MAKE, "-o", str(work / "m.pdf")], repeat)
+    print(
+        f"cold: baseline script {base_cpu:.3f} s CPU ({base_wall:.3f} s wall); pars-docs make "
+        f"{cpu:.3f} s CPU ({wall:.3f} s wall) = {cpu / base_cpu:.2f}x "
+        f"(target <= 1.5x: {verdict(cpu <= 1.5 * base_cpu)})"
+    )
+
+
+def load_baseline():
+    spec = importlib.util.spec_from_file_location("baseline_handout", BASELINE)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.register_fonts()
+    return module
+
+
+def bench_handout(count: int) -> None:
+    """CPU per handout in one warm process, pars-docs against the baseline, interleaved in
+    rounds so that a busy spell on the machine costs both alike."""
+    from pars_docs.handout import Engine
+    from pars_docs.visit import make_visit
+
+    baseline = load_baseline()
+    styles = baseline.styles()
+    engine = Engine()
+
+    def ours(i: int) -> None:
+        start = morning(i)
+        visit = make_visit(
+            "pars-defect-injection",
+            f"{NAMES[i % len(NAMES)]} {i}",
+            start.date(),
+            start.time(),
+            "Dr. Sam Lee",
+            sedation=True,
+            medications=["Eliquis"],
+        )
+        engine.prepare(visit).pdf()
+
+    def theirs(i: int) -> None:
+        baseline.handout(
+            io.BytesIO(), f"{NAMES[i % len(NAMES)]} {i}", morning(i), "Dr. Sam Lee", styles
+        )
+
+    for i in range(5):  # warm both
+        ours(i)
+        theirs(i)
+    totals = {ours: 0.0, theirs: 0.0}
+    latencies = []
+    rounds = 10
+    for r in range(rounds):
+        for make in (ours, theirs):
+            began = time.process_time()
+            for i in range(r * count // rounds, (r + 1) * count // rounds):
+                if make is ours:
+                    wall = time.perf_counter()
+                    make(i)
+                    latencies.append(time.perf_counter() - wall)
+                else:
+                    make(i)
+            totals[make] += time.process_time() - began
+    per_ours, per_base = totals[ours] / count * 1000, totals[theirs] / count * 1000
+    print(
+        f"handout: baseline {per_base:.1f} ms CPU, pars-docs {per_ours:.1f} ms CPU "
+        f"= {per_ours / per_base:.2f}x (target <= 1.2x: {verdict(per_ours <= 1.2 * per_base)})"
+    )
+    print(
+        f"handout: warm make latency {statistics.median(latencies) * 1000:.1f} ms median, "
+        f"{sorted(latencies)[int(len(latencies) * 0.95)] * 1000:.1f} ms 95th percentile"
+    )
+
+
+def write_list(path: Path, rows: int, same_as_baseline: bool) -> None:
+    with path.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(
+            ["procedure", "patient", "date", "time", "clinician", "mrn", "sedation", "medications"]
+        )
+        for i in range(rows):
+            start = morning(i)
+            if same_as_baseline:
+                procedure, sedation, medicines = "pars-defect-injection", "yes", "Eliquis"
+            else:
+                procedure = "pars-defect-decompression" if i % 4 == 0 else "pars-defect-injection"
+                sedation = "" if i % 4 == 0 else ("yes" if i % 3 == 0 else "no")
+                medicines = MEDICINES[i % len(MEDICINES)]
+            writer.writerow(
+                [
+                    procedure,
+                    f"{NAMES[i % len(NAMES)]} {i}",
+                    f"{start:%Y-%m-%d}",
+                    f"{start:%H:%M}",
+                    "Dr. Sam Lee",
+                    f"M{i:06d}",
+                    sedation,
+                    medicines,
+                ]
+            )
+
+
+def tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
+    total, stack = 0, [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            total += int(
+                next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmRSS:"))
+            )
+            for task in Path(f"/proc/{current}/task").iterdir():
+                stack.extend(int(c) for c in (task / "children").read_text().split())
+        except (OSError, StopIteration, ValueError):
+            continue
+    return total
+
+
+def run_watched(command: list[str]) -> tuple[float, int]:
+    """Wall seconds and peak resident memory (KiB, whole process tree) of ``command``."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    peak = 0
+    while process.poll() is None:
+        peak = max(peak, tree_rss_kib(process.pid))
+        time.sleep(0.05)
+    seconds = time.perf_counter() - started
+    if process.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
+    return seconds, peak
+
+
+def bench_batch(rows: int, work: Path) -> None:
+    listing = work / f"same-{rows}.csv"
+    write_list(listing, rows, same_as_baseline=True)
+    base_dir, out_dir = work / "base-out", work / "batch-out"
+    base_dir.mkdir()
+    base_seconds, _ = run_watched(
+        [PYTHON, str(BASELINE), "--count", str(rows), "--out-dir", str(base_dir)]
+    )
+    seconds, _ = run_watched(
+        [PARS_DOCS, "batch", str(listing), "--no-progress", "--out-dir", str(out_dir)]
+    )
+    base_rate, rate = rows / base_seconds, rows / seconds
+    print(
+        f"batch: {rows} rows to PDF files, baseline one process {base_rate:.0f}/s, "
+        f"pars-docs batch ({os.cpu_count()} cores, default jobs) {rate:.0f}/s "
+        f"= {rate / base_rate:.2f}x (target >= 1.7x: {verdict(rate >= 1.7 * base_rate)})"
+    )
+    mixed = work / f"mixed-{rows}.csv"
+    write_list(mixed, rows, same_as_baseline=False)
+    seconds, _ = run_watched(
+        [PARS_DOCS, "batch", str(mixed), "--no-progress", "--out-dir", str(work / "mixed-out")]
+    )
+    print(f"batch: {rows} rows of both procedures and mixed medicines: {rows / seconds:.0f}/s")
+    shutil.rmtree(base_dir)
+    shutil.rmtree(out_dir)
+    shutil.rmtree(work / "mixed-out")
+
+
+def qpdf_check(path: Path) -> str:
+    if not shutil.which("qpdf"):
+        return "qpdf not installed"
+    done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    return "qpdf --check clean" if done.returncode == 0 else f"qpdf --check: {done.stdout[-200:]}"
+
+
+def bench_packets(sizes: list[int], work: Path) -> None:
+    peaks = {}
+    for rows in sizes:
+        listing = work / f"mixed-{rows}.csv"
+        write_list(listing, rows, same_as_baseline=False)
+        packet = work / f"packet-{rows}.pdf"
+        seconds, peak = run_watched(
+            [
+                PARS_DOCS,
+                "batch",
+                str(listing),
+                "--no-progress",
+                "--merge",
+                str(packet),
+                "--duplex",
+                "--index",
+            ]
+        )
+        peaks[rows] = peak
+        size = packet.stat().st_size
+        print(
+            f"packet: {rows} rows --merge --duplex --index: peak {peak / 1024:.0f} MiB, "
+            f"{seconds:.1f} s ({rows / seconds:.0f}/s), {size / 2**20:.1f} MiB "
+            f"({size / rows / 1024:.1f} KiB a handout), {qpdf_check(packet)}"
+        )
+        packet.unlink()
+    small, large = min(sizes), max(sizes)
+    if large > small:
+        ratio = peaks[large] / peaks[small]
+        print(
+            f"packet: peak at {large} rows is {ratio:.2f}x the peak at {small} "
+            f"(target <= 1.5x: {verdict(ratio <= 1.5)})"
+        )
+    for rows in sorted({small, large}):
+        out = work / f"files-{rows}"
+        seconds, peak = run_watched(
+            [
+                PARS_DOCS,
+                "batch",
+                str(work / f"mixed-{rows}.csv"),
+                "--no-progress",
+                "--out-dir",
+                str(out),
+            ]
+        )
+        print(
+            f"files: {rows} rows without --merge: peak {peak / 1024:.0f} MiB, {seconds:.1f} s "
+            f"({rows / seconds:.0f}/s)"
+        )
+        shutil.rmtree(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller lists, for a smoke run")
+    parser.add_argument(
+        "--only",
+        choices=["start", "cold", "handout", "batch", "packet"],
+        action="append",
+        help="run only these parts (repeatable)",
+    )
+    parser.add_argument("--packet-rows", help="comma-separated list sizes for the packets")
+    args = parser.parse_args()
+    if not Path(PARS_DOCS).exists():
+        raise SystemExit(f"install pars-docs first ({PARS_DOCS} not found)")
+    parts = set(args.only or ["start", "cold", "handout", "batch", "packet"])
+    repeat = 5 if args.quick else 9
+    sizes = [200, 1000] if args.quick else [1000, 5000, 10000]
+    if args.packet_rows:
+        sizes = [int(n) for n in args.packet_rows.split(",")]
+    print(
+        f"pars-docs benchmarks, {os.cpu_count()} cores, Python {sys.version.split()[0]}, "
+        f"load {os.getloadavg()[0]:.2f}"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        check_same(work)
+        if "start" in parts:
+            bench_start(repeat)
+        if "cold" in parts:
+            bench_cold(repeat, work)
+        if "handout" in parts:
+            bench_handout(100 if args.quick else 300)
+        if "batch" in parts:
+            bench_batch(300 if args.quick else 1000, work)
+        if "packet" in parts:
+            bench_packets(sizes, work)
+    print(f"load at the end {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
