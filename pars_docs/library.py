@@ -17,8 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
+from . import checked
 from .errors import InstructionError, UsageError
 from .loader import LoadedYAML, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
@@ -89,6 +88,8 @@ def _source_refs(value, field: tuple):
 
 
 def _cross_checks(loaded: LoadedYAML) -> list[str]:
+    import jinja2
+
     data = loaded.data
     problems = []
     if data["id"] != loaded.path.stem:
@@ -184,6 +185,8 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
     """Render every text for every visit option with a sample visit and one of each medicine."""
     from zoneinfo import ZoneInfo
 
+    import jinja2
+
     from .compose import templates_for, text_context, view_model
     from .plan import Plan, make_plan, option_choices
     from .site import Site
@@ -223,6 +226,8 @@ def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
 
 def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
     """Find which text failed to render, to point the author at its line."""
+    import jinja2
+
     samples = _sample_medicines(day)
     for field, text in _texts(data, ()):
         # A medicine line is tried with the medicines it is shown for; any other text once.
@@ -238,9 +243,16 @@ def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
 @lru_cache(maxsize=32)
 def _load_set(path: Path, table_path: Path) -> InstructionSet:
     loaded = load_yaml(path, InstructionError)
-    problems = schema_problems(loaded, instructions_dir() / SCHEMA_FILE) or _cross_checks(loaded)
-    if problems:
-        raise InstructionError("\n".join(problems))
+    table = _table(table_path)
+    # A set that passed before, unchanged, under the same file name, with the same medicine
+    # table and the same pars-docs, is not checked again (see checked.py).
+    check = checked.key("instruction set", path.name, loaded.text, table.text)
+    known_good = checked.passed(check)
+    if not known_good:
+        problems = schema_problems(loaded, instructions_dir() / SCHEMA_FILE)
+        problems = problems or _cross_checks(loaded)
+        if problems:
+            raise InstructionError("\n".join(problems))
     data = loaded.data
     iset = InstructionSet(
         id=data["id"],
@@ -252,9 +264,11 @@ def _load_set(path: Path, table_path: Path) -> InstructionSet:
         data=data,
         path=path,
     )
-    problems = _dry_run(iset, loaded, load_medicine_table(table_path))
-    if problems:
-        raise InstructionError("\n".join(problems))
+    if not known_good:
+        problems = _dry_run(iset, loaded, table)
+        if problems:
+            raise InstructionError("\n".join(problems))
+        checked.remember(check)
     return iset
 
 

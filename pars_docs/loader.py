@@ -2,44 +2,77 @@
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from .errors import ParsDocsError
 
 Path_ = tuple  # a field path: keys and list indexes
 
 
-class _Loader(yaml.SafeLoader):
-    """A safe loader that keeps dates as the strings they were written as.
-
-    Instruction sets are validated against a JSON Schema, and a YAML date object would fail a
-    ``string`` check even though the author wrote exactly what the schema asks for.
-    """
+class _KeyTwice(Exception):
+    """A mapping holds a key twice; the walk over the document finds where, to say so."""
 
 
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+@cache
+def _yaml() -> tuple[Any, type]:
+    """PyYAML and the loader pars-docs uses, imported only when a file must be parsed."""
+    import yaml
+
+    # LibYAML (the C parser) when PyYAML was built with it: about twenty times faster.
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class Loader(base):  # type: ignore[misc, valid-type]
+        """A safe loader that keeps dates as the strings they were written as, and stops at
+        a key written twice in one mapping.
+
+        Instruction sets are validated against a JSON Schema, and a YAML date object would
+        fail a ``string`` check even though the author wrote exactly what the schema asks for.
+        """
+
+        def construct_mapping(self, node, deep=False):
+            keys = [k.value for k, _ in node.value if isinstance(k, yaml.ScalarNode)]
+            if len(keys) != len(set(keys)):
+                raise _KeyTwice
+            return super().construct_mapping(node, deep)
+
+    Loader.yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return yaml, Loader
 
 
 class LoadedYAML:
-    """A parsed YAML document with the source line of each field path."""
+    """A parsed YAML document that can tell the source line of each field path.
 
-    def __init__(self, data: Any, lines: dict[Path_, int], path: Path):
+    The lines are found only when asked for (to report a problem), by walking the parsed
+    document's nodes, or parsing its text again for them; a file with no problem is parsed
+    once.
+    """
+
+    def __init__(self, data: Any, text: str, path: Path, node: Any = None):
         self.data = data
-        self.lines = lines
+        self.text = text
         self.path = path
+        self._node = node
+        self._lines: dict[Path_, int] | None = None
+
+    @property
+    def lines(self) -> dict[Path_, int]:
+        if self._lines is None:
+            self._lines, _ = _marks(self.text, self._node)
+            self._node = None
+        return self._lines
 
     def line(self, field: Path_) -> int:
         """The 1-based line of the deepest part of ``field`` that exists in the file."""
+        lines = self.lines
         field = tuple(field)
-        while field and field not in self.lines:
+        while field and field not in lines:
             field = field[:-1]
-        return self.lines.get(field, 1)
+        return lines.get(field, 1)
 
     def where(self, field: Path_) -> str:
         return f"{self.path}:{self.line(field)}"
@@ -58,7 +91,7 @@ MAX_NODES = 100_000  # values after every alias is expanded
 MAX_DEPTH = 40  # lists and mappings inside each other
 
 
-def _bounds(node: yaml.Node, path: Path) -> str | None:
+def _bounds(node: Any, path: Path) -> str | None:
     """Why ``node`` is too big to load, or None. An alias repeats what its anchor holds: a
     few hundred bytes of aliases of aliases can stand for billions of values (an "alias
     bomb"), and an alias inside its own anchor for an endless one. Sizes are counted with
@@ -67,7 +100,7 @@ def _bounds(node: yaml.Node, path: Path) -> str | None:
     depths: dict[int, int] = {}
     on_path: set[int] = set()
     # Iterative, post-order: a deep document must not exhaust Python's stack either.
-    stack: list[tuple[yaml.Node, bool]] = [(node, False)]
+    stack: list[tuple[Any, bool]] = [(node, False)]
     while stack:
         current, done = stack.pop()
         key = id(current)
@@ -93,7 +126,8 @@ def _bounds(node: yaml.Node, path: Path) -> str | None:
     return None
 
 
-def _children(node: yaml.Node) -> list[yaml.Node]:
+def _children(node: Any) -> list[Any]:
+    yaml, _ = _yaml()
     if isinstance(node, yaml.MappingNode):
         return [part for pair in node.value for part in pair]
     if isinstance(node, yaml.SequenceNode):
@@ -101,10 +135,11 @@ def _children(node: yaml.Node) -> list[yaml.Node]:
     return []
 
 
-def _walk(node: yaml.Node, field: Path_, lines: dict, duplicates: list) -> None:
+def _walk(node: Any, field: Path_, lines: dict, duplicates: list) -> None:
     """Record the line of every field path below ``node`` (a key's own line for a mapping
     entry) and every key written twice in one mapping. An alias's content is walked once,
     where its anchor is: the line map never expands aliases."""
+    yaml, _ = _yaml()
     seen_nodes: set[int] = set()
     stack = [(node, field)]
     while stack:
@@ -151,14 +186,19 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
-    loader: _Loader | None = None
+    yaml, loader_class = _yaml()
+    loader = None
     try:
-        loader = _Loader(text)  # it checks the characters at once
+        loader = loader_class(text)  # it checks the characters at once
         node = loader.get_single_node()
         problem = _bounds(node, path) if node is not None else None
         if problem:
             raise error(f"{path}: {problem}")
         data = loader.construct_document(node) if node is not None else None
+    except _KeyTwice:
+        _, duplicates = _marks(text, node)
+        field, line = duplicates[0]
+        raise error(f"{path}:{line}: {format_field(field)}: key written twice") from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
@@ -172,11 +212,21 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
     finally:
         if loader is not None:
             loader.dispose()
+    return LoadedYAML(data, text, path, node)
+
+
+def _marks(text: str, node: Any = None) -> tuple[dict[Path_, int], list]:
+    """The line of every field path of the document (its ``node``, or ``text`` parsed again,
+    which is known to parse), and every key written twice in one mapping with its line."""
+    if node is None:
+        yaml, loader_class = _yaml()
+        loader = loader_class(text)
+        try:
+            node = loader.get_single_node()
+        finally:
+            loader.dispose()
     lines: dict[Path_, int] = {}
     duplicates: list = []
     if node is not None:
         _walk(node, (), lines, duplicates)
-    if duplicates:
-        field, line = duplicates[0]
-        raise error(f"{path}:{line}: {format_field(field)}: key written twice")
-    return LoadedYAML(data, lines, path)
+    return lines, duplicates

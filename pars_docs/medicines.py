@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import checked
 from .errors import InstructionError, UsageError
 from .loader import load_yaml
 from .resources import instructions_dir
@@ -38,10 +39,11 @@ class Medicine:
 class MedicineTable:
     """Look medicines up by generic or brand name, ignoring case and spacing."""
 
-    def __init__(self, medicines: list[Medicine], sources: list[dict], path: Path):
+    def __init__(self, medicines: list[Medicine], sources: list[dict], path: Path, text: str = ""):
         self.medicines = medicines
         self.sources = sources
         self.path = path
+        self.text = text  # the file as read, which a set's check depends on
         self._index = {}
         for med in medicines:
             for alias in (med.name, *med.brands):
@@ -103,8 +105,12 @@ def _key(name: str) -> str:
 def load_medicine_table(path: Path) -> MedicineTable:
     """Load and validate a medicine table, reporting every problem at once."""
     loaded = load_yaml(path, InstructionError)
-    problems = schema_problems(loaded, instructions_dir() / "medicines.schema.json")
-    if not problems:
+    check = checked.key("medicine table", loaded.text)
+    known_good = checked.passed(check)  # unchanged since it last passed (see checked.py)
+    problems = (
+        [] if known_good else schema_problems(loaded, instructions_dir() / "medicines.schema.json")
+    )
+    if not problems and not known_good:
         data = loaded.data
         facts = {s["id"]: s.get("facts", "") for s in data["sources"]}
         seen: dict = {}
@@ -150,7 +156,9 @@ def load_medicine_table(path: Path) -> MedicineTable:
         )
         for m in loaded.data["medicines"]
     ]
-    return MedicineTable(medicines, loaded.data["sources"], path)
+    if not known_good:
+        checked.remember(check)
+    return MedicineTable(medicines, loaded.data["sources"], path, loaded.text)
 
 
 def _rule_problems(loaded, facts: dict, field: tuple, rule: dict) -> list[str]:

@@ -12,12 +12,12 @@ import json
 import re
 from functools import cache
 from pathlib import Path
-from typing import Any, cast
-
-import jsonschema
-from jsonschema.exceptions import ValidationError, best_match
+from typing import TYPE_CHECKING, Any, cast
 
 from .loader import LoadedYAML, format_field
+
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 @cache
@@ -29,6 +29,8 @@ def load_schema(path: Path) -> dict[str, Any]:
 
 def _leaves(error: ValidationError):
     """Descend through ``oneOf``/``anyOf`` failures to the error a person can act on."""
+    from jsonschema.exceptions import best_match
+
     while error.context:
         # Prefer the branch whose type matched: an object item with a bad key should report the
         # bad key, not "is not a string".
@@ -108,6 +110,8 @@ def _without_value(error: ValidationError) -> str:
 
 def schema_problems(loaded: LoadedYAML, schema: Path) -> list[str]:
     """Every way ``loaded`` breaks the named schema, sorted by line."""
+    import jsonschema  # only when something is checked: it takes longer to import than to use
+
     validator = jsonschema.Draft202012Validator(
         load_schema(schema), format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
     )

@@ -1,4 +1,5 @@
 import os
+import tempfile
 
 import pytest
 from click.testing import CliRunner
@@ -12,6 +13,10 @@ from pars_docs.cli import cli
 settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
+
+# Validation passes are remembered in a folder of this run's own (see pars_docs/checked.py),
+# never in the home folder of whoever runs the tests.
+os.environ["PARS_DOCS_CACHE"] = tempfile.mkdtemp(prefix="pars-docs-test-cache-")
 
 
 @pytest.fixture(autouse=True)
