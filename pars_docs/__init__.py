@@ -8,13 +8,44 @@ The Python API::
     open("handout.pdf", "wb").write(handout.pdf())
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from . import _localzone  # noqa: F401 - first: a broken TZ is dropped before Babel reads it
 from ._version import __version__
 from .errors import ParsDocsError
-from .handout import Engine, Handout, make_handout
-from .rows import Row
-from .site import Site, load_site
-from .visit import Visit, make_visit, visit_from_row
+
+if TYPE_CHECKING:
+    from .handout import Engine, Handout, make_handout
+    from .rows import Row
+    from .site import Site, load_site
+    from .visit import Visit, make_visit, visit_from_row
+
+# The API is imported when first used, so that `pars-docs --version` and `--help` (which
+# import this package) do not load ReportLab, Jinja and Babel.
+_LAZY = {
+    "Engine": "handout",
+    "Handout": "handout",
+    "make_handout": "handout",
+    "Site": "site",
+    "load_site": "site",
+    "Visit": "visit",
+    "make_visit": "visit",
+    "visit_from_row": "visit",
+    "Row": "rows",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "Engine",

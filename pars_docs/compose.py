@@ -280,6 +280,9 @@ class Templates:
         return template
 
     def render_text(self, source: str, context: dict) -> str:
+        if "{" not in source:
+            # No variable, tag or comment: Jinja would give the text back unchanged.
+            return single_stop(tidy_spaces(source))
         return single_stop(tidy_spaces(self.compile_text(source).render(context)))
 
 

@@ -9,6 +9,7 @@ from datetime import time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from . import checked
 from .errors import SiteError, UsageError
 from .loader import load_yaml
 from .resources import package_dir
@@ -182,9 +183,12 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     if path and not chosen.is_file():
         raise UsageError(f"site: {chosen}: no such file (named by {origin})", field="site")
     loaded = load_yaml(chosen, SiteError)
-    problems = schema_problems(loaded, SITE_SCHEMA)
-    if problems:
-        raise SiteError("; ".join(problems))
+    check = checked.key("site profile", loaded.text)
+    if not checked.passed(check):  # unchanged since it last passed (see checked.py)
+        problems = schema_problems(loaded, SITE_SCHEMA)
+        if problems:
+            raise SiteError("; ".join(problems))
+        checked.remember(check)
     data = loaded.data
     base = chosen.resolve().parent
     zone_name = data["timezone"]
