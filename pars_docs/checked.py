@@ -7,9 +7,10 @@ read, and of pars-docs itself (its code, schemas and built-in templates), so tha
 any of them checks it again. Only passes are remembered: a file with a problem is checked, and
 reported, every time.
 
-The record is an empty file per pass in ``$PARS_DOCS_CACHE`` (default
+The record is an empty file per pass in ``$PARS_DOCS_CACHE/checked`` (default
 ``$XDG_CACHE_HOME/pars-docs`` or ``~/.cache/pars-docs``); ``PARS_DOCS_CACHE=off`` turns it off.
-A folder that cannot be written is no error: every run then checks everything.
+A folder that cannot be written is no error: every run then checks everything. The same
+folder keeps compiled templates (see compose.py).
 """
 
 from __future__ import annotations
@@ -22,14 +23,19 @@ from pathlib import Path
 ENV_VAR = "PARS_DOCS_CACHE"
 
 
-def _folder() -> Path | None:
+def cache_folder(name: str) -> Path | None:
+    """The cache's folder for ``name`` (not made yet), or None when the cache is off."""
     chosen = os.environ.get(ENV_VAR, "").strip()
     if chosen.lower() == "off":
         return None
     if chosen:
-        return Path(chosen) / "checked"
+        return Path(chosen) / name
     base = os.environ.get("XDG_CACHE_HOME", "").strip() or Path.home() / ".cache"
-    return Path(base) / "pars-docs" / "checked"
+    return Path(base) / "pars-docs" / name
+
+
+def _folder() -> Path | None:
+    return cache_folder("checked")
 
 
 @cache

@@ -7,16 +7,21 @@ Jinja's autoescaping and are never evaluated as templates.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
 import jinja2
 from babel.dates import format_date, format_datetime
 from jinja2.exceptions import SecurityError
 
+from . import checked
 from .errors import InstructionError, UsageError
 from .keytimes import key_times
 from .languages import load_labels, resolve
@@ -123,6 +128,8 @@ class Templates:
         self.loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
         self.doc_env = environment(
             loader=self.loader,
+            # Compiled once, kept by the template's content (Jinja checks it).
+            bytecode_cache=_bytecode_cache(),
             autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -276,7 +283,7 @@ class Templates:
         """Compile one piece of instruction-set wording, once per process."""
         template = self._compiled.get(source)
         if template is None:
-            template = self._compiled[source] = self.text_env.from_string(source)
+            template = self._compiled[source] = _from_string(self.text_env, source)
         return template
 
     def render_text(self, source: str, context: dict) -> str:
@@ -284,6 +291,49 @@ class Templates:
             # No variable, tag or comment: Jinja would give the text back unchanged.
             return single_stop(tidy_spaces(source))
         return single_stop(tidy_spaces(self.compile_text(source).render(context)))
+
+
+def _compiled_folder() -> Path | None:
+    """Where compiled templates are kept: a folder per pars-docs (its code, schemas and
+    templates), so code compiled for another version, or another environment, is never used."""
+    folder = checked.cache_folder("templates")
+    return folder / checked.key("compiled templates")[:16] if folder else None
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    folder = _compiled_folder()
+    if folder is None:
+        return None
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None  # compiled at every start instead
+    return jinja2.FileSystemBytecodeCache(str(folder))
+
+
+def _from_string(env: jinja2.Environment, source: str) -> jinja2.Template:
+    """``env.from_string(source)``, with the compiled code kept by the source, the
+    environment's kind, Python's bytecode version and Jinja's version, so a start compiles
+    only wording it has not seen."""
+    folder = _compiled_folder()
+    if folder is None:
+        return env.from_string(source)
+    digest = hashlib.sha256(b"%s\0%s\0" % (MAGIC_NUMBER, jinja2.__version__.encode()))
+    digest.update(f"{type(env).__module__}.{type(env).__qualname__}\0".encode())
+    digest.update(source.encode("utf-8"))
+    path = folder / f"text-{digest.hexdigest()}.code"
+    try:
+        code = marshal.loads(path.read_bytes())
+    except (OSError, EOFError, ValueError, TypeError):
+        code = env.compile(source)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            temp = path.with_suffix(f".{os.getpid()}.part")
+            temp.write_bytes(marshal.dumps(code))
+            os.replace(temp, path)
+        except OSError:
+            pass
+    return env.template_class.from_code(env, code, env.make_globals(None), None)
 
 
 @lru_cache(maxsize=16)

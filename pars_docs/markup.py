@@ -7,8 +7,6 @@ bold. The PDF draws them as bold, the text rendition and the calendar drop them.
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape
-
 BOLD_ON, BOLD_OFF = "\ue000", "\ue001"
 
 WRITE_IN = "_" * 24
@@ -18,6 +16,15 @@ WRITE_IN = "_" * 24
 def strong(value: object) -> str:
     """``value`` as text marked bold."""
     return f"{BOLD_ON}{value}{BOLD_OFF}"
+
+
+def escape(text: str) -> str:
+    """``text`` safe inside ReportLab paragraph markup: ``&``, ``<`` and ``>`` escaped.
+
+    The same as ``xml.sax.saxutils.escape``, whose module imports urllib, http and ssl, a
+    fifth of a cold start.
+    """
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def markup(text: str | None) -> str:

@@ -11,13 +11,12 @@ import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from ..markup import WRITE_IN, markup, plain
+from ..markup import WRITE_IN, escape, markup, plain
 from ..styles import EMERGENCY, RULE
 from .flowables import (
     Box,
