@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+import marshal
+import os
 from functools import cache
+from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from typing import Any
 
+from . import checked
 from .errors import ParsDocsError
 
 Path_ = tuple  # a field path: keys and list indexes
@@ -186,6 +191,12 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
+    cached = _cache_path(text)
+    if cached is not None:
+        try:
+            return LoadedYAML(marshal.loads(cached.read_bytes()), text, path)
+        except (OSError, EOFError, ValueError, TypeError):
+            pass  # not parsed before (or a damaged entry): parse it
     yaml, loader_class = _yaml()
     loader = None
     try:
@@ -212,7 +223,34 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
     finally:
         if loader is not None:
             loader.dispose()
+    if cached is not None:
+        _keep(cached, data)
     return LoadedYAML(data, text, path, node)
+
+
+def _cache_path(text: str) -> Path | None:
+    """Where the parsed form of ``text`` is kept (see checked.py), by content and Python's
+    bytecode version. Only a file that parsed, within the bounds and with no key twice, is
+    kept; a start then reads it without importing or running the YAML parser."""
+    folder = checked.cache_folder("yaml")
+    if folder is None:
+        return None
+    digest = hashlib.sha256(MAGIC_NUMBER + b"\0" + text.encode("utf-8"))
+    return folder / f"{digest.hexdigest()}.data"
+
+
+def _keep(path: Path, data: Any) -> None:
+    try:
+        encoded = marshal.dumps(data)
+    except ValueError:
+        return  # a value marshal cannot hold: parse this file every time
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temp = path.with_suffix(f".{os.getpid()}.part")
+        temp.write_bytes(encoded)
+        os.replace(temp, path)
+    except OSError:
+        pass
 
 
 def _marks(text: str, node: Any = None) -> tuple[dict[Path_, int], list]:
