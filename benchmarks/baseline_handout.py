@@ -48,8 +48,9 @@ INK, MUTED = colors.HexColor("#111111"), colors.HexColor("#444444")
 RULE, EMERGENCY = colors.HexColor("#1f3a5f"), colors.HexColor("#9b1c1c")
 WRITE_IN = "_" * 24
 
-# The handout, as pars-docs composes it for this set with sedation and Eliquis. Fields in
-# braces are the patient's values; <b> marks bold, as in ReportLab paragraph markup.
+# The handout, as pars-docs composes it for this set with sedation and Eliquis (copied by
+# update_baseline.py). Fields in braces are the patient's values; <b> marks bold, as in
+# ReportLab paragraph markup.
 HANDOUT = [
     ("header", "Pars defect injection", "Your instructions, made for you"),
     (
@@ -113,13 +114,13 @@ HANDOUT = [
                     ("check", "Eat your last food before <b>{food}</b>."),
                     (
                         "check",
-                        "You may drink clear liquids until <b>{liquids}</b>. Clear "
+                        "Drink only clear liquids until <b>{liquids}</b>. Clear "
                         "liquids are water, apple juice, clear soda, and black "
                         "coffee or tea with no milk.",
                     ),
-                    ("check", "After that, do not eat or drink anything."),
+                    ("check", "Do not eat or drink anything after that."),
                     (
-                        "check",
+                        "bullet",
                         "If you eat or drink after these times, we may need to "
                         "move your shot to another day.",
                     ),
@@ -131,17 +132,19 @@ HANDOUT = [
                 [
                     (
                         "p",
-                        "Some medicines make you bleed more easily. You may need "
-                        "to stop some of them before your shot.",
+                        "Some medicines need care before your shot. Some medicines "
+                        "and supplements make you bleed more easily. You may need "
+                        "to stop them for a few days.",
                     ),
                     (
                         "check",
-                        "Take your last Eliquis on <b>{med_last}</b>. Then stop "
-                        "it. Start it again on <b>{med_restart}</b>. Check with "
-                        "the doctor who prescribed it before you stop it.",
+                        "Take your last Eliquis (apixaban) on <b>{med_last}</b>. "
+                        "Then stop it. Start it again on <b>{med_restart}</b>. "
+                        "Check with the doctor who prescribed it before you stop "
+                        "it.",
                     ),
                     ("check", "Do not stop any medicine unless we tell you to."),
-                    ("check", "If a doctor gives you a new medicine before your shot, tell us."),
+                    ("check", "Tell us if a doctor gives you a new medicine before your shot."),
                 ],
             ),
             (
@@ -169,6 +172,7 @@ HANDOUT = [
                     ("bullet", "Have a fever, an infection, or feel sick."),
                     ("bullet", "Have a health problem that is not under control right now."),
                     ("bullet", "Take a blood thinner."),
+                    ("bullet", "Have diabetes."),
                 ],
             ),
             (
@@ -179,7 +183,8 @@ HANDOUT = [
                         "check",
                         "Have an adult drive you home. You cannot drive yourself "
                         "after medicine to help you relax.",
-                    )
+                    ),
+                    ("check", "Ask an adult to stay with you for the first night after your shot."),
                 ],
             ),
         ],
@@ -193,7 +198,7 @@ HANDOUT = [
                 "When to arrive",
                 [
                     ("check", "Get here by <b>{arrive_at}</b>."),
-                    ("check", "Your shot is set to start at <b>{start}</b>."),
+                    ("bullet", "Your shot is set to start at <b>{start}</b>."),
                 ],
             ),
             (
@@ -265,19 +270,48 @@ HANDOUT = [
             ),
             (
                 "group",
+                "The rest of the day",
+                [
+                    (
+                        "check",
+                        "Do not drink alcohol, drive, or make big decisions until "
+                        "<b>{day_after}</b>. The medicine to help you relax can "
+                        "slow you down.",
+                    )
+                ],
+            ),
+            (
+                "group",
                 "Activity",
                 [
-                    ("bullet", "You may do light activities on the day of your shot."),
                     (
                         "bullet",
-                        "Until <b>{activity}</b>, do not do hard exercise, sports, "
-                        "or heavy lifting.",
+                        "You may do light activities on the day of your shot. "
+                        "Walking is good for you.",
                     ),
-                    ("bullet", "Until then, also try not to bend or twist your back."),
                     (
-                        "bullet",
-                        "The medicine to help you relax can slow you down. Do not "
-                        "drive or make big decisions for the rest of the day.",
+                        "check",
+                        "Do not do hard exercise, sports, or heavy lifting until "
+                        "<b>{two_days_after}</b>.",
+                    ),
+                    ("check", "Try not to bend or twist your back until then."),
+                ],
+            ),
+            (
+                "group",
+                "Soreness and pain",
+                [
+                    (
+                        "check",
+                        "Put ice on the sore spot for up to 20 minutes at a time, "
+                        "no more often than every 2 hours. Wrap the ice in a cloth "
+                        "first.",
+                    ),
+                    (
+                        "check",
+                        "Take pain medicine only the way the label or your doctor "
+                        "says. Do not restart a medicine we told you to stop "
+                        "before its start day.",
                     ),
                 ],
             ),
@@ -286,11 +320,27 @@ HANDOUT = [
                 "Caring for the shot site",
                 [
                     (
-                        "bullet",
-                        "Keep the small bandage on until <b>{bandage}</b>. Then "
+                        "check",
+                        "Keep the small bandage on until <b>{day_after}</b>. Then "
                         "you may take it off.",
                     ),
-                    ("bullet", "You may shower after <b>{bandage}</b>."),
+                    ("bullet", "You may shower after <b>{day_after}</b>."),
+                ],
+            ),
+            (
+                "group",
+                "If you have diabetes",
+                [
+                    ("p", "The steroid can raise your blood sugar for a few days."),
+                    (
+                        "check",
+                        "Check your blood sugar more often than usual for the next few days.",
+                    ),
+                    (
+                        "check",
+                        "Call the doctor who treats your diabetes if your blood "
+                        "sugar stays higher than your goal.",
+                    ),
                 ],
             ),
             (
@@ -304,7 +354,7 @@ HANDOUT = [
                     ),
                     (
                         "check",
-                        "Until then, write down how your pain feels each day. This "
+                        "Write down how your pain feels each day until then. This "
                         "helps your doctor plan what comes next.",
                     ),
                 ],
@@ -317,10 +367,16 @@ HANDOUT = [
         [
             ("phone", "Clinic phone"),
             ("phone", "After hours"),
-            ("bullet", "A fever or chills."),
+            ("bullet", "A fever of 100.4 °F (38 °C) or higher, or chills."),
             ("bullet", "Redness, swelling, warmth, or pus where the needle went in."),
-            ("bullet", "New numbness or weakness in your legs."),
+            ("bullet", "New numbness or tingling in your legs, but you can still walk."),
+            (
+                "bullet",
+                "A headache that gets worse when you sit or stand, and better when you lie down.",
+            ),
+            ("bullet", "Trouble passing urine (pee), but you can still control your bladder."),
             ("bullet", "Pain that gets worse and does not feel like normal soreness."),
+            ("p", "If you cannot reach us and you feel worse, go to the nearest emergency room."),
         ],
     ),
     (
@@ -330,14 +386,15 @@ HANDOUT = [
             ("bullet", "Trouble breathing."),
             ("bullet", "Chest pain or pressure."),
             ("bullet", "Swelling of your face, lips, tongue, or throat."),
+            ("bullet", "Sudden weakness in your legs, or you cannot stand or walk."),
             (
                 "bullet",
-                "Sudden weakness in your legs, or you cannot control your bladder or bowels.",
+                "You cannot control your bladder or bowels, or you are numb between your legs.",
             ),
             ("bullet", "Fainting, or you are very hard to wake up."),
         ],
     ),
-    ("footer", "{patient}", "pars-defect-injection v1.0.0"),
+    ("footer", "{patient}", "pars-defect-injection v1.1.0"),
 ]
 
 
@@ -420,8 +477,10 @@ def fields(patient: str, start: datetime, clinician: str) -> dict[str, str]:
         "arrive_at": f"{day(arrive)} at {clock(arrive)}",
         "med_last": day(start - timedelta(days=4)),  # apixaban: 3 clear days before
         "med_restart": day(start + timedelta(days=1)),
-        "activity": f"{day(end + timedelta(hours=48))} at {clock(end + timedelta(hours=48))}",
-        "bandage": f"{day(end + timedelta(hours=24))} at {clock(end + timedelta(hours=24))}",
+        "day_after": f"{day(end + timedelta(hours=24))} at {clock(end + timedelta(hours=24))}",
+        "two_days_after": (
+            f"{day(end + timedelta(hours=48))} at {clock(end + timedelta(hours=48))}"
+        ),
         "day5": day(start + timedelta(days=5)),
     }
 
@@ -497,23 +556,22 @@ def flat(runs, keep=True) -> list:
     return out
 
 
-def fill(entries, values: dict[str, str]) -> list:
-    """The entries with the patient's values put into their text."""
-    return [
-        (kind, text.format(**values), *([fill(rest[0], values)] if rest else []))
-        for kind, text, *rest in entries
-    ]
+def fill(value, values: dict[str, str]):
+    """``value`` (text, or lists and tuples of it) with the patient's values put in."""
+    if isinstance(value, str):
+        return value.format(**values)
+    return type(value)(fill(part, values) for part in value)
 
 
-def story(values: dict[str, str], s, width: float) -> list:
+def story(blocks: list, s, width: float) -> list:
     out = []
-    for block in HANDOUT:
+    for block in blocks:
         kind = block[0]
         if kind == "header":
             out += [Paragraph(block[1], s["title"]), Paragraph(block[2], s["subtitle"])]
         elif kind == "patient":
             rows = [
-                [Paragraph(label, s["label"]), Paragraph(value.format(**values), s["value"])]
+                [Paragraph(label, s["label"]), Paragraph(value, s["value"])]
                 for label, value in block[1]
             ]
             table = Table(rows, colWidths=[1.6 * inch, width - 1.6 * inch])
@@ -535,7 +593,7 @@ def story(values: dict[str, str], s, width: float) -> list:
         elif kind == "notice":
             out.append(Paragraph(block[1], s["body"]))
         elif kind == "section":
-            runs = items(fill(block[2], values), s)
+            runs = items(block[2], s)
             first = runs[0] if runs else [[], []]
             out.append(KeepTogether([Paragraph(block[1], s["section"]), *first[0]]))
             out += first[1] + flat(runs[1:])
@@ -563,7 +621,7 @@ def story(values: dict[str, str], s, width: float) -> list:
 
 
 def handout(target, patient: str, start: datetime, clinician: str, s) -> None:
-    values = fields(patient, start, clinician)
+    blocks = fill(HANDOUT, fields(patient, start, clinician))
     doc = BaseDocTemplate(
         target,
         pagesize=LETTER,
@@ -586,10 +644,10 @@ def handout(target, patient: str, start: datetime, clinician: str, s) -> None:
             )
         ]
     )
-    footer = [b for b in HANDOUT if b[0] == "footer"][0]
+    footer = next(b for b in blocks if b[0] == "footer")
     canvas = type("Footer", (NumberedCanvas,), {"footer": (patient, footer[2])})
     # A frame pads its content by 6 points on each side.
-    doc.build(story(values, s, doc.width - 12), canvasmaker=canvas)
+    doc.build(story(blocks, s, doc.width - 12), canvasmaker=canvas)
 
 
 NAMES = [
