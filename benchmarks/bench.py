@@ -15,7 +15,8 @@ run first checks that its text and page count match pars-docs' handout, then rep
   ``make`` latency warm (a running server) and cold (a fresh process);
 - batch: handouts per second of ``pars-docs batch`` with the default jobs against the baseline
   in one process, both from a list to PDF files on disk (target >= 1.7x);
-- packet: peak memory (the whole process tree), time, size and ``qpdf --check`` of
+- packet: peak memory of the whole process tree (RSS, and PSS, which counts pages shared
+  with forked workers once), time, size and ``qpdf --check`` of
   ``--merge --duplex --index`` at each size, and without ``--merge`` at the smallest and
   largest (target: largest peak <= 1.5x the 1k-row peak).
 
@@ -232,35 +233,40 @@ def write_list(path: Path, rows: int, same_as_baseline: bool) -> None:
             )
 
 
-def tree_rss_kib(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB (Linux /proc)."""
-    total, stack = 0, [pid]
+def tree_memory_kib(pid: int) -> tuple[int, int]:
+    """Resident memory (RSS) and proportional set size (PSS: shared pages split between the
+    processes sharing them) of a process and all its descendants, in KiB (Linux /proc).
+    Forked workers share their parent's pages, which the RSS sum counts once per process."""
+    rss = pss = 0
+    stack = [pid]
     while stack:
         current = stack.pop()
         try:
-            status = Path(f"/proc/{current}/status").read_text()
-            total += int(
-                next(ln.split()[1] for ln in status.splitlines() if ln.startswith("VmRSS:"))
-            )
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Rss:"):
+                    rss += int(line.split()[1])
+                elif line.startswith("Pss:"):
+                    pss += int(line.split()[1])
             for task in Path(f"/proc/{current}/task").iterdir():
                 stack.extend(int(c) for c in (task / "children").read_text().split())
-        except (OSError, StopIteration, ValueError):
+        except (OSError, ValueError):
             continue
-    return total
+    return rss, pss
 
 
-def run_watched(command: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak resident memory (KiB, whole process tree) of ``command``."""
+def run_watched(command: list[str]) -> tuple[float, int, int]:
+    """Wall seconds, and peak RSS and peak PSS (KiB, whole process tree) of ``command``."""
     started = time.perf_counter()
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    peak = 0
+    peak_rss = peak_pss = 0
     while process.poll() is None:
-        peak = max(peak, tree_rss_kib(process.pid))
+        rss, pss = tree_memory_kib(process.pid)
+        peak_rss, peak_pss = max(peak_rss, rss), max(peak_pss, pss)
         time.sleep(0.05)
     seconds = time.perf_counter() - started
     if process.returncode != 0:
         raise SystemExit(f"failed: {' '.join(command)}\n{process.stderr.read().decode()}")
-    return seconds, peak
+    return seconds, peak_rss, peak_pss
 
 
 def bench_batch(rows: int, work: Path) -> None:
@@ -268,7 +274,7 @@ def bench_batch(rows: int, work: Path) -> None:
     write_list(listing, rows, same_as_baseline=True)
     base_dir, out_dir = work / "base-out", work / "batch-out"
     base_dir.mkdir()
-    base_seconds, _ = run_watched(
+    base_seconds, *_ = run_watched(
         [PYTHON, str(BASELINE), "--count", str(rows), "--out-dir", str(base_dir)]
     )
     seconds, _ = run_watched(
@@ -304,7 +310,7 @@ def bench_packets(sizes: list[int], work: Path) -> None:
         listing = work / f"mixed-{rows}.csv"
         write_list(listing, rows, same_as_baseline=False)
         packet = work / f"packet-{rows}.pdf"
-        seconds, peak = run_watched(
+        seconds, rss, pss = run_watched(
             [
                 PARS_DOCS,
                 "batch",
@@ -316,24 +322,26 @@ def bench_packets(sizes: list[int], work: Path) -> None:
                 "--index",
             ]
         )
-        peaks[rows] = peak
+        peaks[rows] = rss, pss
         size = packet.stat().st_size
         print(
-            f"packet: {rows} rows --merge --duplex --index: peak {peak / 1024:.0f} MiB, "
-            f"{seconds:.1f} s ({rows / seconds:.0f}/s), {size / 2**20:.1f} MiB "
-            f"({size / rows / 1024:.1f} KiB a handout), {qpdf_check(packet)}"
+            f"packet: {rows} rows --merge --duplex --index: peak RSS {rss / 1024:.0f} MiB, "
+            f"PSS {pss / 1024:.0f} MiB, {seconds:.1f} s ({rows / seconds:.0f}/s), "
+            f"{size / 2**20:.1f} MiB ({size / rows / 1024:.1f} KiB a handout), "
+            f"{qpdf_check(packet)}"
         )
         packet.unlink()
     small, large = min(sizes), max(sizes)
     if large > small:
-        ratio = peaks[large] / peaks[small]
+        rss = peaks[large][0] / peaks[small][0]
+        pss = peaks[large][1] / peaks[small][1]
         print(
-            f"packet: peak at {large} rows is {ratio:.2f}x the peak at {small} "
-            f"(target <= 1.5x: {verdict(ratio <= 1.5)})"
+            f"packet: peak at {large} rows is {rss:.2f}x (RSS), {pss:.2f}x (PSS) the peak at "
+            f"{small} (target <= 1.5x: {verdict(max(rss, pss) <= 1.5)})"
         )
     for rows in sorted({small, large}):
         out = work / f"files-{rows}"
-        seconds, peak = run_watched(
+        seconds, rss, pss = run_watched(
             [
                 PARS_DOCS,
                 "batch",
@@ -344,8 +352,8 @@ def bench_packets(sizes: list[int], work: Path) -> None:
             ]
         )
         print(
-            f"files: {rows} rows without --merge: peak {peak / 1024:.0f} MiB, {seconds:.1f} s "
-            f"({rows / seconds:.0f}/s)"
+            f"files: {rows} rows without --merge: peak RSS {rss / 1024:.0f} MiB, "
+            f"PSS {pss / 1024:.0f} MiB, {seconds:.1f} s ({rows / seconds:.0f}/s)"
         )
         shutil.rmtree(out)
 
