@@ -16,12 +16,18 @@ import hashlib
 import re
 from typing import BinaryIO
 
-# An indirect reference, its /Parent form picked out so a page can be re-parented.
-_REFS = re.compile(rb"(/Parent\s+)(\d+) 0 R|(?<![\d.])(\d+) 0 R")
+_REF = re.compile(rb"(?<![\d.])(\d+) 0 R")
 _STREAM = re.compile(rb">>\s*stream\r?\n")
 _MEDIA_BOX = re.compile(rb"/MediaBox\s*\[[^\]]*\]")
-_LANG = re.compile(rb"/Lang\s*\((?:[^()\\]|\\.)*\)")
-_CATALOG, _PAGES, _INFO = 1, 2, 3  # the joined file's own objects
+_STRUCT_PARENTS = re.compile(rb"(/StructParents?\s+)(\d+)")
+_LANG = re.compile(rb"/Lang\s*(\((?:[^()\\]|\\.)*\)|<[0-9A-Fa-f]*>)")
+_NUMS = re.compile(rb"/Nums\s*\[([^\]]*)\]")
+_KIDS = re.compile(rb"/K\s*\[([^\]]*)\]")
+# Catalog entries the joined file writes itself; the first part's others are copied.
+_OWN_ENTRIES = re.compile(
+    rb"/(?:Type\s*/Catalog|Pages\s+\d+ 0 R|StructTreeRoot\s+\d+ 0 R|Outlines\s+\d+ 0 R)"
+)
+_CATALOG, _PAGES, _INFO, _STRUCTURE, _DOCUMENT = 1, 2, 3, 4, 5  # the joined file's own objects
 
 
 class JoinError(ValueError):
@@ -68,7 +74,12 @@ def _split(body: bytes) -> tuple[bytes, bytes]:
 
 
 def _refs(head: bytes) -> list[int]:
-    return [int(m[3]) for m in _REFS.finditer(head) if m[3]]
+    return [int(m) for m in _REF.findall(head)]
+
+
+def _entry(head: bytes, key: bytes) -> int | None:
+    match = re.search(rb"/%s\s+(\d+) 0 R" % key, head)
+    return int(match[1]) if match else None
 
 
 class PdfJoiner:
@@ -76,19 +87,27 @@ class PdfJoiner:
 
     ``duplex`` pads a part with an odd number of pages with a blank page, so every part (and
     so every handout in it) starts on the front of a sheet. The first part's document
-    information (title, author, dates) and language become the joined file's. The file's ID
-    is a digest of its content, so the same parts always give the same bytes.
+    information, XMP metadata, viewer preferences and output intent become the joined file's,
+    with the first language any part gives. Tagged parts make a tagged file: one document
+    element holds every part's structure, and the pages' keys into the parent tree are
+    renumbered. The file's ID is a digest of its content, so the same parts always give the
+    same bytes.
     """
 
     def __init__(self, out: BinaryIO, *, duplex: bool = False):
         self._out = out
         self._duplex = duplex
         self._position = 0
-        self._offsets: list[int] = [0, 0, 0]  # object N at index N-1; 1-3 are written last
-        self._nodes: list[int] = []
+        self._offsets: list[int] = [0] * _DOCUMENT  # object N at index N-1; 1-5 written last
+        self._nodes: list[int] = []  # a page tree node per part
         self._count = 0
-        self._catalog: bytes | None = None
+        self._catalog: bytes | None = None  # the first part's, renumbered, own entries out
         self._info: bytes | None = None
+        self._document: bytes | None = None  # the first part's document element, if tagged
+        self._lang: bytes | None = None  # the first language a part gives (an index has none)
+        self._structure: list[int] = []  # the kids of the document element
+        self._parent_tree: list[int] = []  # a number tree leaf per tagged part
+        self._next_key = 0
         self._digest = hashlib.md5(usedforsecurity=False)
         self.sha256 = hashlib.sha256()
         self._write(b"%PDF-1.4\n%\x93\x8c\x8b\x9e\n")
@@ -113,35 +132,79 @@ class PdfJoiner:
         self._write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
 
     def add(self, pdf: bytes) -> int:
-        """Copy the pages of ``pdf`` to the end of the output; returns how many were added."""
+        """Copy the pages of ``pdf``, and everything they and its structure tree use, to the
+        end of the output; returns how many pages were added."""
         objects, root, info = _parse(pdf)
-        pages_root = _refs(_split(objects[root])[0])
-        tree = next((n for n in pages_root if b"/Pages" in objects.get(n, b"")), None)
-        if tree is None:
+        catalog = objects[root]
+        tree = _entry(catalog, b"Pages")
+        if tree is None or tree not in objects:
             raise JoinError("the part has no page tree")
         kids = _refs(objects[tree].split(b"/Kids", 1)[1].split(b"]", 1)[0])
+        node = self._new()
+        # The part's own page tree, structure tree root and document element stand for the
+        # joined file's: references to them are redirected, and they are not copied.
+        numbers = {tree: node}
+        start = list(kids)
+        nums: list[tuple[int, int]] = []
+        structure = _entry(catalog, b"StructTreeRoot")
+        document = None
+        if structure is not None:
+            root_head = objects[structure]
+            document = _refs(_KIDS.search(root_head)[1])[0]
+            numbers[structure] = _STRUCTURE
+            numbers[document] = _DOCUMENT
+            elements = _refs(_KIDS.search(objects[document])[1])
+            start += elements
+            found = _NUMS.search(root_head)
+            if found is None:
+                raise JoinError("the part's parent tree is not written in its structure root")
+            pairs = found[1].split()
+            nums = [(int(pairs[i]), int(pairs[i + 1])) for i in range(0, len(pairs), 4)]
+            start += [ref for _, ref in nums]
+        extra = b""
         if self._catalog is None:
-            self._catalog = objects[root]
+            extra = _OWN_ENTRIES.sub(b"", catalog.strip()[2:-2]).strip()
+            start += _refs(extra)
             self._info = objects.get(info) if info else None
-        # Everything the pages use, found by following references (not /Parent, which
-        # leads back up to the part's catalog).
-        wanted, stack = set(kids), list(kids)
+        wanted = {n for n in start if n not in numbers}
+        stack = list(wanted)
         while stack:
             for ref in _refs(_split(objects[stack.pop()])[0]):
-                if ref not in wanted:
+                if ref not in wanted and ref not in numbers:
                     wanted.add(ref)
                     stack.append(ref)
-        node = self._new()
-        numbers = {old: self._new() for old in sorted(wanted)}
+        for old in sorted(wanted):
+            numbers[old] = self._new()
+        offset = self._next_key
 
         def renumber(match: re.Match) -> bytes:
-            if match[1]:
-                return match[1] + b"%d 0 R" % node
-            return b"%d 0 R" % numbers[int(match[3])]
+            return b"%d 0 R" % numbers[int(match[1])]
+
+        def shift(match: re.Match) -> bytes:
+            return match[1] + b"%d" % (int(match[2]) + offset)
 
         for old in sorted(wanted):
             head, stream = _split(objects[old])
-            self._object(numbers[old], _REFS.sub(renumber, head) + stream)
+            head = _REF.sub(renumber, head)
+            if old in kids or b"/StructParent" in head:
+                head = _STRUCT_PARENTS.sub(shift, head)
+            self._object(numbers[old], head + stream)
+        if self._catalog is None:
+            self._catalog = _REF.sub(renumber, extra)
+        if document is not None and (self._document is None or b"/Lang" not in self._document):
+            self._document = _REF.sub(renumber, objects[document])
+        lang = _LANG.search(catalog)
+        if self._lang is None and lang:
+            self._lang = lang[0]
+        if document is not None:
+            self._structure += [numbers[e] for e in elements]
+            leaf = self._new()
+            entries = b" ".join(b"%d %d 0 R" % (k + offset, numbers[v]) for k, v in nums)
+            limits = (nums[0][0] + offset, nums[-1][0] + offset) if nums else (offset, offset)
+            self._object(leaf, b"<< /Limits [%d %d] /Nums [%s] >>" % (*limits, entries))
+            self._parent_tree.append(leaf)
+            next_key = re.search(rb"/ParentTreeNextKey\s+(\d+)", root_head)
+            self._next_key += int(next_key[1]) if next_key else len(kids)
         page_numbers = [numbers[k] for k in kids]
         if self._duplex and len(kids) % 2:
             box = _MEDIA_BOX.search(objects[kids[-1]])
@@ -163,16 +226,31 @@ class PdfJoiner:
         return len(page_numbers)
 
     def close(self) -> None:
-        """Write the page tree, catalog, document information and cross-reference table."""
+        """Write the page tree, structure tree, catalog, document information and
+        cross-reference table."""
         if not self._nodes:
             raise JoinError("nothing to join")
         kids = b" ".join(b"%d 0 R" % n for n in self._nodes)
         self._object(_PAGES, b"<< /Type /Pages /Kids [ %s ] /Count %d >>" % (kids, self._count))
-        lang = _LANG.search(self._catalog or b"")
+        structure = b""
+        if self._document is not None:
+            elements = b" ".join(b"%d 0 R" % n for n in self._structure)
+            self._object(_DOCUMENT, _KIDS.sub(lambda _: b"/K [%s]" % elements, self._document))
+            leaves = b" ".join(b"%d 0 R" % n for n in self._parent_tree)
+            self._object(
+                _STRUCTURE,
+                b"<< /Type /StructTreeRoot /K [%d 0 R] /ParentTree << /Kids [%s] >> "
+                b"/ParentTreeNextKey %d >>" % (_DOCUMENT, leaves, self._next_key),
+            )
+            structure = b" /StructTreeRoot %d 0 R" % _STRUCTURE
+        else:
+            for number in (_STRUCTURE, _DOCUMENT):  # unused: free entries keep numbers dense
+                self._object(number, b"null")
+        entries = self._catalog or b""
+        if self._lang and not _LANG.search(entries):
+            entries += b" " + self._lang
         self._object(
-            _CATALOG,
-            b"<< /Type /Catalog /Pages %d 0 R /PageMode /UseNone%s >>"
-            % (_PAGES, b" " + lang[0] if lang else b""),
+            _CATALOG, b"<< /Type /Catalog /Pages %d 0 R%s %s >>" % (_PAGES, structure, entries)
         )
         self._object(_INFO, self._info if self._info is not None else b"<< >>")
         xref = self._position

@@ -132,3 +132,37 @@ def test_a_small_packet_is_one_part_with_fonts_once(runner, tmp_path):
         for font in page["/Resources"]["/Font"].values()
     }
     assert len(programs) == 2  # regular and bold, once for the whole packet
+
+
+@pytest.mark.usefixtures("small_parts")
+def test_a_packet_in_many_parts_stays_tagged(runner, tmp_path):
+    pikepdf = pytest.importorskip("pikepdf")
+    pdfua = pytest.importorskip("pdfua")
+    target = run_packet(runner, tmp_path, "packet.pdf", 2, "--duplex", "--index")
+    with pikepdf.open(target) as pdf:
+        root = pdf.Root
+        assert str(root.Lang) == "en" and bool(root.MarkInfo.Marked)
+        assert bool(root.ViewerPreferences.DisplayDocTitle) and "/Metadata" in root
+        # One document element: the three index pieces, then one part per handout.
+        (document,) = root.StructTreeRoot.K
+        assert [str(k.S) for k in document.K] == ["/Sect"] * 3 + ["/Part"] * len(NAMES)
+        assert all(k.P.objgen == document.objgen for k in document.K)
+        # Every page with content has its own key into the parent tree, whose entries are
+        # the elements that own that page's marked content.
+        parents = pikepdf.NumberTree(root.StructTreeRoot.ParentTree)
+        keys = [int(page.StructParents) for page in pdf.pages if "/StructParents" in page]
+        assert keys == sorted(set(keys)) and len(keys) == len(list(parents.keys()))
+        assert int(root.StructTreeRoot.ParentTreeNextKey) > keys[-1]
+        for page in pdf.pages:
+            if "/StructParents" not in page:
+                continue  # a blank back of a sheet
+            for owner in parents[int(page.StructParents)]:
+                pages = (
+                    {owner.Pg.objgen}
+                    | {k.Pg.objgen for k in owner.K if isinstance(k, pikepdf.Dictionary)}
+                    if isinstance(owner.K, pikepdf.Array)
+                    else {owner.Pg.objgen}
+                )
+                assert page.obj.objgen in pages
+    report = pdfua.validate(str(target))
+    assert [(f.rule_id, f.message) for f in report.findings] == []
