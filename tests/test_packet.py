@@ -9,7 +9,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import DATA, squash
+from helpers import DATA, squash
 from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
