@@ -24,9 +24,6 @@ from .rows import Row
 from .site import Site, load_site
 from .visit import Visit, visit_from_row
 
-# Every rendition a handout has, and the file suffix it is written with.
-RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
-
 
 @dataclass
 class Handout:

@@ -18,6 +18,9 @@ from pathlib import Path
 from .errors import UsageError
 from .output import FOLDER_MODE
 
+# Every rendition a handout has, and the file suffix it is written with.
+RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
+
 DEFAULT_NAME = "{date}_{time}_{procedure}_{id}"
 NAME_FIELDS = ("date", "time", "procedure", "mrn", "row", "id", "patient")
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+|\s+')

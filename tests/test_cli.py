@@ -2,6 +2,7 @@
 
 import json
 
+import click
 import pytest
 from helpers import built_in_sets, pdf_text, squash
 
@@ -10,9 +11,11 @@ from pars_docs.cli import cli
 
 
 def all_commands(group=cli, prefix=()):
-    for name, command in group.commands.items():
+    context = click.Context(group)
+    for name in group.list_commands(context):
+        command = group.get_command(context, name)
         yield prefix + (name,), command
-        if hasattr(command, "commands"):
+        if isinstance(command, click.Group):
             yield from all_commands(command, prefix + (name,))
 
 

@@ -8,8 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import UsageError
-from ..handout import RENDITIONS
-from ..names import DEFAULT_NAME, check_name_pattern
+from ..names import DEFAULT_NAME, RENDITIONS, check_name_pattern
 from ..visit import check_date_format
 
 

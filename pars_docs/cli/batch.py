@@ -9,11 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..batch import Options, run_batch
 from ..errors import ExitStatus, OutputError, ParsDocsError
-from ..handout import RENDITIONS, Engine
 from ..ledger import Interrupted, Summary
-from ..names import DEFAULT_NAME
+from ..names import DEFAULT_NAME, RENDITIONS
 from ..rows import FEEDS, FORMATS, RowResult, Source, check_pages, read_mapping, read_rows
 from ..site import Site
 from ..visit import parse_as_of
@@ -33,6 +31,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
+    from ..batch import Options
     from ..ehr import Feed
 
 # Each option's name is the Options field it sets, or one of the reading options below.
@@ -207,6 +206,9 @@ def batch(
         fail(report, e)
     # Every other option is an Options field. The manifest is a file: only --verbose itself
     # puts patient values in it.
+    # The batch machinery (ReportLab, Jinja, process pools) is imported only to run one.
+    from ..batch import Options, run_batch
+
     options = Options(**given, inputs=(*inputs, map_file or "-", code_map or "-"))
     env = report.env
     show = bool(env.stderr_isatty) if progress is None else progress
@@ -274,6 +276,7 @@ def _reader(
     from ..ehr import Feed
     from ..feeds import read_appointments
     from ..fhir import CodeMap
+    from ..handout import Engine
 
     codes = CodeMap.build(Engine(site).library, code_map or site.procedure_codes)
     feed = Feed.for_site(site, codes, options.as_of, include_past=include_past)

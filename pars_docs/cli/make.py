@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import DataError, ParsDocsError, UsageError
-from ..handout import RENDITIONS, Engine
-from ..names import default_filename
+from ..names import RENDITIONS, default_filename
 from ..output import Inputs, write_output
 from ..rows import BadRow, Row, RowResult, Skipped, Source
 from ..visit import MissingField, parse_as_of, visit_from_row
@@ -27,6 +26,9 @@ from ._common import (
     load_site_noting_default,
     script_options,
 )
+
+if TYPE_CHECKING:
+    from ..handout import Engine
 
 
 @click.command()
@@ -173,6 +175,8 @@ def make(
     try:
         feed = "--fhir" if fhir_input else None
         site_profile = load_site_noting_default(site, report, timezone, feed, pdfa, large_print)
+        from ..handout import Engine  # ReportLab, Jinja and Babel: only to make a handout
+
         engine = Engine(site_profile, parse_as_of(as_of))
         row = Row(1, given)
         if fhir_input:

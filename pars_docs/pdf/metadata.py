@@ -12,7 +12,6 @@ import math
 import struct
 from functools import cache
 from typing import Any
-from xml.sax.saxutils import escape
 
 from reportlab.pdfbase.pdfdoc import (
     XMP,
@@ -27,6 +26,7 @@ from reportlab.pdfbase.pdfdoc import (
     PDFString,
 )
 
+from ..markup import escape
 from .flowables import document_timestamp
 
 PDFA_PART, PDFA_CONFORMANCE = 2, "B"

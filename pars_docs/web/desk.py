@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ..errors import ParsDocsError, UsageError
-from ..handout import RENDITIONS, Engine, Handout
+from ..handout import Engine, Handout
+from ..names import RENDITIONS
 from ..plan import set_option
 from ..visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
 
