@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import xml.etree.ElementTree as ET
 from datetime import datetime
 from pathlib import Path
 
@@ -312,7 +313,42 @@ def qpdf_check(path: Path) -> str:
     return "qpdf --check clean" if done.returncode == 0 else f"qpdf --check: {done.stdout[-200:]}"
 
 
+def part_overhead(count: int, work: Path) -> None:
+    """The size the packet pays for its parts: the same handouts laid out as one document
+    (fonts once, as before packets were made in parts) and in parts, joined."""
+    from pars_docs.handout import Engine
+    from pars_docs.packet import PART_HANDOUTS, Layout, Packet
+    from pars_docs.pdf import render_pdf
+    from pars_docs.visit import make_visit
+
+    engine = Engine()
+    documents = []
+    target = work / "overhead.pdf"
+    packet = Packet(target)
+    try:
+        for i in range(count):
+            start = morning(i)
+            procedure = "pars-defect-decompression" if i % 4 == 0 else "pars-defect-injection"
+            visit = make_visit(
+                procedure, f"{NAMES[i % len(NAMES)]} {i}", start.date(), start.time(), "Dr. Sam Lee"
+            )
+            handout = engine.prepare(visit)
+            documents.append(handout.document)
+            record = type("R", (), {"start": start.isoformat(), "row": i})()
+            packet.add(record, ET.tostring(handout.document, encoding="unicode"))
+        whole = len(render_pdf(documents, title="Packet"))
+        packet.write(Layout(paper="letter", title="Packet"), [], jobs=1)
+        parts = target.stat().st_size
+    finally:
+        packet.discard()
+    print(
+        f"packet: {count} handouts as one document {whole / 2**20:.2f} MiB, in parts of "
+        f"{PART_HANDOUTS} joined {parts / 2**20:.2f} MiB ({(parts / whole - 1) * 100:+.1f}%)"
+    )
+
+
 def bench_packets(sizes: list[int], work: Path) -> None:
+    part_overhead(300, work)
     peaks = {}
     for rows in sizes:
         listing = work / f"mixed-{rows}.csv"

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import tempfile
 from typing import BinaryIO
 
 _REF = re.compile(rb"(?<![\d.])(\d+) 0 R")
@@ -98,7 +99,13 @@ class PdfJoiner:
         self._out = out
         self._duplex = duplex
         self._position = 0
-        self._offsets: list[int] = [0] * _DOCUMENT  # object N at index N-1; 1-5 written last
+        # Where each object starts, for the cross-reference table. The joined file's own
+        # objects (1-5) are written last; a part's are all written while it is added, so
+        # their lines go to a scratch file then, and memory stays flat however many parts.
+        self._own = [0] * _DOCUMENT
+        self._first = _DOCUMENT + 1  # the first object number of the part being added
+        self._pending: list[int] = []
+        self._xref = tempfile.TemporaryFile()
         self._nodes: list[int] = []  # a page tree node per part
         self._count = 0
         self._catalog: bytes | None = None  # the first part's, renumbered, own entries out
@@ -124,11 +131,14 @@ class PdfJoiner:
         self._position += len(data)
 
     def _new(self) -> int:
-        self._offsets.append(0)
-        return len(self._offsets)
+        self._pending.append(0)
+        return self._first + len(self._pending) - 1
 
     def _object(self, number: int, body: bytes) -> None:
-        self._offsets[number - 1] = self._position
+        if number <= _DOCUMENT:
+            self._own[number - 1] = self._position
+        else:
+            self._pending[number - self._first] = self._position
         self._write(b"%d 0 obj\n%s\nendobj\n" % (number, body))
 
     def add(self, pdf: bytes) -> int:
@@ -223,6 +233,9 @@ class PdfJoiner:
         )
         self._nodes.append(node)
         self._count += len(page_numbers)
+        self._xref.write(b"".join(b"%010d 00000 n \n" % offset for offset in self._pending))
+        self._first += len(self._pending)
+        self._pending = []
         return len(page_numbers)
 
     def close(self) -> None:
@@ -254,12 +267,16 @@ class PdfJoiner:
         )
         self._object(_INFO, self._info if self._info is not None else b"<< >>")
         xref = self._position
-        table = [b"xref\n0 %d\n0000000000 65535 f \n" % (len(self._offsets) + 1)]
-        table.extend(b"%010d 00000 n \n" % offset for offset in self._offsets)
+        size = self._first  # objects 1 to size - 1, and the free object 0
+        table = [b"xref\n0 %d\n0000000000 65535 f \n" % size]
+        table.extend(b"%010d 00000 n \n" % offset for offset in self._own)
         self._write(b"".join(table))
+        self._xref.seek(0)
+        while chunk := self._xref.read(1 << 20):
+            self._write(chunk)
+        self._xref.close()
         file_id = self._digest.hexdigest().encode()
         self._write(
             b"trailer\n<< /ID [ <%s> <%s> ] /Info %d 0 R /Root %d 0 R /Size %d >>\n"
-            b"startxref\n%d\n%%%%EOF\n"
-            % (file_id, file_id, _INFO, _CATALOG, len(self._offsets) + 1, xref)
+            b"startxref\n%d\n%%%%EOF\n" % (file_id, file_id, _INFO, _CATALOG, size, xref)
         )
