@@ -5,14 +5,16 @@ type sizes, wording, boxes and footers as ``pars-docs make pars-defect-injection
 --medication Eliquis``, written the way one would write it by hand for one clinic, with no
 pars-docs code. The wording is carried inline below, with the patient's values as fields; the
 times are worked out with plain ``datetime`` arithmetic. It covers morning starts (7:00 to
-11:59), where no time falls on midnight or noon, which pars-docs writes in words.
+11:59), where no time falls on midnight or noon, which pars-docs writes in words. It does
+not tag the PDF for screen readers or write XMP metadata, which pars-docs does for every
+handout (about a seventh of its rendering time, see docs/benchmarks.md).
 
     python benchmarks/baseline_handout.py -o handout.pdf                   # one handout
     python benchmarks/baseline_handout.py --count 500 --out-dir folder     # a loop, one process
 
-``benchmarks/bench_start.py`` and ``benchmarks/bench_batch.py`` check that its text and page
-count match pars-docs' before they time it. With ``SOURCE_DATE_EPOCH`` set, the output is
-reproducible, as pars-docs' is.
+``benchmarks/bench.py`` checks that its text and page count match pars-docs' before it times
+it (``benchmarks/update_baseline.py`` copies new wording in). With ``SOURCE_DATE_EPOCH`` set,
+the output is reproducible, as pars-docs' is.
 """
 
 from __future__ import annotations

@@ -214,7 +214,9 @@ def bench_handout(count: int) -> None:
     )
 
 
-def write_list(path: Path, rows: int, same_as_baseline: bool) -> None:
+def write_list(path: Path, rows: int, same_as_baseline: bool = False) -> None:
+    """A CSV list of ``rows`` appointments: both procedures, names in several scripts and
+    mixed medicines, or (``same_as_baseline``) only the baseline's handout."""
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out)
         writer.writerow(

@@ -29,7 +29,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from bench_batch import write_list  # noqa: E402
+from bench import write_list  # noqa: E402
 
 SITE = HERE.parent / "tests" / "data" / "site-ny.yaml"
 SCRIPT = Path(sys.executable).with_name("pars-docs")
