@@ -158,6 +158,7 @@ class PdfJoiner:
         nums: list[tuple[int, int]] = []
         structure = _entry(catalog, b"StructTreeRoot")
         document = None
+        elements: list[int] = []
         if structure is not None:
             root_head = objects[structure]
             document = _refs(_KIDS.search(root_head)[1])[0]
@@ -186,6 +187,15 @@ class PdfJoiner:
         for old in sorted(wanted):
             numbers[old] = self._new()
         offset = self._next_key
+        # The joined file's document element has the language of the first part that gives
+        # one; a part in another language passes its own down to its top elements.
+        own = _LANG.search(objects[document]) if document is not None else None
+        if self._document is not None and b"/Lang" in self._document:
+            packet = _LANG.search(self._document)
+            lang_of_part = own[0] if own and packet and own[1] != packet[1] else None
+        else:
+            lang_of_part = None
+        tops = set(elements)
 
         def renumber(match: re.Match) -> bytes:
             return b"%d 0 R" % numbers[int(match[1])]
@@ -198,6 +208,8 @@ class PdfJoiner:
             head = _REF.sub(renumber, head)
             if old in kids or b"/StructParent" in head:
                 head = _STRUCT_PARENTS.sub(shift, head)
+            if lang_of_part and old in tops and b"/Lang" not in head:
+                head = head[: head.rindex(b">>")] + b" " + lang_of_part + b" >>"
             self._object(numbers[old], head + stream)
         if self._catalog is None:
             self._catalog = _REF.sub(renumber, extra)
