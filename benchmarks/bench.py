@@ -104,7 +104,9 @@ def pdf_text(path: Path) -> list[str]:
 
 
 def check_same(work: Path) -> None:
-    """The baseline's handout has pars-docs' text, page for page."""
+    """Whether the baseline's handout has pars-docs' text, page for page. When pars-docs'
+    handout has changed since the baseline was written, the run goes on and says so: every
+    ratio then compares pars-docs' handout with an older, simpler one."""
     env = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
     ours, theirs = work / "ours.pdf", work / "baseline.pdf"
     subprocess.run(
@@ -112,13 +114,15 @@ def check_same(work: Path) -> None:
     )
     subprocess.run([PYTHON, str(BASELINE), "-o", str(theirs)], check=True, env=env)
     a, b = pdf_text(ours), pdf_text(theirs)
-    same = a == b
+    if a == b:
+        print(f"same handout: {len(a)} pages, text identical")
+        return
+    words = len(" ".join(a).split()), len(" ".join(b).split())
     print(
-        f"same handout: {len(a)} pages vs {len(b)} for the baseline, text "
-        f"{'identical' if same else 'DIFFERENT'}"
+        f"NOT THE SAME HANDOUT: pars-docs {len(a)} pages and {words[0]} words, the baseline "
+        f"{len(b)} pages and {words[1]} words; bring the baseline up to date "
+        "(benchmarks/update_baseline.py, and its layout by hand) before trusting the ratios"
     )
-    if not same:
-        raise SystemExit("the baseline no longer makes pars-docs' handout; update it first")
 
 
 def bench_start(repeat: int) -> None:
