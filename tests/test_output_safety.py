@@ -503,10 +503,11 @@ def test_a_full_disk_under_the_fhir_output_leaves_the_old_one_and_fails_its_rows
 
 
 def test_a_full_disk_under_the_packet_fails_the_rows_only_in_it(batch, tmp_path, monkeypatch):
-    def no_room(path, data):
+    def no_room(self, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("pars_docs.batch.settler.write_atomic", no_room)
+    # The packet is written part by part as it is joined (see pars_docs/pdfjoin.py).
+    monkeypatch.setattr("pars_docs.pdfjoin.PdfJoiner._write", no_room)
     packet, manifest = tmp_path / "packet.pdf", tmp_path / "m.jsonl"
     result = batch(LISTS / "appointments.csv", "--merge", packet, "--manifest", manifest)
     assert result.exit_code == 1
