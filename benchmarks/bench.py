@@ -292,7 +292,7 @@ def bench_batch(rows: int, work: Path) -> None:
     base_seconds, *_ = run_watched(
         [PYTHON, str(BASELINE), "--count", str(rows), "--out-dir", str(base_dir)]
     )
-    seconds, _ = run_watched(
+    seconds, *_ = run_watched(
         [PARS_DOCS, "batch", str(listing), "--no-progress", "--out-dir", str(out_dir)]
     )
     base_rate, rate = rows / base_seconds, rows / seconds
@@ -303,7 +303,7 @@ def bench_batch(rows: int, work: Path) -> None:
     )
     mixed = work / f"mixed-{rows}.csv"
     write_list(mixed, rows, same_as_baseline=False)
-    seconds, _ = run_watched(
+    seconds, *_ = run_watched(
         [PARS_DOCS, "batch", str(mixed), "--no-progress", "--out-dir", str(work / "mixed-out")]
     )
     print(f"batch: {rows} rows of both procedures and mixed medicines: {rows / seconds:.0f}/s")
