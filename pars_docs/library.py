@@ -22,7 +22,6 @@ from .errors import InstructionError, UsageError
 from .loader import LoadedYAML, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
 from .resources import instructions_dir
-from .sandbox import unsafe_constructs
 from .structure import SCHEMA_FILE, conditions, timing_ranges, wording_keys
 from .translations import MedicineWords, Translation, load_translation, medicine_words, split_name
 from .validate import facts_mention, problem, schema_problems
@@ -88,7 +87,9 @@ def _source_refs(value, field: tuple):
 
 
 def _cross_checks(loaded: LoadedYAML) -> list[str]:
-    import jinja2
+    import jinja2  # only to check a set: `list` and a warm start do without
+
+    from .sandbox import unsafe_constructs
 
     data = loaded.data
     problems = []
