@@ -46,8 +46,8 @@ class Layout:
     """How every part of a packet is laid out."""
 
     paper: str
-    title: str
-    logo: object = None
+    title: str | None
+    logo: Path | str | None = None
     author: str = ""
     duplex: bool = False
     pdfa: bool = False

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
-from typing import BinaryIO
+from typing import Protocol
 
 _REF = re.compile(rb"(?<![\d.])(\d+) 0 R")
 _STREAM = re.compile(rb">>\s*stream\r?\n")
@@ -29,6 +29,12 @@ _OWN_ENTRIES = re.compile(
     rb"/(?:Type\s*/Catalog|Pages\s+\d+ 0 R|StructTreeRoot\s+\d+ 0 R|Outlines\s+\d+ 0 R)"
 )
 _CATALOG, _PAGES, _INFO, _STRUCTURE, _DOCUMENT = 1, 2, 3, 4, 5  # the joined file's own objects
+
+
+class Writable(Protocol):
+    """Where a joined PDF goes: anything with ``write`` (a file, a :class:`~.output.NewFile`)."""
+
+    def write(self, data: bytes, /) -> object: ...
 
 
 class JoinError(ValueError):
@@ -49,11 +55,11 @@ def _parse(pdf: bytes) -> tuple[dict[int, bytes], int, int | None]:
                 continue
             first, count = (int(n) for n in header.split())
             for number in range(first, first + count):
-                offset, _, kind = next(lines).split()
+                at, _, kind = next(lines).split()
                 if kind == b"n":
-                    spans.append((int(offset), number))
+                    spans.append((int(at), number))
         trailer = pdf[xref:]
-        root = int(re.search(rb"/Root\s+(\d+) 0 R", trailer)[1])
+        root = int(_found(rb"/Root\s+(\d+) 0 R", trailer))
         info_match = re.search(rb"/Info\s+(\d+) 0 R", trailer)
     except (ValueError, TypeError, StopIteration) as e:
         raise JoinError(f"not a PDF this joiner can read ({e})") from e
@@ -64,6 +70,14 @@ def _parse(pdf: bytes) -> tuple[dict[int, bytes], int, int | None]:
         body = pdf[offset:end]
         objects[number] = body[body.index(b"obj") + 3 : body.rindex(b"endobj")].strip()
     return objects, root, int(info_match[1]) if info_match else None
+
+
+def _found(pattern: re.Pattern[bytes] | bytes, data: bytes) -> bytes:
+    """The first group of ``pattern`` in ``data``, or a :class:`JoinError`."""
+    match = re.search(pattern, data)
+    if match is None:
+        raise JoinError("a part lacks an entry every ReportLab PDF has")
+    return match[1]
 
 
 def _split(body: bytes) -> tuple[bytes, bytes]:
@@ -95,7 +109,7 @@ class PdfJoiner:
     same bytes.
     """
 
-    def __init__(self, out: BinaryIO, *, duplex: bool = False):
+    def __init__(self, out: Writable, *, duplex: bool = False):
         self._out = out
         self._duplex = duplex
         self._position = 0
@@ -161,10 +175,10 @@ class PdfJoiner:
         elements: list[int] = []
         if structure is not None:
             root_head = objects[structure]
-            document = _refs(_KIDS.search(root_head)[1])[0]
+            document = _refs(_found(_KIDS, root_head))[0]
             numbers[structure] = _STRUCTURE
             numbers[document] = _DOCUMENT
-            elements = _refs(_KIDS.search(objects[document])[1])
+            elements = _refs(_found(_KIDS, objects[document]))
             start += elements
             found = _NUMS.search(root_head)
             if found is None:
