@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import _localzone  # noqa: F401 - first: a broken TZ is dropped before Babel reads it
-from ._version import __version__
 from .errors import ParsDocsError
 
 if TYPE_CHECKING:
@@ -38,6 +37,10 @@ _LAZY = {
 
 
 def __getattr__(name: str):
+    if name == "__version__":
+        from ._version import version
+
+        return version()
     if name in _LAZY:
         from importlib import import_module
 

@@ -1,7 +1,21 @@
-"""The version of pars-docs: the one place it is written (setup.cfg reads it from here).
+"""The installed distribution's version, read from its metadata (setup.cfg is the one place it
+is written) when first asked for: the look-up costs a few hundredths of a second, which
+`--help` and `list` need not pay."""
 
-A literal rather than a look-up in the installed metadata, which costs a tenth of a second
-at every start.
-"""
+from __future__ import annotations
 
-__version__ = "0.1.0"
+from functools import cache
+
+
+@cache
+def version() -> str:
+    """The version of the installed pars-docs distribution."""
+    from importlib.metadata import version as distribution_version
+
+    return distribution_version("pars-docs")
+
+
+def __getattr__(name: str) -> str:
+    if name == "__version__":
+        return version()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import jinja2
 from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
 
-from ._version import __version__
+from ._version import version
 from .compose import Templates, single_stop, templates_for, tidy_spaces
 from .errors import InstructionError
 from .keytimes import key_times
@@ -323,7 +323,7 @@ def render_ics(handout: Handout) -> bytes:
     location = wording.render(templates, ("location",), context)
 
     calendar = Calendar()
-    calendar.add("prodid", f"-//pars-docs//pars-docs {__version__}//EN")
+    calendar.add("prodid", f"-//pars-docs//pars-docs {version()}//EN")
     calendar.add("version", "2.0")
     calendar.add("x-wr-language", plan.instruction_set.language)
     calendar.add("calscale", "GREGORIAN")

@@ -22,7 +22,7 @@ import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from .._version import __version__
+from .._version import version
 from ..errors import UsageError
 from ..output import FILE_MODE
 
@@ -154,7 +154,7 @@ class FolderState:
 def fingerprint(key: bytes, parts: dict) -> str:
     """The keyed hash of what a file is made from: ``parts`` and the pars-docs version."""
     payload = json.dumps(
-        {"pars-docs": __version__, **parts}, sort_keys=True, default=str, ensure_ascii=False
+        {"pars-docs": version(), **parts}, sort_keys=True, default=str, ensure_ascii=False
     )
     return hmac.new(key, payload.encode("utf-8"), hashlib.sha256).hexdigest()
 

@@ -15,7 +15,6 @@ from types import FrameType
 
 import click
 
-from .._version import __version__
 from ..environment import Environment
 from ..errors import ExitStatus, OutputError, UsageError
 from ..ledger import Interrupted
@@ -49,7 +48,7 @@ class _Commands(click.Group):
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="pars-docs")
+@click.version_option(package_name="pars-docs", prog_name="pars-docs")
 def cli() -> None:
     """Make personalised, printable patient handouts for pars defect procedures."""
 

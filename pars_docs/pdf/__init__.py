@@ -19,7 +19,7 @@ from pathlib import Path
 
 from reportlab.platypus.doctemplate import LayoutError
 
-from .._version import __version__
+from .._version import version
 from ..errors import InstructionError
 from ..fonts import register_fonts
 from ..output import reproducible
@@ -72,7 +72,7 @@ def render_pdf(
         author=author or "pars-docs",
         subject="",
         keywords="",
-        creator=f"pars-docs {__version__}",
+        creator=f"pars-docs {version()}",
         invariant=1 if reproducible() else 0,
         # Start every page in the bundled font, so no unembedded base-14 font is referenced.
         initialFontName=register_fonts()[0],

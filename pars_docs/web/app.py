@@ -15,7 +15,7 @@ from pathlib import Path
 from flask import Flask, Request, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from .. import __version__
+from .._version import version
 from ..errors import ParsDocsError
 from ..handout import Engine
 from ..rows import FORMATS
@@ -117,7 +117,7 @@ def create_app(
     def common():
         return {
             "csrf": session.get("csrf", ""),
-            "version": __version__,
+            "version": version(),
             "clinic": engine.site.name,
             "signed_in": bool(token and session.get("signed_in")),
         }
