@@ -643,6 +643,31 @@ def test_the_other_renditions_of_a_made_handout(client):
     assert client.get(location + "/handout.exe", base_url=BASE).status_code == 404
 
 
+def test_the_language_is_chosen_from_the_librarys_languages(client, tmp_path):
+    page = client.get("/", base_url=BASE).text
+    select = re.search(r'<select id="language" name="language"[^>]*>(.*?)</select>', page, re.S)
+    assert select, "the language is a select, not a box to type a code in"
+    options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select.group(1))
+    # The clinic's default first (empty: the handout takes the site's language), then each.
+    assert [(value, name) for value, _, name in options] == [
+        ("", "The clinic’s (English)"),
+        ("en", "English"),
+        ("es", "Spanish (español)"),
+        ("vi", "Vietnamese (Tiếng Việt)"),
+    ]
+    assert options[0][1] == " selected"
+    # Chosen and sent back after an error elsewhere, the choice stays.
+    page = post(client, "/handout", {**GOOD, "date": "2026-02-30", "language": "vi"}).text
+    assert '<option value="vi" selected>' in page
+    # A site whose default is Spanish names it as the clinic's.
+    site = tmp_path / "site.yaml"
+    site.write_text((DATA / "site-ny.yaml").read_text().replace("language: en", "language: es-US"))
+    app = build(load_site(site), "127.0.0.1", 8765, None, tmp_path, warm=False)
+    page = app.test_client().get("/", base_url=BASE).text
+    assert '<option value="" selected>The clinic’s (Spanish)</option>' in page
+    assert "The clinic’s (Letter)" in page  # the paper, named as its own option is
+
+
 def test_the_desk_makes_a_handout_in_the_patients_language(client):
     response = post(client, "/handout", {**GOOD, "language": "es-US"})
     assert response.status_code == 303

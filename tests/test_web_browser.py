@@ -384,6 +384,49 @@ return [...document.querySelectorAll('input:not([type=hidden]), select, textarea
 """
 
 
+# Selects whose widest choice is wider than the box (its text less the padding and the arrow).
+CUT_SHORT = """
+const canvas = document.createElement('canvas').getContext('2d');
+return [...document.querySelectorAll('select')].filter(s => {
+  const style = getComputedStyle(s);
+  canvas.font = style.font;
+  const widest = Math.max(...[...s.options].map(o => canvas.measureText(o.text).width));
+  const room = s.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight) - 16;
+  return widest > room;
+}).map(s => s.id);
+"""
+
+
+# Pairs of the form's last row (paper, language, large print, button) whose boxes overlap.
+OVERLAPS = """
+const boxes = [...document.querySelectorAll('.actions > *')]
+  .map(e => [e, e.getBoundingClientRect()]);
+const found = [];
+for (const [a, r] of boxes) for (const [b, q] of boxes)
+  if (a !== b && a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING
+      && r.left < q.right && q.left < r.right && r.top < q.bottom && q.top < r.bottom)
+    found.push([a.className, b.className]);
+for (const s of document.querySelectorAll('.actions select')) {
+  const r = s.getBoundingClientRect(), p = s.parentElement.getBoundingClientRect();
+  if (r.right > p.right + 1) found.push([s.id, 'its field']);
+}
+return found;
+"""
+
+
+@pytest.mark.parametrize("page", ["", "packet"])
+def test_no_choice_is_cut_short(server, browser, page):
+    browser.get(server + page)
+    assert browser.execute_script(CUT_SHORT) == []
+    if not page:
+        language = browser.find_element(By.ID, "language")
+        assert language.tag_name == "select"
+        names = [o.text for o in language.find_elements(By.TAG_NAME, "option")]
+        assert names[0].startswith("The clinic’s (") and "Spanish (español)" in names
+        # Nor does one field of the row under the form run into the next.
+        assert browser.execute_script(OVERLAPS) == []
+
+
 @pytest.mark.parametrize("page", ["", "packet"])
 def test_every_control_has_a_label(server, browser, page):
     browser.get(server + page)

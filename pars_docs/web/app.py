@@ -158,6 +158,7 @@ def create_app(
                 papers=PAPERS,
                 site_paper=engine.site.paper,
                 later=desk.later_options(),
+                languages=desk.languages(),
             ),
             status,
         )

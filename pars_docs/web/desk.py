@@ -16,6 +16,7 @@ from datetime import datetime
 
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine, Handout
+from ..languages import resolve
 from ..names import RENDITIONS
 from ..plan import set_option
 from ..visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
@@ -106,6 +107,22 @@ class Made:
     images: dict[int, bytes] = field(default_factory=dict)
 
 
+def language_name(tag: str, own: bool = False) -> str:
+    """``es`` → "Spanish", or with ``own`` "Spanish (español)"; a tag Babel does not know
+    is shown as it is."""
+    from babel import Locale, UnknownLocaleError  # on first use: Babel is slow to import
+
+    try:
+        locale = Locale.parse(tag, sep="-")
+    except (ValueError, UnknownLocaleError):
+        return tag
+    english = locale.get_display_name("en") or tag
+    native = locale.get_display_name(locale) or ""
+    if own and native and native.casefold() != english.casefold():
+        return f"{english} ({native})"
+    return english
+
+
 class Desk:
     """Makes handouts for one site with one warm engine, one request at a time (ReportLab
     keeps state in module globals), and keeps each made PDF in memory for a while, under an
@@ -145,6 +162,20 @@ class Desk:
         table = self.engine.library.medicine_table()
         names = {alias for med in table.medicines for alias in (med.name, *med.brands)}
         return sorted(names, key=str.casefold)
+
+    def languages(self) -> list[dict]:
+        """The languages a handout can be printed in, by name: the site's default first (its
+        value empty, so the handout takes the language as ``make`` would), then each one the
+        library has, in English and in its own words ("Spanish (español)")."""
+        default = self.site.language
+        try:
+            default = resolve(default, self.engine.library.all_languages())
+        except ParsDocsError:
+            pass  # a site language the library lacks: named as written; making says why
+        found = [{"tag": "", "name": f"The clinic’s ({language_name(default)})"}]
+        for tag in self.engine.library.all_languages():
+            found.append({"tag": tag, "name": language_name(tag, own=True)})
+        return found
 
     def later_options(self) -> dict[str, bool]:
         """Which of the options the library gains later it already takes."""
