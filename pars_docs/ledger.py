@@ -228,7 +228,9 @@ class Summary:
         for count, word in ((self.skipped, "skipped"), (self.cancelled, "cancelled")):
             if count:
                 why = sorted((t, n) for (status, t), n in self.reasons.items() if status == word)
-                detail = f" ({', '.join(f'{n} {t}' for t, n in why)})" if why else ""
+                # "1 cancelled (1 cancelled)" would say the same thing twice.
+                says_more = why and why != [(word, count)]
+                detail = f" ({', '.join(f'{n} {t}' for t, n in why)})" if says_more else ""
                 parts.append(f"{count} {word}{detail}")
         if self.superseded:
             parts.append(f"{self.superseded} superseded")

@@ -184,6 +184,16 @@ def test_each_status_adds_to_its_own_count():
     assert str(Status.OK) == "ok"
 
 
+def test_the_summary_breaks_a_count_down_only_when_it_says_more():
+    summary = Summary(rows=4, written=2, cancelled=2, skipped=1, seconds=1.0)
+    summary.reasons.update({("cancelled", "cancelled"): 2, ("skipped", "not SIU"): 1})
+    # "2 cancelled (2 cancelled)" says the same thing twice.
+    assert "2 written, 0 failed, 1 skipped (1 not SIU), 2 cancelled in" in summary.line()
+    summary.reasons.update({("cancelled", "noshow"): 1})
+    summary.cancelled = 3
+    assert "3 cancelled (2 cancelled, 1 noshow) in" in summary.line()
+
+
 def test_exit_statuses():
     assert [int(s) for s in ExitStatus] == [0, 1, 2, 130, 143]
     assert ExitStatus.for_signal(15) is ExitStatus.TERMINATED
