@@ -502,6 +502,7 @@ def test_serve_has_no_token_option_on_the_command_line(runner):
     assert "--token " not in result.output and "--password" not in result.output
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_cleanly_and_leaves_nothing(tmp_path):
     env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
@@ -555,6 +556,7 @@ def test_a_file_under_the_work_dir_never_names_the_upload(client, work_dir):
     assert all(str(p).startswith(str(work_dir)) for p in seen)
 
 
+@pytest.mark.slow
 def test_progress_is_shown_while_a_packet_runs(client, work_dir):
     lines = ["procedure,patient,date,time,clinician,mrn"]
     lines += [
