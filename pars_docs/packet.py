@@ -103,13 +103,13 @@ class Packet:
         self._entries.sort(key=lambda e: (e.start, e.row))
         return [e.record for e in self._entries]
 
-    def parts(self, index_pieces: list[str]) -> list[Part]:
+    def parts(self, index_pieces: list[list[str]]) -> list[Part]:
         """Every part in packet order: the index pieces, then the handouts. The index's
         last piece shares the first handouts' part (and its fonts), so a packet of up to
         PART_HANDOUTS handouts and a short index is one part, fonts embedded once."""
         self.records()
         spool = self._spool.fileno()
-        out = [Part(spool, index=[piece]) for piece in index_pieces]
+        out = [Part(spool, index=group) for group in index_pieces]
         for first in range(0, len(self._entries), PART_HANDOUTS):
             spans = [e.span for e in self._entries[first : first + PART_HANDOUTS]]
             if first == 0 and out:
@@ -118,7 +118,7 @@ class Packet:
                 out.append(Part(spool, spans))
         return out
 
-    def write(self, layout: Layout, index_pieces: list[str], jobs: int = 1) -> str:
+    def write(self, layout: Layout, index_pieces: list[list[str]], jobs: int = 1) -> str:
         """Lay out every part on ``jobs`` processes and join them into ``target``, which
         takes its name only when it is whole. Returns the packet's SHA-256."""
         self._spool.flush()
@@ -139,24 +139,33 @@ class Packet:
         self._spool.close()
 
 
-def index_pieces(records: list, others: list, site) -> list[str]:
-    """The packet's index in pieces of at most :data:`INDEX_ROWS` rows (XML strings): the
-    handouts, then the rows with no handout (see templates/packet.xml.j2). Only the first
-    piece of each table has its title."""
+def index_pieces(records: list, others: list, site) -> list[list[str]]:
+    """The packet's index (see templates/packet.xml.j2): the handouts' table, then the table
+    of rows with no handout, as groups of pieces (XML strings) of at most
+    :data:`INDEX_ROWS` rows in all, each group laid out as one part. Only the first piece of
+    each table has its title, and a short table of failed rows follows the handouts' table on
+    the same page rather than starting a sheet of its own."""
     from .compose import compose_packet
 
-    pieces = []
-    for first in range(0, len(records), INDEX_ROWS):
-        index = compose_packet(records[first : first + INDEX_ROWS], site).findall("index")[0]
-        if first:
-            index.attrib.pop("title", None)
-        pieces.append(ET.tostring(index, encoding="unicode"))
-    for first in range(0, len(others), INDEX_ROWS):
-        index = compose_packet([], site, others[first : first + INDEX_ROWS]).findall("index")[-1]
-        if first:
-            index.attrib.pop("title", None)
-        pieces.append(ET.tostring(index, encoding="unicode"))
-    return pieces
+    groups: list[list[str]] = []
+    room = 0
+    for table, rows in ((0, records), (-1, others)):
+        first = 0
+        while first < len(rows):
+            if room == 0:
+                groups.append([])
+                room = INDEX_ROWS
+            chunk = rows[first : first + room]
+            composed = (
+                compose_packet(chunk, site) if table == 0 else compose_packet([], site, chunk)
+            )
+            index = composed.findall("index")[table]
+            if first:
+                index.attrib.pop("title", None)
+            groups[-1].append(ET.tostring(index, encoding="unicode"))
+            first += len(chunk)
+            room -= len(chunk)
+    return groups
 
 
 def _lay_out(part: Part, layout: Layout) -> bytes:

@@ -166,3 +166,20 @@ def test_a_packet_in_many_parts_stays_tagged(runner, tmp_path):
                 assert page.obj.objgen in pages
     report = pdfua.validate(str(target))
     assert [(f.rule_id, f.message) for f in report.findings] == []
+
+
+def test_the_failed_rows_follow_the_handouts_list_on_the_same_page(runner, tmp_path):
+    source = tmp_path / "list.csv"
+    source.write_text(
+        "procedure,patient,date,time,clinician,mrn\n"
+        "pars-defect-injection,Patient Aa,2026-12-03,8:00,Dr. Sam Lee,M1\n"
+        "pars-defect-injection,Patient Bb,2026-13-01,9:00,Dr. Sam Lee,M2\n"
+        "pars-defect-injection,Patient Cc,2026-12-03,9:00,Dr. Sam Lee,M3\n"
+    )
+    target = tmp_path / "packet.pdf"
+    args = ["batch", str(source), "--site", str(SITE), "--merge", str(target)]
+    result = runner.invoke(cli, [*args, "--duplex", "--index"])
+    assert result.exit_code == 1, result.output
+    first = squash(PdfReader(target).pages[0].extract_text())
+    assert "Handouts in this packet" in first
+    assert "Rows with no handout of their own" in first  # not a sheet of its own
