@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 
 from pars_docs import make_handout  # noqa: E402
-from pars_docs.styles import FOOTER_TOP, MARGIN, PAPER  # noqa: E402
+from pars_docs.styles import FRAME_BOTTOM, MARGIN, PAPER  # noqa: E402
 
 SITE = ROOT / "tests" / "data" / "site-ny.yaml"
 MEDICINES = {
@@ -51,7 +51,7 @@ TARGET_PAGES = 4
 def page_use(pdf: bytes, paper: str) -> list[float]:
     """For each page, the share of the text frame's height that holds something."""
     _, height = PAPER[paper]
-    top, bottom = MARGIN, height - (FOOTER_TOP + 8)  # the frame, from the top of the page
+    top, bottom = MARGIN, height - FRAME_BOTTOM  # the frame, from the top of the page
     shares = []
     document = pdfium.PdfDocument(pdf)
     scale = 1.0  # 72 dpi: one pixel per point

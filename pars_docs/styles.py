@@ -20,8 +20,19 @@ from .fonts import register_fonts
 PAPER = {"letter": LETTER, "a4": A4}
 MARGIN = 0.5 * inch
 FOOTER_SIZE = 10
-# Where the footer's rule runs, in points above the bottom edge: two lines of footer below it.
-FOOTER_TOP = 0.3 * inch + 2 * (FOOTER_SIZE + 3)
+LARGE_FOOTER_SIZE = 14  # in large print
+
+
+def footer_top(size: float = FOOTER_SIZE) -> float:
+    """Where the footer's rule runs, in points above the bottom edge, for footer type of
+    ``size``: two lines of footer below it."""
+    return 0.3 * inch + 2 * (size + 3)
+
+
+FOOTER_TOP = footer_top()
+# The text frame ends this far above the bottom edge: above a large-print footer's rule too,
+# which the frame's own padding keeps clear of the text.
+FRAME_BOTTOM = max(FOOTER_TOP + 8, footer_top(LARGE_FOOTER_SIZE))
 INK = colors.HexColor("#111111")
 MUTED = colors.HexColor("#444444")
 RULE = colors.HexColor("#1f3a5f")

@@ -140,7 +140,7 @@ def test_every_page_footer_has_name_date_of_birth_and_the_set():
     texts = pages(h.pdf())
     for number, text in enumerate(texts, 1):
         assert f"Ana Díaz, born April 2, 1970 Page {number} of {len(texts)}" in text
-        assert "pars-defect-decompression v1.1.0, reviewed 2026-11-20" in text
+        assert "pars-defect-decompression v1.2.0, reviewed 2026-11-20" in text
 
 
 def test_a_midnight_start_has_one_date():
@@ -361,3 +361,68 @@ def test_new_parts_are_tagged_and_the_checker_is_clean(options, tmp_path):
     text = " ".join(squash(p.extract_text()) for p in PdfReader(io.BytesIO(data)).pages)
     for part in ("keytimes", "questions"):
         assert made.document.find(part).get("title") in text
+
+
+# -- pages, the patient block, the key times box in large print -----------------------------
+
+
+def positions(pdf: bytes, number: int = 0) -> list[tuple[float, float, float, str]]:
+    """(x, y, type size, text) of each piece of text on page ``number``."""
+    out: list[tuple[float, float, float, str]] = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            out.append((tm[4] + cm[4], tm[5] + cm[5], round(size * tm[0], 1), text.strip()))
+
+    PdfReader(io.BytesIO(pdf)).pages[number].extract_text(visitor_text=visit)
+    return out
+
+
+@pytest.mark.parametrize("paper", ["letter", "a4"])
+def test_surgery_with_three_medicines_fits_two_sheets(paper):
+    h = handout("pars-defect-decompression", medications=MEDS, dob="1970-04-02")
+    assert len(pages(h.pdf(paper))) <= 4
+
+
+def test_a_record_number_does_not_sit_alone_on_a_row():
+    h = handout("pars-defect-decompression", dob="1970-04-02", mrn="MRN-0012345")
+    drawn = positions(h.pdf())
+    y = {text: round(y) for _, y, _, text in drawn}
+    # The three identifiers share the first row; the procedure has a row of its own.
+    assert y["Record number"] == y["Date of birth"] == y["Patient"]
+    assert y["Procedure"] < y["Patient"]
+    procedure_row = [text for _, at, _, text in drawn if round(at) == y["Procedure"]]
+    assert all("Date" not in text and "Record" not in text for text in procedure_row)
+
+
+def test_a_single_field_takes_its_row_and_pairs_are_kept():
+    from pars_docs.pdf.pieces import _rows
+
+    fields = [(name, name, name == "procedure") for name in "abc"]
+    assert [[f[0] for f in row] for row in _rows(fields)] == [["a", "b", "c"]]
+    fields = [("a", "a", False), ("p", "p", True), *[(n, n, False) for n in "defg"]]
+    assert [[f[0] for f in row] for row in _rows(fields)] == [["a"], ["p"], ["d", "e"], ["f", "g"]]
+    fields = [(n, n, False) for n in "abcde"]
+    assert [[f[0] for f in row] for row in _rows(fields)] == [["a", "b"], ["c", "d", "e"]]
+
+
+def test_large_print_footer_is_at_least_14_points():
+    pdf = handout("pars-defect-decompression", medications=MEDS, large_print=True).pdf()
+    footer = [size for _, y, size, _ in positions(pdf) if y < FOOTER_TOP + 8]
+    assert footer and min(footer) >= 14
+    regular = handout("pars-defect-decompression", medications=MEDS).pdf()
+    assert {size for _, y, size, _ in positions(regular) if y < FOOTER_TOP} == {10}
+
+
+def test_large_print_key_times_keep_heading_with_two_lines_and_mark_the_continuation():
+    meds = ["Eliquis", "aspirin", "Advil", "Plavix", "fish oil", "Ozempic", "Jardiance", "warfarin"]
+    h = handout("pars-defect-decompression", medications=meds, dob="1970-04-02", large_print=True)
+    texts = pages(h.pdf())
+    lines = summary(h)
+    assert "Your key times" in texts[0]
+    first_page = [at for _, at, _ in lines if squash(at) in texts[0]]
+    assert len(first_page) >= 2
+    rest = [n for n, text in enumerate(texts) if "Your key times (continued)" in text]
+    assert rest and rest == list(range(1, len(rest) + 1))
+    assert squash(lines[-1][1]) in texts[rest[-1]]
+    assert "Your key times (continued)" not in render_text(h)

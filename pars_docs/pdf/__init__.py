@@ -23,7 +23,7 @@ from .._version import version
 from ..errors import InstructionError
 from ..fonts import register_fonts
 from ..output import reproducible
-from ..styles import FOOTER_TOP, MARGIN, PAPER, stylesheet
+from ..styles import FOOTER_SIZE, FRAME_BOTTOM, LARGE_FOOTER_SIZE, MARGIN, PAPER, stylesheet
 from .builder import Builder
 from .document import FooterCanvas, HandoutDocTemplate
 from .flowables import HandoutStart
@@ -67,7 +67,7 @@ def render_pdf(
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
-        bottomMargin=FOOTER_TOP + 8,
+        bottomMargin=FRAME_BOTTOM,
         title=title or (handouts[0].get("title") if handouts else "Patient handouts"),
         author=author or "pars-docs",
         subject="",
@@ -87,8 +87,10 @@ def render_pdf(
     tables = [index] if isinstance(index, ET.Element) else index or []
     story = [f for table in tables for f in builders[False].index(table, structure.root)]
     for key, handout in enumerate(handouts):
-        builder = builders[handout.get("print") == "large"]
-        story.append(HandoutStart(key, handout.find("footer")))
+        large = handout.get("print") == "large"
+        builder = builders[large]
+        footer_size = LARGE_FOOTER_SIZE if large else FOOTER_SIZE
+        story.append(HandoutStart(key, handout.find("footer"), footer_size))
         # Each handout is a part of the document, in its own language when that differs.
         own = _bcp47(handout.get("lang"))
         part = structure.root.add("Part", lang=own if own and own != lang else "")

@@ -7,6 +7,7 @@ compose.py and templates/handout.xml.j2).
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
-from ..markup import WRITE_IN, escape, markup, plain
+from ..markup import BOLD_OFF, BOLD_ON, WRITE_IN, escape, markup, plain
 from ..styles import EMERGENCY, RULE
 from .flowables import (
     Box,
@@ -29,7 +30,7 @@ from .flowables import (
     table_style,
     tagged,
 )
-from .pieces import EndMatter, FieldGrid, IconHeading, ItemColumns
+from .pieces import EndMatter, FieldGrid, IconHeading, ItemColumns, KeyTimesBox
 from .tagging import Element
 
 # A run of flowables split in two: the lead is kept together on one page, the rest may break.
@@ -45,12 +46,46 @@ SHORT_ITEM = 48
 # A list this short is never split between pages.
 SHORT_LIST = 4
 LIST_ITEMS = ("check", "bullet", "step")
+# The shares of a key-time line's width (after its check box) that its day and time may take,
+# the widest first; the one that makes the box shortest is used.
+WHEN_SHARES = (0.5, 0.45, 0.4, 0.36, 0.32)
+# Space between a key-time line's day and time and its action (the cells' right padding).
+CELL_GAP = 6
+# A space before a number (bold marks aside), which a key time's day and time never break at.
+_BEFORE_NUMBER = re.compile(f" (?=[{BOLD_ON}{BOLD_OFF}]*\\d)")
 
 
 def _keep_end(text: str) -> str:
-    """``text`` with its last short word ("AM", a day's number) kept on the line before."""
+    """``text`` with its last short word ("AM", a day's number) kept on the line before, and
+    each number on the line of the word before it ("March 11", "at 10:30")."""
+    text = _BEFORE_NUMBER.sub("\u00a0", text)
     head, _, tail = text.rpartition(" ")
     return f"{head}\u00a0{tail}" if head and len(plain(tail)) <= 5 else text
+
+
+def _when_width(rows: list[tuple[Paragraph, Paragraph]], width: float) -> float:
+    """The width of the key times' day-and-time column: of :data:`WHEN_SHARES` of ``width``,
+    the one with which the lines take the least height in all, so that a long action does
+    not wrap more than it must. A day and time may take two lines (the day, then the time)
+    but not more, unless even the widest column needs more; a tie goes to the wider
+    column."""
+    best: tuple[float, float] | None = None
+    most: list[float] = []
+    for share in WHEN_SHARES:
+        when = share * width
+        days = [at.wrap(when - CELL_GAP, 0xFFFF)[1] for at, _ in rows]
+        if not most:
+            leading = [at.style.leading for at, _ in rows]
+            most = [max(day, 2 * lead) for day, lead in zip(days, leading, strict=True)]
+        if any(day > limit + 0.5 for day, limit in zip(days, most, strict=True)):
+            break
+        height = sum(
+            max(day, what.wrap(width - when - CELL_GAP, 0xFFFF)[1])
+            for day, (_, what) in zip(days, rows, strict=True)
+        )
+        if best is None or height < best[0] - 0.5:
+            best = (height, when)
+    return best[1] if best else WHEN_SHARES[0] * width
 
 
 def _flatten(segments: list[Segment], keep: bool = True) -> list[Flowable]:
@@ -102,6 +137,7 @@ class Builder:
         badly). Consecutive items of one kind make one list; a group's title is a heading
         at ``level``."""
         segments: list[Segment] = []
+        kinds: list[str] = []  # what each segment is: a list item's tag, "group" or "p"
         step = 0
         pending_intro: list[Flowable] = []
         lead: list[Flowable]
@@ -134,9 +170,11 @@ class Builder:
             else:
                 continue
             segments.append(([*pending_intro, *lead], rest))
+            kinds.append(child.tag)
             pending_intro = []
         if pending_intro:
             segments.append((pending_intro, []))
+            kinds.append("p")
         items = [child for child in element if child.tag in LIST_ITEMS]
         if any(child.tag == "group" for child in element) or not items:
             pass
@@ -149,8 +187,9 @@ class Builder:
         elif len(items) <= SHORT_LIST:
             # A short list stays whole, with its heading and introduction.
             return [([f for lead, rest in segments for f in (*lead, *rest)], [])]
-        if len(segments) >= 2 and not segments[-1][1] and not segments[-2][1]:
-            # The last line of a list never starts a page on its own.
+        if len(kinds) >= 2 and all(kind in LIST_ITEMS for kind in kinds[-2:]):
+            # The last line of a list never starts a page on its own (a last group, which
+            # has its heading, may).
             (lead, _), (last, _) = segments[-2], segments[-1]
             segments[-2:] = [([*lead, *last], [])]
         return segments
@@ -214,14 +253,15 @@ class Builder:
         return out
 
     def patient(self, element: ET.Element, parent: Element) -> list[Flowable]:
-        """The patient block: two fields to a row, each label above its value; read as a
-        table of label and value rows."""
+        """The patient block (see :class:`.pieces.FieldGrid`); read as a table of label and
+        value rows."""
         table = parent.add("Table")
         fields = []
         for f in element.findall("field"):
             row = table.add("TR")
             label = self.para(f.get("label"), "label", row.add("TH", scope="Row"))
             value = self.para(f.text, "value", row.add("TD"))
+            assert isinstance(label, CachedParagraph) and isinstance(value, CachedParagraph)
             fields.append((label, value, bool(f.get("wide"))))
         return [FieldGrid(fields), Spacer(1, 8)]
 
@@ -262,45 +302,45 @@ class Builder:
         box may continue on the next page between two lines, never inside one."""
         s = self.s
         sect = parent.add("Sect")
-        inner: list[Flowable] = [self.para(element.get("title"), "box_title", sect.add("H2"))]
+        head: list[Flowable] = [self.para(element.get("title"), "box_title", sect.add("H2"))]
         notes = element.findall("p")
-        inner.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[:1])
+        head.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[:1])
         width = self.width - 2 * BOX_PAD
         box = s["key_box"].fontSize * 1.4
-        when = (0.5 if self.large else 0.45) * (width - box)
         times = sect.add("L", numbering="None")
+        rows = []
         for item in element.findall("time"):
             li = times.add("LI")
             label = tagged(
                 CachedParagraph("☐", s["key_box"]), li.add("Lbl", alt=item.get("alt") or "")
             )
             body = li.add("LBody")
-            row = TaggedTable(
-                [
-                    [
-                        label,
-                        self.para(_keep_end(item.get("at") or ""), "key_when", body.add("P")),
-                        self.para(item.text, "key_what", body.add("P")),
-                    ]
-                ],
-                colWidths=[box, when, width - box - when],
-            )
+            at = self.para(_keep_end(item.get("at") or ""), "key_when", body.add("P"))
+            rows.append((label, at, self.para(item.text, "key_what", body.add("P"))))
+        when = _when_width([(at, what) for _, at, what in rows], width - box)
+        lines: list[Flowable] = []
+        for label, at, what in rows:
+            row = TaggedTable([[label, at, what]], colWidths=[box, when, width - box - when])
             row.setStyle(
                 table_style(
                     [
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
                         ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                        ("RIGHTPADDING", (0, 0), (-1, -1), 6),
+                        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_GAP),
                         ("TOPPADDING", (0, 0), (-1, -1), 2),
                         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
                         ("LINEABOVE", (0, 0), (-1, 0), 0.4, RULE),
                     ]
                 )
             )
-            inner.append(row)
-        inner.extend(self.phone(p, "key_phone", sect) for p in element.findall("phone"))
-        inner.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[1:])
-        return [boxed_table(inner, RULE, self.width), Spacer(1, 6)]
+            lines.append(row)
+        tail: list[Flowable] = [self.phone(p, "key_phone", sect) for p in element.findall("phone")]
+        tail.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[1:])
+        # Over a continuation on the next page: decoration, as the title is read once.
+        continued = (
+            self.para(element.get("continued"), "box_title") if element.get("continued") else None
+        )
+        return [KeyTimesBox(head, lines, tail, continued), Spacer(1, 6)]
 
     def questions(self, element: ET.Element | None, parent: Element) -> tuple[list[Flowable], int]:
         """The questions area's heading and prompt, and how many writing lines it needs."""

@@ -13,7 +13,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
 
 from ..markup import plain
-from ..styles import FOOTER_SIZE, FOOTER_TOP, INK, MARGIN, MUTED, RULE
+from ..styles import INK, MARGIN, MUTED, RULE, footer_top
 from .flowables import HandoutStart, frame_at_top, page_width, pdf_document, start_page
 from .metadata import finish
 from .tagging import Structure, artifact
@@ -21,8 +21,8 @@ from .tagging import Structure, artifact
 _FOOTER_FONT = "ParsDocsSans"
 
 # A page's footer, as the canvas learns it from the handout's HandoutStart: the handout's key
-# (to count its pages) and its composed <footer>.
-PageOwner = tuple[int, "ET.Element | None"]
+# (to count its pages), its composed <footer> and the footer's type size.
+PageOwner = tuple[int, "ET.Element | None", float]
 
 
 class HandoutDocTemplate(BaseDocTemplate):
@@ -79,10 +79,10 @@ class FooterCanvas(Canvas):
         for state, handout in self._saved_pages:
             self.__dict__.update(state)
             if handout:
-                key, footer = handout
+                key, footer, size = handout
                 seen[key] = seen.get(key, 0) + 1
                 with artifact(self, "Pagination", "Footer"):
-                    self._draw_footer(footer, seen[key], counts[key])
+                    self._draw_footer(footer, seen[key], counts[key], size)
             super().showPage()
         if self.structure is not None:
             doc = pdf_document(self)
@@ -90,31 +90,31 @@ class FooterCanvas(Canvas):
             finish(doc, self.structure.root.attrs.get("lang"), self.pdfa)
         super().save()
 
-    def _draw_footer(self, footer: ET.Element | None, page: int, pages: int) -> None:
-        """Two lines under a rule: who the handout is for and the page number, then which
-        instruction set (id, version, reviewed date) made it."""
+    def _draw_footer(self, footer: ET.Element | None, page: int, pages: int, size: float) -> None:
+        """Two lines under a rule, in type of ``size``: who the handout is for and the page
+        number, then which instruction set (id, version, reviewed date) made it."""
         if footer is None:
             return
         width = page_width(self)
-        top = FOOTER_TOP
+        top = footer_top(size)
         self.saveState()
-        self.setFont(_FOOTER_FONT, FOOTER_SIZE)
+        self.setFont(_FOOTER_FONT, size)
         self.setFillColor(INK)
         self.setStrokeColor(RULE)
         self.setLineWidth(0.6)
         self.line(MARGIN, top, width - MARGIN, top)
-        first = top - FOOTER_SIZE - 3
-        second = first - FOOTER_SIZE - 3
+        first = top - size - 3
+        second = first - size - 3
         left = plain(footer.findtext("left"))
         right = plain(footer.findtext("right"))
         center = _with_page_numbers(footer.find("center"), page, pages)
-        center_width = self.stringWidth(center, _FOOTER_FONT, FOOTER_SIZE)
+        center_width = self.stringWidth(center, _FOOTER_FONT, size)
         # The patient's name gives way (with an ellipsis) before the page number does.
         room = width - 2 * MARGIN - center_width - 12
-        self.drawString(MARGIN, first, _fit(self, left, room))
+        self.drawString(MARGIN, first, _fit(self, left, room, size))
         self.drawRightString(width - MARGIN, first, center)
         self.setFillColor(MUTED)
-        self.drawString(MARGIN, second, _fit(self, right, width - 2 * MARGIN))
+        self.drawString(MARGIN, second, _fit(self, right, width - 2 * MARGIN, size))
         self.restoreState()
 
 
@@ -134,10 +134,10 @@ def _with_page_numbers(element: ET.Element | None, page: int, pages: int) -> str
     return plain("".join(parts)).strip()
 
 
-def _fit(canvas: Canvas, text: str, width: float) -> str:
-    """Shorten ``text`` with an ellipsis until it fits ``width`` points."""
-    if canvas.stringWidth(text, _FOOTER_FONT, FOOTER_SIZE) <= width:
+def _fit(canvas: Canvas, text: str, width: float, size: float) -> str:
+    """Shorten ``text`` with an ellipsis until it fits ``width`` points in type of ``size``."""
+    if canvas.stringWidth(text, _FOOTER_FONT, size) <= width:
         return text
-    while text and canvas.stringWidth(text + "…", _FOOTER_FONT, FOOTER_SIZE) > width:
+    while text and canvas.stringWidth(text + "…", _FOOTER_FONT, size) > width:
         text = text[:-1]
     return text + "…"

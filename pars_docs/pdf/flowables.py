@@ -194,12 +194,14 @@ class ParagraphsTogether(KeepTogether):
             used = 0.0
             for index, flowable in enumerate(content):
                 _, height = flowable.wrap(aW, aH)
-                need = height + flowable.getSpaceBefore()
+                # The frame has made room for the first one's space before already.
+                before = flowable.getSpaceBefore() if index else 0.0
+                need = height + before
                 if used + need <= aH:
                     used += need + flowable.getSpaceAfter()
                     continue
                 if _running_text(flowable):
-                    room = aH - used - flowable.getSpaceBefore()
+                    room = aH - used - before
                     parts = flowable.split(aW, room) if room > 0 else []
                     fits = len(parts) == 2 and parts[0].wrap(aW, aH)[1] <= room
                     if fits and _lines(parts[0]) >= 2:
@@ -367,19 +369,21 @@ class Box(Flowable):
 
 
 class HandoutStart(Flowable):
-    """Marks where a handout begins; carries its footer to the canvas."""
+    """Marks where a handout begins; carries its footer, and the footer's type size, to the
+    canvas."""
 
-    def __init__(self, key: int, footer: ET.Element | None) -> None:
+    def __init__(self, key: int, footer: ET.Element | None, size: float) -> None:
         super().__init__()
         self.key = key
         self.footer = footer
+        self.size = size
 
     def wrap(self, *_: float) -> tuple[float, float]:
         return 0, 0
 
     def draw(self) -> None:
         # Read by the footer canvas (document.FooterCanvas), which the stubs cannot know.
-        self.canv.handout = (self.key, self.footer)  # type: ignore[attr-defined]
+        self.canv.handout = (self.key, self.footer, self.size)  # type: ignore[attr-defined]
 
 
 def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:

@@ -12,10 +12,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reportlab.lib.colors import Color
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
 from ..styles import RULE
+from .flowables import CachedParagraph
 from .icons import draw_icon
 from .tagging import artifact
 
@@ -233,42 +235,113 @@ class ItemColumns(Flowable):
                 y -= item.getSpaceAfter()
 
 
+# A field of the patient block: its label and its value.
+Field = tuple[CachedParagraph, CachedParagraph]
+
+
+def _rows(fields: list[tuple[CachedParagraph, CachedParagraph, bool]]) -> list[list[Field]]:
+    """The patient block's fields in rows: a wide field on a row of its own, the others two
+    to a row. A run of an odd number of them (between two wide fields) ends with a row of
+    three, so no row is left half empty; a field with no other beside it takes the row."""
+    rows: list[list[Field]] = []
+    run: list[Field] = []
+
+    def close() -> None:
+        pairs = len(run) - 3 if len(run) % 2 and len(run) >= 3 else len(run)
+        rows.extend(run[k : k + 2] for k in range(0, pairs, 2))
+        if pairs < len(run):
+            rows.append(run[pairs:])
+        run.clear()
+
+    for label, value, wide in fields:
+        if wide:
+            close()
+            rows.append([(label, value)])
+        else:
+            run.append((label, value))
+    close()
+    return rows
+
+
 class FieldGrid(Flowable):
-    """The patient block: each field's label above its value, two fields to a row, in a
-    ruled box. A field marked wide takes a whole row."""
+    """The patient block, in a ruled box: fields in rows (see :func:`_rows`). In a row, each
+    label sits beside its value when all of the row's fields fit on one line that way (or,
+    for a field alone on its row, when its value takes fewer lines so), and above its value
+    otherwise. A row's cells share its width equally, unless a field needs more room than
+    that to stay on one line and the others can give it."""
 
     PAD_X, PAD_TOP, PAD_BOTTOM = 6, 3, 5
+    GAP = 0.5  # between a label and the value beside it, in ems of the label's type size
 
-    def __init__(self, fields: list[tuple[Paragraph, Paragraph, bool]], color: Color = RULE):
+    def __init__(
+        self, fields: list[tuple[CachedParagraph, CachedParagraph, bool]], color: Color = RULE
+    ):
         super().__init__()
-        self.rows: list[list[tuple[Paragraph, Paragraph]]] = []
-        row: list[tuple[Paragraph, Paragraph]] = []
-        for label, value, wide in fields:
-            if wide:
-                if row:
-                    self.rows.append(row)
-                    row = []
-                self.rows.append([(label, value)])
-                continue
-            row.append((label, value))
-            if len(row) == 2:
-                self.rows.append(row)
-                row = []
-        if row:
-            self.rows.append(row)
+        self.rows = _rows(fields)
         self.color = color
+
+    @staticmethod
+    def _natural(paragraph: CachedParagraph) -> float:
+        """The width of ``paragraph`` set on one line."""
+        style = paragraph.style
+        return float(stringWidth(paragraph.getPlainText(), style.fontName, style.fontSize))
+
+    def _layout(self, row: list[Field], width: float) -> tuple[list[float], list[float]]:
+        """The row's cell widths, and where each value starts right of its label (all 0
+        when the values go under their labels)."""
+        gaps = [label.style.fontSize * self.GAP for label, _ in row]
+        labels = [self._natural(label) for label, _ in row]
+        values = [self._natural(value) for _, value in row]
+        beside = [
+            a + gap + b + 2 * self.PAD_X for a, gap, b in zip(labels, gaps, values, strict=True)
+        ]
+        starts = [a + gap for a, gap in zip(labels, gaps, strict=True)]
+        if sum(beside) <= width:
+            return self._share(beside, width), starts
+        if len(row) == 1 and self._lines_beside(row[0], width, starts[0]):
+            return [width], starts  # a long value wraps beside its label
+        above = [max(a, b) + 2 * self.PAD_X for a, b in zip(labels, values, strict=True)]
+        return self._share(above, width), [0.0] * len(row)
+
+    def _lines_beside(self, field: Field, width: float, start: float) -> bool:
+        """Whether a field alone on its row takes no more lines with its value beside its
+        label than with the value under it (a long procedure name)."""
+        label, value = field
+        inner = width - 2 * self.PAD_X
+        if start > inner / 3:
+            return False
+        beside = value.wrap(inner - start, 0xFFFF)[1]
+        under = value.wrap(inner, 0xFFFF)[1] + label.wrap(inner, 0xFFFF)[1]
+        return beside < under - 0.5
+
+    @staticmethod
+    def _share(needs: list[float], width: float) -> list[float]:
+        """Equal cells when each need fits in its share; else cells in proportion to the
+        needs, none under half an equal share."""
+        equal = width / len(needs)
+        if all(need <= equal for need in needs):
+            return [equal] * len(needs)
+        floor = equal / 2
+        needs = [max(need, floor) for need in needs]
+        return [width * need / sum(needs) for need in needs]
 
     def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
         self.width = availWidth
-        self.heights = []
+        self.heights: list[float] = []
+        self.cells: list[list[float]] = []  # each row's cell widths
+        self.starts: list[list[float]] = []  # where each value starts (0: under its label)
         for row in self.rows:
-            cell = availWidth / 2 if len(row) == 2 else availWidth
-            inner = cell - 2 * self.PAD_X
+            cells, starts = self._layout(row, availWidth)
             tallest = 0.0
-            for label, value in row:
-                height = label.wrap(inner, availHeight)[1] + value.wrap(inner, availHeight)[1]
-                tallest = max(tallest, height)
+            for (label, value), cell, start in zip(row, cells, starts, strict=True):
+                inner = cell - 2 * self.PAD_X
+                label_height = label.wrap(inner, availHeight)[1]
+                value_height = value.wrap(inner - start, availHeight)[1]
+                stacked = max(label_height, value_height) if start else label_height + value_height
+                tallest = max(tallest, stacked)
             self.heights.append(tallest + self.PAD_TOP + self.PAD_BOTTOM)
+            self.cells.append(cells)
+            self.starts.append(starts)
         self.height = sum(self.heights)
         return self.width, self.height
 
@@ -278,20 +351,29 @@ class FieldGrid(Flowable):
     def draw(self) -> None:
         canvas = self.canv
         top = self.height
-        for index, (row, height) in enumerate(zip(self.rows, self.heights, strict=True)):
+        for index, (row, height, cells, starts) in enumerate(
+            zip(self.rows, self.heights, self.cells, self.starts, strict=True)
+        ):
             bottom = top - height
-            cell = self.width / 2 if len(row) == 2 else self.width
-            for column, (label, value) in enumerate(row):
-                x = column * cell + self.PAD_X
-                y = top - self.PAD_TOP - label.height
-                label.drawOn(canvas, x, y)
-                value.drawOn(canvas, x, y - value.height)
-            self.rule(canvas, index, bottom, cell if len(row) == 2 else None, top)
+            lefts = [sum(cells[:column]) for column in range(len(row))]
+            for (label, value), left, start in zip(row, lefts, starts, strict=True):
+                x = left + self.PAD_X
+                if start:
+                    # Side by side, on one baseline.
+                    line = top - self.PAD_TOP - max(label.height, value.height)
+                    baseline = line + max(label.first_baseline(), value.first_baseline())
+                    label.drawOn(canvas, x, baseline - label.first_baseline())
+                    value.drawOn(canvas, x + start, baseline - value.first_baseline())
+                else:
+                    y = top - self.PAD_TOP - label.height
+                    label.drawOn(canvas, x, y)
+                    value.drawOn(canvas, x, y - value.height)
+            self.rule(canvas, index, bottom, lefts[1:], top)
             top = bottom
         self.frame(canvas)
 
     def rule(
-        self, canvas: Canvas, index: int, bottom: float, middle: float | None, top: float
+        self, canvas: Canvas, index: int, bottom: float, middles: list[float], top: float
     ) -> None:
         with artifact(canvas):
             canvas.saveState()
@@ -299,7 +381,7 @@ class FieldGrid(Flowable):
             canvas.setLineWidth(0.4)
             if index < len(self.rows) - 1:
                 canvas.line(0, bottom, self.width, bottom)
-            if middle is not None:
+            for middle in middles:
                 canvas.line(middle, bottom, middle, top)
             canvas.restoreState()
 
@@ -308,5 +390,89 @@ class FieldGrid(Flowable):
             canvas.saveState()
             canvas.setStrokeColor(self.color)
             canvas.setLineWidth(1.2)
+            canvas.rect(0, 0, self.width, self.height)
+            canvas.restoreState()
+
+
+class KeyTimesBox(Flowable):
+    """The key times on page 1: a framed box of a head (the title and introduction), one
+    line per key time, and a tail (the clinic's phone number, where the warning signs are).
+
+    When the page has too little room (large print, many medicines), the box breaks between
+    two lines: never right under its head, and never leaving its tail without a line above
+    it. The rest continues on the next page in a box drawn the same way, under ``continued``
+    (the title, marked as continued; decoration for a screen reader, which reads the title
+    once). A continuation that breaks again keeps ``keep`` lines under its heading. On page
+    1 the box keeps as many lines as there is room for, ``keep`` wherever the page allows
+    it and one at least, as the key times start on page 1."""
+
+    PAD_X, PAD_TOP, PAD_BOTTOM, GAP, BORDER = 12, 8, 10, 2, 2.5
+
+    def __init__(
+        self,
+        head: list[Flowable],
+        lines: list[Flowable],
+        tail: list[Flowable],
+        continued: Flowable | None,
+        color: Color = RULE,
+        keep: int = 2,
+        first: bool = True,
+    ) -> None:
+        super().__init__()
+        self.first = first  # the box as it starts, on page 1
+        self.head = head
+        self.lines = lines
+        self.tail = tail
+        self.continued = continued
+        self.color = color
+        self.keep = keep
+
+    def _parts(self) -> list[Flowable]:
+        return [*self.head, *self.lines, *self.tail]
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        inner = availWidth - 2 * self.PAD_X
+        parts = self._parts()
+        self.sizes = [part.wrap(inner, availHeight)[1] for part in parts]
+        gaps = self.GAP * max(0, len(parts) - 1)
+        self.height = self.PAD_TOP + sum(self.sizes) + gaps + self.PAD_BOTTOM
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        inner = availWidth - 2 * self.PAD_X
+        used: float = self.PAD_TOP + self.PAD_BOTTOM
+        used += sum(part.wrap(inner, availHeight)[1] + self.GAP for part in self.head)
+        fit = 0
+        for line in self.lines:
+            used += line.wrap(inner, availHeight)[1] + self.GAP
+            if used > availHeight:
+                break
+            fit += 1
+        if fit == len(self.lines):
+            fit -= 1  # the tail did not fit: the last line goes over with it
+        # Page 1 keeps what it has room for, one line at least: the key times start there.
+        need = 1 if self.first else min(self.keep, len(self.lines))
+        if fit < max(1, need):
+            return []  # the whole box starts the next page
+        head = [self.continued] if self.continued is not None else []
+        return [
+            KeyTimesBox(self.head, self.lines[:fit], [], None, self.color, self.keep, False),
+            KeyTimesBox(
+                head, self.lines[fit:], self.tail, self.continued, self.color, self.keep, False
+            ),
+        ]
+
+    def draw(self) -> None:
+        canvas = self.canv
+        y = self.height - self.PAD_TOP
+        for part, height in zip(self._parts(), self.sizes, strict=True):
+            y -= height
+            part.drawOn(canvas, self.PAD_X, y)
+            y -= self.GAP
+        with artifact(canvas):
+            canvas.saveState()
+            canvas.setStrokeColor(self.color)
+            canvas.setLineWidth(self.BORDER)
             canvas.rect(0, 0, self.width, self.height)
             canvas.restoreState()
