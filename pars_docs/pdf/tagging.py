@@ -19,11 +19,16 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from reportlab import rl_config
 from reportlab.pdfbase.pdfdoc import (
     PDFDictionary,
+    PDFDocument,
+    PDFFile,
+    PDFIndirectObject,
     PDFName,
     PDFObjectReference,
     PDFPage,
+    PDFTrailer,
 )
 from reportlab.pdfgen.canvas import Canvas
 
@@ -186,15 +191,14 @@ class Structure:
             b"<< /Type /StructTreeRoot /K [%s] /ParentTree << /Nums [%s] >> "
             b"/ParentTreeNextKey %d >>" % (self.root.ref, b" ".join(nums), len(pages))
         )
-        # What PDFDocument.Reference does for a named object, without its checks, which
-        # were most of the time this took in a packet.
-        by_number, by_name = doc.numberToId, doc.idToObject
-        for number, data in enumerate(objects, base + 1):
-            name = "StructTreeRoot" if number == base + len(objects) else f"Struct{number}"
-            numbers[name] = (number, 0)
-            by_number[number] = name
-            by_name[name] = data
+        # ReportLab would write each of these thousands of objects through its general path
+        # (a wrapper object, a name, a lookup and a format call apiece); the document writes
+        # them instead as one run of ready bytes (see _TaggedDocument).
         doc.objectcounter = base + len(objects)
+        doc.__class__ = _TaggedDocument
+        doc.structure_objects = (base + 1, objects)
+        # The root is named only so the catalog can refer to it (written in the run).
+        numbers["StructTreeRoot"] = (base + len(objects), 0)
         doc.Catalog.StructTreeRoot = PDFObjectReference("StructTreeRoot")
         doc.Catalog.MarkInfo = PDFDictionary({"Marked": "true"})
 
@@ -278,3 +282,68 @@ class _TaggedPage(PDFPage):
     """A page that writes its ``/StructParents`` key and ``/Tabs`` order."""
 
     __NoDefault__ = [*PDFPage.__NoDefault__, "StructParents", "Tabs"]
+
+
+class _TaggedDocument(PDFDocument):
+    """A document that writes its structure tree's objects as one run of ready bytes.
+
+    ``structure_objects`` holds the number of the first and the objects' bytes, numbered on
+    from there. Everything else is written as :meth:`PDFDocument.format` writes it (this is
+    that method, with the run and a cross-reference table by number), so the file is the same
+    byte for byte as if each object had been registered on its own.
+    """
+
+    structure_objects: tuple[int, list[bytes]]
+
+    def format(self) -> bytes:
+        if not rl_config.invariant and rl_config.pdfComments:
+            raise ValueError("tagged PDFs are written without PDF comments")
+        self.encrypt.prepare(self)
+        catalog, info = self.Catalog, self.info
+        self.Reference(catalog)
+        self.Reference(info)
+        encryption = self.encrypt.info()
+        encrypt_ref = self.Reference(encryption) if encryption else None
+        first, objects = self.structure_objects
+        after = first + len(objects)
+        numbers, objects_by_name = self.numberToId, self.idToObject
+        offsets: list[int] = []  # by object number, from 1
+        # New objects (font subsets, widths) are registered while others are written.
+        self.__accum__ = file = PDFFile(self._pdfVersion)
+        counter = 1
+        while counter in numbers or first <= counter < after:
+            if counter == first:
+                offset = file.offset
+                run = []
+                for number, data in enumerate(objects, first):
+                    offsets.append(offset)
+                    written = b"%d 0 obj\n%s\nendobj\n" % (number, data)
+                    offset += len(written)
+                    run.append(written)
+                file.write(b"".join(run))
+                file.offset = offset
+                counter = after
+                continue
+            name = numbers[counter]
+            written = PDFIndirectObject(name, objects_by_name[name]).format(self)
+            offset = file.add(written)
+            self.idToOffset[name] = offset
+            offsets.append(offset)
+            counter += 1
+        del self.__accum__
+        if counter - 1 != len(numbers) + len(objects):
+            raise ValueError(f"{counter - 1} objects written, {len(numbers) + len(objects)} made")
+        entries = b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+        xref = b"xref\n0 %d\n0000000000 65535 f \n%s" % (len(offsets) + 1, entries)
+        trailer = PDFTrailer(
+            startxref=file.add(xref),
+            Size=len(offsets) + 1,
+            Root=self.Reference(catalog),
+            Info=self.Reference(info),
+            Encrypt=encrypt_ref,
+            ID=self.ID(),
+        )
+        file.add(trailer.format(self))
+        for signature in getattr(self, "_digiSigs", []):
+            signature.sign(file)
+        return file.format(self)
