@@ -298,18 +298,19 @@ class _TaggedDocument(PDFDocument):
     def format(self) -> bytes:
         if not rl_config.invariant and rl_config.pdfComments:
             raise ValueError("tagged PDFs are written without PDF comments")
-        self.encrypt.prepare(self)
-        catalog, info = self.Catalog, self.info
+        doc: Any = self  # ReportLab's document sets most of its attributes untyped
+        doc.encrypt.prepare(self)
+        catalog, info = doc.Catalog, doc.info
         self.Reference(catalog)
         self.Reference(info)
-        encryption = self.encrypt.info()
+        encryption = doc.encrypt.info()
         encrypt_ref = self.Reference(encryption) if encryption else None
         first, objects = self.structure_objects
         after = first + len(objects)
         numbers, objects_by_name = self.numberToId, self.idToObject
         offsets: list[int] = []  # by object number, from 1
         # New objects (font subsets, widths) are registered while others are written.
-        self.__accum__ = file = PDFFile(self._pdfVersion)
+        self.__accum__ = file = PDFFile(doc._pdfVersion)
         counter = 1
         while counter in numbers or first <= counter < after:
             if counter == first:
