@@ -19,7 +19,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from reportlab import rl_config
 from reportlab.pdfbase.pdfdoc import (
     PDFDictionary,
     PDFDocument,
@@ -290,14 +289,13 @@ class _TaggedDocument(PDFDocument):
     ``structure_objects`` holds the number of the first and the objects' bytes, numbered on
     from there. Everything else is written as :meth:`PDFDocument.format` writes it (this is
     that method, with the run and a cross-reference table by number), so the file is the same
-    byte for byte as if each object had been registered on its own.
+    byte for byte as if each object had been registered on its own. (ReportLab's debugging
+    comments, ``rl_config.pdfComments``, off by default, are not written.)
     """
 
     structure_objects: tuple[int, list[bytes]]
 
     def format(self) -> bytes:
-        if not rl_config.invariant and rl_config.pdfComments:
-            raise ValueError("tagged PDFs are written without PDF comments")
         doc: Any = self  # ReportLab's document sets most of its attributes untyped
         doc.encrypt.prepare(self)
         catalog, info = doc.Catalog, doc.info
