@@ -369,6 +369,29 @@ def test_tagged_and_archival_pdfs_are_reproducible(site, monkeypatch):
     assert archival.pdf() == archival.pdf()
 
 
+def test_every_object_is_where_the_cross_reference_table_says(injection, packet, tmp_path):
+    """The structure tree's objects are written as one run of bytes, outside ReportLab's own
+    writer; every entry of the table must still point at the start of its object, with none
+    missing (a reader would otherwise repair the file quietly, or fail)."""
+    for pdf in (injection[1], packet):
+        start = int(re.search(rb"startxref\n(\d+)\n%%EOF\n$", pdf).group(1))
+        table = re.match(rb"xref\n0 (\d+)\n((?:\d{10} \d{5} [fn] \n)+)trailer", pdf[start:])
+        size = int(table.group(1))
+        entries = table.group(2).splitlines()
+        assert len(entries) == size
+        assert int(re.search(rb"/Size (\d+)", pdf[start:]).group(1)) == size
+        for number, entry in enumerate(entries[1:], 1):
+            offset = int(entry[:10])
+            assert pdf.startswith(b"%d 0 obj\n" % number, offset), number
+        assert len(re.findall(rb"(?m)^\d+ 0 obj$", pdf)) == size - 1
+        if shutil.which("qpdf"):
+            (tmp_path / "checked.pdf").write_bytes(pdf)
+            check = subprocess.run(
+                ["qpdf", "--check", tmp_path / "checked.pdf"], capture_output=True
+            )
+            assert check.returncode == 0, check.stdout + check.stderr
+
+
 def load_site_with(site, **changes):
     from dataclasses import replace
 
