@@ -1,11 +1,14 @@
-"""The flowables a handout is built from, and the one place that uses ReportLab's internals.
+"""The flowables a handout is built from, and the one place the layout uses ReportLab's
+internals.
 
 ReportLab's public surface (``Paragraph``, ``Flowable``, ``Table``…) does not offer what a
 fast, multi-handout layout needs: reusing line breaks, measuring a ``KeepTogether`` without
 copying the frame, asking whether a frame is still at its top. Those reach into private names
 (``_listWrapOn``, ``blPara``, ``_wrapWidths``, ``_atTop``, ``_startPage``), and this module is
-the only one that does, as rst2pdf's ``flowables.py`` does. The rest of :mod:`pars_docs.pdf`
-uses the names below, so an upgrade of ReportLab is checked here.
+the only layout code that does, as rst2pdf's ``flowables.py`` does. The rest of
+:mod:`pars_docs.pdf` uses the names below, so an upgrade of ReportLab is checked here. The
+other module that touches ReportLab's internals is :mod:`.tagging`, for the object model it
+writes the structure tree into (ReportLab has no tagging API).
 
 Every flowable here marks what it draws for the tagged PDF (see :mod:`.tagging`): content as
 its structure element's, rules and borders as artifacts. A new flowable takes part by mixing
