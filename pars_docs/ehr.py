@@ -195,6 +195,20 @@ class RowBuilder:
         if field_name not in self.feed.given:
             self.problems.append(DataError(message, field=field_name))
 
+    def set_procedure(self, codings: list[dict], where: str = "") -> None:
+        """The instruction set the site's code map names for ``codings``, or a problem listing
+        them (``where`` names the elements they came from, such as " (AIS-3, SCH-8)")."""
+        procedure = self.feed.codes.match(codings)
+        if procedure:
+            self.fields["procedure"] = procedure
+            return
+        shown = ", ".join(f"{c.get('system', '(no system)')}|{c.get('code')}" for c in codings)
+        self.problem(
+            "procedure",
+            f"procedure: no instruction set for the codes {shown or '(none)'}{where}; "
+            "add one to a code map (--codes)",
+        )
+
     def set_start(self, moment: datetime) -> Skip | None:
         """Put ``moment`` on the site's clock; a past one is skipped unless asked for."""
         if "date" in self.feed.given:

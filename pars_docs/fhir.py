@@ -470,16 +470,7 @@ def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Ro
         request = resources.resolve(based_on, appointment)
         if request:
             carried += _codings(request.get("code"))
-    procedure = feed.codes.match(carried)
-    if procedure:
-        fields["procedure"] = procedure
-    else:
-        shown = ", ".join(f"{c.get('system', '(no system)')}|{c.get('code')}" for c in carried)
-        row.problem(
-            "procedure",
-            f"procedure: no instruction set for the codes {shown or '(none)'}; "
-            "add one to a code map (--codes)",
-        )
+    row.set_procedure(carried)
     if feed.notes:
         note = _appointment_note(appointment)
         if note:

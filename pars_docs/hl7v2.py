@@ -312,14 +312,5 @@ def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
     for ais in ais_list:
         codings += _codings(message, ais, 3)
     codings += _codings(message, sch, 8) + _codings(message, sch, 7)
-    procedure = feed.codes.match(codings)
-    if procedure:
-        fields["procedure"] = procedure
-    else:
-        shown = ", ".join(f"{c.get('system', '(no system)')}|{c['code']}" for c in codings)
-        row.problem(
-            "procedure",
-            f"procedure: no instruction set for the codes {shown or '(none)'} (AIS-3, SCH-8, "
-            "SCH-7); add one to a code map (--codes)",
-        )
+    row.set_procedure(codings, " (AIS-3, SCH-8, SCH-7)")
     return row.result(number)
