@@ -75,6 +75,23 @@ _TYPES = {
 }
 
 
+# What each remaining schema rule asks, with its value (the schema's, never the file's).
+_RULES = {
+    "const": "must be {}",
+    "minimum": "must be at least {}",
+    "exclusiveMinimum": "must be more than {}",
+    "maximum": "must be at most {}",
+    "exclusiveMaximum": "must be less than {}",
+    "minLength": "must be at least {} characters long",
+    "maxLength": "must be at most {} characters long",
+    "minItems": "must list at least {}",
+    "maxItems": "must list at most {}",
+    "pattern": "is not written the way this field asks (pattern {})",
+    "format": "is not a valid {}",
+    "uniqueItems": "lists the same item twice",
+}
+
+
 def _without_value(error: ValidationError) -> str:
     """What ``error`` found wrong, said from the schema alone. jsonschema's own messages
     quote the value, and a file that is not what it should be (``check /etc/passwd``, a
@@ -85,26 +102,8 @@ def _without_value(error: ValidationError) -> str:
         return "must be " + " or ".join(_TYPES.get(str(k), str(k)) for k in kinds)
     if rule == "enum":
         return "must be one of " + ", ".join(str(v) for v in wanted)
-    if rule == "const":
-        return f"must be {wanted}"
-    if rule in ("minimum", "exclusiveMinimum"):
-        return f"must be {'at least' if rule == 'minimum' else 'more than'} {wanted}"
-    if rule in ("maximum", "exclusiveMaximum"):
-        return f"must be {'at most' if rule == 'maximum' else 'less than'} {wanted}"
-    if rule == "minLength":
-        return f"must be at least {wanted} characters long"
-    if rule == "maxLength":
-        return f"must be at most {wanted} characters long"
-    if rule == "minItems":
-        return f"must list at least {wanted}"
-    if rule == "maxItems":
-        return f"must list at most {wanted}"
-    if rule == "pattern":
-        return f"is not written the way this field asks (pattern {wanted})"
-    if rule == "format":
-        return f"is not a valid {wanted}"
-    if rule == "uniqueItems":
-        return "lists the same item twice"
+    if rule in _RULES:
+        return _RULES[rule].format(wanted)
     return f"breaks the rule '{rule}' of the schema"
 
 
