@@ -3,7 +3,9 @@
 import csv
 import io
 import json
+import os
 import re
+import subprocess
 import sys
 from pathlib import Path
 
@@ -228,3 +230,20 @@ GOOD_ROWS = {
 def mixed_list() -> str:
     rows = dict(GOOD_ROWS) | {row: text for row, text, *_ in BAD_ROWS}
     return lines(*(rows[n] for n in sorted(rows)), header=MEDICINES)
+
+
+def start_desk(tmp: Path, **env: str) -> tuple[subprocess.Popen, str]:
+    """`pars-docs serve` on a free loopback port with the test site, its private folder under
+    ``tmp``; returns the process and the address it printed."""
+    environment = {**os.environ, "TMPDIR": str(tmp), "PYTHONUNBUFFERED": "1", **env}
+    environment.pop("PARS_DOCS_SITE", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pars_docs", "serve", "--port", "0", "--site", str(SITE)],
+        stderr=subprocess.PIPE,
+        text=True,
+        env=environment,
+    )
+    line = process.stderr.readline()
+    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+    assert match, line
+    return process, match.group(0)

@@ -5,7 +5,6 @@ The same pages in a real browser: test_web_browser.py."""
 import io
 import json
 import logging
-import os
 import re
 import signal
 import subprocess
@@ -14,7 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from helpers import DATA, pdf_text, squash
+from helpers import DATA, pdf_text, squash, start_desk
 from pypdf import PdfReader
 
 from pars_docs import load_site
@@ -505,25 +504,7 @@ def test_serve_has_no_token_option_on_the_command_line(runner):
 @pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_ctrl_c_stops_cleanly_and_leaves_nothing(tmp_path):
-    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONUNBUFFERED": "1"}
-    env.pop("PARS_DOCS_SITE", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pars_docs",
-            "serve",
-            "--port",
-            "0",
-            "--site",
-            str(DATA / "site-ny.yaml"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    line = process.stderr.readline()
-    assert re.search(r"http://127\.0\.0\.1:\d+/", line), line
+    process, _ = start_desk(tmp_path)
     assert [p.name[:16] for p in tmp_path.iterdir()] == ["pars-docs-serve-"]
     process.send_signal(signal.SIGINT)
     rest = process.communicate(timeout=30)[1]

@@ -7,16 +7,13 @@ driver's path, so it never tries to download one.
 
 import io
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
-from helpers import DATA, FIXED_NOW, pdf_text, squash
+from helpers import DATA, FIXED_NOW, pdf_text, squash, start_desk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -40,32 +37,8 @@ def server(tmp_path_factory):
     """A real server on a free loopback port; its private folder lives under ``tmp``."""
     tmp = tmp_path_factory.mktemp("server-tmp")
     # "Now" fixed before the visits the tests make, as for every other test.
-    env = {
-        **os.environ,
-        "TMPDIR": str(tmp),
-        "PYTHONUNBUFFERED": "1",
-        "SOURCE_DATE_EPOCH": FIXED_NOW,
-    }
-    env.pop("PARS_DOCS_SITE", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "pars_docs",
-            "serve",
-            "--port",
-            "0",
-            "--site",
-            str(DATA / "site-ny.yaml"),
-        ],
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-    )
-    line = process.stderr.readline()
-    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
-    assert match, line
-    yield match.group(0)
+    process, address = start_desk(tmp, SOURCE_DATE_EPOCH=FIXED_NOW)
+    yield address
     process.terminate()
     log = process.communicate(timeout=30)[1]
     # Nothing about a patient in the log, and nothing left on disk.
