@@ -519,3 +519,12 @@ def test_each_part_of_a_bilingual_pdf_is_tagged_with_its_language():
 
     parts = [e for e in elements(pdf.Root.StructTreeRoot.K) if e.S == "/Part"]
     assert [str(p.get("/Lang", "")) for p in parts] == ["", "en"]
+
+
+@pytest.mark.parametrize("language", ["en", "es", "vi"])
+def test_the_footer_names_the_date_of_birth_without_repeating_a_word(language):
+    footer = make(language, dob="1980-04-02").composed().find(".//footer/left").text
+    words = footer.replace(",", " ").split()
+    pairs = zip(words[:-1], words[1:], strict=True)
+    assert all(a.casefold() != b.casefold() for a, b in pairs), footer
+    assert "1980" in footer
