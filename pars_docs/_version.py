@@ -1,18 +1,68 @@
 """The installed distribution's version, read from its metadata (setup.cfg is the one place it
-is written) when first asked for: the look-up costs a few hundredths of a second, which
-`--help` and `list` need not pay."""
+is written) when first asked for.
+
+The look-up imports ``importlib.metadata`` (and with it the ``email`` package) and searches
+the import path: a few hundredths of a second, which `--help` and `list` need not pay and a
+`make` need not pay every time. The answer is remembered in the cache folder (see checked.py)
+with the modification times of the folders on the import path; installing, upgrading or
+removing a distribution changes its folder's time, and the version is read again.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
+import sys
 from functools import cache
+
+
+def _stamp() -> list[list]:
+    """Each folder on the import path with its modification time."""
+    stamp = []
+    for entry in sys.path:
+        try:
+            stamp.append([entry, os.stat(entry or ".").st_mtime_ns])
+        except OSError:
+            stamp.append([entry, None])
+    return stamp
+
+
+def _record_path():
+    from . import checked
+
+    folder = checked.cache_folder("version")
+    if folder is None:
+        return None
+    # One record per interpreter and pars-docs location: two environments never share one.
+    where = f"{sys.executable}\0{os.path.dirname(__file__)}".encode()
+    return folder / hashlib.sha256(where).hexdigest()[:32]
 
 
 @cache
 def version() -> str:
     """The version of the installed pars-docs distribution."""
+    record = _record_path()
+    stamp = _stamp()
+    if record is not None:
+        try:
+            kept = json.loads(record.read_text(encoding="utf-8"))
+            if kept["stamp"] == stamp and isinstance(kept["version"], str):
+                return kept["version"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # no record yet, or an unreadable one: read the metadata
     from importlib.metadata import version as distribution_version
 
-    return distribution_version("pars-docs")
+    found = distribution_version("pars-docs")
+    if record is not None:
+        try:
+            record.parent.mkdir(parents=True, exist_ok=True)
+            part = record.with_name(f"{record.name}.{os.getpid()}.part")
+            part.write_text(json.dumps({"stamp": stamp, "version": found}), encoding="utf-8")
+            os.replace(part, record)
+        except OSError:
+            pass  # a read-only home or a full disk: the next run reads the metadata again
+    return found
 
 
 def __getattr__(name: str) -> str:

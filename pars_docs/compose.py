@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
+import babel
 import jinja2
 from babel.dates import format_date, format_datetime
 from jinja2.exceptions import SecurityError
@@ -159,6 +160,10 @@ class Templates:
                 key = language if table.get(language) else base
                 chosen = table.get(key)
                 if chosen:
+                    # Unchanged formats that passed before are not tried again (checked.py).
+                    check = checked.key("date formats", key, loaded.text, babel.__version__)
+                    if checked.passed(check):
+                        return chosen
                     problems = _format_problems(chosen, language)
                     if problems:
                         raise InstructionError(
@@ -166,6 +171,7 @@ class Templates:
                                 f"{loaded.where((key, *field))}: {text}" for field, text in problems
                             )
                         )
+                    checked.remember(check)
                     return chosen
         raise InstructionError(
             f"templates: no date formats for language '{language}' in formats.yaml"
@@ -264,13 +270,28 @@ class Templates:
             ]
         return problems
 
+    def _check_pages(self) -> None:
+        """Raise :class:`InstructionError` for :meth:`page_problems`; page templates that
+        passed before, unchanged, are not parsed again (see checked.py)."""
+        sources = []
+        for name in PAGE_TEMPLATES:
+            try:
+                sources.append(self.loader.get_source(self.doc_env, name)[0])
+            except (jinja2.TemplateNotFound, OSError, UnicodeDecodeError):
+                sources.append("")  # page_problems names it
+        check = checked.key("page templates", *sources)
+        if checked.passed(check):
+            return
+        problems = self.page_problems()
+        if problems:
+            raise InstructionError("\n".join(problems))
+        checked.remember(check)
+
     def page(self, name: str, **context) -> str:
         """The page template ``name`` rendered in the sandbox. A template that reaches for
         Python's internals, or fails, is an :class:`InstructionError`, never a traceback."""
         if not self._pages_checked:
-            problems = self.page_problems()
-            if problems:
-                raise InstructionError("\n".join(problems))
+            self._check_pages()
             self._pages_checked = True
         try:
             return self.doc_env.get_template(name).render(**context)

@@ -28,6 +28,9 @@ class Environment:
     stderr: IO[Any] = field(default_factory=lambda: sys.stderr)
     stdout_isatty: bool | None = None
     stderr_isatty: bool | None = None
+    # The process ends when the command does (the console command, not a test or the desk
+    # calling it in-process): what a command leaves in memory need not be tidied up.
+    process_ends: bool = False
 
     def __post_init__(self) -> None:
         if self.stdout_isatty is None:

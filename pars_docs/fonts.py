@@ -6,14 +6,20 @@ on the computer that opens or prints it.
 
 from __future__ import annotations
 
+import marshal
+import os
 import unicodedata
 from functools import cache
+from pathlib import Path
 from typing import Literal, cast
+from weakref import WeakKeyDictionary
 
+from reportlab import Version as rl_version
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import TTEncoding, TTFNameBytes, TTFont, TTFontFace
 
+from . import checked
 from .errors import GlyphError
 from .markup import BOLD_OFF, BOLD_ON
 from .resources import fonts_dir
@@ -34,7 +40,7 @@ _IGNORABLE = {BOLD_ON, BOLD_OFF, "\n", "\t", "\r"}
 def register_fonts() -> tuple[str, str]:
     """Register the bundled fonts with ReportLab once; return the regular and bold names."""
     for name, filename in _FILES.items():
-        pdfmetrics.registerFont(TTFont(name, str(fonts_dir() / filename)))
+        pdfmetrics.registerFont(_load(name, fonts_dir() / filename))
     for bold, italic, name in _FACES:
         addMapping(REGULAR, bold, italic, name)
     return REGULAR, BOLD
@@ -57,6 +63,81 @@ def missing_glyphs(text: str) -> list[str]:
     both = _both()
     unknown = {c for c in set(text) - _IGNORABLE if ord(c) not in both}
     return sorted(unknown, key=text.index)
+
+
+# Reading a TrueType font's tables (its character map and every glyph's width) is a tenth of
+# a cold `make`. What ReportLab reads is kept in the cache folder (see checked.py), keyed by
+# the font file and ReportLab's version, and a start puts it back into a TTFont instead of
+# reading the tables again. This is the one place outside pdf/flowables.py and pdf/tagging.py
+# that relies on ReportLab's internals: a TTFont's face is a plain object whose attributes
+# are the tables' contents, except the file's bytes and a scaling function, made again here.
+# Anything unexpected in a kept copy, and the font is read from its file as usual.
+
+
+def _load(name: str, path: Path) -> TTFont:
+    data = path.read_bytes()
+    folder = checked.cache_folder("fonts")
+    kept = folder / checked.key("font", data, rl_version)[:32] if folder else None
+    if kept is not None:
+        try:
+            return _restored(name, path, data, marshal.loads(kept.read_bytes()))
+        except (OSError, EOFError, ValueError, TypeError, KeyError):
+            pass  # not kept yet, or not readable: read the font
+    font = TTFont(name, str(path))
+    if kept is not None:
+        _keep(font, kept)
+    return font
+
+
+def _keep(font: TTFont, kept: Path) -> None:
+    state = {}
+    names = []
+    for attribute, value in vars(font.face).items():
+        if attribute in _MADE_AGAIN:
+            continue
+        if type(value) is TTFNameBytes:
+            names.append(attribute)
+            value = bytes(value)
+        state[attribute] = value
+    try:
+        encoded = marshal.dumps({"face": state, "names": names, "font": _font_state(font)})
+    except ValueError:
+        return  # a ReportLab whose fonts hold other kinds of value: read the file each time
+    try:
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
+        part.write_bytes(encoded)
+        os.replace(part, kept)
+    except OSError:
+        pass  # a read-only home or a full disk: the next run reads the font again
+
+
+_MADE_AGAIN = ("_ttf_data", "_pdfScale")
+
+
+def _font_state(font: TTFont) -> dict:
+    return {k: v for k, v in vars(font).items() if k not in ("face", "encoding", "state")}
+
+
+def _restored(name: str, path: Path, data: bytes, kept: dict) -> TTFont:
+    face = TTFontFace.__new__(TTFontFace)
+    state = dict(kept["face"])
+    for attribute in kept["names"]:
+        state[attribute] = TTFNameBytes(state[attribute])
+    vars(face).update(state)
+    scale = 1000 / face.unitsPerEm
+    vars(face).update(
+        filename=str(path),
+        _ttf_data=data,
+        _pdfScale=(lambda x: x) if face.unitsPerEm == 1000 else (lambda x: x * scale),
+    )
+    font = TTFont.__new__(TTFont)
+    vars(font).update(kept["font"])
+    font.fontName = name
+    font.face = face
+    font.encoding = TTEncoding()
+    font.state = WeakKeyDictionary()
+    return font
 
 
 _SCRIPTS = ("LATIN", "GREEK", "CYRILLIC", "COMBINING", "MODIFIER")

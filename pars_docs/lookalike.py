@@ -58,6 +58,10 @@ def _confusables() -> dict[str, list[dict[str, str]]]:
 
 def script(char: str) -> str:
     """The script a character belongs to (``LATIN``, ``CYRILLIC``, ``COMMON`` …)."""
+    if char < "\u0250" and char.isalpha() and char != "\u00b5":
+        # Basic Latin, Latin-1 and Latin Extended-A and -B letters (all but the micro sign)
+        # are Latin: most names need not load the script table.
+        return "LATIN"
     return str(_categories().alias(char))
 
 

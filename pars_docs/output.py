@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import errno
 import os
-import secrets
 import stat
 import tempfile
 from collections.abc import Iterable
@@ -193,7 +192,7 @@ class NewFile:
         if self.placed:
             return
         if self.temp is None:
-            temp = str(self.path.parent / f".{self.path.name}.{secrets.token_hex(6)}.part")
+            temp = str(self.path.parent / f".{self.path.name}.{os.urandom(6).hex()}.part")
             # linkat(2) with AT_SYMLINK_FOLLOW, which Python uses when given a folder's fd.
             proc = os.open("/proc/self/fd", os.O_RDONLY | _CLOEXEC)
             try:

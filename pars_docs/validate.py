@@ -7,7 +7,6 @@ instruction.
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from functools import cache
@@ -51,6 +50,8 @@ def _message(error: ValidationError, loaded: LoadedYAML) -> list[tuple[tuple, st
         for key in error.instance:
             if key in allowed:
                 continue
+            import difflib  # only to suggest a fix
+
             close = difflib.get_close_matches(str(key), allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             out.append((field + (key,), f"unknown key{hint} (allowed: {', '.join(allowed)})"))

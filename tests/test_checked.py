@@ -65,3 +65,83 @@ def test_off_checks_every_time(folder, monkeypatch):
     monkeypatch.setattr(library, "schema_problems", lambda *a: calls.append(a) or original(*a))
     load(folder)
     assert len(calls) == 1
+
+
+def test_fonts_come_back_from_the_cache_as_read_from_the_file(tmp_path, monkeypatch):
+    from reportlab.pdfbase import ttfonts
+
+    from pars_docs import fonts
+    from pars_docs.resources import fonts_dir
+
+    monkeypatch.setenv("PARS_DOCS_CACHE", str(tmp_path))
+    path = fonts_dir() / "DejaVuSans-Bold.ttf"
+    read = fonts._load("Test", path)
+    assert len(list((tmp_path / "fonts").iterdir())) == 1
+
+    def no_reading(*args, **kwargs):
+        raise AssertionError("the font was read from its file again")
+
+    monkeypatch.setattr(ttfonts.TTFontFile, "__init__", no_reading)
+    kept = fonts._load("Test", path)
+    assert kept.face is not read.face
+    assert {k: v for k, v in vars(kept.face).items() if k != "_pdfScale"} == {
+        k: v for k, v in vars(read.face).items() if k != "_pdfScale"
+    }
+    assert type(kept.face.name) is type(read.face.name)  # noqa: E721 (a bytes subclass)
+    text = "Ana Díaz, Łukasz Żółć, Ελένη, Дмитрий: 100.4 °F"
+    assert kept.stringWidth(text, 11) == read.stringWidth(text, 11)
+    assert kept.face.makeSubset(list(range(32, 127))) == read.face.makeSubset(list(range(32, 127)))
+
+
+def test_a_damaged_font_record_means_reading_the_file(tmp_path, monkeypatch):
+    from pars_docs import fonts
+    from pars_docs.resources import fonts_dir
+
+    monkeypatch.setenv("PARS_DOCS_CACHE", str(tmp_path))
+    path = fonts_dir() / "DejaVuSans.ttf"
+    read = fonts._load("Test", path)
+    (record,) = (tmp_path / "fonts").iterdir()
+    record.write_bytes(record.read_bytes()[:1000])
+    again = fonts._load("Test", path)
+    assert again.face.charWidths == read.face.charWidths
+
+
+def test_handouts_are_the_same_bytes_with_and_without_the_cache(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    args = [sys.executable, "-m", "pars_docs", "make", "pars-defect-injection"]
+    args += ["--patient", "Zoë Ødegård", "--date", "2026-12-03", "--time", "8:00 AM"]
+    args += ["--clinician", "Dr. Lee", "--medication", "Eliquis", "--as-of", "2026-11-20"]
+    made = []
+    for n, cache in enumerate(["off", tmp_path / "cache", tmp_path / "cache"]):
+        out = tmp_path / f"{n}.pdf"
+        env = {**os.environ, "PARS_DOCS_CACHE": str(cache), "SOURCE_DATE_EPOCH": "1790000000"}
+        subprocess.run([*args, "-o", str(out)], env=env, check=True, capture_output=True)
+        made.append(out.read_bytes())
+    assert made[0] == made[1] == made[2]
+    assert {p.name for p in (tmp_path / "cache").iterdir()} >= {"fonts", "checked", "version"}
+
+
+def test_page_templates_and_date_formats_that_passed_are_not_checked_again(tmp_path, monkeypatch):
+    from pars_docs import compose
+
+    monkeypatch.setenv("PARS_DOCS_CACHE", str(tmp_path))
+    calls = []
+    real_formats, real_pages = compose._format_problems, compose.Templates.page_problems
+    monkeypatch.setattr(
+        compose, "_format_problems", lambda *a: calls.append("formats") or real_formats(*a)
+    )
+    monkeypatch.setattr(
+        compose.Templates,
+        "page_problems",
+        lambda self: calls.append("pages") or real_pages(self),
+    )
+    compose.Templates()._check_pages()
+    assert calls == ["formats", "pages"]
+    compose.Templates()._check_pages()
+    assert calls == ["formats", "pages"]  # both remembered
+    monkeypatch.setenv("PARS_DOCS_CACHE", "off")
+    compose.Templates()._check_pages()
+    assert calls == ["formats", "pages", "formats", "pages"]

@@ -4,6 +4,7 @@ Checked in a fresh interpreter, as a user runs them; the cache of checked sets i
 first, as any run after the first finds it.
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -43,3 +44,42 @@ def test_the_heavy_check_is_a_real_one(tmp_path):
         "--time", "8:00 AM", "--clinician", "Dr. Lee", "-o", str(tmp_path / "h.pdf"),
     )  # fmt: skip
     assert {"reportlab", "jinja2", "babel"} <= found
+
+
+def _version_in(cache, code: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-c", f"from pars_docs._version import version; {code}"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PARS_DOCS_CACHE": str(cache)},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_version_is_remembered_until_the_import_path_changes(tmp_path):
+    from importlib.metadata import version as installed
+
+    records = tmp_path / "version"
+    assert _version_in(tmp_path, "print(version())") == installed("pars-docs")
+    (record,) = records.iterdir()
+    kept = json.loads(record.read_text())
+    assert kept["version"] == installed("pars-docs")
+    # A record whose folders' times still match is believed, without the metadata...
+    record.write_text(json.dumps({**kept, "version": "9.9.9"}))
+    assert _version_in(tmp_path, "print(version())") == "9.9.9"
+    # ...and one made before an install (a folder's time differs) is not.
+    stale = [[entry, (mtime or 0) - 1] for entry, mtime in kept["stamp"]]
+    record.write_text(json.dumps({"stamp": stale, "version": "9.9.9"}))
+    assert _version_in(tmp_path, "print(version())") == installed("pars-docs")
+    record.write_text("not json")
+    assert _version_in(tmp_path, "print(version())") == installed("pars-docs")
+
+
+def test_a_remembered_version_spares_make_the_metadata_look_up(tmp_path):
+    args = ["make", "pars-defect-injection", "--patient", "Ana Díaz", "--date", "2026-12-03"]
+    args += ["--time", "8:00 AM", "--clinician", "Dr. Lee"]
+    imported(*args, "-o", str(tmp_path / "first.pdf"))
+    found = imported(*args, "-o", str(tmp_path / "second.pdf"))
+    assert "email" not in found  # importlib.metadata imports it

@@ -14,7 +14,7 @@ from pars_docs.errors import ParsDocsError, UsageError, printable
 from pars_docs.jsonin import loads
 from pars_docs.library import Library
 from pars_docs.loader import load_yaml
-from pars_docs.lookalike import mixed_script, skeleton, strip_invisible
+from pars_docs.lookalike import mixed_script, script, skeleton, strip_invisible
 from pars_docs.resources import templates_dir
 from pars_docs.sandbox import environment, unsafe_constructs
 from pars_docs.visit import clean_text, make_visit
@@ -100,6 +100,14 @@ def test_a_word_mixing_look_alike_scripts_is_refused_but_names_in_one_script_are
         make_visit("pars-defect-injection", "\u0410na", "2026-12-03", "8:00", "Dr. Lee")
     assert "mixes letters of scripts that look alike" in caught.value.public()
     assert "U+0410" not in caught.value.public()  # which letter is a patient value
+
+
+def test_the_latin_shortcut_agrees_with_the_script_table():
+    from confusable_homoglyphs import categories
+
+    for code in range(0x300):
+        char = chr(code)
+        assert script(char) == categories.alias(char), f"U+{code:04X}"
 
 
 def test_confusable_names_share_a_skeleton():

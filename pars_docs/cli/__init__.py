@@ -85,7 +85,7 @@ def main() -> None:
 
 def _run() -> int:
     signal.signal(signal.SIGTERM, _terminated)
-    env = Environment()
+    env = Environment(process_ends=True)
     # Outside a command (a usage error, an interrupt) errors still follow --errors.
     report = Report(env, "json" if "json" in _errors_argument() else "text")
     try:

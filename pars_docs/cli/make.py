@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
@@ -157,6 +158,11 @@ def make(
     """Make one patient's handout for PROCEDURE (see `pars-docs list`), or for the
     appointment in a FHIR resource or an HL7 v2 SIU message (--fhir)."""
     report = Report.start(errors, verbose)
+    if report.env.process_ends:
+        # One handout, then the process ends: the cycle collector would only walk the
+        # modules and fonts again and again while they load (a tenth of a cold `make`), and
+        # what one handout leaves in cycles goes when the process does.
+        gc.disable()
     flags: dict[str, Any] = {
         "procedure": procedure,
         "patient": patient,
