@@ -63,9 +63,11 @@ def entries(element) -> list:
     out: list = []
     for child in element:
         if child.tag == "group":
-            out.append(("group", text(child.get("title")), entries(child)))
+            out.append(("group", text(child.get("title")), child.get("icon"), entries(child)))
         elif child.tag in ("p", "check", "bullet", "step"):
             out.append((child.tag, text(child.text)))
+        elif child.tag == "time":
+            out.append(("time", text(child.get("at")), text(child.text)))
         elif child.tag == "phone":
             out.append(("phone", text(child.get("label"))))
     return out
@@ -89,11 +91,17 @@ def blocks() -> list:
                 ("header", text(element.findtext("title")), text(element.findtext("subtitle")))
             )
         elif tag == "patient":
-            out.append(("patient", [(text(f.get("label")), text(f.text)) for f in element]))
+            fields = [(text(f.get("label")), text(f.text), bool(f.get("wide"))) for f in element]
+            out.append(("patient", fields))
         elif tag == "notice":
             out.append(("notice", text(element.text)))
-        elif tag in ("section", "callbox", "emergency"):
+        elif tag in ("section", "keytimes"):
             out.append((tag, text(element.get("title")), entries(element)))
+        elif tag in ("callbox", "emergency"):
+            out.append((tag, text(element.get("title")), element.get("icon"), entries(element)))
+        elif tag == "questions":
+            lines = int(element.get("lines") or 3)
+            out.append(("questions", text(element.get("title")), lines, entries(element)))
         elif tag == "footer":
             out.append(("footer", text(element.findtext("left")), text(element.findtext("right"))))
         else:
