@@ -936,11 +936,22 @@ def patient_block(entries, s, width) -> Table:
     return table
 
 
+def no_break(text: str) -> str:
+    """``text`` with each number kept on the line of the word before it ("December 3",
+    "at 2:00"), and a short last word ("AM") on the line before it."""
+    text = re.sub(r" (?=\d)", "\u00a0", text)
+    head, _, tail = text.rpartition(" ")
+    return f"{head}\u00a0{tail}" if head and len(plain(tail)) <= 5 else text
+
+
 def key_times(title, entries, s, width) -> Table:
     """The page-1 checklist: a box with a line per key time (check box, day and time, what
     to do), under its title and introduction, over the phone line and a closing note."""
     box = s["key_box"].fontSize * 1.4
-    when = (width - 2 * BOX_PAD - box) / 2
+    # The day and time take half the line after the check box, measured on the page's text
+    # width (the frame's padding aside), and the action the rest, up to 6 points from the
+    # box's border.
+    when = (LETTER[0] - 2 * MARGIN - 2 * BOX_PAD - box) / 2
     span, rows, style = [], [], []
     notes = [e for e in entries if e[0] == "p"]
     span.append(Paragraph(title, s["box_title"]))
@@ -951,7 +962,7 @@ def key_times(title, entries, s, width) -> Table:
         rows.append(
             [
                 Paragraph("\u2610", s["key_box"]),
-                Paragraph(at, s["key_when"]),
+                Paragraph(no_break(at), s["key_when"]),
                 Paragraph(what, s["key_what"]),
             ]
         )
@@ -973,7 +984,6 @@ def key_times(title, entries, s, width) -> Table:
                 ("LEFTPADDING", (0, 0), (-1, -1), 0),
                 ("LEFTPADDING", (0, 0), (0, -1), BOX_PAD),
                 ("RIGHTPADDING", (0, 0), (-1, -1), 6),
-                ("RIGHTPADDING", (-1, 0), (-1, -1), BOX_PAD + 6),
                 ("TOPPADDING", (0, 0), (-1, -1), 0),
                 ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
                 ("TOPPADDING", (0, 0), (-1, 0), 8),
