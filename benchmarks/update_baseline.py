@@ -4,8 +4,10 @@
 
 The baseline carries the handout's wording inline, so that it runs without pars-docs. When
 the built-in set's wording changes, ``benchmarks/bench.py`` finds that the two handouts no
-longer match and stops; this script then rewrites the ``HANDOUT`` literal from what pars-docs
-composes for the reference visit, with each of the patient's values put back as a field.
+longer match and says so; this script then rewrites the ``HANDOUT`` literal from what
+pars-docs composes for the reference visit, with each of the patient's values put back as a
+field. A new kind of element (as ``<keytimes>`` was) it refuses: the baseline must first
+learn to draw it, by hand.
 
 A moment the baseline does not work out yet stays in the text as a date; the script refuses
 that, and the new field must be added by hand to ``fields()`` and to ``FIELDS`` below.
