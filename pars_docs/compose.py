@@ -17,12 +17,11 @@ from functools import lru_cache
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
-import babel
 import jinja2
-from babel.dates import format_date, format_datetime
 from jinja2.exceptions import SecurityError
 
 from . import checked
+from .dates import babel_version, format_date, format_datetime
 from .errors import InstructionError, UsageError
 from .keytimes import key_times
 from .languages import load_labels, resolve
@@ -56,6 +55,8 @@ def _format_problems(chosen, language: str) -> list[tuple[tuple, str]]:
     missing = [k for k in REQUIRED_FORMATS if k not in chosen]
     if missing:
         problems.append(((), f"formats for '{language}' lack {', '.join(missing)}"))
+    import babel.dates  # the authority on patterns; dates.py writes the usual ones itself
+
     sample = datetime(2026, 12, 3, 8, 30)
     locale = language.replace("-", "_")
     for name, pattern in chosen.items():
@@ -65,7 +66,7 @@ def _format_problems(chosen, language: str) -> list[tuple[tuple, str]]:
         if name.startswith("repeated_"):
             continue  # words added after a time, not a pattern
         try:
-            format_datetime(sample, pattern, locale=locale)
+            babel.dates.format_datetime(sample, pattern, locale=locale)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             problems.append(((name,), f"{name}: not a date pattern Babel can write ({e})"))
     return problems
@@ -161,7 +162,7 @@ class Templates:
                 chosen = table.get(key)
                 if chosen:
                     # Unchanged formats that passed before are not tried again (checked.py).
-                    check = checked.key("date formats", key, loaded.text, babel.__version__)
+                    check = checked.key("date formats", key, loaded.text, babel_version())
                     if checked.passed(check):
                         return chosen
                     problems = _format_problems(chosen, language)
