@@ -8,7 +8,6 @@ prescriber. A visit names a medicine by generic name, brand or RxCUI.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,6 +57,8 @@ class MedicineTable:
 
     def closest(self, name: str, n: int = 3) -> list[str]:
         """The known names nearest to ``name``, best first, spelt as the table spells them."""
+        import difflib  # only for a name the table does not know
+
         close = difflib.get_close_matches(_key(name), list(self._index), n=n, cutoff=0.6)
         return [self._index[key][1] for key in close]
 
