@@ -16,6 +16,8 @@ import os
 import sys
 from functools import cache
 
+from . import checked
+
 
 def _stamp() -> list[list]:
     """Each folder on the import path with its modification time."""
@@ -29,8 +31,6 @@ def _stamp() -> list[list]:
 
 
 def _record_path():
-    from . import checked
-
     folder = checked.cache_folder("version")
     if folder is None:
         return None
@@ -55,13 +55,7 @@ def version() -> str:
 
     found = distribution_version("pars-docs")
     if record is not None:
-        try:
-            record.parent.mkdir(parents=True, exist_ok=True)
-            part = record.with_name(f"{record.name}.{os.getpid()}.part")
-            part.write_text(json.dumps({"stamp": stamp, "version": found}), encoding="utf-8")
-            os.replace(part, record)
-        except OSError:
-            pass  # a read-only home or a full disk: the next run reads the metadata again
+        checked.write(record, json.dumps({"stamp": stamp, "version": found}).encode())
     return found
 
 

@@ -83,3 +83,16 @@ def remember(check: str) -> None:
         (folder / check).touch()
     except OSError:
         pass  # a read-only home or a full disk: the next run checks again
+
+
+def write(path: Path, data: bytes) -> None:
+    """Keep ``data`` at ``path`` in the cache, whole or not at all: it is written beside and
+    renamed, so a reader (another run at the same time) never sees half of it. A folder that
+    cannot be written costs only speed: the next run reads the source again."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f"{path.name}.{os.getpid()}.part")
+        part.write_bytes(data)
+        os.replace(part, path)
+    except OSError:
+        pass

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
@@ -348,13 +347,7 @@ def _from_string(env: jinja2.Environment, source: str) -> jinja2.Template:
         code = marshal.loads(path.read_bytes())
     except (OSError, EOFError, ValueError, TypeError):
         code = env.compile(source)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            temp = path.with_suffix(f".{os.getpid()}.part")
-            temp.write_bytes(marshal.dumps(code))
-            os.replace(temp, path)
-        except OSError:
-            pass
+        checked.write(path, marshal.dumps(code))
     return env.template_class.from_code(env, code, env.make_globals(None), None)
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 import re
 from datetime import date, datetime, time
 from functools import cache, lru_cache
@@ -112,13 +111,7 @@ def _names(locale: str) -> dict[str, list[str]]:
         for (char, count), samples in _TEXT_FIELDS.items()
     }
     if kept is not None:
-        try:
-            kept.parent.mkdir(parents=True, exist_ok=True)
-            part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
-            part.write_bytes(marshal.dumps(names))
-            os.replace(part, kept)
-        except OSError:
-            pass  # a read-only home or a full disk: Babel is asked again next time
+        checked.write(kept, marshal.dumps(names))
     return names
 
 

@@ -7,7 +7,6 @@ on the computer that opens or prints it.
 from __future__ import annotations
 
 import marshal
-import os
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -103,13 +102,7 @@ def _keep(font: TTFont, kept: Path) -> None:
         encoded = marshal.dumps({"face": state, "names": names, "font": _font_state(font)})
     except ValueError:
         return  # a ReportLab whose fonts hold other kinds of value: read the file each time
-    try:
-        kept.parent.mkdir(parents=True, exist_ok=True)
-        part = kept.with_name(f"{kept.name}.{os.getpid()}.part")
-        part.write_bytes(encoded)
-        os.replace(part, kept)
-    except OSError:
-        pass  # a read-only home or a full disk: the next run reads the font again
+    checked.write(kept, encoded)
 
 
 _MADE_AGAIN = ("_ttf_data", "_pdfScale")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import marshal
-import os
 from functools import cache
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
@@ -244,13 +243,7 @@ def _keep(path: Path, data: Any) -> None:
         encoded = marshal.dumps(data)
     except ValueError:
         return  # a value marshal cannot hold: parse this file every time
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temp = path.with_suffix(f".{os.getpid()}.part")
-        temp.write_bytes(encoded)
-        os.replace(temp, path)
-    except OSError:
-        pass
+    checked.write(path, encoded)
 
 
 def _marks(text: str, node: Any = None) -> tuple[dict[Path_, int], list]:
