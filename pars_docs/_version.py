@@ -20,11 +20,19 @@ from . import checked
 
 
 def _stamp() -> list[list]:
-    """Each folder on the import path with its modification time."""
+    """Each folder on the import path with its modification time. The working folder
+    (``python -m pars_docs`` puts it first) is left out: writing a handout there changes its
+    time, and no distribution is installed into it."""
     stamp = []
+    try:
+        here = os.getcwd()
+    except OSError:  # the working folder was removed
+        here = ""
     for entry in sys.path:
+        if entry in ("", here):
+            continue
         try:
-            stamp.append([entry, os.stat(entry or ".").st_mtime_ns])
+            stamp.append([entry, os.stat(entry).st_mtime_ns])
         except OSError:
             stamp.append([entry, None])
     return stamp
