@@ -287,6 +287,36 @@ def test_large_print_keeps_the_structure_in_bigger_type(language, variant):
         assert not any(last.endswith(h) for h in headings), f"heading alone on page {number}"
 
 
+@pytest.mark.parametrize("language", ["en", "es", "vi"])
+@pytest.mark.parametrize("large_print", [False, True])
+def test_no_day_and_time_on_page_one_breaks_inside_a_word(language, large_print):
+    # Long month and weekday names, times with minutes, and a "Today" line that narrows the
+    # column: "martes 24 de noviembre, 2:00 a. m." may take two lines (the day, then the
+    # time), never "novie" and "mbre".
+    cases = [
+        ("pars-defect-decompression", "2026-11-24", "12:00", datetime(2026, 11, 22, 9)),
+        ("pars-defect-decompression", "2026-09-30", "11:30 AM", None),
+        ("pars-defect-injection", "2026-11-25", "11:30 AM", datetime(2026, 11, 22, 9)),
+    ]
+    for procedure, day, clock, as_of in cases:
+        h = handout(
+            procedure,
+            day,
+            clock,
+            medications=["Eliquis", "Ozempic"],
+            language=language,
+            large_print=large_print,
+            site=None,
+            as_of=as_of,
+        )
+        text = " ".join(pages(h.pdf()))
+        words = {w for _, at, _ in summary(h) for w in at.split() if len(w) >= 5}
+        for word in words:
+            for cut in range(2, len(word) - 1):
+                broken = f"{word[:cut]} {word[cut:]}"
+                assert broken not in text, f"{day} {clock}: '{word}' broken as '{broken}'"
+
+
 def test_large_print_from_the_site_and_per_row(tmp_path):
     from dataclasses import replace
 

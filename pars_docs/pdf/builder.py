@@ -51,8 +51,14 @@ LIST_ITEMS = ("check", "bullet", "step")
 WHEN_SHARES = (0.5, 0.45, 0.4, 0.36, 0.32)
 # Space between a key-time line's day and time and its action (the cells' right padding).
 CELL_GAP = 6
-# A space before a number (bold marks aside), which a key time's day and time never break at.
-_BEFORE_NUMBER = re.compile(f" (?=[{BOLD_ON}{BOLD_OFF}]*\\d)")
+# A space before a number (bold marks aside), which a key time's day and time never break at
+# ("March 11", "at 10:30", "5, 2027"); except that after a comma a clock time may begin the
+# second line ("martes 24 de noviembre," then "2:00 a. m."), the day and then the time being
+# the two lines a key time may take. Glued to the month, the time made one word too wide for
+# the column in large print, which ReportLab then cut inside a letter run.
+_BEFORE_NUMBER = re.compile(
+    f"(?<!,) (?=[{BOLD_ON}{BOLD_OFF}]*\\d)|(?<=,) (?=[{BOLD_ON}{BOLD_OFF}]*\\d+(?![\\d:]))"
+)
 
 
 def _keep_end(text: str) -> str:
