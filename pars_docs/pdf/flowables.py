@@ -364,12 +364,17 @@ class Box(Flowable):
             flowable.drawOn(canvas, self.PAD_X, y)
             if index < len(self.flowables) - 1:
                 y -= flowable.getSpaceAfter()
-        with artifact(canvas):
-            canvas.saveState()
-            canvas.setStrokeColor(self.color)
-            canvas.setLineWidth(self.BORDER)
-            canvas.rect(0, 0, self.width, self.height)
-            canvas.restoreState()
+        draw_frame(canvas, self.width, self.height, self.color, self.BORDER)
+
+
+def draw_frame(canvas: Canvas, width: float, height: float, color: Color, line: float) -> None:
+    """The border of a box drawn at the origin, as an artifact (a screen reader skips it)."""
+    with artifact(canvas):
+        canvas.saveState()
+        canvas.setStrokeColor(color)
+        canvas.setLineWidth(line)
+        canvas.rect(0, 0, width, height)
+        canvas.restoreState()
 
 
 class HandoutStart(Flowable):

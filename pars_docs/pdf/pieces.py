@@ -17,7 +17,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph
 
 from ..styles import RULE
-from .flowables import CachedParagraph
+from .flowables import CachedParagraph, draw_frame
 from .icons import draw_icon
 from .tagging import artifact
 
@@ -386,12 +386,7 @@ class FieldGrid(Flowable):
             canvas.restoreState()
 
     def frame(self, canvas: Canvas) -> None:
-        with artifact(canvas):
-            canvas.saveState()
-            canvas.setStrokeColor(self.color)
-            canvas.setLineWidth(1.2)
-            canvas.rect(0, 0, self.width, self.height)
-            canvas.restoreState()
+        draw_frame(canvas, self.width, self.height, self.color, 1.2)
 
 
 class KeyTimesBox(Flowable):
@@ -470,9 +465,4 @@ class KeyTimesBox(Flowable):
             y -= height
             part.drawOn(canvas, self.PAD_X, y)
             y -= self.GAP
-        with artifact(canvas):
-            canvas.saveState()
-            canvas.setStrokeColor(self.color)
-            canvas.setLineWidth(self.BORDER)
-            canvas.rect(0, 0, self.width, self.height)
-            canvas.restoreState()
+        draw_frame(canvas, self.width, self.height, self.color, self.BORDER)
