@@ -3,16 +3,15 @@
 Babel holds every language's names of months, days and AM/PM, and writes any pattern. Loading
 it and a language's data is a twentieth of a cold `make`, for a handful of names. So the names
 a language needs are asked of Babel once and kept in the start-up cache (see checked.py),
-keyed by the language and Babel's version, and the fields the formats use are written here:
-weekday (E, c), month (M, L), day (d), year (y), hour (h, H, K, k), minute (m), second (s)
-and AM/PM (a). A pattern with any other field (an era, a week, a time zone…), or one of
-Babel's named formats ("medium"), is written by Babel itself. ``tests/test_dates.py`` holds
-the two to the same output.
+keyed by the language, Babel's version and pars-docs' code, and the fields the formats use
+are written here: weekday (E, c), month (M, L), day (d), year (y), hour (h, H, K, k),
+minute (m), second (s) and AM/PM (a). A pattern with any other field (an era, a week, a
+time zone…), or one of Babel's named formats ("medium"), is written by Babel itself.
+``tests/test_dates.py`` holds the two to the same output.
 """
 
 from __future__ import annotations
 
-import hashlib
 import marshal
 import re
 from datetime import date, datetime, time
@@ -96,8 +95,9 @@ def _names(locale: str) -> dict[str, list[str]]:
     version = babel_version()
     kept = None
     if folder is not None and version:
-        digest = hashlib.sha256(f"{locale}\0{version}".encode()).hexdigest()[:32]
-        kept = folder / digest
+        # Keyed by pars-docs' own code too (checked.key): a version that reads more fields
+        # never finds a record made without them.
+        kept = folder / checked.key("date names", locale, version)[:32]
         try:
             names = marshal.loads(kept.read_bytes())
             if isinstance(names, dict):

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import babel.dates
 import pytest
 
-from pars_docs import dates
+from pars_docs import checked, dates
 from pars_docs.loader import load_yaml
 from pars_docs.resources import templates_dir
 
@@ -70,6 +70,12 @@ def test_names_are_read_from_the_cache(tmp_path, monkeypatch):
     record.write_bytes(marshal.dumps(names))
     dates._names.cache_clear()
     assert dates.format_date(date(2026, 12, 3), "EEEE d", "en") == "Lundi 3"
+    # A record made by other pars-docs code (which may have read other fields) is not used.
+    monkeypatch.setattr(checked, "_own_digest", lambda: b"another pars-docs")
+    dates._names.cache_clear()
+    assert dates.format_date(date(2026, 12, 3), "EEEE d", "en") == "Thursday 3"
+    monkeypatch.undo()
+    monkeypatch.setenv("PARS_DOCS_CACHE", str(tmp_path))
     record.write_bytes(b"damaged")
     dates._names.cache_clear()
     assert dates.format_date(date(2026, 12, 3), "EEEE d", "en") == "Thursday 3"
