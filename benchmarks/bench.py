@@ -112,12 +112,9 @@ def check_same(work: Path) -> None:
     """Whether the baseline's handout has pars-docs' text, page for page. When pars-docs'
     handout has changed since the baseline was written, the run goes on and says so: every
     ratio then compares pars-docs' handout with an older, simpler one."""
-    env = {**os.environ, "SOURCE_DATE_EPOCH": NOW}
-    ours, theirs = work / "ours.pdf", work / "baseline.pdf"
-    subprocess.run(
-        [PARS_DOCS, *MAKE, "-o", str(ours)], check=True, env=env, stderr=subprocess.DEVNULL
-    )
-    subprocess.run([PYTHON, str(BASELINE), "-o", str(theirs)], check=True, env=env)
+    ours, theirs = work / "ours.pdf", work / "baseline.pdf"  # made at NOW (see main)
+    subprocess.run([PARS_DOCS, *MAKE, "-o", str(ours)], check=True, stderr=subprocess.DEVNULL)
+    subprocess.run([PYTHON, str(BASELINE), "-o", str(theirs)], check=True)
     a, b = pdf_text(ours), pdf_text(theirs)
     if a == b:
         print(f"same handout: {len(a)} pages, text identical")
