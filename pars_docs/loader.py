@@ -93,6 +93,7 @@ def format_field(field: Path_) -> str:
 MAX_BYTES = 1 << 20  # 1 MB: the largest instruction set is about 30 KB
 MAX_NODES = 100_000  # values after every alias is expanded
 MAX_DEPTH = 40  # lists and mappings inside each other
+_TOO_DEEP = f"nests lists and mappings more than {MAX_DEPTH} levels deep"
 
 
 def _bounds(node: Any, path: Path) -> str | None:
@@ -116,7 +117,7 @@ def _bounds(node: Any, path: Path) -> str | None:
             if sizes[key] > MAX_NODES:
                 return f"holds more than {MAX_NODES:,} values once its aliases are expanded"
             if depths[key] > MAX_DEPTH:
-                return f"nests lists and mappings more than {MAX_DEPTH} levels deep"
+                return _TOO_DEEP
             continue
         if key in sizes:
             continue
@@ -126,7 +127,7 @@ def _bounds(node: Any, path: Path) -> str | None:
         stack.append((current, True))
         stack.extend((child, False) for child in children if id(child) not in sizes)
         if len(on_path) > MAX_DEPTH * 2 + 2:
-            return f"nests lists and mappings more than {MAX_DEPTH} levels deep"
+            return _TOO_DEEP
     return None
 
 
@@ -213,9 +214,13 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
         mark = getattr(e, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         problem = getattr(e, "problem", None) or type(e).__name__
+        if "nesting depth" in problem:
+            # PyYAML 6.0.4 and later stop deep nesting in the parser, before _bounds can:
+            # the same file gets the same line whichever layer notices first.
+            raise error(f"{path}: {_TOO_DEEP}") from e
         raise error(f"{path}{line}: not valid YAML: {problem}") from e
     except RecursionError as e:
-        raise error(f"{path}: nests lists and mappings more than {MAX_DEPTH} levels deep") from e
+        raise error(f"{path}: {_TOO_DEEP}") from e
     except (ValueError, TypeError, OverflowError) as e:
         # A value the safe constructor cannot build (a mapping used as a key, say).
         raise error(f"{path}: not valid YAML ({type(e).__name__})") from e

@@ -1,5 +1,6 @@
 """The installed tool, run as a user runs it: from another folder, by its console command."""
 
+import configparser
 import os
 import re
 import shutil
@@ -72,9 +73,37 @@ def test_readme_test_command_is_what_ci_runs():
     assert "pars-docs make" in blocks[0]
     assert blocks[1].strip() == "bash .ci/run"
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
-    for step in ("pip install -e '.[test,dev]'", "ruff check", "ruff format --check", "mypy"):
+    for step in (
+        "pip install -c .ci/constraints.txt -e '.[test,dev]'",
+        "ruff check",
+        "ruff format --check",
+        "mypy",
+    ):
         assert step in script, step
     assert script.strip().splitlines()[-1].endswith(".venv/bin/pytest")
+
+
+def _canonical(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def test_every_dependency_ci_installs_is_pinned():
+    """CI installs exact versions (.ci/constraints.txt): a dependency added to setup.cfg
+    without a pin would let a new release break a fresh CI run again."""
+    config = configparser.ConfigParser()
+    config.read(ROOT / "setup.cfg", encoding="utf-8")
+    wanted = config["options"]["install_requires"].split("\n")
+    for extra in ("test", "dev"):
+        wanted += config["options.extras_require"][extra].split("\n")
+    names = {_canonical(re.split(r"[<>=!~;\[ ]", line.strip(), maxsplit=1)[0]) for line in wanted}
+    names.discard("")
+    pins = {}
+    for line in (ROOT / ".ci" / "constraints.txt").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, version = line.partition("==")
+            assert version.strip(), f"not an exact pin: {line}"
+            pins[_canonical(name)] = version.strip()
+    assert sorted(names - set(pins)) == []
 
 
 @pytest.mark.slow
