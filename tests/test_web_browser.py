@@ -434,3 +434,167 @@ def test_the_form_works_from_the_keyboard_alone(server, browser):
     add = browser.find_element(By.ID, "add-medicine")
     add.send_keys(Keys.ENTER)
     assert browser.switch_to.active_element.get_attribute("id") == "medication-2"
+
+
+# --- Reflow, focus and axe-core ------------------------------------------------------------
+
+AXE = Path(__file__).resolve().parent / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+# Window sizes in CSS pixels, and the device pixels per CSS pixel: 200% zoom of a 1366×768
+# screen lays the page out in 683×384 CSS pixels, each drawn twice as large.
+SIZES = {
+    "1366": (1366, 768, 1),
+    "800": (800, 1000, 1),
+    "zoom200": (683, 384, 2),
+    "320": (320, 640, 1),
+}
+
+
+@pytest.fixture
+def sized(browser):
+    """Lay pages out at one of ``SIZES``; back to the window's own size afterwards."""
+
+    def resize(name: str) -> None:
+        width, height, scale = SIZES[name]
+        browser.execute_cdp_cmd(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": width, "height": height, "deviceScaleFactor": scale, "mobile": False},
+        )
+
+    yield resize
+    browser.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+
+
+def axe_violations(driver) -> list[str]:
+    """What axe-core (tests/browser, installed by .ci/run with npm ci) finds on the page."""
+    if not AXE.exists():
+        if os.environ.get("CI"):
+            raise AssertionError(f"{AXE} is missing: .ci/run installs it with npm ci")
+        pytest.skip("needs axe-core: npm ci --prefix tests/browser")
+    driver.execute_script(AXE.read_text(encoding="utf-8"))
+    found = driver.execute_async_script(
+        "const done = arguments[arguments.length - 1];"
+        "axe.run(document, {resultTypes: ['violations']})"
+        ".then(r => done(r.violations.map(v => v.id + ': ' + v.nodes.map(n => n.target)"
+        ".join(' | '))), e => done(['axe failed: ' + e]));"
+    )
+    return list(found)
+
+
+def sideways(driver) -> int:
+    """How far the page scrolls sideways, in CSS pixels (0: it does not)."""
+    return driver.execute_script(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+MEDICINE_WIDTHS = """
+return [...document.querySelectorAll('#medicines input')]
+  .map(e => Math.round(e.getBoundingClientRect().width));
+"""
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_form_reflows(server, browser, sized, size):
+    """WCAG 1.4.10 and 1.4.4: at 800 px, at 200% zoom and at 320 px the form is one column,
+    every medicine box is at least 200 px wide (two of them, so each has its Remove button),
+    nothing scrolls sideways, and axe-core finds nothing."""
+    sized(size)
+    browser.get(server)
+    fill(browser, patient="Ana Díaz")
+    browser.find_element(By.ID, "medication-1").send_keys("Eliquis")
+    browser.find_element(By.ID, "add-medicine").click()
+    browser.switch_to.active_element.send_keys("Advil")
+    widths = browser.execute_script(MEDICINE_WIDTHS)
+    assert len(widths) == 2 and min(widths) >= 200, widths
+    assert sideways(browser) == 0
+    left, right = (
+        browser.find_element(By.CSS_SELECTOR, f".form-grid .{side}").rect
+        for side in ("left", "right")
+    )
+    if size == "1366":  # two columns, and the form fits the screen
+        assert right["x"] > left["x"] + left["width"]
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        assert height <= browser.execute_script("return window.innerHeight")
+    else:  # one column: the appointment under the patient
+        assert right["y"] >= left["y"] + left["height"] and right["x"] == left["x"]
+    if size != "1366":  # desk-form.png is the 1366 one
+        shot(browser, f"desk-form-{size}.png")
+    assert axe_violations(browser) == []
+
+
+@pytest.mark.parametrize("size", ["1366", "320"])
+def test_errors_preview_and_packet_pages_reflow(server, browser, sized, size, tmp_path):
+    """The form with its errors, the preview, the upload form and a packet's result: no
+    sideways scrolling at 320 px, and nothing axe-core finds, at either size."""
+    sized(size)
+    browser.get(server)
+    fill(browser, procedure="Pars defect injection", date="12031700", time="0800AM")
+    browser.find_element(By.CSS_SELECTOR, "#handout-form button[type=submit]").click()
+    WebDriverWait(browser, 20).until(EC.visibility_of_element_located((By.ID, "problems")))
+    assert sideways(browser) == 0
+    assert axe_violations(browser) == []
+
+    fill(browser, patient="Ana Díaz", date="12032026", clinician="Dr. Sam Lee")
+    browser.find_element(By.CSS_SELECTOR, "#handout-form button[type=submit]").click()
+    WebDriverWait(browser, 20).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, ".pages img"))
+    )
+    assert sideways(browser) == 0
+    assert axe_violations(browser) == []
+    if size == "320":
+        shot(browser, "desk-preview-320.png")
+
+    browser.get(server + "packet")
+    assert sideways(browser) == 0
+    assert axe_violations(browser) == []
+    listing = tmp_path / "tomorrow.csv"
+    listing.write_bytes((DATA / "batch" / "appointments.csv").read_bytes())
+    browser.find_element(By.ID, "input").send_keys(str(listing))
+    browser.find_element(By.CSS_SELECTOR, "#packet-form button[type=submit]").click()
+    WebDriverWait(browser, 60).until(EC.presence_of_element_located((By.ID, "download-zip")))
+    assert sideways(browser) == 0  # the table scrolls in its own box
+    assert axe_violations(browser) == []
+
+
+# The focused control's name, its ring's style and width, and the ring's contrast with what is
+# behind it (the nearest ancestor's background), which WCAG 1.4.11 wants at least 3:1.
+FOCUS_RING = """
+const e = document.activeElement, s = getComputedStyle(e);
+const rgb = c => c.match(/[\\d.]+/g).slice(0, 4).map(Number);
+const lum = ([r, g, b]) => [r, g, b].map(v => v / 255)
+  .map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+  .reduce((t, v, i) => t + v * [0.2126, 0.7152, 0.0722][i], 0);
+let back = e.parentElement;
+while (back && (rgb(getComputedStyle(back).backgroundColor)[3] === 0)) back = back.parentElement;
+const behind = back ? rgb(getComputedStyle(back).backgroundColor) : [255, 255, 255];
+const [a, b] = [lum(rgb(s.outlineColor)), lum(behind)].sort((x, y) => y - x);
+const name = e.id || e.getAttribute('aria-label') || (e.name && e.name + '=' + e.value)
+  || e.textContent.trim();
+return [name, s.outlineStyle, parseFloat(s.outlineWidth), (a + 0.05) / (b + 0.05)];
+"""
+
+
+@pytest.mark.parametrize("size", ["1366", "zoom200"])
+def test_a_focus_ring_on_every_control(server, browser, sized, size):
+    """Tab through the whole form, the date and time pickers included: each control the
+    focus lands on draws a ring at least 2 px wide."""
+    sized(size)
+    browser.get(server)
+    fill(browser, procedure="Pars defect injection")  # the sedation choice is shown
+    browser.find_element(By.ID, "add-medicine").click()  # two boxes: Remove buttons shown
+    browser.execute_script("document.querySelector('.skip').focus()")
+    seen = {}
+    actions = webdriver.ActionChains(browser)
+    for _ in range(60):
+        actions.send_keys(Keys.TAB).perform()
+        name, style, width, contrast = browser.execute_script(FOCUS_RING)
+        if name in seen:
+            continue
+        seen[name] = (style, width, round(contrast, 1))
+        if name == "Make the handout":
+            break
+    for name in ("procedure", "patient", "dob", "date", "time", "clinician", "medication-1"):
+        assert name in seen, seen
+    assert "Remove medicine 2" in seen and "sedation=yes" not in seen  # one stop per group
+    bare = {n: ring for n, ring in seen.items() if ring[0] == "none" or ring[1] < 2 or ring[2] < 3}
+    assert bare == {}
