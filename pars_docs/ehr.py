@@ -66,6 +66,10 @@ class Feed:
     now: datetime | None = None
     given: frozenset = frozenset()
     warn: Callable[[str], None] = lambda text: None
+    # Names as the record system sent them ("LEE, SAM"), not in reading order and normal case.
+    names_as_sent: bool = False
+    # HL7 v2 assigning authority (CX-4.1, or its universal id) -> the identifier system URI.
+    identifier_systems: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def for_site(cls, site, codes, as_of: datetime | None = None, **options) -> Feed:
@@ -74,7 +78,14 @@ class Feed:
         else the real time."""
         now = current_time(site.tz, as_of) if as_of is not None else None
         return cls(
-            codes, site.tz, mrn=site.mrn_rule, notes=site.appointment_notes, now=now, **options
+            codes,
+            site.tz,
+            mrn=site.mrn_rule,
+            notes=site.appointment_notes,
+            now=now,
+            names_as_sent=site.names_as_sent,
+            identifier_systems=dict(site.identifier_systems),
+            **options,
         )
 
 
@@ -162,6 +173,45 @@ def is_not_mrn(system: str | None, codes: set[str], text: str | None) -> bool:
         or (system or "") in NOT_MRN_SYSTEMS
         or (text or "").strip().casefold() in NOT_MRN_TEXTS
     )
+
+
+# Words after the comma of "Last, First" that are a suffix instead, and words kept in capitals
+# when a name sent in capitals is put in normal case.
+_SUFFIXES = {"JR", "SR", "II", "III", "IV", "V", "MD", "DO", "RN", "NP", "PA", "DDS", "PHD"}
+_KEEP_CAPITALS = {"II", "III", "IV", "V", "VI", "MD", "DO", "RN", "NP", "PA", "DDS", "DNP"}
+_WORD_PIECE = re.compile(r"([\w]+)")
+
+
+def _normal_word(word: str) -> str:
+    if word.strip(".").upper() in _KEEP_CAPITALS:
+        return word
+    pieces = _WORD_PIECE.split(word.lower())
+    out = "".join(p[:1].upper() + p[1:] if _WORD_PIECE.fullmatch(p) else p for p in pieces)
+    if len(out) > 3 and out.startswith("Mc"):
+        out = "Mc" + out[2:].capitalize()
+    return out
+
+
+def reading_name(text: str, as_sent: bool = False) -> str:
+    """A person's name as a patient reads it: "LEE, SAM J" becomes "Sam J Lee". A name in
+    capitals is put in normal case; "Last, First" in reading order. ``as_sent`` keeps it."""
+    text = " ".join(text.split())
+    if as_sent or not text:
+        return text
+    last, comma, first = text.partition(",")
+    if (
+        comma
+        and "," not in first
+        and first.strip()
+        and last.strip()
+        and first.strip().strip(".").upper() not in _SUFFIXES
+    ):
+        text = f"{first.strip()} {last.strip()}"
+    # A title ("Dr.") may be in normal case when the rest of the name is in capitals.
+    letters = [c for w in text.split(" ") if not w.endswith(".") for c in w if c.isalpha()]
+    if len(letters) > 1 and all(c.isupper() for c in letters):
+        text = " ".join(_normal_word(w) for w in text.split(" "))
+    return text
 
 
 def birth_date_problem(value) -> str | None:

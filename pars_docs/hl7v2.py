@@ -15,23 +15,31 @@ from datetime import datetime, timedelta, timezone
 
 import hl7  # type: ignore[import-untyped]
 
-from .ehr import Feed, RowBuilder, Skip, is_not_mrn, revision, skip_for_status
+from .ehr import Feed, RowBuilder, Skip, is_not_mrn, reading_name, revision, skip_for_status
 from .errors import DataError
+from .plan import current_time
 from .rows import BadRow, Row, RowResult, Skipped
 
 # SIU trigger events and what they mean for a handout.
 MAKES = {"S12", "S13", "S14"}
 CANCELS = {"S15": "cancelled", "S17": "cancelled", "S26": "noshow"}
-# SCH-25 filler status codes (HL7 table 0278) as FHIR Appointment statuses.
-FILLER_STATUS = {
-    "pending": "pending",
-    "waitlist": "waitlist",
-    "started": "arrived",
-    "complete": "fulfilled",
-    "cancelled": "cancelled",
-    "dc": "cancelled",
-    "deleted": "cancelled",
-    "noshow": "noshow",
+# SCH-25 filler status codes (HL7 table 0278): the FHIR Appointment status each is (as the
+# HL7 v2-to-FHIR concept map reads it), and the word it is reported and counted under.
+# "Arrived" is not in the table, but senders use it (Corepoint's S14 sample) for what FHIR
+# calls arrived.
+FILLER_STATUS: dict[str, tuple[str | None, str]] = {
+    "pending": ("pending", "pending"),
+    "waitlist": ("waitlist", "waitlist"),
+    "booked": (None, "booked"),
+    "overbook": (None, "booked"),
+    "started": ("arrived", "started"),
+    "arrived": ("arrived", "arrived"),
+    "complete": ("fulfilled", "complete"),
+    "cancelled": ("cancelled", "cancelled"),
+    "dc": ("cancelled", "discontinued"),
+    "deleted": ("entered-in-error", "deleted"),
+    "blocked": ("blocked", "blocked"),  # a time slot held, with no patient's visit in it
+    "noshow": ("noshow", "noshow"),
 }
 # HL7 table 0396 coding system names as the FHIR system URIs code maps use.
 CODING_SYSTEMS = {
@@ -138,48 +146,103 @@ def _birth_date(text: str) -> str | None:
     return "-".join(g for g in match.groups() if g)
 
 
-def _person_name(message: Message, segment, field_number: int, layout: dict) -> str | None:
-    """A name from an XPN or XCN field; the legal name (type L) first, then the first."""
+# XPN-7 / XCN-10 name types (HL7 table 0200) in the order a name to print is chosen: the legal
+# name, then a display or unspecified one, then the rest; a name marked bad is never used.
+_NAME_TYPE_ORDER = {"L": 0, "D": 1, "U": 2, "": 2, "R": 3, "C": 3, "P": 4, "A": 5, "N": 6}
+_NEVER_NAME = {"BAD", "S"}  # a bad name; a coded pseudo-name hiding the patient's identity
+
+
+def _ended(message: Message, segment, field_number: int, repeat: int, ends, feed: Feed) -> bool:
+    """Whether a repetition's validity ended before today: any of ``ends`` (component,
+    subcomponent) holds a date that has passed."""
+    today = (feed.now or current_time(feed.tz)).astimezone(feed.tz).date().isoformat()
+    for component, sub in ends:
+        text = message.value(segment, field_number, repeat, component, sub)
+        day = _birth_date(text) if text else None
+        if day and len(day) == 10 and day < today:
+            return True
+    return False
+
+
+def _person_name(
+    message: Message, segment, field_number: int, layout: dict, feed: Feed
+) -> str | None:
+    """A name from an XPN or XCN field: of the names still valid (XPN-13, the expiry, and
+    XPN-10.2, the old validity range's end, not passed), the legal name (type L) first."""
     count = message.repetitions(segment, field_number)
-    order = sorted(
-        range(1, count + 1),
-        key=lambda r: message.value(segment, field_number, r, layout["type"]) != "L",
-    )
-    for repeat in order:
+    candidates = []
+    for repeat in range(1, count + 1):
+        kind = message.value(segment, field_number, repeat, layout["type"]).upper()
+        if kind in _NEVER_NAME or _ended(
+            message, segment, field_number, repeat, layout["ends"], feed
+        ):
+            continue
+        candidates.append((_NAME_TYPE_ORDER.get(kind, 5), repeat))
+    for _, repeat in sorted(candidates):
         parts = [
             message.value(segment, field_number, repeat, layout[part])
             for part in ("prefix", "given", "middle", "family", "suffix")
         ]
-        name = " ".join(p for p in parts if p)
+        name = reading_name(" ".join(p for p in parts if p), feed.names_as_sent)
         if name:
             return name
     return None
 
 
-XPN = {"family": 1, "given": 2, "middle": 3, "suffix": 4, "prefix": 5, "type": 7}
-XCN = {"family": 2, "given": 3, "middle": 4, "suffix": 5, "prefix": 6, "type": 10}
+XPN = {
+    "family": 1,
+    "given": 2,
+    "middle": 3,
+    "suffix": 4,
+    "prefix": 5,
+    "type": 7,
+    "ends": ((13, 1), (10, 2)),
+}
+XCN = {
+    "family": 2,
+    "given": 3,
+    "middle": 4,
+    "suffix": 5,
+    "prefix": 6,
+    "type": 10,
+    "ends": ((20, 1), (19, 2)),
+}
+
+
+def identifier_system(message: Message, segment, field_number: int, repeat: int, feed: Feed):
+    """A CX identifier's system as a URI: the site's mapping of its assigning authority
+    (CX-4.1), else its universal id as ``urn:oid:`` (ISO) or ``urn:uuid:`` (UUID) or as
+    it is (URI); None when neither says. Also the names the site's MRN rule may match."""
+    namespace = message.value(segment, field_number, repeat, 4, 1)
+    universal = message.value(segment, field_number, repeat, 4, 2)
+    kind = message.value(segment, field_number, repeat, 4, 3).upper()
+    uri = feed.identifier_systems.get(namespace) if namespace else None
+    if uri is None and universal:
+        uri = feed.identifier_systems.get(universal)
+    if uri is None and universal:
+        if kind == "ISO":
+            uri = f"urn:oid:{universal}"
+        elif kind == "UUID":
+            uri = f"urn:uuid:{universal.lower()}"
+        elif kind in ("URI", "URL") or ":" in universal:
+            uri = universal
+    return uri, [s for s in (uri, universal, namespace) if s]
 
 
 def _mrn(message: Message, pid, feed: Feed) -> tuple[str | None, str | None]:
-    """(value, system) of the PID-3 identifier the site's rule names; never an SSN."""
+    """(value, system URI) of the PID-3 identifier the site's rule names; never an SSN, and
+    never one whose expiry (CX-8) has passed."""
     for repeat in range(1, message.repetitions(pid, 3) + 1):
         value = message.value(pid, 3, repeat, 1)
-        if not value:
+        if not value or _ended(message, pid, 3, repeat, ((8, 1),), feed):
             continue
         type_code = message.value(pid, 3, repeat, 5)
-        namespace = message.value(pid, 3, repeat, 4, 1)
-        universal = message.value(pid, 3, repeat, 4, 2)
-        oid = (
-            f"urn:oid:{universal}"
-            if universal and message.value(pid, 3, repeat, 4, 3).upper() == "ISO"
-            else None
-        )
-        systems = [s for s in (oid, universal, namespace) if s]
+        uri, systems = identifier_system(message, pid, 3, repeat, feed)
         codes = {type_code} if type_code else set()
         if any(is_not_mrn(s, codes, None) for s in systems or [None]):
             continue
         if any(feed.mrn.matches(s, codes, None) for s in systems or [None]):
-            return value, oid or universal or None
+            return value, uri
     return None, None
 
 
@@ -213,6 +276,27 @@ def appointment_rows(text: str, label: str, feed: Feed) -> Iterator[RowResult]:
             yield BadRow(number, e)
 
 
+def _visit_id(message: Message, sch) -> str | None:
+    """The booking: SCH-2, the filler's id, else SCH-1, the placer's."""
+    for field_number in (2, 1):
+        entity, namespace = (message.value(sch, field_number, 1, c) for c in (1, 2))
+        if entity:
+            return f"{entity}@{namespace}" if namespace else entity
+    return None
+
+
+def _status_skip(message: Message, sch) -> Skip | None:
+    """A Skip for an SCH-25 filler status that gets no handout (HL7 table 0278)."""
+    sent = message.value(sch, 25, 1, 1)
+    status, word = FILLER_STATUS.get(sent.casefold(), (None, ""))
+    if status is None:
+        return None
+    shown = word if sent.casefold() == word else f"{sent} ({word})"
+    skip = skip_for_status(status, "")
+    kind = skip.status if skip else "skipped"
+    return Skip(kind, f"SCH-25 filler status is {shown}", word)
+
+
 def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
     msh = message.first("MSH")
     kind, trigger = message.value(msh, 9, 1, 1), message.value(msh, 9, 1, 2)
@@ -221,81 +305,110 @@ def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
         skipped = Skip("skipped", f"MSH-9 {shown} is not an SIU scheduling message", "not SIU")
         return skipped.result(number)
     sch = message.first("SCH")
-    # The booking (SCH-2, the filler's id, else SCH-1, the placer's) and when this message
-    # changed it (MSH-7): a later message for the same booking replaces this one.
-    visit_id = None
-    filler = [message.value(sch, 2, 1, 1), message.value(sch, 2, 1, 2)]
-    placer = [message.value(sch, 1, 1, 1), message.value(sch, 1, 1, 2)]
-    for entity, namespace in (filler, placer):
-        if entity:
-            visit_id = f"{entity}@{namespace}" if namespace else entity
-            break
+    # When this message changed the booking (MSH-7): a later one for it replaces this one.
+    visit_id = _visit_id(message, sch)
     changed, _ = _moment(message.value(msh, 7, 1, 1), feed)
     changed_at = revision(changed)
     if trigger in CANCELS:
         word = CANCELS[trigger]
         cancel = Skip("cancelled", f"SIU^{trigger}: the appointment was {word}", word)
         return cancel.result(number, visit_id, changed_at)
-    status = FILLER_STATUS.get(message.value(sch, 25, 1, 1).casefold())
-    if status:
-        skip = skip_for_status(status, "SCH-25 filler status")
-        if skip:
-            return skip.result(number, visit_id, changed_at)
+    skip = _status_skip(message, sch)
+    if skip:
+        return skip.result(number, visit_id, changed_at)
     row = RowBuilder(feed)
-    fields = row.fields
     if trigger not in MAKES:
         row.problem("hl7", f"MSH-9: SIU^{trigger or '?'} is not S12, S13, S14 or S15")
     if sch is None:
         row.problem("hl7", "SCH: the message has no SCH segment")
     if visit_id:
-        fields["visit_id"] = visit_id
+        row.fields["visit_id"] = visit_id
     row.revision = changed_at
+    skip = _start(message, sch, row)
+    if skip:
+        return skip.result(number, visit_id, changed_at)
+    _patient(message, row)
+    _clinician(message, row)
+    codings = []
+    for ais in message.segments("AIS"):
+        codings += _codings(message, ais, 3)
+    codings += _codings(message, sch, 8) + _codings(message, sch, 7)
+    row.set_procedure(codings, " (AIS-3, SCH-8, SCH-7)")
+    return row.result(number)
 
-    ais_list = message.segments("AIS")
-    start_text = next((t for t in (message.value(a, 4, 1, 1) for a in ais_list) if t), "")
-    where = "AIS-4"
+
+def _start_text(message: Message, sch) -> tuple[str, str, str]:
+    """(start, where it was read, end) as each version writes them: TQ1-7 and TQ1-8 (v2.5
+    and later), then AIS-4 (the service's own start), then SCH-11.4 (withdrawn in v2.7)."""
+    for tq1 in message.segments("TQ1"):
+        start = message.value(tq1, 7, 1, 1)
+        if start:
+            return start, "TQ1-7", message.value(tq1, 8, 1, 1)
+    for ais in message.segments("AIS"):
+        start = message.value(ais, 4, 1, 1)
+        if start:
+            return start, "AIS-4", ""
+    return message.value(sch, 11, 1, 4), "SCH-11.4", message.value(sch, 11, 1, 5)
+
+
+def _start(message: Message, sch, row: RowBuilder) -> Skip | None:
+    start_text, where, end_text = _start_text(message, sch)
+    moment, has_offset = _moment(start_text, row.feed)
     if not start_text:
-        start_text, where = message.value(sch, 11, 1, 4), "SCH-11.4"
-    moment, has_offset = _moment(start_text, feed)
-    if not start_text:
-        row.problem("date", "date: no start time (AIS-4 or SCH-11.4)")
-    elif moment is None:
+        row.problem("date", "date: no start time (TQ1-7, AIS-4 or SCH-11.4)")
+        return None
+    if moment is None:
         row.problem("date", f"date: {where} '{start_text}' is not a date and time of day")
-    else:
-        skip = row.set_start(moment)
-        if skip:
-            return skip.result(number, visit_id, changed_at)
-        if not has_offset:  # on the site's clock as written, even in an hour clocks skip
-            fields["date"], fields["time"] = moment.date().isoformat(), moment.strftime("%H:%M")
-            row.fold = 0
+        return None
+    skip = row.set_start(moment)
+    if skip:
+        return skip
+    if not has_offset:  # on the site's clock as written, even in an hour clocks skip
+        row.fields["date"], row.fields["time"] = moment.date().isoformat(), moment.strftime("%H:%M")
+        row.fold = 0
+    end, _ = _moment(end_text, row.feed)
+    if end is not None and end > moment:
+        row.refs["end"] = end.isoformat()
+    return None
 
-    pid = message.first("PID")
-    if pid is None:
+
+def _patient(message: Message, row: RowBuilder) -> None:
+    pids = message.segments("PID")
+    if not pids:
         row.problem("patient", "patient: the message has no PID segment")
+        return
+    if len(pids) > 1:
+        raise DataError(
+            f"PID: the message has {len(pids)} PID segments; one message is one patient's "
+            "appointment, and pars-docs will not choose between them",
+            field="patient",
+        )
+    pid = pids[0]
+    name = _person_name(message, pid, 5, XPN, row.feed)
+    if name:
+        row.fields["patient"] = name
     else:
-        name = _person_name(message, pid, 5, XPN)
-        if name:
-            fields["patient"] = name
+        row.problem("patient", "patient: PID-5 has no current name")
+    birth = message.value(pid, 7, 1, 1)
+    if birth:
+        dob = _birth_date(birth)
+        if dob:
+            row.fields["dob"] = dob
         else:
-            row.problem("patient", "patient: PID-5 has no name")
-        birth = message.value(pid, 7, 1, 1)
-        if birth:
-            dob = _birth_date(birth)
-            if dob:
-                fields["dob"] = dob
-            else:
-                row.problem("dob", f"dob: PID-7 '{birth}' is not a date")
-        language = message.value(pid, 15, 1, 1)
-        if language and LANGUAGE_CODE.match(language):
-            fields["language"] = language  # a code (es, SPA); a name such as "Spanish" is not
-        mrn, system = _mrn(message, pid, feed)
-        if mrn:
-            fields["mrn"] = mrn
-        row.refs["mrn_system"] = system
+            row.problem("dob", f"dob: PID-7 '{birth}' is not a date")
+    language = message.value(pid, 15, 1, 1)
+    if language and LANGUAGE_CODE.match(language):
+        row.fields["language"] = language  # a code (es, SPA); a name such as "Spanish" is not
+    mrn, system = _mrn(message, pid, row.feed)
+    if mrn:
+        row.fields["mrn"] = mrn
+    row.refs["mrn_system"] = system
 
+
+def _clinician(message: Message, row: RowBuilder) -> None:
     clinician = None
     for aip in message.segments("AIP"):
-        clinician = _person_name(message, aip, 3, XCN)
+        clinician = _person_name(message, aip, 3, XCN, row.feed)
         if clinician:
             break
     if not clinician:
@@ -304,13 +417,6 @@ def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
             if clinician:
                 break
     if clinician:
-        fields["clinician"] = clinician
+        row.fields["clinician"] = clinician
     else:
         row.problem("clinician", "clinician: no AIP-3 name or AIG-3 text (give --clinician)")
-
-    codings = []
-    for ais in ais_list:
-        codings += _codings(message, ais, 3)
-    codings += _codings(message, sch, 8) + _codings(message, sch, 7)
-    row.set_procedure(codings, " (AIS-3, SCH-8, SCH-7)")
-    return row.result(number)

@@ -345,10 +345,15 @@ class Source:
 
 
 def check_pages(source: Source, pages: tuple[Source, ...]) -> None:
-    """Several inputs are read together only as the pages of one FHIR search."""
-    if pages and (source.format != "fhir" or any(p.format != "fhir" for p in pages)):
+    """Several inputs are read together only as the pages of one FHIR search, or as HL7 v2
+    files (one message or many in each, as interface engines drop them)."""
+    if not pages:
+        return
+    formats = {source.format, *(p.format for p in pages)}
+    if formats not in ({"fhir"}, {"hl7"}):
         raise UsageError(
-            "INPUT: several files are read together only as the pages of one FHIR search",
+            "INPUT: several files are read together only as the pages of one FHIR search, "
+            "or as HL7 v2 files",
             field="input",
         )
 

@@ -68,6 +68,9 @@ class Site:
     appointment_notes: bool = False
     reminder_time: time = time(8, 0)
     unknown_medicines: str = "error"  # or "ask"
+    names_as_sent: bool = False  # print feed names as sent: no "Last, First" reordering or case
+    # HL7 v2 assigning authority -> the identifier system URI written back and matched.
+    identifier_systems: tuple[tuple[str, str], ...] = ()
     wound_check_days: int | None = None
     # The clinic's secret for calendar UIDs (calendar_key_file or $PARS_DOCS_CALENDAR_KEY).
     calendar_key: bytes | None = field(default=None, repr=False)
@@ -227,6 +230,8 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         appointment_notes=bool(data.get("appointment_notes", False)),
         reminder_time=time.fromisoformat(data.get("reminder_time", "08:00")),
         unknown_medicines=data.get("unknown_medicines", "error"),
+        names_as_sent=bool(data.get("names_as_sent", False)),
+        identifier_systems=tuple(sorted(data.get("identifier_systems", {}).items())),
         wound_check_days=data.get("wound_check_days"),
         calendar_key=key,
     )

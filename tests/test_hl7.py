@@ -95,7 +95,9 @@ def test_every_problem_of_a_message_at_once(feed):
     bad, good = read("problems.hl7", feed)
     assert isinstance(bad, BadRow) and bad.number == bad.error.row == 1
     assert isinstance(bad.error, DataError)
-    assert bad.error.message.startswith("date: no start time (AIS-4 or SCH-11.4); clinician: ")
+    assert bad.error.message.startswith(
+        "date: no start time (TQ1-7, AIS-4 or SCH-11.4); clinician: "
+    )
     assert "http://www.ama-assn.org/go/cpt|99999" in bad.error.message  # C4 read as CPT
     assert isinstance(good, Row) and "mrn" not in good.values  # PID-3 holds only an SSN
 
