@@ -11,7 +11,6 @@ removing a distribution changes its folder's time, and the version is read again
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import sys
 from functools import cache
@@ -38,32 +37,27 @@ def _stamp() -> list[list]:
     return stamp
 
 
-def _record_path():
-    folder = checked.cache_folder("version")
-    if folder is None:
-        return None
+def _record() -> str:
     # One record per interpreter and pars-docs location: two environments never share one.
     where = f"{sys.executable}\0{os.path.dirname(__file__)}".encode()
-    return folder / hashlib.sha256(where).hexdigest()[:32]
+    return hashlib.sha256(where).hexdigest()[:32]
 
 
 @cache
 def version() -> str:
     """The version of the installed pars-docs distribution."""
-    record = _record_path()
+    shipped = checked.load("version", "built")  # written into the package when it was built
+    if type(shipped) is str:
+        return shipped
+    record = _record()
     stamp = _stamp()
-    if record is not None:
-        try:
-            kept = json.loads(record.read_text(encoding="utf-8"))
-            if kept["stamp"] == stamp and isinstance(kept["version"], str):
-                return kept["version"]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass  # no record yet, or an unreadable one: read the metadata
+    kept = checked.load("version", record)
+    if type(kept) is dict and kept.get("stamp") == stamp and type(kept.get("version")) is str:
+        return kept["version"]
     from importlib.metadata import version as distribution_version
 
     found = distribution_version("pars-docs")
-    if record is not None:
-        checked.write(record, json.dumps({"stamp": stamp, "version": found}).encode())
+    checked.keep("version", record, {"stamp": stamp, "version": found})
     return found
 
 

@@ -7,13 +7,10 @@ Jinja's autoescaping and are never evaluated as templates.
 
 from __future__ import annotations
 
-import hashlib
-import marshal
 import re
 import xml.etree.ElementTree as ET
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 
 import jinja2
@@ -129,8 +126,6 @@ class Templates:
         self.loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
         self.doc_env = environment(
             loader=self.loader,
-            # Compiled once, kept by the template's content (Jinja checks it).
-            bytecode_cache=_bytecode_cache(),
             autoescape=True,
             trim_blocks=True,
             lstrip_blocks=True,
@@ -314,41 +309,10 @@ class Templates:
         return single_stop(tidy_spaces(self.compile_text(source).render(context)))
 
 
-def _compiled_folder() -> Path | None:
-    """Where compiled templates are kept: a folder per pars-docs (its code, schemas and
-    templates), so code compiled for another version, or another environment, is never used."""
-    folder = checked.cache_folder("templates")
-    return folder / checked.key("compiled templates")[:16] if folder else None
-
-
-def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    folder = _compiled_folder()
-    if folder is None:
-        return None
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return None  # compiled at every start instead
-    return jinja2.FileSystemBytecodeCache(str(folder))
-
-
 def _from_string(env: jinja2.Environment, source: str) -> jinja2.Template:
-    """``env.from_string(source)``, with the compiled code kept by the source, the
-    environment's kind, Python's bytecode version and Jinja's version, so a start compiles
-    only wording it has not seen."""
-    folder = _compiled_folder()
-    if folder is None:
-        return env.from_string(source)
-    digest = hashlib.sha256(b"%s\0%s\0" % (MAGIC_NUMBER, jinja2.__version__.encode()))
-    digest.update(f"{type(env).__module__}.{type(env).__qualname__}\0".encode())
-    digest.update(source.encode("utf-8"))
-    path = folder / f"text-{digest.hexdigest()}.code"
-    try:
-        code = marshal.loads(path.read_bytes())
-    except (OSError, EOFError, ValueError, TypeError):
-        code = env.compile(source)
-        checked.write(path, marshal.dumps(code))
-    return env.template_class.from_code(env, code, env.make_globals(None), None)
+    """``env.from_string(source)``. Compiled code is never kept in the user's cache (a record
+    there is data only, see checked.py): wording is compiled once per process."""
+    return env.from_string(source)
 
 
 @lru_cache(maxsize=16)

@@ -12,11 +12,11 @@ time zone…), or one of Babel's named formats ("medium"), is written by Babel i
 
 from __future__ import annotations
 
-import marshal
 import re
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from importlib.util import find_spec
+from typing import TypeGuard
 
 from . import checked
 
@@ -91,19 +91,15 @@ def babel_version() -> str:
 def _names(locale: str) -> dict[str, list[str]]:
     """The month, weekday and AM/PM names of ``locale``, for each textual field, as Babel
     writes them; from the cache when they were asked for before."""
-    folder = checked.cache_folder("dates")
     version = babel_version()
     kept = None
-    if folder is not None and version:
+    if version:
         # Keyed by pars-docs' own code too (checked.key): a version that reads more fields
         # never finds a record made without them.
-        kept = folder / checked.key("date names", locale, version)[:32]
-        try:
-            names = marshal.loads(kept.read_bytes())
-            if isinstance(names, dict):
-                return names
-        except (OSError, EOFError, ValueError, TypeError):
-            pass
+        kept = checked.key("date names", locale, version)[:32]
+        names = checked.load("dates", kept)
+        if _names_shape(names):
+            return names
     from babel.dates import DateTimeFormat
 
     names = {
@@ -111,8 +107,21 @@ def _names(locale: str) -> dict[str, list[str]]:
         for (char, count), samples in _TEXT_FIELDS.items()
     }
     if kept is not None:
-        checked.write(kept, marshal.dumps(names))
+        checked.keep("dates", kept, names)
     return names
+
+
+def _names_shape(names: object) -> TypeGuard[dict[str, list[str]]]:
+    return (
+        type(names) is dict
+        and set(names) == {f"{char}{count}" for char, count in _TEXT_FIELDS}
+        and all(
+            type(found) is list
+            and len(found) == len(_TEXT_FIELDS[(key[0], int(key[1:]))])
+            and all(type(name) is str for name in found)
+            for key, found in names.items()
+        )
+    )
 
 
 def _field(value: date | datetime, char: str, count: int, names: dict[str, list[str]]) -> str:

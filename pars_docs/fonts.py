@@ -6,7 +6,6 @@ on the computer that opens or prints it.
 
 from __future__ import annotations
 
-import marshal
 import unicodedata
 from functools import cache
 from pathlib import Path
@@ -75,20 +74,19 @@ def missing_glyphs(text: str) -> list[str]:
 
 def _load(name: str, path: Path) -> TTFont:
     data = path.read_bytes()
-    folder = checked.cache_folder("fonts")
-    kept = folder / checked.key("font", data, rl_version)[:32] if folder else None
-    if kept is not None:
+    kept = checked.key("font", data, rl_version)[:32]
+    record = checked.load("font", kept)
+    if record is not None:
         try:
-            return _restored(name, path, data, marshal.loads(kept.read_bytes()))
-        except (OSError, EOFError, ValueError, TypeError, KeyError):
-            pass  # not kept yet, or not readable: read the font
+            return _restored(name, path, data, record)
+        except Exception:  # noqa: BLE001 (a record of another shape: read the font)
+            pass
     font = TTFont(name, str(path))
-    if kept is not None:
-        _keep(font, kept)
+    _keep(font, kept)
     return font
 
 
-def _keep(font: TTFont, kept: Path) -> None:
+def _keep(font: TTFont, kept: str) -> None:
     state = {}
     names = []
     for attribute, value in vars(font.face).items():
@@ -98,11 +96,8 @@ def _keep(font: TTFont, kept: Path) -> None:
             names.append(attribute)
             value = bytes(value)
         state[attribute] = value
-    try:
-        encoded = marshal.dumps({"face": state, "names": names, "font": _font_state(font)})
-    except ValueError:
-        return  # a ReportLab whose fonts hold other kinds of value: read the file each time
-    checked.write(kept, encoded)
+    # A ReportLab whose fonts hold other kinds of value is not kept: read the file each time.
+    checked.keep("font", kept, {"face": state, "names": names, "font": _font_state(font)})
 
 
 _MADE_AGAIN = ("_ttf_data", "_pdfScale")
@@ -113,8 +108,16 @@ def _font_state(font: TTFont) -> dict:
 
 
 def _restored(name: str, path: Path, data: bytes, kept: dict) -> TTFont:
-    face = TTFontFace.__new__(TTFontFace)
     state = dict(kept["face"])
+    if not (
+        all(type(k) is str for k in (*state, *kept["font"], *kept["names"]))
+        and type(state.get("unitsPerEm")) is int
+        and state["unitsPerEm"] > 0
+        and type(state.get("charWidths")) is dict
+        and type(state.get("charToGlyph")) is dict
+    ):
+        raise ValueError("a font record of another shape")
+    face = TTFontFace.__new__(TTFontFace)
     for attribute in kept["names"]:
         state[attribute] = TTFNameBytes(state[attribute])
     vars(face).update(state)

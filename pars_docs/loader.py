@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-import marshal
 from functools import cache
-from importlib.util import MAGIC_NUMBER
 from pathlib import Path
 from typing import Any
 
@@ -191,12 +189,10 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
         raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
-    cached = _cache_path(text)
-    if cached is not None:
-        try:
-            return LoadedYAML(marshal.loads(cached.read_bytes()), text, path)
-        except (OSError, EOFError, ValueError, TypeError):
-            pass  # not parsed before (or a damaged entry): parse it
+    cached = _cache_key(text)
+    kept = checked.load("yaml", cached)
+    if type(kept) is list and len(kept) == 2 and kept[0] == cached:
+        return LoadedYAML(kept[1], text, path)  # parsed before (see checked.py)
     yaml, loader_class = _yaml()
     loader = None
     try:
@@ -227,28 +223,16 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
     finally:
         if loader is not None:
             loader.dispose()
-    if cached is not None:
-        _keep(cached, data)
+    # A value the record cannot hold as plain data (a date, say): parsed every time.
+    checked.keep("yaml", cached, [cached, data])
     return LoadedYAML(data, text, path, node)
 
 
-def _cache_path(text: str) -> Path | None:
-    """Where the parsed form of ``text`` is kept (see checked.py), by content and Python's
-    bytecode version. Only a file that parsed, within the bounds and with no key twice, is
-    kept; a start then reads it without importing or running the YAML parser."""
-    folder = checked.cache_folder("yaml")
-    if folder is None:
-        return None
-    digest = hashlib.sha256(MAGIC_NUMBER + b"\0" + text.encode("utf-8"))
-    return folder / f"{digest.hexdigest()}.data"
-
-
-def _keep(path: Path, data: Any) -> None:
-    try:
-        encoded = marshal.dumps(data)
-    except ValueError:
-        return  # a value marshal cannot hold: parse this file every time
-    checked.write(path, encoded)
+def _cache_key(text: str) -> str:
+    """The key of the parsed form of ``text`` (see checked.py), by content. Only a file
+    that parsed, within the bounds and with no key twice, is kept; a start then reads it
+    without importing or running the YAML parser."""
+    return hashlib.sha256(b"yaml 2\0" + text.encode("utf-8")).hexdigest()
 
 
 def _marks(text: str, node: Any = None) -> tuple[dict[Path_, int], list]:

@@ -4,7 +4,6 @@ Checked in a fresh interpreter, as a user runs them; the cache of checked sets i
 first, as any run after the first finds it.
 """
 
-import json
 import os
 import subprocess
 import sys
@@ -63,19 +62,29 @@ def _version_in(cache, code: str) -> str:
 def test_the_version_is_remembered_until_the_import_path_changes(tmp_path):
     from importlib.metadata import version as installed
 
-    records = tmp_path / "version"
     assert _version_in(tmp_path, "print(version())") == installed("pars-docs")
-    (record,) = records.iterdir()
-    kept = json.loads(record.read_text())
+    (record,) = tmp_path.glob("version-*")
+    name = record.name.partition("-")[2]
+    reading = f"from pars_docs import checked; print(checked.load('version', {name!r}))"
+    kept = eval(_version_in(tmp_path, reading))
     assert kept["version"] == installed("pars-docs")
+
+    def keep(value):
+        code = f"from pars_docs import checked; checked.keep('version', {name!r}, {value!r})"
+        _version_in(tmp_path, code)
+
     # A record whose folders' times still match is believed, without the metadata...
-    record.write_text(json.dumps({**kept, "version": "9.9.9"}))
+    keep({**kept, "version": "9.9.9"})
     assert _version_in(tmp_path, "print(version())") == "9.9.9"
     # ...and one made before an install (a folder's time differs) is not.
     stale = [[entry, (mtime or 0) - 1] for entry, mtime in kept["stamp"]]
-    record.write_text(json.dumps({"stamp": stale, "version": "9.9.9"}))
+    keep({"stamp": stale, "version": "9.9.9"})
     assert _version_in(tmp_path, "print(version())") == installed("pars-docs")
-    record.write_text("not json")
+    keep("not a record")
+    assert _version_in(tmp_path, "print(version())") == installed("pars-docs")
+    # Nor is one written by anyone without the cache's key.
+    keep({**kept, "version": "9.9.9"})
+    record.write_bytes(record.read_bytes()[:-1] + b"!")
     assert _version_in(tmp_path, "print(version())") == installed("pars-docs")
 
 
