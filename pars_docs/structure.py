@@ -20,7 +20,9 @@ from typing import Any
 from .resources import instructions_dir
 from .validate import load_schema
 
-SCHEMA_FILE = "instruction-set.schema.json"
+# The engine still reads the old form until format 2 lands (issue #19); the format 2 schema is
+# instruction-set.schema.json.
+SCHEMA_FILE = "instruction-set.format1.schema.json"
 
 _TEXT = "#/$defs/text"
 _GROUP = "#/$defs/group"
