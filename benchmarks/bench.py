@@ -168,7 +168,7 @@ def bench_handout(count: int) -> None:
     """CPU per handout in one warm process, pars-docs against the baseline, interleaved in
     rounds so that a busy spell on the machine costs both alike."""
     from pars_docs.handout import Engine
-    from pars_docs.visit import make_visit
+    from pars_docs.read.visit import make_visit
 
     baseline = load_baseline()
     styles = baseline.styles()
@@ -340,10 +340,10 @@ def read_back(path: Path) -> str:
 def part_overhead(count: int, work: Path) -> None:
     """The size the packet pays for its parts: the same handouts laid out as one document
     (fonts once, as before packets were made in parts) and in parts, joined."""
+    from pars_docs.batch.packet import PART_HANDOUTS, Layout, Packet
     from pars_docs.handout import Engine
-    from pars_docs.packet import PART_HANDOUTS, Layout, Packet
-    from pars_docs.pdf import render_pdf
-    from pars_docs.visit import make_visit
+    from pars_docs.read.visit import make_visit
+    from pars_docs.render.pdf import render_pdf
 
     engine = Engine()
     documents = []

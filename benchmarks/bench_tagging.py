@@ -19,8 +19,8 @@ import time
 from datetime import date
 
 from pars_docs import make_handout
-from pars_docs.pdf import render_pdf
-from pars_docs.site import load_site
+from pars_docs.load.site import load_site
+from pars_docs.render.pdf import render_pdf
 
 TARGET = 1.15
 

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
 
 from pars_docs import make_handout  # noqa: E402
-from pars_docs.styles import FRAME_BOTTOM, MARGIN, PAPER  # noqa: E402
+from pars_docs.render.pdf.styles import FRAME_BOTTOM, MARGIN, PAPER  # noqa: E402
 
 SITE = ROOT / "tests" / "data" / "site-ny.yaml"
 MEDICINES = {

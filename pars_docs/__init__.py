@@ -17,9 +17,9 @@ from .errors import ParsDocsError
 
 if TYPE_CHECKING:
     from .handout import Engine, Handout, make_handout
-    from .rows import Row
-    from .site import Site, load_site
-    from .visit import Visit, make_visit, visit_from_row
+    from .load.site import Site, load_site
+    from .read.rows import Row
+    from .read.visit import Visit, make_visit, visit_from_row
 
 # The API is imported when first used, so that `pars-docs --version` and `--help` (which
 # import this package) do not load ReportLab, Jinja and Babel.
@@ -27,12 +27,12 @@ _LAZY = {
     "Engine": "handout",
     "Handout": "handout",
     "make_handout": "handout",
-    "Site": "site",
-    "load_site": "site",
-    "Visit": "visit",
-    "make_visit": "visit",
-    "visit_from_row": "visit",
-    "Row": "rows",
+    "Site": "load.site",
+    "load_site": "load.site",
+    "Visit": "read.visit",
+    "make_visit": "read.visit",
+    "visit_from_row": "read.visit",
+    "Row": "read.rows",
 }
 
 

@@ -7,6 +7,7 @@ and an exit code: 2 for a usage error on the command line, 1 for bad data in a f
 from __future__ import annotations
 
 import re
+import signal
 from enum import IntEnum
 
 
@@ -145,3 +146,12 @@ class OutputError(ParsDocsError):
     ``summary``."""
 
     summary: object = None
+
+
+class Interrupted(Exception):
+    """Raised in the parent when the run is stopped by Ctrl-C or SIGTERM."""
+
+    def __init__(self, signum: int, summary=None):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+        self.summary = summary

@@ -13,16 +13,16 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compose import Templates, compose, templates_for
+from .compose.composer import Templates, compose, templates_for
 from .errors import GlyphError, ParsDocsError, UsageError
-from .fonts import check_drawable, missing_glyphs
-from .languages import resolve
-from .library import InstructionSet, Library
-from .pdf import render_pdf
-from .plan import Plan, current_time, make_plan
-from .rows import Row
-from .site import Site, load_site
-from .visit import Visit, visit_from_row
+from .load.languages import resolve
+from .load.library import InstructionSet, Library
+from .load.site import Site, load_site
+from .plan.timeline import Plan, current_time, make_plan
+from .read.rows import Row
+from .read.visit import Visit, visit_from_row
+from .render.pdf import render_pdf
+from .render.pdf.fonts import check_drawable, missing_glyphs
 
 
 @dataclass
@@ -72,7 +72,7 @@ class Handout:
         """The handout as ``pdf``, ``text`` (UTF-8), ``json`` (the timeline) or ``ics``."""
         if rendition == "pdf":
             return self.pdf(paper)
-        from . import renditions
+        from .render import renditions
 
         if rendition == "text":
             return renditions.render_text(self).encode("utf-8")
@@ -87,7 +87,7 @@ class Handout:
     ) -> dict[str, Any]:
         """A FHIR R4 DocumentReference with the PDF attached; ``references`` may name the
         Patient, Practitioner and Appointment it belongs to."""
-        from .fhir_out import document_reference
+        from .write.fhir_out import document_reference
 
         return document_reference(self, pdf if pdf is not None else self.pdf(), references)
 

@@ -34,15 +34,15 @@ def squash(text: str) -> str:
 
 def built_in_sets() -> list[str]:
     """The ids of the instruction sets pars-docs ships, so a new set is tested like the rest."""
-    from pars_docs.library import Library
+    from pars_docs.load.library import Library
 
     return Library().ids()
 
 
 def sedation_choices(set_id: str) -> list[bool]:
     """The sedation values a set's handout can be made with: both, or its fixed one."""
-    from pars_docs.library import Library
-    from pars_docs.plan import option_choices
+    from pars_docs.load.library import Library
+    from pars_docs.plan.timeline import option_choices
 
     return option_choices(Library().get(set_id), "sedation")
 

@@ -338,7 +338,7 @@ def test_missing_required_column_names_the_fix(batch, tmp_path):
 @pytest.mark.slow
 def test_alias_choice_does_not_change_between_runs():
     code = (
-        "from pars_docs.rows import resolve_columns; "
+        "from pars_docs.read.rows import resolve_columns; "
         "print(sorted(resolve_columns(['Procedure', 'Patient', 'Name', 'Date', 'Time', "
         "'Provider', 'Surgeon'], {}, 'x').items()))"
     )

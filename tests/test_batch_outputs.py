@@ -44,8 +44,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pypdf import PdfReader
 
-from pars_docs.names import output_name
-from pars_docs.visit import Visit
+from pars_docs.read.visit import Visit
+from pars_docs.write.names import output_name
 
 # 6. Output names -----------------------------------------------------------------------------
 

@@ -30,7 +30,7 @@ from helpers import (
     write,
 )
 
-from pars_docs.ledger import Manifest
+from pars_docs.batch.ledger import Manifest
 
 # 10. Interrupted runs and resuming -----------------------------------------------------------
 

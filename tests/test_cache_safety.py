@@ -11,8 +11,10 @@ import sys
 
 import pytest
 
-from pars_docs import checked, dates, library
-from pars_docs.library import Library
+from pars_docs import checked
+from pars_docs.compose import dates
+from pars_docs.load import library
+from pars_docs.load.library import Library
 
 MAKE = [
     sys.executable, "-m", "pars_docs", "make", "pars-defect-injection", "--patient",

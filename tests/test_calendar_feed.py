@@ -10,8 +10,8 @@ from helpers import DATA
 from icalendar import Calendar
 
 from pars_docs import Engine, load_site, make_visit
-from pars_docs.ics import EVENTS
-from pars_docs.renditions import render_ics
+from pars_docs.render.ics import EVENTS
+from pars_docs.render.renditions import render_ics
 
 SITE = load_site(DATA / "site-ny.yaml")
 

@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from pars_docs import library, medicines
 from pars_docs.errors import InstructionError
-from pars_docs.library import Library
+from pars_docs.load import library, medicines
+from pars_docs.load.library import Library
 from pars_docs.resources import instructions_dir
 
 SET = "pars-defect-injection.yaml"
@@ -70,7 +70,7 @@ def test_off_checks_every_time(folder, monkeypatch):
 def test_fonts_come_back_from_the_cache_as_read_from_the_file(tmp_path, monkeypatch):
     from reportlab.pdfbase import ttfonts
 
-    from pars_docs import fonts
+    from pars_docs.render.pdf import fonts
     from pars_docs.resources import fonts_dir
 
     monkeypatch.setenv("PARS_DOCS_CACHE", str(tmp_path))
@@ -94,7 +94,7 @@ def test_fonts_come_back_from_the_cache_as_read_from_the_file(tmp_path, monkeypa
 
 
 def test_a_damaged_font_record_means_reading_the_file(tmp_path, monkeypatch):
-    from pars_docs import fonts
+    from pars_docs.render.pdf import fonts
     from pars_docs.resources import fonts_dir
 
     monkeypatch.setenv("PARS_DOCS_CACHE", str(tmp_path))
@@ -126,7 +126,7 @@ def test_handouts_are_the_same_bytes_with_and_without_the_cache(tmp_path):
 
 
 def test_page_templates_and_date_formats_that_passed_are_not_checked_again(tmp_path, monkeypatch):
-    from pars_docs import compose
+    from pars_docs.compose import composer as compose
 
     monkeypatch.setenv("PARS_DOCS_CACHE", str(tmp_path))
     calls = []

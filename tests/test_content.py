@@ -8,8 +8,8 @@ from readability import grade
 from test_plan import site
 
 from pars_docs.handout import Engine
-from pars_docs.library import Library
-from pars_docs.visit import make_visit
+from pars_docs.load.library import Library
+from pars_docs.read.visit import make_visit
 
 SETS = built_in_sets()
 PRIVATE = re.compile("[\ue000\ue001]")

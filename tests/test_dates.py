@@ -1,4 +1,4 @@
-"""pars-docs writes dates as Babel does (pars_docs/dates.py), from the names it keeps."""
+"""pars-docs writes dates as Babel does (pars_docs/compose/dates.py), from the names it keeps."""
 
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 import babel.dates
 import pytest
 
-from pars_docs import checked, dates
-from pars_docs.loader import load_yaml
+from pars_docs import checked
+from pars_docs.compose import dates
+from pars_docs.load.loader import load_yaml
 from pars_docs.resources import templates_dir
 
 FORMATS = load_yaml(templates_dir() / "formats.yaml").data

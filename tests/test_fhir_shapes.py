@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pars_docs.cli import cli
-from pars_docs.ehr import Feed
 from pars_docs.errors import DataError
-from pars_docs.fhir import CodeMap, appointment_rows, human_name
-from pars_docs.library import Library
-from pars_docs.rows import BadRow, Row, Skipped
-from pars_docs.site import MrnRule
+from pars_docs.load.library import Library
+from pars_docs.load.site import MrnRule
+from pars_docs.read.ehr import Feed
+from pars_docs.read.fhir import CodeMap, appointment_rows, human_name
+from pars_docs.read.rows import BadRow, Row, Skipped
 
 SITE = DATA / "site-ny.yaml"
 CODE = {"system": "urn:pars-docs:procedure", "code": "pars-defect-injection"}
@@ -454,7 +454,7 @@ def test_the_higher_version_id_wins_within_a_minute(runner, tmp_path, updated, n
 
 
 def test_versions_of_different_appointments_are_not_compared(codes):
-    from pars_docs.ehr import superseded
+    from pars_docs.read.ehr import superseded
 
     found = rows(
         bundle(
@@ -617,7 +617,7 @@ def test_any_json_fails_cleanly_or_reads(codes, data):
 
 
 def test_fhir_xml_is_read_like_json(codes):
-    from pars_docs.fhir_xml import read_xml
+    from pars_docs.read.fhir_xml import read_xml
 
     data = read_xml((DATA / "fhir" / "bundle-r4.xml").read_text(encoding="utf-8"), "b.xml")
     row = one(data, codes)

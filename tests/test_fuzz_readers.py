@@ -17,16 +17,16 @@ from helpers import DATA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pars_docs.ehr import Feed
 from pars_docs.errors import ParsDocsError
-from pars_docs.feeds import read_appointments
-from pars_docs.fhir import CodeMap, appointment_rows, read_resource
-from pars_docs.hl7v2 import appointment_rows as hl7_rows
-from pars_docs.library import Library
-from pars_docs.loader import load_yaml
-from pars_docs.rows import Row, Source, read_mapping, read_rows
-from pars_docs.site import load_site
-from pars_docs.visit import visit_from_row
+from pars_docs.load.library import Library
+from pars_docs.load.loader import load_yaml
+from pars_docs.load.site import load_site
+from pars_docs.read.ehr import Feed
+from pars_docs.read.feeds import read_appointments
+from pars_docs.read.fhir import CodeMap, appointment_rows, read_resource
+from pars_docs.read.hl7v2 import appointment_rows as hl7_rows
+from pars_docs.read.rows import Row, Source, read_mapping, read_rows
+from pars_docs.read.visit import visit_from_row
 
 # FUZZ_EXAMPLES=2000 runs a longer search by hand.
 QUICK = settings(

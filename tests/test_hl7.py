@@ -14,12 +14,12 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from pars_docs.cli import cli
-from pars_docs.ehr import Feed
 from pars_docs.errors import DataError
-from pars_docs.fhir import CodeMap
-from pars_docs.hl7v2 import appointment_rows, split_messages
-from pars_docs.library import Library
-from pars_docs.rows import BadRow, Row, Skipped
+from pars_docs.load.library import Library
+from pars_docs.read.ehr import Feed
+from pars_docs.read.fhir import CodeMap
+from pars_docs.read.hl7v2 import appointment_rows, split_messages
+from pars_docs.read.rows import BadRow, Row, Skipped
 
 HL7 = DATA / "hl7"
 SITE = DATA / "site-ny.yaml"

@@ -137,7 +137,7 @@ def test_an_unreadable_input_is_one_line(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    from pars_docs import rows
+    from pars_docs.read import rows
 
     monkeypatch.setattr(rows.Source, "open_binary", refuse)
     code, output = run(["batch", str(source), "--out-dir", str(tmp_path / "o")], tmp_path)
@@ -169,7 +169,7 @@ def test_tz_naming_a_file_that_is_not_a_zone(zone):
 
 
 def test_a_file_read_at_once_is_bounded(tmp_path, monkeypatch):
-    from pars_docs import rows
+    from pars_docs.read import rows
 
     monkeypatch.setattr(rows, "MAX_WHOLE_BYTES", 1000)
     bundle = HOSTILE / "fhir-resourcetype-after-4kb.json"
@@ -180,7 +180,7 @@ def test_a_file_read_at_once_is_bounded(tmp_path, monkeypatch):
 
 
 def test_standard_input_is_detected_and_bounded_like_a_file(tmp_path, monkeypatch):
-    from pars_docs import rows
+    from pars_docs.read import rows
 
     bundle = (HOSTILE / "fhir-resourcetype-after-4kb.json").read_bytes()
     args = ["batch", "-", "--out-dir", str(tmp_path / "o"), "--timezone", "UTC"]

@@ -9,14 +9,14 @@ from helpers import DATA, pdf_text, squash
 from readability import fernandez_huerta, syllables_es, szigriszt_pazos
 
 from pars_docs.cli import cli
-from pars_docs.compose import clock_24
+from pars_docs.compose.composer import clock_24
 from pars_docs.errors import UsageError
-from pars_docs.fonts import missing_glyphs
 from pars_docs.handout import make_handout
-from pars_docs.languages import resolve
-from pars_docs.library import Library, _texts
+from pars_docs.load.languages import resolve
+from pars_docs.load.library import Library, _texts
+from pars_docs.load.translations import ENGLISH_MARKERS
+from pars_docs.render.pdf.fonts import missing_glyphs
 from pars_docs.resources import instructions_dir
-from pars_docs.translations import ENGLISH_MARKERS
 
 SETS = ("pars-defect-injection", "pars-defect-decompression")
 SITE = DATA / "site-ny.yaml"
@@ -430,10 +430,10 @@ def test_every_built_in_translation_covers_the_english_set():
 
 
 def test_a_packet_index_in_the_sites_regional_language(tmp_path):
-    from pars_docs.compose import compose_packet
-    from pars_docs.ledger import Record
-    from pars_docs.markup import plain
-    from pars_docs.site import load_site
+    from pars_docs.batch.ledger import Record
+    from pars_docs.compose.composer import compose_packet
+    from pars_docs.compose.markup import plain
+    from pars_docs.load.site import load_site
 
     site = tmp_path / "site.yaml"
     site.write_text(SITE.read_text().replace("language: en", "language: es-US"))
@@ -472,9 +472,9 @@ def test_a_bilingual_pdf_is_reproducible(monkeypatch):
 def test_hl7_primary_language(pid15, language, resolved):
     from zoneinfo import ZoneInfo
 
-    from pars_docs.ehr import Feed
-    from pars_docs.fhir import CodeMap
-    from pars_docs.hl7v2 import appointment_rows
+    from pars_docs.read.ehr import Feed
+    from pars_docs.read.fhir import CodeMap
+    from pars_docs.read.hl7v2 import appointment_rows
 
     hl7 = DATA / "hl7"
     text = (hl7 / "siu-s12.hl7").read_bytes().decode("utf-8")

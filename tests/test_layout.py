@@ -12,8 +12,8 @@ from icalendar import Calendar
 from pypdf import PdfReader
 
 from pars_docs import make_handout
-from pars_docs.renditions import render_ics, render_json, render_text
-from pars_docs.styles import FOOTER_TOP
+from pars_docs.render.pdf.styles import FOOTER_TOP
+from pars_docs.render.renditions import render_ics, render_json, render_text
 
 SITE = DATA / "site-ny.yaml"
 SETS = ["pars-defect-injection", "pars-defect-decompression"]
@@ -320,7 +320,7 @@ def test_no_day_and_time_on_page_one_breaks_inside_a_word(language, large_print)
 def test_large_print_from_the_site_and_per_row(tmp_path):
     from dataclasses import replace
 
-    from pars_docs.site import load_site
+    from pars_docs.load.site import load_site
 
     site = replace(load_site(SITE), large_print=True)
     assert handout(site=site).document.get("print") == "large"
@@ -426,7 +426,7 @@ def test_a_record_number_does_not_sit_alone_on_a_row():
 
 
 def test_a_single_field_takes_its_row_and_pairs_are_kept():
-    from pars_docs.pdf.pieces import _rows
+    from pars_docs.render.pdf.pieces import _rows
 
     fields = [(name, name, name == "procedure") for name in "abc"]
     assert [[f[0] for f in row] for row in _rows(fields)] == [["a", "b", "c"]]

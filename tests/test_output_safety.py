@@ -39,9 +39,9 @@ from helpers import (
     write,
 )
 
-from pars_docs import output
-from pars_docs.ledger import Manifest, Record, Status, neutralised
+from pars_docs.batch.ledger import Manifest, Record, Status, neutralised
 from pars_docs.resources import templates_dir
+from pars_docs.write import output
 
 TEMPLATES = templates_dir()
 
@@ -506,8 +506,8 @@ def test_a_full_disk_under_the_packet_fails_the_rows_only_in_it(batch, tmp_path,
     def no_room(self, data):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    # The packet is written part by part as it is joined (see pars_docs/pdfjoin.py).
-    monkeypatch.setattr("pars_docs.pdfjoin.PdfJoiner._write", no_room)
+    # The packet is written part by part as it is joined (see pars_docs/batch/pdfjoin.py).
+    monkeypatch.setattr("pars_docs.batch.pdfjoin.PdfJoiner._write", no_room)
     packet, manifest = tmp_path / "packet.pdf", tmp_path / "m.jsonl"
     result = batch(LISTS / "appointments.csv", "--merge", packet, "--manifest", manifest)
     assert result.exit_code == 1
@@ -606,7 +606,7 @@ def test_no_room_for_the_copy_of_standard_input_is_one_error(batch, tmp_path, mo
     def no_room(source, target):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr("pars_docs.rows.shutil.copyfileobj", no_room)
+    monkeypatch.setattr("pars_docs.read.rows.shutil.copyfileobj", no_room)
     result = batch("-", "--out-dir", tmp_path / "out", input="procedure,patient\n")
     assert_no_crash(result)
     assert result.exit_code == 1

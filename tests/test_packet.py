@@ -13,9 +13,9 @@ from helpers import DATA, squash
 from pypdf import PdfReader
 from reportlab.pdfgen.canvas import Canvas
 
-from pars_docs import packet
+from pars_docs.batch import packet
+from pars_docs.batch.pdfjoin import JoinError, PdfJoiner
 from pars_docs.cli import cli
-from pars_docs.pdfjoin import JoinError, PdfJoiner
 
 SITE = DATA / "site-ny.yaml"
 NAMES = [f"Patient {chr(65 + i)}{chr(97 + i)}" for i in range(7)]

@@ -7,7 +7,7 @@ import pytest
 from helpers import DATA, pdf_text, squash
 from pypdf import PdfReader
 
-from pars_docs.fonts import missing_glyphs
+from pars_docs.render.pdf.fonts import missing_glyphs
 
 NAMES = {
     "vietnamese": "Nguyễn Thị Ánh Tuyết",
@@ -236,8 +236,8 @@ def test_no_heading_is_left_alone_at_the_foot_of_a_page(make, tmp_path, variant)
     result, out = make(*extra, procedure=procedure, out=tmp_path / "v.pdf")
     assert result.exit_code == 0, result.output
     from pars_docs.handout import Engine
-    from pars_docs.site import load_site
-    from pars_docs.visit import make_visit
+    from pars_docs.load.site import load_site
+    from pars_docs.read.visit import make_visit
 
     visit = make_visit(
         procedure,

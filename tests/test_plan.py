@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 
 from pars_docs.errors import VisitError
 from pars_docs.handout import Engine
-from pars_docs.plan import localize, shift_days, shift_hours
-from pars_docs.site import Site
-from pars_docs.visit import make_visit
+from pars_docs.load.site import Site
+from pars_docs.plan.timeline import localize, shift_days, shift_hours
+from pars_docs.read.visit import make_visit
 
 NY = ZoneInfo("America/New_York")
 

@@ -15,11 +15,11 @@ from icalendar import Calendar
 from readability import grade
 
 from pars_docs import load_site, make_handout
+from pars_docs.compose.markup import WRITE_IN
 from pars_docs.errors import InstructionError, UsageError, VisitError
-from pars_docs.markup import WRITE_IN
-from pars_docs.renditions import TEXT_WIDTH, render_ics, render_json, render_text
+from pars_docs.load.site import Site
+from pars_docs.render.renditions import TEXT_WIDTH, render_ics, render_json, render_text
 from pars_docs.resources import templates_dir
-from pars_docs.site import Site
 
 SITE = DATA / "site-ny.yaml"
 NY = ZoneInfo("America/New_York")

@@ -6,8 +6,8 @@ from helpers import SITE, assert_summary, lines, read_manifest, write
 
 from pars_docs.batch.tasks import with_newer
 from pars_docs.cli import cli
-from pars_docs.ehr import superseded
-from pars_docs.rows import BadRow, Row, Skipped
+from pars_docs.read.ehr import superseded
+from pars_docs.read.rows import BadRow, Row, Skipped
 
 VISIT = "procedure,patient,date,time,clinician,mrn,visit_id"
 
@@ -99,8 +99,9 @@ def test_a_caller_follows_the_rows_as_they_are_settled(tmp_path):
     """The desk's progress bar counts settled rows: a feed is read whole before the first
     handout, so counting rows as they are read would show it done at once."""
     from pars_docs import load_site
-    from pars_docs.batch import Options, run_batch
-    from pars_docs.ledger import Progress
+    from pars_docs.batch.ledger import Progress
+    from pars_docs.batch.options import Options
+    from pars_docs.batch.run import run_batch
 
     class Seen(Progress):
         def __init__(self):

@@ -11,20 +11,20 @@ import pytest
 from helpers import DATA, LISTS, SITE, write
 
 from pars_docs import make_handout
-from pars_docs.batch import Options
+from pars_docs.batch.ledger import Record, Status, Summary
+from pars_docs.batch.options import Options
 from pars_docs.cli import cli
 from pars_docs.cli._common import Report
-from pars_docs.ehr import Feed
 from pars_docs.environment import Environment
 from pars_docs.errors import DataError, ExitStatus, UsageError
-from pars_docs.feeds import read_appointments
-from pars_docs.fhir import CodeMap
 from pars_docs.handout import Engine
-from pars_docs.ledger import Record, Status, Summary
-from pars_docs.output import write_output
-from pars_docs.rows import BadRow, Row, Skipped, Source, read_rows
-from pars_docs.site import load_site
-from pars_docs.visit import MissingField, check_date_format, visit_from_row
+from pars_docs.load.site import load_site
+from pars_docs.read.ehr import Feed
+from pars_docs.read.feeds import read_appointments
+from pars_docs.read.fhir import CodeMap
+from pars_docs.read.rows import BadRow, Row, Skipped, Source, read_rows
+from pars_docs.read.visit import MissingField, check_date_format, visit_from_row
+from pars_docs.write.output import write_output
 
 REQUIRED = {
     "procedure": "pars-defect-injection",

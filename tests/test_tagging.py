@@ -19,12 +19,12 @@ from PIL import Image, ImageCms
 from pypdf import PdfReader
 
 from pars_docs import make_handout
-from pars_docs.fhir_out import MIME_TYPE_SUFFICIENT, PDFA_FORMAT
-from pars_docs.markup import plain
-from pars_docs.pdf import render_pdf
-from pars_docs.pdf.metadata import srgb_profile
-from pars_docs.renditions import render_text
-from pars_docs.site import load_site
+from pars_docs.compose.markup import plain
+from pars_docs.load.site import load_site
+from pars_docs.render.pdf import render_pdf
+from pars_docs.render.pdf.metadata import srgb_profile
+from pars_docs.render.renditions import render_text
+from pars_docs.write.fhir_out import MIME_TYPE_SUFFICIENT, PDFA_FORMAT
 
 pdfua = pytest.importorskip("pdfua")
 

@@ -9,15 +9,15 @@ import json
 import pytest
 from helpers import DATA
 
-from pars_docs.compose import PAGE_TEMPLATES, Templates
+from pars_docs.compose.composer import PAGE_TEMPLATES, Templates
 from pars_docs.errors import ParsDocsError, UsageError, printable
-from pars_docs.jsonin import loads
-from pars_docs.library import Library
-from pars_docs.loader import load_yaml
-from pars_docs.lookalike import mixed_script, script, skeleton, strip_invisible
+from pars_docs.load.library import Library
+from pars_docs.load.loader import load_yaml
+from pars_docs.read.jsonin import loads
+from pars_docs.read.lookalike import mixed_script, script, skeleton, strip_invisible
+from pars_docs.read.visit import clean_text, make_visit
 from pars_docs.resources import templates_dir
 from pars_docs.sandbox import environment, unsafe_constructs
-from pars_docs.visit import clean_text, make_visit
 
 # The template sandbox --------------------------------------------------------------------------
 
@@ -186,6 +186,6 @@ def test_every_column_a_row_can_have_is_kept_out_of_logs():
     """A new column must be added to PATIENT_FIELDS too (a language tag is shown only once it
     is a well-formed tag: see languages.check_tag)."""
     from pars_docs.errors import PATIENT_FIELDS
-    from pars_docs.rows import FIELDS
+    from pars_docs.read.rows import FIELDS
 
     assert set(FIELDS) - {"language"} <= PATIENT_FIELDS

@@ -6,9 +6,9 @@ from helpers import pdf_text, squash
 
 from pars_docs.cli import cli
 from pars_docs.errors import InstructionError, SiteError
-from pars_docs.library import Library
+from pars_docs.load.library import Library
+from pars_docs.load.site import load_site
 from pars_docs.resources import instructions_dir, templates_dir
-from pars_docs.site import load_site
 
 BUILT_IN = instructions_dir() / "pars-defect-injection.yaml"
 

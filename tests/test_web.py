@@ -426,7 +426,7 @@ def test_a_fhir_upload_without_a_site_profile_needs_a_time_zone(tmp_path, monkey
 
 
 def test_an_hl7_upload_makes_the_newest_message_of_a_booking(client, work_dir):
-    from pars_docs.hl7v2 import split_messages
+    from pars_docs.read.hl7v2 import split_messages
 
     text = (DATA / "hl7" / "mllp-batch.hl7").read_text(encoding="utf-8")
     booked, moved = split_messages(text)[:2]

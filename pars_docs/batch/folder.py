@@ -24,7 +24,7 @@ from pathlib import Path
 
 from .._version import version
 from ..errors import UsageError
-from ..output import FILE_MODE
+from ..write.output import FILE_MODE
 
 STATE_NAME = ".pars-docs-state"
 _FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)

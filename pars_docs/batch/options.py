@@ -8,8 +8,8 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import UsageError
-from ..names import DEFAULT_NAME, RENDITIONS, check_name_pattern
-from ..visit import check_date_format
+from ..read.visit import check_date_format
+from ..write.names import DEFAULT_NAME, RENDITIONS, check_name_pattern
 
 
 def max_jobs() -> int:

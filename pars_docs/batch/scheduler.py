@@ -14,8 +14,9 @@ from contextlib import contextmanager
 from datetime import datetime
 from types import FrameType
 
-from ..ledger import Interrupted, Record, Status
-from ..site import Site
+from ..errors import Interrupted
+from ..load.site import Site
+from .ledger import Record, Status
 from .settler import Settler
 from .tasks import Duplicate, Item
 from .worker import Renderer, Task, init_worker, render_in_worker, usable_name

@@ -11,16 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ..compose import compose_packet
+from ..compose.composer import compose_packet
 from ..environment import Environment
 from ..errors import OutputError
-from ..fhir_out import BundleWriter
-from ..ledger import Manifest, Progress, Record, Status, Summary
-from ..output import Inputs
-from ..packet import Layout, Packet, index_pieces
-from ..site import Site
+from ..load.site import Site
+from ..write.fhir_out import BundleWriter
+from ..write.output import Inputs
 from .folder import FolderState, Made
+from .ledger import Manifest, Progress, Record, Status, Summary
 from .options import Options
+from .packet import Layout, Packet, index_pieces
 
 Report = Callable[[Record], None]
 

@@ -17,16 +17,16 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..ehr import booking, superseded
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine
-from ..ledger import Record, Status
-from ..lookalike import skeleton
-from ..names import output_name
-from ..output import Inputs, refusal
-from ..rows import BadRow, Row, RowResult, Skipped
-from ..visit import Visit, visit_from_row
+from ..read.ehr import booking, superseded
+from ..read.lookalike import skeleton
+from ..read.rows import BadRow, Row, RowResult, Skipped
+from ..read.visit import Visit, visit_from_row
+from ..write.names import output_name
+from ..write.output import Inputs, refusal
 from .folder import FolderState
+from .ledger import Record, Status
 from .options import Options
 from .worker import Task, row_reason, usable_name
 

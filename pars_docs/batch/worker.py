@@ -14,14 +14,14 @@ from datetime import datetime
 from pathlib import Path
 
 from ..errors import ParsDocsError
-from ..fonts import check_drawable
 from ..handout import Engine, Handout
-from ..ledger import Record, Status
-from ..output import write_atomic
-from ..plan import redacted
-from ..site import Site
-from ..visit import Visit, clean_text
+from ..load.site import Site
+from ..plan.timeline import redacted
+from ..read.visit import Visit, clean_text
+from ..render.pdf.fonts import check_drawable
+from ..write.output import write_atomic
 from .folder import Made, fingerprint
+from .ledger import Record, Status
 
 
 @dataclass

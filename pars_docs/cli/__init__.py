@@ -16,8 +16,7 @@ from types import FrameType
 import click
 
 from ..environment import Environment
-from ..errors import ExitStatus, OutputError, UsageError
-from ..ledger import Interrupted
+from ..errors import ExitStatus, Interrupted, OutputError, UsageError
 from ._common import Report
 
 __all__ = ["cli", "main"]

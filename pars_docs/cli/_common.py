@@ -10,10 +10,10 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
+from ..batch.ledger import Record, Status
 from ..environment import Environment
 from ..errors import STEERING, ParsDocsError, UsageError, printable
-from ..ledger import Record, Status
-from ..site import ENV_VAR, Site, check_zone, load_site
+from ..load.site import ENV_VAR, Site, check_zone, load_site
 
 F = TypeVar("F", bound=Callable[..., Any])
 

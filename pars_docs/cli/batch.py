@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import ExitStatus, OutputError, ParsDocsError
-from ..ledger import Interrupted, Summary
-from ..names import DEFAULT_NAME, RENDITIONS
-from ..rows import FEEDS, FORMATS, RowResult, Source, check_pages, read_mapping, read_rows
-from ..site import Site
-from ..visit import parse_as_of
+from ..batch.ledger import Summary
+from ..errors import ExitStatus, Interrupted, OutputError, ParsDocsError
+from ..load.site import Site
+from ..read.rows import FEEDS, FORMATS, RowResult, Source, check_pages, read_mapping, read_rows
+from ..read.visit import parse_as_of
+from ..write.names import DEFAULT_NAME, RENDITIONS
 from ._common import (
     FHIR_BUNDLE_OPTION,
     INCLUDE_PAST_OPTION,
@@ -31,8 +31,8 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..batch import Options
-    from ..ehr import Feed
+    from ..batch.options import Options
+    from ..read.ehr import Feed
 
 # Each option's name is the Options field it sets, or one of the reading options below.
 OPTIONS = (
@@ -207,7 +207,8 @@ def batch(
     # Every other option is an Options field. The manifest is a file: only --verbose itself
     # puts patient values in it.
     # The batch machinery (ReportLab, Jinja, process pools) is imported only to run one.
-    from ..batch import Options, run_batch
+    from ..batch.options import Options
+    from ..batch.run import run_batch
 
     options = Options(**given, inputs=(*inputs, map_file or "-", code_map or "-"))
     env = report.env
@@ -273,10 +274,10 @@ def _reader(
     FHIR and HL7 v2 input is read with."""
     if source.format not in FEEDS:
         return (lambda: read_rows(source, mapping)), None
-    from ..ehr import Feed
-    from ..feeds import read_appointments
-    from ..fhir import CodeMap
     from ..handout import Engine
+    from ..read.ehr import Feed
+    from ..read.feeds import read_appointments
+    from ..read.fhir import CodeMap
 
     codes = CodeMap.build(Engine(site).library, code_map or site.procedure_codes)
     feed = Feed.for_site(site, codes, options.as_of, include_past=include_past)

@@ -11,13 +11,13 @@ from pathlib import Path
 import click
 
 from ..errors import ExitStatus, InstructionError, ParsDocsError, printable
-from ..library import Library
-from ..site import Site, load_site
+from ..load.library import Library
+from ..load.site import Site, load_site
 from ._common import SITE_OPTION, Report, fail, script_options
 
 
 def _check_codes(profile: Site, library: Library) -> str:
-    from ..fhir import CodeMap
+    from ..read.fhir import CodeMap
 
     codes = CodeMap.build(library, profile.procedure_codes, strict=True)
     return f"code map, {len(codes.entries)} codes"
@@ -26,9 +26,9 @@ def _check_codes(profile: Site, library: Library) -> str:
 def _check_templates(profile: Site, language: str) -> str:
     """The site's templates in ``language``: date formats, labels and calendar wording load,
     and the labels and calendar wording match the English ones."""
-    from ..compose import templates_for
-    from ..ics import calendar_wording, translation_problems
-    from ..languages import load_labels
+    from ..compose.composer import templates_for
+    from ..load.languages import load_labels
+    from ..render.ics import calendar_wording, translation_problems
 
     templates = templates_for(profile.templates_dir, language, profile.clock)
     problems = templates.page_problems()
@@ -46,7 +46,7 @@ def _check_templates(profile: Site, language: str) -> str:
 
 def _describe(library: Library, profile: Site, set_id: str) -> str:
     """Check a set, and that it can be printed in the site's languages."""
-    from ..languages import resolve
+    from ..load.languages import resolve
 
     iset = library.get(set_id)
     available = library.languages(set_id)

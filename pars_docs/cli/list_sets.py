@@ -7,8 +7,8 @@ import json
 import click
 
 from ..errors import ParsDocsError
-from ..library import Library
-from ..site import load_site
+from ..load.library import Library
+from ..load.site import load_site
 from ._common import SITE_OPTION, Report, fail, script_options
 
 

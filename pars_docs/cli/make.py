@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..errors import DataError, ParsDocsError, UsageError
-from ..names import RENDITIONS, default_filename
-from ..output import Inputs, write_output
-from ..rows import BadRow, Row, RowResult, Skipped, Source
-from ..visit import MissingField, parse_as_of, visit_from_row
+from ..read.rows import BadRow, Row, RowResult, Skipped, Source
+from ..read.visit import MissingField, parse_as_of, visit_from_row
+from ..write.names import RENDITIONS, default_filename
+from ..write.output import Inputs, write_output
 from ._common import (
     FHIR_BUNDLE_OPTION,
     INCLUDE_PAST_OPTION,
@@ -211,7 +211,7 @@ def make(
         for warning in handout.warnings:
             report.note(f"warning: {warning}")
         if emit == "fhir":
-            from ..fhir_out import bundle_of
+            from ..write.fhir_out import bundle_of
 
             resource = handout.document_reference(handout.pdf(paper), row.refs or None)
             if fhir_bundle:
@@ -247,9 +247,9 @@ def _one_appointment(
     """The single appointment to make in a FHIR file or a file of HL7 v2 SIU messages (the
     newest revision of one booking). ``given`` names the fields the command line supplies:
     the file need not have them."""
-    from .. import hl7v2
-    from ..ehr import Feed, booking, superseded
-    from ..fhir import CodeMap, appointment_rows, read_resource
+    from ..read import hl7v2
+    from ..read.ehr import Feed, booking, superseded
+    from ..read.fhir import CodeMap, appointment_rows, read_resource
 
     source = Source(name, stdin=report.env.stdin_bytes)
     try:

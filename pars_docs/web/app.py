@@ -18,7 +18,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from .._version import version
 from ..errors import ParsDocsError
 from ..handout import Engine
-from ..rows import FORMATS
+from ..read.rows import FORMATS
 from . import security
 from .desk import PAPERS, Desk, FormValues
 from .packets import PacketOptions, Packets

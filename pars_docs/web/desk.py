@@ -16,10 +16,10 @@ from datetime import datetime
 
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine, Handout
-from ..languages import resolve
-from ..names import RENDITIONS
-from ..plan import set_option
-from ..visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
+from ..load.languages import resolve
+from ..plan.timeline import set_option
+from ..read.visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
+from ..write.names import RENDITIONS
 
 # Form fields in the order the form shows them; an error without a field goes to the top.
 FIELDS = (
@@ -220,7 +220,7 @@ class Desk:
                 pages = _page_count(pdf)  # pdfium, like ReportLab, is not thread-safe
         except ParsDocsError as e:
             return None, {_form_field(e.field): e.message}
-        from ..names import default_filename
+        from ..write.names import default_filename
 
         made = Made(
             pdf=pdf,
@@ -298,7 +298,7 @@ class Desk:
         kinds = {ending: kind for kind, ending in RENDITIONS.items()}
         if made is None or suffix not in kinds or made.handout is None:
             return None
-        from ..names import default_filename
+        from ..write.names import default_filename
 
         if suffix == ".pdf":
             return made.pdf, made.filename

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..handout import Engine
-from ..site import Site
+from ..load.site import Site
 from . import security
 from .app import MAX_UPLOAD, create_app
 

@@ -1,0 +1,124 @@
+"""Run a batch: an appointment list in, one handout per row (and/or one packet) out.
+
+One bad row never costs the others: each row succeeds or fails on its own and is recorded in
+the manifest. Rows render on all cores, a bounded number at a time, so memory stays flat
+however long the list is. Every file is written through a temporary file and a rename, so an
+interrupted run leaves no half-written handout, and ``skip_existing`` resumes it.
+
+A run has three parts: :mod:`~pars_docs.batch.tasks` plans (rows to visits, repeats, file
+names, files kept), :mod:`~pars_docs.batch.scheduler` renders (here or on a pool, minding
+signals) and :mod:`~pars_docs.batch.settler` settles (records, summary, manifest, packet,
+bundle).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from ..environment import Environment
+from ..errors import Interrupted, OutputError
+from ..handout import Engine
+from ..load.site import Site
+from ..read.rows import RowResult
+from ..write.names import check_writable, remove_stale_parts
+from ..write.output import Inputs, check_output
+from .folder import FolderState
+from .ledger import Progress, Summary
+from .options import Options
+from .scheduler import Scheduler, Stop
+from .settler import Report, Settler
+from .tasks import Planner
+from .worker import Renderer
+
+
+def run_batch(
+    rows: Iterable[RowResult],
+    site: Site,
+    options: Options,
+    *,
+    report: Report | None = None,
+    progress_total: int | None = None,
+    show_progress: bool = False,
+    env: Environment | None = None,
+    progress: Progress | None = None,
+) -> Summary:
+    """Make a handout for every row (from :func:`pars_docs.rows.read_rows` or
+    :func:`pars_docs.fhir.read_appointments`). ``report(record)`` receives each failed or
+    duplicate row as it happens; ``progress`` (instead of the terminal's progress line) is
+    told how many rows are settled as each one is. Returns the summary; raises
+    :class:`Interrupted` (carrying the summary) after a clean stop, every row already started
+    being finished and recorded, and :class:`~pars_docs.errors.OutputError` (carrying it too)
+    when an output cannot be written, the manifest holding only true records. Raises
+    :class:`UsageError` before any work for an output that is a link, a device or one of the
+    run's inputs, and for an ``out_dir`` another run is writing to."""
+    env = env or Environment()
+    options.validate()
+    inputs = Inputs(options.inputs)
+    inputs.add_site(site)
+    if options.merge:
+        check_writable(options.merge.parent, "--merge")
+        check_output(options.merge, "--merge", "merge", inputs, dash=False)
+    check_output(options.manifest, "--manifest", "manifest", inputs)
+    if options.emit == "fhir":
+        check_output(options.fhir_output, "--fhir-output", "fhir_output", inputs)
+    state = None
+    if options.out_dir:
+        check_writable(options.out_dir, "--out-dir")
+        state = FolderState(options.out_dir)
+    try:
+        if options.out_dir:
+            remove_stale_parts(options.out_dir)
+        for done in (options.merge, options.emit == "fhir" and options.fhir_output):
+            if done and str(done) != "-":
+                remove_stale_parts(Path(done).parent, Path(done).name)
+        started = time.monotonic()
+        engine = Engine(site, options.as_of)
+        settler = Settler(
+            options,
+            site,
+            report=report,
+            progress=progress or Progress(show_progress, progress_total, env.stderr),
+            env=env,
+            state=state,
+            inputs=inputs,
+        )
+    except BaseException:
+        if state:
+            state.close()
+        raise
+    jobs = options.workers
+    stop = Stop()
+    renderer = Renderer(engine, options.verbose, state.key if state else None)
+    scheduler = Scheduler(renderer, settler, stop, fail_fast=options.fail_fast)
+    items = Planner(options, engine, state, inputs).items(rows)
+    try:
+        with stop.catching():
+            if jobs <= 1:
+                scheduler.run_here(items)
+            else:
+                engine.warm()  # before the workers fork, so they share what it loaded
+                scheduler.run_pool(items, site, jobs, options.as_of)
+            stop.check()
+            settler.progress.finish()
+            if settler.has_packet and not settler.failure:
+                # A stop now abandons the packet at once (nothing is written until it is
+                # complete).
+                stop.at_once()
+                settler.write_packet(jobs)
+    except Interrupted as interrupted:
+        settler.summary.interrupted = True
+        interrupted.summary = settler.summary
+        raise
+    except OutputError as error:
+        settler.fail(error)
+    finally:
+        settler.summary.seconds = time.monotonic() - started
+        settler.close()
+        if settler.failure:
+            settler.summary.output_error = settler.failure.public(options.verbose)
+    if settler.failure:
+        settler.failure.summary = settler.summary
+        raise settler.failure
+    return settler.summary

@@ -1,0 +1,3 @@
+"""Compose: the plan and the wording become the composed document (XML) every renderer
+reads.
+"""

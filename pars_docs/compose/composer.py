@@ -1,0 +1,516 @@
+"""Compose a handout: fill the instruction set's wording and the page template with a plan.
+
+The result is a small XML document (``templates/handout.xml.j2``) that every renderer reads:
+the PDF renderer lays it out, the text renderer prints it. Patient values are escaped by
+Jinja's autoescaping and are never evaluated as templates.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
+
+import jinja2
+from jinja2.exceptions import SecurityError
+
+from .. import checked
+from ..errors import InstructionError, UsageError
+from ..load.languages import load_labels, resolve
+from ..load.loader import load_yaml
+from ..load.structure import medicines_groups, section_groups
+from ..plan.keytimes import key_times
+from ..read.visit import PartialDate
+from ..resources import templates_dir
+from ..sandbox import environment, unsafe_constructs
+from .dates import babel_version, format_date, format_datetime
+from .markup import BOLD_OFF, strong
+
+HANDOUT_TEMPLATE = "handout.xml.j2"
+REQUIRED_FORMATS = ("when", "when_year", "day", "day_year", "time", "date_long", "date_short")
+PACKET_TEMPLATE = "packet.xml.j2"
+_SPACES = re.compile(r"[ \t\n\r\f\v]+")
+_DOUBLE_STOP = re.compile(f"\\.({BOLD_OFF})\\.")
+PAGE_TEMPLATES = (HANDOUT_TEMPLATE, PACKET_TEMPLATE)
+
+
+def _repeated(moment: datetime) -> bool:
+    """Whether the wall-clock reading of ``moment`` happens twice (clocks going back)."""
+    other = moment.replace(fold=1 - moment.fold)
+    return other.utcoffset() != moment.utcoffset()
+
+
+def _format_problems(chosen, language: str) -> list[tuple[tuple, str]]:
+    """What is wrong with one language's formats: a missing one, one that is not text, or a
+    pattern Babel cannot write (tried on a sample moment, so it never fails mid-batch)."""
+    if not isinstance(chosen, dict):
+        return [((), f"the formats for '{language}' must map names to patterns")]
+    problems: list[tuple[tuple, str]] = []
+    missing = [k for k in REQUIRED_FORMATS if k not in chosen]
+    if missing:
+        problems.append(((), f"formats for '{language}' lack {', '.join(missing)}"))
+    import babel.dates  # the authority on patterns; dates.py writes the usual ones itself
+
+    sample = datetime(2026, 12, 3, 8, 30)
+    locale = language.replace("-", "_")
+    for name, pattern in chosen.items():
+        if not isinstance(pattern, str):
+            problems.append(((name,), f"{name}: must be text"))
+            continue
+        if name.startswith("repeated_"):
+            continue  # words added after a time, not a pattern
+        try:
+            babel.dates.format_datetime(sample, pattern, locale=locale)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
+            problems.append(((name,), f"{name}: not a date pattern Babel can write ({e})"))
+    return problems
+
+
+def tidy_spaces(text: str) -> str:
+    """Runs of spaces and line breaks made one space; no-break spaces ("8:00 a. m.") kept."""
+    return _SPACES.sub(" ", text).strip()
+
+
+def single_stop(text: str) -> str:
+    """A moment that ends in an abbreviation ("8:00 a. m.") ends its sentence too: the
+    sentence's own full stop after it is dropped."""
+    return _DOUBLE_STOP.sub(r".\1", text)
+
+
+def fill(label: str, **values) -> str:
+    """A label with its ``{name}`` places filled: ``"Page {page}"`` and so on."""
+    return re.sub(r"{(\w+)}", lambda m: str(values.get(m[1], m[0])), label)
+
+
+def clock_24(pattern: str) -> str:
+    """A CLDR pattern on the 24-hour clock: ``h`` → ``H``, the AM/PM field dropped. Quoted
+    text is left as it stands."""
+    out, quoted = [], False
+    for part in re.split(r"('[^']*')", pattern):
+        quoted = part.startswith("'") and len(part) > 1
+        if not quoted:
+            part = re.sub(r"\s*a+", "", part.replace("h", "H"))
+        out.append(part)
+    return "".join(out)
+
+
+class Templates:
+    """The templates, date formats and labels for one site and language: its own folder
+    first, then the built-ins. ``clock`` is 12 or 24 (the site's choice)."""
+
+    def __init__(self, override: Path | None = None, language: str = "en", clock: int = 12):
+        self.dirs = [d for d in (override, templates_dir()) if d]
+        labels = load_labels(tuple(self.dirs))
+        try:
+            # The nearest language the labels have: a site in es-US is written in es.
+            language = resolve(language, labels.languages)
+        except UsageError as e:
+            raise InstructionError(
+                f"templates: no labels for language '{language}' in {labels.loaded.path}"
+            ) from e
+        self.labels = labels.get(language)
+        self.language = language
+        self.clock = clock
+        self.formats = self._formats(language)
+        if clock == 24:
+            self.formats = {
+                key: clock_24(value)
+                if isinstance(value, str) and not key.startswith("repeated")
+                else value
+                for key, value in self.formats.items()
+            }
+        # A site's own templates are the clinic's data: both run sandboxed (sandbox.py).
+        self.text_env = environment(autoescape=False, keep_trailing_newline=False)
+        self.loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
+        self.doc_env = environment(
+            loader=self.loader,
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        for env in (self.text_env, self.doc_env):
+            env.filters.update(
+                when=self._when,
+                day=self._day,
+                time=self._time,
+                date_long=self._date_long,
+                date_short=self._date_short,
+                strong=strong,
+                fill=fill,
+            )
+        self._compiled: dict[str, jinja2.Template] = {}
+        self._pages_checked = False
+
+    def _formats(self, language: str) -> dict:
+        for folder in self.dirs:
+            path = folder / "formats.yaml"
+            if path.is_file():
+                loaded = load_yaml(path, InstructionError)
+                table = loaded.data or {}
+                if not isinstance(table, dict):
+                    raise InstructionError(f"{path}: must map each language to its formats")
+                base = language.replace("-", "_").split("_")[0]
+                key = language if table.get(language) else base
+                chosen = table.get(key)
+                if chosen:
+                    # Unchanged formats that passed before are not tried again (checked.py).
+                    check = checked.key("date formats", key, loaded.text, babel_version())
+                    if checked.passed(check):
+                        return chosen
+                    problems = _format_problems(chosen, language)
+                    if problems:
+                        raise InstructionError(
+                            "\n".join(
+                                f"{loaded.where((key, *field))}: {text}" for field, text in problems
+                            )
+                        )
+                    checked.remember(check)
+                    return chosen
+        raise InstructionError(
+            f"templates: no date formats for language '{language}' in formats.yaml"
+        )
+
+    def _as_written(self, value, pattern: str) -> tuple:
+        """The moment as it will be written and the format to write it with.
+
+        Exact midnight and noon have words of their own when the formats give them, and
+        midnight is written as the end of the day before. The year check and the writing both
+        ask here, so they always agree on which day is shown.
+        """
+        if (
+            isinstance(value, datetime)
+            and (value.minute, value.second) == (0, 0)
+            and (value.hour in (0, 12))
+        ):
+            special = f"{pattern}_{'midnight' if value.hour == 0 else 'noon'}"
+            if special in self.formats:
+                if value.hour == 0 and not pattern.startswith("time"):
+                    value = value - timedelta(days=1)  # the end of the day before
+                return value, special
+        return value, pattern
+
+    def _fmt(self, value, pattern: str) -> str:
+        if value is None:
+            raise jinja2.UndefinedError(
+                f"a date this visit does not have was given to the {pattern} filter (such as "
+                "med.restart for a medicine whose restart the surgeon decides): put the text "
+                "inside {% if … %}"
+            )
+        locale = self.language.replace("-", "_")
+        if not isinstance(value, datetime):
+            return format_date(value, self.formats[pattern], locale=locale)
+        shown, key = self._as_written(value, pattern)
+        # CLDR joins "a. m." with a narrow space that ReportLab would break a line at.
+        text = format_datetime(shown, self.formats[key], locale=locale).replace("\u202f", "\u00a0")
+        if key == pattern and pattern.startswith(("when", "time")) and _repeated(value):
+            # The hour the clocks go back happens twice: say which one.
+            which = "repeated_second" if value.fold else "repeated_first"
+            text += self.formats.get(which, "")
+        return text
+
+    def _dated(self, ctx, value, pattern: str) -> str:
+        """``pattern``, or its ``_year`` form when the day shown is not in the procedure's
+        year (a fast that starts on New Year's Eve)."""
+        start = ctx.get("moments", {}).get("start")
+        if value is None or start is None:
+            return self._fmt(value, pattern)
+        shown, _ = self._as_written(value, pattern)
+        return self._fmt(value, f"{pattern}_year" if shown.year != start.year else pattern)
+
+    @jinja2.pass_context
+    def _when(self, ctx, value: datetime) -> str:
+        return strong(self._dated(ctx, value, "when"))
+
+    @jinja2.pass_context
+    def _day(self, ctx, value: date) -> str:
+        return strong(self._dated(ctx, value, "day"))
+
+    def _time(self, value: datetime) -> str:
+        return strong(self._fmt(value, "time"))
+
+    def _date_long(self, value: date) -> str:
+        return self._fmt(value, "date_long")
+
+    def _date_short(self, value) -> str:
+        if isinstance(value, PartialDate):  # a date of birth known to the year or month
+            if value.month is None:
+                return str(value.year)
+            pattern = self.formats.get("month_year", "MMMM y")
+            return format_date(value.first_day, pattern, locale=self.language.replace("-", "_"))
+        return self._fmt(value, "date_short")
+
+    def page_problems(self) -> list[str]:
+        """What is wrong with the page templates this site would use: a syntax error, or a
+        construct that reaches for Python's internals (see :mod:`pars_docs.sandbox`)."""
+        problems = []
+        for name in PAGE_TEMPLATES:
+            try:
+                source, filename, _ = self.loader.get_source(self.doc_env, name)
+            except jinja2.TemplateNotFound:
+                problems.append(f"templates: {name}: not found")
+                continue
+            except (OSError, UnicodeDecodeError) as e:
+                problems.append(f"templates: {name}: cannot read ({e})")
+                continue
+            try:
+                unsafe = unsafe_constructs(source)
+            except jinja2.TemplateSyntaxError as e:
+                problems.append(f"{filename}:{e.lineno}: template error: {e.message}")
+                continue
+            problems += [
+                f"{filename}: {what}: not allowed (a template may not reach Python's internals)"
+                for what in unsafe
+            ]
+        return problems
+
+    def _check_pages(self) -> None:
+        """Raise :class:`InstructionError` for :meth:`page_problems`; page templates that
+        passed before, unchanged, are not parsed again (see checked.py)."""
+        sources = []
+        for name in PAGE_TEMPLATES:
+            try:
+                sources.append(self.loader.get_source(self.doc_env, name)[0])
+            except (jinja2.TemplateNotFound, OSError, UnicodeDecodeError):
+                sources.append("")  # page_problems names it
+        check = checked.key("page templates", *sources)
+        if checked.passed(check):
+            return
+        problems = self.page_problems()
+        if problems:
+            raise InstructionError("\n".join(problems))
+        checked.remember(check)
+
+    def page(self, name: str, **context) -> str:
+        """The page template ``name`` rendered in the sandbox. A template that reaches for
+        Python's internals, or fails, is an :class:`InstructionError`, never a traceback."""
+        if not self._pages_checked:
+            self._check_pages()
+            self._pages_checked = True
+        try:
+            return self.doc_env.get_template(name).render(**context)
+        except SecurityError as e:
+            raise InstructionError(f"templates: {name}: not allowed ({e})") from e
+        except jinja2.TemplateError as e:
+            raise InstructionError(f"templates: {name}: {e}") from e
+
+    def compile_text(self, source: str) -> jinja2.Template:
+        """Compile one piece of instruction-set wording, once per process."""
+        template = self._compiled.get(source)
+        if template is None:
+            template = self._compiled[source] = _from_string(self.text_env, source)
+        return template
+
+    def render_text(self, source: str, context: dict) -> str:
+        if "{" not in source:
+            # No variable, tag or comment: Jinja would give the text back unchanged.
+            return single_stop(tidy_spaces(source))
+        return single_stop(tidy_spaces(self.compile_text(source).render(context)))
+
+
+def _from_string(env: jinja2.Environment, source: str) -> jinja2.Template:
+    """``env.from_string(source)``. Compiled code is never kept in the user's cache (a record
+    there is data only, see checked.py): wording is compiled once per process."""
+    return env.from_string(source)
+
+
+@lru_cache(maxsize=16)
+def templates_for(override: Path | None, language: str, clock: int = 12) -> Templates:
+    return Templates(override, language, clock)
+
+
+def text_context(plan) -> dict:
+    site = plan.site
+    return {
+        "visit": {
+            "patient": plan.visit.patient,
+            "clinician": plan.visit.clinician,
+            **plan.options,
+        },
+        "clinic": {
+            "name": site.name,
+            "phone": site.phone,
+            "after_hours_phone": site.after_hours_phone,
+        },
+        "t": plan.instruction_set.data["timing"],
+        "moments": plan.moments,
+        "late": plan.late,
+    }
+
+
+def _item(templates: Templates, item, context: dict, style: str, plan) -> dict | None:
+    if isinstance(item, str):
+        item = {"text": item}
+    if not plan.applies(item.get("when")):
+        return None
+    check = item.get("check", style == "checklist")
+    text = templates.render_text(item["text"], context)
+    # Wording that depends on a moment the visit may lack ({% if moments.x is defined %})
+    # can come out empty: such an item is left out.
+    return {"text": text, "check": check} if text else None
+
+
+def _group(
+    templates: Templates, group: dict | None, context: dict, plan, key: str = ""
+) -> dict | None:
+    if not group or not plan.applies(group.get("when")):
+        return None
+    style = group.get("style", "bullets")
+    items = [_item(templates, i, context, style, plan) for i in group["items"]]
+    return {
+        "key": key,
+        "heading": templates.render_text(group["heading"], context),
+        "intro": templates.render_text(group["intro"], context) if "intro" in group else None,
+        "style": style,
+        "items": [i for i in items if i],
+    }
+
+
+CONCERNS = ("bleeding", "slow_stomach", "diabetes")
+
+
+def _medicines(
+    templates: Templates, group: dict | None, context: dict, plan, key: str = ""
+) -> dict | None:
+    """The medicines group: an introduction that fits the medicines listed, then one line per
+    medicine in date order, then the group's own items."""
+    view = _group(templates, group, context, plan, key)
+    if view is None or group is None:
+        return None
+    concerns = group.get("concerns", {})
+    said = [
+        templates.render_text(concerns[c], context)
+        for c in CONCERNS
+        if c in concerns and any(m.concern == c for m in plan.medicines)
+    ]
+    if said:
+        view["intro"] = " ".join(filter(None, [view["intro"], *said]))
+    lines = []
+    for med in plan.medicines:
+        lines.append(
+            {
+                "text": templates.render_text(group[med.action], {**context, "med": med}),
+                "check": True,  # every medicine line asks the patient to do something
+            }
+        )
+    if not plan.medicines:
+        lines.append({"text": templates.render_text(group["none_listed"], context), "check": True})
+    view["items"] = lines + view["items"]
+    return view
+
+
+def view_model(plan, templates: Templates) -> dict:
+    """The instruction set's wording rendered for this plan, skipping what does not apply."""
+    data = plan.instruction_set.data
+    context = text_context(plan)
+
+    def section(key: str, names) -> dict:
+        part = data[key]
+        groups = []
+        for name in names:
+            maker = _medicines if name in medicines_groups() else _group
+            view = maker(templates, part.get(name), context, plan, name)
+            if view:
+                groups.append(view)
+        return {"heading": templates.render_text(part["heading"], context), "groups": groups}
+
+    about = data["about"]
+    calls = data["when_to_call"]
+    return {
+        "about": {
+            "heading": templates.render_text(about["heading"], context),
+            "what": templates.render_text(about["what"], context),
+            "treats_intro": (
+                templates.render_text(about["treats_intro"], context)
+                if "treats_intro" in about
+                else None
+            ),
+            "treats": [templates.render_text(t, context) for t in about["treats"]],
+        },
+        **{key: section(key, names) for key, names in section_groups().items()},
+        "call_clinic": _group(templates, calls["call_clinic"], context, plan, "call_clinic"),
+        "no_answer": (
+            templates.render_text(calls["no_answer"], context) if "no_answer" in calls else None
+        ),
+        "call_911": _group(templates, calls["call_911"], context, plan, "call_911"),
+    }
+
+
+def compose(
+    plan, templates: Templates, other_language: str | None = None, part: int = 1
+) -> ET.Element:
+    """The handout document for ``plan``, as the XML tree the renderers read.
+
+    In a bilingual handout, ``other_language`` names (in its own words) the language of the
+    other part, and ``part`` says whether this one comes first (1) or second (2)."""
+    iset = plan.instruction_set
+    xml = templates.page(
+        HANDOUT_TEMPLATE,
+        L=templates.labels,
+        language=templates.language,
+        other_language=other_language,
+        part=part,
+        set={
+            "id": iset.id,
+            "title": iset.title,
+            "version": iset.version,
+            "reviewed": iset.reviewed,
+        },
+        visit=plan.visit,
+        clinic=plan.site,
+        sedation=plan.sedation,
+        moments=plan.moments,
+        medicines=plan.medicines,
+        key_times=key_times(plan),
+        **view_model(plan, templates),
+    )
+    try:
+        document = ET.fromstring(xml)
+    except ET.ParseError as e:
+        raise InstructionError(
+            f"{HANDOUT_TEMPLATE}: the template produced malformed XML ({e})"
+        ) from e
+    large = plan.visit.large_print
+    if large if large is not None else plan.site.large_print:
+        document.set("print", "large")  # how the PDF lays it out; the words are the same
+    return document
+
+
+def compose_packet(records, site, others=()) -> ET.Element:
+    """The packet wrapper of a merged batch: its title and the scheduler's index, which lists
+    every input row: the handouts in the packet (``records``, in the packet's order), then the
+    rows with no handout of their own (``others``), each with its status and reason.
+
+    ``records`` need ``start`` (ISO 8601), ``patient``, ``procedure_title`` and ``row``;
+    ``others`` need ``row``, ``status`` and ``reason``, and ``patient`` when the row gave a
+    name fit to print.
+    """
+    templates = templates_for(site.templates_dir, site.language, site.clock)
+    rows = [
+        {
+            "start": datetime.fromisoformat(r.start),
+            "patient": r.patient,
+            "procedure": r.procedure_title,
+            "row": r.row,
+        }
+        for r in records
+    ]
+    missing = [
+        {"row": r.row, "patient": r.patient, "status": str(r.status), "reason": r.reason or ""}
+        for r in others
+    ]
+    xml = templates.page(
+        PACKET_TEMPLATE,
+        rows=rows,
+        others=missing,
+        clinic=site,
+        L=templates.labels,
+        language=templates.language,
+    )
+    try:
+        return ET.fromstring(xml)
+    except ET.ParseError as e:
+        raise InstructionError(
+            f"{PACKET_TEMPLATE}: the template produced malformed XML ({e})"
+        ) from e

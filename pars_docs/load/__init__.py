@@ -1,0 +1,3 @@
+"""Load: find, read and check instruction sets, their translations, the medicine table
+and the site profile.
+"""

@@ -1,0 +1,496 @@
+"""Find, load and validate instruction sets.
+
+A set is checked in three passes, and every problem of every pass is reported together:
+the JSON Schema (shape, unknown keys), the cross-references (each number's source exists,
+ranges run the right way), and a dry run that renders every text for every visit option, so a
+misspelt variable or a moment used where it does not exist fails here, not at the desk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .. import checked
+from ..errors import InstructionError, UsageError
+from ..resources import instructions_dir
+from .loader import LoadedYAML, load_yaml
+from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
+from .structure import SCHEMA_FILE, conditions, timing_ranges, wording_keys
+from .translations import MedicineWords, Translation, load_translation, medicine_words, split_name
+from .validate import facts_mention, problem, schema_problems
+
+NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
+# Lengths of time belong in `timing` with a source, never typed into the wording. Other
+# numbers ("floor 3", "Call 911") are fine.
+_TIME_SPAN = re.compile(
+    r"(?<![\w.])\d+(?:[.,]\d+)?(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?[\s-]*"
+    r"(?:hours?|hrs?|days?|weeks?|wks?|minutes?|mins?|months?)\b",
+    re.IGNORECASE,
+)
+_JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
+
+
+@dataclass(frozen=True)
+class InstructionSet:
+    """A validated instruction set."""
+
+    id: str
+    title: str
+    version: str
+    reviewed: str
+    language: str
+    bleeding_risk: str
+    data: dict
+    path: Path
+    translation: Translation | None = None  # set for a translation of an English set
+
+    @property
+    def codes(self) -> list[dict]:
+        return self.data.get("codes", [])
+
+    @property
+    def sources(self) -> list[dict]:
+        return self.data["sources"]
+
+
+def _texts(value, field: tuple):
+    """Every (field, text) pair of wording in an instruction set."""
+    if isinstance(value, dict):
+        wording = wording_keys()
+        for key, child in value.items():
+            if key in wording:
+                yield from _texts(child, field + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _texts(child, field + (index,))
+    elif isinstance(value, str):
+        yield field, value
+
+
+def _source_refs(value, field: tuple):
+    if isinstance(value, dict):
+        for key, child in value.items():
+            if key == "source" and isinstance(child, str):
+                yield field + (key,), child
+            else:
+                yield from _source_refs(child, field + (key,))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _source_refs(child, field + (index,))
+
+
+def _cross_checks(loaded: LoadedYAML) -> list[str]:
+    import jinja2  # only to check a set: `list` and a warm start do without
+
+    from ..sandbox import unsafe_constructs
+
+    data = loaded.data
+    problems = []
+    if data["id"] != loaded.path.stem:
+        problems.append(
+            problem(
+                loaded, ("id",), f"'{data['id']}' must match the file name '{loaded.path.stem}'"
+            )
+        )
+    ids = [s["id"] for s in data["sources"]]
+    for index, source_id in enumerate(ids):
+        if source_id in ids[:index]:
+            problems.append(
+                problem(loaded, ("sources", index, "id"), f"source id '{source_id}' is used twice")
+            )
+    for field, ref in _source_refs(data, ()):
+        if field[0] != "sources" and ref not in ids:
+            problems.append(
+                problem(loaded, field, f"no source with id '{ref}' (sources: {', '.join(ids)})")
+            )
+    timing = data["timing"]
+    problems += _numbers_in_facts(
+        loaded, timing, {s["id"]: s.get("facts") for s in data["sources"]}
+    )
+    for key, low, high in timing_ranges():
+        if key in timing and timing[key][low] > timing[key][high]:
+            problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))
+    for field, text in _texts(data, ()):
+        span = _TIME_SPAN.search(_JINJA.sub("", text))
+        if span:
+            problems.append(
+                problem(
+                    loaded,
+                    field,
+                    f"'{span.group()}' is typed into the wording; put the number in timing "
+                    "with its source and use the variable",
+                )
+            )
+        try:
+            unsafe = unsafe_constructs(text)
+        except jinja2.TemplateSyntaxError as e:
+            problems.append(problem(loaded, field, f"template error: {e.message}"))
+            continue
+        problems += [
+            problem(loaded, field, f"{what}: not allowed (wording may not reach Python internals)")
+            for what in unsafe
+        ]
+    return problems
+
+
+def _numbers_in_facts(loaded: LoadedYAML, timing: dict, facts: dict) -> list[str]:
+    """Each number in ``timing`` is written, as digits, in the facts of the source it credits.
+    (Whether the source itself says it is for a reviewer; this catches a number credited to a
+    source that never mentions it.)"""
+    problems = []
+    for key, entry in timing.items():
+        entries = entry.items() if key == "fasting" else [((), entry)]
+        for sub, item in entries:
+            field = ("timing", key, *((sub,) if sub else ()))
+            source = item.get("source")
+            if source not in facts:
+                continue  # reported as a missing source
+            for name, value in item.items():
+                if isinstance(value, bool) or not isinstance(value, (int, float)):
+                    continue
+                if not facts_mention(facts[source], value):
+                    problems.append(
+                        problem(
+                            loaded,
+                            (*field, name),
+                            f"{value} is credited to '{source}', whose facts do not mention it",
+                        )
+                    )
+    return problems
+
+
+def _sample_medicines(day: date) -> list:
+    """One medicine of each kind a handout can show: paused with and without a restart day,
+    kept, and left to the prescriber."""
+    from ..plan.timeline import MedicinePlan
+
+    return [
+        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day, "Sample"),
+        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, None, day, day, None, "Sample"),
+        MedicinePlan("Sample", "sample", "", "", "late", "", 3, 1, day, day, day, "Sample"),
+        MedicinePlan("Sample", "sample", "", "", "late", "", 3, None, day, day, None, "Sample"),
+        MedicinePlan("Sample", "sample", "", "", "keep", "", label="Sample", concern="bleeding"),
+        MedicinePlan("Sample", "sample", "", "", "ask", "", label="Sample", concern="diabetes"),
+        MedicinePlan("Sample", "sample", "", "", "ask", "", label="Sample", concern="slow_stomach"),
+    ]
+
+
+def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> list[str]:
+    """Render every text for every visit option with a sample visit and one of each medicine."""
+    from zoneinfo import ZoneInfo
+
+    import jinja2
+
+    from ..compose.composer import templates_for, text_context, view_model
+    from ..plan.timeline import Plan, make_plan, option_choices
+    from ..read.visit import Visit
+    from .site import Site
+
+    site = Site(
+        name="Clinic",
+        phone="555",
+        after_hours_phone="555",
+        address="",
+        tz=ZoneInfo("UTC"),
+        wound_check_days=7,
+    )
+    names = conditions()
+    problems = []
+    templates = templates_for(None, iset.language)
+    for values in itertools.product(*(option_choices(iset, name) for name in names)):
+        options = dict(zip(names, values, strict=True))
+        sample = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample")
+        changes: dict[str, Any] = dict(options)
+        visit = dataclasses.replace(sample, **changes)
+        # Made long before the visit (nothing late), and after it (everything late).
+        plan = make_plan(iset, visit, site, table, now=datetime(2026, 1, 1, tzinfo=site.tz))
+        plan.medicines = _sample_medicines(visit.date)
+        after = datetime(2027, 1, 1, tzinfo=site.tz)
+        try:
+            view_model(plan, templates)
+            view_model(Plan(iset, visit, site, options, plan.moments, [], after), templates)
+        except jinja2.UndefinedError as e:
+            field = _field_of_failure(iset.data, templates, text_context(plan), visit.date)
+            chosen = ", ".join(f"{name}={value}" for name, value in options.items())
+            problems.append(problem(loaded, field, f"{e.message} (with {chosen})"))
+        except jinja2.TemplateError as e:
+            problems.append(f"{loaded.path}: template error: {e}")
+    return sorted(set(problems))
+
+
+def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
+    """Find which text failed to render, to point the author at its line."""
+    import jinja2
+
+    samples = _sample_medicines(day)
+    for field, text in _texts(data, ()):
+        # A medicine line is tried with the medicines it is shown for; any other text once.
+        action = field[-1] if field[-1] in ("stop", "late", "keep", "ask") else None
+        for sample in [m for m in samples if m.action == action] or samples[:1]:
+            try:
+                templates.render_text(text, {**context, "med": sample})
+            except jinja2.UndefinedError:
+                return field
+    return ()
+
+
+@lru_cache(maxsize=32)
+def _load_set(path: Path, table_path: Path) -> InstructionSet:
+    loaded = load_yaml(path, InstructionError)
+    table = _table(table_path)
+    # A set that passed before, unchanged, under the same file name, with the same medicine
+    # table and the same pars-docs, is not checked again (see checked.py).
+    check = checked.key("instruction set", path.name, loaded.text, table.text)
+    known_good = checked.passed(check)
+    if not known_good:
+        problems = schema_problems(loaded, instructions_dir() / SCHEMA_FILE)
+        problems = problems or _cross_checks(loaded)
+        if problems:
+            raise InstructionError("\n".join(problems))
+    data = loaded.data
+    iset = InstructionSet(
+        id=data["id"],
+        title=data["title"],
+        version=str(data["version"]),
+        reviewed=data["reviewed"],
+        language=data["language"],
+        bleeding_risk=data["bleeding_risk"],
+        data=data,
+        path=path,
+    )
+    if not known_good:
+        problems = _dry_run(iset, loaded, table)
+        if problems:
+            raise InstructionError("\n".join(problems))
+        checked.remember(check)
+    return iset
+
+
+@lru_cache(maxsize=32)
+def _load_translation(path: Path, english_path: Path, table_path: Path) -> InstructionSet:
+    """A translation merged with its English set, checked and dry-run like a set."""
+    english = _load_set(english_path, table_path)
+    translation = load_translation(path, english, _texts)
+    data = translation.data
+    iset = InstructionSet(
+        id=english.id,
+        title=data["title"],
+        version=english.version,
+        reviewed=english.reviewed,
+        language=translation.language,
+        bleeding_risk=english.bleeding_risk,
+        data=data,
+        path=path,
+        translation=translation,
+    )
+    problems = _dry_run(iset, load_yaml(path, InstructionError), load_medicine_table(table_path))
+    if problems:
+        raise InstructionError("\n".join(problems))
+    return iset
+
+
+class Library:
+    """The instruction sets a site can use: its own folder first, then the built-ins.
+
+    A set's translations sit beside it as ``ID.LANG.yaml`` (see translations.py); a site's
+    folder may add translations of built-in sets as well as its own sets."""
+
+    def __init__(self, override: Path | None = None):
+        self.dirs = [d for d in (override, instructions_dir()) if d]
+        self._found: dict[str, Path] | None = None
+        self._translated: dict[str, dict[str, Path]] = {}
+        self.outside: list[Path] = []  # links in a folder to files outside it, not read
+        self._table: Path | None = None
+
+    def _files(self) -> dict[str, Path]:
+        """Set id → file, the site's folder winning; listed once per Library."""
+        if self._found is not None:
+            return self._found
+        found: dict[str, Path] = {}
+        translated: dict[str, dict[str, Path]] = {}
+        for folder in reversed(self.dirs):
+            inside = folder.resolve()
+            for path in sorted(folder.glob("*.yaml")):
+                if path.name in NOT_SETS:
+                    continue
+                if not path.resolve().is_relative_to(inside):
+                    # A link out of the folder could make a handout of any file at all.
+                    self.outside.append(path)
+                    continue
+                names = split_name(path)
+                if names is None:
+                    found[path.stem] = path.resolve()
+                elif names[0] != Path(TABLE_FILE).stem:
+                    translated.setdefault(names[0], {})[names[1]] = path.resolve()
+        self._found = dict(sorted(found.items()))
+        self._translated = translated
+        return self._found
+
+    def ids(self) -> list[str]:
+        return list(self._files())
+
+    def translation_files(self) -> list[tuple[str, str, Path]]:
+        """Every (set id, language, file) of a translation, including orphans whose English
+        set is missing (``check`` reports them)."""
+        self._files()
+        return [
+            (set_id, language, path)
+            for set_id, by_language in sorted(self._translated.items())
+            for language, path in sorted(by_language.items())
+        ]
+
+    def languages(self, set_id: str) -> list[str]:
+        """The languages ``set_id`` can be printed in: its own and its translations'."""
+        english = self.get(set_id)
+        return sorted({english.language, *self._translated.get(set_id, {})})
+
+    def all_languages(self) -> list[str]:
+        """Every language some set can be printed in."""
+        files = self._files()
+        found = {"en"} if files else set()
+        for by_language in self._translated.values():
+            found.update(by_language)
+        return sorted(found)
+
+    @property
+    def table_path(self) -> Path:
+        if self._table is not None:
+            return self._table
+        for folder in self.dirs:
+            if (folder / TABLE_FILE).is_file():
+                self._table = (folder / TABLE_FILE).resolve()
+                return self._table
+        raise InstructionError(f"no {TABLE_FILE} found")
+
+    def medicine_table(self) -> MedicineTable:
+        return _table(self.table_path)
+
+    def medicine_words(self, language: str) -> MedicineWords:
+        """The medicine notes and plain-word names in ``language``."""
+        return _medicine_words(self.table_path, language)
+
+    def get(self, set_id: str, language: str | None = None) -> InstructionSet:
+        """The set called ``set_id``, in ``language`` (an exact code from
+        :meth:`languages`; default its own); a :class:`UsageError` naming the known ids or
+        languages if there is none."""
+        files = self._files()
+        if set_id not in files:
+            raise UsageError(
+                f"procedure: unknown procedure '{set_id}'; known: {', '.join(files) or '(none)'}",
+                field="procedure",
+            )
+        english = _load_set(files[set_id], self.table_path)
+        if language in (None, english.language):
+            return english
+        path = self._translated.get(set_id, {}).get(language)
+        if path is None:
+            raise UsageError(
+                f"language: '{language}' is not available for {set_id}; available: "
+                f"{', '.join(self.languages(set_id))}",
+                field="language",
+            )
+        return _load_translation(path, files[set_id], self.table_path)
+
+    @staticmethod
+    def describe(iset: InstructionSet) -> str:
+        if iset.translation:
+            return f"{iset.id} {iset.version} {iset.language}"
+        return f"{iset.id} {iset.version}"
+
+    def check_translation(self, path: Path) -> tuple[InstructionSet, list[str]]:
+        """Load a translation file wherever it is, with its English set from this library;
+        returns the set and the notes ``check`` prints (draft), raising for problems,
+        staleness included."""
+        names = split_name(path)
+        files = self._files()
+        if names is None or names[0] not in files:
+            raise InstructionError(
+                f"{path}: no English instruction set '{names[0] if names else Path(path).stem}' "
+                "to translate"
+            )
+        english = self.get(names[0])
+        loaded = load_yaml(Path(path), InstructionError)
+        header = loaded.data.get("translation") if isinstance(loaded.data, dict) else None
+        made_from = str(header.get("of")) if isinstance(header, dict) else None
+        stale = (
+            problem(
+                loaded,
+                ("translation", "of"),
+                f"stale: made from English version {made_from}; {english.path.name} is now "
+                f"version {english.version}. Update the translation, then its 'of'",
+            )
+            if made_from not in (None, english.version)
+            else None
+        )
+        try:
+            iset = _load_translation(Path(path).resolve(), files[names[0]], self.table_path)
+        except InstructionError as e:
+            if stale:  # say why it no longer matches before what no longer matches
+                raise InstructionError(f"{stale}\n{e}") from e
+            raise
+        translation = iset.translation
+        assert translation is not None  # a translation always carries its header
+        if stale:
+            raise InstructionError(stale)
+        notes = []
+        if translation.status == "draft":
+            notes.append("draft translation, not yet reviewed by a clinician")
+        return iset, notes
+
+    def check_medicine_words(self, language: str, path: Path | None = None) -> str:
+        """Check the medicine words of ``language`` (from ``path``, else this library's)
+        against this library's medicine table."""
+        words = (
+            MedicineWords(load_yaml(Path(path), InstructionError), language)
+            if path
+            else self.medicine_words(language)
+        )
+        problems = words.problems(self.medicine_table())
+        if problems:
+            raise InstructionError("\n".join(problems))
+        return f"medicine words {language} ({words.status})"
+
+    def check_file(self, path: Path) -> str:
+        """Validate any pars-docs YAML file as what it holds: a medicine table, a site
+        profile or an instruction set. Returns a short description of it."""
+        from .site import load_site
+
+        data = load_yaml(Path(path), InstructionError).data
+        keys = data if isinstance(data, dict) else {}
+        if not {"medicines", "clinic", "id", "timing", "translation"} & set(keys):
+            # Say nothing of what it holds: it may be any file at all (/etc/passwd).
+            raise InstructionError(
+                f"{path}: not an instruction set, medicine table or site profile"
+            )
+        if "translation" in keys:
+            iset, notes = self.check_translation(Path(path))
+            return "; ".join([self.describe(iset), *notes])
+        if "medicines" in keys and "sources" not in keys:
+            return self.check_medicine_words(str(keys.get("language")), Path(path))
+        if "medicines" in keys:
+            table = load_medicine_table(Path(path))
+            return f"medicine table, {len(table.medicines)} medicines"
+        if "clinic" in keys:
+            return f"site profile, {load_site(path).timezone}"
+        return self.describe(self.load_file(path))
+
+    def load_file(self, path: Path) -> InstructionSet:
+        """Validate one file, wherever it is (for ``pars-docs check``)."""
+        return _load_set(Path(path).resolve(), self.table_path.resolve())
+
+
+@lru_cache(maxsize=8)
+def _medicine_words(table_path: Path, language: str) -> MedicineWords:
+    return medicine_words(table_path, language)
+
+
+@lru_cache(maxsize=8)
+def _table(path: Path) -> MedicineTable:
+    return load_medicine_table(path)

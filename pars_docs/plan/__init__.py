@@ -1,0 +1,1 @@
+"""Plan: a visit and an instruction set become concrete moments on the site's clock."""

@@ -1,0 +1,567 @@
+"""FHIR R4 in: Appointments as record systems send them, turned into rows.
+
+An ``Appointment`` or a ``Bundle`` (collection, searchset in pages, transaction, …) of
+Appointments and the resources they refer to becomes the same rows a CSV gives. References are
+resolved in the bundle, its other pages and the resource's ``contained`` resources; one that
+is not there falls back to the reference's ``display``. The procedure is chosen by code: each
+instruction set lists its codes, and a clinic's code map adds local ones. Resources may hold
+any JSON at all: a shape that cannot be read fails its row, naming the element.
+
+Out: see :mod:`pars_docs.fhir_out`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import DataError, InstructionError, UsageError
+from ..load.loader import load_yaml
+from . import jsonin
+from .ehr import (
+    Feed,
+    RowBuilder,
+    birth_date_problem,
+    is_not_mrn,
+    revision,
+    skip_for_status,
+)
+from .rows import BadRow, Row, RowResult, Skipped
+
+# Elements only older FHIR versions have, in the resources read here.
+OLDER_VERSIONS = {
+    "Appointment": {
+        "type": "DSTU2",
+        "reason": "STU3",
+        "indication": "STU3",
+        "incomingReferral": "STU3",
+    },
+    "Patient": {"careProvider": "DSTU2", "animal": "STU3"},
+}
+
+
+# Reading --------------------------------------------------------------------------------------
+
+
+class CodeMap:
+    """(system, code) → instruction set id, from the sets' own ``codes`` and a clinic's map.
+
+    A map entry without ``system`` matches that code in any system, or with none.
+    """
+
+    def __init__(self, entries: list[dict]):
+        self.entries = entries
+
+    @classmethod
+    def build(cls, library, extra: str | Path | None = None, strict: bool = False) -> CodeMap:
+        """The sets' own codes and those of the code map ``extra``. Every problem in the map
+        is reported at once; an entry naming an unknown set is one. A broken instruction set
+        only costs the rows that need it, unless ``strict`` (for ``check``)."""
+        entries, problems = [], []
+        known = set(library.ids())
+        if extra:
+            loaded = load_yaml(Path(extra), UsageError)
+            data = loaded.data
+            items = data.get("codes") if isinstance(data, dict) else data
+            if not isinstance(items, list):
+                raise UsageError(
+                    f"codes: {extra} must hold a list of {{system, code, procedure}}", field="codes"
+                )
+            for index, item in enumerate(items):
+                if not isinstance(item, dict) or not {"code", "procedure"} <= set(item):
+                    problems.append(
+                        f"{loaded.where((index,))}: each entry needs code and "
+                        "procedure (and may have system)"
+                    )
+                    continue
+                wrong = [
+                    key
+                    for key in ("system", "code", "procedure")
+                    if key in item
+                    and (isinstance(item[key], bool) or not isinstance(item[key], str | int))
+                ]
+                if wrong:
+                    problems.append(
+                        f"{loaded.where((index, wrong[0]))}: {', '.join(wrong)} must be text"
+                    )
+                    continue
+                if item["procedure"] not in known:
+                    problems.append(
+                        f"{loaded.where((index, 'procedure'))}: no instruction set "
+                        f"'{item['procedure']}' (known: {', '.join(sorted(known))})"
+                    )
+                    continue
+                entries.append(
+                    {
+                        "system": str(item["system"]) if "system" in item else None,
+                        "code": str(item["code"]),
+                        "procedure": item["procedure"],
+                    }
+                )
+        if problems:
+            raise UsageError("codes: " + "\ncodes: ".join(problems), field="codes")
+        for set_id in sorted(known):
+            try:
+                codes = library.get(set_id).codes
+            except InstructionError:
+                if strict:
+                    raise
+                continue  # reported for the rows that need this set
+            for code in codes:
+                entries.append(
+                    {"system": code["system"], "code": code["code"], "procedure": set_id}
+                )
+        return cls(entries)
+
+    def match(self, codings: list[dict]) -> str | None:
+        """The set for the first coding any entry matches, in the order given."""
+        for coding in codings:
+            for entry in self.entries:
+                if str(coding.get("code")) == entry["code"] and (
+                    entry["system"] is None or entry["system"] == coding.get("system")
+                ):
+                    return entry["procedure"]
+        return None
+
+
+def _dict(value: Any) -> dict:
+    """``value`` if it is a JSON object, else an empty one."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    """``value`` as a list: senders put one item where FHIR has a list, and the reverse."""
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _text(value) -> str | None:
+    """A string element, or None for anything else (a number or object where text belongs)."""
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _strings(value) -> list[str]:
+    return [t for t in (_text(v) for v in _list(value)) if t]
+
+
+def _codings(concept) -> list[dict]:
+    if not isinstance(concept, dict):
+        return []
+    if isinstance(concept.get("concept"), dict):  # R5 CodeableReference
+        concept = concept["concept"]
+    return [c for c in _list(concept.get("coding")) if isinstance(c, dict) and "code" in c]
+
+
+def _language(patient: dict) -> str | None:
+    """The patient's language from ``Patient.communication``: the one marked preferred, else
+    the first; its BCP 47 coding (urn:ietf:bcp:47), else any coding's code."""
+    entries = [c for c in _list(patient.get("communication")) if isinstance(c, dict)]
+    entries.sort(key=lambda c: c.get("preferred") is not True)
+    for entry in entries:
+        codings = [c for c in _codings(entry.get("language")) if _text(c.get("code"))]
+        codings.sort(key=lambda c: c.get("system") != "urn:ietf:bcp:47")
+        if codings:
+            return _text(codings[0]["code"])
+    return None
+
+
+# The order FHIR asks for: a name in official or usual use first; old names and nicknames
+# only when there is nothing else.
+_NAME_USE = {"official": 0, "usual": 1, None: 2, "temp": 3, "nickname": 4, "maiden": 5, "old": 6}
+
+
+def human_name(names) -> str | None:
+    """The name to print from ``HumanName`` elements: ``text``, else prefix, given, family
+    and suffix. Tolerant of one name where a list belongs, and of strings for lists (and the
+    reverse: DSTU2's list of family names)."""
+    candidates = [n for n in _list(names) if isinstance(n, dict)]
+    candidates.sort(
+        key=lambda n: _NAME_USE.get(n.get("use") if isinstance(n.get("use"), str) else None, 2)
+    )
+    for name in candidates:
+        text = _text(name.get("text"))
+        if text:
+            return text
+        parts = [
+            *_strings(name.get("prefix")),
+            *_strings(name.get("given")),
+            *_strings(name.get("family")),
+            *_strings(name.get("suffix")),
+        ]
+        if parts:
+            return " ".join(parts)
+    return None
+
+
+def _type_of(identifier: dict) -> tuple[set, str | None]:
+    concept = _dict(identifier.get("type"))
+    codes = {str(c.get("code")) for c in _list(concept.get("coding")) if isinstance(c, dict)}
+    return codes, _text(concept.get("text"))
+
+
+def mrn(patient: dict, rule) -> dict | None:
+    """The identifier the site's rule names as the record number; a national or personal
+    number (a social security number) is never chosen, whatever it is typed as."""
+    for identifier in _list(patient.get("identifier")):
+        if not isinstance(identifier, dict) or _text(str(identifier.get("value") or "")) is None:
+            continue
+        codes, text = _type_of(identifier)
+        system = identifier.get("system") if isinstance(identifier.get("system"), str) else None
+        if is_not_mrn(system, codes, text):
+            continue
+        if rule.matches(system, codes, text):
+            return identifier
+    return None
+
+
+def _reference_kind(reference: dict, target: dict | None) -> str | None:
+    """The resource type a Reference points at: declared, resolved, or read from the URL."""
+    declared = reference.get("type")
+    if isinstance(declared, str) and declared:
+        return declared.rstrip("/").rsplit("/", 1)[-1]  # "Patient" or its profile URL
+    if target is not None:
+        return target.get("resourceType")
+    ref = reference.get("reference")
+    if isinstance(ref, str):
+        parts = ref.split("/_history/")[0].rstrip("/").split("/")
+        if len(parts) >= 2:
+            return parts[-2]
+    return None
+
+
+class Resources:
+    """The resources of one or more bundle pages (or one Appointment), found by reference."""
+
+    def __init__(self) -> None:
+        self.by_ref: dict[str, dict] = {}
+        self.appointments: list[tuple[dict, str]] = []  # (appointment, its file's label)
+        self.encounters: list[dict] = []
+
+    def add(self, data, label: str) -> dict:
+        """Take in one file's resource or bundle; returns its ``link`` URLs by relation."""
+        if not isinstance(data, dict):
+            raise DataError(f"{label}: expected a FHIR Appointment or Bundle (a JSON object)")
+        kind = data.get("resourceType")
+        links: dict = {}
+        resources: list[tuple[Any, Any]]
+        if kind == "Appointment":
+            resources = [(None, data)]
+        elif kind == "Bundle":
+            entries = data.get("entry")
+            if entries is not None and not isinstance(entries, list):
+                raise DataError(f"{label}: Bundle.entry is not a list", field="fhir")
+            resources = [
+                (e.get("fullUrl"), e.get("resource")) for e in entries or [] if isinstance(e, dict)
+            ]
+            for link in _list(data.get("link")):
+                if isinstance(link, dict) and isinstance(link.get("url"), str):
+                    links[link.get("relation")] = link["url"]
+        elif kind is None and "entry" in data and "resourceType" not in data:
+            raise DataError(f"{label}: not a FHIR resource (no resourceType)", field="fhir")
+        else:
+            raise DataError(
+                f"{label}: expected a FHIR Appointment or Bundle, found {kind!r}", field="fhir"
+            )
+        for full_url, resource in resources:
+            if not isinstance(resource, dict):
+                continue
+            kind, rid = resource.get("resourceType"), resource.get("id")
+            if isinstance(full_url, str):
+                self.by_ref[full_url] = resource
+            if isinstance(kind, str) and isinstance(rid, str):
+                self.by_ref[f"{kind}/{rid}"] = resource
+            if kind == "Appointment":
+                self.appointments.append((resource, label))
+            elif kind == "Encounter":
+                self.encounters.append(resource)
+        return links
+
+    def resolve(self, reference, container: dict | None = None) -> dict | None:
+        """The resource ``reference`` points at: contained in ``container`` (``#id``), in
+        the bundle by full URL or ``Type/id`` (a version suffix or server base ignored)."""
+        if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
+            return None
+        ref = reference["reference"]
+        if ref.startswith("#"):
+            for resource in _list((container or {}).get("contained")):
+                if isinstance(resource, dict) and resource.get("id") == ref[1:]:
+                    return resource
+            return None
+        found = self.by_ref.get(ref)
+        if found is None and "/" in ref:
+            parts = ref.split("/_history/")[0].rstrip("/").split("/")
+            found = self.by_ref.get("/".join(parts[-2:]))
+        return found if isinstance(found, dict) else None
+
+
+def read_pages(pages: list[tuple[object, str]], warn) -> Resources:
+    """The resources of every file given together: a searchset's pages, in any order. A page
+    whose ``next`` link names no page given is warned about: its later pages are missing."""
+    resources = Resources()
+    links = [resources.add(data, label) for data, label in pages]
+    selves = {page.get("self") for page in links if page.get("self")}
+    # A page without a self link may be the one another page's next link names.
+    unnamed = [index for index, page in enumerate(links) if not page.get("self")]
+    for index, (page, (_, label)) in enumerate(zip(links, pages, strict=True)):
+        url = page.get("next")
+        if not url or url in selves:
+            continue
+        claim = next((j for j in unnamed if j != index), None)
+        if claim is not None:
+            unnamed.remove(claim)
+            continue
+        warn(
+            f"warning: {label} is one page of a search, and its next page ({url}) was not "
+            "given: appointments on later pages are not read; give every page's file together"
+        )
+    if not resources.appointments:
+        names = ", ".join(label for _, label in pages)
+        raise DataError(f"{names}: holds no Appointment")
+    return resources
+
+
+def appointment_rows(pages, feed: Feed) -> Iterator[RowResult]:
+    """For each Appointment in ``pages`` (a list of (JSON data, label)): a :class:`Row` like a
+    CSV's, a :class:`Skipped` for one that gets no handout, or a :class:`BadRow` naming every
+    problem of an appointment that cannot be used. Numbers run on across pages.
+
+    A row's ``refs`` keep the references, for the DocumentReference written back.
+    """
+    resources = read_pages(pages, feed.warn)
+    for number, (appointment, _label) in enumerate(resources.appointments, 1):
+        try:
+            yield _row(number, appointment, resources, feed)
+        except DataError as e:
+            e.row = number
+            yield BadRow(number, e)
+        except (TypeError, AttributeError, ValueError, KeyError) as e:
+            # A shape no check above foresaw: it costs this appointment only.
+            error = DataError(f"Appointment: an element has a shape FHIR R4 does not allow ({e})")
+            error.row = number
+            yield BadRow(number, error)
+
+
+def _version_problem(resource: dict) -> str | None:
+    kind = resource.get("resourceType")
+    for name, version in OLDER_VERSIONS.get(kind if isinstance(kind, str) else "", {}).items():
+        if name in resource:
+            return (
+                f"fhir: {resource['resourceType']}.{name} is a FHIR {version} element: this "
+                f"looks like FHIR {version}; pars-docs reads FHIR R4 (and R4B, and R5's "
+                "Appointment.subject). Ask the server for R4 (on Epic: api/FHIR/R4)"
+            )
+    return None
+
+
+def _participants(appointment: dict, resources: Resources):
+    """(actor reference, resolved resource or None, resource type) for each participant,
+    then R5's ``subject``."""
+    actors = [p.get("actor") for p in _list(appointment.get("participant")) if isinstance(p, dict)]
+    actors.append(appointment.get("subject"))
+    for actor in actors:
+        if isinstance(actor, dict):
+            target = resources.resolve(actor, appointment)
+            yield actor, target, _reference_kind(actor, target)
+
+
+def _person(actor: dict, target: dict | None, resources: Resources, container: dict):
+    """(name, resource named) for a Patient or Practitioner actor; a PractitionerRole is
+    followed to its Practitioner, else its display."""
+    if target is not None and target.get("resourceType") == "PractitionerRole":
+        practitioner_ref = target.get("practitioner")
+        practitioner = resources.resolve(practitioner_ref, container) or resources.resolve(
+            practitioner_ref, target
+        )
+        name = (human_name(practitioner.get("name")) if practitioner else None) or _text(
+            (practitioner_ref or {}).get("display") if isinstance(practitioner_ref, dict) else None
+        )
+        if name:
+            return name, practitioner or target
+        return _text(actor.get("display")), target
+    name = human_name(target.get("name")) if target else None
+    return name or _text(actor.get("display")), target
+
+
+def _where(actor: dict) -> str:
+    ref = actor.get("reference")
+    return ref if isinstance(ref, str) else "the reference"
+
+
+def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Row | Skipped:
+    problem = _version_problem(appointment)
+    if problem:
+        raise DataError(problem, field="fhir")
+    # The booking and when it last changed: a newer copy of the same Appointment replaces
+    # this one.
+    visit_id = None
+    if isinstance(appointment.get("id"), str):
+        visit_id = f"Appointment/{appointment['id']}"
+    meta = _dict(appointment.get("meta"))
+    updated = _instant(meta.get("lastUpdated"))
+    changed_at = revision(updated) if updated else None
+    version_id = _text(meta.get("versionId"))
+    status = appointment.get("status")
+    if isinstance(status, str):
+        skip = skip_for_status(status)
+        if skip:
+            return skip.result(number, visit_id, changed_at, version_id)
+    row = RowBuilder(feed)
+    fields = row.fields
+    refs = row.refs
+    if visit_id:
+        refs["appointment"] = fields["visit_id"] = visit_id
+    row.revision, row.version = changed_at, version_id
+
+    start = appointment.get("start")
+    moment = _instant(start)
+    if moment is None:
+        if not isinstance(start, str) or not start:
+            row.problem("date", "date: the appointment has no start")
+        else:
+            row.problem("date", f"date: start '{start}' is not a FHIR instant with a UTC offset")
+    else:
+        skip = row.set_start(moment)
+        if skip:
+            return skip.result(number, visit_id, changed_at, version_id)
+
+    people = list(_participants(appointment, resources))
+    patients = [p for p in people if p[2] == "Patient"]
+    if not patients:
+        row.problem("patient", "patient: the appointment has no Patient participant or subject")
+    else:
+        actor, target, _ = patients[0]
+        name, patient = _person(actor, target, resources, appointment)
+        if patient is not None:
+            version = _version_problem(patient)
+            if version:
+                raise DataError(version, field="fhir")
+            _patient_fields(patient, row, refs, feed)
+        if name:
+            fields["patient"] = name
+        elif patient is not None:
+            row.problem("patient", f"patient: {_where(actor)} has no name and no display")
+        else:
+            row.problem(
+                "patient", f"patient: {_where(actor)} is not in the bundle and has no display name"
+            )
+        refs["patient"] = _reference(patient, actor)
+
+    clinicians = [p for p in people if p[2] in ("Practitioner", "PractitionerRole")]
+    for actor, target, _ in clinicians:
+        name, practitioner = _person(actor, target, resources, appointment)
+        if name:
+            fields["clinician"] = name
+            refs["practitioner"] = _reference(practitioner, actor)
+            break
+    else:
+        row.problem(
+            "clinician",
+            "clinician: the appointment has no Practitioner or PractitionerRole with a name "
+            "(give --clinician)",
+        )
+
+    carried = []
+    for concept in [*_list(appointment.get("serviceType")), appointment.get("appointmentType")]:
+        carried += _codings(concept)
+    for based_on in _list(appointment.get("basedOn")):
+        request = resources.resolve(based_on, appointment)
+        if request:
+            carried += _codings(request.get("code"))
+    row.set_procedure(carried)
+    if feed.notes:
+        note = _appointment_note(appointment)
+        if note:
+            fields["note"] = note
+    refs["encounter"] = _encounter(appointment, resources)
+    return row.result(number)
+
+
+def _patient_fields(patient: dict, row: RowBuilder, refs: dict, feed: Feed) -> None:
+    birth = patient.get("birthDate")
+    if birth is not None:
+        problem = birth_date_problem(birth)
+        if problem:
+            row.problem("dob", problem)
+        else:
+            row.fields["dob"] = birth
+    language = _language(patient)
+    if language:
+        row.fields["language"] = language
+    identifier = mrn(patient, feed.mrn)
+    if identifier:
+        row.fields["mrn"] = str(identifier["value"]).strip()
+        system = identifier.get("system")
+        refs["mrn_system"] = system if isinstance(system, str) else None
+
+
+def _appointment_note(appointment: dict) -> str | None:
+    """R4's ``patientInstruction`` and ``comment``; R5's list of patient instructions and
+    ``note`` annotations."""
+    parts = []
+    for item in _list(appointment.get("patientInstruction")):
+        if isinstance(item, dict):  # R5 CodeableReference
+            item = _dict(item.get("concept")).get("text")
+        parts += _strings(item)
+    parts += _strings(appointment.get("comment"))
+    for annotation in _list(appointment.get("note")):
+        if isinstance(annotation, dict):
+            parts += _strings(annotation.get("text"))
+    return "\n".join(parts) or None
+
+
+def _encounter(appointment: dict, resources: Resources) -> str | None:
+    """The Encounter in the bundle that records this Appointment, as ``Encounter/id``."""
+    if not isinstance(appointment.get("id"), str):
+        return None
+    wanted = f"Appointment/{appointment['id']}"
+    for encounter in resources.encounters:
+        for ref in _list(encounter.get("appointment")):
+            if isinstance(ref, dict) and ref.get("reference") == wanted:
+                if isinstance(encounter.get("id"), str):
+                    return f"Encounter/{encounter['id']}"
+    return None
+
+
+def _instant(value) -> datetime | None:
+    """A FHIR instant (a dateTime with a time and an offset), or None."""
+    if not isinstance(value, str) or "T" not in value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def _reference(resource: dict | None, actor: dict | None) -> str | None:
+    """A reference the receiving server can resolve: ``Type/id`` when the bundle held the
+    resource (a ``urn:uuid:`` or ``#id`` would point into a file that is not sent back)."""
+    if (
+        resource
+        and isinstance(resource.get("resourceType"), str)
+        and isinstance(resource.get("id"), str)
+    ):
+        ref = (actor or {}).get("reference")
+        if isinstance(ref, str) and ref.startswith("#"):
+            return None  # contained: no server holds it
+        return f"{resource['resourceType']}/{resource['id']}"
+    ref = (actor or {}).get("reference")
+    if isinstance(ref, str) and not ref.startswith(("#", "urn:")):
+        return ref
+    return None
+
+
+def read_json(text: str, label: str):
+    return jsonin.loads(text, label)
+
+
+def read_resource(text: str, label: str):
+    """A FHIR file's content: JSON, or XML read into the same shape."""
+    if text.lstrip("\ufeff \t\r\n").startswith("<"):
+        from .fhir_xml import read_xml
+
+        return read_xml(text, label)
+    return read_json(text, label)

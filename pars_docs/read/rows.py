@@ -1,0 +1,691 @@
+"""Read appointment lists: CSV, TSV, a JSON array or NDJSON, streamed row by row.
+
+Exports from scheduling systems are messy. This module copes with the habits of
+spreadsheets (a byte-order mark, CRLF line ends, quoted fields holding commas or line breaks,
+blank rows, stray spaces) and maps each export's column names onto pars-docs' fields. Text
+that is not valid in the chosen encoding is refused before any work starts, never guessed.
+
+Row numbers are what a person sees: for CSV and TSV the header is row 1, as in a
+spreadsheet; for JSON the first object is row 1; for NDJSON a row is a line.
+
+Every reader (CSV, TSV, JSON, NDJSON and FHIR) yields the same three kinds of result: a
+:class:`Row` to make a handout from, a :class:`Skipped` appointment (cancelled, say) and a
+:class:`BadRow` that cannot be read. :func:`pars_docs.visit.visit_from_row` turns a row into a
+visit.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import dataclasses
+import io
+import itertools
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import DataError, ParsDocsError, UsageError
+from ..load.loader import load_yaml
+from . import jsonin
+
+FIELDS = (
+    "procedure",
+    "patient",
+    "date",
+    "time",
+    "clinician",
+    "dob",
+    "mrn",
+    "sedation",
+    "medications",
+    "note",
+    "visit_id",
+    "language",
+    "large_print",
+)
+REQUIRED = ("procedure", "patient", "date", "time", "clinician")
+FORMATS = ("csv", "tsv", "json", "ndjson", "fhir", "hl7")  # fhir: JSON or XML
+# Formats whose times are instants from a record system: they need the clinic's time zone.
+FEEDS = ("fhir", "hl7")
+_EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".json": "json",
+    ".ndjson": "ndjson",
+    ".jsonl": "ndjson",
+    ".hl7": "hl7",
+}
+# Column names exports commonly use, compared without case, spaces or punctuation; the first
+# one present wins, in this order, so the choice never varies between runs.
+ALIASES = {
+    "procedure": ("procedure", "procedureid", "procedurecode"),
+    "patient": ("patient", "patientname", "name"),
+    "date": ("date", "appointmentdate", "proceduredate"),
+    "time": ("time", "appointmenttime", "starttime", "proceduretime"),
+    "clinician": ("clinician", "provider", "doctor", "physician", "surgeon"),
+    "dob": ("dob", "dateofbirth", "birthdate"),
+    "mrn": ("mrn", "medicalrecordnumber", "recordnumber"),
+    "sedation": ("sedation",),
+    "medications": ("medications", "medication", "meds", "medicines"),
+    "note": ("note", "notes", "comment", "comments"),
+    "visit_id": ("visitid", "appointmentid", "appointmentnumber", "encounterid", "csn"),
+    "language": ("language", "lang", "preferredlanguage", "patientlanguage"),
+    "large_print": ("largeprint", "largetype"),
+}
+_CHUNK = 1 << 16
+MAX_WHOLE_BYTES = 256 << 20  # a file read at once rather than row by row
+
+
+@dataclass(frozen=True)
+class Row:
+    """One appointment read from an input: ``values`` maps pars-docs' fields (see
+    :data:`FIELDS`) to what the input says, with empty optional fields left out."""
+
+    number: int  # the row number a person sees in the input
+    values: dict[str, Any]
+    # Which of two readings of a clock time in the hour the clocks go back: 0 the first,
+    # 1 the second. Only an appointment given as an instant (FHIR) can say.
+    fold: int = 0
+    # The source's own references that it has (FHIR: appointment, patient, practitioner,
+    # mrn_system), for the record written back to it.
+    refs: dict[str, str] = dataclasses.field(default_factory=dict)
+    # When the booking last changed (minutes since 2000, UTC), from a record system.
+    revision: int | None = None
+    # The record system's own version of the booking (FHIR meta.versionId), which orders two
+    # changes in the same minute.
+    version: str | None = None
+
+    @property
+    def visit_id(self) -> str | None:
+        """The booking's id in the system it came from, if the input gives one."""
+        value = self.values.get("visit_id")
+        return str(value) if value not in (None, "") else None
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An appointment not to make a handout for, such as a cancelled one."""
+
+    number: int
+    reason: str
+    status: str = "cancelled"  # or "skipped"
+    tally: str | None = None  # the word it is counted under in the summary: "past", …
+    # The booking and its revision, when a record system says them: a cancellation that is
+    # newer than a booking's other messages in the same input replaces them.
+    visit_id: str | None = None
+    revision: int | None = None
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class BadRow:
+    """A row that cannot be read; ``error`` says why."""
+
+    number: int
+    error: ParsDocsError
+
+
+RowResult = Row | Skipped | BadRow
+
+
+def _norm(header: str) -> str:
+    return re.sub(r"[\W_]+", "", str(header).casefold())
+
+
+class _Reader(io.RawIOBase):
+    """A reader of an open file with a position of its own, so that several can read one
+    file at once (it is never closed through them)."""
+
+    def __init__(self, fd: int) -> None:
+        super().__init__()
+        self._fd = fd
+        self._position = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        os.lseek(self._fd, self._position, os.SEEK_SET)
+        data = os.read(self._fd, len(buffer))
+        buffer[: len(data)] = data
+        self._position += len(data)
+        return len(data)
+
+
+class Source:
+    """An input file (or standard input, spooled to a temporary file that has no name) and
+    its format."""
+
+    def __init__(
+        self,
+        name: str,
+        fmt: str | None = None,
+        encoding: str | None = None,
+        stdin: IO[bytes] | None = None,
+    ):
+        self.name = name
+        self._spool: IO[bytes] | None = None
+        self.encoding = encoding or "utf-8-sig"
+        try:
+            info = codecs.lookup(self.encoding)
+        except LookupError as e:
+            raise UsageError(f"--encoding: unknown encoding '{encoding}'", field="encoding") from e
+        # rot13, base64, zlib and the like are codecs, but not ways of writing text.
+        if not getattr(info, "_is_text_encoding", True):
+            raise UsageError(
+                f"--encoding: '{encoding}' is not a text encoding; use one such as utf-8 or cp1252",
+                field="encoding",
+            )
+        if name == "-":
+            self.label = "standard input"
+            self._spool_stdin(stdin if stdin is not None else sys.stdin.buffer)
+        else:
+            self.path = Path(name)
+            if not self.path.is_file():
+                what = "not a regular file" if self.path.exists() else "no such file"
+                raise UsageError(f"INPUT: {name}: {what}", field="input")
+            self.label = name
+        try:
+            try:
+                self._check_encoding()
+                self.format = fmt or self._detect()
+            except OSError as e:
+                raise DataError(
+                    f"{self.label}: cannot read ({e.strerror or type(e).__name__})", field="input"
+                ) from e
+        except BaseException:
+            self.close()  # never leave a copy of patient data behind
+            raise
+
+    def _spool_stdin(self, stdin: IO[bytes]) -> None:
+        """Copy standard input to a temporary file, so it can be checked before any work and
+        then read row by row like a file. The file has no name (it is unlinked at once, or
+        made without one), so no copy of the list is left behind however the run ends, even
+        by ``kill -9``."""
+        try:
+            self._spool = tempfile.TemporaryFile(prefix="pars-docs-")  # noqa: SIM115
+            shutil.copyfileobj(stdin, self._spool)
+            self._spool.flush()
+        except OSError as e:
+            self.close()
+            raise DataError(
+                f"standard input: cannot keep a copy to read it ({e.strerror or e}); free some "
+                f"space in {tempfile.gettempdir()}, or give the list as a file",
+                field="input",
+            ) from e
+        except BaseException:
+            self.close()
+            raise
+
+    def open_binary(self) -> IO[bytes]:
+        if self._spool is not None:
+            return io.BufferedReader(_Reader(self._spool.fileno()))
+        return open(self.path, "rb")
+
+    def open_text(self) -> IO[str]:
+        if self._spool is not None:
+            return io.TextIOWrapper(self.open_binary(), encoding=self.encoding, newline="")
+        return open(self.path, encoding=self.encoding, newline="")
+
+    @property
+    def size(self) -> int:
+        """The input's size in bytes (standard input's copy's, for ``-``)."""
+        if self._spool is not None:
+            return os.fstat(self._spool.fileno()).st_size
+        return self.path.stat().st_size
+
+    @property
+    def _encoding_name(self) -> str:
+        return "UTF-8" if self.encoding.lower().replace("_", "-") == "utf-8-sig" else self.encoding
+
+    def _check_encoding(self) -> None:
+        decoder = codecs.getincrementaldecoder(self.encoding)()
+        line, offset = 1, 0
+        with self.open_binary() as stream:
+            while chunk := stream.read(_CHUNK):
+                try:
+                    decoder.decode(chunk)
+                except UnicodeDecodeError as e:
+                    bad = chunk[e.start : e.start + 1]
+                    line += chunk[: e.start].count(b"\n")
+                    hint = (
+                        "; save it as UTF-8 or give --encoding, e.g. --encoding cp1252"
+                        if self.encoding.startswith("utf")
+                        else ""
+                    )
+                    raise DataError(
+                        f"{self.label}: line {line}: byte 0x{bad.hex()} at offset "
+                        f"{offset + e.start} is not valid {self._encoding_name} text"
+                        f"{hint}",
+                        field="encoding",
+                    ) from e
+                line += chunk.count(b"\n")
+                offset += len(chunk)
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError as e:
+                raise DataError(
+                    f"{self.label}: the file ends in the middle of a {self.encoding} character",
+                    field="encoding",
+                ) from e
+
+    def _detect(self) -> str:
+        suffix = Path(self.name).suffix.lower() if self.name != "-" else ""
+        with self.open_text() as text:
+            head = text.read(4096)
+        stripped = head.lstrip()
+        if stripped.startswith(("MSH", "\x0bMSH", "FHS", "BHS", "\x0bFHS", "\x0bBHS")):
+            return "hl7"  # HL7 v2 messages (with or without MLLP framing, or batch headers)
+        if stripped.startswith("<"):
+            if "http://hl7.org/fhir" in head:
+                return "fhir"  # FHIR XML
+            raise DataError(
+                f"{self.label}: this is XML; pars-docs reads CSV, TSV, JSON, NDJSON, FHIR JSON "
+                "and HL7 v2",
+                field="input",
+            )
+        if stripped.startswith("{") and self._fhir_resource():
+            return "fhir"
+        if suffix in _EXTENSIONS:
+            return _EXTENSIONS[suffix]
+        if stripped.startswith("["):
+            return "json"
+        if stripped.startswith("{"):
+            first = stripped.splitlines()[0] if stripped else ""
+            try:
+                json.loads(first)
+                return "ndjson"
+            except (ValueError, RecursionError):
+                return "json"  # one object spread over lines: a FHIR resource
+        first_line = head.splitlines()[0] if head else ""
+        return "tsv" if first_line.count("\t") > first_line.count(",") else "csv"
+
+    def _fhir_resource(self) -> bool:
+        """Whether a file that starts with an object holds a FHIR Bundle or Appointment,
+        wherever in the object its ``resourceType`` is written (not only in the first 4 KB):
+        the first line's object for NDJSON, else the whole file's."""
+        with self.open_text() as text:
+            line = text.readline()
+            try:
+                value = jsonin.DECODER.decode(line)
+            except (ValueError, RecursionError):
+                if self.size > MAX_WHOLE_BYTES:
+                    return False  # too big to read at once: refused when it is read
+                try:
+                    value = jsonin.DECODER.decode(line + text.read())
+                except (ValueError, RecursionError):
+                    return False  # not JSON: reported when it is read as rows
+        return isinstance(value, dict) and value.get("resourceType") in ("Bundle", "Appointment")
+
+    def read_whole(self) -> str:
+        """The whole text, for formats read at once (a FHIR Bundle, HL7 v2 messages, one JSON
+        object); a :class:`DataError` for a file over :data:`MAX_WHOLE_BYTES`."""
+        if self.size > MAX_WHOLE_BYTES:
+            raise DataError(
+                f"{self.label}: over {MAX_WHOLE_BYTES >> 20} MB, more than one read at once may "
+                "be; split it (for FHIR, into the pages of a search)",
+                field="input",
+            )
+        with self.open_text() as text:
+            return text.read()
+
+    def close(self) -> None:
+        if self._spool is not None:
+            self._spool.close()
+            self._spool = None
+
+
+def check_pages(source: Source, pages: tuple[Source, ...]) -> None:
+    """Several inputs are read together only as the pages of one FHIR search, or as HL7 v2
+    files (one message or many in each, as interface engines drop them)."""
+    if not pages:
+        return
+    formats = {source.format, *(p.format for p in pages)}
+    if formats not in ({"fhir"}, {"hl7"}):
+        raise UsageError(
+            "INPUT: several files are read together only as the pages of one FHIR search, "
+            "or as HL7 v2 files",
+            field="input",
+        )
+
+
+def read_mapping(path: str | None, columns: tuple[str, ...]) -> dict[str, str]:
+    """Field → header from ``--map FILE`` (YAML or JSON) and ``--column field=Header``."""
+    mapping: dict[str, str] = {}
+    if path:
+        data = load_yaml(Path(path), UsageError).data
+        if not isinstance(data, dict):
+            raise UsageError(f"--map: {path} must hold field: Header pairs", field="map")
+        mapping.update({str(k): str(v) for k, v in data.items()})
+    for item in columns:
+        field, sep, header = item.partition("=")
+        if not sep or not field.strip() or not header.strip():
+            raise UsageError(f"--column: '{item}' must look like field=Header", field="column")
+        mapping[field.strip()] = header.strip()
+    for field in mapping:
+        if field not in FIELDS:
+            raise UsageError(
+                f"--map/--column: unknown field '{field}'; fields are {', '.join(FIELDS)}",
+                field="map",
+            )
+    return mapping
+
+
+def _listing(headers: list[str]) -> str:
+    return ", ".join(headers) or "none"
+
+
+def resolve_columns(
+    headers: list[str], mapping: dict[str, str], label: str, require: bool = True
+) -> dict[str, str]:
+    """Field → the input's header for it; an error before any work if a required one is
+    missing, naming the columns the input does have."""
+    by_norm: dict[str, str] = {}
+    for header in headers:
+        by_norm.setdefault(_norm(header), header)
+    chosen: dict[str, str] = {}
+    for field in FIELDS:
+        if field in mapping:
+            wanted = mapping[field]
+            actual = wanted if wanted in headers else by_norm.get(_norm(wanted))
+            if actual is None:
+                raise UsageError(
+                    f"--map: column '{wanted}' for {field} is not in {label} "
+                    f"(columns: {_listing(headers)})",
+                    field="map",
+                    # A file without a header row would show its first patient as "columns".
+                    redacted=f"--map: column '{wanted}' for {field} is not in {label} "
+                    "(--verbose lists the columns it has)",
+                )
+            chosen[field] = actual
+            continue
+        for alias in ALIASES[field]:
+            if alias in by_norm:
+                chosen[field] = by_norm[alias]
+                break
+    missing = [f for f in REQUIRED if f not in chosen] if require else []
+    if missing:
+        fix = f"map one with --column {missing[0]}=HEADER"
+        raise UsageError(
+            f"{label}: no column for {', '.join(missing)} (columns: {_listing(headers)}); {fix}",
+            field=missing[0],
+            # A file without a header row would show its first patient as "columns".
+            redacted=f"{label}: no column for {', '.join(missing)}; {fix} (--verbose lists "
+            "the columns it has)",
+        )
+    return chosen
+
+
+Record = tuple[int, Any]  # (row number, a decoded record), or (row number, an error)
+
+
+def _records(source: Source) -> Iterator[Record]:
+    if source.format == "ndjson":
+        return _ndjson_records(source)
+    return _json_records(source)
+
+
+def _csv_table(source: Source) -> tuple[list[str], Iterator[Record]]:
+    """The header (the first row that is not blank) and the records after it.
+
+    Every line of the file is accounted for. A quote that opens and never closes takes in
+    the lines after it as one value: that row fails naming itself, and each line it took in
+    fails too, so no appointment vanishes without a word. A value over the csv module's
+    limit (131,072 characters) fails its row."""
+    delimiter = "\t" if source.format == "tsv" else ","
+    text = source.open_text()
+    reader = csv.reader(text, delimiter=delimiter, skipinitialspace=True, strict=False)
+    headers = None
+    number = 0  # the row a spreadsheet would show: one per record, one per line taken in
+    try:
+        for cells in reader:
+            number += 1
+            if any(c.strip() for c in cells):
+                headers = [c.strip() for c in cells]
+                break
+    except csv.Error as e:
+        text.close()
+        raise DataError(f"{source.label}: row {number + 1}: the header cannot be read ({e})") from e
+    if headers is None:
+        text.close()
+        raise DataError(f"{source.label}: holds no rows")
+    # A line taken in by a runaway quote looks like a row: it has most of the separators.
+    row_like = max(1, min(len(headers), len(REQUIRED)) - 1)
+
+    def taken_in(first: int, count: int) -> Iterator[Record]:
+        for offset in range(1, count + 1):
+            yield (
+                first + offset,
+                DataError(
+                    f"not read: taken into row {first}'s value by the quote that opens there "
+                    "and does not close",
+                    row=first + offset,
+                ),
+            )
+
+    def records() -> Iterator[Record]:
+        nonlocal number
+        with text:
+            while True:
+                before = reader.line_num
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as e:
+                    number += 1
+                    extra = max(0, reader.line_num - before - 1)
+                    reason = (
+                        f"a value is over {csv.field_size_limit():,} characters long"
+                        if "field limit" in str(e)
+                        else f"cannot be read ({e})"
+                    )
+                    if extra:
+                        reason += (
+                            f"; it runs over {extra + 1} lines, as when a quote opens and does "
+                            f"not close, so rows {number + 1} to {number + extra} fail too"
+                        )
+                    yield number, DataError(reason, row=number)
+                    yield from taken_in(number, extra)
+                    number += extra
+                    continue
+                number += 1
+                extra = reader.line_num - before - 1
+                if extra and _runaway(cells, delimiter, row_like):
+                    yield (
+                        number,
+                        DataError(
+                            f"a quote opens in this row and does not close where the row ends; "
+                            f"it takes in the next {extra} lines (rows {number + 1} to "
+                            f"{number + extra}), which fail too: close the quote and run again",
+                            row=number,
+                        ),
+                    )
+                    yield from taken_in(number, extra)
+                    number += extra
+                    continue
+                if not any(c.strip() for c in cells):
+                    continue  # blank rows, wherever a spreadsheet left them
+                if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
+                    yield (
+                        number,
+                        DataError(
+                            f"has {len(cells)} values but the header has {len(headers)} columns",
+                            row=number,
+                        ),
+                    )
+                    continue
+                record: dict[str, str] = {}
+                for header, cell in zip(headers, cells, strict=False):
+                    record.setdefault(header, cell)  # a header written twice: the first
+                yield number, record
+
+    return headers, records()
+
+
+def _runaway(cells: list[str], delimiter: str, row_like: int) -> bool:
+    """Whether a value that spans lines holds lines that look like rows of their own."""
+    for cell in cells:
+        for line in cell.splitlines()[1:]:
+            if line.count(delimiter) >= row_like:
+                return True
+    return False
+
+
+def _checked(number: int, value: Any) -> Record:
+    """A decoded row, or the error for one that writes a key twice or nests too deeply."""
+    wrong = jsonin.problem(value)
+    return (number, DataError(wrong, row=number)) if wrong else (number, value)
+
+
+def _ndjson_records(source: Source) -> Iterator[Record]:
+    with source.open_text() as text:
+        for number, line in enumerate(text, 1):
+            if not line.strip():
+                continue
+            try:
+                value, end = jsonin.raw_decode(line, len(line) - len(line.lstrip()))
+                if line[end:].strip():
+                    raise ValueError("more after the object on this line")
+            except ValueError as e:
+                yield number, DataError(f"not valid JSON ({jsonin.reason(e, False)})", row=number)
+                continue
+            yield _checked(number, value)
+
+
+def _json_records(source: Source) -> Iterator[Record]:
+    """Objects of a top-level JSON array, decoded one at a time."""
+    with source.open_text() as text:
+        buffer, position, eof = "", 0, False
+
+        def fill() -> None:
+            nonlocal buffer, position, eof
+            chunk = text.read(_CHUNK)
+            eof = not chunk
+            buffer = buffer[position:] + chunk
+            position = 0
+
+        fill()
+        while True:
+            while position < len(buffer) and buffer[position].isspace():
+                position += 1
+            if position < len(buffer) or eof:
+                break
+            fill()
+        if buffer[position : position + 1] == "{":
+            # A single object: a FHIR resource or one appointment.
+            if source.size > MAX_WHOLE_BYTES:
+                raise DataError(
+                    f"{source.label}: one JSON object over {MAX_WHOLE_BYTES >> 20} MB, more "
+                    "than one read at once may be; split it (a FHIR Bundle into the pages of a "
+                    "search), or write the rows as a JSON array or NDJSON",
+                    field="input",
+                )
+            yield 1, jsonin.loads(buffer[position:] + text.read(), source.label)
+            return
+        if buffer[position : position + 1] != "[":
+            raise DataError(f"{source.label}: expected a JSON array of objects")
+        position += 1
+        number = 0
+        while True:
+            while True:
+                while position < len(buffer) and (
+                    buffer[position].isspace() or buffer[position] == ","
+                ):
+                    position += 1
+                if position < len(buffer) or eof:
+                    break
+                fill()
+            if position >= len(buffer):
+                raise DataError(f"{source.label}: the JSON array is not closed")
+            if buffer[position] == "]":
+                rest = buffer[position + 1 :] + text.read()
+                if rest.strip():
+                    raise DataError(
+                        f"{source.label}: more text after the JSON array ends (after row "
+                        f"{number}); the file is not one JSON array",
+                        field="input",
+                    )
+                return
+            try:
+                value, end = jsonin.raw_decode(buffer, position)
+            except ValueError as e:
+                if eof:
+                    raise DataError(
+                        f"{source.label}: not valid JSON after row {number} ({jsonin.reason(e)})"
+                    ) from e
+                fill()
+                continue
+            if end == len(buffer) and not eof:
+                fill()  # a number or literal may continue in the next chunk
+                continue
+            position = end
+            number += 1
+            yield _checked(number, value)
+
+
+def read_rows(source: Source, mapping: dict[str, str]) -> Iterator[RowResult]:
+    """A :class:`Row` for each record of a CSV, TSV, JSON or NDJSON input, and a
+    :class:`BadRow` for one that cannot be read. (FHIR and HL7 v2 input is
+    read by :func:`pars_docs.feeds.read_appointments`.)
+
+    The header is read and checked against the mapping now, before any row is produced, so a
+    missing column stops the run before any work. Values are stripped; empty optional fields
+    are left out.
+    """
+    if source.format in FEEDS:
+        raise ValueError("read FHIR and HL7 v2 input with pars_docs.feeds.read_appointments")
+    if source.format in ("csv", "tsv"):
+        headers, table = _csv_table(source)
+        columns = resolve_columns(headers, mapping, source.label)
+        return _mapped(table, lambda record: columns)
+    records = _records(source)
+    first = next(records, None)
+    if first is None:
+        raise DataError(f"{source.label}: holds no rows")
+    # JSON objects may each carry other keys: each is matched on its own, and a missing
+    # field fails only its row. A mapping's field names are still checked now.
+    for name in mapping:
+        if name not in FIELDS:
+            raise UsageError(f"--map: unknown field '{name}'", field="map")
+
+    def columns_of(record: dict) -> dict[str, str]:
+        return resolve_columns([str(k) for k in record], mapping, "this row", require=False)
+
+    return _mapped(itertools.chain([first], records), columns_of)
+
+
+def _mapped(
+    records: Iterable[Record], columns_of: Callable[[dict], dict[str, str]]
+) -> Iterator[RowResult]:
+    for number, record in records:
+        if isinstance(record, ParsDocsError):
+            yield BadRow(number, record)
+            continue
+        if not isinstance(record, dict):
+            yield BadRow(number, DataError("is not an object", row=number))
+            continue
+        try:
+            columns = columns_of(record)
+        except UsageError as e:
+            yield BadRow(
+                number, DataError(e.message, field=e.field, row=number, redacted=e.redacted)
+            )
+            continue
+        values = {}
+        for name, header in columns.items():
+            value = record.get(header)
+            if isinstance(value, str):
+                value = value.strip()
+            if value not in (None, ""):
+                values[name] = value
+        yield Row(number, values)

@@ -1,0 +1,143 @@
+"""The document and page template, and the canvas that writes each handout's footer.
+
+Several handouts can share one PDF (a batch packet): each starts on a fresh page (a fresh
+sheet when printed two-sided), and each keeps its own "page X of Y" footer.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
+
+from ...compose.markup import plain
+from .flowables import HandoutStart, frame_at_top, page_width, pdf_document, start_page
+from .metadata import finish
+from .styles import INK, MARGIN, MUTED, RULE, footer_top
+from .tagging import Structure, artifact
+
+_FOOTER_FONT = "ParsDocsSans"
+
+# A page's footer, as the canvas learns it from the handout's HandoutStart: the handout's key
+# (to count its pages), its composed <footer> and the footer's type size.
+PageOwner = tuple[int, "ET.Element | None", float]
+
+
+class HandoutDocTemplate(BaseDocTemplate):
+    """A doc template that starts each handout on a fresh page (a fresh sheet if duplex)."""
+
+    def __init__(self, *args: Any, new_sheets: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.new_sheets = new_sheets
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+
+    def handle_flowable(self, flowables: list[Flowable]) -> None:
+        first = flowables[0]
+        if isinstance(first, HandoutStart) and self.page:
+            if not frame_at_top(self.frame):
+                flowables.insert(0, PageBreak())
+            elif self.new_sheets and self.page % 2 == 0:
+                if isinstance(self.canv, FooterCanvas):
+                    self.canv.handout = None  # the padding page carries no footer
+                flowables.insert(0, PageBreak())
+        super().handle_flowable(flowables)
+
+
+class FooterCanvas(Canvas):
+    """Holds pages back until the end, so each footer can say "page X of Y" for its handout.
+
+    With a ``structure`` the PDF is tagged: the footer is an artifact, and saving writes the
+    structure tree and the metadata (PDF/A's as well with ``pdfa``).
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        structure: Structure | None = None,
+        pdfa: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.structure = structure
+        self.pdfa = pdfa
+        self.handout: PageOwner | None = None
+        self._saved_pages: list[tuple[dict[str, Any], PageOwner | None]] = []
+
+    def showPage(self) -> None:
+        self._saved_pages.append((dict(self.__dict__), self.handout))
+        start_page(self)
+
+    def save(self) -> None:
+        counts: dict[int, int] = {}
+        for _, handout in self._saved_pages:
+            if handout:
+                counts[handout[0]] = counts.get(handout[0], 0) + 1
+        seen: dict[int, int] = {}
+        for state, handout in self._saved_pages:
+            self.__dict__.update(state)
+            if handout:
+                key, footer, size = handout
+                seen[key] = seen.get(key, 0) + 1
+                with artifact(self, "Pagination", "Footer"):
+                    self._draw_footer(footer, seen[key], counts[key], size)
+            super().showPage()
+        if self.structure is not None:
+            doc = pdf_document(self)
+            self.structure.write(doc)
+            finish(doc, self.structure.root.attrs.get("lang"), self.pdfa)
+        super().save()
+
+    def _draw_footer(self, footer: ET.Element | None, page: int, pages: int, size: float) -> None:
+        """Two lines under a rule, in type of ``size``: who the handout is for and the page
+        number, then which instruction set (id, version, reviewed date) made it."""
+        if footer is None:
+            return
+        width = page_width(self)
+        top = footer_top(size)
+        self.saveState()
+        self.setFont(_FOOTER_FONT, size)
+        self.setFillColor(INK)
+        self.setStrokeColor(RULE)
+        self.setLineWidth(0.6)
+        self.line(MARGIN, top, width - MARGIN, top)
+        first = top - size - 3
+        second = first - size - 3
+        left = plain(footer.findtext("left"))
+        right = plain(footer.findtext("right"))
+        center = _with_page_numbers(footer.find("center"), page, pages)
+        center_width = self.stringWidth(center, _FOOTER_FONT, size)
+        # The patient's name gives way (with an ellipsis) before the page number does.
+        room = width - 2 * MARGIN - center_width - 12
+        self.drawString(MARGIN, first, _fit(self, left, room, size))
+        self.drawRightString(width - MARGIN, first, center)
+        self.setFillColor(MUTED)
+        self.drawString(MARGIN, second, _fit(self, right, width - 2 * MARGIN, size))
+        self.restoreState()
+
+
+def _with_page_numbers(element: ET.Element | None, page: int, pages: int) -> str:
+    if element is None:
+        return ""
+    parts = [element.text or ""]
+    for child in element:
+        parts.append(
+            str(page)
+            if child.tag == "page"
+            else str(pages)
+            if child.tag == "pages"
+            else plain(child.text)
+        )
+        parts.append(child.tail or "")
+    return plain("".join(parts)).strip()
+
+
+def _fit(canvas: Canvas, text: str, width: float, size: float) -> str:
+    """Shorten ``text`` with an ellipsis until it fits ``width`` points in type of ``size``."""
+    if canvas.stringWidth(text, _FOOTER_FONT, size) <= width:
+        return text
+    while text and canvas.stringWidth(text + "…", _FOOTER_FONT, size) > width:
+        text = text[:-1]
+    return text + "…"

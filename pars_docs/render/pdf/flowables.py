@@ -1,0 +1,449 @@
+"""The flowables a handout is built from, and the one place the layout uses ReportLab's
+internals.
+
+ReportLab's public surface (``Paragraph``, ``Flowable``, ``Table``…) does not offer what a
+fast, multi-handout layout needs: reusing line breaks, measuring a ``KeepTogether`` without
+copying the frame, asking whether a frame is still at its top. Those reach into private names
+(``_listWrapOn``, ``blPara``, ``_wrapWidths``, ``_atTop``, ``_startPage``), and this module is
+the only layout code that does, as rst2pdf's ``flowables.py`` does. The rest of
+:mod:`pars_docs.pdf` uses the names below, so an upgrade of ReportLab is checked here. The
+other modules that touch ReportLab's internals are :mod:`.tagging`, for the object model it
+writes the structure tree into (ReportLab has no tagging API), and :mod:`pars_docs.fonts`,
+which keeps what ReportLab reads from a font file in the start-up cache.
+
+Every flowable here marks what it draws for the tagged PDF (see :mod:`.tagging`): content as
+its structure element's, rules and borders as artifacts. A new flowable takes part by mixing
+in :class:`Tagged`, and the builder gives it its element in one line:
+``flowable.element = parent.add("P")``.
+"""
+
+from __future__ import annotations
+
+import copy
+import xml.etree.ElementTree as ET
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
+
+from reportlab import rl_config
+from reportlab.lib.colors import Color
+from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.pdfbase.pdfdoc import PDFDocument
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Flowable, Frame, Image, KeepTogether, Paragraph, Table, TableStyle
+from reportlab.platypus.flowables import _listWrapOn  # type: ignore[attr-defined]  # private
+
+from .fonts import register_fonts
+from .tagging import Element, artifact, begin_artifact, end_artifact
+
+
+class Tagged:
+    """A flowable drawn as one piece of tagged content: its :attr:`element`'s, or, with no
+    element, an artifact (decoration that a screen reader skips)."""
+
+    element: Element | None = None
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        element = self.element
+        if element is None:
+            begin_artifact(canvas)
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+            end_artifact(canvas)
+        elif element.begin(canvas):
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+            canvas.addLiteral("EMC")
+        else:
+            super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
+
+
+F = TypeVar("F", bound=Flowable)
+
+
+def tagged(flowable: F, element: Element | None) -> F:
+    """``flowable`` drawn as ``element``'s content (``None``: as an artifact)."""
+    cast(Any, flowable).element = element
+    return flowable
+
+
+class CachedParagraph(Tagged, Paragraph):
+    """A paragraph that remembers how it was parsed and broken into lines.
+
+    Most of a handout's wording is the same for every patient, and parsing and line breaking
+    are most of ReportLab's work, so a batch reuses both for wording it has laid out before.
+    The keys hold everything the results depend on: the markup, the style and the width.
+    """
+
+    # Set by Paragraph.wrap; not in ReportLab's public surface (nor its type stubs).
+    blPara: Any
+    _wrapWidths: Any
+
+    _parsed: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    _breaks: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    _LIMIT = 4096
+
+    def __init__(
+        self,
+        text: str,
+        style: ParagraphStyle,
+        bulletText: str | None = None,
+        frags: list[Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        if frags is not None or kwargs:
+            # ReportLab splitting a paragraph across pages: the pieces are made from
+            # fragments, have no text of their own, and are never cached.
+            super().__init__(text, style, bulletText=bulletText, frags=frags, **kwargs)
+            self._cacheable = False
+            return
+        self._cacheable = True
+        key = (text, style.name, style.fontSize, style.leading, bulletText)
+        hit = self._parsed.get(key)
+        if hit is None:
+            super().__init__(text, style, bulletText=bulletText)
+            _remember(self._parsed, key, (self.text, self.frags, self.bulletText))
+        else:
+            super().__init__(hit[0], style, bulletText=hit[2], frags=hit[1])
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        if not self._cacheable:
+            width, height = super().wrap(availWidth, availHeight)
+            _space_line_ends(self)
+            return width, height
+        style = self.style
+        key = (self.text, self.bulletText, style.name, style.fontSize, style.leading, availWidth)
+        hit = self._breaks.get(key)
+        if hit is None:
+            width, height = super().wrap(availWidth, availHeight)
+            _space_line_ends(self)
+            _remember(self._breaks, key, (self.blPara, height, self._wrapWidths))
+            return width, height
+        self.width = availWidth
+        self.blPara, self.height, self._wrapWidths = hit
+        return availWidth, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        # The part that continues on the next page stays in the same element.
+        parts: list[Any] = super().split(availWidth, availHeight)
+        for part in parts:
+            part.element = self.element
+        return parts
+
+    def first_baseline(self) -> float:
+        """Where, above the bottom of the wrapped paragraph, its first line sits; ReportLab
+        draws a paragraph's bullet there."""
+        blPara = cast(Any, self).blPara
+        first = blPara if blPara.kind == 0 else blPara.lines[0]
+        if rl_config.paraFontSizeHeightOffset:
+            return float(self.height - first.fontSize)
+        return float(self.height - getattr(first, "ascent", first.fontSize))
+
+
+def _space_line_ends(paragraph: Paragraph) -> None:
+    """End every line but the last with a space, as the text had one there.
+
+    ReportLab drops the space where it breaks a line, so the words either side of a break
+    ran together when the text was read aloud or copied ("somethingdifferent"). A space at
+    the end of a left-aligned line draws nothing.
+    """
+    if paragraph.style.alignment != TA_LEFT:
+        return
+    blPara = cast(Any, paragraph).blPara
+    lines = blPara.lines
+    if blPara.kind == 0:
+        for index in range(len(lines) - 1):
+            extra, words = lines[index]
+            if words and not words[-1].endswith(" "):
+                lines[index] = (extra, [*words[:-1], words[-1] + " "])
+        return
+    for line in lines[:-1]:
+        if line.words and not line.words[-1].text.endswith(" "):
+            last = copy.copy(line.words[-1])
+            last.text += " "
+            line.words[-1] = last
+
+
+def _remember(
+    cache: dict[tuple[Any, ...], tuple[Any, ...]], key: tuple[Any, ...], value: tuple[Any, ...]
+) -> None:
+    if len(cache) >= CachedParagraph._LIMIT:
+        cache.clear()
+    cache[key] = value
+
+
+class ParagraphsTogether(KeepTogether):
+    """KeepTogether for plain paragraphs, measured without copying the document's frame.
+
+    ReportLab deep-copies the frame on every measurement so that generated content (index
+    entries and the like) can be replayed; a handout has none, and the copy was a tenth of
+    the rendering time.
+    """
+
+    _content: list[Flowable]  # KeepTogether's own list, not in its type stubs
+
+    def wrap(self, aW: float, aH: float) -> tuple[float, float]:
+        dims: list[tuple[float, float]] = []
+        width, height = _listWrapOn(self._content, aW, None, dims=dims)
+        self._H = height
+        self._H0 = dims[0][1] if dims else 0
+        self._wrapInfo = aW, aH
+        return width, 0xFFFFFF  # force a split, as KeepTogether does
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        """Keep everything together, except that running text may break rather than leave
+        the rest of the page empty: after two lines or more of a paragraph, with its heading
+        above them, or after a whole paragraph of three lines or more that does not lead into
+        what follows (a short introduction stays with its list)."""
+        content = self._content
+        if self._H > aH:
+            used = 0.0
+            for index, flowable in enumerate(content):
+                _, height = flowable.wrap(aW, aH)
+                # The frame has made room for the first one's space before already.
+                before = flowable.getSpaceBefore() if index else 0.0
+                need = height + before
+                if used + need <= aH:
+                    used += need + flowable.getSpaceAfter()
+                    continue
+                if _running_text(flowable):
+                    room = aH - used - before
+                    parts = flowable.split(aW, room) if room > 0 else []
+                    fits = len(parts) == 2 and parts[0].wrap(aW, aH)[1] <= room
+                    if fits and _lines(parts[0]) >= 2:
+                        rest = ParagraphsTogether([parts[1], *content[index + 1 :]])
+                        return [*content[:index], parts[0], rest]
+                # Else after the last whole paragraph that fits, if it is more than a short
+                # introduction and does not lead into a list.
+                for end in range(index, 0, -1):
+                    previous = content[end - 1]
+                    if (
+                        isinstance(previous, Paragraph)
+                        and _running_text(previous)
+                        and _lines(previous) >= 3
+                        and not previous.getPlainText().rstrip().endswith(":")
+                    ):
+                        return [*content[:end], ParagraphsTogether(content[end:])]
+                break
+        kept: list[Flowable] = super().split(aW, aH)
+        return kept
+
+
+def _running_text(flowable: Flowable) -> bool:
+    """A paragraph of body text (not a heading, not a list item)."""
+    return (
+        isinstance(flowable, Paragraph)
+        and not flowable.bulletText
+        and flowable.style.name == "body"
+    )
+
+
+def _lines(paragraph: Flowable) -> int:
+    """How many lines a wrapped paragraph has (1 for anything else)."""
+    bl = getattr(paragraph, "blPara", None)
+    return len(bl.lines) if bl is not None and getattr(bl, "lines", None) else 1
+
+
+class ListItem(Flowable):
+    """A list item: a label (bullet, check box or number) and a body paragraph, each tagged
+    with its own element (``Lbl`` and ``LBody`` under one ``LI``).
+
+    The label is drawn where ReportLab draws a paragraph's bullet, in the style's bullet font,
+    so the item looks as a bulleted paragraph does. A body that continues on the next page
+    continues without its label.
+    """
+
+    def __init__(self, label: str, body: CachedParagraph, element: Element | None) -> None:
+        super().__init__()
+        self.label = label
+        self.body = body
+        self.element = element  # the label's
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width, self.height = self.body.wrap(availWidth, availHeight)
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts = self.body.split(availWidth, availHeight)
+        if not parts:
+            return []
+        first = parts[0]
+        assert isinstance(first, CachedParagraph)
+        return [ListItem(self.label, first, self.element), *parts[1:]]
+
+    def getSpaceBefore(self) -> float:
+        return float(self.body.getSpaceBefore())
+
+    def getSpaceAfter(self) -> float:
+        return float(self.body.getSpaceAfter())
+
+    def draw(self) -> None:
+        canvas = self.canv
+        style = self.body.style
+        with _marked(canvas, self.element):
+            canvas.saveState()
+            canvas.setFont(style.bulletFontName, style.bulletFontSize)
+            canvas.setFillColor(getattr(style, "bulletColor", None) or style.textColor)
+            baseline = self.body.first_baseline() + getattr(style, "bulletOffsetY", 0)
+            canvas.drawString(style.bulletIndent, baseline, self.label)
+            canvas.restoreState()
+        self.body.drawOn(canvas, 0, 0)
+
+
+def _marked(canvas: Canvas, element: Element | None) -> Any:
+    return artifact(canvas) if element is None else element.marked(canvas)
+
+
+class TaggedImage(Tagged, Image):
+    """An image: a ``Figure`` with alternative text, or an artifact when it has no element."""
+
+
+class TaggedTable(Table):
+    """A platypus table whose rules and backgrounds are artifacts. The flowables in its
+    cells tag themselves; a header row repeated at the top of a following page is an
+    artifact, so a screen reader reads it once, where it first appears."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("renderCB", _table_marks)
+        super().__init__(*args, **kwargs)
+        self.repeated = 0  # how many of the first rows repeat a header
+        self.in_repeat = False
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        parts: list[Flowable] = super().split(availWidth, availHeight)
+        for index, part in enumerate(parts):
+            if isinstance(part, TaggedTable):
+                part.repeated = self.repeated if index == 0 else part.repeatRows
+        return parts
+
+
+def _table_marks(table: TaggedTable, event: str, *args: Any) -> None:
+    """ReportLab's table drawing callback: decoration and repeated headers as artifacts."""
+    canvas = table.canv
+    if event in ("startBG", "startLines"):
+        begin_artifact(canvas)
+    elif event in ("endBG", "endLines"):
+        end_artifact(canvas)
+    elif event == "startCell" and args[0] < table.repeated:
+        table.in_repeat = True
+        begin_artifact(canvas, "Pagination", "Header")
+    elif event == "endCell" and table.in_repeat:
+        table.in_repeat = False
+        end_artifact(canvas)
+
+
+class Box(Flowable):
+    """A framed box of paragraphs that stays whole on one page (the call boxes).
+
+    Drawn directly: a platypus Table around a short list costs more than the list itself.
+    """
+
+    PAD_X, PAD_TOP, PAD_BOTTOM, BORDER = 12, 7, 8, 2.5
+
+    def __init__(self, flowables: list[Flowable], color: Color) -> None:
+        super().__init__()
+        self.flowables = flowables
+        self.color = color
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        inner = availWidth - 2 * self.PAD_X
+        self.sizes = [f.wrap(inner, availHeight) for f in self.flowables]
+        gaps = [f.getSpaceAfter() for f in self.flowables[:-1]]
+        self.height = sum(h for _, h in self.sizes) + sum(gaps) + self.PAD_TOP + self.PAD_BOTTOM
+        return self.width, self.height
+
+    def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        return []  # never split: it moves to the next page whole
+
+    def draw(self) -> None:
+        canvas = self.canv
+        y = self.height - self.PAD_TOP
+        for index, (flowable, (_, height)) in enumerate(
+            zip(self.flowables, self.sizes, strict=True)
+        ):
+            y -= height
+            flowable.drawOn(canvas, self.PAD_X, y)
+            if index < len(self.flowables) - 1:
+                y -= flowable.getSpaceAfter()
+        draw_frame(canvas, self.width, self.height, self.color, self.BORDER)
+
+
+def draw_frame(canvas: Canvas, width: float, height: float, color: Color, line: float) -> None:
+    """The border of a box drawn at the origin, as an artifact (a screen reader skips it)."""
+    with artifact(canvas):
+        canvas.saveState()
+        canvas.setStrokeColor(color)
+        canvas.setLineWidth(line)
+        canvas.rect(0, 0, width, height)
+        canvas.restoreState()
+
+
+class HandoutStart(Flowable):
+    """Marks where a handout begins; carries its footer, and the footer's type size, to the
+    canvas."""
+
+    def __init__(self, key: int, footer: ET.Element | None, size: float) -> None:
+        super().__init__()
+        self.key = key
+        self.footer = footer
+        self.size = size
+
+    def wrap(self, *_: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        # Read by the footer canvas (document.FooterCanvas), which the stubs cannot know.
+        self.canv.handout = (self.key, self.footer, self.size)  # type: ignore[attr-defined]
+
+
+def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
+    """A table style that draws in the bundled font (tables default to Helvetica)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), register_fonts()[0]), *commands])
+
+
+def boxed_table(flowables: Sequence[Flowable], color: Color, width: float) -> Table:
+    """A framed box, one row per flowable, so a long box (a long note) can continue on the
+    next page instead of failing to fit."""
+    table = TaggedTable([[f] for f in flowables], colWidths=[width])
+    table.setStyle(
+        table_style(
+            [
+                ("BOX", (0, 0), (-1, -1), 2.5, color),
+                ("LEFTPADDING", (0, 0), (-1, -1), 12),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 12),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                ("TOPPADDING", (0, 0), (-1, 0), 8),
+                ("BOTTOMPADDING", (0, -1), (-1, -1), 10),
+            ]
+        )
+    )
+    return table
+
+
+# The frame and canvas internals the document template and the footer canvas need.
+
+
+def frame_at_top(frame: Frame) -> bool:
+    """Whether nothing has been drawn in ``frame`` yet."""
+    return bool(frame._atTop)  # type: ignore[attr-defined]
+
+
+def start_page(canvas: Canvas) -> None:
+    """Begin a fresh page on ``canvas`` without emitting the one before (held back)."""
+    canvas._startPage()  # type: ignore[attr-defined]
+
+
+def page_width(canvas: Canvas) -> float:
+    """The width of ``canvas``'s page, in points."""
+    return float(canvas._pagesize[0])  # type: ignore[attr-defined]
+
+
+def pdf_document(canvas: Canvas) -> PDFDocument:
+    """The PDF object model ``canvas`` writes into (for the structure tree and metadata)."""
+    return canvas._doc  # type: ignore[attr-defined]
+
+
+def document_timestamp(document: PDFDocument) -> Any:
+    """The moment ``document`` records as made (``SOURCE_DATE_EPOCH`` when set), for metadata
+    that must agree with the information dictionary."""
+    return document._timeStamp  # type: ignore[attr-defined]

@@ -1,0 +1,234 @@
+"""Render a handout as plain text, a JSON timeline or an iCalendar file.
+
+Every rendition reads the same plan and composed document as the PDF, so all of them carry
+the same times: none computes a date of its own. The text is the composed document walked
+the way the PDF builder walks it; the calendar is made in :mod:`pars_docs.ics`.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+import xml.etree.ElementTree as ET
+from datetime import date
+
+from ..compose.markup import WRITE_IN, plain
+from ..plan.keytimes import key_times
+
+TEXT_WIDTH = 78
+SECTION_RULE, GROUP_RULE = "=", "-"
+
+
+# -- plain text ---------------------------------------------------------------------------
+
+
+class _TextWriter:
+    """Lines of plain text: headings underlined, paragraphs apart, list items together."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.last: str | None = None  # "heading", "para" or "item"
+
+    def blank(self) -> None:
+        if self.lines and self.lines[-1]:
+            self.lines.append("")
+
+    def _wrap(self, text: str | None, lead: str = "") -> None:
+        wrapped = textwrap.wrap(
+            plain(text),
+            TEXT_WIDTH,
+            initial_indent=lead,
+            subsequent_indent=" " * len(lead),
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        self.lines.extend(wrapped or ([lead.rstrip()] if lead else []))
+
+    def heading(self, text: str | None, rule: str) -> None:
+        self.blank()
+        start = len(self.lines)
+        self._wrap(text)
+        width = max((len(line) for line in self.lines[start:]), default=0)
+        if width:
+            self.lines.append(rule * width)
+        self.last = "heading"
+
+    def para(self, text: str | None) -> None:
+        if self.last in ("para", "item"):
+            self.blank()
+        self._wrap(text)
+        self.last = "para"
+
+    def item(self, text: str | None, lead: str = "") -> None:
+        if self.last == "para":
+            self.blank()
+        self._wrap(text, lead)
+        self.last = "item"
+
+    def text(self) -> str:
+        while self.lines and not self.lines[-1]:
+            self.lines.pop()
+        return "\n".join(self.lines) + "\n"
+
+
+def _items(out: _TextWriter, element: ET.Element) -> None:
+    """Paragraphs, checklist items, bullets, steps and groups, as the PDF builder lays them out."""
+    step = 0
+    for child in element:
+        if child.tag == "p":
+            out.para(child.text)
+        elif child.tag == "check":
+            out.item(child.text, "[ ] ")
+        elif child.tag == "bullet":
+            out.item(child.text, "- ")
+        elif child.tag == "step":
+            step += 1
+            out.item(child.text, f"{step}. ")
+        elif child.tag == "group":
+            out.heading(child.get("title"), GROUP_RULE)
+            _items(out, child)
+
+
+def _box(out: _TextWriter, element: ET.Element) -> None:
+    out.heading(element.get("title"), SECTION_RULE)
+    for phone in element.findall("phone"):
+        number = plain(phone.text).strip()
+        out.item(number or WRITE_IN, f"{phone.get('label')}: ")
+    _items(out, element)
+
+
+def _key_times(out: _TextWriter, element: ET.Element) -> None:
+    """The key-times checklist: one "[ ] day and time: what to do" line per moment."""
+    out.heading(element.get("title"), SECTION_RULE)
+    paragraphs = element.findall("p")
+    for p in paragraphs[:1]:
+        out.para(p.text)
+    for item in element.findall("time"):
+        out.item(f"{plain(item.get('at'))}: {plain(item.text)}", "[ ] ")
+    for phone in element.findall("phone"):
+        out.blank()
+        out.item(plain(phone.text).strip() or WRITE_IN, f"{phone.get('label')}: ")
+    for p in paragraphs[1:]:
+        out.para(p.text)
+
+
+def render_text(handout) -> str:
+    """The whole handout as plain UTF-8 text, lines wrapped at 78 columns.
+
+    The same document as the PDF, in the same order: header, patient details, the key times,
+    note, notice, sections, the questions area, the call boxes, and last the instruction
+    set's id and version. A bilingual handout gives each language in turn, apart by a form
+    feed (a new page when printed).
+    """
+    return "\f\n".join(_document_text(document) for document in handout.documents)
+
+
+def _document_text(document: ET.Element) -> str:
+    out = _TextWriter()
+    for element in document:
+        tag = element.tag
+        if tag == "header":
+            for part in ("clinic", "address"):
+                if element.find(part) is not None:
+                    out.item((element.findtext(part) or "").replace("\n", ", "))
+            out.heading(element.findtext("title"), SECTION_RULE)
+            out.item(element.findtext("subtitle"))
+            if element.find("other") is not None:
+                out.item(element.findtext("other"))
+        elif tag == "patient":
+            out.blank()
+            for field in element.findall("field"):
+                out.item(field.text, f"{field.get('label')}: ")
+        elif tag == "note":
+            out.heading(element.get("title"), GROUP_RULE)
+            for line in (element.text or "").split("\n"):
+                if line.strip():
+                    out.item(line)
+        elif tag == "notice":
+            out.blank()
+            out.para(element.text)
+        elif tag == "section":
+            out.heading(element.get("title"), SECTION_RULE)
+            _items(out, element)
+        elif tag == "keytimes":
+            _key_times(out, element)
+        elif tag == "questions":
+            # Its writing lines are for paper only.
+            out.heading(element.get("title"), SECTION_RULE)
+            _items(out, element)
+        elif tag in ("callbox", "emergency"):
+            _box(out, element)
+    footer = document.find("footer")
+    if footer is not None and plain(footer.findtext("right")).strip():
+        out.blank()
+        out.item(footer.findtext("right"))
+    return out.text()
+
+
+# -- JSON timeline ------------------------------------------------------------------------
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def render_json(handout) -> str:
+    """The computed timeline, for reminder and text-message systems, as indented JSON.
+
+    Keys come in a fixed order; ``moments`` are ISO 8601 with the site's UTC offset, the
+    medicines' dates ISO dates or null; ``dob`` and ``mrn`` appear only when given.
+    ``key_times`` is the handout's page-1 checklist: each action, its moment (ISO 8601, a
+    date for a whole day, null for "call us today"), the medicine it concerns, and whether
+    it is already too late.
+    """
+    plan = handout.plan
+    iset = plan.instruction_set
+    visit = plan.visit
+    record = {
+        "instruction_set": {"id": iset.id, "version": iset.version, "title": iset.title},
+        "procedure": iset.id,
+        "patient": visit.patient,
+        "language": handout.language,
+    }
+    if handout.also:
+        record["also_languages"] = handout.languages[1:]
+    if handout.requested_language:
+        record["requested_language"] = handout.requested_language
+    if visit.dob:
+        record["dob"] = visit.dob.isoformat()
+    if visit.mrn:
+        record["mrn"] = visit.mrn
+    record.update(
+        clinician=visit.clinician,
+        timezone=plan.site.timezone,
+        sedation=plan.sedation,
+        moments={name: moment.isoformat() for name, moment in plan.moments.items()},
+        medicines=[
+            {
+                "name": med.name,
+                "generic": med.generic,
+                "action": med.action,
+                "last_dose": _iso(med.last_dose),
+                "first_skip": _iso(med.first_skip),
+                "restart": _iso(med.restart),
+            }
+            for med in plan.medicines
+        ],
+        key_times=[
+            {
+                "action": item.action,
+                "at": _iso(item.at),
+                "medicine": item.medicine.generic or item.medicine.name if item.medicine else None,
+                "late": item.late,
+            }
+            for item in key_times(plan)
+        ],
+    )
+    return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
+
+
+def render_ics(handout) -> bytes:
+    """The key moments as an RFC 5545 calendar (see :mod:`pars_docs.ics`)."""
+    from .ics import render_ics as render
+
+    return render(handout)

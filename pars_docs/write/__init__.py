@@ -1,0 +1,3 @@
+"""Write: finished handouts reach files (never half-written), safe file names and FHIR
+DocumentReferences.
+"""
