@@ -1,7 +1,7 @@
 """The pipeline from a visit to a finished handout, and the Python API over it.
 
-load → validate (library.py) → visit (visit.py) → plan (plan.py) → compose (compose.py)
-→ render (pdf/) → write (the caller).
+load (load/) → read the visit (read/) → plan (plan/) → compose (compose/) → render (render/)
+→ write (write/, or the caller).
 """
 
 from __future__ import annotations

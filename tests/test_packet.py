@@ -1,4 +1,4 @@
-"""Merged packets made in parts and joined on disk (packet.py, pdfjoin.py).
+"""Merged packets made in parts and joined on disk (batch/packet.py, batch/pdfjoin.py).
 
 The part sizes are made tiny here, so a handful of rows spans several parts and index pieces.
 """

@@ -97,4 +97,4 @@ def test_a_second_make_needs_neither_the_metadata_nor_babel(tmp_path):
     imported(*args, "-o", "second.pdf", cwd=tmp_path)
     found = imported(*args, "-o", "third.pdf", cwd=tmp_path)
     assert "email" not in found  # importlib.metadata imports it
-    assert "babel" not in found  # the month and day names are kept (dates.py)
+    assert "babel" not in found  # the month and day names are kept (compose/dates.py)

@@ -8,7 +8,7 @@ A packet is made in three steps, none of which holds more than a bounded part of
 2. **Parts.** In appointment order, the handouts are laid out in parts of
    :data:`PART_HANDOUTS` (fonts embedded once per part) and the index in pieces of
    :data:`INDEX_ROWS`, on every core.
-3. **Join.** :class:`~pars_docs.pdfjoin.PdfJoiner` copies each finished part into the packet,
+3. **Join.** :class:`~pars_docs.batch.pdfjoin.PdfJoiner` copies each finished part into the packet,
    in order, as it is written; for duplex it pads a part to an even page count, so every
    handout starts on the front of a sheet.
 

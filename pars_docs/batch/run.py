@@ -44,8 +44,8 @@ def run_batch(
     env: Environment | None = None,
     progress: Progress | None = None,
 ) -> Summary:
-    """Make a handout for every row (from :func:`pars_docs.rows.read_rows` or
-    :func:`pars_docs.fhir.read_appointments`). ``report(record)`` receives each failed or
+    """Make a handout for every row (from :func:`pars_docs.read.rows.read_rows` or
+    :func:`pars_docs.read.fhir.read_appointments`). ``report(record)`` receives each failed or
     duplicate row as it happens; ``progress`` (instead of the terminal's progress line) is
     told how many rows are settled as each one is. Returns the summary; raises
     :class:`Interrupted` (carrying the summary) after a clean stop, every row already started

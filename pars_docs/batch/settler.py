@@ -47,7 +47,7 @@ class Settler:
         self.state = state
         self.summary = Summary()
         self.settled: dict[int, Record] = {}
-        # With --merge, each handout's document waits in a file with no name (see packet.py).
+        # With --merge, each handout's document waits in a file with no name (see batch/packet.py).
         self.packet = Packet(options.merge) if options.merge else None
         self.held: list[Record] = []  # records waiting for the packet or the Bundle
         self.failure: OutputError | None = None  # the output the run stopped on
@@ -111,7 +111,7 @@ class Settler:
     def write_packet(self, jobs: int = 1) -> None:
         """One PDF of every handout in appointment order, behind an index (with ``index``)
         that lists every input row: the handouts, then the rows with none. It is laid out in
-        parts on ``jobs`` processes and joined as it is written (see packet.py)."""
+        parts on ``jobs`` processes and joined as it is written (see batch/packet.py)."""
         if self.packet is None or not len(self.packet):
             return
         records = self.packet.records()

@@ -51,7 +51,7 @@ def _format_problems(chosen, language: str) -> list[tuple[tuple, str]]:
     missing = [k for k in REQUIRED_FORMATS if k not in chosen]
     if missing:
         problems.append(((), f"formats for '{language}' lack {', '.join(missing)}"))
-    import babel.dates  # the authority on patterns; dates.py writes the usual ones itself
+    import babel.dates  # the authority on patterns; compose/dates.py writes the usual ones itself
 
     sample = datetime(2026, 12, 3, 8, 30)
     locale = language.replace("-", "_")

@@ -1,7 +1,7 @@
 """The marks a composed handout carries in its text, and how each renderer turns them out.
 
 Emphasis travels through the text as two private-use characters, which visit values may not
-contain (see :func:`pars_docs.visit.clean_text`), so a patient's name can never turn text
+contain (see :func:`pars_docs.read.visit.clean_text`), so a patient's name can never turn text
 bold. The PDF draws them as bold, the text rendition and the calendar drop them.
 """
 

@@ -299,7 +299,7 @@ def _load_translation(path: Path, english_path: Path, table_path: Path) -> Instr
 class Library:
     """The instruction sets a site can use: its own folder first, then the built-ins.
 
-    A set's translations sit beside it as ``ID.LANG.yaml`` (see translations.py); a site's
+    A set's translations sit beside it as ``ID.LANG.yaml`` (see load/translations.py); a site's
     folder may add translations of built-in sets as well as its own sets."""
 
     def __init__(self, override: Path | None = None):

@@ -74,7 +74,7 @@ class Feed:
     @classmethod
     def for_site(cls, site, codes, as_of: datetime | None = None, **options) -> Feed:
         """The feed for ``site``. "Now", which decides what has passed, is the handouts'
-        own (:func:`pars_docs.plan.current_time`): ``as_of``, else ``SOURCE_DATE_EPOCH``,
+        own (:func:`pars_docs.plan.timeline.current_time`): ``as_of``, else ``SOURCE_DATE_EPOCH``,
         else the real time."""
         now = current_time(site.tz, as_of) if as_of is not None else None
         return cls(

@@ -1,7 +1,7 @@
 """Reading the appointment feeds of record systems: FHIR (JSON or XML) and HL7 v2 SIU.
 
-They give the same :class:`~pars_docs.rows.Row`, :class:`~pars_docs.rows.Skipped` and
-:class:`~pars_docs.rows.BadRow` results as a CSV (see :mod:`pars_docs.rows`).
+They give the same :class:`~pars_docs.read.rows.Row`, :class:`~pars_docs.read.rows.Skipped` and
+:class:`~pars_docs.read.rows.BadRow` results as a CSV (see :mod:`pars_docs.read.rows`).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def read_appointments(
     if source.format == "hl7":
         texts = [(each.read_whole(), each.label) for each in (source, *pages)]
         return _hl7_files(texts, feed)
-    raise ValueError(f"{source.format} is not a feed; read it with pars_docs.rows.read_rows")
+    raise ValueError(f"{source.format} is not a feed; read it with pars_docs.read.rows.read_rows")
 
 
 def _hl7_files(texts: list[tuple[str, str]], feed: Feed) -> Iterator[RowResult]:

@@ -7,7 +7,7 @@ is not there falls back to the reference's ``display``. The procedure is chosen 
 instruction set lists its codes, and a clinic's code map adds local ones. Resources may hold
 any JSON at all: a shape that cannot be read fails its row, naming the element.
 
-Out: see :mod:`pars_docs.fhir_out`.
+Out: see :mod:`pars_docs.write.fhir_out`.
 """
 
 from __future__ import annotations

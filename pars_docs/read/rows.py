@@ -10,7 +10,7 @@ spreadsheet; for JSON the first object is row 1; for NDJSON a row is a line.
 
 Every reader (CSV, TSV, JSON, NDJSON and FHIR) yields the same three kinds of result: a
 :class:`Row` to make a handout from, a :class:`Skipped` appointment (cancelled, say) and a
-:class:`BadRow` that cannot be read. :func:`pars_docs.visit.visit_from_row` turns a row into a
+:class:`BadRow` that cannot be read. :func:`pars_docs.read.visit.visit_from_row` turns a row into a
 visit.
 """
 
@@ -636,14 +636,14 @@ def _json_records(source: Source) -> Iterator[Record]:
 def read_rows(source: Source, mapping: dict[str, str]) -> Iterator[RowResult]:
     """A :class:`Row` for each record of a CSV, TSV, JSON or NDJSON input, and a
     :class:`BadRow` for one that cannot be read. (FHIR and HL7 v2 input is
-    read by :func:`pars_docs.feeds.read_appointments`.)
+    read by :func:`pars_docs.read.feeds.read_appointments`.)
 
     The header is read and checked against the mapping now, before any row is produced, so a
     missing column stops the run before any work. Values are stripped; empty optional fields
     are left out.
     """
     if source.format in FEEDS:
-        raise ValueError("read FHIR and HL7 v2 input with pars_docs.feeds.read_appointments")
+        raise ValueError("read FHIR and HL7 v2 input with pars_docs.read.feeds.read_appointments")
     if source.format in ("csv", "tsv"):
         headers, table = _csv_table(source)
         columns = resolve_columns(headers, mapping, source.label)

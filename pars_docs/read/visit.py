@@ -188,7 +188,7 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
         return None
     text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
     # Characters that draw nothing (zero-width spaces, bidi controls, U+2800 …) go first, so
-    # a name of nothing else is empty (see lookalike.py).
+    # a name of nothing else is empty (see read/lookalike.py).
     text = strip_invisible(text)
     text = " ".join(text.split()) if field_name != "note" else text.strip()
     if not text:
@@ -309,7 +309,7 @@ def make_visit(
 
 
 class MissingField(UsageError):
-    """Raised when a row lacks fields every visit needs (see :data:`pars_docs.rows.REQUIRED`);
+    """Raised when a row lacks fields every visit needs (see :data:`pars_docs.read.rows.REQUIRED`);
     ``missing`` names them all."""
 
     def __init__(self, message: str, *, field: str, missing: tuple[str, ...]):

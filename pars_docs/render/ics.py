@@ -263,7 +263,7 @@ def _calendar_context(plan) -> dict:
 def _planned_events(plan: Plan) -> list[PlannedEvent]:
     """(uid name, wording key, start, end, medicine) for each event this visit has.
 
-    One event per key time still to come (:mod:`pars_docs.keytimes`, the same list as the
+    One event per key time still to come (:mod:`pars_docs.plan.keytimes`, the same list as the
     handout's page 1), plus the procedure itself and the end of the activity limits. A
     last dose is a date without a time of day (the handout says "on Sunday, November 29"),
     so it is an all-day event; a point in time (stop eating) has no end; arriving lasts

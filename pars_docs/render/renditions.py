@@ -2,7 +2,7 @@
 
 Every rendition reads the same plan and composed document as the PDF, so all of them carry
 the same times: none computes a date of its own. The text is the composed document walked
-the way the PDF builder walks it; the calendar is made in :mod:`pars_docs.ics`.
+the way the PDF builder walks it; the calendar is made in :mod:`pars_docs.render.ics`.
 """
 
 from __future__ import annotations
@@ -228,7 +228,7 @@ def render_json(handout) -> str:
 
 
 def render_ics(handout) -> bytes:
-    """The key moments as an RFC 5545 calendar (see :mod:`pars_docs.ics`)."""
+    """The key moments as an RFC 5545 calendar (see :mod:`pars_docs.render.ics`)."""
     from .ics import render_ics as render
 
     return render(handout)

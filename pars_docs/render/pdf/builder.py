@@ -2,7 +2,7 @@
 
 The builder knows which element becomes which flowable and what is kept together on a page;
 it writes no wording of its own. Everything it prints comes from the composed document (see
-compose.py and templates/handout.xml.j2).
+compose/composer.py and templates/handout.xml.j2).
 """
 
 from __future__ import annotations

@@ -6,10 +6,10 @@ fast, multi-handout layout needs: reusing line breaks, measuring a ``KeepTogethe
 copying the frame, asking whether a frame is still at its top. Those reach into private names
 (``_listWrapOn``, ``blPara``, ``_wrapWidths``, ``_atTop``, ``_startPage``), and this module is
 the only layout code that does, as rst2pdf's ``flowables.py`` does. The rest of
-:mod:`pars_docs.pdf` uses the names below, so an upgrade of ReportLab is checked here. The
+:mod:`pars_docs.render.pdf` uses the names below, so an upgrade of ReportLab is checked here. The
 other modules that touch ReportLab's internals are :mod:`.tagging`, for the object model it
-writes the structure tree into (ReportLab has no tagging API), and :mod:`pars_docs.fonts`,
-which keeps what ReportLab reads from a font file in the start-up cache.
+writes the structure tree into (ReportLab has no tagging API), and :mod:`.fonts`, which
+keeps what ReportLab reads from a font file in the start-up cache.
 
 Every flowable here marks what it draws for the tagged PDF (see :mod:`.tagging`): content as
 its structure element's, rules and borders as artifacts. A new flowable takes part by mixing
