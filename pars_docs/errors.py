@@ -136,6 +136,15 @@ class VisitError(ParsDocsError):
     """Raised when a visit cannot be planned, e.g. a local time the site's zone skips."""
 
 
+class AccountError(ParsDocsError):
+    """Raised when a desk account cannot be added, found or changed, or its file read."""
+
+
+class AuditError(ParsDocsError):
+    """Raised when the audit trail cannot be written or read: the action it would record is
+    refused rather than left unrecorded."""
+
+
 class GlyphError(ParsDocsError):
     """Raised when text holds characters the bundled fonts cannot draw."""
 

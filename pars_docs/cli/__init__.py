@@ -27,6 +27,8 @@ class _Commands(click.Group):
     run or listed, so that `pars-docs make` does not load what `batch` or `serve` need."""
 
     MODULES = {
+        "accounts": "accounts",
+        "audit": "audit",
         "batch": "batch",
         "check": "check",
         "list": "list_sets",

@@ -74,6 +74,10 @@ class Site:
     wound_check_days: int | None = None
     # The clinic's secret for calendar UIDs (calendar_key_file or $PARS_DOCS_CALENDAR_KEY).
     calendar_key: bytes | None = field(default=None, repr=False)
+    accounts: Path | None = None  # the desk's accounts file: sign-in is on when it is named
+    session_idle_minutes: int = 15
+    audit: Path | None = None  # the audit trail's SQLite file
+    audit_patient: str = "mrn"  # or "name_dob"
 
     @property
     def is_default(self) -> bool:
@@ -234,6 +238,10 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         identifier_systems=tuple(sorted(data.get("identifier_systems", {}).items())),
         wound_check_days=data.get("wound_check_days"),
         calendar_key=key,
+        accounts=base / data["accounts"] if "accounts" in data else None,
+        session_idle_minutes=int(data.get("session_idle_minutes", 15)),
+        audit=base / data["audit"] if "audit" in data else None,
+        audit_patient=data.get("audit_patient", "mrn"),
     )
 
 
