@@ -10,10 +10,10 @@ import sys
 import pytest
 from helpers import DATA, stderr_lines
 
+from pars_docs import make_visit
 from pars_docs.audit import AuditTrail, patient_id
 from pars_docs.cli import cli
 from pars_docs.errors import AccountError, AuditError
-from pars_docs.visit import make_visit
 from pars_docs.web.accounts import Accounts
 
 PASSWORD = "correct horse battery"

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import AuditError
 
 if TYPE_CHECKING:
-    from ..visit import Visit
+    from ..read.visit import Visit
 
 # Each event a record can name, and what it means.
 EVENTS = {
