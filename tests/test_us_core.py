@@ -148,7 +148,7 @@ def test_make_writes_a_transaction_of_one(runner, tmp_path):
     result = run(
         runner, "make", "pars-defect-injection", "--patient", "Ana", "--date", "2030-12-03",
         "--time", "8:00", "--clinician", "Dr. Lee", "--site", SITE, "--emit", "fhir",
-        "--fhir-bundle", "transaction", "-o", out,
+        "--fhir-bundle", "transaction", "-o", out, "--mrn", "MRN-1",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     data = json.loads(out.read_text())

@@ -19,10 +19,11 @@ from pathlib import Path
 
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine
-from ..read.ehr import booking, superseded
+from ..read.ehr import booking, superseded, two_patients
 from ..read.lookalike import skeleton
 from ..read.rows import BadRow, Row, RowResult, Skipped
 from ..read.visit import Visit, visit_from_row
+from ..write.fhir_out import filing_problem
 from ..write.names import output_name
 from ..write.output import Inputs, refusal
 from .folder import FolderState
@@ -91,7 +92,10 @@ class Planner:
         """One item per row, in input order; with ``fail_fast`` none after a row that cannot
         be made a visit."""
         for result, newer in with_newer(rows):
-            item = self._superseded(result, newer) if newer else self._item(result)
+            if isinstance(newer, BadRow):  # the booking is ambiguous
+                item = self._item(newer)
+            else:
+                item = self._superseded(result, newer) if newer else self._item(result)
             yield item
             if isinstance(item, Record) and item.status is Status.FAILED and self.options.fail_fast:
                 return
@@ -138,6 +142,9 @@ class Planner:
             return self._failed(number, e, usable_name(visit.patient, e))
         fhir = self.options.emit == "fhir"
         refs = result.refs if fhir else None
+        unfiled = filing_problem(visit, result.refs) if fhir else None
+        if unfiled:
+            return self._failed(number, unfiled, usable_name(visit.patient, unfiled))
         # The same booking, or without a visit id the same patient, procedure and time, names
         # compared as a reader sees them: "Аna" with a Cyrillic A is "Ana".
         key: tuple = ("visit", visit.visit_id)
@@ -147,6 +154,12 @@ class Planner:
         if key in self.seen:
             # A repeat takes its first row's file, should that row fail and it be made.
             first = self.seen[key]
+            conflict = two_patients(
+                str(visit.visit_id), [_who(first.row, first.visit), _who(number, visit)]
+            )
+            if visit.visit_id and conflict:
+                ambiguous = conflict(number)
+                return self._failed(number, ambiguous, usable_name(visit.patient, ambiguous))
             repeat = dataclasses.replace(first, row=number, visit=visit, fhir=fhir, refs=refs)
             same = "same visit id" if visit.visit_id else "same patient, procedure and time"
             return Duplicate(repeat, first.row, same)
@@ -202,3 +215,9 @@ def _name_key(name: str) -> str:
 
 def _same_folder(one: Path, other: Path) -> bool:
     return os.path.realpath(one) == os.path.realpath(other)
+
+
+def _who(number: int, visit: Visit) -> Row:
+    """A row saying only who ``visit`` is for, to compare with another."""
+    dob = str(visit.dob) if visit.dob is not None else None
+    return Row(number, {"mrn": visit.mrn, "patient": visit.patient, "dob": dob})

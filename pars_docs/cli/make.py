@@ -207,6 +207,12 @@ def make(
             raise UsageError("--emit fhir attaches the PDF; leave out --format", field="format")
         if fhir_bundle and emit != "fhir":
             raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
+        if emit == "fhir":
+            from ..write.fhir_out import filing_problem
+
+            unfiled = filing_problem(visit, row.refs)
+            if unfiled:
+                raise unfiled
         handout = engine.prepare(visit)
         for warning in handout.warnings:
             report.note(f"warning: {warning}")
@@ -275,6 +281,9 @@ def _one_appointment(
     # A booking and its later changes (an S12 and its S13) are one appointment: the newest;
     # the same revision given twice is one too.
     replaced = superseded(results)
+    for each in replaced.values():
+        if isinstance(each, BadRow):  # one booking for two patients
+            raise each.error
     unique: list[RowResult] = []
     for result in results:
         if result.number in replaced or (

@@ -20,6 +20,7 @@ from ..errors import DataError
 from ..load.site import MrnRule
 from ..plan.timeline import current_time
 from . import rows
+from .lookalike import skeleton
 from .visit import YEARS
 
 if TYPE_CHECKING:
@@ -70,6 +71,10 @@ class Feed:
     names_as_sent: bool = False
     # HL7 v2 assigning authority (CX-4.1, or its universal id) -> the identifier system URI.
     identifier_systems: dict[str, str] = field(default_factory=dict)
+
+    def today(self) -> str:
+        """Today on the site's clock (as of ``now``), as an ISO date."""
+        return (self.now or current_time(self.tz)).astimezone(self.tz).date().isoformat()
 
     @classmethod
     def for_site(cls, site, codes, as_of: datetime | None = None, **options) -> Feed:
@@ -138,17 +143,23 @@ def superseded(results: Sequence[rows.RowResult]) -> dict[int, rows.RowResult]:
     highest version; of equal ones, the later in the input, as feeds send messages in order).
     A row the same as the winner (same revision and fields: a page given twice) is not
     replaced: it is a repeat. Only rows to make a handout from are replaced; a skipped one
-    keeps its reason."""
+    keeps its reason. A booking whose rows name different patients is ambiguous: each of its
+    rows is replaced by a :class:`~pars_docs.rows.BadRow` (of its own number) saying so."""
     groups: dict[str, list[tuple[tuple[int, int], rows.Row | rows.Skipped]]] = {}
     for result in results:
         key = booking(result)
         if key is not None and not isinstance(result, rows.BadRow):
             groups.setdefault(key[0], []).append((key[1], result))
     replaced: dict[int, rows.RowResult] = {}
-    for members in groups.values():
+    for visit_id, members in groups.items():
         if len(members) < 2:
             continue
         group = [result for _, result in members]
+        conflict = two_patients(visit_id, [r for r in group if isinstance(r, rows.Row)])
+        if conflict:
+            for result in group:
+                replaced[result.number] = rows.BadRow(result.number, conflict(result.number))
+            continue
         newest = max(members, key=lambda m: (m[0], m[1].number))[1]
         copies = [r for r in group if dataclasses.replace(r, number=newest.number) == newest]
         winner = min(copies, key=lambda r: r.number)  # the first of identical copies
@@ -156,6 +167,36 @@ def superseded(results: Sequence[rows.RowResult]) -> dict[int, rows.RowResult]:
             if isinstance(result, rows.Row) and result not in copies:
                 replaced[result.number] = winner
     return replaced
+
+
+def patient_key(values: dict) -> tuple[str, str]:
+    """Who a row is for, to tell two patients apart: the record number when it has one,
+    else the name (as a reader sees it) and date of birth."""
+    if values.get("mrn"):
+        return ("mrn", str(values["mrn"]))
+    name = skeleton(reading_name(str(values.get("patient") or "")).casefold())
+    return ("name", f"{name}|{values.get('dob') or ''}")
+
+
+def two_patients(visit_id: str, group: Sequence[rows.Row]) -> Callable[[int], DataError] | None:
+    """When the rows of one booking are for different patients: the error for each row."""
+    keys = {patient_key(r.values) for r in group}
+    kinds = {kind for kind, _ in keys}
+    if len(keys) < 2 or (kinds == {"mrn", "name"} and len(keys) == 2):
+        return None  # one row with a record number and one without may be the same patient
+    numbers = ", ".join(str(r.number) for r in group)
+
+    def error(number: int) -> DataError:
+        return DataError(
+            f"visit_id: the booking '{visit_id}' is given for different patients (rows "
+            f"{numbers}); pars-docs will not choose between them",
+            field="visit_id",
+            row=number,
+            redacted=f"visit_id: one booking id is given for different patients (rows "
+            f"{numbers}); pars-docs will not choose between them",
+        )
+
+    return error
 
 
 def skip_for_status(status: str, source: str = "appointment status") -> Skip | None:

@@ -23,8 +23,10 @@ from . import jsonin
 from .ehr import (
     Feed,
     RowBuilder,
+    Skip,
     birth_date_problem,
     is_not_mrn,
+    reading_name,
     revision,
     skip_for_status,
 )
@@ -173,26 +175,34 @@ def _language(patient: dict) -> str | None:
 _NAME_USE = {"official": 0, "usual": 1, None: 2, "temp": 3, "nickname": 4, "maiden": 5, "old": 6}
 
 
-def human_name(names) -> str | None:
+def ended(element: dict, today: str | None) -> bool:
+    """Whether an element's ``period`` ended before ``today`` (an ISO date)."""
+    end = _dict(element.get("period")).get("end")
+    return bool(today and isinstance(end, str) and len(end) >= 4 and end[:10] < today)
+
+
+def human_name(names, today: str | None = None, as_sent: bool = True) -> str | None:
     """The name to print from ``HumanName`` elements: ``text``, else prefix, given, family
-    and suffix. Tolerant of one name where a list belongs, and of strings for lists (and the
-    reverse: DSTU2's list of family names)."""
-    candidates = [n for n in _list(names) if isinstance(n, dict)]
+    and suffix. A name whose period ended before ``today`` is never used; unless ``as_sent``,
+    "LAST, FIRST" and capitals become reading order and normal case. Tolerant of one name
+    where a list belongs, and of strings for lists (and the reverse: DSTU2's list of family
+    names)."""
+    candidates = [n for n in _list(names) if isinstance(n, dict) and not ended(n, today)]
     candidates.sort(
         key=lambda n: _NAME_USE.get(n.get("use") if isinstance(n.get("use"), str) else None, 2)
     )
     for name in candidates:
         text = _text(name.get("text"))
+        if not text:
+            parts = [
+                *_strings(name.get("prefix")),
+                *_strings(name.get("given")),
+                *_strings(name.get("family")),
+                *_strings(name.get("suffix")),
+            ]
+            text = " ".join(parts)
         if text:
-            return text
-        parts = [
-            *_strings(name.get("prefix")),
-            *_strings(name.get("given")),
-            *_strings(name.get("family")),
-            *_strings(name.get("suffix")),
-        ]
-        if parts:
-            return " ".join(parts)
+            return reading_name(text, as_sent)
     return None
 
 
@@ -202,11 +212,14 @@ def _type_of(identifier: dict) -> tuple[set, str | None]:
     return codes, _text(concept.get("text"))
 
 
-def mrn(patient: dict, rule) -> dict | None:
+def mrn(patient: dict, rule, today: str | None = None) -> dict | None:
     """The identifier the site's rule names as the record number; a national or personal
-    number (a social security number) is never chosen, whatever it is typed as."""
+    number (a social security number) is never chosen, whatever it is typed as, nor one
+    whose period ended before ``today``."""
     for identifier in _list(patient.get("identifier")):
         if not isinstance(identifier, dict) or _text(str(identifier.get("value") or "")) is None:
+            continue
+        if ended(identifier, today):
             continue
         codes, text = _type_of(identifier)
         system = identifier.get("system") if isinstance(identifier.get("system"), str) else None
@@ -239,6 +252,16 @@ class Resources:
         self.by_ref: dict[str, dict] = {}
         self.appointments: list[tuple[dict, str]] = []  # (appointment, its file's label)
         self.encounters: list[dict] = []
+        # Type/id (or full URL) → how many different resources the input holds under it.
+        self.conflicts: dict[str, int] = {}
+
+    def _keep(self, key: str, resource: dict) -> None:
+        """File ``resource`` under ``key``; a different one already there is a conflict (the
+        same one again, as when a page is given twice, is not)."""
+        held = self.by_ref.get(key)
+        if held is not None and held != resource and resource.get("resourceType") != "Appointment":
+            self.conflicts[key] = self.conflicts.get(key, 1) + 1
+        self.by_ref[key] = resource
 
     def add(self, data, label: str) -> dict:
         """Take in one file's resource or bundle; returns its ``link`` URLs by relation."""
@@ -270,9 +293,9 @@ class Resources:
                 continue
             kind, rid = resource.get("resourceType"), resource.get("id")
             if isinstance(full_url, str):
-                self.by_ref[full_url] = resource
+                self._keep(full_url, resource)
             if isinstance(kind, str) and isinstance(rid, str):
-                self.by_ref[f"{kind}/{rid}"] = resource
+                self._keep(f"{kind}/{rid}", resource)
             if kind == "Appointment":
                 self.appointments.append((resource, label))
             elif kind == "Encounter":
@@ -290,10 +313,18 @@ class Resources:
                 if isinstance(resource, dict) and resource.get("id") == ref[1:]:
                     return resource
             return None
-        found = self.by_ref.get(ref)
-        if found is None and "/" in ref:
+        key = ref
+        if key not in self.by_ref and "/" in ref:
             parts = ref.split("/_history/")[0].rstrip("/").split("/")
-            found = self.by_ref.get("/".join(parts[-2:]))
+            key = "/".join(parts[-2:])
+        found = self.by_ref.get(key)
+        if key in self.conflicts and isinstance(found, dict):
+            kind = found.get("resourceType") or "resource"
+            raise DataError(
+                f"{key}: the input holds {self.conflicts[key]} different {kind} resources "
+                "under this one id; pars-docs will not choose between them",
+                field="patient" if kind == "Patient" else "fhir",
+            )
         return found if isinstance(found, dict) else None
 
 
@@ -367,22 +398,27 @@ def _participants(appointment: dict, resources: Resources):
             yield actor, target, _reference_kind(actor, target)
 
 
-def _person(actor: dict, target: dict | None, resources: Resources, container: dict):
+def _person(actor: dict, target: dict | None, resources: Resources, container: dict, feed: Feed):
     """(name, resource named) for a Patient or Practitioner actor; a PractitionerRole is
     followed to its Practitioner, else its display."""
+    today, as_sent = feed.today(), feed.names_as_sent
+
+    def display(reference) -> str | None:
+        text = _text(reference.get("display")) if isinstance(reference, dict) else None
+        return reading_name(text, as_sent) if text else None
+
     if target is not None and target.get("resourceType") == "PractitionerRole":
         practitioner_ref = target.get("practitioner")
         practitioner = resources.resolve(practitioner_ref, container) or resources.resolve(
             practitioner_ref, target
         )
-        name = (human_name(practitioner.get("name")) if practitioner else None) or _text(
-            (practitioner_ref or {}).get("display") if isinstance(practitioner_ref, dict) else None
-        )
+        found = human_name(practitioner.get("name"), today, as_sent) if practitioner else None
+        name = found or display(practitioner_ref)
         if name:
             return name, practitioner or target
-        return _text(actor.get("display")), target
-    name = human_name(target.get("name")) if target else None
-    return name or _text(actor.get("display")), target
+        return display(actor), target
+    name = human_name(target.get("name"), today, as_sent) if target else None
+    return name or display(actor), target
 
 
 def _where(actor: dict) -> str:
@@ -404,65 +440,108 @@ def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Ro
     changed_at = revision(updated) if updated else None
     version_id = _text(meta.get("versionId"))
     status = appointment.get("status")
-    if isinstance(status, str):
-        skip = skip_for_status(status)
-        if skip:
-            return skip.result(number, visit_id, changed_at, version_id)
+    skip = skip_for_status(status) if isinstance(status, str) else None
+    if skip:
+        return skip.result(number, visit_id, changed_at, version_id)
     row = RowBuilder(feed)
-    fields = row.fields
-    refs = row.refs
     if visit_id:
-        refs["appointment"] = fields["visit_id"] = visit_id
+        row.refs["appointment"] = row.fields["visit_id"] = visit_id
     row.revision, row.version = changed_at, version_id
+    skip = _start(appointment, row)
+    if skip:
+        return skip.result(number, visit_id, changed_at, version_id)
+    people = list(_participants(appointment, resources))
+    _patient(appointment, people, resources, row)
+    _clinician(appointment, people, resources, row)
+    _procedure(appointment, resources, row)
+    if feed.notes:
+        note = _appointment_note(appointment)
+        if note:
+            row.fields["note"] = note
+    row.refs["encounter"] = _encounter(appointment, resources)
+    return row.result(number)
 
+
+def _start(appointment: dict, row: RowBuilder) -> Skip | None:
     start = appointment.get("start")
     moment = _instant(start)
-    if moment is None:
-        if not isinstance(start, str) or not start:
-            row.problem("date", "date: the appointment has no start")
-        else:
-            row.problem("date", f"date: start '{start}' is not a FHIR instant with a UTC offset")
+    if moment is not None:
+        return row.set_start(moment)
+    if not isinstance(start, str) or not start:
+        row.problem("date", "date: the appointment has no start")
     else:
-        skip = row.set_start(moment)
-        if skip:
-            return skip.result(number, visit_id, changed_at, version_id)
+        row.problem("date", f"date: start '{start}' is not a FHIR instant with a UTC offset")
+    return None
 
-    people = list(_participants(appointment, resources))
+
+def _the_patient(people: list) -> tuple | None:
+    """The one Patient participant (or R5 subject); two different ones are refused."""
     patients = [p for p in people if p[2] == "Patient"]
     if not patients:
-        row.problem("patient", "patient: the appointment has no Patient participant or subject")
-    else:
-        actor, target, _ = patients[0]
-        name, patient = _person(actor, target, resources, appointment)
-        if patient is not None:
-            version = _version_problem(patient)
-            if version:
-                raise DataError(version, field="fhir")
-            _patient_fields(patient, row, refs, feed)
-        if name:
-            fields["patient"] = name
-        elif patient is not None:
-            row.problem("patient", f"patient: {_where(actor)} has no name and no display")
-        else:
-            row.problem(
-                "patient", f"patient: {_where(actor)} is not in the bundle and has no display name"
-            )
-        refs["patient"] = _reference(patient, actor)
+        return None
+    distinct = {_identity(actor, target) for actor, target, _ in patients}
+    if len(distinct) > 1:
+        shown = " and ".join(sorted(distinct))
+        raise DataError(
+            f"patient: the appointment has {len(distinct)} different Patient participants "
+            f"({shown}); pars-docs will not choose between them",
+            field="patient",
+            redacted=f"patient: the appointment has {len(distinct)} different Patient "
+            "participants; pars-docs will not choose between them",
+        )
+    return patients[0]
 
-    clinicians = [p for p in people if p[2] in ("Practitioner", "PractitionerRole")]
-    for actor, target, _ in clinicians:
-        name, practitioner = _person(actor, target, resources, appointment)
-        if name:
-            fields["clinician"] = name
-            refs["practitioner"] = _reference(practitioner, actor)
-            break
+
+def _identity(actor: dict, target: dict | None) -> str:
+    """What a Patient participant is, to tell two apart: its resource, else its reference,
+    else its display."""
+    if target is not None and isinstance(target.get("id"), str):
+        return f"Patient/{target['id']}"
+    ref = actor.get("reference")
+    if isinstance(ref, str):
+        return ref
+    return repr(_text(actor.get("display")) or "")
+
+
+def _patient(appointment: dict, people: list, resources: Resources, row: RowBuilder) -> None:
+    found = _the_patient(people)
+    if found is None:
+        row.problem("patient", "patient: the appointment has no Patient participant or subject")
+        return
+    actor, target, _ = found
+    name, patient = _person(actor, target, resources, appointment, row.feed)
+    if patient is not None:
+        version = _version_problem(patient)
+        if version:
+            raise DataError(version, field="fhir")
+        _patient_fields(patient, row, row.refs, row.feed)
+    if name:
+        row.fields["patient"] = name
+    elif patient is not None:
+        row.problem("patient", f"patient: {_where(actor)} has no current name and no display")
     else:
         row.problem(
-            "clinician",
-            "clinician: the appointment has no Practitioner or PractitionerRole with a name "
-            "(give --clinician)",
+            "patient", f"patient: {_where(actor)} is not in the bundle and has no display name"
         )
+    row.refs["patient"] = _reference(patient, actor)
 
+
+def _clinician(appointment: dict, people: list, resources: Resources, row: RowBuilder) -> None:
+    clinicians = [p for p in people if p[2] in ("Practitioner", "PractitionerRole")]
+    for actor, target, _ in clinicians:
+        name, practitioner = _person(actor, target, resources, appointment, row.feed)
+        if name:
+            row.fields["clinician"] = name
+            row.refs["practitioner"] = _reference(practitioner, actor)
+            return
+    row.problem(
+        "clinician",
+        "clinician: the appointment has no Practitioner or PractitionerRole with a name "
+        "(give --clinician)",
+    )
+
+
+def _procedure(appointment: dict, resources: Resources, row: RowBuilder) -> None:
     carried = []
     for concept in [*_list(appointment.get("serviceType")), appointment.get("appointmentType")]:
         carried += _codings(concept)
@@ -471,12 +550,6 @@ def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Ro
         if request:
             carried += _codings(request.get("code"))
     row.set_procedure(carried)
-    if feed.notes:
-        note = _appointment_note(appointment)
-        if note:
-            fields["note"] = note
-    refs["encounter"] = _encounter(appointment, resources)
-    return row.result(number)
 
 
 def _patient_fields(patient: dict, row: RowBuilder, refs: dict, feed: Feed) -> None:
@@ -490,7 +563,7 @@ def _patient_fields(patient: dict, row: RowBuilder, refs: dict, feed: Feed) -> N
     language = _language(patient)
     if language:
         row.fields["language"] = language
-    identifier = mrn(patient, feed.mrn)
+    identifier = mrn(patient, feed.mrn, feed.today())
     if identifier:
         row.fields["mrn"] = str(identifier["value"]).strip()
         system = identifier.get("system")

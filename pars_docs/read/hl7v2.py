@@ -16,7 +16,6 @@ from datetime import datetime, timedelta, timezone
 import hl7  # type: ignore[import-untyped]
 
 from ..errors import DataError
-from ..plan.timeline import current_time
 from .ehr import Feed, RowBuilder, Skip, is_not_mrn, reading_name, revision, skip_for_status
 from .rows import BadRow, Row, RowResult, Skipped
 
@@ -155,7 +154,7 @@ _NEVER_NAME = {"BAD", "S"}  # a bad name; a coded pseudo-name hiding the patient
 def _ended(message: Message, segment, field_number: int, repeat: int, ends, feed: Feed) -> bool:
     """Whether a repetition's validity ended before today: any of ``ends`` (component,
     subcomponent) holds a date that has passed."""
-    today = (feed.now or current_time(feed.tz)).astimezone(feed.tz).date().isoformat()
+    today = feed.today()
     for component, sub in ends:
         text = message.value(segment, field_number, repeat, component, sub)
         day = _birth_date(text) if text else None

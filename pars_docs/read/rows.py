@@ -389,15 +389,15 @@ def resolve_columns(
 ) -> dict[str, str]:
     """Field → the input's header for it; an error before any work if a required one is
     missing, naming the columns the input does have."""
-    by_norm: dict[str, str] = {}
+    by_norm: dict[str, list[str]] = {}
     for header in headers:
-        by_norm.setdefault(_norm(header), header)
+        by_norm.setdefault(_norm(header), []).append(header)
     chosen: dict[str, str] = {}
     for field in FIELDS:
         if field in mapping:
             wanted = mapping[field]
-            actual = wanted if wanted in headers else by_norm.get(_norm(wanted))
-            if actual is None:
+            found = [wanted] * headers.count(wanted) or by_norm.get(_norm(wanted), [])
+            if not found:
                 raise UsageError(
                     f"--map: column '{wanted}' for {field} is not in {label} "
                     f"(columns: {_listing(headers)})",
@@ -406,12 +406,13 @@ def resolve_columns(
                     redacted=f"--map: column '{wanted}' for {field} is not in {label} "
                     "(--verbose lists the columns it has)",
                 )
-            chosen[field] = actual
+            _one_column(field, found, label)
+            chosen[field] = found[0]
             continue
-        for alias in ALIASES[field]:
-            if alias in by_norm:
-                chosen[field] = by_norm[alias]
-                break
+        found = [h for alias in ALIASES[field] for h in by_norm.get(alias, [])]
+        if found:
+            _one_column(field, found, label)
+            chosen[field] = found[0]
     missing = [f for f in REQUIRED if f not in chosen] if require else []
     if missing:
         fix = f"map one with --column {missing[0]}=HEADER"
@@ -423,6 +424,26 @@ def resolve_columns(
             "the columns it has)",
         )
     return chosen
+
+
+def _one_column(field: str, headers: list[str], label: str) -> None:
+    """Refuse two columns that both give ``field``: a header written twice, or two names for
+    one field ("patient" and "Patient Name"). Which one is meant cannot be told. (The names
+    shown are headers that are a field's name or alias, never a patient's values.)"""
+    if len(headers) < 2:
+        return
+    if len(set(headers)) == 1:
+        message = (
+            f"{label}: the column '{headers[0]}' is written twice; pars-docs will not choose "
+            "between them: rename or remove one"
+        )
+    else:
+        shown = " and ".join(f"'{h}'" for h in headers[:3])
+        message = (
+            f"{label}: the columns {shown} both give {field}; pars-docs will not choose "
+            f"between them: remove one, or name the one to use with --column {field}=HEADER"
+        )
+    raise UsageError(message, field=field, redacted=message)
 
 
 Record = tuple[int, Any]  # (row number, a decoded record), or (row number, an error)
@@ -458,78 +479,87 @@ def _csv_table(source: Source) -> tuple[list[str], Iterator[Record]]:
     if headers is None:
         text.close()
         raise DataError(f"{source.label}: holds no rows")
+    return headers, _csv_records(reader, text, headers, number, delimiter)
+
+
+def _taken_in(first: int, count: int) -> Iterator[Record]:
+    for offset in range(1, count + 1):
+        yield (
+            first + offset,
+            DataError(
+                f"not read: taken into row {first}'s value by the quote that opens there "
+                "and does not close",
+                row=first + offset,
+            ),
+        )
+
+
+def _unreadable(error: csv.Error, number: int, extra: int) -> DataError:
+    reason = (
+        f"a value is over {csv.field_size_limit():,} characters long"
+        if "field limit" in str(error)
+        else f"cannot be read ({error})"
+    )
+    if extra:
+        reason += (
+            f"; it runs over {extra + 1} lines, as when a quote opens and does "
+            f"not close, so rows {number + 1} to {number + extra} fail too"
+        )
+    return DataError(reason, row=number)
+
+
+def _csv_records(
+    reader: Any, text: IO[str], headers: list[str], number: int, delimiter: str
+) -> Iterator[Record]:
+    """The records after the header (row ``number``), each line accounted for."""
     # A line taken in by a runaway quote looks like a row: it has most of the separators.
     row_like = max(1, min(len(headers), len(REQUIRED)) - 1)
-
-    def taken_in(first: int, count: int) -> Iterator[Record]:
-        for offset in range(1, count + 1):
-            yield (
-                first + offset,
-                DataError(
-                    f"not read: taken into row {first}'s value by the quote that opens there "
-                    "and does not close",
-                    row=first + offset,
-                ),
-            )
-
-    def records() -> Iterator[Record]:
-        nonlocal number
-        with text:
-            while True:
-                before = reader.line_num
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as e:
-                    number += 1
-                    extra = max(0, reader.line_num - before - 1)
-                    reason = (
-                        f"a value is over {csv.field_size_limit():,} characters long"
-                        if "field limit" in str(e)
-                        else f"cannot be read ({e})"
-                    )
-                    if extra:
-                        reason += (
-                            f"; it runs over {extra + 1} lines, as when a quote opens and does "
-                            f"not close, so rows {number + 1} to {number + extra} fail too"
-                        )
-                    yield number, DataError(reason, row=number)
-                    yield from taken_in(number, extra)
-                    number += extra
-                    continue
+    with text:
+        while True:
+            before = reader.line_num
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as e:
                 number += 1
-                extra = reader.line_num - before - 1
-                if extra and _runaway(cells, delimiter, row_like):
-                    yield (
-                        number,
-                        DataError(
-                            f"a quote opens in this row and does not close where the row ends; "
-                            f"it takes in the next {extra} lines (rows {number + 1} to "
-                            f"{number + extra}), which fail too: close the quote and run again",
-                            row=number,
-                        ),
-                    )
-                    yield from taken_in(number, extra)
-                    number += extra
-                    continue
-                if not any(c.strip() for c in cells):
-                    continue  # blank rows, wherever a spreadsheet left them
-                if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
-                    yield (
-                        number,
-                        DataError(
-                            f"has {len(cells)} values but the header has {len(headers)} columns",
-                            row=number,
-                        ),
-                    )
-                    continue
-                record: dict[str, str] = {}
-                for header, cell in zip(headers, cells, strict=False):
-                    record.setdefault(header, cell)  # a header written twice: the first
-                yield number, record
-
-    return headers, records()
+                extra = max(0, reader.line_num - before - 1)
+                yield number, _unreadable(e, number, extra)
+                yield from _taken_in(number, extra)
+                number += extra
+                continue
+            number += 1
+            extra = reader.line_num - before - 1
+            if extra and _runaway(cells, delimiter, row_like):
+                yield (
+                    number,
+                    DataError(
+                        f"a quote opens in this row and does not close where the row ends; "
+                        f"it takes in the next {extra} lines (rows {number + 1} to "
+                        f"{number + extra}), which fail too: close the quote and run again",
+                        row=number,
+                    ),
+                )
+                yield from _taken_in(number, extra)
+                number += extra
+                continue
+            if not any(c.strip() for c in cells):
+                continue  # blank rows, wherever a spreadsheet left them
+            if len(cells) > len(headers) and any(c.strip() for c in cells[len(headers) :]):
+                yield (
+                    number,
+                    DataError(
+                        f"has {len(cells)} values but the header has {len(headers)} columns",
+                        row=number,
+                    ),
+                )
+                continue
+            record: dict[str, str] = {}
+            for header, cell in zip(headers, cells, strict=False):
+                # A header written twice for a field is refused (resolve_columns); any other
+                # is not read.
+                record.setdefault(header, cell)
+            yield number, record
 
 
 def _runaway(cells: list[str], delimiter: str, row_like: int) -> bool:
@@ -562,26 +592,42 @@ def _ndjson_records(source: Source) -> Iterator[Record]:
             yield _checked(number, value)
 
 
+class _Chunks:
+    """A text stream read in chunks, with a position in the text held so far."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self.text = text
+        self.buffer, self.position, self.eof = "", 0, False
+        self.fill()
+
+    def fill(self) -> None:
+        chunk = self.text.read(_CHUNK)
+        self.eof = not chunk
+        self.buffer = self.buffer[self.position :] + chunk
+        self.position = 0
+
+    def skip(self, characters: str = "") -> str:
+        """Move past white space (and ``characters``); the next character, "" at the end."""
+        while True:
+            buffer = self.buffer
+            while self.position < len(buffer) and (
+                buffer[self.position].isspace() or buffer[self.position] in characters
+            ):
+                self.position += 1
+            if self.position < len(buffer) or self.eof:
+                return buffer[self.position : self.position + 1]
+            self.fill()
+
+    def rest(self) -> str:
+        return self.buffer[self.position :] + self.text.read()
+
+
 def _json_records(source: Source) -> Iterator[Record]:
     """Objects of a top-level JSON array, decoded one at a time."""
     with source.open_text() as text:
-        buffer, position, eof = "", 0, False
-
-        def fill() -> None:
-            nonlocal buffer, position, eof
-            chunk = text.read(_CHUNK)
-            eof = not chunk
-            buffer = buffer[position:] + chunk
-            position = 0
-
-        fill()
-        while True:
-            while position < len(buffer) and buffer[position].isspace():
-                position += 1
-            if position < len(buffer) or eof:
-                break
-            fill()
-        if buffer[position : position + 1] == "{":
+        chunks = _Chunks(text)
+        first = chunks.skip()
+        if first == "{":
             # A single object: a FHIR resource or one appointment.
             if source.size > MAX_WHOLE_BYTES:
                 raise DataError(
@@ -590,47 +636,44 @@ def _json_records(source: Source) -> Iterator[Record]:
                     "search), or write the rows as a JSON array or NDJSON",
                     field="input",
                 )
-            yield 1, jsonin.loads(buffer[position:] + text.read(), source.label)
+            yield 1, jsonin.loads(chunks.rest(), source.label)
             return
-        if buffer[position : position + 1] != "[":
+        if first != "[":
             raise DataError(f"{source.label}: expected a JSON array of objects")
-        position += 1
-        number = 0
-        while True:
-            while True:
-                while position < len(buffer) and (
-                    buffer[position].isspace() or buffer[position] == ","
-                ):
-                    position += 1
-                if position < len(buffer) or eof:
-                    break
-                fill()
-            if position >= len(buffer):
-                raise DataError(f"{source.label}: the JSON array is not closed")
-            if buffer[position] == "]":
-                rest = buffer[position + 1 :] + text.read()
-                if rest.strip():
-                    raise DataError(
-                        f"{source.label}: more text after the JSON array ends (after row "
-                        f"{number}); the file is not one JSON array",
-                        field="input",
-                    )
-                return
-            try:
-                value, end = jsonin.raw_decode(buffer, position)
-            except ValueError as e:
-                if eof:
-                    raise DataError(
-                        f"{source.label}: not valid JSON after row {number} ({jsonin.reason(e)})"
-                    ) from e
-                fill()
-                continue
-            if end == len(buffer) and not eof:
-                fill()  # a number or literal may continue in the next chunk
-                continue
-            position = end
-            number += 1
-            yield _checked(number, value)
+        chunks.position += 1
+        yield from _array_items(chunks, source.label)
+
+
+def _array_items(chunks: _Chunks, label: str) -> Iterator[Record]:
+    number = 0
+    while True:
+        following = chunks.skip(",")
+        if not following:
+            raise DataError(f"{label}: the JSON array is not closed")
+        if following == "]":
+            chunks.position += 1
+            if chunks.rest().strip():
+                raise DataError(
+                    f"{label}: more text after the JSON array ends (after row "
+                    f"{number}); the file is not one JSON array",
+                    field="input",
+                )
+            return
+        try:
+            value, end = jsonin.raw_decode(chunks.buffer, chunks.position)
+        except ValueError as e:
+            if chunks.eof:
+                raise DataError(
+                    f"{label}: not valid JSON after row {number} ({jsonin.reason(e)})"
+                ) from e
+            chunks.fill()
+            continue
+        if end == len(chunks.buffer) and not chunks.eof:
+            chunks.fill()  # a number or literal may continue in the next chunk
+            continue
+        chunks.position = end
+        number += 1
+        yield _checked(number, value)
 
 
 def read_rows(source: Source, mapping: dict[str, str]) -> Iterator[RowResult]:

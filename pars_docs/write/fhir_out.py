@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 from ..environment import Environment
+from ..errors import DataError
 from .output import Inputs, TextOutput, build_time
 
 LOINC = "http://loinc.org"
@@ -46,6 +47,18 @@ def document_identifier(pdf: bytes) -> dict:
         "system": URI_SYSTEM,
         "value": f"urn:uuid:{uuid.UUID(hashlib.sha256(pdf).hexdigest()[:32])}",
     }
+
+
+def filing_problem(visit, references: dict | None) -> DataError | None:
+    """Why a DocumentReference for ``visit`` could not be filed to a patient: it would name
+    the patient by display name only (no record number and no Patient reference)."""
+    if visit.mrn or (references or {}).get("patient"):
+        return None
+    return DataError(
+        "mrn: --emit fhir needs the patient's record number (or a FHIR Patient reference): "
+        "a document naming the patient only by name cannot be filed to a chart",
+        field="mrn",
+    )
 
 
 def document_reference(handout, pdf: bytes, references: dict | None = None) -> dict:
