@@ -92,14 +92,20 @@ def test_a_kept_handout_is_made_again_when_the_row_changed(batch, tmp_path):
 
 def test_swapped_patients_without_mrn_each_get_their_own_handout(batch, tmp_path):
     out, bundle = tmp_path / "out", tmp_path / "bundle.json"
-    first = lines(appointment("Ana Díaz", NEW_YORK), appointment("Bo Berg", "2026-12-03 9:00"))
-    assert batch(write(tmp_path / "list.csv", first), "--out-dir", out).exit_code == 0
+    # File names without the MRN (as without one); --emit fhir needs the MRN (issue 22).
+    name = ("--name", "{date}_{time}_{procedure}_row{row}")
+    first = lines(
+        appointment("Ana Díaz", NEW_YORK, "M-A"), appointment("Bo Berg", "2026-12-03 9:00", "M-B")
+    )
+    assert batch(write(tmp_path / "list.csv", first), "--out-dir", out, *name).exit_code == 0
     # The same times, the patients the other way round: row2.pdf and row3.pdf now belong to
     # the other patient, and each is made again.
-    swapped = lines(appointment("Bo Berg", NEW_YORK), appointment("Ana Díaz", "2026-12-03 9:00"))
+    swapped = lines(
+        appointment("Bo Berg", NEW_YORK, "M-B"), appointment("Ana Díaz", "2026-12-03 9:00", "M-A")
+    )
     result = batch(
         write(tmp_path / "list.csv", swapped), "--out-dir", out, "--skip-existing",
-        "--emit", "fhir", "--fhir-output", bundle,
+        "--emit", "fhir", "--fhir-output", bundle, *name,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert_summary(result, rows=2, written=2, failed=0)
