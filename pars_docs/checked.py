@@ -186,8 +186,14 @@ def _shipped_dir() -> Path:
     return Path(__file__).resolve().parent / SHIPPED
 
 
+recording: dict[str, bytes] | None = None
+"""While the package is built (prebuild.py): every record a start writes, by name."""
+
+
 def _shipped(name: str) -> bytes | None:
     """A record made when the package was built, if it has one (trusted like the code)."""
+    if recording is not None:
+        return None
     try:
         return (_shipped_dir() / name).read_bytes()
     except OSError:
@@ -196,7 +202,7 @@ def _shipped(name: str) -> bytes | None:
 
 def _read(name: str) -> bytes | None:
     store = _store()
-    if store is None:
+    if store is None or recording is not None:
         return None
     try:
         fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=store.fd)
@@ -224,6 +230,9 @@ def _read(name: str) -> bytes | None:
 def _write(name: str, payload: bytes) -> None:
     """Keep ``payload`` under ``name``, whole or not at all: written beside (a new file that
     no link can stand in for) and renamed, so a reader never sees half of it."""
+    if recording is not None:
+        recording[name] = payload
+        return
     store = _store()
     if store is None or len(payload) > RECORD_LIMIT:
         return

@@ -106,24 +106,32 @@ def test_every_dependency_ci_installs_is_pinned():
     assert sorted(names - set(pins)) == []
 
 
-@pytest.mark.slow
-def test_the_wheel_holds_every_module_and_the_data(tmp_path):
-    """What a plain `pip install .` installs, checked from a checkout too (the editable install
-    the README uses runs from the source folders)."""
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    """The wheel a plain `pip install .` builds, with its build step (setup.py) run."""
     if not (ROOT / "setup.cfg").exists():
         pytest.skip("not a source checkout")
+    tmp_path = tmp_path_factory.mktemp("wheel")
     # A copy, so no build folder left in the checkout can add stale files to the wheel.
     tree = tmp_path / "tree"
-    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
-    for name in ("setup.cfg", "pyproject.toml", "README.md", "LICENSE"):
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info", "_shipped")
+    for name in ("setup.cfg", "setup.py", "pyproject.toml", "README.md", "LICENSE"):
         tree.mkdir(exist_ok=True)
         shutil.copy2(ROOT / name, tree / name)
     for name in ("pars_docs", "instructions", "templates"):
         shutil.copytree(ROOT / name, tree / name, ignore=skip)
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "-w", str(tmp_path), str(tree)]
-    result = subprocess.run(build, capture_output=True, text=True)
+    env = {**os.environ, "PIP_CONSTRAINT": str(ROOT / ".ci" / "constraints.txt")}
+    result = subprocess.run(build, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
-    (wheel,) = tmp_path.glob("pars_docs-*.whl")
+    (found,) = tmp_path.glob("pars_docs-*.whl")
+    return found
+
+
+@pytest.mark.slow
+def test_the_wheel_holds_every_module_and_the_data(wheel):
+    """What a plain `pip install .` installs, checked from a checkout too (the editable install
+    the README uses runs from the source folders)."""
     names = set(zipfile.ZipFile(wheel).namelist())
     source = {
         str(path.relative_to(ROOT))
@@ -141,3 +149,44 @@ def test_the_wheel_holds_every_module_and_the_data(tmp_path):
         "fonts/DejaVuSans-Bold.ttf",
     ):
         assert f"pars_docs/{needed}" in names, needed
+
+
+MAKE = ["make", "pars-defect-injection", "--patient", "Zoë Ødegård", "--date", "2026-12-03",
+        "--time", "8:00 AM", "--clinician", "Dr. Lee", "--medication", "Eliquis",
+        "--as-of", "2026-11-20", "--language", "es"]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_the_wheel_ships_the_start_up_records(wheel, tmp_path):
+    """The build made the records of the built-in sets, medicine table, templates and fonts
+    (pars_docs/prebuild.py): installed from the wheel, a run with no cache folder at all
+    checks, parses and compiles nothing, and makes the same handout as the checkout."""
+    names = zipfile.ZipFile(wheel).namelist()
+    shipped = [n for n in names if n.startswith("pars_docs/_shipped/")]
+    kinds = {Path(n).name.split("-")[0] for n in shipped}
+    assert {"pass", "yaml", "font", "dates", "version"} <= kinds, kinds
+    assert sum(Path(n).name.startswith("t") and n.endswith(".py") for n in shipped) > 10
+    installed = tmp_path / "installed"
+    zipfile.ZipFile(wheel).extractall(installed)
+    probe = (
+        "import atexit, sys; sys.argv = ['pars-docs', *sys.argv[1:]];"
+        "atexit.register(print);"  # so main() exits by SystemExit, through the check below
+        "import jinja2.environment as e; e.Environment.compile = None;"  # compiling fails
+        "from pars_docs.cli import main\n"
+        "try:\n main()\n"
+        "finally:\n"
+        " assert not {'jsonschema', 'yaml', 'babel'} & set(sys.modules), sorted(sys.modules)"
+    )
+    made = {}
+    for where, path in (("wheel", str(installed)), ("checkout", str(ROOT))):
+        env = {**os.environ, "PARS_DOCS_CACHE": "off", "SOURCE_DATE_EPOCH": "1790000000"}
+        env["PYTHONPATH"] = path
+        out = tmp_path / f"{where}.pdf"
+        command = [sys.executable, "-c", probe] if where == "wheel" else [str(SCRIPT)]
+        result = subprocess.run(
+            [*command, *MAKE, "-o", str(out)], cwd=tmp_path, env=env, capture_output=True,
+            text=True, timeout=120,
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        made[where] = out.read_bytes()
+    assert made["wheel"] == made["checkout"]

@@ -7,11 +7,15 @@ Jinja's autoescaping and are never evaluated as templates.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import MutableMapping
 from datetime import date, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
+from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
@@ -123,7 +127,7 @@ class Templates:
             }
         # A site's own templates are the clinic's data: both run sandboxed (sandbox.py).
         self.text_env = environment(autoescape=False, keep_trailing_newline=False)
-        self.loader = jinja2.FileSystemLoader([str(d) for d in self.dirs])
+        self.loader = _Loader([str(d) for d in self.dirs])
         self.doc_env = environment(
             loader=self.loader,
             autoescape=True,
@@ -310,9 +314,72 @@ class Templates:
 
 
 def _from_string(env: jinja2.Environment, source: str) -> jinja2.Template:
-    """``env.from_string(source)``. Compiled code is never kept in the user's cache (a record
-    there is data only, see checked.py): wording is compiled once per process."""
-    return env.from_string(source)
+    """``env.from_string(source)``, from the package's own compiled form when it shipped one.
+    Compiled code is never kept in the user's cache (its records are data only, see
+    checked.py): wording the package did not ship is compiled once per process."""
+    return _shipped_template(env, source, None, None) or env.from_string(source)
+
+
+class _Loader(jinja2.FileSystemLoader):
+    """The templates' folders; a template the package shipped compiled is not compiled."""
+
+    def load(
+        self,
+        environment: jinja2.Environment,
+        name: str,
+        globals: MutableMapping[str, Any] | None = None,
+    ) -> jinja2.Template:
+        source, filename, uptodate = self.get_source(environment, name)
+        template = _shipped_template(environment, source, name, filename, globals)
+        if template is None:
+            return super().load(environment, name, globals)
+        template._uptodate = uptodate
+        return template
+
+
+COMPILED = "_shipped"
+"""The package's folder of compiled templates: one module per built-in template and piece of
+wording, written when the package is built (pars_docs/prebuild.py)."""
+collecting: dict[str, str] | None = None
+"""While the package is built: every template compiled, by key, as Python source."""
+
+
+def compiled_key(env: jinja2.Environment, source: str, name: str | None) -> str:
+    """What Jinja's compiled code depends on: its version, the environment's kind and
+    settings, the template's name and its source."""
+    digest = hashlib.sha256(f"jinja {jinja2.__version__}\0{name}\0".encode())
+    kind = type(env)
+    settings = (env.autoescape, env.trim_blocks, env.lstrip_blocks, env.keep_trailing_newline)
+    digest.update(f"{kind.__module__}.{kind.__qualname__}\0{settings!r}\0".encode())
+    digest.update(source.encode("utf-8"))
+    return digest.hexdigest()[:40]
+
+
+@cache
+def _has_compiled() -> bool:
+    return (Path(__file__).resolve().parent / COMPILED / "__init__.py").is_file()
+
+
+def _shipped_template(
+    env: jinja2.Environment,
+    source: str,
+    name: str | None,
+    filename: str | None,
+    globals: MutableMapping[str, Any] | None = None,
+) -> jinja2.Template | None:
+    key = compiled_key(env, source, name)
+    if collecting is not None:
+        collecting[key] = env.compile(source, name, filename, raw=True, defer_init=True)
+        return None
+    if not _has_compiled():
+        return None
+    try:
+        module = import_module(f"{__package__}.{COMPILED}.t{key}")
+        namespace = module.load(env)
+    except ImportError:
+        return None
+    namespace["__file__"] = filename or "<template>"
+    return env.template_class.from_module_dict(env, namespace, env.make_globals(globals))
 
 
 @lru_cache(maxsize=16)
