@@ -182,7 +182,8 @@ def _make_key(fd: int) -> bytes | None:
 
 
 @cache
-def _shipped_dir() -> Path:
+def shipped_dir() -> Path:
+    """The package's folder of records made when it was built."""
     return Path(__file__).resolve().parent / SHIPPED
 
 
@@ -195,7 +196,7 @@ def _shipped(name: str) -> bytes | None:
     if recording is not None:
         return None
     try:
-        return (_shipped_dir() / name).read_bytes()
+        return (shipped_dir() / name).read_bytes()
     except OSError:
         return None
 

@@ -7,7 +7,8 @@ container, a home folder thrown away) would check, parse and compile them all ag
 (``setup.py``'s ``build_py``) runs this module against the package it has just laid out: it
 checks everything as ``pars-docs check`` does and makes a handout of every set in every
 language and format, recording what a start would keep (see checked.py) and Jinja's compiled
-form of every template it renders (see compose.py), and writes them to ``pars_docs/_shipped``:
+form of every template it renders (see compose/composer.py), and writes them to
+``pars_docs/_shipped``:
 
 - one file per record, named as in the user's cache, holding the record's plain data;
 - one module per compiled template, which the installer byte-compiles like any other.
@@ -24,7 +25,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import checked, compose
+from . import checked
+from .compose import composer
 
 _HEADER = (
     '"""Jinja\'s compiled form of one built-in template, made by pars_docs/prebuild.py when '
@@ -43,7 +45,7 @@ def _exercise(work: Path) -> None:
     every set in every language, in every format."""
     from .cli import cli
     from .environment import Environment
-    from .library import Library
+    from .load.library import Library
 
     def run(*args: str) -> None:
         try:
@@ -72,17 +74,17 @@ def _exercise(work: Path) -> None:
 
 def build(package: Path, version: str) -> int:
     """Write ``package/_shipped``; the number of records and templates written."""
-    target = package / compose.COMPILED
+    target = package / checked.SHIPPED
     shutil.rmtree(target, ignore_errors=True)
     records: dict[str, bytes] = {}
     compiled: dict[str, str] = {}
-    checked.recording, compose.collecting = records, compiled
+    checked.recording, composer.collecting = records, compiled
     os.environ[checked.ENV_VAR] = "off"
     try:
         with tempfile.TemporaryDirectory() as work:
             _exercise(Path(work))
     finally:
-        checked.recording = compose.collecting = None
+        checked.recording = composer.collecting = None
     target.mkdir()
     (target / "__init__.py").write_text(
         '"""Records and compiled templates made when the package was built (prebuild.py)."""\n'

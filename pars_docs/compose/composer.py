@@ -337,9 +337,6 @@ class _Loader(jinja2.FileSystemLoader):
         return template
 
 
-COMPILED = "_shipped"
-"""The package's folder of compiled templates: one module per built-in template and piece of
-wording, written when the package is built (pars_docs/prebuild.py)."""
 collecting: dict[str, str] | None = None
 """While the package is built: every template compiled, by key, as Python source."""
 
@@ -357,7 +354,9 @@ def compiled_key(env: jinja2.Environment, source: str, name: str | None) -> str:
 
 @cache
 def _has_compiled() -> bool:
-    return (Path(__file__).resolve().parent / COMPILED / "__init__.py").is_file()
+    # The package's shipped records (checked.py) hold one module per built-in template and
+    # piece of wording, compiled when the package was built (pars_docs/prebuild.py).
+    return (checked.shipped_dir() / "__init__.py").is_file()
 
 
 def _shipped_template(
@@ -374,7 +373,7 @@ def _shipped_template(
     if not _has_compiled():
         return None
     try:
-        module = import_module(f"{__package__}.{COMPILED}.t{key}")
+        module = import_module(f"{checked.__package__}.{checked.SHIPPED}.t{key}")
         namespace = module.load(env)
     except ImportError:
         return None
