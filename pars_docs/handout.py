@@ -179,9 +179,9 @@ class Engine:
         language, requested = self.language_of(visit, fallback)
         iset = self.library.get(visit.procedure, language)
         for name in ("patient", "clinician", "mrn", "note"):
-            check_drawable(getattr(visit, name), name)
+            check_drawable(getattr(visit, name), name, language)
         for name in visit.medications:
-            check_drawable(name, "medication")
+            check_drawable(name, "medication", language)
         second = visit.also_language if visit.also_language is not None else self.site.also_language
         other = None
         if second:
@@ -205,7 +205,7 @@ class Engine:
             )
             handout.also.append((other_plan, other_document))
         text = "".join("".join(d.itertext()) for d in handout.documents)
-        missing = missing_glyphs(text)
+        missing = missing_glyphs(text, language)
         if missing:
             raise GlyphError(
                 f"the site profile or instruction set '{iset.id}' holds text the "

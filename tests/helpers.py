@@ -208,12 +208,12 @@ BAD_ROWS = [
      "pars-defect-injection"),
     (8, "pars-defect-injection,Bad Medicine,2026-12-03,9:30,Dr. Lee,B8,Eliqis", "medication",
      SUGGESTION, SUGGESTION_REDACTED),
-    (9, "pars-defect-injection,李小龍,2026-12-03,10:00,Dr. Lee,B9,", "patient",
-     "patient: the handout fonts cannot draw '李' (U+674E CJK UNIFIED IDEOGRAPH-674E), "
-     "'小' (U+5C0F CJK UNIFIED IDEOGRAPH-5C0F), '龍' (U+9F8D CJK UNIFIED IDEOGRAPH-9F8D); "
-     "they cover Latin, Greek and Cyrillic scripts",
-     "patient: the handout fonts cannot draw '…', '…', '…'; they cover Latin, Greek and "
-     "Cyrillic scripts"),
+    (9, "pars-defect-injection,สมชาย,2026-12-03,10:00,Dr. Lee,B9,", "patient",
+     "patient: the handout fonts cannot draw 'ส' (U+0E2A THAI CHARACTER SO SUA), "
+     "'ม' (U+0E21 THAI CHARACTER MO MA), 'ช' (U+0E0A THAI CHARACTER CHO CHANG) and 2 more; "
+     "they cover Latin, Greek, Cyrillic, Chinese, Korean and Arabic scripts",
+     "patient: the handout fonts cannot draw '…', '…', '…' and 2 more; they cover Latin, "
+     "Greek, Cyrillic, Chinese, Korean and Arabic scripts"),
     (10, "pars-defect-injection,Spring Forward,2026-03-08,2:30,Dr. Lee,B10,", "time",
      "time: 02:30 on 2026-03-08 does not exist in America/New_York: the clocks skip that "
      "hour; choose another time",

@@ -457,11 +457,11 @@ def test_bad_rows_are_reported_recorded_and_skipped(batch, tmp_path, jobs, verbo
 
 
 def test_patient_values_stay_out_of_logs_unless_verbose(batch, tmp_path):
-    values = ["李", "1990-02-30", "2027-01-01", "'Eliqis'"]  # a medicine column may hold anything
+    values = ["ส", "1990-02-30", "2027-01-01", "'Eliqis'"]  # a medicine column may hold anything
     source = write(
         tmp_path / "list.csv",
         lines(
-            "pars-defect-injection,李小龍,2026-12-03,8:00,Dr. Lee,,",
+            "pars-defect-injection,สมชาย,2026-12-03,8:00,Dr. Lee,,",
             "pars-defect-injection,Ana,2026-12-03,9:00,Dr. Lee,Eliqis,",
             "pars-defect-injection,Bo,2026-12-03,10:00,Dr. Lee,,1990-02-30",
             "pars-defect-injection,Cy,2026-12-03,11:00,Dr. Lee,,2027-01-01",

@@ -30,6 +30,8 @@ from .flowables import (
     tagged,
 )
 from .pieces import EndMatter, FieldGrid, IconHeading, ItemColumns, KeyTimesBox
+from .fonts import BOLD
+from .scripted import ScriptStyles, script_runs, unescape
 from .styles import EMERGENCY, RULE
 from .tagging import Element
 
@@ -126,6 +128,7 @@ class Builder:
         large: bool = False,
     ) -> None:
         self.s = styles
+        self.styles = ScriptStyles(styles, None)
         self.large = large  # large print
         self.width = width
         self.logo = logo
@@ -134,7 +137,18 @@ class Builder:
     def para(
         self, text: str | None, style: str = "body", element: Element | None = None, **kw: Any
     ) -> Paragraph:
-        return tagged(CachedParagraph(markup(text), self.s[style], **kw), element)
+        return tagged(self.paragraph(markup(text), style, **kw), element)
+
+    def paragraph(self, text: str, style: str, **kw: Any) -> CachedParagraph:
+        """A paragraph of ``text`` (paragraph markup) in the handout's language: Han, Hangul
+        and Arabic runs in their Noto fonts, and the words of a line that holds Arabic in
+        the order the bidirectional algorithm gives, with the logical text as its
+        ActualText for a screen reader and text extraction."""
+        shown = script_runs(text, self.language, self.s[style].fontName == BOLD)
+        paragraph = CachedParagraph(shown, self.styles.get(style, shown), **kw)
+        if self.styles.shaped(shown):
+            paragraph.actual_text = plain(unescape(re.sub("<[^>]*>", "", shown)))
+        return paragraph
 
     def segments(self, element: ET.Element, parent: Element, level: int = 3) -> list[Segment]:
         """The children of ``element`` as (lead, rest) pairs: each lead is kept together on
@@ -277,7 +291,7 @@ class Builder:
         # A number never breaks across lines.
         shown = escape(number).replace(" ", "\u00a0") if number else WRITE_IN
         label = escape(element.get("label") or "")
-        return tagged(CachedParagraph(f"{label}: {shown}", self.s[style]), parent.add("P"))
+        return tagged(self.paragraph(f"{label}: {shown}", style), parent.add("P"))
 
     def callbox(self, element: ET.Element, parent: Element) -> list[Flowable]:
         """What a call box holds: its heading (with the phone icon), the phone numbers, and
@@ -420,8 +434,13 @@ class Builder:
         )
         return [*title, flowable]
 
+    @property
+    def language(self) -> str | None:
+        return self.styles.language
+
     def build(self, handout: ET.Element, parent: Element) -> list[Flowable]:
         """The story of one handout; its structure goes under ``parent``."""
+        self.styles = ScriptStyles(self.s, handout.get("lang"))
         story: list[Flowable] = []
         end = [e for e in handout if e.tag in END_MATTER]
         for element in handout:

@@ -9,12 +9,22 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
 
-from ...compose.markup import plain
-from .flowables import HandoutStart, frame_at_top, page_width, pdf_document, start_page
+from ...compose.markup import escape, plain
+from .flowables import (
+    CachedParagraph,
+    HandoutStart,
+    frame_at_top,
+    page_width,
+    pdf_document,
+    start_page,
+)
 from .metadata import finish
+from .scripted import ScriptStyles, script_runs
+from .scripts import has_noto
 from .styles import INK, MARGIN, MUTED, RULE, footer_top
 from .tagging import Structure, artifact
 
@@ -111,7 +121,10 @@ class FooterCanvas(Canvas):
         center_width = self.stringWidth(center, _FOOTER_FONT, size)
         # The patient's name gives way (with an ellipsis) before the page number does.
         room = width - 2 * MARGIN - center_width - 12
-        self.drawString(MARGIN, first, _fit(self, left, room, size))
+        if has_noto(left):
+            _draw_scripted(self, left, MARGIN, first, room, size)
+        else:
+            self.drawString(MARGIN, first, _fit(self, left, room, size))
         self.drawRightString(width - MARGIN, first, center)
         self.setFillColor(MUTED)
         self.drawString(MARGIN, second, _fit(self, right, width - 2 * MARGIN, size))
@@ -132,6 +145,18 @@ def _with_page_numbers(element: ET.Element | None, page: int, pages: int) -> str
         )
         parts.append(child.tail or "")
     return plain("".join(parts)).strip()
+
+
+def _draw_scripted(
+    canvas: Canvas, text: str, x: float, y: float, width: float, size: float
+) -> None:
+    """``text`` (a name in Han, Hangul or Arabic script) on one line from ``x`` with its
+    baseline at ``y``: in its Noto fonts, shaped and ordered as a paragraph would be."""
+    style = ParagraphStyle("footer", fontName=_FOOTER_FONT, fontSize=size, leading=size + 3)
+    shown = script_runs(escape(text), None)
+    paragraph = CachedParagraph(shown, ScriptStyles({"footer": style}, None).get("footer", shown))
+    paragraph.wrapOn(canvas, width, size * 4)
+    paragraph.drawOn(canvas, x, y - paragraph.height + size)
 
 
 def _fit(canvas: Canvas, text: str, width: float, size: float) -> str:

@@ -20,6 +20,7 @@ in :class:`Tagged`, and the builder gives it its element in one line:
 from __future__ import annotations
 
 import copy
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
@@ -34,6 +35,7 @@ from reportlab.platypus import Flowable, Frame, Image, KeepTogether, Paragraph, 
 from reportlab.platypus.flowables import _listWrapOn  # type: ignore[attr-defined]  # private
 
 from .fonts import register_fonts
+from .scripts import FONTS, visual_order
 from .tagging import Element, artifact, begin_artifact, end_artifact
 
 
@@ -42,6 +44,10 @@ class Tagged:
     element, an artifact (decoration that a screen reader skips)."""
 
     element: Element | None = None
+    # What the drawn glyphs say, when they are not the text (shaped Arabic, drawn right to
+    # left): written as the marked content's /ActualText, so a screen reader and text
+    # extraction read the words in logical order.
+    actual_text: str | None = None
 
     def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
         element = self.element
@@ -50,8 +56,11 @@ class Tagged:
             super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
             end_artifact(canvas)
         elif element.begin(canvas):
+            actual = self.actual_text
+            if actual is not None:
+                canvas.addLiteral(f"/Span <</ActualText {actual_text(actual)}>> BDC")
             super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
-            canvas.addLiteral("EMC")
+            canvas.addLiteral("EMC EMC" if actual is not None else "EMC")
         else:
             super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
 
@@ -108,6 +117,7 @@ class CachedParagraph(Tagged, Paragraph):
         if not self._cacheable:
             width, height = super().wrap(availWidth, availHeight)
             _space_line_ends(self)
+            _order_words(self)
             return width, height
         style = self.style
         key = (self.text, self.bulletText, style.name, style.fontSize, style.leading, availWidth)
@@ -115,6 +125,7 @@ class CachedParagraph(Tagged, Paragraph):
         if hit is None:
             width, height = super().wrap(availWidth, availHeight)
             _space_line_ends(self)
+            _order_words(self)
             _remember(self._breaks, key, (self.blPara, height, self._wrapWidths))
             return width, height
         self.width = availWidth
@@ -124,8 +135,11 @@ class CachedParagraph(Tagged, Paragraph):
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         # The part that continues on the next page stays in the same element.
         parts: list[Any] = super().split(availWidth, availHeight)
-        for part in parts:
+        for index, part in enumerate(parts):
             part.element = self.element
+            if self.actual_text is not None:
+                # The whole text is read with the first part; the rest adds nothing.
+                part.actual_text = self.actual_text if index == 0 else ""
         return parts
 
     def first_baseline(self) -> float:
@@ -160,6 +174,62 @@ def _space_line_ends(paragraph: Paragraph) -> None:
             last = copy.copy(line.words[-1])
             last.text += " "
             line.words[-1] = last
+
+
+def _order_words(paragraph: Paragraph) -> None:
+    """Put the words of each line of a paragraph that holds right-to-left text (its style's
+    ``bidi`` says the base direction) in the order they are drawn, left to right.
+
+    ReportLab breaks lines in logical order; with shaping on, each Arabic word's glyphs are
+    already in visual order (HarfBuzz), so only the words are reordered here, by the
+    bidirectional algorithm (:func:`.scripts.visual_order`). Lines set in one font
+    (ReportLab's kind 0) hold no Arabic and keep their order.
+    """
+    direction = getattr(paragraph.style, "bidi", None)
+    blPara = cast(Any, paragraph).blPara
+    if direction is None or blPara.kind != 1:
+        return
+    for line in blPara.lines:
+        pieces: list[Any] = []
+        classes: list[str] = []
+        for frag in line.words:
+            text = getattr(frag, "text", "")
+            if hasattr(frag, "cbDefn") or not text:
+                pieces.append(frag)
+                classes.append("ON")
+                continue
+            arabic = frag.fontName.startswith(_ARABIC_FONT)
+            start = 0
+            for gap in _SPACES.finditer(text):
+                if gap.start() > start:
+                    pieces.append(frag.clone(text=text[start : gap.start()]))
+                    classes.append(_word_class(text[start : gap.start()], arabic))
+                pieces.append(frag.clone(text=text[gap.start() : gap.end()]))
+                classes.append("WS")
+                start = gap.end()
+            if start < len(text):
+                pieces.append(frag.clone(text=text[start:]))
+                classes.append(_word_class(text[start:], arabic))
+        line.words = [pieces[i] for i in visual_order(classes, direction == "rtl")]
+
+
+_SPACES = re.compile(" +")
+_ARABIC_FONT = FONTS["Arab"].regular
+
+
+def _word_class(word: str, arabic: bool) -> str:
+    """A word's bidirectional class: Arabic (its glyphs stand for right-to-left letters), a
+    number, a left-to-right word, or punctuation."""
+    if arabic:
+        return "R"
+    if word[0].isdigit():
+        return "EN"
+    return "L" if any(c.isalpha() for c in word) else "ON"
+
+
+def actual_text(text: str) -> str:
+    """``text`` as a PDF text string for an ActualText entry (UTF-16, hex)."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
 def _remember(

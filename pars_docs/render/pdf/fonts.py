@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Literal, cast
 from weakref import WeakKeyDictionary
@@ -21,6 +22,7 @@ from ... import checked
 from ...compose.markup import BOLD_OFF, BOLD_ON
 from ...errors import GlyphError
 from ...resources import fonts_dir
+from .scripts import ScriptFont, font_for, script_of
 
 REGULAR = "ParsDocsSans"
 BOLD = "ParsDocsSans-Bold"
@@ -31,6 +33,7 @@ _FACES: tuple[tuple[Literal[0, 1], Literal[0, 1], str], ...] = (
     (0, 1, REGULAR),
     (1, 1, BOLD),
 )
+_SCRIPT_FACES: tuple[tuple[Literal[0, 1], Literal[0, 1]], ...] = ((1, 1), (0, 1), (1, 0), (0, 0))
 _IGNORABLE = {BOLD_ON, BOLD_OFF, "\n", "\t", "\r"}
 
 
@@ -45,6 +48,85 @@ def register_fonts() -> tuple[str, str]:
 
 
 @cache
+def register_script(font: ScriptFont) -> tuple[str, str]:
+    """Register the Noto font of one script (regular and bold) once; return their names.
+
+    The Noto fonts ship as variable fonts, which ReportLab cannot instance, so HarfBuzz makes
+    the static regular (400) and bold (700) instances, kept in the start-up cache. A font
+    whose package is not installed raises :class:`GlyphError` with the command that installs
+    it; nothing is downloaded.
+    """
+    register_fonts()
+    path = font.path()
+    if path is None:
+        raise GlyphError(
+            f"the fonts for {font.script} are not installed; install them with: {font.install}"
+        )
+    try:
+        import uharfbuzz  # noqa: F401
+    except ImportError as e:
+        raise GlyphError(
+            f"printing {font.script} needs uharfbuzz; install it with: {font.install}"
+        ) from e
+    family = path.stem.split("[")[0]
+    for name, weight, face in ((font.regular, 400.0, "Regular"), (font.bold, 700.0, "Bold")):
+        loaded = _load(name, _instance(path, weight, font.pins))
+        # An instance keeps the variable font's name, and ReportLab takes two fonts with one
+        # name for one: each gets its weight's name (which the PDF also shows).
+        loaded.face.name = TTFNameBytes(f"{family}-{face}".encode())
+        pdfmetrics.registerFont(loaded)
+    # The last mapping of a name is what ReportLab reads back for it: plain for the regular
+    # face, bold (not bold italic) for the bold one.
+    for bold, italic in _SCRIPT_FACES:
+        addMapping(font.regular, bold, italic, font.bold if bold else font.regular)
+    return font.regular, font.bold
+
+
+def _instance(path: Path, weight: float, pins: tuple[tuple[str, float], ...]) -> Path:
+    """A static instance of the variable font at ``path``, as a file in the cache folder
+    (or a temporary folder when the cache is off)."""
+    stat = path.stat()
+    stamp = checked.key(
+        "font-instance", str(path), str(stat.st_size), str(stat.st_mtime_ns), repr((weight, pins))
+    )
+    folder = checked.cache_folder("fonts") or _scratch()
+    kept = folder / f"{path.stem.split('[')[0]}-{int(weight)}-{stamp[:16]}.ttf"
+    if kept.is_file():
+        return kept
+    import uharfbuzz as hb
+
+    face = hb.Face(hb.Blob.from_file_path(str(path)))
+    wanted = hb.SubsetInput()
+    wanted.keep_everything()
+    wanted.pin_axis_location(face, "wght", weight)
+    for axis, value in pins:
+        wanted.pin_axis_location(face, axis, value)
+    checked.write(kept, bytes(hb.subset(face, wanted).blob.data))
+    if not kept.is_file():  # a folder that cannot be written: keep it for this run only
+        kept = _scratch() / kept.name
+        kept.write_bytes(bytes(hb.subset(face, wanted).blob.data))
+    return kept
+
+
+@cache
+def _scratch() -> Path:
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="pars-docs-fonts-"))
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
+def installed(font: ScriptFont) -> bool:
+    """Whether ``font``'s package (and the shaper) are installed."""
+    if font.path() is None:
+        return False
+    return find_spec("uharfbuzz") is not None
+
+
+@cache
 def _covered(font: str) -> frozenset[int]:
     register_fonts()
     face = cast(TTFont, pdfmetrics.getFont(font)).face
@@ -56,10 +138,23 @@ def _both() -> frozenset[int]:
     return _covered(REGULAR) & _covered(BOLD)
 
 
-def missing_glyphs(text: str) -> list[str]:
-    """Characters of ``text`` that either bundled font lacks, in order, without repeats."""
+def missing_glyphs(text: str, language: str | None = None) -> list[str]:
+    """Characters of ``text`` that the fonts lack, in order, without repeats: DejaVu's
+    characters in either of its faces, Han, Hangul and Arabic in the Noto font that draws them
+    in ``language`` (see :func:`.scripts.font_for`), registered on first use."""
     both = _both()
-    unknown = {c for c in set(text) - _IGNORABLE if ord(c) not in both}
+    unknown = set()
+    for char in set(text) - _IGNORABLE:
+        code = ord(char)
+        if code in both:
+            continue
+        script = script_of(char)
+        if script is None:
+            unknown.add(char)
+            continue
+        regular, bold = register_script(font_for(script, language))
+        if code not in _covered(regular) or code not in _covered(bold):
+            unknown.add(char)
     return sorted(unknown, key=text.index)
 
 
@@ -142,11 +237,16 @@ _SCRIPTS = ("LATIN", "GREEK", "CYRILLIC", "COMBINING", "MODIFIER")
 def _printable_script(char: str) -> bool:
     """Whether ``char`` belongs to a script the handout can set correctly.
 
-    The fonts also hold Arabic and Hebrew letters, but ReportLab neither joins nor reverses
-    right-to-left text, so those would print garbled; emoji and other characters outside the
-    Basic Multilingual Plane do not read back reliably. Both are refused.
+    Han, Hangul and Arabic are set with the Noto fonts (shaped, and Arabic ordered right to
+    left). DejaVu also holds Hebrew and other letters that nothing here shapes or orders, so
+    those would print garbled; emoji and other characters outside the Basic Multilingual Plane
+    do not read back reliably. Both are refused.
     """
-    if ord(char) > 0xFFFF or unicodedata.bidirectional(char) in ("R", "AL", "AN"):
+    if ord(char) > 0xFFFF:
+        return False
+    if script_of(char):
+        return True
+    if unicodedata.bidirectional(char) in ("R", "AL", "AN"):
         return False
     if unicodedata.category(char)[0] in "LM":
         return unicodedata.name(char, "").startswith(_SCRIPTS)
@@ -158,17 +258,60 @@ def describe(char: str) -> str:
     return f"'{char}' (U+{ord(char):04X} {name})"
 
 
-def check_drawable(text: str | None, field: str) -> None:
-    """Raise :class:`GlyphError` naming ``field`` if the fonts cannot draw all of ``text``."""
+def check_drawable(text: str | None, field: str, language: str | None = None) -> None:
+    """Raise :class:`GlyphError` naming ``field`` if the fonts cannot draw all of ``text``
+    (in a handout in ``language``), or if the fonts its script needs are not installed."""
     if not text:
         return
-    missing = missing_glyphs(text)
+    for script in dict.fromkeys(filter(None, map(script_of, text))):
+        font = font_for(script, language)
+        if not installed(font):
+            raise GlyphError(
+                f"{field}: printing {font.script} needs the Noto fonts, which are not "
+                f"installed; install them with: {font.install}",
+                field=field,
+            )
+    missing = missing_glyphs(text, language)
     missing += [c for c in dict.fromkeys(text) if c not in missing and not _printable_script(c)]
     if missing:
         shown = ", ".join(describe(c) for c in missing[:3])
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
         raise GlyphError(
             f"{field}: the handout fonts cannot draw {shown}{more}; they cover "
-            f"Latin, Greek and Cyrillic scripts",
+            f"Latin, Greek, Cyrillic, Chinese, Korean and Arabic scripts",
             field=field,
         )
+
+
+def script_runs(markup: str, language: str | None, bold: bool = False) -> str:
+    """Paragraph markup with every run of Han, Hangul or Arabic put in the Noto font that
+    draws it in ``language`` (a space between two letters of one run stays in it, so an
+    Arabic phrase is shaped and ordered as one). ``bold``: the paragraph's style is bold, and
+    so are the runs (``<b>`` inside a run makes it bold in any style)."""
+    if not markup or max(markup) < "\u0600":
+        return markup
+    out: list[str] = []
+    current: str | None = None
+    pending = ""  # spaces after a run, kept in it if the run goes on
+    for char in markup:
+        script = script_of(char)
+        if char == " " and current is not None:
+            pending += char
+            continue
+        if script != current:
+            if current is not None:
+                out.append("</font>")
+            out.append(pending)
+            pending = ""
+            if script is not None:
+                faces = register_script(font_for(script, language))
+                out.append(f'<font face="{faces[1] if bold else faces[0]}">')
+            current = script
+        else:
+            out.append(pending)
+            pending = ""
+        out.append(char)
+    if current is not None:
+        out.append("</font>")
+    out.append(pending)
+    return "".join(out)

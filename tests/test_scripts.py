@@ -1,0 +1,106 @@
+"""Names and text in Han, Hangul and Arabic script: accepted, printed in the Noto fonts
+(embedded and subset), Arabic shaped and ordered right to left, and read back in logical
+order (see pars_docs/scripts.py)."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pikepdf
+import pytest
+
+from pars_docs.errors import GlyphError
+from pars_docs.render.pdf.fonts import check_drawable, register_script, script_runs
+from pars_docs.render.pdf.scripts import FONTS, ScriptFont, font_for, visual_order
+
+
+def _fonts(path) -> set[str]:
+    with pikepdf.open(path) as pdf:
+        names = set()
+        for page in pdf.pages:
+            for font in page.Resources.Font.values():
+                descendant = font.get("/DescendantFonts")
+                base = str(font.BaseFont)
+                embedded = font.FontDescriptor if "/FontDescriptor" in font else None
+                if descendant is not None:
+                    embedded = descendant[0].FontDescriptor
+                assert embedded is not None and "/FontFile2" in embedded, base
+                names.add(base.split("+", 1)[1])
+        return names
+
+
+def _actual_texts(path) -> list[str]:
+    texts = []
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary):
+                    if "/ActualText" in operands[1]:
+                        texts.append(str(operands[1].ActualText))
+    return texts
+
+
+@pytest.mark.parametrize(
+    "name,font",
+    [("李小龍", "NotoSansSC-Regular"), ("김민준", "NotoSansKR-Bold"), ("王小明", "NotoSansSC")],
+)
+def test_han_and_hangul_names_print_in_noto(make, name, font):
+    result, out = make(patient=f"{name} Chen")
+    assert result.exit_code == 0, result.output
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    assert f"{name} Chen" in text
+    assert any(f.startswith(font) for f in _fonts(out))
+
+
+def test_an_arabic_name_is_shaped_and_read_in_logical_order(make):
+    result, out = make(patient="محمد علي")
+    assert result.exit_code == 0, result.output
+    assert "NotoSansArabic-Bold" in _fonts(out)  # the patient block's value is bold
+    # The joined glyphs drawn right to left read back as the name, in logical order.
+    assert "محمد علي" in _actual_texts(out)
+
+
+def test_a_script_font_that_is_not_installed_is_refused_with_the_install_command():
+    missing = ScriptFont("Xxxx", "Klingon letters", "no_such_font_package", "x.ttf", "klingon")
+    with pytest.raises(GlyphError) as caught:
+        register_script(missing)
+    assert str(caught.value) == (
+        "the fonts for Klingon letters are not installed; install them with: "
+        'pip install "pars-docs[klingon]"'
+    )
+
+
+def test_hebrew_is_still_refused_as_nothing_orders_it():
+    with pytest.raises(GlyphError, match="patient: the handout fonts cannot draw 'ד'"):
+        check_drawable("דוד", "patient")
+
+
+def test_han_takes_the_font_of_the_handout_language():
+    assert font_for("Han", "zh-Hant") is FONTS["Hant"]
+    assert font_for("Han", "zh-TW") is FONTS["Hant"]
+    assert font_for("Han", "zh-Hans") is FONTS["Hans"]
+    assert font_for("Han", "ko") is FONTS["Kore"]
+    assert font_for("Han", "en") is FONTS["Hans"]
+    assert font_for("Hang", "en") is FONTS["Kore"]
+
+
+def test_script_runs_wrap_only_the_script_and_keep_markup_whole():
+    assert script_runs("Call <b>محمد علي</b> at 10:30.", "en") == (
+        'Call <b><font face="ParsDocsArab">محمد علي</font></b> at 10:30.'
+    )
+    assert script_runs("李 &amp; 김", "zh-Hant") == (
+        '<font face="ParsDocsHant">李</font> &amp; <font face="ParsDocsKore">김</font>'
+    )
+    assert script_runs("李", "en", bold=True) == '<font face="ParsDocsHans-Bold">李</font>'
+    assert script_runs("Ana Díaz", "en") == "Ana Díaz"
+
+
+def test_words_of_a_right_to_left_line_are_ordered_by_the_bidi_algorithm():
+    # "في 10:30 AM يوم": drawn "يوم AM 10:30 في", so read from the right it is the logical
+    # order (UAX #9 keeps the number and the Latin word as separate runs at level 2).
+    order = visual_order(["R", "WS", "EN", "WS", "L", "WS", "R"], rtl=True)
+    assert order == [6, 5, 4, 3, 2, 1, 0]
+    # An Arabic name inside an English line: its two words swap, the rest stays.
+    assert visual_order(["L", "WS", "R", "WS", "R", "WS", "L"], rtl=False) == [0, 1, 4, 3, 2, 5, 6]
+    # Latin alone in a right-to-left paragraph keeps its order.
+    assert visual_order(["L", "WS", "L"], rtl=True) == [0, 1, 2]
