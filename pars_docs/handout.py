@@ -15,7 +15,7 @@ from typing import Any
 
 from .compose.composer import Templates, compose, templates_for
 from .errors import GlyphError, ParsDocsError, UsageError
-from .load.languages import resolve
+from .load.languages import load_labels, resolve
 from .load.library import InstructionSet, Library
 from .load.site import Site, load_site
 from .plan.timeline import Plan, current_time, make_plan
@@ -145,11 +145,24 @@ class Engine:
             return resolve(wanted, available, field_name, f" for {visit.procedure}"), None
         except UsageError:
             if not (fallback and self.site.fallback_language):
-                raise
+                resolve(wanted, available, field_name, self._not_yet(visit.procedure, wanted))
         chosen = resolve(
             self.site.fallback_language, available, "fallback_language", f" for {visit.procedure}"
         )
         return chosen, wanted
+
+    def _not_yet(self, procedure: str, wanted: str) -> str:
+        """How a language without ``procedure``'s set is described: a language whose page
+        words exist but whose sets do not is said to be not translated yet, not half made."""
+        labels = load_labels(tuple(self.templates("en").dirs)).languages
+        try:
+            drafted = resolve(wanted, labels)
+        except UsageError:
+            return f" for {procedure}"
+        return (
+            f" for {procedure}: its page words ({drafted}) are there, but the instruction set "
+            f"is not translated into it yet"
+        )
 
     def _plan(self, iset: InstructionSet, visit: Visit, now: datetime.datetime) -> Plan:
         table = self.library.medicine_table()

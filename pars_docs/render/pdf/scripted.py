@@ -5,7 +5,6 @@ shaped and ordered (see :mod:`.scripts`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from xml.sax.saxutils import unescape
 
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
@@ -14,6 +13,14 @@ from .fonts import script_runs
 from .scripts import FONTS, is_cjk, is_rtl
 
 __all__ = ["ScriptStyles", "script_runs", "unescape"]
+
+
+def unescape(text: str) -> str:
+    """Paragraph markup's text without its escapes (:func:`pars_docs.markup.escape`'s)."""
+    return (
+        text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+    )
+
 
 _ARABIC = f'"{FONTS["Arab"].regular}'  # and its bold
 
