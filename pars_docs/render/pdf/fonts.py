@@ -83,16 +83,12 @@ def register_script(font: ScriptFont) -> tuple[str, str]:
 
 
 def _instance(path: Path, weight: float, pins: tuple[tuple[str, float], ...]) -> Path:
-    """A static instance of the variable font at ``path``, as a file in the cache folder
-    (or a temporary folder when the cache is off)."""
-    stat = path.stat()
-    stamp = checked.key(
-        "font-instance", str(path), str(stat.st_size), str(stat.st_mtime_ns), repr((weight, pins))
-    )
-    folder = checked.cache_folder("fonts") or _scratch()
-    kept = folder / f"{path.stem.split('[')[0]}-{int(weight)}-{stamp[:16]}.ttf"
-    if kept.is_file():
-        return kept
+    """A static instance of the variable font at ``path``, made by HarfBuzz (a fraction of a
+    second) into a folder of this process's own, removed when it ends.
+
+    The start-up cache keeps data records of at most a few megabytes (see checked.py); an
+    instance of a Chinese font is ten, so it is made again by each process, and only the
+    tables ReportLab reads from it are kept (:func:`_load`)."""
     import uharfbuzz as hb
 
     face = hb.Face(hb.Blob.from_file_path(str(path)))
@@ -101,11 +97,9 @@ def _instance(path: Path, weight: float, pins: tuple[tuple[str, float], ...]) ->
     wanted.pin_axis_location(face, "wght", weight)
     for axis, value in pins:
         wanted.pin_axis_location(face, axis, value)
-    checked.write(kept, bytes(hb.subset(face, wanted).blob.data))
-    if not kept.is_file():  # a folder that cannot be written: keep it for this run only
-        kept = _scratch() / kept.name
-        kept.write_bytes(bytes(hb.subset(face, wanted).blob.data))
-    return kept
+    made = _scratch() / f"{path.stem.split('[')[0]}-{int(weight)}.ttf"
+    made.write_bytes(bytes(hb.subset(face, wanted).blob.data))
+    return made
 
 
 @cache
