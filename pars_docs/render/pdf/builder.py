@@ -29,8 +29,8 @@ from .flowables import (
     table_style,
     tagged,
 )
-from .pieces import EndMatter, FieldGrid, IconHeading, ItemColumns, KeyTimesBox
 from .fonts import BOLD
+from .pieces import EndMatter, FieldGrid, IconHeading, ItemColumns, KeyTimesBox
 from .scripted import ScriptStyles, script_runs, unescape
 from .styles import EMERGENCY, RULE
 from .tagging import Element

@@ -16,7 +16,7 @@ __all__ = ["ScriptStyles", "script_runs", "unescape"]
 
 
 def unescape(text: str) -> str:
-    """Paragraph markup's text without its escapes (:func:`pars_docs.markup.escape`'s)."""
+    """Paragraph markup's text without its escapes (:func:`pars_docs.compose.markup.escape`'s)."""
     return (
         text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
     )
