@@ -62,6 +62,7 @@ COLUMNS = [
     "reason",
     "warnings",
     "language",
+    "chart_medicines",
 ]
 SUMMARY = re.compile(
     r"pars-docs: (\d+) rows?: (\d+) written, (\d+) failed(, [a-z0-9 ,]+)? "

@@ -72,6 +72,9 @@ class Record:
     start: str | None = None
     warnings: str | None = None  # "; "-joined: made, but staff should check something
     language: str | None = None  # the handout's language(s), e.g. "es" or "es+en"
+    # "; "-joined: the medicines that came from the patient's chart (FHIR), as the table
+    # names them (one the table lacks: by its RxNorm code only, unless --verbose).
+    chart_medicines: str | None = None
     patient: str | None = dataclasses.field(default=None, repr=False)
     procedure_title: str | None = dataclasses.field(default=None, repr=False)
     document: str | None = dataclasses.field(default=None, repr=False)
@@ -91,6 +94,7 @@ class Record:
         "reason",
         "warnings",
         "language",
+        "chart_medicines",
     )
 
     def public(self) -> dict:

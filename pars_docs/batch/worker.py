@@ -39,6 +39,17 @@ class Task:
     refs: dict[str, str] | None = None  # the input's references, for it
 
 
+def chart_list(names: tuple[str, ...], verbose: bool) -> str | None:
+    """The medicines from the chart for the manifest: the table's names; one it lacks is
+    shown as "(RxNorm CODE)" only (its text is the chart's, kept out unless ``verbose``)."""
+    shown = []
+    for name in names:
+        if not verbose and name.endswith(")") and " (RxNorm " in name:
+            name = "(RxNorm " + name.rsplit(" (RxNorm ", 1)[1]
+        shown.append(name)
+    return "; ".join(shown) or None
+
+
 def row_reason(error: ParsDocsError, verbose: bool) -> str:
     """The first line of ``error``, with patient values only if ``verbose``."""
     return error.public(verbose).splitlines()[0]
@@ -105,6 +116,7 @@ class Renderer:
             warnings="; ".join(w if self.verbose else redacted(w) for w in handout.warnings)
             or None,
             language="+".join(handout.languages),
+            chart_medicines=chart_list(task.visit.chart_medicines, self.verbose),
         )
         if handout.requested_language:
             record.reason = (

@@ -279,6 +279,9 @@ def _reader(
     from ..read.feeds import read_appointments
     from ..read.fhir import CodeMap
 
-    codes = CodeMap.build(Engine(site).library, code_map or site.procedure_codes)
-    feed = Feed.for_site(site, codes, options.as_of, include_past=include_past)
+    library = Engine(site).library
+    codes = CodeMap.build(library, code_map or site.procedure_codes)
+    feed = Feed.for_site(
+        site, codes, options.as_of, include_past=include_past, medicines=library.medicine_table()
+    )
     return (lambda: read_appointments(source, feed, pages)), feed

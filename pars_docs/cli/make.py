@@ -193,6 +193,9 @@ def make(
             # A clock time given here is read as written.
             fold = 0 if day is not None or clock is not None else found.fold
             values = {**found.values, **given}
+            if found.values.get("medications") and given.get("medications"):
+                # The chart's medicines join those given here (the plan lists each once).
+                values["medications"] = [*given["medications"], *found.values["medications"]]
             row = Row(found.number, values, fold=fold, refs=found.refs, revision=found.revision)
         try:
             visit = visit_from_row(row, sedation=sedation, also_language=also_language)
@@ -272,7 +275,12 @@ def _one_appointment(
         source.close()
     codes = CodeMap.build(engine.library, code_map or engine.site.procedure_codes)
     feed = Feed.for_site(
-        engine.site, codes, engine.as_of, include_past=include_past, given=frozenset(given)
+        engine.site,
+        codes,
+        engine.as_of,
+        include_past=include_past,
+        given=frozenset(given),
+        medicines=engine.library.medicine_table(),
     )
     if data is None:
         results = list(hl7v2.appointment_rows(content, source.label, feed))

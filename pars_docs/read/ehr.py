@@ -24,6 +24,7 @@ from .lookalike import skeleton
 from .visit import YEARS
 
 if TYPE_CHECKING:
+    from ..load.medicines import MedicineTable
     from .fhir import CodeMap
 
 # Appointment states that get no handout, and the word each is counted under. A booked
@@ -67,6 +68,10 @@ class Feed:
     now: datetime | None = None
     given: frozenset = frozenset()
     warn: Callable[[str], None] = lambda text: None
+    # The medicine table, to read the patient's medicines from the chart (None: not read),
+    # and what to do with one the table lacks: "error" fails the row, "ask" prints it.
+    medicines: MedicineTable | None = None
+    unknown_medicines: str = "error"
     # Names as the record system sent them ("LEE, SAM"), not in reading order and normal case.
     names_as_sent: bool = False
     # HL7 v2 assigning authority (CX-4.1, or its universal id) -> the identifier system URI.
@@ -89,6 +94,7 @@ class Feed:
             notes=site.appointment_notes,
             now=now,
             names_as_sent=site.names_as_sent,
+            unknown_medicines=site.unknown_medicines,
             identifier_systems=dict(site.identifier_systems),
             **options,
         )

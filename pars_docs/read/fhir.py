@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import DataError, InstructionError, UsageError
 from ..load.loader import load_yaml
-from . import jsonin
+from . import chart, jsonin
 from .ehr import (
     Feed,
     RowBuilder,
@@ -43,6 +43,10 @@ OLDER_VERSIONS = {
     "Patient": {"careProvider": "DSTU2", "animal": "STU3"},
 }
 
+
+# Resources a file may hold alone, read with the Appointments given together: the patient's
+# chart, and the resources an Appointment refers to.
+READ_ALONE = {"Patient", "Practitioner", "PractitionerRole", "Medication", *chart.KINDS}
 
 # Reading --------------------------------------------------------------------------------------
 
@@ -252,6 +256,7 @@ class Resources:
         self.by_ref: dict[str, dict] = {}
         self.appointments: list[tuple[dict, str]] = []  # (appointment, its file's label)
         self.encounters: list[dict] = []
+        self.medicines: list[dict] = []  # MedicationRequest and MedicationStatement
         # Type/id (or full URL) → how many different resources the input holds under it.
         self.conflicts: dict[str, int] = {}
 
@@ -270,7 +275,7 @@ class Resources:
         kind = data.get("resourceType")
         links: dict = {}
         resources: list[tuple[Any, Any]]
-        if kind == "Appointment":
+        if kind == "Appointment" or (isinstance(kind, str) and kind in READ_ALONE):
             resources = [(None, data)]
         elif kind == "Bundle":
             entries = data.get("entry")
@@ -300,6 +305,8 @@ class Resources:
                 self.appointments.append((resource, label))
             elif kind == "Encounter":
                 self.encounters.append(resource)
+            elif kind in chart.KINDS:
+                self.medicines.append(resource)
         return links
 
     def resolve(self, reference, container: dict | None = None) -> dict | None:
@@ -515,6 +522,7 @@ def _patient(appointment: dict, people: list, resources: Resources, row: RowBuil
         if version:
             raise DataError(version, field="fhir")
         _patient_fields(patient, row, row.refs, row.feed)
+    _chart(resources, actor, patient, row)
     if name:
         row.fields["patient"] = name
     elif patient is not None:
@@ -524,6 +532,38 @@ def _patient(appointment: dict, people: list, resources: Resources, row: RowBuil
             "patient", f"patient: {_where(actor)} is not in the bundle and has no display name"
         )
     row.refs["patient"] = _reference(patient, actor)
+
+
+def _chart(resources: Resources, actor: dict, patient: dict | None, row: RowBuilder) -> None:
+    """The patient's current medicines from the chart, as the visit's medicines; one the
+    table lacks follows the site's ``unknown_medicines`` rule, naming its code."""
+    table = row.feed.medicines
+    if table is None or not resources.medicines:
+        return
+    refs = {ref for ref in (actor.get("reference"), _reference(patient, actor)) if ref}
+    found = chart.chart_medicines(resources.medicines, resources, patient, refs, table)
+    for medicine in found:
+        if medicine.known or row.feed.unknown_medicines == "ask":
+            continue
+        code = f"RxNorm {medicine.code}" if medicine.code else "no RxNorm code"
+        fix = (
+            f"; add it to the medicine table ({table.path.name}), or set unknown_medicines: "
+            "ask in the site profile"
+        )
+        shown = medicine.name.removesuffix(f" ({code})")
+        row.problems.append(
+            DataError(
+                f"medication: the chart lists a medicine the table does not know: '{shown}' "
+                f"({code}){fix}",
+                field="medication",
+                redacted=f"medication: the chart lists a medicine the table does not know: "
+                f"'…' ({code}){fix}",
+            )
+        )
+    if found:
+        row.fields["medications"] = [m.name for m in found]
+        row.fields["chart_medicines"] = [m.name for m in found]
+        row.refs["medicines"] = chart.sources(found)
 
 
 def _clinician(appointment: dict, people: list, resources: Resources, row: RowBuilder) -> None:

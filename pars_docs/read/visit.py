@@ -84,6 +84,9 @@ class Visit:
     # print the handout in as well (None: the site's setting, "" none).
     language: str | None = None
     also_language: str | None = None
+    # Which of ``medications`` came from the patient's chart (FHIR MedicationRequest and
+    # MedicationStatement), as listed there.
+    chart_medicines: tuple[str, ...] = field(default_factory=tuple)
 
 
 def parse_date(value: str | date, field_name: str = "date") -> date:
@@ -240,6 +243,7 @@ def make_visit(
     revision: int | None = None,
     language: str | None = None,
     also_language: str | None = None,
+    chart_medicines: list[str] | tuple[str, ...] = (),
 ) -> Visit:
     """Build a :class:`Visit` from loosely typed values, raising :class:`UsageError` that
     names every problem at once (the first problem's field is the error's field)."""
@@ -302,6 +306,9 @@ def make_visit(
         sedation=sedation,
         large_print=large_print,
         medications=tuple(meds),
+        chart_medicines=tuple(
+            m for m in meds if m.casefold() in {c.strip().casefold() for c in chart_medicines}
+        ),
         fold=1 if fold else 0,
         revision=revision,
         **fields,
@@ -413,4 +420,5 @@ def visit_from_row(
         revision=row.revision,
         language=values.get("language"),
         also_language=also_language,
+        chart_medicines=parse_medications(values.get("chart_medicines")),
     )

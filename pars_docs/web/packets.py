@@ -377,7 +377,8 @@ def _rows(
     from ..read.fhir import CodeMap
 
     codes = CodeMap.build(library, site.procedure_codes)
-    return read_appointments(source, Feed.for_site(site, codes, include_past=include_past))
+    feed = Feed.for_site(site, codes, include_past=include_past, medicines=library.medicine_table())
+    return read_appointments(source, feed)
 
 
 class _relabelled:

@@ -122,7 +122,26 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
         context["related"] = [{"reference": references["appointment"]}]
     elif visit.visit_id:  # from HL7 v2 or --visit-id: the booking system's own number
         context["related"] = [{"type": "Appointment", "identifier": {"value": visit.visit_id}}]
+    related = _chart_related(visit, references)
+    if related:
+        context.setdefault("related", []).extend(related)
     return resource
+
+
+def _chart_related(visit, references: dict) -> list[dict]:
+    """The medicines that came from the chart, as related references to the
+    MedicationRequest or MedicationStatement each came from (by name alone for one without
+    an id), so the chart shows which of the handout's medicines it supplied."""
+    from ..read.chart import parse_sources
+
+    by_name = {name: ref for ref, name in parse_sources(references.get("medicines"))}
+    related = []
+    for name in visit.chart_medicines:
+        entry: dict[str, Any] = {"display": f"medicine from the chart: {name}"}
+        if by_name.get(name):
+            entry["reference"] = by_name[name]
+        related.append(entry)
+    return related
 
 
 def bundle_entry(resource: dict, bundle_type: str) -> dict:
