@@ -21,8 +21,8 @@ class BuildWithRecords(build_py):
         if getattr(self, "editable_mode", False) or self.dry_run:
             return
         env = {**os.environ, "PARS_DOCS_CACHE": "off", "PYTHONDONTWRITEBYTECODE": "1"}
-        env.pop("PYTHONPATH", None)
-        # Run in the laid-out package (cwd first on the path), as it will be installed.
+        # Run in the laid-out package (the working folder comes first on the import path, before
+        # PYTHONPATH, through which pip's isolated build environment is found).
         version = self.distribution.get_version()
         subprocess.run(
             [sys.executable, "-m", "pars_docs.prebuild", "pars_docs", version],

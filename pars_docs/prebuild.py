@@ -76,7 +76,10 @@ def build(package: Path, version: str) -> int:
     """Write ``package/_shipped``; the number of records and templates written."""
     target = package / checked.SHIPPED
     shutil.rmtree(target, ignore_errors=True)
-    records: dict[str, bytes] = {}
+    version_record = checked.encode(version)
+    assert version_record is not None
+    # The version first: the package being built has no installed metadata to read it from.
+    records: dict[str, bytes] = {"version-built": version_record}
     compiled: dict[str, str] = {}
     checked.recording, composer.collecting = records, compiled
     os.environ[checked.ENV_VAR] = "off"
@@ -89,9 +92,6 @@ def build(package: Path, version: str) -> int:
     (target / "__init__.py").write_text(
         '"""Records and compiled templates made when the package was built (prebuild.py)."""\n'
     )
-    version_record = checked.encode(version)
-    assert version_record is not None
-    records["version-built"] = version_record
     for name, payload in records.items():
         (target / name).write_bytes(payload)
     for key, source in compiled.items():
