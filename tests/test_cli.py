@@ -274,3 +274,62 @@ def test_errors_as_json(make):
         "kind": "UsageError",
         "exit_code": 2,
     }
+
+
+UNCHOSEN = (
+    "pars-docs: error: time zone: no site profile names the clinic's, and this computer's "
+    "clock is {zone}, not a place; give the clinic's time zone with {give}a site profile "
+    "(--site)\n"
+)
+
+
+@pytest.mark.parametrize("machine", ["Etc/UTC", "UTC", "Etc/GMT+5", "GMT"])
+def test_no_clock_time_in_a_zone_the_clinic_did_not_choose(make, monkeypatch, machine):
+    monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    monkeypatch.setenv("TZ", machine)
+    result, out = make(site=None)
+    assert result.exit_code == 2
+    give = "--timezone (e.g. America/Chicago) or "
+    assert result.output == UNCHOSEN.format(zone=machine, give=give)
+    assert not out.exists()
+
+
+def test_a_place_zone_of_this_computer_is_used_with_a_note(make, monkeypatch):
+    monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    monkeypatch.setenv("TZ", "America/Chicago")
+    result, out = make(site=None)
+    assert result.exit_code == 0, result.output
+    assert "note: no site profile (--site or $PARS_DOCS_SITE); using time zone America/Chicago" in (
+        result.output
+    )
+    assert out.exists()
+
+
+def test_a_zone_given_on_the_command_line_is_chosen(make, monkeypatch):
+    monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    monkeypatch.setenv("TZ", "Etc/UTC")
+    result, out = make("--timezone", "America/New_York", site=None)
+    assert result.exit_code == 0, result.output
+    assert out.exists()
+
+
+def test_a_local_profile_on_a_utc_computer_is_refused_by_batch_and_serve(
+    runner, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("TZ", "Etc/UTC")
+    profile = tmp_path / "site.yaml"
+    profile.write_text("clinic:\n  name: X\n  phone: '1'\ntimezone: local\n", encoding="utf-8")
+    listing = tmp_path / "list.csv"
+    listing.write_text(
+        "procedure,patient,date,time,clinician\n"
+        "pars-defect-injection,Ana Díaz,2026-12-03,8:00 AM,Dr. Sam Lee\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["batch", str(listing), "--site", str(profile), "--out-dir", str(out)])
+    assert result.exit_code == 2
+    give = "--timezone (e.g. America/Chicago) or "
+    assert result.output == UNCHOSEN.format(zone="Etc/UTC", give=give)
+    result = runner.invoke(cli, ["serve", "--port", "0", "--site", str(profile)])
+    assert result.exit_code == 2
+    assert result.output == UNCHOSEN.format(zone="Etc/UTC", give="")

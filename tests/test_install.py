@@ -3,6 +3,7 @@
 import configparser
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -190,3 +191,28 @@ def test_the_wheel_ships_the_start_up_records(wheel, tmp_path):
         assert result.returncode == 0, result.stderr
         made[where] = out.read_bytes()
     assert made["wheel"] == made["checkout"]
+
+
+def test_readme_first_handout_command_works_on_a_utc_machine(tmp_path, monkeypatch):
+    """The README's first command, as written, on a computer whose clock is UTC (most servers
+    and containers), from the checkout and on any day: it names a site profile and fixes
+    "now", so it neither refuses for the zone nor goes stale."""
+    from click.testing import CliRunner
+
+    from pars_docs.cli import cli
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    first = re.findall(r"```(?:sh|bash)?\n(.*?)```", readme, re.S)[0]
+    command = first.split("&&")[-1].strip()
+    words = shlex.split(command)
+    assert words[0].endswith("pars-docs") and words[1] == "make"
+    monkeypatch.setenv("TZ", "Etc/UTC")
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "handout.pdf"
+    args = [str(out) if w == "handout.pdf" else w for w in words[1:]]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output and "note: no site profile" not in result.output
+    assert out.read_bytes().startswith(b"%PDF")

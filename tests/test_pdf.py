@@ -206,6 +206,7 @@ def test_reproducible_with_source_date_epoch(make, tmp_path, monkeypatch):
 
 def test_default_site_leaves_lines_for_phone_numbers(make, tmp_path, monkeypatch):
     monkeypatch.delenv("PARS_DOCS_SITE", raising=False)
+    monkeypatch.setenv("TZ", "America/New_York")  # a place: UTC would be refused
     result, out = make(site=None)
     assert result.exit_code == 0, result.output
     text = squash(pdf_text(out))

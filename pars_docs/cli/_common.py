@@ -163,6 +163,7 @@ def load_site_noting_default(
     feed: str | None = None,
     pdfa: bool = False,
     large_print: bool = False,
+    zone_option: bool = True,
 ) -> Site:
     """The site profile, on ``zone``'s clock if given, asked for PDF/A when ``pdfa`` and
     for large print when ``large_print``; a one-line note on stderr when the built-in
@@ -170,7 +171,9 @@ def load_site_noting_default(
 
     ``feed`` names input whose times are instants (FHIR, HL7 v2): the built-in profile's
     clock is this computer's, which would print the wrong clock time, so without ``zone``
-    it is refused for them."""
+    it is refused for them. Without ``zone``, a profile on this computer's clock is refused
+    when that clock names no place (UTC, ``Etc/*``, unknown). ``zone_option`` is False for a
+    command that has no --timezone."""
     site = load_site(path)
     if pdfa:
         site = dataclasses.replace(site, pdfa=True)
@@ -178,9 +181,18 @@ def load_site_noting_default(
         site = dataclasses.replace(site, large_print=True)
     if zone:
         try:
-            site = dataclasses.replace(site, tz=check_zone(zone))
+            site = dataclasses.replace(site, tz=check_zone(zone), zone_from_machine=False)
         except ParsDocsError as e:
             raise UsageError(f"--timezone: {e.message.split(': ', 1)[1]}", field="timezone") from e
+    elif site.unchosen_zone:
+        # UTC on most servers and containers: a handout would print every clock time wrong.
+        give = "--timezone (e.g. America/Chicago) or " if zone_option else ""
+        raise UsageError(
+            f"time zone: no site profile names the clinic's, and this computer's clock is "
+            f"{site.timezone}, not a place; give the clinic's time zone with {give}a site "
+            "profile (--site)",
+            field="timezone",
+        )
     elif feed and site.is_default:
         raise UsageError(
             f"{feed}: its times are instants, and without a site profile the handout would "

@@ -46,7 +46,7 @@ def serve(
 
         token = security.read_token(token_file)
         run(
-            load_site_noting_default(site, report),
+            load_site_noting_default(site, report, zone_option=False),
             host,
             port,
             token=token,

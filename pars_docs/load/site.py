@@ -78,6 +78,8 @@ class Site:
     session_idle_minutes: int = 15
     audit: Path | None = None  # the audit trail's SQLite file
     audit_patient: str = "mrn"  # or "name_dob"
+    # True when the zone is this computer's (``timezone: local``), not one the clinic named.
+    zone_from_machine: bool = False
 
     @property
     def is_default(self) -> bool:
@@ -86,6 +88,17 @@ class Site:
     @property
     def timezone(self) -> str:
         return self.tz.key
+
+    @property
+    def unchosen_zone(self) -> bool:
+        """True when the clock is this computer's and it names no place (UTC, ``Etc/*``, or
+        a zone that could not be found): a clinic's clock times would print wrong."""
+        return self.zone_from_machine and not is_place_zone(self.timezone)
+
+
+def is_place_zone(name: str) -> bool:
+    """True for a zone named after a place (America/Chicago), not UTC, ``Etc/*`` or a rule."""
+    return "/" in name and not name.startswith("Etc/")
 
 
 MAX_LOGO_PIXELS = 4_000_000  # 2000 × 2000: over 6 inches wide at 300 dpi
@@ -199,7 +212,8 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     data = loaded.data
     base = chosen.resolve().parent
     zone_name = data["timezone"]
-    if zone_name == "local":
+    from_machine = zone_name == "local"
+    if from_machine:
         zone_name = local_zone_name()
     try:
         tz = check_zone(zone_name)
@@ -242,6 +256,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         session_idle_minutes=int(data.get("session_idle_minutes", 15)),
         audit=base / data["audit"] if "audit" in data else None,
         audit_patient=data.get("audit_patient", "mrn"),
+        zone_from_machine=from_machine,
     )
 
 
