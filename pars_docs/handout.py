@@ -179,6 +179,7 @@ class Engine:
                     name=words.name(med.name, med.generic),
                     label=words.label(med.name, row[0]),
                     note=words.note(row[0], med.note),
+                    verb=words.verb(med.form),
                 )
             medicines.append(med)
         plan.medicines = medicines

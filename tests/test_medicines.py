@@ -298,3 +298,77 @@ def test_make_refuses_a_bad_as_of(make):
     result, _ = make("--as-of", "yesterday")
     assert result.exit_code == 2
     assert "as-of: 'yesterday' is not a date and time" in result.output
+
+
+@pytest.mark.parametrize(
+    "typed,shown,dropped",
+    [
+        ("eliquis 5mg", "Eliquis", "5 mg"),
+        ("Plavix 75 mg", "Plavix", "75 mg"),
+        ("metformin ER 500", "metformin", "ER 500"),
+        ("Ozempic 0.5 mg pen", "Ozempic", "0.5 mg pen"),
+        ("vitamin E 400 IU", "vitamin E", "400 IU"),
+    ],
+)
+def test_a_medicine_typed_with_its_dose_is_read_as_the_medicine(typed, shown, dropped):
+    reading = table().read(typed)
+    assert reading is not None and (reading.name, reading.dropped) == (shown, dropped)
+    handout = prepare(meds=[typed])
+    assert [m.name for m in handout.plan.medicines] == [shown]
+    text = squash(handout.render("text").decode())
+    assert typed not in text and dropped not in text
+    assert f"medication: '{typed}' is read as {shown}; '{dropped}' is not printed" in (
+        handout.warnings
+    )
+
+
+def test_a_dose_alone_or_an_unknown_name_with_a_dose_is_still_refused():
+    assert table().read("5 mg") is None
+    with pytest.raises(UsageError, match="Closest known names: Eliquis"):
+        prepare(meds=["Eliqis 5mg"])
+
+
+def test_the_exact_name_wins_over_reading_a_dose():
+    assert table().read("Bydureon BCise").name == "Bydureon BCise"
+    assert table().read("Bydureon BCise").dropped == ""
+
+
+@pytest.mark.parametrize(
+    "typed,verb",
+    [
+        ("Ozempic", "tiêm"),
+        ("Mounjaro", "tiêm"),
+        ("Lantus", "tiêm"),
+        ("Rybelsus", "uống"),
+        ("metformin", None),  # an "ask" line: no verb of taking
+        ("Eliquis", "uống"),
+        ("Voltaren gel", "bôi"),
+    ],
+)
+def test_vietnamese_verbs_fit_how_the_medicine_is_taken(typed, verb):
+    handout = prepare(meds=[typed], language="vi", as_of=datetime(2026, 11, 20, 9))
+    med = handout.plan.medicines[0]
+    if verb is None:
+        return
+    assert med.verb == verb
+    text = handout.render("text").decode()
+    wrong = {"uống", "tiêm", "bôi"} - {verb}
+    label = med.label.split(" (")[0]
+    lines = [" ".join(line.split()) for line in squash(text).split("[ ]") if label in line]
+    assert lines
+    for line in lines:
+        for other in wrong:
+            assert f"{other} {label.lower()}" not in line.lower()
+            assert f"{other} liều" not in line.lower()
+
+
+def test_a_verbs_block_must_name_every_form(tmp_path):
+    from pars_docs.translations import medicine_words
+
+    source = (Library().table_path).read_text(encoding="utf-8")
+    (tmp_path / "medicines.yaml").write_text(source, encoding="utf-8")
+    vi = (Library().table_path.with_name("medicines.vi.yaml")).read_text(encoding="utf-8")
+    (tmp_path / "medicines.vi.yaml").write_text(vi.replace("  topical: bôi\n", ""), "utf-8")
+    words = medicine_words(tmp_path / "medicines.yaml", "vi")
+    problems = words.problems(table())
+    assert any("no verb for the form topical" in p for p in problems)

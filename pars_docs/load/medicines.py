@@ -8,7 +8,8 @@ prescriber. A visit names a medicine by generic name, brand or RxCUI.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import checked
@@ -18,6 +19,27 @@ from .loader import load_yaml
 from .validate import facts_mention, problem, schema_problems
 
 TABLE_FILE = "medicines.yaml"
+
+# What people type after a medicine's name ("eliquis 5mg", "Plavix 75 mg", "metformin ER
+# 500"): strengths, units and release or form words. They are read past, never printed.
+_STRENGTH = re.compile(
+    r"^(?:\d+(?:[.,]\d+)?(?:/\d+(?:[.,]\d+)?)?)?"
+    r"(?:mg|mcg|µg|ug|g|ml|units?|iu|u|%|mg/ml|units/ml)?$"
+)
+_RELEASE = frozenset(
+    "er xr sr xl dr cr la ec ir odt hcl mg mcg ml units unit iu daily once twice weekly "
+    "extended-release delayed-release extended release delayed".split()
+)
+# A form word typed with the name says how it is taken, over the table's own form.
+FORM_WORDS = {
+    "tablet": "pill", "tablets": "pill", "tab": "pill", "tabs": "pill", "pill": "pill",
+    "pills": "pill", "capsule": "pill", "capsules": "pill", "cap": "pill", "caps": "pill",
+    "injection": "injection", "injections": "injection", "shot": "injection",
+    "shots": "injection", "pen": "injection", "pens": "injection", "injectable": "injection",
+    "gel": "topical", "cream": "topical", "patch": "topical", "patches": "topical",
+    "ointment": "topical", "topical": "topical",
+}  # fmt: skip
+FORMS = ("pill", "injection", "topical")
 
 
 @dataclass(frozen=True)
@@ -33,6 +55,42 @@ class Medicine:
     cls: str = "other"  # anticoagulant, antiplatelet, nsaid, supplement, glp1, sglt2, ...
     concern: str = "none"  # bleeding, slow_stomach, diabetes or none
     sedation_note: str = ""
+    form: str = "pill"  # pill, injection or topical: how it is taken
+    brand_forms: dict = field(default_factory=dict, compare=False)  # brand -> form
+
+    def form_of(self, alias: str) -> str:
+        """How the medicine is taken when called ``alias`` (Rybelsus: a pill)."""
+        return self.brand_forms.get(alias, self.form)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A medicine as typed: the table's row, the name as the table spells it, the form it
+    is taken in, and the words read past (a dose, a release or form word), if any."""
+
+    medicine: Medicine
+    name: str
+    form: str
+    dropped: str = ""
+
+
+def dose_words(name: str) -> tuple[str, str, str]:
+    """``name`` without what follows a medicine's name when typed with its dose or form:
+    (the name, the words read past, the form a typed form word names or "")."""
+    spaced = re.sub(r"(?<=[a-zA-Z])(?=\d)|(?<=\d)(?=[a-zA-Zµ%])", " ", name)
+    kept, dropped, form = [], [], ""
+    for word in spaced.split():
+        folded = word.casefold().strip(",;()")
+        if folded in FORM_WORDS:
+            form = form or FORM_WORDS[folded]
+            dropped.append(word)
+        elif folded in _RELEASE or (folded and _STRENGTH.match(folded) and folded[0].isdigit()):
+            dropped.append(word)
+        elif dropped and folded in ("mg", "mcg", "ml", "iu", "units", "unit", "%"):
+            dropped.append(word)
+        else:
+            kept.append(word)
+    return " ".join(kept), " ".join(dropped), form
 
 
 class MedicineTable:
@@ -59,7 +117,8 @@ class MedicineTable:
         """The known names nearest to ``name``, best first, spelt as the table spells them."""
         import difflib  # only for a name the table does not know
 
-        close = difflib.get_close_matches(_key(name), list(self._index), n=n, cutoff=0.6)
+        base = dose_words(name)[0] or name
+        close = difflib.get_close_matches(_key(base), list(self._index), n=n, cutoff=0.6)
         return [self._index[key][1] for key in close]
 
     def unknown_message(self, name: str, shown: str | None = None) -> str:
@@ -82,9 +141,29 @@ class MedicineTable:
             return med, med.name
         return None
 
-    def lookup(self, name: str) -> tuple[Medicine, str]:
-        """:meth:`find`, or a :class:`UsageError` naming the closest known names."""
+    def read(self, name: str) -> Reading | None:
+        """:meth:`find`, and if the name is not known as typed, the name read without its dose
+        or form words ("eliquis 5mg" → Eliquis, "metformin ER 500" → metformin)."""
         found = self.find(name)
+        if found:
+            med, alias = found
+            return Reading(med, alias, med.form_of(alias))
+        base, dropped, form = dose_words(name)
+        found = self.find(base) if base and dropped else None
+        if not found:
+            return None
+        med, alias = found
+        return Reading(med, alias, form or med.form_of(alias), dropped)
+
+    def lookup(self, name: str) -> tuple[Medicine, str]:
+        """The medicine and its table spelling (as :meth:`find`, with a dose read past), or a
+        :class:`UsageError` naming the closest known names."""
+        found = self.must_read(name)
+        return found.medicine, found.name
+
+    def must_read(self, name: str) -> Reading:
+        """:meth:`read`, or a :class:`UsageError` naming the closest known names."""
+        found = self.read(name)
         if found:
             return found
         fix = (
@@ -139,6 +218,15 @@ def load_medicine_table(path: Path) -> MedicineTable:
                         )
                     )
                 seen.setdefault(code, ("medicines", i, "rxcui"))
+            for brand in med.get("brand_forms", {}):
+                if brand not in med.get("brands", []):
+                    problems.append(
+                        problem(
+                            loaded,
+                            ("medicines", i, "brand_forms", brand),
+                            f"'{brand}' is not one of {med['name']}'s brands",
+                        )
+                    )
             for level, rule in med["pause"].items():
                 problems += _rule_problems(loaded, facts, ("medicines", i, "pause", level), rule)
     if problems:
@@ -154,6 +242,8 @@ def load_medicine_table(path: Path) -> MedicineTable:
             cls=m["class"],
             concern=m["concern"],
             sedation_note=m.get("sedation_note", ""),
+            form=m.get("form", "pill"),
+            brand_forms=dict(m.get("brand_forms", {})),
         )
         for m in loaded.data["medicines"]
     ]

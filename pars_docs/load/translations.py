@@ -91,10 +91,16 @@ def english_left(text: str, english: str) -> str | None:
     return None
 
 
+# Placeholders a translation may use that its English need not: words a language varies
+# where English does not (Vietnamese takes a pill with "uống" and an injection with "tiêm").
+LANGUAGE_ONLY = frozenset({"{{ med.verb }}", "{{ med.verb | capitalize }}"})
+
+
 def text_problems(loaded: LoadedYAML, field: tuple, text: str, english: str) -> list[str]:
     """What is wrong with one translated text against its English original."""
     found = []
-    want, got = _template_parts(english), _template_parts(text)
+    want = _template_parts(english)
+    got = [part for part in _template_parts(text) if part not in LANGUAGE_ONLY]
     for part in sorted((Counter(want) - Counter(got)).elements()):
         found.append(problem(loaded, field, f"the placeholder {part} of the English is missing"))
     for part in sorted((Counter(got) - Counter(want)).elements()):
@@ -262,6 +268,13 @@ class MedicineWords:
             )
         return " ".join(str(translated) for _, _, translated in shown)
 
+    def verb(self, form: str) -> str:
+        """This language's verb for taking a medicine in ``form`` (pill, injection, topical),
+        where the language has one per form (Vietnamese: uống, tiêm, bôi); else ""."""
+        if self.loaded is None:
+            return ""
+        return str((self.loaded.data.get("verbs") or {}).get(form, ""))
+
     def name(self, shown: str, generic: str) -> str:
         """The name to print: a plain-word generic name in this language; brands as given."""
         if shown.casefold() != generic.casefold():
@@ -287,6 +300,20 @@ class MedicineWords:
             found.append(problem(loaded, ("language",), f"must be '{self.language}'"))
         if (data.get("review") or {}).get("status") not in ("draft", "reviewed"):
             found.append(problem(loaded, ("review",), "give status: draft or reviewed"))
+        verbs = data.get("verbs")
+        if verbs is not None:
+            from .medicines import FORMS
+
+            if not isinstance(verbs, dict):
+                found.append(problem(loaded, ("verbs",), "give one verb for each form"))
+            else:
+                for form in FORMS:
+                    if not isinstance(verbs.get(form), str) or not verbs[form].strip():
+                        found.append(problem(loaded, ("verbs",), f"no verb for the form {form}"))
+                for form in sorted(set(verbs) - set(FORMS)):
+                    found.append(
+                        problem(loaded, ("verbs", form), f"unknown form (use {', '.join(FORMS)})")
+                    )
         entries = data.get("medicines") or {}
         known = {m.name: m for m in table.medicines}
         for name in entries:

@@ -49,6 +49,8 @@ class MedicinePlan:
     cls: str = "other"
     concern: str = "none"
     rxcui: str | None = None
+    form: str = "pill"  # pill, injection or topical: how it is taken
+    verb: str = ""  # the verb for taking it in the handout's language, where that varies
 
 
 @dataclass
@@ -205,7 +207,7 @@ def plan_medicines(
     seen = set()
     warnings = warnings if warnings is not None else []
     for name in names:
-        found = table.find(name) if unknown == "ask" else table.lookup(name)
+        found = table.read(name) if unknown == "ask" else table.must_read(name)
         if found is None:
             asks = " The handout asks the patient to call about it."
             warnings.append(
@@ -215,7 +217,12 @@ def plan_medicines(
             )
             plans.append(MedicinePlan(name, "", "", "", "ask", "", label=name))
             continue
-        med, name = found
+        if found.dropped:
+            read_as = f"' is read as {found.name}; '{found.dropped}' is not printed"
+            warnings.append(
+                Warning_(f"medication: '{name}{read_as}", f"medication: '…{read_as}")
+            )
+        med, name = found.medicine, found.name
         if med.name in seen:
             continue  # "apixaban" and "Eliquis" are one medicine: one line
         seen.add(med.name)
@@ -232,6 +239,7 @@ def plan_medicines(
             cls=med.cls,
             concern=med.concern,
             rxcui=med.rxcui,
+            form=found.form,
         )
         if "stop_days_before" not in rule:
             plans.append(plan)
