@@ -326,7 +326,9 @@ def test_a_local_profile_on_a_utc_computer_is_refused_by_batch_and_serve(
         encoding="utf-8",
     )
     out = tmp_path / "out"
-    result = runner.invoke(cli, ["batch", str(listing), "--site", str(profile), "--out-dir", str(out)])
+    result = runner.invoke(
+        cli, ["batch", str(listing), "--site", str(profile), "--out-dir", str(out)]
+    )
     assert result.exit_code == 2
     give = "--timezone (e.g. America/Chicago) or "
     assert result.output == UNCHOSEN.format(zone="Etc/UTC", give=give)

@@ -219,9 +219,7 @@ def plan_medicines(
             continue
         if found.dropped:
             read_as = f"' is read as {found.name}; '{found.dropped}' is not printed"
-            warnings.append(
-                Warning_(f"medication: '{name}{read_as}", f"medication: '…{read_as}")
-            )
+            warnings.append(Warning_(f"medication: '{name}{read_as}", f"medication: '…{read_as}"))
         med, name = found.medicine, found.name
         if med.name in seen:
             continue  # "apixaban" and "Eliquis" are one medicine: one line
