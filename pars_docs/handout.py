@@ -13,8 +13,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
-from .compose.composer import Templates, compose, templates_for
-from .errors import GlyphError, ParsDocsError, UsageError
+from .compose.composer import Templates, compose, templates_for, translation_status
+from .errors import GlyphError, ParsDocsError, UsageError, VisitError
 from .load.languages import load_labels, resolve
 from .load.library import InstructionSet, Library
 from .load.site import Site, load_site
@@ -105,11 +105,18 @@ class Handout:
 class Engine:
     """Makes handouts for one site; reuses its loaded sets, table and templates."""
 
-    def __init__(self, site: Site | None = None, as_of: datetime.datetime | None = None) -> None:
+    def __init__(
+        self,
+        site: Site | None = None,
+        as_of: datetime.datetime | None = None,
+        include_past: bool = False,
+    ) -> None:
         """``as_of`` fixes "now" (a reprint, a test); default: ``SOURCE_DATE_EPOCH``, else the
-        real time, read when each handout is prepared."""
+        real time, read when each handout is prepared. A visit already over when its handout
+        is prepared is refused, unless ``include_past``: then it is a reprint, marked so."""
         self.site = site or load_site()
         self.as_of = as_of
+        self.include_past = include_past
         self.library = Library(self.site.instructions_dir)
 
     def templates(self, language: str) -> Templates:
@@ -125,7 +132,7 @@ class Engine:
                 visit = Visit(
                     set_id, "Warm Up", datetime.date(2026, 1, 5), datetime.time(9, 0), "Warm Up"
                 )
-                self.prepare(visit, fallback=True).pdf()
+                self.prepare(visit, fallback=True, include_past=True).pdf()
                 languages = self.library.languages(set_id)
             except ParsDocsError:
                 continue
@@ -170,6 +177,7 @@ class Engine:
         if iset.language == "en":
             return plan
         words = self.library.medicine_words(iset.language)
+        plan.medicine_words_draft = bool(plan.medicines) and words.status != "reviewed"
         medicines = []
         for med in plan.medicines:
             row = table.find(med.generic) if med.generic else None
@@ -185,11 +193,14 @@ class Engine:
         plan.medicines = medicines
         return plan
 
-    def prepare(self, visit: Visit, fallback: bool = False) -> Handout:
+    def prepare(
+        self, visit: Visit, fallback: bool = False, include_past: bool | None = None
+    ) -> Handout:
         """Plan and compose ``visit``'s handout, checking every character can be printed.
 
         ``fallback`` lets the site's ``fallback_language`` stand in for a patient language
-        that has no translation (a batch does this; ``make`` reports the error)."""
+        that has no translation (a batch does this; ``make`` reports the error).
+        ``include_past`` (default: the engine's) allows a visit already over: a reprint."""
         language, requested = self.language_of(visit, fallback)
         iset = self.library.get(visit.procedure, language)
         for name in ("patient", "clinician", "mrn", "note"):
@@ -210,10 +221,22 @@ class Engine:
         templates = self.templates(language)
         now = current_time(self.site.tz, self.as_of)
         plan = self._plan(iset, visit, now)
+        if plan.moments["end"] < now:
+            if not (self.include_past if include_past is None else include_past):
+                made = now.strftime("%Y-%m-%d %H:%M")
+                message = (
+                    f"date: the visit is already over (it is {made} on the clinic's clock); "
+                    "check the date and time, or give --include-past for a reprint"
+                )
+                raise VisitError(message, field="date", redacted=message)
+            plan.reprint = True
         other_name = self.templates(other).labels["language_name"] if other else None
         handout = Handout(plan, compose(plan, templates, other_name), [], requested)
+        _warn_if_draft(plan, plan)
         if other:
             other_plan = self._plan(self.library.get(visit.procedure, other), visit, now)
+            other_plan.reprint = plan.reprint
+            _warn_if_draft(other_plan, plan)
             other_document = compose(
                 other_plan, self.templates(other), templates.labels["language_name"], part=2
             )
@@ -226,6 +249,16 @@ class Engine:
                 f"fonts cannot draw: {''.join(missing[:5])}"
             )
         return handout
+
+
+def _warn_if_draft(plan: Plan, into: Plan) -> None:
+    """Add to ``into``'s warnings that ``plan``'s translation is a draft, if it is."""
+    if translation_status(plan) == "draft":
+        into.warnings.append(
+            f"the {plan.instruction_set.language} translation is a draft, not reviewed: every "
+            "page says so; have a clinician who reads the language check it before it is "
+            "handed out."
+        )
 
 
 def make_handout(
@@ -246,6 +279,7 @@ def make_handout(
     also_language: str | None = None,
     site: Site | str | os.PathLike[str] | None = None,
     as_of: datetime.datetime | None = None,
+    include_past: bool = False,
 ) -> Handout:
     """Make one patient's handout.
 
@@ -256,7 +290,8 @@ def make_handout(
     ``large_print`` prints body text at 18 pt (default: the site profile's ``large_print``).
     ``site`` is a :class:`Site`, a path to a site profile, or ``None`` for
     ``$PARS_DOCS_SITE`` or the built-in default. ``as_of`` is "now" for the too-late checks
-    (default: ``SOURCE_DATE_EPOCH``, else the real time). Raises a
+    (default: ``SOURCE_DATE_EPOCH``, else the real time); a visit already over then is
+    refused unless ``include_past`` (a reprint, marked so on page 1). Raises a
     :class:`~pars_docs.errors.ParsDocsError` subclass for any bad input.
 
     >>> handout = make_handout("pars-defect-injection", "Ana Díaz", "2026-12-03", "8:00 AM",
@@ -282,4 +317,4 @@ def make_handout(
     }
     given = {name: value for name, value in values.items() if value is not None}
     visit = visit_from_row(Row(1, given), sedation=sedation, also_language=also_language)
-    return Engine(site, as_of).prepare(visit)
+    return Engine(site, as_of, include_past).prepare(visit)

@@ -1,6 +1,11 @@
 import os
 import tempfile
 
+# This computer's clock, for the tests that make handouts without a site profile: a place, as
+# a clinic's desk computer has. On UTC (most CI machines) pars-docs refuses to print clock
+# times; the tests of that refusal set TZ themselves. Set before pars-docs (and Babel) load.
+os.environ["TZ"] = "America/New_York"
+
 import pytest
 from click.testing import CliRunner
 from helpers import DATA, FIXED_NOW, SITE
@@ -17,6 +22,10 @@ if os.environ.get("CI"):
 # Validation passes are remembered in a folder of this run's own (see pars_docs/checked.py),
 # never in the home folder of whoever runs the tests.
 os.environ["PARS_DOCS_CACHE"] = tempfile.mkdtemp(prefix="pars-docs-test-cache-")
+# "Now" for what runs outside a test function (module fixtures) too: the tests' visits are
+# in December 2026, which a real clock would put in the past (refused without
+# --include-past). Tests of the real clock remove it themselves.
+os.environ["SOURCE_DATE_EPOCH"] = FIXED_NOW
 
 
 @pytest.fixture(autouse=True)

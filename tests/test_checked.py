@@ -114,6 +114,7 @@ def test_handouts_are_the_same_bytes_with_and_without_the_cache(tmp_path):
     args = [sys.executable, "-m", "pars_docs", "make", "pars-defect-injection"]
     args += ["--patient", "Zoë Ødegård", "--date", "2026-12-03", "--time", "8:00 AM"]
     args += ["--clinician", "Dr. Lee", "--medication", "Eliquis", "--as-of", "2026-11-20"]
+    args += ["--timezone", "America/New_York"]  # a clinic's zone: this computer's may be UTC
     made = []
     for n, cache in enumerate(["off", tmp_path / "cache", tmp_path / "cache"]):
         out = tmp_path / f"{n}.pdf"

@@ -95,7 +95,8 @@ def test_a_translated_pdf_has_no_english_and_every_glyph(procedure, sedation, la
     if procedure == "pars-defect-decompression" and not sedation:
         sedation = None  # surgery is always with anesthesia
     handout = make(language, procedure, sedation=sedation)
-    text = pdf_text(handout.pdf())
+    # A draft says so in English too, for staff (issue 21): that line is meant to be English.
+    text = pdf_text(handout.pdf()).replace("Draft translation, not reviewed", "")
     assert english_words(text) == []
     assert missing_glyphs(text) == []
     assert "Nguyễn Thị Hương" in text

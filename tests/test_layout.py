@@ -12,8 +12,13 @@ from icalendar import Calendar
 from pypdf import PdfReader
 
 from pars_docs import make_handout
+<<<<<<< HEAD
 from pars_docs.render.pdf.styles import FOOTER_TOP
 from pars_docs.render.renditions import render_ics, render_json, render_text
+=======
+from pars_docs.renditions import render_ics, render_json, render_text
+from pars_docs.styles import FOOTER_TOP, MARGIN
+>>>>>>> 373b97a (Nothing past, the day made, drafts marked: a visit already over is refused (exit 1) unless --include-past, which marks page 1 'Reprint made on DATE'; every footer says the day the handout was made; a draft translation says so at the top of every page in English and the patient's language, make warns, and the footer names the English set's review and the translation's own status)
 
 SITE = DATA / "site-ny.yaml"
 SETS = ["pars-defect-injection", "pars-defect-decompression"]
@@ -230,12 +235,14 @@ def test_wrapped_lines_of_a_checklist_item_line_up_with_its_first_line():
 
 
 def sizes(pdf: bytes) -> list[tuple[float, str, int]]:
-    """(type size, text, page number) of every piece of text drawn above the footer."""
+    """(type size, text, page number) of every piece of text drawn above the footer and below
+    the top margin (where a draft translation's mark is, in the footer's size)."""
     out: list[tuple[float, str, int]] = []
     for number, page in enumerate(PdfReader(io.BytesIO(pdf)).pages, 1):
+        top = float(page.mediabox.top) - MARGIN
 
-        def visit(text, cm, tm, font, size, number=number):
-            if text.strip() and tm[5] + cm[5] > FOOTER_TOP:
+        def visit(text, cm, tm, font, size, number=number, top=top):
+            if text.strip() and FOOTER_TOP < tm[5] + cm[5] < top:
                 out.append((round(size * tm[0], 1), text.strip(), number))
 
         page.extract_text(visitor_text=visit)

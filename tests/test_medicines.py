@@ -244,8 +244,10 @@ def test_a_fast_already_started_says_so():
     ]
 
 
-def test_a_visit_in_the_past_warns():
-    handout = prepare(day="2026-12-03", as_of=datetime(2026, 12, 4, 9, 0))
+def test_a_visit_in_the_past_warns():  # a reprint: without include_past it is refused
+    engine = Engine(site(), datetime(2026, 12, 4, 9, 0), include_past=True)
+    visit = make_visit("pars-defect-injection", "Ana", "2026-12-03", "8:00 AM", "Dr. Lee")
+    handout = engine.prepare(visit)
     assert "the whole visit is in the past: check the date and time." in handout.warnings
 
 

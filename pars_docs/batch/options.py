@@ -46,6 +46,7 @@ class Options:
     # site's files (profile, logo, sets, templates) are added by run_batch.
     inputs: tuple[str, ...] = ()
     as_of: datetime | None = None  # "now" (a reprint, a test); default SOURCE_DATE_EPOCH, else now
+    include_past: bool = False  # make handouts for visits already over (reprints)
 
     def validate(self) -> None:
         """Raise :class:`UsageError` for options that cannot work together, before any work."""

@@ -74,7 +74,7 @@ def run_batch(
             if done and str(done) != "-":
                 remove_stale_parts(Path(done).parent, Path(done).name)
         started = time.monotonic()
-        engine = Engine(site, options.as_of)
+        engine = Engine(site, options.as_of, options.include_past)
         settler = Settler(
             options,
             site,
@@ -99,7 +99,7 @@ def run_batch(
                 scheduler.run_here(items)
             else:
                 engine.warm()  # before the workers fork, so they share what it loaded
-                scheduler.run_pool(items, site, jobs, options.as_of)
+                scheduler.run_pool(items, site, jobs, options.as_of, options.include_past)
             stop.check()
             settler.progress.finish()
             if settler.has_packet and not settler.failure:

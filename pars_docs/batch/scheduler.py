@@ -110,7 +110,12 @@ class Scheduler:
         self.stop.check()
 
     def run_pool(
-        self, items: Iterable[Item], site: Site, jobs: int, as_of: datetime | None = None
+        self,
+        items: Iterable[Item],
+        site: Site,
+        jobs: int,
+        as_of: datetime | None = None,
+        include_past: bool = False,
     ) -> None:
         """Render on ``jobs`` processes with a bounded number of rows in flight. On a stop (an
         interrupt, or --fail-fast) rows not yet started are dropped, and rows already started
@@ -134,7 +139,7 @@ class Scheduler:
             jobs,
             mp_context=context,
             initializer=init_worker,
-            initargs=(site, self.renderer.verbose, self.renderer.key, as_of),
+            initargs=(site, self.renderer.verbose, self.renderer.key, as_of, include_past),
         ) as pool:
             try:
                 for item in items:

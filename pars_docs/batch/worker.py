@@ -202,13 +202,17 @@ class _Worker:
 
 
 def init_worker(
-    site: Site, verbose: bool = False, key: bytes | None = None, as_of: datetime | None = None
+    site: Site,
+    verbose: bool = False,
+    key: bytes | None = None,
+    as_of: datetime | None = None,
+    include_past: bool = False,
 ) -> None:
     """The pool's initialiser: one engine per worker process."""
     # The parent decides when to stop and lets rows already started finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    _Worker.renderer = Renderer(Engine(site, as_of), verbose, key)
+    _Worker.renderer = Renderer(Engine(site, as_of, include_past), verbose, key)
 
 
 def render_in_worker(task: Task) -> Record:

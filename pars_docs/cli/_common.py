@@ -32,8 +32,8 @@ TIMEZONE_OPTION = click.option(
 INCLUDE_PAST_OPTION = click.option(
     "--include-past",
     is_flag=True,
-    help="Make handouts for FHIR and HL7 v2 appointments whose start has passed (reprints); "
-    "otherwise they are skipped.",
+    help="Make handouts for visits already over (reprints, marked so on page 1); otherwise "
+    "one is refused, and FHIR and HL7 v2 appointments whose start has passed are skipped.",
 )
 FHIR_BUNDLE_OPTION = click.option(
     "--fhir-bundle",
@@ -184,6 +184,13 @@ def load_site_noting_default(
             site = dataclasses.replace(site, tz=check_zone(zone), zone_from_machine=False)
         except ParsDocsError as e:
             raise UsageError(f"--timezone: {e.message.split(': ', 1)[1]}", field="timezone") from e
+    elif feed and site.is_default:
+        raise UsageError(
+            f"{feed}: its times are instants, and without a site profile the handout would "
+            f"print them on this computer's clock ({site.timezone}); give the clinic's time "
+            "zone with --timezone (e.g. America/Chicago) or a site profile (--site)",
+            field="timezone",
+        )
     elif site.unchosen_zone:
         # UTC on most servers and containers: a handout would print every clock time wrong.
         give = "--timezone (e.g. America/Chicago) or " if zone_option else ""
@@ -191,13 +198,6 @@ def load_site_noting_default(
             f"time zone: no site profile names the clinic's, and this computer's clock is "
             f"{site.timezone}, not a place; give the clinic's time zone with {give}a site "
             "profile (--site)",
-            field="timezone",
-        )
-    elif feed and site.is_default:
-        raise UsageError(
-            f"{feed}: its times are instants, and without a site profile the handout would "
-            f"print them on this computer's clock ({site.timezone}); give the clinic's time "
-            "zone with --timezone (e.g. America/Chicago) or a site profile (--site)",
             field="timezone",
         )
     if site.is_default:

@@ -210,7 +210,9 @@ def batch(
     from ..batch.options import Options
     from ..batch.run import run_batch
 
-    options = Options(**given, inputs=(*inputs, map_file or "-", code_map or "-"))
+    options = Options(
+        **given, include_past=include_past, inputs=(*inputs, map_file or "-", code_map or "-")
+    )
     env = report.env
     show = bool(env.stderr_isatty) if progress is None else progress
     sources: list[Source] = []

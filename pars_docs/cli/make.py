@@ -183,7 +183,7 @@ def make(
         site_profile = load_site_noting_default(site, report, timezone, feed, pdfa, large_print)
         from ..handout import Engine  # ReportLab, Jinja and Babel: only to make a handout
 
-        engine = Engine(site_profile, parse_as_of(as_of))
+        engine = Engine(site_profile, parse_as_of(as_of), include_past)
         row = Row(1, given)
         if fhir_input:
             supplied = set(given)

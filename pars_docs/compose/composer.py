@@ -503,6 +503,15 @@ def view_model(plan, templates: Templates) -> dict:
     }
 
 
+def translation_status(plan) -> str | None:
+    """None for an English handout; else "draft" unless a reviewer approved both the set's
+    translation and, when the handout lists medicines, the medicine table's ("reviewed")."""
+    translation = plan.instruction_set.translation
+    if translation is None:
+        return None
+    return "draft" if translation.status != "reviewed" or plan.medicine_words_draft else "reviewed"
+
+
 def compose(
     plan, templates: Templates, other_language: str | None = None, part: int = 1
 ) -> ET.Element:
@@ -529,6 +538,12 @@ def compose(
         moments=plan.moments,
         medicines=plan.medicines,
         key_times=key_times(plan),
+        made=plan.now,
+        reprint=plan.reprint,
+        translation_status=translation_status(plan),
+        staff_draft_mark=templates_for(plan.site.templates_dir, "en", plan.site.clock).labels[
+            "draft_mark"
+        ],
         **view_model(plan, templates),
     )
     try:

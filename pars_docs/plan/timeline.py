@@ -64,6 +64,8 @@ class Plan:
     moments: dict[str, datetime] = field(default_factory=dict)
     medicines: list[MedicinePlan] = field(default_factory=list)
     now: datetime | None = None  # when the handout is made, on the site's clock
+    reprint: bool = False  # the whole visit is over: a reprint (--include-past)
+    medicine_words_draft: bool = False  # the medicines listed are worded by a draft translation
     warnings: list[str] = field(default_factory=list)
 
     @property

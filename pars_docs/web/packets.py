@@ -336,6 +336,7 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
             date_format=options.date_format,
             paper=options.paper,
             sedation=options.sedation,
+            include_past=options.include_past,
         )
         summary = run_batch(noted(), site, batch_options, progress=_Counted(counter))
         reply.send(("done", asdict(summary), shown))

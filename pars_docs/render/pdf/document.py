@@ -9,6 +9,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from typing import Any
 
+from reportlab.lib.colors import HexColor
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
@@ -29,6 +30,9 @@ from .styles import INK, MARGIN, MUTED, RULE, footer_top
 from .tagging import Structure, artifact
 
 _FOOTER_FONT = "ParsDocsSans"
+_DRAFT_FONT = "ParsDocsSans-Bold"
+DRAFT_INK = HexColor("#8a1c1c")  # 8:1 on the band
+DRAFT_BAND = HexColor("#fbeaea")
 
 # A page's footer, as the canvas learns it from the handout's HandoutStart: the handout's key
 # (to count its pages), its composed <footer> and the footer's type size.
@@ -93,6 +97,9 @@ class FooterCanvas(Canvas):
                 seen[key] = seen.get(key, 0) + 1
                 with artifact(self, "Pagination", "Footer"):
                     self._draw_footer(footer, seen[key], counts[key], size)
+                if footer is not None and footer.find("draft") is not None:
+                    with artifact(self, "Pagination", "Header"):
+                        self._draw_draft(plain(footer.findtext("draft")), size)
             super().showPage()
         if self.structure is not None:
             doc = pdf_document(self)
@@ -130,6 +137,21 @@ class FooterCanvas(Canvas):
         self.drawString(MARGIN, second, _fit(self, right, width - 2 * MARGIN, size))
         self.restoreState()
 
+    def _draw_draft(self, text: str, size: float) -> None:
+        """The draft mark, in the top margin of every page, in the footer's type size (page
+        furniture, as the footer is): bold, dark red, on a light band."""
+        width = page_width(self)
+        height = float(self._pagesize[1])  # type: ignore[attr-defined]
+        base = height - MARGIN + 8
+        self.saveState()
+        self.setFont(_DRAFT_FONT, size)
+        shown = _fit(self, text, width - 2 * MARGIN - 8, size, _DRAFT_FONT)
+        self.setFillColor(DRAFT_BAND)
+        self.rect(MARGIN, base - size * 0.35, width - 2 * MARGIN, size * 1.3, stroke=0, fill=1)
+        self.setFillColor(DRAFT_INK)
+        self.drawCentredString(width / 2, base, shown)
+        self.restoreState()
+
 
 def _with_page_numbers(element: ET.Element | None, page: int, pages: int) -> str:
     if element is None:
@@ -159,10 +181,10 @@ def _draw_scripted(
     paragraph.drawOn(canvas, x, y - paragraph.height + size)
 
 
-def _fit(canvas: Canvas, text: str, width: float, size: float) -> str:
+def _fit(canvas: Canvas, text: str, width: float, size: float, font: str = _FOOTER_FONT) -> str:
     """Shorten ``text`` with an ellipsis until it fits ``width`` points in type of ``size``."""
-    if canvas.stringWidth(text, _FOOTER_FONT, size) <= width:
+    if canvas.stringWidth(text, font, size) <= width:
         return text
-    while text and canvas.stringWidth(text + "…", _FOOTER_FONT, size) > width:
+    while text and canvas.stringWidth(text + "…", font, size) > width:
         text = text[:-1]
     return text + "…"
