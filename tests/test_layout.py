@@ -12,13 +12,8 @@ from icalendar import Calendar
 from pypdf import PdfReader
 
 from pars_docs import make_handout
-<<<<<<< HEAD
-from pars_docs.render.pdf.styles import FOOTER_TOP
+from pars_docs.render.pdf.styles import FOOTER_TOP, MARGIN
 from pars_docs.render.renditions import render_ics, render_json, render_text
-=======
-from pars_docs.renditions import render_ics, render_json, render_text
-from pars_docs.styles import FOOTER_TOP, MARGIN
->>>>>>> 373b97a (Nothing past, the day made, drafts marked: a visit already over is refused (exit 1) unless --include-past, which marks page 1 'Reprint made on DATE'; every footer says the day the handout was made; a draft translation says so at the top of every page in English and the patient's language, make warns, and the footer names the English set's review and the translation's own status)
 
 SITE = DATA / "site-ny.yaml"
 SETS = ["pars-defect-injection", "pars-defect-decompression"]
