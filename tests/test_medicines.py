@@ -365,7 +365,7 @@ def test_vietnamese_verbs_fit_how_the_medicine_is_taken(typed, verb):
 
 
 def test_a_verbs_block_must_name_every_form(tmp_path):
-    from pars_docs.translations import medicine_words
+    from pars_docs.load.translations import medicine_words
 
     source = (Library().table_path).read_text(encoding="utf-8")
     (tmp_path / "medicines.yaml").write_text(source, encoding="utf-8")
