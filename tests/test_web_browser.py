@@ -598,3 +598,46 @@ def test_a_focus_ring_on_every_control(server, browser, sized, size):
     assert "Remove medicine 2" in seen and "sedation=yes" not in seen  # one stop per group
     bare = {n: ring for n, ring in seen.items() if ring[0] == "none" or ring[1] < 2 or ring[2] < 3}
     assert bare == {}
+
+
+def test_sign_in_with_a_desk_account(browser, tmp_path_factory):
+    """With an accounts file, the desk opens on its sign-in page (no violations), a nurse signs
+    in with the keyboard and sees her name, and a wrong password is said beside its field."""
+    from pars_docs.web.accounts import Accounts
+
+    folder = tmp_path_factory.mktemp("accounts-site")
+    site = folder / "site.yaml"
+    site.write_text(
+        (DATA / "site-ny.yaml").read_text(encoding="utf-8") + "\naccounts: accounts.sqlite\n",
+        encoding="utf-8",
+    )
+    Accounts(folder / "accounts.sqlite").add("rosa", "nurse", "correct horse battery")
+    tmp = tmp_path_factory.mktemp("accounts-tmp")
+    process, address = start_desk(tmp, site=site, SOURCE_DATE_EPOCH=FIXED_NOW)
+    try:
+        browser.get(address)
+        assert browser.current_url == address + "login"
+        assert axe_violations(browser) == []
+        fill_in = browser.find_element(By.ID, "name")
+        assert browser.switch_to.active_element == fill_in
+        fill_in.send_keys("rosa")
+        browser.find_element(By.ID, "password").send_keys("wrong password", Keys.ENTER)
+        error = WebDriverWait(browser, 20).until(
+            EC.visibility_of_element_located((By.ID, "password-error"))
+        )
+        assert "do not match an active account" in error.text
+        assert browser.switch_to.active_element.get_attribute("id") == "password"
+        assert axe_violations(browser) == []
+        shot(browser, "desk-signin.png")
+        browser.switch_to.active_element.send_keys("correct horse battery", Keys.ENTER)
+        WebDriverWait(browser, 20).until(EC.presence_of_element_located((By.ID, "handout-form")))
+        assert "rosa (nurse)" in browser.find_element(By.TAG_NAME, "header").text
+        assert browser.find_elements(By.ID, "open-desk") == []
+        assert axe_violations(browser) == []
+        browser.find_element(By.XPATH, "//button[text()='Sign out']").click()
+        WebDriverWait(browser, 20).until(EC.url_to_be(address + "login"))
+    finally:
+        process.terminate()
+        log = process.communicate(timeout=30)[1]
+    assert "sign-in refused for 'rosa' from 127.0.0.1 (1 in 15 min)" in log
+    assert "wrong password" not in log and "correct horse" not in log

@@ -133,6 +133,15 @@ class AuditTrail:
         db.executescript(SCHEMA)
         return db
 
+    def ensure(self) -> None:
+        """Make the file if it is not there yet; :class:`AuditError` if it cannot be."""
+        try:
+            self._connect(create=True).close()
+        except (OSError, sqlite3.Error) as e:
+            raise AuditError(
+                f"{self.path}: cannot open the audit trail ({e})", field="audit"
+            ) from e
+
     def record(
         self,
         event: str,
@@ -144,13 +153,12 @@ class AuditTrail:
         language: str | None = None,
         patient: str | None = None,
         pdf: bytes | None = None,
+        pdf_sha256: str | None = None,
         detail: str | None = None,
     ) -> Entry:
-        """Append one record and commit it to disk; :class:`AuditError` if that fails."""
-        if event not in EVENTS:
-            raise ValueError(f"unknown audit event {event!r}")
-        fields: dict[str, Any] = {
-            "at": datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+        """Append one record and commit it to disk; :class:`AuditError` if that fails.
+        ``pdf`` is hashed here; ``pdf_sha256`` gives a hash already made."""
+        fields = {
             "event": event,
             "user": user,
             "channel": channel,
@@ -158,9 +166,27 @@ class AuditTrail:
             "set_version": set_version,
             "language": language,
             "patient": patient,
-            "pdf_sha256": hashlib.sha256(pdf).hexdigest() if pdf is not None else None,
+            "pdf_sha256": hashlib.sha256(pdf).hexdigest() if pdf is not None else pdf_sha256,
             "detail": detail,
         }
+        return self.record_all([fields])[0]
+
+    def record_all(self, records: list[dict[str, Any]]) -> list[Entry]:
+        """Append several records (each the keyword arguments of :meth:`record`, ``pdf``
+        already hashed as ``pdf_sha256``) in one transaction: all are written, or none."""
+        at = datetime.now(timezone.utc).isoformat(timespec="microseconds")
+        made = []
+        for given in records:
+            if given["event"] not in EVENTS:
+                raise ValueError(f"unknown audit event {given['event']!r}")
+            fields: dict[str, Any] = {name: None for name in FIELDS}
+            fields.update({"channel": "desk", **given})
+            fields["at"] = at
+            made.append(fields)
+        names = (*FIELDS, "hash")
+        insert = (
+            f"INSERT INTO records ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+        )
         with self._lock:
             try:
                 db = self._connect(create=True)
@@ -170,18 +196,14 @@ class AuditTrail:
                 db.execute("BEGIN IMMEDIATE")  # one writer at a time, across processes
                 last = db.execute("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1")
                 row = last.fetchone()
-                fields["seq"] = (row[0] if row else 0) + 1
-                fields["prev"] = row[1] if row else GENESIS
-                fields["hash"] = chain_hash(fields)
-                names = (*FIELDS, "hash")
+                seq, prev = (row[0], row[1]) if row else (0, GENESIS)
+                for fields in made:
+                    seq += 1
+                    fields["seq"], fields["prev"] = seq, prev
+                    fields["hash"] = prev = chain_hash(fields)
+                    db.execute(insert, [fields[name] for name in names])
                 db.execute(
-                    f"INSERT INTO records ({', '.join(names)}) "
-                    f"VALUES ({', '.join('?' for _ in names)})",
-                    [fields[name] for name in names],
-                )
-                db.execute(
-                    "INSERT OR REPLACE INTO head (id, seq, hash) VALUES (1, ?, ?)",
-                    (fields["seq"], fields["hash"]),
+                    "INSERT OR REPLACE INTO head (id, seq, hash) VALUES (1, ?, ?)", (seq, prev)
                 )
                 db.execute("COMMIT")
             except (OSError, sqlite3.Error) as e:
@@ -193,7 +215,7 @@ class AuditTrail:
                 raise self._refused(e) from e
             finally:
                 db.close()
-        return Entry(**fields)
+        return [Entry(**fields) for fields in made]
 
     def _refused(self, error: Exception) -> AuditError:
         return AuditError(

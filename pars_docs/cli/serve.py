@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from ..errors import ParsDocsError
@@ -26,6 +28,13 @@ from ._common import SITE_OPTION, Report, fail, load_site_noting_default, script
     help="File holding the access token browsers sign in with (needed for a --host other "
     "than loopback). Default: $PARS_DOCS_TOKEN.",
 )
+@click.option(
+    "--accounts",
+    "accounts_file",
+    metavar="FILE",
+    help="Accounts file (pars-docs accounts add): every page then needs a signed-in user. "
+    "Default: the site profile's accounts:, else no sign-in (loopback only).",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Open the page in the default browser.")
 @script_options
 def serve(
@@ -33,6 +42,7 @@ def serve(
     port: int,
     site: str | None,
     token_file: str | None,
+    accounts_file: str | None,
     open_browser: bool,
     errors: str,
     verbose: bool,
@@ -52,6 +62,7 @@ def serve(
             token=token,
             open_browser=open_browser,
             note=report.note,
+            accounts_file=Path(accounts_file) if accounts_file else None,
         )
     except ParsDocsError as e:
         fail(report, e)

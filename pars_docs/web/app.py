@@ -6,22 +6,30 @@ path. Every error a person can cause is a page with the message, never a stack t
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
 import secrets
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from flask import Flask, Request, abort, g, redirect, render_template, request, session, url_for
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .._version import version
-from ..errors import ParsDocsError
+from ..audit import patient_id
+from ..errors import AuditError, ParsDocsError, printable
 from ..handout import Engine
 from ..read.rows import FORMATS
 from . import security
 from .desk import PAPERS, Desk, FormValues
 from .packets import PacketOptions, Packets
+from .signin import Throttle
+
+if TYPE_CHECKING:
+    from ..audit import AuditTrail
+    from .accounts import Account, Accounts
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes in one request: a day's list is a few hundred kB
 log = logging.getLogger("pars_docs.web")
@@ -58,10 +66,13 @@ def create_app(
     *,
     token: str | None = None,
     allowed_hosts: set[str] | None = None,
+    accounts: Accounts | None = None,
+    audit: AuditTrail | None = None,
 ) -> Flask:
     """The application for ``engine``'s site. ``work_dir`` is a private folder for packet
     runs; ``token`` (if any) must open each session; ``allowed_hosts`` (if any) are the only
-    Host headers accepted."""
+    Host headers accepted. With ``accounts``, every page needs a signed-in user; with
+    ``audit``, what is made, shown, downloaded and printed is recorded there first."""
     app = Flask(__name__)
     app.request_class = MemoryRequest
     app.secret_key = secrets.token_bytes(32)  # sessions end when the server stops
@@ -79,7 +90,66 @@ def create_app(
         "desk": desk,
         "packets": packets,
         "allowed_hosts": allowed_hosts,
+        "accounts": accounts,
+        "audit": audit,
     }
+    throttle = Throttle()
+    idle_seconds = engine.site.session_idle_minutes * 60
+    OPEN = ("login", "static")  # the only pages answered without a signed-in user
+
+    def signed_in() -> Account | None:
+        """The session's account, if it is signed in, active and not idle too long."""
+        assert accounts is not None
+        name = session.get("user")
+        if not name:
+            return None
+        if time.time() - session.get("seen", 0) > idle_seconds:
+            ended(name, "idle")
+            session["notice"] = (
+                f"You were signed out after {engine.site.session_idle_minutes} minutes "
+                "without use. Sign in again to go on."
+            )
+            return None
+        account = accounts.get(name)
+        if account is None or account.disabled:
+            ended(name, "account disabled")
+            return None
+        session["seen"] = time.time()
+        return account
+
+    def ended(name: str, why: str) -> None:
+        keep = {k: session[k] for k in ("csrf", "sid") if k in session}
+        session.clear()
+        session.update(keep)
+        if audit is not None:
+            audit.record("signed-out", name, detail=why)
+
+    def user_name() -> str:
+        account = g.get("account")
+        return account.name if account else "(no sign-in)"
+
+    def may_see(owner: str) -> bool:
+        """Whether this session may fetch what the session ``owner`` made."""
+        if owner and owner == session.get("sid"):
+            return True
+        account = g.get("account")
+        return bool(account and account.may("everyone"))
+
+    def record(event: str, made=None, **given) -> None:
+        """Write ``event`` to the audit trail, if the site keeps one, before answering."""
+        if audit is None:
+            return
+        if made is not None and made.visit is not None and made.handout is not None:
+            handout = made.handout
+            given = {
+                "set_id": handout.instruction_set.id,
+                "set_version": handout.instruction_set.version,
+                "language": handout.language,
+                "patient": patient_id(made.visit, audit.patient_rule),
+                "pdf": made.pdf,
+                **given,
+            }
+        audit.record(event, user_name(), **given)
 
     @app.before_request
     def guard():
@@ -88,7 +158,15 @@ def create_app(
             abort(400, "This page answers only to the address it was started on.")
         if "csrf" not in session:
             session["csrf"] = security.new_csrf()
-        if token and not session.get("signed_in") and request.endpoint not in ("login", "static"):
+        if "sid" not in session:  # what this browser makes is fetched by it alone
+            session["sid"] = secrets.token_urlsafe(18)
+        if accounts is not None and request.endpoint not in OPEN:
+            g.account = signed_in()
+            if g.account is None:
+                if request.method == "POST":
+                    abort(403, "Sign in first.")
+                return redirect(url_for("login"))
+        elif token and not session.get("signed_in") and request.endpoint not in ("login", "static"):
             if request.method == "POST":
                 abort(403, "Sign in first.")
             return redirect(url_for("login"))
@@ -119,13 +197,58 @@ def create_app(
             "csrf": session.get("csrf", ""),
             "version": version(),
             "clinic": engine.site.name,
-            "signed_in": bool(token and session.get("signed_in")),
+            "signed_in": bool(token and session.get("signed_in")) or bool(g.get("account")),
+            "account": g.get("account"),
+            "accounts_on": accounts is not None,
         }
 
     # Sign-in (only when the server listens beyond this computer) -------------------------
 
+    def account_login():
+        assert accounts is not None
+        notice = session.pop("notice", None)
+        if request.method == "GET":
+            return render_template("signin.html", notice=notice, error=None, name="")
+        name = request.form.get("name", "").strip()[:64]
+        password = request.form.get("password", "")[:1024]
+        address = request.remote_addr or "?"
+        wait = throttle.wait(name, address)
+        account = None if wait else accounts.check(name, password)
+        if account is None:
+            count = 0 if wait else throttle.failed(name, address)
+            log.warning(
+                "sign-in refused for %s from %s (%s)",
+                printable(repr(name)),
+                address,
+                f"locked out for {wait} s" if wait else f"{count} in {Throttle.WINDOW // 60} min",
+            )
+            if audit is not None:
+                audit.record("sign-in-refused", name or "(none)", detail=f"from {address}")
+            if wait:
+                error = (
+                    "Too many sign-ins failed for this name. Try again in "
+                    f"{max(1, wait // 60)} minutes, or ask an admin to reset the password."
+                )
+            else:
+                error = "That name and password do not match an active account."
+            status = 429 if wait else 401
+            return render_template("signin.html", notice=None, error=error, name=name), status
+        throttle.succeeded(name)
+        session.clear()
+        session.update(
+            user=account.name,
+            seen=time.time(),
+            sid=secrets.token_urlsafe(18),
+            csrf=security.new_csrf(),
+        )
+        g.account = account
+        record("signed-in", detail=f"from {address}")
+        return redirect(url_for("form"), 303)
+
     @app.route("/login", methods=["GET", "POST"])
     def login():
+        if accounts is not None:
+            return account_login()
         if not token:
             return redirect(url_for("form"))
         error = None
@@ -140,8 +263,10 @@ def create_app(
 
     @app.post("/logout")
     def logout():
+        if g.get("account") is not None:
+            record("signed-out", detail="signed out")
         session.clear()
-        return redirect(url_for("login" if token else "form"), 303)
+        return redirect(url_for("login" if token or accounts else "form"), 303)
 
     # One handout ---------------------------------------------------------------------------
 
@@ -163,9 +288,14 @@ def create_app(
             status,
         )
 
+    def mine(key: str):
+        """The handout ``key`` if this session may see it, else None."""
+        made = desk.get(key)
+        return made if made is not None and may_see(made.owner) else None
+
     @app.get("/")
     def form():
-        made = desk.get(request.args.get("from", ""))
+        made = mine(request.args.get("from", ""))
         # A new form starts from the site's own choice of print size.
         values = made.values if made else FormValues(large_print=engine.site.large_print)
         if not made and len(desk.procedures()) == 1:
@@ -178,15 +308,26 @@ def create_app(
         key, errors = desk.make(values)
         if errors:
             return show_form(values, errors, 422)
+        made = desk.get(key)
+        if made is None:  # pushed out already by forty others: make it again
+            abort(404, "This handout is no longer kept. Make it again.")
+        made.owner = session["sid"]
+        try:
+            record("handout-made", made)
+        except AuditError:
+            desk.forget(key)  # not recorded, so not given out
+            raise
         return redirect(url_for("preview", key=key), 303)
 
     @app.get("/handout/<key>")
     def preview(key: str):
-        made = desk.get(key) or abort(404, "This handout is no longer kept. Make it again.")
+        made = mine(key) or abort(404, "This handout is no longer kept. Make it again.")
+        record("previewed", made)
         return render_template("preview.html", key=key, made=made)
 
     @app.get("/handout/<key>/page-<int:page>.png")
     def page_image(key: str, page: int):
+        mine(key) or abort(404)
         image = desk.page_image(key, page) or abort(404)
         return app.response_class(image, mimetype="image/png")
 
@@ -199,11 +340,14 @@ def create_app(
 
     @app.get("/handout/<key>/handout.<kind>")
     def handout_file(key: str, kind: str):
-        found = desk.rendition(key, f".{kind}")
-        if found is None:
+        made = mine(key)
+        found = desk.rendition(key, f".{kind}") if made is not None else None
+        if made is None or found is None:
             abort(404, "This handout is no longer kept. Make it again.")
         data, filename = found
         inline = request.args.get("view") and kind == "pdf"
+        # Shown by the browser's PDF viewer only to print it (Print, Open the PDF to print).
+        record("printed" if inline else "downloaded", made, detail=filename)
         response = app.response_class(data, mimetype=types[f".{kind}"])
         disposition = "inline" if inline else "attachment"
         response.headers["Content-Disposition"] = f'{disposition}; filename="{filename}"'
@@ -211,7 +355,8 @@ def create_app(
 
     @app.post("/handout/<key>/forget")
     def forget(key: str):
-        desk.forget(key)
+        if mine(key) is not None:
+            desk.forget(key)
         return redirect(url_for("form"), 303)
 
     # A packet ------------------------------------------------------------------------------
@@ -232,10 +377,21 @@ def create_app(
 
     @app.get("/packet")
     def packet_form():
+        packets_allowed()
         return show_packet_form()
+
+    def packets_allowed() -> None:
+        account = g.get("account")
+        if account is not None and not account.may("packets"):
+            abort(
+                403,
+                f"Packets from a list are made by schedulers and admins; you are signed in as "
+                f"{account.name} ({account.role}).",
+            )
 
     @app.post("/packet")
     def packet_start():
+        packets_allowed()
         form = request.form
         upload = request.files.get("input")
         mapping = request.files.get("map")
@@ -262,14 +418,54 @@ def create_app(
             )
         except ParsDocsError as e:
             return show_packet_form({upload_field(e.field, has_map): e.message}, 422, form)
+        job = packets.get(key)
+        if job is not None:
+            job.owner = session["sid"]
         return redirect(url_for("packet", key=key), 303)
 
     def job_or_404(key: str):
-        return packets.get(key) or abort(404, "This packet is no longer kept. Upload it again.")
+        job = packets.get(key)
+        if job is None or not may_see(job.owner):
+            abort(404, "This packet is no longer kept. Upload it again.")
+        return job
+
+    def audit_packet(job) -> None:
+        """Record each handout of a finished run, and the packet, before it is shown."""
+        if job.audited or job.state != "done":
+            return
+        if audit is not None:
+            user = user_name()
+            made = [
+                {
+                    "event": "handout-made",
+                    "user": user,
+                    "channel": "desk packet",
+                    "set_id": row.get("instruction_set"),
+                    "set_version": row.get("version"),
+                    "patient": packet_patient(row, audit.patient_rule),
+                    "pdf_sha256": row.get("sha256"),
+                    "detail": f"row {row['row']}",
+                }
+                for row in job.rows
+                if row.get("status") == "ok"
+            ]
+            packet_hash = hashlib.sha256(job.packet).hexdigest() if job.packet else None
+            made.append(
+                {
+                    "event": "packet-made",
+                    "user": user,
+                    "pdf_sha256": packet_hash,
+                    "detail": f"{len(made)} handouts, {len(job.failed_rows)} rows failed",
+                }
+            )
+            audit.record_all(made)
+        job.audited = True
 
     @app.get("/packet/<key>")
     def packet(key: str):
-        return render_template("result.html", key=key, job=job_or_404(key))
+        job = job_or_404(key)
+        audit_packet(job)
+        return render_template("result.html", key=key, job=job)
 
     @app.get("/packet/<key>/status")
     def packet_status(key: str):
@@ -291,9 +487,15 @@ def create_app(
         if name not in downloads:
             abort(404)
         attribute, mimetype = downloads[name]
+        audit_packet(job)
         data = getattr(job, attribute)
-        if data is None:
+        if data is None or not job.audited:
             abort(404, "There is no such file for this packet.")
+        record(
+            "downloaded",
+            pdf=data if name == "packet.pdf" else None,
+            detail=f"{name}: {sum(r.get('status') == 'ok' for r in job.rows)} handouts",
+        )
         response = app.response_class(data, mimetype=mimetype)
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
@@ -307,6 +509,15 @@ def create_app(
         if request.path.startswith("/packet"):
             return show_packet_form({"input": message}, 413)
         return render_template("error.html", message=message), 413
+
+    @app.errorhandler(AuditError)
+    def not_recorded(error: AuditError):
+        log.error("audit trail: %s", error.message)
+        return render_template(
+            "error.html",
+            message="This was not done: the record the clinic keeps of it could not be "
+            "written. Please tell whoever looks after this desk.",
+        ), 503
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
@@ -324,3 +535,11 @@ def create_app(
         ), 500
 
     return app
+
+
+def packet_patient(row: dict, rule: str) -> str:
+    """A packet row's patient as the audit trail names one (see ``audit.patient_id``)."""
+    if rule == "mrn" and row.get("mrn"):
+        return f"MRN {row['mrn']}"
+    born = f" (born {row['dob']})" if row.get("dob") else ""
+    return f"{row.get('patient', '')}{born}"

@@ -105,6 +105,7 @@ class Made:
     visit: Visit | None = None
     made: float = field(default_factory=time.monotonic)
     images: dict[int, bytes] = field(default_factory=dict)
+    owner: str = ""  # the session that made it: only it (or an admin) may fetch it
 
 
 def language_name(tag: str, own: bool = False) -> str:

@@ -40,6 +40,7 @@ from ..write.output import build_time
 INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl", ".hl7", ".xml"}
 MAP_SUFFIXES = {".yaml", ".yml", ".json"}
 SHOWN = ("patient", "date", "time", "procedure")  # what the result table shows of each row
+NAMED = ("mrn", "dob")  # kept too, for the audit trail's patient identifier
 
 
 @dataclass
@@ -79,6 +80,8 @@ class Job:
     manifest: bytes | None = None  # CSV
     started: float = field(default_factory=time.monotonic)
     ended: float | None = None
+    owner: str = ""  # the session that started it
+    audited: bool = False  # its handouts are in the audit trail, so it may be given out
 
     @property
     def done(self) -> int:
@@ -261,7 +264,7 @@ class Packets:
         for record in sorted(records, key=lambda r: r["row"]):
             record["output"] = _relative_output(record.get("output"), folder)
             writer.writerow(record)
-            row = {**record, **{k: shown.get(record["row"], {}).get(k, "") for k in SHOWN}}
+            row = {**record, **{k: shown.get(record["row"], {}).get(k, "") for k in SHOWN + NAMED}}
             row["procedure"] = titles.get(row["procedure"], row["procedure"])
             rows.append(row)
         job.manifest = table.getvalue().encode("utf-8")
@@ -323,7 +326,9 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
         def noted() -> Iterator[RowResult]:
             for row in _rows(source, mapping, site, library, options.include_past):
                 if isinstance(row, Row):
-                    shown[row.number] = {k: str(row.values[k]) for k in SHOWN if k in row.values}
+                    shown[row.number] = {
+                        k: str(row.values[k]) for k in SHOWN + NAMED if row.values.get(k)
+                    }
                 yield row
 
         (folder / "handouts").mkdir()

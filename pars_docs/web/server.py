@@ -20,26 +20,50 @@ from .app import MAX_UPLOAD, create_app
 
 
 def build(
-    site: Site, host: str, port: int, token: str | None, work_dir: Path, *, warm: bool = True
+    site: Site,
+    host: str,
+    port: int,
+    token: str | None,
+    work_dir: Path,
+    *,
+    warm: bool = True,
+    accounts_file: Path | None = None,
 ):
     """The application for ``site`` on ``host``:``port``, its engine warmed so the first
-    handout is as quick as the rest."""
+    handout is as quick as the rest. An accounts file (``accounts_file``, else the site's)
+    turns sign-in on, on any address; the site's audit trail, if it names one, is kept."""
+    from ..audit import AuditTrail
+    from .accounts import Accounts
+
     loopback = security.is_loopback(host)
-    if not loopback and not token:
+    accounts_path = accounts_file or site.accounts
+    accounts = Accounts(accounts_path) if accounts_path else None
+    if accounts is not None and not accounts.list():  # also: the file is there and readable
+        raise UsageError(
+            f"{accounts_path}: no accounts yet; add one with: pars-docs accounts add NAME "
+            "--role admin",
+            field="accounts",
+        )
+    if not loopback and not token and accounts is None:
         raise UsageError(
             f"--host {host}: other computers could reach the page; set "
             f"${security.TOKEN_ENV} or give --token-file with an access token of at least "
             f"{security.MIN_TOKEN} characters",
             field="host",
         )
+    trail = AuditTrail(site.audit, site.audit_patient) if site.audit else None
+    if trail is not None:
+        trail.ensure()  # refused at start, not at the first handout
     engine = Engine(site)
     if warm:
         engine.warm()
     return create_app(
         engine,
         work_dir,
-        token=None if loopback else token,
+        token=None if loopback or accounts is not None else token,
         allowed_hosts=security.loopback_hosts(port) if loopback else None,
+        accounts=accounts,
+        audit=trail,
     )
 
 
@@ -51,6 +75,7 @@ def serve(
     token: str | None = None,
     open_browser: bool = False,
     note=print,
+    accounts_file: Path | None = None,
 ) -> None:
     """Serve until interrupted. Runs and made handouts live in memory and in one private
     temporary folder, removed on the way out however the server stops."""
@@ -63,7 +88,7 @@ def serve(
     app = None
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        app = build(site, host, port, token, work_dir)
+        app = build(site, host, port, token, work_dir, accounts_file=accounts_file)
         try:
             server = create_server(
                 app,
@@ -85,12 +110,19 @@ def serve(
             hosts.update(security.loopback_hosts(server.effective_port))
         shown = f"[{host}]" if ":" in host else host
         url = f"http://{shown}:{server.effective_port}/"
-        if not security.is_loopback(host):
+        signing_in = app.extensions["pars_docs"]["accounts"] is not None
+        if not security.is_loopback(host) and not signing_in:
             note(
                 f"warning: listening on {host}: other computers on the network can reach "
                 f"this page; each browser must sign in with the access token"
             )
+        elif not security.is_loopback(host):
+            note(
+                f"warning: listening on {host}: other computers on the network can reach this page"
+            )
         note(f"the nurse's desk is at {url} (Ctrl-C stops it)")
+        if signing_in:
+            note("sign-in is on: every page needs a desk account")
         if open_browser:
             threading.Timer(0.3, webbrowser.open, (url,)).start()
         for sig in previous:  # Ctrl-C stops it even if SIGINT came in ignored (a background job)
