@@ -75,8 +75,16 @@ class FolderState:
                 field="out_dir",
             ) from e
         try:
-            if not stat.S_ISREG(os.fstat(self._fd).st_mode):
+            info = os.fstat(self._fd)
+            if not stat.S_ISREG(info.st_mode):
                 raise UsageError(f"--out-dir: {path} is not a regular file", field="out_dir")
+            if info.st_nlink != 1 or info.st_uid != os.geteuid():
+                # A hard link planted in a shared folder would have pars-docs rewrite the file
+                # it names (the record is rewritten at the end of every run).
+                raise UsageError(
+                    f"--out-dir: {path} is a link to another file, or not yours; remove it",
+                    field="out_dir",
+                )
             try:
                 locked = _lock(self._fd)
             except OSError as e:  # a file system without locks (some network ones)

@@ -139,8 +139,10 @@ class Renderer:
                 try:
                     write_atomic(Path(task.target), data)
                 except OSError as e:
-                    # A file name may hold the MRN (or the name): shown only with --verbose.
-                    name = Path(task.target).name if self.verbose else "the row's file"
+                    # A file name may hold the MRN (or the name): shown only with --verbose;
+                    # the folder is always named.
+                    target = Path(task.target)
+                    name = target if self.verbose else f"the row's file in {target.parent}"
                     return Record(
                         task.row,
                         Status.FAILED,

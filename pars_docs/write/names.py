@@ -8,7 +8,6 @@ so a file can never land outside the folder it was meant for.
 from __future__ import annotations
 
 import glob
-import os
 import re
 import string
 import time
@@ -16,7 +15,7 @@ import unicodedata
 from pathlib import Path
 
 from ..errors import UsageError
-from .output import FOLDER_MODE
+from .output import FOLDER_MODE, NewFile
 
 # Every rendition a handout has, and the file suffix it is written with.
 RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
@@ -82,9 +81,9 @@ def check_writable(folder: Path, what: str) -> None:
     (mode 0700): it is for patient data."""
     try:
         folder.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
-        probe = folder / f".pars-docs-probe-{os.getpid()}"
-        probe.write_bytes(b"")
-        probe.unlink()
+        # The probe is a NewFile: made unnamed, or new with O_EXCL|O_NOFOLLOW, in the folder
+        # opened once; nothing planted in the folder (a link, a file) is opened or followed.
+        NewFile(folder / ".pars-docs-probe").discard()
     except OSError as e:
         raise UsageError(f"{what}: cannot write to {folder} ({e.strerror})", field=what) from e
 
@@ -100,7 +99,7 @@ def remove_stale_parts(folder: Path, name: str | None = None) -> None:
     pattern = f".{glob.escape(name)}.*.part" if name else ".*.part"
     for stale in folder.glob(pattern):
         try:
-            if now - stale.stat().st_mtime > STALE_AFTER:
+            if now - stale.lstat().st_mtime > STALE_AFTER:
                 stale.unlink()
         except FileNotFoundError:
             continue

@@ -6,7 +6,6 @@ from __future__ import annotations
 import errno
 import os
 import stat
-import tempfile
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
@@ -131,6 +130,7 @@ def check_output(
     if not target or (dash and str(target) == "-"):
         return
     path = Path(target)
+    _check_name(path, option, field)
     _check_folder(path, option, field)
     reason = refusal(path, inputs)
     if reason:
@@ -148,31 +148,57 @@ def write_failure(option: str, target: str | Path, error: OSError, field: str) -
 class NewFile:
     """A new file (mode 0600) written for ``path``, which takes that name only when
     :meth:`place` is called, by a rename (replacing a link at ``path`` itself, never the file
-    it points to). Where the system allows (Linux), it has no name at all until then, so a run
-    killed part way leaves nothing behind; elsewhere it is a hidden ``.NAME.*.part`` file in
-    the same folder, which a later batch run removes."""
+    it points to). Its folder is opened once and every name in it is used through that
+    descriptor, so a folder swapped for a link part way changes nothing. Where the system
+    allows (Linux), the file has no name at all until then (``O_TMPFILE``), so a run killed
+    part way leaves nothing behind; elsewhere it is a hidden ``.NAME.*.part`` file made with
+    ``O_CREAT|O_EXCL|O_NOFOLLOW``, which nothing planted can stand in for, and which a later
+    batch run removes. A name longer than the folder allows is an ``OSError`` naming the
+    file, before anything is written; every error names the file."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self.name = self.path.name
         self.temp: str | None = None
         self.placed = False
-        fd = self._unnamed()
-        if fd is None:
-            fd, self.temp = tempfile.mkstemp(
-                prefix=f".{self.path.name}.", suffix=".part", dir=self.path.parent
-            )
-        self.fd: int | None = fd
+        self.fd: int | None = None
+        self.dir_fd: int | None = None
+        try:
+            self.dir_fd = os.open(self.path.parent, os.O_RDONLY | _DIRECTORY | _CLOEXEC)
+            check_name_length(self.name, self.dir_fd)
+            fd = self._unnamed()
+            if fd is None:
+                fd = self._named()
+            self.fd = fd
+        except OSError as e:
+            self.discard()
+            raise _naming(e, self.path) from e
 
     def _unnamed(self) -> int | None:
         flag = getattr(os, "O_TMPFILE", 0)
         if not flag or not os.path.isdir("/proc/self/fd"):
             return None
         try:
-            return os.open(self.path.parent, flag | os.O_WRONLY | _CLOEXEC, FILE_MODE)
+            return os.open(".", flag | os.O_WRONLY | _CLOEXEC, FILE_MODE, dir_fd=self.dir_fd)
         except OSError as e:
             if e.errno in (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL):
                 return None  # a file system without unnamed files
             raise
+
+    def _temp_name(self) -> str:
+        return part_name(self.name, os.urandom(6).hex())
+
+    def _named(self) -> int:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC
+        for _ in range(100):
+            temp = self._temp_name()
+            try:
+                fd = os.open(temp, flags, FILE_MODE, dir_fd=self.dir_fd)
+            except FileExistsError:
+                continue  # planted, or another run's: never opened, another name is drawn
+            self.temp = temp
+            return fd
+        raise FileExistsError(errno.EEXIST, "no free temporary name", str(self.path))
 
     def _open(self) -> int:
         if self.fd is None:
@@ -182,42 +208,105 @@ class NewFile:
     def write(self, data: bytes) -> None:
         fd = self._open()
         view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
+        try:
+            while view:
+                view = view[os.write(fd, view) :]
+        except OSError as e:
+            raise _naming(e, self.path) from e
 
     def place(self) -> None:
         """Give the file its name, if it has not got it yet; its data is synced to disk
         first."""
-        os.fsync(self._open())
-        if self.placed:
-            return
-        if self.temp is None:
-            temp = str(self.path.parent / f".{self.path.name}.{os.urandom(6).hex()}.part")
-            # linkat(2) with AT_SYMLINK_FOLLOW, which Python uses when given a folder's fd.
-            proc = os.open("/proc/self/fd", os.O_RDONLY | _CLOEXEC)
-            try:
-                os.link(str(self.fd), temp, src_dir_fd=proc, follow_symlinks=True)
-            finally:
-                os.close(proc)
-            self.temp = temp
-        os.replace(self.temp, self.path)
+        try:
+            os.fsync(self._open())
+            if self.placed:
+                return
+            if self.temp is None:
+                self.temp = self._link()
+            os.replace(self.temp, self.name, src_dir_fd=self.dir_fd, dst_dir_fd=self.dir_fd)
+        except OSError as e:
+            raise _naming(e, self.path) from e
         self.temp = None
         self.placed = True
+
+    def _link(self) -> str:
+        # linkat(2) with AT_SYMLINK_FOLLOW, which Python uses when given a folder's fd; the
+        # new name is made by link, which never follows or replaces what is there.
+        proc = os.open("/proc/self/fd", os.O_RDONLY | _CLOEXEC)
+        try:
+            for _ in range(100):
+                temp = self._temp_name()
+                try:
+                    os.link(
+                        str(self.fd), temp, src_dir_fd=proc, dst_dir_fd=self.dir_fd,
+                        follow_symlinks=True,
+                    )  # fmt: skip
+                except FileExistsError:
+                    continue
+                return temp
+        finally:
+            os.close(proc)
+        raise FileExistsError(errno.EEXIST, "no free temporary name", str(self.path))
 
     def close(self) -> None:
         if self.fd is not None:
             os.close(self.fd)
             self.fd = None
+        if self.dir_fd is not None and (self.placed or self.temp is None):
+            os.close(self.dir_fd)
+            self.dir_fd = None
 
     def discard(self) -> None:
         """Close it; a file not yet placed is removed."""
-        self.close()
-        if self.temp is not None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.temp is not None and self.dir_fd is not None:
             try:
-                os.unlink(self.temp)
+                os.unlink(self.temp, dir_fd=self.dir_fd)
             except FileNotFoundError:
                 pass
             self.temp = None
+        if self.dir_fd is not None:
+            os.close(self.dir_fd)
+            self.dir_fd = None
+
+
+_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+
+
+def part_name(name: str, tag: str) -> str:
+    """The hidden temporary name of ``name``: ``.NAME.TAG.part``, with NAME shortened (at a
+    character) when the whole would be longer than a folder allows."""
+    room = 255 - len(".") - len(tag) - len("..part")
+    encoded = name.encode("utf-8", "surrogateescape")
+    if len(encoded) > room:
+        name = encoded[:room].decode("utf-8", "ignore")
+    return f".{name}.{tag}.part"
+
+
+def check_name_length(name: str, dir_fd: int | None = None) -> None:
+    """Raise ``OSError(ENAMETOOLONG)`` when ``name`` is longer than its folder allows (255
+    bytes on most file systems); the temporary name is always made to fit."""
+    limit = 255
+    if dir_fd is not None:
+        try:
+            limit = os.fpathconf(dir_fd, "PC_NAME_MAX")
+        except (OSError, ValueError):
+            pass
+    size = len(name.encode("utf-8", "surrogateescape"))
+    if size > limit:
+        raise OSError(
+            errno.ENAMETOOLONG, f"file name too long: {size} bytes, the folder allows {limit}"
+        )
+
+
+def _naming(error: OSError, path: Path) -> OSError:
+    """``error`` with the file it was about, so no message says "standard output" for it."""
+    if error.filename is not None:
+        return error
+    return type(error)(error.errno, error.strerror or str(error), str(path))
 
 
 def write_atomic(path: Path, data: bytes) -> None:
@@ -232,6 +321,13 @@ def write_atomic(path: Path, data: bytes) -> None:
         new.discard()
         raise
     new.close()
+
+
+def _check_name(path: Path, option: str, field: str) -> None:
+    try:
+        check_name_length(path.name)
+    except OSError as e:
+        raise UsageError(f"{option}: {path}: {e.strerror}; give a shorter name", field=field) from e
 
 
 def _check_folder(path: Path, option: str, field: str) -> None:
@@ -266,6 +362,7 @@ def write_output(
             ) from e
         return None
     path = Path(target)
+    _check_name(path, "output", "output")
     if path.is_dir() and not path.is_symlink():
         raise UsageError(f"output: {target} is a folder; give a file name", field="output")
     check_output(path, "output", "output", inputs)
