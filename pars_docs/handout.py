@@ -13,12 +13,14 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from typing import Any
 
+from .clock import current_time
 from .compose.composer import Templates, compose, templates_for, translation_status
+from .compose.dry_run import check_set
 from .errors import GlyphError, ParsDocsError, UsageError, VisitError
 from .load.languages import load_labels, resolve
 from .load.library import InstructionSet, Library
 from .load.site import Site, load_site
-from .plan.timeline import Plan, current_time, make_plan
+from .plan.timeline import Plan, make_plan
 from .read.rows import Row
 from .read.visit import Visit, visit_from_row
 from .render.pdf import render_pdf
@@ -72,14 +74,18 @@ class Handout:
         """The handout as ``pdf``, ``text`` (UTF-8), ``json`` (the timeline) or ``ics``."""
         if rendition == "pdf":
             return self.pdf(paper)
-        from .render import renditions
-
         if rendition == "text":
-            return renditions.render_text(self).encode("utf-8")
+            from .render.renditions import render_text
+
+            return render_text(self.documents).encode("utf-8")
         if rendition == "json":
-            return renditions.render_json(self).encode("utf-8")
+            from .render.renditions import render_json
+
+            return render_json(self.plan, self.documents, self.requested_language).encode("utf-8")
         if rendition == "ics":
-            return renditions.render_ics(self)
+            from .render.ics import render_ics
+
+            return render_ics(self.plan)
         raise ValueError(f"unknown rendition {rendition!r}")
 
     def document_reference(
@@ -138,9 +144,16 @@ class Engine:
                 continue
             for language in languages:
                 try:
-                    self.library.get(set_id, language)
+                    check_set(self.library, self.library.get(set_id, language))
                 except ParsDocsError:
                     continue
+
+    def get(self, set_id: str, language: str | None = None) -> InstructionSet:
+        """The set in ``language`` (default its own), dry-run before its first handout (see
+        :mod:`pars_docs.compose.dry_run`)."""
+        iset = self.library.get(set_id, language)
+        check_set(self.library, iset)
+        return iset
 
     def language_of(self, visit: Visit, fallback: bool = False) -> tuple[str, str | None]:
         """The language ``visit``'s handout is written in, and the language asked for when the
@@ -202,7 +215,7 @@ class Engine:
         that has no translation (a batch does this; ``make`` reports the error).
         ``include_past`` (default: the engine's) allows a visit already over: a reprint."""
         language, requested = self.language_of(visit, fallback)
-        iset = self.library.get(visit.procedure, language)
+        iset = self.get(visit.procedure, language)
         for name in ("patient", "clinician", "mrn", "note"):
             check_drawable(getattr(visit, name), name, language)
         for name in visit.medications:
@@ -234,7 +247,7 @@ class Engine:
         handout = Handout(plan, compose(plan, templates, other_name), [], requested)
         _warn_if_draft(plan, plan)
         if other:
-            other_plan = self._plan(self.library.get(visit.procedure, other), visit, now)
+            other_plan = self._plan(self.get(visit.procedure, other), visit, now)
             other_plan.reprint = plan.reprint
             _warn_if_draft(other_plan, plan)
             other_document = compose(

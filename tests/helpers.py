@@ -248,3 +248,24 @@ def start_desk(tmp: Path, site: Path = SITE, **env: str) -> tuple[subprocess.Pop
     match = re.search(r"http://127\.0\.0\.1:\d+/", line)
     assert match, line
     return process, match.group(0)
+
+
+def render_text(handout) -> str:
+    """A handout's text rendition (what ``handout.render("text")`` writes)."""
+    from pars_docs.render.renditions import render_text
+
+    return render_text(handout.documents)
+
+
+def render_json(handout) -> str:
+    """A handout's JSON timeline (what ``handout.render("json")`` writes)."""
+    from pars_docs.render.renditions import render_json
+
+    return render_json(handout.plan, handout.documents, handout.requested_language)
+
+
+def render_ics(handout) -> bytes:
+    """A handout's calendar (what ``handout.render("ics")`` writes)."""
+    from pars_docs.render.ics import render_ics
+
+    return render_ics(handout.plan)

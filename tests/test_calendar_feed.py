@@ -6,12 +6,11 @@ from datetime import date, time, timedelta
 
 import pytest
 import vobject
-from helpers import DATA
+from helpers import DATA, render_ics
 from icalendar import Calendar
 
 from pars_docs import Engine, load_site, make_visit
 from pars_docs.render.ics import EVENTS
-from pars_docs.render.renditions import render_ics
 
 SITE = load_site(DATA / "site-ny.yaml")
 

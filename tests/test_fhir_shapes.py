@@ -14,8 +14,9 @@ from pars_docs.cli import cli
 from pars_docs.errors import DataError
 from pars_docs.load.library import Library
 from pars_docs.load.site import MrnRule
+from pars_docs.read.codes import CodeMap
 from pars_docs.read.ehr import Feed
-from pars_docs.read.fhir import CodeMap, appointment_rows, human_name
+from pars_docs.read.fhir import appointment_rows, human_name
 from pars_docs.read.rows import BadRow, Row, Skipped
 
 SITE = DATA / "site-ny.yaml"

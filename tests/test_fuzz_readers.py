@@ -21,9 +21,10 @@ from pars_docs.errors import ParsDocsError
 from pars_docs.load.library import Library
 from pars_docs.load.loader import load_yaml
 from pars_docs.load.site import load_site
+from pars_docs.read.codes import CodeMap
 from pars_docs.read.ehr import Feed
 from pars_docs.read.feeds import read_appointments
-from pars_docs.read.fhir import CodeMap, appointment_rows, read_resource
+from pars_docs.read.fhir import appointment_rows, read_resource
 from pars_docs.read.hl7v2 import appointment_rows as hl7_rows
 from pars_docs.read.rows import Row, Source, read_mapping, read_rows
 from pars_docs.read.visit import visit_from_row

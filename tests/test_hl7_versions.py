@@ -14,8 +14,8 @@ from helpers import DATA
 from pars_docs.cli import cli
 from pars_docs.errors import DataError
 from pars_docs.load.library import Library
+from pars_docs.read.codes import CodeMap
 from pars_docs.read.ehr import Feed, reading_name
-from pars_docs.read.fhir import CodeMap
 from pars_docs.read.hl7v2 import appointment_rows, split_messages
 from pars_docs.read.rows import BadRow, Row, Skipped
 

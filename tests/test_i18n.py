@@ -13,7 +13,8 @@ from pars_docs.compose.composer import clock_24
 from pars_docs.errors import UsageError
 from pars_docs.handout import make_handout
 from pars_docs.load.languages import resolve
-from pars_docs.load.library import Library, _texts
+from pars_docs.load.library import Library
+from pars_docs.load.library import texts as _texts
 from pars_docs.load.translations import ENGLISH_MARKERS
 from pars_docs.render.pdf.fonts import missing_glyphs
 from pars_docs.resources import instructions_dir
@@ -473,8 +474,8 @@ def test_a_bilingual_pdf_is_reproducible(monkeypatch):
 def test_hl7_primary_language(pid15, language, resolved):
     from zoneinfo import ZoneInfo
 
+    from pars_docs.read.codes import CodeMap
     from pars_docs.read.ehr import Feed
-    from pars_docs.read.fhir import CodeMap
     from pars_docs.read.hl7v2 import appointment_rows
 
     hl7 = DATA / "hl7"

@@ -7,13 +7,12 @@ import re
 from datetime import date, datetime
 
 import pytest
-from helpers import DATA, squash
+from helpers import DATA, render_ics, render_json, render_text, squash
 from icalendar import Calendar
 from pypdf import PdfReader
 
 from pars_docs import make_handout
 from pars_docs.render.pdf.styles import FOOTER_TOP, MARGIN
-from pars_docs.render.renditions import render_ics, render_json, render_text
 
 SITE = DATA / "site-ny.yaml"
 SETS = ["pars-defect-injection", "pars-defect-decompression"]

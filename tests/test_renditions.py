@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
-from helpers import DATA, built_in_sets, pdf_text, squash
+from helpers import DATA, built_in_sets, pdf_text, render_ics, render_json, render_text, squash
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from icalendar import Calendar
@@ -18,7 +18,7 @@ from pars_docs import load_site, make_handout
 from pars_docs.compose.markup import WRITE_IN
 from pars_docs.errors import InstructionError, UsageError, VisitError
 from pars_docs.load.site import Site
-from pars_docs.render.renditions import TEXT_WIDTH, render_ics, render_json, render_text
+from pars_docs.render.renditions import TEXT_WIDTH
 from pars_docs.resources import templates_dir
 
 SITE = DATA / "site-ny.yaml"

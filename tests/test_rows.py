@@ -19,9 +19,9 @@ from pars_docs.environment import Environment
 from pars_docs.errors import DataError, ExitStatus, UsageError
 from pars_docs.handout import Engine
 from pars_docs.load.site import load_site
+from pars_docs.read.codes import CodeMap
 from pars_docs.read.ehr import Feed
 from pars_docs.read.feeds import read_appointments
-from pars_docs.read.fhir import CodeMap
 from pars_docs.read.rows import BadRow, Row, Skipped, Source, read_rows
 from pars_docs.read.visit import MissingField, check_date_format, visit_from_row
 from pars_docs.write.output import write_output

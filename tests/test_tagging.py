@@ -14,7 +14,7 @@ from datetime import date
 
 import pikepdf
 import pytest
-from helpers import DATA
+from helpers import DATA, render_text
 from PIL import Image, ImageCms
 from pypdf import PdfReader
 
@@ -23,7 +23,6 @@ from pars_docs.compose.markup import plain
 from pars_docs.load.site import load_site
 from pars_docs.render.pdf import render_pdf
 from pars_docs.render.pdf.metadata import srgb_profile
-from pars_docs.render.renditions import render_text
 from pars_docs.write.fhir_out import MIME_TYPE_SUFFICIENT, PDFA_FORMAT
 
 pdfua = pytest.importorskip("pdfua")

@@ -137,7 +137,7 @@ class Planner:
         except ParsDocsError as e:
             return self._failed(number, e, usable_name(result.values.get("patient"), e))
         try:
-            self.engine.library.get(visit.procedure)
+            self.engine.get(visit.procedure)
         except ParsDocsError as e:
             return self._failed(number, e, usable_name(visit.patient, e))
         fhir = self.options.emit == "fhir"

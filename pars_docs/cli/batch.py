@@ -277,9 +277,9 @@ def _reader(
     if source.format not in FEEDS:
         return (lambda: read_rows(source, mapping)), None
     from ..handout import Engine
+    from ..read.codes import CodeMap
     from ..read.ehr import Feed
     from ..read.feeds import read_appointments
-    from ..read.fhir import CodeMap
 
     library = Engine(site).library
     codes = CodeMap.build(library, code_map or site.procedure_codes)

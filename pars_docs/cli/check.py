@@ -17,7 +17,7 @@ from ._common import SITE_OPTION, Report, fail, script_options
 
 
 def _check_codes(profile: Site, library: Library) -> str:
-    from ..read.fhir import CodeMap
+    from ..read.codes import CodeMap
 
     codes = CodeMap.build(library, profile.procedure_codes, strict=True)
     return f"code map, {len(codes.entries)} codes"
@@ -46,9 +46,11 @@ def _check_templates(profile: Site, language: str) -> str:
 
 def _describe(library: Library, profile: Site, set_id: str) -> str:
     """Check a set, and that it can be printed in the site's languages."""
+    from ..compose.dry_run import check_set
     from ..load.languages import resolve
 
     iset = library.get(set_id)
+    check_set(library, iset)
     available = library.languages(set_id)
     for key in ("language", "fallback_language", "also_language"):
         if getattr(profile, key):
@@ -57,7 +59,10 @@ def _describe(library: Library, profile: Site, set_id: str) -> str:
 
 
 def _check_translation(library: Library, path: Path) -> str:
+    from ..compose.dry_run import check_set
+
     iset, notes = library.check_translation(path)
+    check_set(library, iset)
     return "; ".join([library.describe(iset), *notes])
 
 
@@ -79,6 +84,9 @@ def check(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
     medicine table, every translation (complete, not re-typed, not stale; drafts are noted),
     templates and labels in every language, and code map. A FILE is checked as whatever it
     holds."""
+    # The dry run needs the composer (Jinja): imported here, so that `--help` stays light.
+    from ..compose.dry_run import check_file
+
     report = Report.start(errors, verbose)
     failed = False
     try:
@@ -88,11 +96,11 @@ def check(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
         fail(report, e)
     jobs: list[tuple[str, Callable[[], str]]]
     if files:
-        jobs = [(str(f), partial(library.check_file, f)) for f in files]
+        jobs = [(str(f), partial(check_file, library, f)) for f in files]
     else:
         jobs = [
             (str(profile.path), lambda: f"site profile, {profile.timezone}"),
-            (str(library.table_path), lambda: library.check_file(library.table_path)),
+            (str(library.table_path), lambda: check_file(library, library.table_path)),
         ]
         jobs += [(set_id, partial(_describe, library, profile, set_id)) for set_id in library.ids()]
         jobs += [(str(link), partial(_outside, link)) for link in library.outside]

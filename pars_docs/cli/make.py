@@ -257,8 +257,9 @@ def _one_appointment(
     newest revision of one booking). ``given`` names the fields the command line supplies:
     the file need not have them."""
     from ..read import hl7v2
+    from ..read.codes import CodeMap
     from ..read.ehr import Feed, booking, superseded
-    from ..read.fhir import CodeMap, appointment_rows, read_resource
+    from ..read.fhir import appointment_rows, read_resource
 
     source = Source(name, stdin=report.env.stdin_bytes)
     try:

@@ -1,28 +1,25 @@
 """Find, load and validate instruction sets.
 
-A set is checked in three passes, and every problem of every pass is reported together:
-the JSON Schema (shape, unknown keys), the cross-references (each number's source exists,
-ranges run the right way), and a dry run that renders every text for every visit option, so a
-misspelt variable or a moment used where it does not exist fails here, not at the desk.
+A set is checked in two passes here, and every problem of a pass is reported together: the
+JSON Schema (shape, unknown keys) and the cross-references (each number's source exists, ranges
+run the right way). The third check, a dry run that composes every text for every visit option
+(:mod:`pars_docs.compose.dry_run`), needs the planner and the composer, which read this module:
+the engine, ``pars-docs check``, the tests and the build run it, never the loader.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import itertools
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from .. import checked
 from ..errors import InstructionError, UsageError
 from ..resources import instructions_dir
 from .loader import LoadedYAML, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
-from .structure import SCHEMA_FILE, conditions, timing_ranges, wording_keys
+from .structure import SCHEMA_FILE, timing_ranges, wording_keys
 from .translations import MedicineWords, Translation, load_translation, medicine_words, split_name
 from .validate import facts_mention, problem, schema_problems
 
@@ -60,16 +57,16 @@ class InstructionSet:
         return self.data["sources"]
 
 
-def _texts(value, field: tuple):
+def texts(value, field: tuple):
     """Every (field, text) pair of wording in an instruction set."""
     if isinstance(value, dict):
         wording = wording_keys()
         for key, child in value.items():
             if key in wording:
-                yield from _texts(child, field + (key,))
+                yield from texts(child, field + (key,))
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _texts(child, field + (index,))
+            yield from texts(child, field + (index,))
     elif isinstance(value, str):
         yield field, value
 
@@ -117,7 +114,7 @@ def _cross_checks(loaded: LoadedYAML) -> list[str]:
     for key, low, high in timing_ranges():
         if key in timing and timing[key][low] > timing[key][high]:
             problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))
-    for field, text in _texts(data, ()):
+    for field, text in texts(data, ()):
         span = _TIME_SPAN.search(_JINJA.sub("", text))
         if span:
             problems.append(
@@ -166,81 +163,6 @@ def _numbers_in_facts(loaded: LoadedYAML, timing: dict, facts: dict) -> list[str
     return problems
 
 
-def _sample_medicines(day: date) -> list:
-    """One medicine of each kind a handout can show: paused with and without a restart day,
-    kept, and left to the prescriber."""
-    from ..plan.timeline import MedicinePlan
-
-    return [
-        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day, "Sample"),
-        MedicinePlan("Sample", "sample", "", "", "stop", "", 3, None, day, day, None, "Sample"),
-        MedicinePlan("Sample", "sample", "", "", "late", "", 3, 1, day, day, day, "Sample"),
-        MedicinePlan("Sample", "sample", "", "", "late", "", 3, None, day, day, None, "Sample"),
-        MedicinePlan("Sample", "sample", "", "", "keep", "", label="Sample", concern="bleeding"),
-        MedicinePlan("Sample", "sample", "", "", "ask", "", label="Sample", concern="diabetes"),
-        MedicinePlan("Sample", "sample", "", "", "ask", "", label="Sample", concern="slow_stomach"),
-    ]
-
-
-def _dry_run(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> list[str]:
-    """Render every text for every visit option with a sample visit and one of each medicine."""
-    from zoneinfo import ZoneInfo
-
-    import jinja2
-
-    from ..compose.composer import templates_for, text_context, view_model
-    from ..plan.timeline import Plan, make_plan, option_choices
-    from ..read.visit import Visit
-    from .site import Site
-
-    site = Site(
-        name="Clinic",
-        phone="555",
-        after_hours_phone="555",
-        address="",
-        tz=ZoneInfo("UTC"),
-        wound_check_days=7,
-    )
-    names = conditions()
-    problems = []
-    templates = templates_for(None, iset.language)
-    for values in itertools.product(*(option_choices(iset, name) for name in names)):
-        options = dict(zip(names, values, strict=True))
-        sample = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample")
-        changes: dict[str, Any] = dict(options)
-        visit = dataclasses.replace(sample, **changes)
-        # Made long before the visit (nothing late), and after it (everything late).
-        plan = make_plan(iset, visit, site, table, now=datetime(2026, 1, 1, tzinfo=site.tz))
-        plan.medicines = _sample_medicines(visit.date)
-        after = datetime(2027, 1, 1, tzinfo=site.tz)
-        try:
-            view_model(plan, templates)
-            view_model(Plan(iset, visit, site, options, plan.moments, [], after), templates)
-        except jinja2.UndefinedError as e:
-            field = _field_of_failure(iset.data, templates, text_context(plan), visit.date)
-            chosen = ", ".join(f"{name}={value}" for name, value in options.items())
-            problems.append(problem(loaded, field, f"{e.message} (with {chosen})"))
-        except jinja2.TemplateError as e:
-            problems.append(f"{loaded.path}: template error: {e}")
-    return sorted(set(problems))
-
-
-def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
-    """Find which text failed to render, to point the author at its line."""
-    import jinja2
-
-    samples = _sample_medicines(day)
-    for field, text in _texts(data, ()):
-        # A medicine line is tried with the medicines it is shown for; any other text once.
-        action = field[-1] if field[-1] in ("stop", "late", "keep", "ask") else None
-        for sample in [m for m in samples if m.action == action] or samples[:1]:
-            try:
-                templates.render_text(text, {**context, "med": sample})
-            except jinja2.UndefinedError:
-                return field
-    return ()
-
-
 @lru_cache(maxsize=32)
 def _load_set(path: Path, table_path: Path) -> InstructionSet:
     loaded = load_yaml(path, InstructionError)
@@ -266,18 +188,15 @@ def _load_set(path: Path, table_path: Path) -> InstructionSet:
         path=path,
     )
     if not known_good:
-        problems = _dry_run(iset, loaded, table)
-        if problems:
-            raise InstructionError("\n".join(problems))
         checked.remember(check)
     return iset
 
 
 @lru_cache(maxsize=32)
 def _load_translation(path: Path, english_path: Path, table_path: Path) -> InstructionSet:
-    """A translation merged with its English set, checked and dry-run like a set."""
+    """A translation merged with its English set, checked like a set."""
     english = _load_set(english_path, table_path)
-    translation = load_translation(path, english, _texts)
+    translation = load_translation(path, english, texts)
     data = translation.data
     iset = InstructionSet(
         id=english.id,
@@ -290,9 +209,6 @@ def _load_translation(path: Path, english_path: Path, table_path: Path) -> Instr
         path=path,
         translation=translation,
     )
-    problems = _dry_run(iset, load_yaml(path, InstructionError), load_medicine_table(table_path))
-    if problems:
-        raise InstructionError("\n".join(problems))
     return iset
 
 
@@ -480,6 +396,17 @@ class Library:
         if "clinic" in keys:
             return f"site profile, {load_site(path).timezone}"
         return self.describe(self.load_file(path))
+
+    def set_in_file(self, path: Path) -> InstructionSet | None:
+        """The instruction set or translation ``path`` holds, loaded and checked as
+        :meth:`check_file` checks it; ``None`` for a medicine table or a site profile."""
+        data = load_yaml(Path(path), InstructionError).data
+        keys = data if isinstance(data, dict) else {}
+        if "translation" in keys:
+            return self.check_translation(Path(path))[0]
+        if "medicines" in keys or "clinic" in keys:
+            return None
+        return self.load_file(path)
 
     def load_file(self, path: Path) -> InstructionSet:
         """Validate one file, wherever it is (for ``pars-docs check``)."""

@@ -13,10 +13,10 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from ..clock import current_time
 from ..errors import UsageError, VisitError
 from ..load.medicines import MedicineTable
 from ..load.structure import conditions, span_moments
-from ..write.output import build_time
 
 if TYPE_CHECKING:
     from ..load.library import InstructionSet
@@ -169,16 +169,6 @@ class Warning_(str):
 def redacted(warning: str) -> str:
     """``warning`` as a log may show it."""
     return warning.redacted if isinstance(warning, Warning_) else warning
-
-
-def current_time(tz: ZoneInfo, as_of: datetime | None = None) -> datetime:
-    """ "Now" on the site's clock: ``as_of`` (a naive value is read on the site's clock), else
-    ``SOURCE_DATE_EPOCH``, else the real time."""
-    if as_of is None:
-        return build_time().astimezone(tz)
-    if as_of.tzinfo is None:
-        return as_of.replace(tzinfo=tz).astimezone(UTC).astimezone(tz)
-    return as_of.astimezone(tz)
 
 
 def _label(med: Medicine, name: str) -> str:

@@ -16,16 +16,16 @@ from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from ..clock import current_time
 from ..errors import DataError
 from ..load.site import MrnRule
-from ..plan.timeline import current_time
 from . import rows
 from .lookalike import skeleton
 from .visit import YEARS
 
 if TYPE_CHECKING:
     from ..load.medicines import MedicineTable
-    from .fhir import CodeMap
+    from .codes import CodeMap
 
 # Appointment states that get no handout, and the word each is counted under. A booked
 # appointment gets one; these are not (yet, or any longer) a visit the patient is coming to.
@@ -84,7 +84,7 @@ class Feed:
     @classmethod
     def for_site(cls, site, codes, as_of: datetime | None = None, **options) -> Feed:
         """The feed for ``site``. "Now", which decides what has passed, is the handouts'
-        own (:func:`pars_docs.plan.timeline.current_time`): ``as_of``, else ``SOURCE_DATE_EPOCH``,
+        own (:func:`pars_docs.clock.current_time`): ``as_of``, else ``SOURCE_DATE_EPOCH``,
         else the real time."""
         now = current_time(site.tz, as_of) if as_of is not None else None
         return cls(

@@ -18,6 +18,7 @@ import jinja2
 from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
 
 from .._version import version
+from ..clock import build_time
 from ..compose.composer import Templates, single_stop, templates_for, tidy_spaces
 from ..compose.markup import plain
 from ..errors import InstructionError
@@ -25,10 +26,8 @@ from ..load.loader import LoadedYAML, load_yaml
 from ..load.validate import problem
 from ..plan.keytimes import key_times
 from ..sandbox import unsafe_constructs
-from ..write.output import build_time
 
 if TYPE_CHECKING:
-    from ..handout import Handout
     from ..plan.timeline import MedicinePlan, Plan
 
 CALENDAR_FILE = "calendar.yaml"
@@ -299,7 +298,7 @@ def _unambiguous(moment):
     return moment.astimezone(timezone.utc)
 
 
-def render_ics(handout: Handout) -> bytes:
+def render_ics(plan: Plan) -> bytes:
     """An RFC 5545 calendar of the visit's key moments, in the site's time zone.
 
     Events: the last dose and the restart of each medicine to stop (all day), stop eating,
@@ -309,7 +308,6 @@ def render_ics(handout: Handout) -> bytes:
     ``reminder_time``. UIDs come from the booking's identity (see :func:`_uid`); with
     ``SOURCE_DATE_EPOCH`` set the bytes are identical for the same visit.
     """
-    plan = handout.plan
     site = plan.site
     # The patient's language (a bilingual handout's calendar is in its first language).
     templates = templates_for(site.templates_dir, plan.instruction_set.language, site.clock)

@@ -1,8 +1,8 @@
-"""Render a handout as plain text, a JSON timeline or an iCalendar file.
+"""Render a handout as plain text or a JSON timeline (the calendar is :mod:`.ics`).
 
 Every rendition reads the same plan and composed document as the PDF, so all of them carry
 the same times: none computes a date of its own. The text is the composed document walked
-the way the PDF builder walks it; the calendar is made in :mod:`pars_docs.render.ics`.
+the way the PDF builder walks it.
 """
 
 from __future__ import annotations
@@ -10,10 +10,15 @@ from __future__ import annotations
 import json
 import textwrap
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from ..compose.markup import WRITE_IN, plain
 from ..plan.keytimes import key_times
+
+if TYPE_CHECKING:
+    from ..plan.timeline import Plan
 
 TEXT_WIDTH = 78
 SECTION_RULE, GROUP_RULE = "=", "-"
@@ -112,7 +117,7 @@ def _key_times(out: _TextWriter, element: ET.Element) -> None:
         out.para(p.text)
 
 
-def render_text(handout) -> str:
+def render_text(documents: Sequence[ET.Element]) -> str:
     """The whole handout as plain UTF-8 text, lines wrapped at 78 columns.
 
     The same document as the PDF, in the same order: header, patient details, the key times,
@@ -120,7 +125,7 @@ def render_text(handout) -> str:
     set's id and version. A bilingual handout gives each language in turn, apart by a form
     feed (a new page when printed).
     """
-    return "\f\n".join(_document_text(document) for document in handout.documents)
+    return "\f\n".join(_document_text(document) for document in documents)
 
 
 def _document_text(document: ET.Element) -> str:
@@ -172,7 +177,9 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def render_json(handout) -> str:
+def render_json(
+    plan: Plan, documents: Sequence[ET.Element], requested_language: str | None = None
+) -> str:
     """The computed timeline, for reminder and text-message systems, as indented JSON.
 
     Keys come in a fixed order; ``moments`` are ISO 8601 with the site's UTC offset, the
@@ -181,19 +188,18 @@ def render_json(handout) -> str:
     date for a whole day, null for "call us today"), the medicine it concerns, and whether
     it is already too late.
     """
-    plan = handout.plan
     iset = plan.instruction_set
     visit = plan.visit
-    record = {
+    record: dict[str, Any] = {
         "instruction_set": {"id": iset.id, "version": iset.version, "title": iset.title},
         "procedure": iset.id,
         "patient": visit.patient,
-        "language": handout.language,
+        "language": iset.language,
     }
-    if handout.also:
-        record["also_languages"] = handout.languages[1:]
-    if handout.requested_language:
-        record["requested_language"] = handout.requested_language
+    if len(documents) > 1:
+        record["also_languages"] = [document.get("lang") for document in documents[1:]]
+    if requested_language:
+        record["requested_language"] = requested_language
     if visit.dob:
         record["dob"] = visit.dob.isoformat()
     if visit.mrn:
@@ -225,10 +231,3 @@ def render_json(handout) -> str:
         ],
     )
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"
-
-
-def render_ics(handout) -> bytes:
-    """The key moments as an RFC 5545 calendar (see :mod:`pars_docs.render.ics`)."""
-    from .ics import render_ics as render
-
-    return render(handout)

@@ -31,11 +31,11 @@ from zoneinfo import ZoneInfo
 from ..batch.ledger import Progress, Record
 from ..batch.options import Options
 from ..batch.run import run_batch
+from ..clock import build_time
 from ..errors import DataError, Interrupted, ParsDocsError, UsageError
 from ..load.site import Site, check_zone
 from ..read.rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping, read_rows
 from ..read.visit import check_date_format
-from ..write.output import build_time
 
 INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl", ".hl7", ".xml"}
 MAP_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -378,9 +378,9 @@ def _rows(
     appointments already past only if ``include_past``."""
     if source.format not in FEEDS:
         return read_rows(source, mapping)
+    from ..read.codes import CodeMap
     from ..read.ehr import Feed
     from ..read.feeds import read_appointments
-    from ..read.fhir import CodeMap
 
     codes = CodeMap.build(library, site.procedure_codes)
     feed = Feed.for_site(site, codes, include_past=include_past, medicines=library.medicine_table())

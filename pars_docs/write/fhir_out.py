@@ -11,9 +11,10 @@ import json
 import uuid
 from typing import Any
 
+from ..clock import build_time
 from ..environment import Environment
 from ..errors import DataError
-from .output import Inputs, TextOutput, build_time
+from .output import Inputs, TextOutput
 
 LOINC = "http://loinc.org"
 INSTRUCTIONS_CODE = {"system": LOINC, "code": "69730-0", "display": "Instructions"}

@@ -7,7 +7,6 @@ import errno
 import os
 import stat
 from collections.abc import Iterable
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
@@ -17,31 +16,6 @@ from ..resources import instructions_dir, templates_dir
 
 if TYPE_CHECKING:
     from ..load.site import Site
-
-
-def build_time() -> datetime:
-    """When this output was made: ``SOURCE_DATE_EPOCH`` if set (reproducible builds), else now.
-
-    Every rendition stamps its date from here, so one variable makes all of them repeatable.
-    """
-    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
-    if not epoch:
-        return datetime.now(timezone.utc).replace(microsecond=0)
-    try:
-        return datetime.fromtimestamp(int(epoch), timezone.utc)
-    except (ValueError, OverflowError, OSError) as e:
-        raise UsageError(
-            f"SOURCE_DATE_EPOCH: '{epoch}' is not a whole number of seconds since 1970",
-            field="SOURCE_DATE_EPOCH",
-        ) from e
-
-
-def reproducible() -> bool:
-    """Whether outputs must be byte-for-byte repeatable (``SOURCE_DATE_EPOCH`` is set)."""
-    if os.environ.get("SOURCE_DATE_EPOCH", "").strip():
-        build_time()  # refuse a malformed value before anything is made
-        return True
-    return False
 
 
 # Handouts, manifests, packets and FHIR output hold patient data, so only their owner may read

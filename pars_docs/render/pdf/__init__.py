@@ -20,8 +20,8 @@ from pathlib import Path
 from reportlab.platypus.doctemplate import LayoutError
 
 from ..._version import version
+from ...clock import reproducible
 from ...errors import InstructionError
-from ...write.output import reproducible
 from .builder import Builder
 from .document import FooterCanvas, HandoutDocTemplate
 from .flowables import HandoutStart
