@@ -13,8 +13,9 @@ from helpers import DATA
 
 from pars_docs.cli import cli
 from pars_docs.load.library import Library
+from pars_docs.read.codes import CodeMap
 from pars_docs.read.ehr import Feed
-from pars_docs.read.fhir import CodeMap, appointment_rows, read_resource
+from pars_docs.read.fhir import appointment_rows, read_resource
 from pars_docs.read.rows import BadRow, Row
 
 CHART = DATA / "fhir" / "chart"

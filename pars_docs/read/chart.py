@@ -16,13 +16,20 @@ import dataclasses
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import DataError
 
 if TYPE_CHECKING:
     from ..load.medicines import MedicineTable
-    from .fhir import Resources
+
+
+class Resources(Protocol):
+    """What this module asks of the FHIR reader's resources (:class:`.fhir.Resources`),
+    written here so that the two modules do not import each other."""
+
+    def resolve(self, reference, container: dict | None = None) -> dict | None: ...
+
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 KINDS = ("MedicationRequest", "MedicationStatement")
