@@ -126,3 +126,11 @@ def test_make_warns_of_a_draft_on_stderr(make):
     result, _ = make("--language", "es")
     assert result.exit_code == 0
     assert "warning: the es translation is a draft, not reviewed" in result.output
+
+
+def test_the_text_rendition_says_draft_first_and_the_day_made():
+    text = made("vi").render("text").decode()
+    assert text.startswith(f"*** {DRAFT_EN} · {DRAFT['vi']} ***\n")
+    assert "Làm ngày 20 tháng 11 năm 2026" in text
+    english = made("en").render("text").decode()
+    assert "Made November 20, 2026" in english and DRAFT_EN not in english

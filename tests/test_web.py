@@ -635,8 +635,9 @@ def test_the_language_is_chosen_from_the_librarys_languages(client, tmp_path):
     assert [(value, name) for value, _, name in options] == [
         ("", "The clinic’s (English)"),
         ("en", "English"),
-        ("es", "Spanish (español)"),
-        ("vi", "Vietnamese (Tiếng Việt)"),
+        # The built-in translations are drafts, and the list says so (issue 21).
+        ("es", "Spanish (español): draft translation, not reviewed"),
+        ("vi", "Vietnamese (Tiếng Việt): draft translation, not reviewed"),
     ]
     assert options[0][1] == " selected"
     # Chosen and sent back after an error elsewhere, the choice stays.
@@ -647,13 +648,18 @@ def test_the_language_is_chosen_from_the_librarys_languages(client, tmp_path):
     site.write_text((DATA / "site-ny.yaml").read_text().replace("language: en", "language: es-US"))
     app = build(load_site(site), "127.0.0.1", 8765, None, tmp_path, warm=False)
     page = app.test_client().get("/", base_url=BASE).text
-    assert '<option value="" selected>The clinic’s (Spanish)</option>' in page
+    assert (
+        '<option value="" selected>The clinic’s (Spanish: draft translation, not reviewed)'
+        "</option>" in page
+    )
     assert "The clinic’s (Letter)" in page  # the paper, named as its own option is
 
 
 def test_the_desk_makes_a_handout_in_the_patients_language(client):
     response = post(client, "/handout", {**GOOD, "language": "es-US"})
     assert response.status_code == 303
+    page = client.get(response.headers["Location"], base_url=BASE).text
+    assert 'id="warnings"' in page and "the es translation is a draft, not reviewed" in page
     pdf = client.get(response.headers["Location"] + "/handout.pdf", base_url=BASE)
     assert "Inyección para un defecto de la pars" in squash(pdf_text(pdf.data))
     errors = errors_of(post(client, "/handout", {**GOOD, "language": "fr"}).text)

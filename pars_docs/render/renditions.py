@@ -130,6 +130,11 @@ def render_text(documents: Sequence[ET.Element]) -> str:
 
 def _document_text(document: ET.Element) -> str:
     out = _TextWriter()
+    footer = document.find("footer")
+    draft = footer.find("draft") if footer is not None else None
+    if draft is not None:  # a draft translation says so first, as on every PDF page
+        out.item(f"*** {plain(draft.text)} ***")
+        out.blank()
     for element in document:
         tag = element.tag
         if tag == "header":
@@ -144,6 +149,7 @@ def _document_text(document: ET.Element) -> str:
             out.blank()
             for field in element.findall("field"):
                 out.item(field.text, f"{field.get('label')}: ")
+
         elif tag == "note":
             out.heading(element.get("title"), GROUP_RULE)
             for line in (element.text or "").split("\n"):
@@ -163,9 +169,10 @@ def _document_text(document: ET.Element) -> str:
             _items(out, element)
         elif tag in ("callbox", "emergency"):
             _box(out, element)
-    footer = document.find("footer")
     if footer is not None and plain(footer.findtext("right")).strip():
         out.blank()
+        if footer.find("made") is not None:  # the day it was made, as in each PDF footer
+            out.item(footer.findtext("made"))
         out.item(footer.findtext("right"))
     return out.text()
 

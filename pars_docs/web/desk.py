@@ -173,9 +173,41 @@ class Desk:
             default = resolve(default, self.engine.library.all_languages())
         except ParsDocsError:
             pass  # a site language the library lacks: named as written; making says why
-        found = [{"tag": "", "name": f"The clinic’s ({language_name(default)})"}]
+        drafts = self.draft_languages()
+        status = "draft translation, not reviewed"
+        name = language_name(default)
+        found = [
+            {
+                "tag": "",
+                "name": f"The clinic’s ({name}: {status})"
+                if default in drafts
+                else f"The clinic’s ({name})",
+            }
+        ]
         for tag in self.engine.library.all_languages():
-            found.append({"tag": tag, "name": language_name(tag, own=True)})
+            name = language_name(tag, own=True)
+            found.append({"tag": tag, "name": f"{name}: {status}" if tag in drafts else name})
+        return found
+
+    def draft_languages(self) -> set[str]:
+        """The languages some set, or the medicine table, has only as a draft translation."""
+        library = self.engine.library
+        found = set()
+        for set_id in library.ids():
+            try:
+                for tag in library.languages(set_id):
+                    translation = library.get(set_id, tag).translation
+                    if translation is not None and translation.status != "reviewed":
+                        found.add(tag)
+            except ParsDocsError:
+                continue  # a broken set is reported by `pars-docs check`, not offered here
+        for tag in library.all_languages():
+            if tag != "en":
+                try:
+                    if library.medicine_words(tag).status != "reviewed":
+                        found.add(tag)
+                except ParsDocsError:
+                    continue
         return found
 
     def later_options(self) -> dict[str, bool]:
