@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -203,7 +203,7 @@ class Builder:
             flat = [f for lead, rest in segments for f in (*lead, *rest)]
             listed = [f for f in flat if isinstance(f, ListItem)]
             others = [f for f in flat if not isinstance(f, ListItem)]
-            return [([*others, ItemColumns(listed)], [])]
+            return [([*others, self.columns(listed)], [])]
         elif len(items) <= SHORT_LIST:
             # A short list stays whole, with its heading and introduction.
             return [([f for lead, rest in segments for f in (*lead, *rest)], [])]
@@ -227,7 +227,11 @@ class Builder:
         """A heading, with its icon beside it when the template names one (the icon is
         decoration: the heading's words say what it shows)."""
         para = self.para(text, style, element)
-        return IconHeading(icon, para) if icon else para
+        if not icon:
+            return para
+        heading = IconHeading(icon, para)
+        heading.rtl = self.styles.rtl
+        return heading
 
     def item(self, parent: Element, label: str, child: ET.Element, style: str) -> Flowable:
         """One list item: its label (read as the template's ``alt`` when it gives one, as a
@@ -283,7 +287,15 @@ class Builder:
             value = self.para(f.text, "value", row.add("TD"))
             assert isinstance(label, CachedParagraph) and isinstance(value, CachedParagraph)
             fields.append((label, value, bool(f.get("wide"))))
-        return [FieldGrid(fields), Spacer(1, 8)]
+        grid = FieldGrid(fields)
+        grid.rtl = self.styles.rtl
+        return [grid, Spacer(1, 8)]
+
+    def columns(self, items: Sequence[Flowable]) -> ItemColumns:
+        """Short items in two columns, the first on the right in a right-to-left handout."""
+        columns = ItemColumns(items)
+        columns.rtl = self.styles.rtl
+        return columns
 
     def phone(self, element: ET.Element, style: str, parent: Element) -> Paragraph:
         """A phone number with its label; a line to write it on when the site has none."""
@@ -311,7 +323,7 @@ class Builder:
                 signs = box.add("L", numbering="Disc")
                 bullets = [self.item(signs, "•", item, "bullet") for item in items]
                 if self.side_by_side(items, box=True):
-                    inner.append(ItemColumns(bullets))
+                    inner.append(self.columns(bullets))
                 else:
                     inner.extend(bullets)
         return inner
@@ -340,13 +352,18 @@ class Builder:
         when = _when_width([(at, what) for _, at, what in rows], width - box)
         lines: list[Flowable] = []
         for label, at, what in rows:
-            row = TaggedTable([[label, at, what]], colWidths=[box, when, width - box - when])
+            cells, widths = [label, at, what], [box, when, width - box - when]
+            gap = ("RIGHTPADDING", "LEFTPADDING")
+            if self.styles.rtl:
+                # Mirrored: the check box on the right, then the day and time, then the action.
+                cells, widths, gap = cells[::-1], widths[::-1], gap[::-1]
+            row = TaggedTable([cells], colWidths=widths)
             row.setStyle(
                 table_style(
                     [
                         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                        ("RIGHTPADDING", (0, 0), (-1, -1), CELL_GAP),
+                        (gap[1], (0, 0), (-1, -1), 0),
+                        (gap[0], (0, 0), (-1, -1), CELL_GAP),
                         ("TOPPADDING", (0, 0), (-1, -1), 2),
                         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
                         ("LINEABOVE", (0, 0), (-1, 0), 0.4, RULE),

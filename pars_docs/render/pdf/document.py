@@ -7,9 +7,10 @@ sheet when printed two-sided), and each keeps its own "page X of Y" footer.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
+from typing import Any, Literal
 
 from reportlab.lib.colors import HexColor
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate
@@ -25,7 +26,7 @@ from .flowables import (
 )
 from .metadata import finish
 from .scripted import ScriptStyles, script_runs
-from .scripts import has_noto
+from .scripts import has_noto, right_to_left
 from .styles import INK, MARGIN, MUTED, RULE, footer_top
 from .tagging import Structure, artifact
 
@@ -107,6 +108,24 @@ class FooterCanvas(Canvas):
             finish(doc, self.structure.root.attrs.get("lang"), self.pdfa)
         super().save()
 
+    def _footer_text(
+        self,
+        text: str,
+        room: float,
+        y: float,
+        width: float,
+        size: float,
+        at_right: bool,
+        fit: bool = False,
+    ) -> None:
+        """One piece of the footer, at the left or the right margin, at most ``room`` wide."""
+        if has_noto(text):
+            _draw_scripted(self, text, MARGIN, y, width - 2 * MARGIN, size, at_right)
+        elif at_right:
+            self.drawRightString(width - MARGIN, y, _fit(self, text, room, size) if fit else text)
+        else:
+            self.drawString(MARGIN, y, _fit(self, text, room, size) if fit else text)
+
     def _draw_footer(self, footer: ET.Element | None, page: int, pages: int, size: float) -> None:
         """Two lines under a rule, in type of ``size``: who the handout is for and the page
         number, then which instruction set (id, version, reviewed date) made it."""
@@ -128,13 +147,13 @@ class FooterCanvas(Canvas):
         center_width = self.stringWidth(center, _FOOTER_FONT, size)
         # The patient's name gives way (with an ellipsis) before the page number does.
         room = width - 2 * MARGIN - center_width - 12
-        if has_noto(left):
-            _draw_scripted(self, left, MARGIN, first, room, size)
-        else:
-            self.drawString(MARGIN, first, _fit(self, left, room, size))
-        self.drawRightString(width - MARGIN, first, center)
+        # A right-to-left handout (its page label in Arabic) mirrors the footer: the name
+        # on the right, the page number on the left.
+        rtl = any(right_to_left(c) for c in center)
+        self._footer_text(left, room, first, width, size, at_right=rtl, fit=True)
+        self._footer_text(center, width, first, width, size, at_right=not rtl)
         self.setFillColor(MUTED)
-        self.drawString(MARGIN, second, _fit(self, right, width - 2 * MARGIN, size))
+        self._footer_text(right, width - 2 * MARGIN, second, width, size, at_right=rtl, fit=True)
         self.restoreState()
 
     def _draw_draft(self, text: str, size: float) -> None:
@@ -149,7 +168,10 @@ class FooterCanvas(Canvas):
         self.setFillColor(DRAFT_BAND)
         self.rect(MARGIN, base - size * 0.35, width - 2 * MARGIN, size * 1.3, stroke=0, fill=1)
         self.setFillColor(DRAFT_INK)
-        self.drawCentredString(width / 2, base, shown)
+        if has_noto(text):
+            _draw_scripted(self, text, MARGIN, base, width - 2 * MARGIN, size, None, _DRAFT_FONT)
+        else:
+            self.drawCentredString(width / 2, base, shown)
         self.restoreState()
 
 
@@ -170,12 +192,31 @@ def _with_page_numbers(element: ET.Element | None, page: int, pages: int) -> str
 
 
 def _draw_scripted(
-    canvas: Canvas, text: str, x: float, y: float, width: float, size: float
+    canvas: Canvas,
+    text: str,
+    x: float,
+    y: float,
+    width: float,
+    size: float,
+    at_right: bool | None,
+    font: str = _FOOTER_FONT,
 ) -> None:
-    """``text`` (a name in Han, Hangul or Arabic script) on one line from ``x`` with its
-    baseline at ``y``: in its Noto fonts, shaped and ordered as a paragraph would be."""
-    style = ParagraphStyle("footer", fontName=_FOOTER_FONT, fontSize=size, leading=size + 3)
-    shown = script_runs(escape(text), None)
+    """``text`` (with Han, Hangul or Arabic) on one line ``width`` wide from ``x``, against
+    its left or right end (centred when ``at_right`` is None), with its baseline at ``y``:
+    in its Noto fonts, shaped and ordered as a paragraph would be, in the canvas's colour."""
+    alignment: Literal[0, 1, 2] = (
+        TA_CENTER if at_right is None else TA_RIGHT if at_right else TA_LEFT
+    )
+    style = ParagraphStyle(
+        f"footer-{font}-{alignment}",
+        fontName=font,
+        fontSize=size,
+        leading=size + 3,
+        alignment=alignment,
+        textColor=canvas._fillColorObj,  # type: ignore[attr-defined]
+    )
+    bold = font != _FOOTER_FONT
+    shown = script_runs(escape(text), None, bold)
     paragraph = CachedParagraph(shown, ScriptStyles({"footer": style}, None).get("footer", shown))
     paragraph.wrapOn(canvas, width, size * 4)
     paragraph.drawOn(canvas, x, y - paragraph.height + size)

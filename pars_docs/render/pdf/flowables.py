@@ -28,9 +28,11 @@ from typing import Any, TypeVar, cast
 from reportlab import rl_config
 from reportlab.lib.colors import Color
 from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfbase.pdfdoc import PDFDocument
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import Flowable, Frame, Image, KeepTogether, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import _listWrapOn  # type: ignore[attr-defined]  # private
 
@@ -174,6 +176,23 @@ def _space_line_ends(paragraph: Paragraph) -> None:
             last = copy.copy(line.words[-1])
             last.text += " "
             line.words[-1] = last
+
+
+def _set_rise(self: PDFTextObject, rise: float) -> None:
+    """ReportLab's ``setRise``, safe when a shaped word's first glyph is raised or lowered
+    (an Arabic mark drawn first, right to left): ReportLab's own reads the last operator of
+    an empty list there (ReportLab 4.1 to 5.1)."""
+    code = self._code  # type: ignore[attr-defined]
+    if code and code[-1].endswith(" Ts"):
+        self._y += self._rise  # type: ignore[attr-defined]
+        code[-1] = f"{fp_str(rise)} Ts"
+    else:
+        self._rise = rise  # type: ignore[attr-defined]
+        self._y -= rise  # type: ignore[attr-defined]
+        code.append(f"{fp_str(rise)} Ts")
+
+
+PDFTextObject.setRise = _set_rise  # type: ignore[method-assign]
 
 
 def _order_words(paragraph: Paragraph) -> None:
@@ -353,7 +372,11 @@ class ListItem(Flowable):
             canvas.setFont(style.bulletFontName, style.bulletFontSize)
             canvas.setFillColor(getattr(style, "bulletColor", None) or style.textColor)
             baseline = self.body.first_baseline() + getattr(style, "bulletOffsetY", 0)
-            canvas.drawString(style.bulletIndent, baseline, self.label)
+            if getattr(style, "bidi", None) == "rtl":
+                # Right to left: the label at the right, as far in as it is from the left.
+                canvas.drawRightString(self.width - style.bulletIndent, baseline, self.label)
+            else:
+                canvas.drawString(style.bulletIndent, baseline, self.label)
             canvas.restoreState()
         self.body.drawOn(canvas, 0, 0)
 

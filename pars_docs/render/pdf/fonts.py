@@ -6,6 +6,7 @@ on the computer that opens or prints it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import cache
 from importlib.util import find_spec
@@ -277,21 +278,44 @@ def check_drawable(text: str | None, field: str, language: str | None = None) ->
         )
 
 
+_UNITS = re.compile(r"<[^>]*>|&[#\w]+;|.", re.S)
+_GAPS = (" ", "\u00a0")
+
+
 def script_runs(markup: str, language: str | None, bold: bool = False) -> str:
     """Paragraph markup with every run of Han, Hangul or Arabic put in the Noto font that
-    draws it in ``language`` (a space between two letters of one run stays in it, so an
-    Arabic phrase is shaped and ordered as one). ``bold``: the paragraph's style is bold, and
-    so are the runs (``<b>`` inside a run makes it bold in any style)."""
+    draws it in ``language``. ``bold``: the paragraph's style is bold, and so are the runs
+    (``<b>`` inside a run makes it bold in any style).
+
+    A space between two letters of one run stays in it, so an Arabic phrase is shaped as one.
+    A word that holds Arabic goes to the Arabic font whole (its punctuation too), and a
+    no-break space beside it becomes a space: ReportLab shapes a word as one piece in one
+    direction, so a number glued to an Arabic word would be reversed, and a word in two fonts
+    would take one font's glyph numbers for the other's.
+    """
     if not markup or max(markup) < "\u0600":
         return markup
+    units = _UNITS.findall(markup)
+    scripts: list[str | None] = [None if len(u) > 1 or u in _GAPS else script_of(u) for u in units]
+    start = 0
+    for end in [*(i for i, u in enumerate(units) if u in _GAPS), len(units)]:
+        if "Arab" in scripts[start:end]:
+            for i in range(start, end):
+                if units[i][0] != "<":
+                    scripts[i] = "Arab"
+            for gap in (start - 1, end):
+                if 0 <= gap < len(units) and units[gap] == "\u00a0":
+                    units[gap] = " "
+        start = end + 1
     out: list[str] = []
     current: str | None = None
     pending = ""  # spaces after a run, kept in it if the run goes on
-    for char in markup:
-        script = script_of(char)
-        if char == " " and current is not None:
-            pending += char
+    for unit, script in zip(units, scripts, strict=True):
+        if unit == " " and current is not None:
+            pending += unit
             continue
+        if unit[0] == "<" and len(unit) > 1:
+            script = None
         if script != current:
             if current is not None:
                 out.append("</font>")
@@ -304,7 +328,7 @@ def script_runs(markup: str, language: str | None, bold: bool = False) -> str:
         else:
             out.append(pending)
             pending = ""
-        out.append(char)
+        out.append(unit)
     if current is not None:
         out.append("</font>")
     out.append(pending)

@@ -23,7 +23,10 @@ from .tagging import artifact
 
 
 class IconHeading(Flowable):
-    """A heading with a small drawing to its left; the words stay where a reader looks."""
+    """A heading with a small drawing to its left (its right in a right-to-left handout);
+    the words stay where a reader looks."""
+
+    rtl = False  # set by the builder for a right-to-left handout
 
     def __init__(self, icon: str, heading: Paragraph, color: Color = RULE) -> None:
         super().__init__()
@@ -53,8 +56,12 @@ class IconHeading(Flowable):
         # Beside the first line: centred on the capitals of the heading's first line.
         first_line_bottom = self.height - style.leading
         y = first_line_bottom + (style.leading - self.size) / 2 + style.fontSize * 0.05
-        self.draw_icon(self.canv, 0, y)
-        self.heading.drawOn(self.canv, self.indent, 0)
+        if self.rtl:
+            self.draw_icon(self.canv, self.width - self.size, y)
+            self.heading.drawOn(self.canv, 0, 0)
+        else:
+            self.draw_icon(self.canv, 0, y)
+            self.heading.drawOn(self.canv, self.indent, 0)
 
     def draw_icon(self, canvas: Canvas, x: float, y: float) -> None:
         with artifact(canvas):  # the heading beside it says what it shows
@@ -181,7 +188,10 @@ class EndMatter(Flowable):
 
 class ItemColumns(Flowable):
     """Short list items side by side in ``columns`` columns, read down the first column and
-    then the next; balanced, and never split between pages (it is used for short items)."""
+    then the next; balanced, and never split between pages (it is used for short items). In
+    a right-to-left handout the first column is the right one."""
+
+    rtl = False  # set by the builder for a right-to-left handout
 
     def __init__(self, items: Sequence[Flowable], columns: int = 2, gutter: float = 18) -> None:
         super().__init__()
@@ -226,7 +236,8 @@ class ItemColumns(Flowable):
     def draw(self) -> None:
         starts = [0, *self.cuts[:-1]]
         for column, (a, b) in enumerate(zip(starts, self.cuts, strict=True)):
-            x = column * (self.column_width + self.gutter)
+            place = self.columns - 1 - column if self.rtl else column
+            x = place * (self.column_width + self.gutter)
             y = self.height
             for item in self.items[a:b]:
                 _, h = item.wrap(self.column_width, self.height)
@@ -268,7 +279,10 @@ class FieldGrid(Flowable):
     label sits beside its value when all of the row's fields fit on one line that way (or,
     for a field alone on its row, when its value takes fewer lines so), and above its value
     otherwise. A row's cells share its width equally, unless a field needs more room than
-    that to stay on one line and the others can give it."""
+    that to stay on one line and the others can give it. A right-to-left handout's block is
+    mirrored."""
+
+    rtl = False  # set by the builder for a right-to-left handout
 
     PAD_X, PAD_TOP, PAD_BOTTOM = 6, 3, 5
     GAP = 0.5  # between a label and the value beside it, in ems of the label's type size
@@ -356,19 +370,33 @@ class FieldGrid(Flowable):
         ):
             bottom = top - height
             lefts = [sum(cells[:column]) for column in range(len(row))]
-            for (label, value), left, start in zip(row, lefts, starts, strict=True):
+            if self.rtl:
+                # Mirrored: the first field on the right, each label right of its value.
+                lefts = [
+                    self.width - left - cell
+                    for left, cell in zip(lefts, cells[: len(lefts)], strict=True)
+                ]
+            for (label, value), left, start, cell in zip(row, lefts, starts, cells, strict=True):
                 x = left + self.PAD_X
                 if start:
                     # Side by side, on one baseline.
                     line = top - self.PAD_TOP - max(label.height, value.height)
                     baseline = line + max(label.first_baseline(), value.first_baseline())
-                    label.drawOn(canvas, x, baseline - label.first_baseline())
-                    value.drawOn(canvas, x + start, baseline - value.first_baseline())
+                    if self.rtl:
+                        right = left + cell - self.PAD_X
+                        label.drawOn(canvas, right - label.width, baseline - label.first_baseline())
+                        value.drawOn(
+                            canvas, right - start - value.width, baseline - value.first_baseline()
+                        )
+                    else:
+                        label.drawOn(canvas, x, baseline - label.first_baseline())
+                        value.drawOn(canvas, x + start, baseline - value.first_baseline())
                 else:
                     y = top - self.PAD_TOP - label.height
                     label.drawOn(canvas, x, y)
                     value.drawOn(canvas, x, y - value.height)
-            self.rule(canvas, index, bottom, lefts[1:], top)
+            rules = sorted(left for left in lefts if left > 0.5) if self.rtl else lefts[1:]
+            self.rule(canvas, index, bottom, rules, top)
             top = bottom
         self.frame(canvas)
 

@@ -1,0 +1,123 @@
+"""Benchmark handouts in Chinese and Arabic script against English, side by side.
+
+    python benchmarks/bench_scripts.py              # 5 cold makes and 30 rows per language
+    python benchmarks/bench_scripts.py --out DIR    # also write one PDF per language
+
+No instruction set is translated into Chinese or Arabic yet, so what is measured is the
+English pars-defect-injection set laid out with the page words (labels, dates, times) of the
+language and a patient name in its script ("李小龍" for zh-Hans, "محمد علي" for ar, "Ana
+Díaz" for English): the page words, the patient block, the key times and the footer are in
+the script, the body is English. That exercises what the script costs (the Noto fonts, their
+instances, shaping, right-to-left ordering, subsetting) but not the length of translated
+text.
+
+- cold make: a new process (`python -c`, the same steps as `pars-docs make`) with the
+  start-up cache already filled by one earlier run, CPU time of the child (user + system);
+- batch row: composing and rendering one handout in a warm process (the fonts registered),
+  median CPU time over the rows;
+- file: the size of the PDF.
+
+Reported as ratios to English measured in the same run. Targets: CPU at most 1.5× English
+per handout, file at most 2× English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import date
+from datetime import time as clock
+from pathlib import Path
+
+CASES = {"en": "Ana Díaz", "zh-Hans": "李小龍", "ar": "محمد علي"}
+CPU_TARGET = 1.5
+SIZE_TARGET = 2.0
+
+_ONE = """
+import sys
+from datetime import date, time
+from pars_docs.handout import Engine
+from pars_docs.read.visit import Visit
+from pars_docs.compose.composer import compose
+from pars_docs.render.pdf import render_pdf
+language, name = sys.argv[1], sys.argv[2]
+engine = Engine()
+visit = Visit("pars-defect-injection", name, date(2027, 3, 4), time(8, 0), "Dr. Lee")
+handout = engine.prepare(visit)
+document = compose(handout.plan, engine.templates(language))
+sys.stdout.buffer.write(render_pdf([document]))
+"""
+
+
+def cold(language: str, name: str) -> tuple[float, bytes]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = subprocess.run(
+        [sys.executable, "-c", _ONE, language, name], capture_output=True, check=True
+    ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return cpu, out
+
+
+def rows(language: str, name: str, count: int) -> float:
+    from pars_docs.compose.composer import compose
+    from pars_docs.handout import Engine
+    from pars_docs.read.visit import Visit
+    from pars_docs.render.pdf import render_pdf
+
+    engine = Engine()
+    times = []
+    for day in range(count):
+        visit = Visit(
+            "pars-defect-injection", f"{name} {day}", date(2027, 3, 4), clock(8, 0), "Dr. Lee"
+        )
+        start = time.process_time()
+        handout = engine.prepare(visit)
+        render_pdf([compose(handout.plan, engine.templates(language))])
+        times.append(time.process_time() - start)
+    return statistics.median(times[1:])  # the first registers the fonts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cold", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=30)
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
+    results = {}
+    for language, name in CASES.items():
+        cold(language, name)  # fill the start-up cache
+        runs = [cold(language, name) for _ in range(args.cold)]
+        pdf = runs[0][1]
+        if args.out:
+            args.out.mkdir(parents=True, exist_ok=True)
+            (args.out / f"handout-{language}.pdf").write_bytes(pdf)
+        results[language] = (
+            statistics.median(cpu for cpu, _ in runs),
+            rows(language, name, args.rows),
+            len(pdf),
+        )
+    english = results["en"]
+    print(f"{'language':10} {'cold make s':>12} {'x en':>6} {'row s':>8} {'x en':>6} "
+          f"{'file KB':>8} {'x en':>6}")  # fmt: skip
+    worst = 0.0
+    for language, (cold_cpu, row_cpu, size) in results.items():
+        ratios = (cold_cpu / english[0], row_cpu / english[1], size / english[2])
+        print(
+            f"{language:10} {cold_cpu:12.3f} {ratios[0]:6.2f} {row_cpu:8.4f} {ratios[1]:6.2f} "
+            f"{size / 1024:8.1f} {ratios[2]:6.2f}"
+        )
+        worst = max(worst, ratios[0] / CPU_TARGET, ratios[1] / CPU_TARGET, ratios[2] / SIZE_TARGET)
+    print(f"targets: CPU <= {CPU_TARGET}x English, file <= {SIZE_TARGET}x English: "
+          f"{'met' if worst <= 1 else 'NOT met'}")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
