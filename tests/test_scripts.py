@@ -30,14 +30,52 @@ def _fonts(path) -> set[str]:
 
 
 def _actual_texts(path) -> list[str]:
+    """The /ActualText of every structure element."""
     texts = []
     with pikepdf.open(path) as pdf:
-        for page in pdf.pages:
-            for operands, operator in pikepdf.parse_content_stream(page):
-                if str(operator) == "BDC" and isinstance(operands[1], pikepdf.Dictionary):
-                    if "/ActualText" in operands[1]:
-                        texts.append(str(operands[1].ActualText))
+        todo = [pdf.Root.StructTreeRoot]
+        while todo:
+            node = todo.pop()
+            if isinstance(node, pikepdf.Dictionary):
+                if "/ActualText" in node:
+                    texts.append(str(node.ActualText))
+                kids = node.get("/K")
+                if isinstance(kids, pikepdf.Array):
+                    todo.extend(kids)
+                elif isinstance(kids, pikepdf.Dictionary):
+                    todo.append(kids)
     return texts
+
+
+def _labelled(language: str, name: str, path) -> None:
+    """The English injection set laid out with ``language``'s page words (no set is
+    translated into these languages yet), for ``name``."""
+    from datetime import date, time
+
+    from pars_docs.compose.composer import compose
+    from pars_docs.handout import Engine
+    from pars_docs.read.visit import Visit
+    from pars_docs.render.pdf import render_pdf
+
+    engine = Engine()
+    visit = Visit("pars-defect-injection", name, date(2027, 3, 4), time(8, 0), "Dr. Lee")
+    handout = engine.prepare(visit)
+    path.write_bytes(render_pdf([compose(handout.plan, engine.templates(language))]))
+
+
+def _xs(path, text: str) -> list[float]:
+    """Where on page 1 (points from the left) each piece of text that starts with ``text``
+    is drawn."""
+    from pypdf import PdfReader
+
+    found: list[float] = []
+
+    def visit(piece, cm, tm, font, size):
+        if piece.startswith(text):
+            found.append(cm[4] + tm[4] * cm[0])
+
+    PdfReader(path).pages[0].extract_text(visitor_text=visit)
+    return found
 
 
 @pytest.mark.parametrize(
@@ -124,3 +162,28 @@ def test_a_language_with_nothing_keeps_the_short_message(make):
         "language: language 'de' is not available for pars-defect-injection; available: "
         "en, es, vi\n"
     )
+
+
+def test_a_right_to_left_handout_mirrors_the_key_times_and_the_patient_block(tmp_path):
+    rtl, ltr = tmp_path / "ar.pdf", tmp_path / "en.pdf"
+    _labelled("ar", "محمد علي", rtl)
+    _labelled("en", "Ana Díaz", ltr)
+    # The key times' check boxes: at the left margin in English, at the right in Arabic.
+    assert _xs(ltr, "☐") and max(_xs(ltr, "☐")) < 100
+    assert _xs(rtl, "☐") and min(_xs(rtl, "☐")) > 500
+    # The patient block's first value (the name) starts right of the middle of the page.
+    assert min(_xs(ltr, "Pars defect injection")) < 306 < max(_xs(rtl, "Pars defect injection"))
+    # Every Arabic paragraph is read by a screen reader in logical order.
+    texts = _actual_texts(rtl)
+    assert "المريض" in texts and "محمد علي" in texts
+    assert "أوقاتك المهمة" in texts
+
+
+@pytest.mark.parametrize("language,name", [("zh-Hans", "李小龍"), ("ko", "김민준"), ("ru", "Иван")])
+def test_page_words_in_other_scripts_print_and_read_back(tmp_path, language, name):
+    out = tmp_path / "handout.pdf"
+    _labelled(language, name, out)
+    text = subprocess.run(["pdftotext", str(out), "-"], capture_output=True, text=True).stdout
+    labels = {"zh-Hans": "您的重要时间", "ko": "꼭 지킬 시간", "ru": "Ваше важное время"}
+    assert labels[language] in text
+    assert name in text

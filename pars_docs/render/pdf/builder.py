@@ -137,7 +137,11 @@ class Builder:
     def para(
         self, text: str | None, style: str = "body", element: Element | None = None, **kw: Any
     ) -> Paragraph:
-        return tagged(self.paragraph(markup(text), style, **kw), element)
+        paragraph = self.paragraph(markup(text), style, **kw)
+        if element is not None and paragraph.actual_text is not None:
+            # Read by a screen reader instead of the glyphs, which are drawn right to left.
+            element.attrs = {**element.attrs, "actual_text": paragraph.actual_text}
+        return tagged(paragraph, element)
 
     def paragraph(self, text: str, style: str, **kw: Any) -> CachedParagraph:
         """A paragraph of ``text`` (paragraph markup) in the handout's language: Han, Hangul
@@ -303,7 +307,11 @@ class Builder:
         # A number never breaks across lines.
         shown = escape(number).replace(" ", "\u00a0") if number else WRITE_IN
         label = escape(element.get("label") or "")
-        return tagged(self.paragraph(f"{label}: {shown}", style), parent.add("P"))
+        tag = parent.add("P")
+        paragraph = self.paragraph(f"{label}: {shown}", style)
+        if paragraph.actual_text is not None:
+            tag.attrs = {"actual_text": paragraph.actual_text}
+        return tagged(paragraph, tag)
 
     def callbox(self, element: ET.Element, parent: Element) -> list[Flowable]:
         """What a call box holds: its heading (with the phone icon), the phone numbers, and

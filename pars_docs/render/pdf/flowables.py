@@ -46,10 +46,6 @@ class Tagged:
     element, an artifact (decoration that a screen reader skips)."""
 
     element: Element | None = None
-    # What the drawn glyphs say, when they are not the text (shaped Arabic, drawn right to
-    # left): written as the marked content's /ActualText, so a screen reader and text
-    # extraction read the words in logical order.
-    actual_text: str | None = None
 
     def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
         element = self.element
@@ -58,11 +54,8 @@ class Tagged:
             super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
             end_artifact(canvas)
         elif element.begin(canvas):
-            actual = self.actual_text
-            if actual is not None:
-                canvas.addLiteral(f"/Span <</ActualText {actual_text(actual)}>> BDC")
             super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
-            canvas.addLiteral("EMC EMC" if actual is not None else "EMC")
+            canvas.addLiteral("EMC")
         else:
             super().drawOn(canvas, x, y, _sW)  # type: ignore[misc]
 
@@ -88,6 +81,9 @@ class CachedParagraph(Tagged, Paragraph):
     blPara: Any
     _wrapWidths: Any
 
+    # A paragraph whose drawn glyphs are not its text (shaped Arabic, drawn right to left)
+    # keeps the text here; the builder writes it as its structure element's /ActualText.
+    actual_text: str | None = None
     _parsed: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     _breaks: dict[tuple[Any, ...], tuple[Any, ...]] = {}
     _LIMIT = 4096
@@ -137,11 +133,8 @@ class CachedParagraph(Tagged, Paragraph):
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         # The part that continues on the next page stays in the same element.
         parts: list[Any] = super().split(availWidth, availHeight)
-        for index, part in enumerate(parts):
+        for part in parts:
             part.element = self.element
-            if self.actual_text is not None:
-                # The whole text is read with the first part; the rest adds nothing.
-                part.actual_text = self.actual_text if index == 0 else ""
         return parts
 
     def first_baseline(self) -> float:
@@ -244,11 +237,6 @@ def _word_class(word: str, arabic: bool) -> str:
     if word[0].isdigit():
         return "EN"
     return "L" if any(c.isalpha() for c in word) else "ON"
-
-
-def actual_text(text: str) -> str:
-    """``text`` as a PDF text string for an ActualText entry (UTF-16, hex)."""
-    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
 def _remember(

@@ -18,6 +18,7 @@ from reportlab.platypus import Flowable, Paragraph
 
 from .flowables import CachedParagraph, draw_frame
 from .icons import draw_icon
+from .scripts import has_noto
 from .styles import RULE
 from .tagging import artifact
 
@@ -296,9 +297,19 @@ class FieldGrid(Flowable):
 
     @staticmethod
     def _natural(paragraph: CachedParagraph) -> float:
-        """The width of ``paragraph`` set on one line."""
+        """The width of ``paragraph`` set on one line (each run in its own font: a name in
+        Han or Arabic script is set in a Noto font)."""
         style = paragraph.style
-        return float(stringWidth(paragraph.getPlainText(), style.fontName, style.fontSize))
+        text = paragraph.getPlainText()
+        if not has_noto(text):
+            return float(stringWidth(text, style.fontName, style.fontSize))
+        return float(
+            sum(
+                stringWidth(f.text, f.fontName, f.fontSize)
+                for f in paragraph.frags
+                if hasattr(f, "text")
+            )
+        )
 
     def _layout(self, row: list[Field], width: float) -> tuple[list[float], list[float]]:
         """The row's cell widths, and where each value starts right of its label (all 0
