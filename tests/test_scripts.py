@@ -187,3 +187,11 @@ def test_page_words_in_other_scripts_print_and_read_back(tmp_path, language, nam
     labels = {"zh-Hans": "您的重要时间", "ko": "꼭 지킬 시간", "ru": "Ваше важное время"}
     assert labels[language] in text
     assert name in text
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "ko", "ru", "ar"])
+def test_drafted_page_words_match_the_english_labels(language):
+    from pars_docs.load.languages import load_labels
+    from pars_docs.resources import templates_dir
+
+    assert load_labels((templates_dir(),)).problems(language) == []
