@@ -216,7 +216,15 @@ def make(
             unfiled = filing_problem(visit, row.refs)
             if unfiled:
                 raise unfiled
-        handout = engine.prepare(visit)
+        # A language the record system gave may fall back to the site's, as in a batch; one
+        # asked for with --language may not.
+        from_data = bool(fhir_input) and "language" not in given
+        handout = engine.prepare(visit, fallback=from_data)
+        if handout.requested_language:
+            report.note(
+                f"note: language: '{handout.requested_language}' is not available; used the "
+                f"site's fallback language '{handout.language}'"
+            )
         for warning in handout.warnings:
             report.note(f"warning: {warning}")
         if emit == "fhir":
@@ -282,6 +290,7 @@ def _one_appointment(
         include_past=include_past,
         given=frozenset(given),
         medicines=engine.library.medicine_table(),
+        warn=report.note,
     )
     if data is None:
         results = list(hl7v2.appointment_rows(content, source.label, feed))

@@ -261,6 +261,18 @@ def reading_name(text: str, as_sent: bool = False) -> str:
     return text
 
 
+def reading_parts(
+    prefix: list[str], given: list[str], family: list[str], suffix: list[str], as_sent: bool
+) -> str:
+    """A name from its parts, as a patient reads it: when the family name is sent in
+    capitals, it and the given names in capitals are put in normal case (a prefix such as
+    "Dr." and a suffix such as "MD" are kept as sent); ``as_sent`` keeps all."""
+    if not as_sent and "".join(family).isupper():
+        given = [reading_name(g) if g.isupper() else g for g in given]
+        family = [reading_name(f) for f in family]
+    return " ".join(p for p in (*prefix, *given, *family, *suffix) if p)
+
+
 def birth_date_problem(value) -> str | None:
     """Why ``value`` is not a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD), or None."""
     if isinstance(value, str) and _DATE.match(value):
@@ -287,17 +299,30 @@ class RowBuilder:
         self.revision: int | None = None
         self.version: str | None = None
         self.problems: list[DataError] = []
+        self.notes: list[str] = []  # warnings about a row that is read
 
     def problem(self, field_name: str, message: str) -> None:
         if field_name not in self.feed.given:
             self.problems.append(DataError(message, field=field_name))
 
-    def set_procedure(self, codings: list[dict], where: str = "") -> None:
-        """The instruction set the site's code map names for ``codings``, or a problem listing
-        them (``where`` names the elements they came from, such as " (AIS-3, SCH-8)")."""
+    def set_procedure(
+        self, codings: list[dict], where: str = "", texts: list[tuple[str, str]] | None = None
+    ) -> None:
+        """The instruction set the site's code map names for ``codings`` (or, failing them,
+        for the words of ``texts``, (element, text) pairs, with a warning), or a problem
+        listing them (``where`` names the elements they came from, such as " (AIS-3, SCH-8)")."""
         procedure = self.feed.codes.match(codings)
         if procedure:
             self.fields["procedure"] = procedure
+            return
+        found = self.feed.codes.match_text(texts or [])
+        if found:
+            procedure, words, element = found
+            self.fields["procedure"] = procedure
+            self.notes.append(
+                f"no code chose the instruction set; the code map's text '{words}' in "
+                f"{element} chose {procedure}: check it is the right one"
+            )
             return
         shown = ", ".join(f"{c.get('system', '(no system)')}|{c.get('code')}" for c in codings)
         self.problem(
@@ -328,6 +353,8 @@ class RowBuilder:
         """Row ``number``, or a :class:`DataError` naming every problem (the first one's
         field)."""
         if not self.problems:
+            for note in self.notes:
+                self.feed.warn(f"warning: row {number}: {note}")
             refs = {name: ref for name, ref in self.refs.items() if ref}
             return rows.Row(
                 number,

@@ -25,6 +25,7 @@ from .ehr import (
     birth_date_problem,
     is_not_mrn,
     reading_name,
+    reading_parts,
     revision,
     skip_for_status,
 )
@@ -114,16 +115,17 @@ def human_name(names, today: str | None = None, as_sent: bool = True) -> str | N
     )
     for name in candidates:
         text = _text(name.get("text"))
-        if not text:
-            parts = [
-                *_strings(name.get("prefix")),
-                *_strings(name.get("given")),
-                *_strings(name.get("family")),
-                *_strings(name.get("suffix")),
-            ]
-            text = " ".join(parts)
         if text:
             return reading_name(text, as_sent)
+        shown = reading_parts(
+            _strings(name.get("prefix")),
+            _strings(name.get("given")),
+            _strings(name.get("family")),
+            _strings(name.get("suffix")),
+            as_sent,
+        )
+        if shown:
+            return shown
     return None
 
 
@@ -274,7 +276,9 @@ def read_pages(pages: list[tuple[object, str]], warn) -> Resources:
         )
     if not resources.appointments:
         names = ", ".join(label for _, label in pages)
-        raise DataError(f"{names}: holds no Appointment")
+        kinds = sorted({str(r.get("resourceType")) for r in resources.by_ref.values()})
+        held = f" (only {', '.join(kinds)}: give it with the appointments' file)" if kinds else ""
+        raise DataError(f"{names}: holds no Appointment{held}")
     return resources
 
 
@@ -299,10 +303,20 @@ def appointment_rows(pages, feed: Feed) -> Iterator[RowResult]:
             yield BadRow(number, error)
 
 
+def _r5_reason(resource: dict, name: str) -> bool:
+    """R5's ``Appointment.reason``: a list of CodeableReference (``concept`` or
+    ``reference``), where STU3's was a list of CodeableConcept (``coding``, ``text``)."""
+    items = _list(resource.get(name)) if name == "reason" else []
+    return bool(items) and all(
+        isinstance(i, dict) and ("concept" in i or "reference" in i) and "coding" not in i
+        for i in items
+    )
+
+
 def _version_problem(resource: dict) -> str | None:
     kind = resource.get("resourceType")
     for name, version in OLDER_VERSIONS.get(kind if isinstance(kind, str) else "", {}).items():
-        if name in resource:
+        if name in resource and not _r5_reason(resource, name):
             return (
                 f"fhir: {resource['resourceType']}.{name} is a FHIR {version} element: this "
                 f"looks like FHIR {version}; pars-docs reads FHIR R4 (and R4B, and R5's "
@@ -506,7 +520,14 @@ def _procedure(appointment: dict, resources: Resources, row: RowBuilder) -> None
         request = resources.resolve(based_on, appointment)
         if request:
             carried += _codings(request.get("code"))
-    row.set_procedure(carried)
+    texts = [("description", t) for t in _strings(appointment.get("description"))]
+    for element in ("serviceCategory", "specialty"):
+        for concept in _list(appointment.get(element)):
+            if isinstance(concept, dict):
+                shown = _strings(concept.get("text"))
+                shown += [t for c in _codings(concept) for t in _strings(c.get("display"))]
+                texts += [(element, t) for t in shown]
+    row.set_procedure(carried, texts=texts)
 
 
 def _patient_fields(patient: dict, row: RowBuilder, refs: dict, feed: Feed) -> None:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta, timezone
 import hl7  # type: ignore[import-untyped]
 
 from ..errors import DataError
-from .ehr import Feed, RowBuilder, Skip, is_not_mrn, reading_name, revision, skip_for_status
+from .ehr import Feed, RowBuilder, Skip, is_not_mrn, reading_parts, revision, skip_for_status
 from .rows import BadRow, Row, RowResult, Skipped
 
 # SIU trigger events and what they mean for a handout.
@@ -178,11 +178,11 @@ def _person_name(
             continue
         candidates.append((_NAME_TYPE_ORDER.get(kind, 5), repeat))
     for _, repeat in sorted(candidates):
-        parts = [
+        prefix, given, middle, family, suffix = (
             message.value(segment, field_number, repeat, layout[part])
             for part in ("prefix", "given", "middle", "family", "suffix")
-        ]
-        name = reading_name(" ".join(p for p in parts if p), feed.names_as_sent)
+        )
+        name = reading_parts([prefix], [given, middle], [family], [suffix], feed.names_as_sent)
         if name:
             return name
     return None

@@ -324,7 +324,9 @@ class Source:
                     value = jsonin.DECODER.decode(line + text.read())
                 except (ValueError, RecursionError):
                     return False  # not JSON: reported when it is read as rows
-        return isinstance(value, dict) and value.get("resourceType") in ("Bundle", "Appointment")
+        # Any FHIR resource: one that is not an Appointment or Bundle is refused naming it.
+        kind = value.get("resourceType") if isinstance(value, dict) else None
+        return isinstance(kind, str) and re.fullmatch(r"[A-Z][A-Za-z]{1,63}", kind) is not None
 
     def read_whole(self) -> str:
         """The whole text, for formats read at once (a FHIR Bundle, HL7 v2 messages, one JSON
