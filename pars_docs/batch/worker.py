@@ -124,7 +124,12 @@ class Renderer:
                 f"fallback language '{handout.language}'"
             )
         pdf = None
-        made_from = self._made_from(handout, task) if task.target else None
+        # A text, JSON or calendar rendition costs little next to the PDF: it is made first,
+        # and what it holds (time zone, language, reminders, UIDs) is compared whole.
+        rendered = None
+        if task.target and task.rendition != "pdf":
+            rendered = handout.render(task.rendition, task.paper)
+        made_from = self._made_from(handout, task, rendered) if task.target else None
         kept = self._kept(task, made_from)
         if kept is not None:
             record.status, record.output = Status.SKIPPED, task.target
@@ -132,7 +137,7 @@ class Renderer:
             record.sha256 = hashlib.sha256(kept).hexdigest()
             pdf = kept if task.rendition == "pdf" else None
         elif task.target or task.fhir:
-            data = handout.render(task.rendition, task.paper)
+            data = rendered if rendered is not None else handout.render(task.rendition, task.paper)
             pdf = data if task.rendition == "pdf" else None
             record.sha256 = hashlib.sha256(data).hexdigest()
             if task.target:
@@ -159,8 +164,11 @@ class Renderer:
             record.document = ET.tostring(handout.composed(), encoding="unicode")
         return record
 
-    def _made_from(self, handout: Handout, task: Task) -> str | None:
-        """The keyed hash of everything the row's file is made from."""
+    def _made_from(self, handout: Handout, task: Task, rendered: bytes | None) -> str | None:
+        """The keyed hash of everything the row's file is made from: for every rendition the
+        composed document, the set's version, the site's time zone, clock, reminder time and
+        wound-check days, and the languages; for text, JSON and calendars also the rendered
+        bytes themselves."""
         if self.key is None:
             return None
         site = self.engine.site
@@ -177,6 +185,13 @@ class Renderer:
             "logo": self._logo,
             # Every part, in every language it is printed in.
             "document": ET.tostring(handout.composed(), encoding="unicode"),
+            "timezone": site.timezone,
+            "clock": site.clock,
+            "reminder_time": site.reminder_time.isoformat(),
+            "wound_check_days": site.wound_check_days,
+            "languages": list(handout.languages),
+            "calendar_key": hashlib.sha256(site.calendar_key or b"").hexdigest(),
+            "rendered": _content_digest(rendered, task.rendition, site.calendar_key),
         }
         return fingerprint(self.key, parts)
 
@@ -222,3 +237,17 @@ def render_in_worker(task: Task) -> Record:
     if _Worker.renderer is None:
         raise RuntimeError("render_in_worker runs in a pool set up by init_worker")
     return _Worker.renderer.render(task)
+
+
+def _content_digest(rendered: bytes | None, rendition: str, calendar_key: bytes | None) -> str:
+    """The digest of a rendition's bytes. Without the clinic's calendar key a calendar's
+    event UIDs are drawn afresh by each run (see render/ics.py): they are left out, and
+    everything else in it (time zone, times, reminders, wording) counts."""
+    if rendered is None:
+        return ""
+    if rendition == "ics" and calendar_key is None:
+        unfolded = rendered.replace(b"\r\n ", b"").replace(b"\r\n\t", b"")
+        rendered = b"\r\n".join(
+            line for line in unfolded.split(b"\r\n") if not line.startswith(b"UID:")
+        )
+    return hashlib.sha256(rendered).hexdigest()
