@@ -244,9 +244,18 @@ def start_desk(tmp: Path, site: Path = SITE, **env: str) -> tuple[subprocess.Pop
         text=True,
         env=environment,
     )
-    line = process.stderr.readline()
-    match = re.search(r"http://127\.0\.0\.1:\d+/", line)
-    assert match, line
+    # Lines before the address (what the start tidied up) are kept on the process.
+    process.before_address = []  # type: ignore[attr-defined]
+    for _ in range(50):
+        line = process.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        if match or not line:
+            break
+        process.before_address.append(line)  # type: ignore[attr-defined]
+    if not match:  # no server to leave running behind a failed test
+        process.kill()
+        process.communicate()
+    assert match, process.before_address  # type: ignore[attr-defined]
     return process, match.group(0)
 
 

@@ -14,6 +14,7 @@ import csv
 import io
 import json
 import multiprocessing
+import os
 import secrets
 import shutil
 import signal
@@ -32,7 +33,7 @@ from ..batch.ledger import Progress, Record
 from ..batch.options import Options
 from ..batch.run import run_batch
 from ..clock import build_time
-from ..errors import DataError, Interrupted, ParsDocsError, UsageError
+from ..errors import DataError, ExitStatus, Interrupted, ParsDocsError, UsageError
 from ..load.site import Site, check_zone
 from ..read.rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping, read_rows
 from ..read.visit import check_date_format
@@ -172,7 +173,7 @@ class Packets:
         job.process = self._context.Process(
             target=_run,
             args=(folder, source_path.name, source.format, options.encoding, mapping, options),
-            kwargs={"site": site, "counter": job.read, "reply": send},
+            kwargs={"site": site, "counter": job.read, "reply": send, "parent": os.getpid()},
             daemon=False,  # its batch run starts a worker pool of its own
         )
         with self._lock:
@@ -309,12 +310,34 @@ class Packets:
             del self._jobs[finished.pop(0)]
 
 
-def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, reply) -> None:
+def _die_with(parent: int, folder: Path) -> None:
+    """Stop this run when the server that started it is gone (killed with SIGKILL, crashed):
+    a thread watches for the parent to change. SIGTERM stops the batch run at a row boundary
+    and its worker pool with it; whatever is still running ten seconds later is killed, and
+    the run's folder removed."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        for child in multiprocessing.active_children():
+            child.kill()
+        shutil.rmtree(folder, ignore_errors=True)
+        os._exit(ExitStatus.TERMINATED)
+
+    threading.Thread(target=watch, name="die-with-server", daemon=True).start()
+
+
+def _run(
+    folder, input_name, fmt, encoding, mapping, options, *, site, counter, reply, parent
+) -> None:
     """The child process: one batch run into ``folder``, then one message back."""
     # Not the server's handlers (inherited through fork): outside the run a stop ends the
     # process at once; inside it the batch runner stops at a row boundary.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent, folder)
     shown: dict[int, dict] = {}
     source = None
     try:
@@ -344,17 +367,26 @@ def _run(folder, input_name, fmt, encoding, mapping, options, *, site, counter, 
             include_past=options.include_past,
         )
         summary = run_batch(noted(), site, batch_options, progress=_Counted(counter))
-        reply.send(("done", asdict(summary), shown))
+        _send(reply, ("done", asdict(summary), shown))
     except Interrupted:
-        reply.send(("stopped",))
+        _send(reply, ("stopped",))
     except ParsDocsError as e:
-        reply.send(("error", e.message.replace(str(folder / input_name), "the upload")))
+        _send(reply, ("error", e.message.replace(str(folder / input_name), "the upload")))
     except Exception as e:  # noqa: BLE001 - reported on the page, never a traceback
-        reply.send(("error", f"the run failed ({type(e).__name__}); please report it"))
+        _send(reply, ("error", f"the run failed ({type(e).__name__}); please report it"))
     finally:
         if source is not None:
             source.close()
         reply.close()
+        if os.getppid() != parent:  # no server to read the results and remove the folder
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _send(reply, message: tuple) -> None:
+    try:
+        reply.send(message)
+    except OSError:  # the server is gone: nobody to tell
+        pass
 
 
 class _Counted(Progress):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import signal
 import sys
 import tempfile
 import threading
+import time
 import webbrowser
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,10 @@ from ..handout import Engine
 from ..load.site import Site
 from . import security
 from .app import MAX_UPLOAD, create_app
+
+WORK_PREFIX = "pars-docs-serve-"
+PID_FILE = "server.pid"  # names the server whose folder it is
+log = logging.getLogger("pars_docs.web")
 
 
 def build(
@@ -83,7 +89,9 @@ def serve(
 
     logging.basicConfig(level=logging.INFO, format="pars-docs serve: %(message)s")
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
-    work_dir = Path(tempfile.mkdtemp(prefix="pars-docs-serve-"))
+    sweep(Path(tempfile.gettempdir()), log.warning)
+    work_dir = Path(tempfile.mkdtemp(prefix=WORK_PREFIX))
+    (work_dir / PID_FILE).write_text(str(os.getpid()), encoding="ascii")
     server: Any = None  # waitress's types lack effective_port, which its TCP server has
     app = None
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
@@ -143,6 +151,50 @@ def serve(
             parts["packets"].stop_all()
             parts["desk"].clear()
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+def sweep(root: Path, note) -> int:
+    """Remove the folders in ``root`` left by desk servers that were stopped hard (SIGKILL,
+    a power cut): their server's process is gone. They may hold a run's uploaded list and
+    handouts. Returns how many were removed; each is noted (without its contents)."""
+    removed = 0
+    for folder in root.glob(f"{WORK_PREFIX}*"):
+        try:
+            if hasattr(os, "getuid") and folder.stat().st_uid != os.getuid():
+                continue  # another user's
+            try:
+                pid = int((folder / PID_FILE).read_text(encoding="ascii"))
+            except (OSError, ValueError):
+                # No process named: left by an older version, or a start cut short. One
+                # being made this moment is younger than a minute.
+                if time.time() - folder.stat().st_mtime < 60:
+                    continue
+                pid = None
+            if pid is not None and _alive(pid):
+                continue
+            jobs = sum(1 for _ in folder.glob("job-*"))
+        except OSError:
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+        note(
+            f"removed {folder.name}, left by a desk server that was stopped without tidying "
+            f"up (process {pid or 'unknown'}; {jobs} packet run{'s' if jobs != 1 else ''} "
+            "in it)"
+        )
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid() or sys.platform == "win32":
+        return True  # Windows' os.kill would end the process it asks about
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True  # there, but not ours to signal
+    return True
 
 
 def _stop(_signum, _frame):
