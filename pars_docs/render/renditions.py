@@ -10,10 +10,11 @@ from __future__ import annotations
 import json
 import textwrap
 import xml.etree.ElementTree as ET
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from ..compose.elements import unknown
 from ..compose.markup import WRITE_IN, plain
 from ..plan.keytimes import key_times
 
@@ -76,22 +77,35 @@ class _TextWriter:
         return "\n".join(self.lines) + "\n"
 
 
-def _items(out: _TextWriter, element: ET.Element) -> None:
-    """Paragraphs, checklist items, bullets, steps and groups, as the PDF builder lays them out."""
+def _items(out: _TextWriter, element: ET.Element, handled: tuple[str, ...] = ()) -> None:
+    """Paragraphs, checklist items, bullets, steps and groups, as the PDF builder lays them out
+    (children in ``handled`` are written by the caller)."""
     step = 0
     for child in element:
-        if child.tag == "p":
-            out.para(child.text)
-        elif child.tag == "check":
-            out.item(child.text, "[ ] ")
-        elif child.tag == "bullet":
-            out.item(child.text, "- ")
-        elif child.tag == "step":
+        if child.tag in handled:
+            continue
+        if child.tag == "step":
             step += 1
             out.item(child.text, f"{step}. ")
-        elif child.tag == "group":
-            out.heading(child.get("title"), GROUP_RULE)
-            _items(out, child)
+            continue
+        handler = _ITEMS.get(child.tag)
+        if handler is None:
+            raise unknown(child, f"text rendition, in <{element.tag}>")
+        handler(out, child)
+
+
+def _group(out: _TextWriter, element: ET.Element) -> None:
+    out.heading(element.get("title"), GROUP_RULE)
+    _items(out, element)
+
+
+# What each item of a section, group, box or questions area becomes (steps are numbered).
+_ITEMS: dict[str, Callable[[_TextWriter, ET.Element], None]] = {
+    "p": lambda out, e: out.para(e.text),
+    "check": lambda out, e: out.item(e.text, "[ ] "),
+    "bullet": lambda out, e: out.item(e.text, "- "),
+    "group": _group,
+}
 
 
 def _box(out: _TextWriter, element: ET.Element) -> None:
@@ -99,7 +113,7 @@ def _box(out: _TextWriter, element: ET.Element) -> None:
     for phone in element.findall("phone"):
         number = plain(phone.text).strip()
         out.item(number or WRITE_IN, f"{phone.get('label')}: ")
-    _items(out, element)
+    _items(out, element, handled=("phone",))
 
 
 def _key_times(out: _TextWriter, element: ET.Element) -> None:
@@ -128,6 +142,59 @@ def render_text(documents: Sequence[ET.Element]) -> str:
     return "\f\n".join(_document_text(document) for document in documents)
 
 
+def _header(out: _TextWriter, element: ET.Element) -> None:
+    for part in ("clinic", "address"):
+        if element.find(part) is not None:
+            out.item((element.findtext(part) or "").replace("\n", ", "))
+    out.heading(element.findtext("title"), SECTION_RULE)
+    out.item(element.findtext("subtitle"))
+    if element.find("other") is not None:
+        out.item(element.findtext("other"))
+
+
+def _patient(out: _TextWriter, element: ET.Element) -> None:
+    out.blank()
+    for field in element.findall("field"):
+        out.item(field.text, f"{field.get('label')}: ")
+
+
+def _note(out: _TextWriter, element: ET.Element) -> None:
+    out.heading(element.get("title"), GROUP_RULE)
+    for line in (element.text or "").split("\n"):
+        if line.strip():
+            out.item(line)
+
+
+def _notice(out: _TextWriter, element: ET.Element) -> None:
+    out.blank()
+    out.para(element.text)
+
+
+def _section(out: _TextWriter, element: ET.Element) -> None:
+    # A questions area too: its writing lines are for paper only.
+    out.heading(element.get("title"), SECTION_RULE)
+    _items(out, element)
+
+
+def _footer(out: _TextWriter, element: ET.Element) -> None:
+    """Written last, whatever its place: the instruction set's id and version."""
+
+
+# What each part of a handout (compose/elements.py) becomes in the text, in document order.
+_PARTS: dict[str, Callable[[_TextWriter, ET.Element], None]] = {
+    "header": _header,
+    "patient": _patient,
+    "keytimes": _key_times,
+    "note": _note,
+    "notice": _notice,
+    "section": _section,
+    "questions": _section,
+    "callbox": _box,
+    "emergency": _box,
+    "footer": _footer,
+}
+
+
 def _document_text(document: ET.Element) -> str:
     out = _TextWriter()
     footer = document.find("footer")
@@ -136,39 +203,10 @@ def _document_text(document: ET.Element) -> str:
         out.item(f"*** {plain(draft.text)} ***")
         out.blank()
     for element in document:
-        tag = element.tag
-        if tag == "header":
-            for part in ("clinic", "address"):
-                if element.find(part) is not None:
-                    out.item((element.findtext(part) or "").replace("\n", ", "))
-            out.heading(element.findtext("title"), SECTION_RULE)
-            out.item(element.findtext("subtitle"))
-            if element.find("other") is not None:
-                out.item(element.findtext("other"))
-        elif tag == "patient":
-            out.blank()
-            for field in element.findall("field"):
-                out.item(field.text, f"{field.get('label')}: ")
-
-        elif tag == "note":
-            out.heading(element.get("title"), GROUP_RULE)
-            for line in (element.text or "").split("\n"):
-                if line.strip():
-                    out.item(line)
-        elif tag == "notice":
-            out.blank()
-            out.para(element.text)
-        elif tag == "section":
-            out.heading(element.get("title"), SECTION_RULE)
-            _items(out, element)
-        elif tag == "keytimes":
-            _key_times(out, element)
-        elif tag == "questions":
-            # Its writing lines are for paper only.
-            out.heading(element.get("title"), SECTION_RULE)
-            _items(out, element)
-        elif tag in ("callbox", "emergency"):
-            _box(out, element)
+        handler = _PARTS.get(element.tag)
+        if handler is None:
+            raise unknown(element, "text rendition, in <handout>")
+        handler(out, element)
     if footer is not None and plain(footer.findtext("right")).strip():
         out.blank()
         if footer.find("made") is not None:  # the day it was made, as in each PDF footer

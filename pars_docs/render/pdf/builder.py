@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.utils import ImageReader
 from reportlab.platypus import Flowable, Paragraph, Spacer
 
+from ...compose.elements import unknown
 from ...compose.markup import BOLD_OFF, BOLD_ON, WRITE_IN, escape, markup, plain
 from .flowables import (
     Box,
@@ -192,7 +193,7 @@ class Builder:
                 lead = [title, *first_lead]
                 rest = [*first_rest, *_flatten(inner[1:])]
             else:
-                continue
+                raise unknown(child, f"PDF, in <{element.tag}>")
             segments.append(([*pending_intro, *lead], rest))
             kinds.append(child.tag)
             pending_intro = []
@@ -334,6 +335,8 @@ class Builder:
                     inner.append(self.columns(bullets))
                 else:
                     inner.extend(bullets)
+            elif child.tag not in ("phone", "bullet"):
+                raise unknown(child, f"PDF, in <{element.tag}>")
         return inner
 
     def key_times(self, element: ET.Element, parent: Element) -> list[Flowable]:
@@ -468,35 +471,51 @@ class Builder:
         self.styles = ScriptStyles(self.s, handout.get("lang"))
         story: list[Flowable] = []
         end = [e for e in handout if e.tag in END_MATTER]
+        parts: dict[str, Callable[[ET.Element, Element], list[Flowable]]] = {
+            "header": self.header,
+            "patient": self.patient,
+            "note": self.note,
+            "notice": self.notice,
+            "section": self.section,
+            "keytimes": self.key_times,
+            # Laid out together at the first of them (end_matter); the footer is drawn on
+            # every page by the document's canvas.
+            **{tag: _elsewhere for tag in END_MATTER},
+            "footer": _elsewhere,
+        }
         for element in handout:
-            tag = element.tag
             if end and element is end[0]:
                 story.extend(self.end_matter(end, parent))
-            if tag == "header":
-                story.extend(self.header(element, parent))
-            elif tag == "patient":
-                story.extend(self.patient(element, parent))
-            elif tag == "note":
-                note = parent.add("Sect")
-                inner = [self.para(element.get("title"), "group", note.add("H2"))]
-                inner.extend(
-                    self.para(line, element=note.add("P"))
-                    for line in (element.text or "").split("\n")
-                    if line.strip()
-                )
-                story.extend([boxed_table(inner, RULE, self.width), Spacer(1, 6)])
-            elif tag == "notice":
-                story.append(self.para(element.text, element=parent.add("P")))
-            elif tag == "section":
-                section = parent.add("Sect")
-                title = self.para(element.get("title"), "section", section.add("H2"))
-                segments = self.segments(element, section)
-                first_lead, first_rest = segments[0] if segments else ([], [])
-                story.append(ParagraphsTogether([title, *first_lead]))
-                story.extend([*first_rest, *_flatten(segments[1:])])
-            elif tag == "keytimes":
-                story.extend(self.key_times(element, parent))
+            handler = parts.get(element.tag)
+            if handler is None:
+                raise unknown(element, "PDF, in <handout>")
+            story.extend(handler(element, parent))
         return story
+
+    def note(self, element: ET.Element, parent: Element) -> list[Flowable]:
+        note = parent.add("Sect")
+        inner = [self.para(element.get("title"), "group", note.add("H2"))]
+        inner.extend(
+            self.para(line, element=note.add("P"))
+            for line in (element.text or "").split("\n")
+            if line.strip()
+        )
+        return [boxed_table(inner, RULE, self.width), Spacer(1, 6)]
+
+    def notice(self, element: ET.Element, parent: Element) -> list[Flowable]:
+        return [self.para(element.text, element=parent.add("P"))]
+
+    def section(self, element: ET.Element, parent: Element) -> list[Flowable]:
+        section = parent.add("Sect")
+        title = self.para(element.get("title"), "section", section.add("H2"))
+        segments = self.segments(element, section)
+        first_lead, first_rest = segments[0] if segments else ([], [])
+        return [ParagraphsTogether([title, *first_lead]), *first_rest, *_flatten(segments[1:])]
+
+
+def _elsewhere(element: ET.Element, parent: Element) -> list[Flowable]:
+    """Nothing in the story here: the element is laid out elsewhere."""
+    return []
 
 
 def _share(width: str | None) -> float:
