@@ -31,6 +31,8 @@ class Environment:
     # The process ends when the command does (the console command, not a test or the desk
     # calling it in-process): what a command leaves in memory need not be tidied up.
     process_ends: bool = False
+    # --traceback: an unexpected error shows its stack (and a batch row's, sent by its worker).
+    traceback: bool = False
 
     def __post_init__(self) -> None:
         if self.stdout_isatty is None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import signal
+import traceback
 from enum import IntEnum
 
 
@@ -164,3 +165,16 @@ class Interrupted(Exception):
         super().__init__(signal.Signals(signum).name)
         self.signum = signum
         self.summary = summary
+
+
+def trace_without_values(error: BaseException) -> str:
+    """Where ``error`` happened, for a log: each frame's file, line, function and code, and
+    the exception's type, but not its message (which may quote a patient's value)."""
+    frames = traceback.extract_tb(error.__traceback__)
+    lines = ["Traceback (most recent call last):"]
+    for frame in frames:
+        lines.append(f'  File "{frame.filename}", line {frame.lineno}, in {frame.name}')
+        if frame.line:
+            lines.append(f"    {frame.line.strip()}")
+    lines.append(f"{type(error).__module__}.{type(error).__qualname__}")
+    return "\n".join(lines)

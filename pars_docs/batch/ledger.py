@@ -82,6 +82,8 @@ class Record:
     tally: str | None = dataclasses.field(default=None, repr=False)  # why it was not made
     # A keyed hash of what the handout was made from (see pars_docs.batch.folder).
     made_from: str | None = dataclasses.field(default=None, repr=False)
+    # The stack of a fault in pars-docs that stopped the row (shown with --traceback).
+    trace: str | None = dataclasses.field(default=None, repr=False)
 
     COLUMNS = (
         "row",

@@ -8,12 +8,13 @@ import hmac
 import json
 import os
 import signal
+import traceback
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from ..errors import ParsDocsError
+from ..errors import ParsDocsError, trace_without_values
 from ..handout import Engine, Handout
 from ..load.site import Site
 from ..plan.timeline import redacted
@@ -91,6 +92,11 @@ class Renderer:
                 Status.FAILED,
                 reason=f"could not make this handout ({type(e).__name__}{detail}); "
                 "please report it",
+                # Sent to the parent with the record: shown with --traceback, in full with
+                # --verbose, else without the message (which may quote a row's value).
+                trace="".join(traceback.format_exception(e))
+                if self.verbose
+                else trace_without_values(e),
             )
 
     def _render(self, task: Task) -> Record:

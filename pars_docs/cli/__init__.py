@@ -10,6 +10,7 @@ import atexit
 import os
 import signal
 import sys
+import traceback
 from importlib import import_module
 from types import FrameType
 
@@ -109,11 +110,26 @@ def _run() -> int:
     except OSError as e:
         # A write no command caught: standard output on a full disk or a closed pipe.
         return _output_failed(report, e)
+    except Exception as e:  # noqa: BLE001 - a fault in pars-docs: one line, or its stack
+        return _unexpected(report, e)
     try:
         env.stdout.flush()
     except OSError as e:
         return _output_failed(report, e)
     return code if isinstance(code, int) else ExitStatus.SUCCESS
+
+
+def _unexpected(report: Report, error: Exception) -> int:
+    """A fault in pars-docs itself (not bad input): its stack with --traceback, else one line
+    that says how to see it. The exit status is 1."""
+    if report.env.traceback:
+        traceback.print_exception(error, file=report.env.stderr)
+    else:
+        report.note(
+            f"error: unexpected {type(error).__name__}; please report it (run again with "
+            "--traceback to see where it happened)"
+        )
+    return ExitStatus.ERROR
 
 
 def _output_failed(report: Report, error: OSError) -> int:

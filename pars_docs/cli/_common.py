@@ -62,8 +62,22 @@ LARGE_PRINT_OPTION = click.option(
 )
 
 
+def traceback_option(command: F) -> F:
+    """--traceback (every command has it: ``script_options`` adds it)."""
+    return click.option(
+        "--traceback",
+        is_flag=True,
+        expose_value=False,
+        is_eager=True,
+        callback=_ask_for_traceback,
+        help="On an unexpected error (a fault in pars-docs, not bad input), show its stack "
+        "trace, and that of every batch row it stops.",
+    )(command)
+
+
 def script_options(command: F) -> F:
-    """--errors and --verbose, on every command."""
+    """--errors, --verbose and --traceback, on every command."""
+    command = traceback_option(command)
     command = click.option(
         "--verbose",
         is_flag=True,
@@ -77,6 +91,11 @@ def script_options(command: F) -> F:
         help="How errors are written to standard error: text lines or JSON lines with row, "
         "field and message.",
     )(command)
+
+
+def _ask_for_traceback(context: click.Context, _param: click.Parameter, value: bool) -> None:
+    if value:
+        context.ensure_object(Environment).traceback = True
 
 
 def environment() -> Environment:
@@ -142,6 +161,8 @@ class Report:
             else ""
         )
         self._echo(f"pars-docs: row {record.row}: {kind}{where}{record.reason}")
+        if record.trace and self.env.traceback:
+            click.echo(record.trace.rstrip("\n"), file=self.env.stderr)
 
     def note(self, text: str) -> None:
         if self.json:

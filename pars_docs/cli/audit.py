@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import ExitStatus, ParsDocsError, UsageError
-from ._common import SITE_OPTION, Report, environment, fail, script_options
+from ._common import SITE_OPTION, Report, environment, fail, script_options, traceback_option
 
 if TYPE_CHECKING:
     from ..audit import AuditTrail
@@ -114,6 +114,7 @@ def audit(
 
 
 @audit.command()
+@traceback_option
 @click.option(
     "--head",
     metavar="HASH",

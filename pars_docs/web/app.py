@@ -19,7 +19,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .._version import version
 from ..audit import patient_id
-from ..errors import AuditError, ParsDocsError, printable
+from ..errors import AuditError, ParsDocsError, printable, trace_without_values
 from ..handout import Engine
 from ..read.rows import FORMATS
 from . import security
@@ -528,8 +528,8 @@ def create_app(
 
     @app.errorhandler(Exception)
     def fault(error: Exception):
-        # The type only: a message or traceback could hold a patient's value.
-        log.error("error in %s: %s", request.url_rule, type(error).__name__)
+        # Where it happened, without the message: that could hold a patient's value.
+        log.error("error in %s:\n%s", request.url_rule, trace_without_values(error))
         return render_template(
             "error.html", message="Something went wrong making this page. Please report it."
         ), 500

@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import multiprocessing
 import os
 import secrets
@@ -33,10 +34,19 @@ from ..batch.ledger import Progress, Record
 from ..batch.options import Options
 from ..batch.run import run_batch
 from ..clock import build_time
-from ..errors import DataError, ExitStatus, Interrupted, ParsDocsError, UsageError
+from ..errors import (
+    DataError,
+    ExitStatus,
+    Interrupted,
+    ParsDocsError,
+    UsageError,
+    trace_without_values,
+)
 from ..load.site import Site, check_zone
 from ..read.rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping, read_rows
 from ..read.visit import check_date_format
+
+log = logging.getLogger("pars_docs.web")
 
 INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl", ".hl7", ".xml"}
 MAP_SUFFIXES = {".yaml", ".yml", ".json"}
@@ -373,6 +383,7 @@ def _run(
     except ParsDocsError as e:
         _send(reply, ("error", e.message.replace(str(folder / input_name), "the upload")))
     except Exception as e:  # noqa: BLE001 - reported on the page, never a traceback
+        log.error("packet run failed:\n%s", trace_without_values(e))
         _send(reply, ("error", f"the run failed ({type(e).__name__}); please report it"))
     finally:
         if source is not None:
