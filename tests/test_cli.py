@@ -267,6 +267,7 @@ def test_errors_as_json(make):
     assert result.exit_code == 2
     error = json.loads(result.output)
     assert error == {
+        "schema_version": "1",
         "row": None,
         "field": "date",
         "message": "date: '…' is not a real date",

@@ -161,6 +161,7 @@ def test_json_is_the_plans_timeline():
     raw = render_json(h)
     data = json.loads(raw)
     assert list(data) == [
+        "schema_version",
         "instruction_set",
         "procedure",
         "patient",

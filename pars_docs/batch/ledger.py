@@ -16,6 +16,7 @@ from enum import Enum
 from typing import IO
 
 from ..environment import Environment
+from ..schemas import SCHEMA_VERSION
 from ..write.output import Inputs, TextOutput
 
 
@@ -151,6 +152,7 @@ class Manifest:
         if self.csv:
             self.output.write(self._csv_line(neutralised(v) for v in values.values()))
         else:
+            values["schema_version"] = SCHEMA_VERSION  # see pars_docs/schemas/manifest
             self.output.write(json.dumps(values, ensure_ascii=False) + "\n")
 
     def close(self) -> None:

@@ -14,6 +14,7 @@ from ..batch.ledger import Record, Status
 from ..environment import Environment
 from ..errors import STEERING, ParsDocsError, UsageError, printable
 from ..load.site import ENV_VAR, Site, check_zone, load_site
+from ..schemas import SCHEMA_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -127,7 +128,8 @@ class Report:
 
     def _json(self, item: dict) -> None:
         # JSON escapes C0 controls itself; C1 and bidirectional controls get \u escapes.
-        text = json.dumps(item, ensure_ascii=False)
+        # Each line names the contract it keeps (pars_docs/schemas/errors.schema.json).
+        text = json.dumps({"schema_version": SCHEMA_VERSION, **item}, ensure_ascii=False)
         click.echo(STEERING.sub(lambda m: f"\\u{ord(m.group()):04x}", text), file=self.env.stderr)
 
     def error(self, error: ParsDocsError) -> None:

@@ -87,6 +87,9 @@ class Visit:
     # Which of ``medications`` came from the patient's chart (FHIR MedicationRequest and
     # MedicationStatement), as listed there.
     chart_medicines: tuple[str, ...] = field(default_factory=tuple)
+    # The record number's system (a URI) as the input gave it (FHIR Identifier.system, an
+    # HL7 v2 assigning authority made a URI); None: the site's mrn_identifier.system.
+    mrn_system: str | None = None
 
 
 def parse_date(value: str | date, field_name: str = "date") -> date:
@@ -244,6 +247,7 @@ def make_visit(
     language: str | None = None,
     also_language: str | None = None,
     chart_medicines: list[str] | tuple[str, ...] = (),
+    mrn_system: str | None = None,
 ) -> Visit:
     """Build a :class:`Visit` from loosely typed values, raising :class:`UsageError` that
     names every problem at once (the first problem's field is the error's field)."""
@@ -309,6 +313,7 @@ def make_visit(
         chart_medicines=tuple(
             m for m in meds if m.casefold() in {c.strip().casefold() for c in chart_medicines}
         ),
+        mrn_system=mrn_system,
         fold=1 if fold else 0,
         revision=revision,
         **fields,
@@ -421,4 +426,5 @@ def visit_from_row(
         language=values.get("language"),
         also_language=also_language,
         chart_medicines=parse_medications(values.get("chart_medicines")),
+        mrn_system=row.refs.get("mrn_system"),
     )

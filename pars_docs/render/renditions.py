@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..compose.elements import unknown
 from ..compose.markup import WRITE_IN, plain
 from ..plan.keytimes import key_times
+from ..schemas import SCHEMA_VERSION
 
 if TYPE_CHECKING:
     from ..plan.timeline import Plan
@@ -235,12 +236,22 @@ def render_json(
     """
     iset = plan.instruction_set
     visit = plan.visit
+    chart = set(visit.chart_medicines)
     record: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,  # pars_docs/schemas/handout.schema.json
         "instruction_set": {"id": iset.id, "version": iset.version, "title": iset.title},
         "procedure": iset.id,
         "patient": visit.patient,
-        "language": iset.language,
     }
+    if visit.visit_id:
+        record["visit_id"] = visit.visit_id
+    if visit.mrn:
+        identifier = {"type": "MR", "value": visit.mrn}
+        system = visit.mrn_system or plan.site.mrn_rule.system
+        if system:
+            identifier = {"type": "MR", "system": system, "value": visit.mrn}
+        record["identifiers"] = [identifier]
+    record["language"] = iset.language
     if len(documents) > 1:
         record["also_languages"] = [document.get("lang") for document in documents[1:]]
     if requested_language:
@@ -262,6 +273,7 @@ def render_json(
                 "last_dose": _iso(med.last_dose),
                 "first_skip": _iso(med.first_skip),
                 "restart": _iso(med.restart),
+                **({"from_chart": True} if {med.name, med.generic} & chart else {}),
             }
             for med in plan.medicines
         ],
