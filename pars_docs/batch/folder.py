@@ -31,7 +31,7 @@ _FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_
 
 
 @dataclass(frozen=True)
-class Made:
+class FileRecord:
     """What one file in the folder was made from (a keyed hash) and its SHA-256."""
 
     made_from: str
@@ -103,21 +103,23 @@ class FolderState:
             os.close(self._fd)
             raise
 
-    def _read(self) -> tuple[bytes, dict[str, Made]]:
+    def _read(self) -> tuple[bytes, dict[str, FileRecord]]:
         """The key and the last record of each file; a line cut short by a killed run, or
         anything else unreadable, is passed over (its file is made again)."""
         chunks = []
         while chunk := os.read(self._fd, 1 << 20):
             chunks.append(chunk)
         key: bytes | None = None
-        files: dict[str, Made] = {}
+        files: dict[str, FileRecord] = {}
         for line in b"".join(chunks).splitlines():
             try:
                 item = json.loads(line)
                 if "key" in item:
                     key = key or bytes.fromhex(item["key"])
                 else:
-                    files[str(item["file"])] = Made(str(item["made_from"]), str(item["sha256"]))
+                    files[str(item["file"])] = FileRecord(
+                        str(item["made_from"]), str(item["sha256"])
+                    )
             except (ValueError, TypeError, KeyError, AttributeError):
                 continue
         if key is None or len(key) < 32:
@@ -128,18 +130,18 @@ class FolderState:
     def _line(self, item: dict) -> bytes:
         return (json.dumps(item, sort_keys=True) + "\n").encode()
 
-    def _rewrite(self, key: bytes, files: dict[str, Made]) -> None:
+    def _rewrite(self, key: bytes, files: dict[str, FileRecord]) -> None:
         lines = [self._line({"key": key.hex()})]
         lines += [self._line({"file": name, **asdict(made)}) for name, made in files.items()]
         os.ftruncate(self._fd, 0)
         os.lseek(self._fd, 0, os.SEEK_SET)
         _write_all(self._fd, b"".join(lines))
 
-    def made(self, name: str) -> Made | None:
+    def made(self, name: str) -> FileRecord | None:
         """What the file ``name`` was made from, if this folder's record knows it."""
         return self.files.get(name)
 
-    def record(self, name: str, made: Made) -> None:
+    def record(self, name: str, made: FileRecord) -> None:
         """Note that ``name`` was just made. A record that cannot be written (a full disk)
         costs only a remake on a resumed run."""
         self.files[name] = made

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..read.visit import check_date_format
-from ..write.names import DEFAULT_NAME, RENDITIONS, check_name_pattern
+from ..write.names import DEFAULT_NAME, FILE_SUFFIXES, check_name_pattern
 
 
 def max_jobs() -> int:
@@ -65,9 +65,9 @@ class Options:
         check_name_pattern(self.name)
         if self.date_format:
             check_date_format(self.date_format)
-        if self.output_format not in RENDITIONS:
+        if self.output_format not in FILE_SUFFIXES:
             raise UsageError(
-                f"--output-format: '{self.output_format}' is not one of {', '.join(RENDITIONS)}",
+                f"--output-format: '{self.output_format}' is not one of {', '.join(FILE_SUFFIXES)}",
                 field="output_format",
             )
         self._check_distinct()
@@ -107,4 +107,4 @@ class Options:
     @property
     def suffix(self) -> str:
         """The suffix of each file in ``out_dir``."""
-        return RENDITIONS[self.output_format]
+        return FILE_SUFFIXES[self.output_format]

@@ -28,7 +28,7 @@ from .folder import FolderState
 from .ledger import Progress, Summary
 from .options import Options
 from .scheduler import Scheduler, Stop
-from .settler import Report, Settler
+from .settler import RowReporter, Settler
 from .tasks import Planner
 from .worker import Renderer
 
@@ -38,7 +38,7 @@ def run_batch(
     site: Site,
     options: Options,
     *,
-    report: Report | None = None,
+    report: RowReporter | None = None,
     progress_total: int | None = None,
     show_progress: bool = False,
     env: Environment | None = None,

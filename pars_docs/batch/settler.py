@@ -17,12 +17,12 @@ from ..errors import OutputError
 from ..load.site import Site
 from ..write.fhir_out import BundleWriter
 from ..write.output import Inputs
-from .folder import FolderState, Made
+from .folder import FileRecord, FolderState
 from .ledger import Manifest, Progress, Record, Status, Summary
 from .options import Options
 from .packet import Layout, Packet, index_pieces
 
-Report = Callable[[Record], None]
+RowReporter = Callable[[Record], None]
 
 
 class Settler:
@@ -34,7 +34,7 @@ class Settler:
         options: Options,
         site: Site,
         *,
-        report: Report | None = None,
+        report: RowReporter | None = None,
         progress: Progress | None = None,
         env: Environment | None = None,
         state: FolderState | None = None,
@@ -82,7 +82,7 @@ class Settler:
             self.progress.clear()
             self.report(record)
         if self.state and record.output and record.made_from and record.sha256:
-            self.state.record(Path(record.output).name, Made(record.made_from, record.sha256))
+            self.state.record(Path(record.output).name, FileRecord(record.made_from, record.sha256))
         if self.packet is not None and record.document:
             self.packet.add(record, record.document)
             record.document = None  # on disk now: memory stays flat

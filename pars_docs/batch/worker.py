@@ -21,7 +21,7 @@ from ..plan.timeline import redacted
 from ..read.visit import Visit, clean_text
 from ..render.pdf.fonts import check_drawable
 from ..write.output import write_atomic
-from .folder import Made, fingerprint
+from .folder import FileRecord, fingerprint
 from .ledger import Record, Status
 
 
@@ -32,7 +32,7 @@ class Task:
     row: int
     visit: Visit
     target: str | None = None  # where the file goes (None: not written to a folder)
-    kept: Made | None = None  # what the file at target was made from (--skip-existing)
+    kept: FileRecord | None = None  # what the file at target was made from (--skip-existing)
     document: bool = False  # return the composed document, for a packet
     paper: str | None = None
     rendition: str = "pdf"  # what the file in the folder holds: pdf, text, json or ics

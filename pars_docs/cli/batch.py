@@ -14,7 +14,7 @@ from ..errors import ExitStatus, Interrupted, OutputError, ParsDocsError
 from ..load.site import Site
 from ..read.rows import FEEDS, FORMATS, RowResult, Source, check_pages, read_mapping, read_rows
 from ..read.visit import parse_as_of
-from ..write.names import DEFAULT_NAME, RENDITIONS
+from ..write.names import DEFAULT_NAME, FILE_SUFFIXES
 from ._common import (
     FHIR_BUNDLE_OPTION,
     INCLUDE_PAST_OPTION,
@@ -130,7 +130,7 @@ OPTIONS = (
     ),
     click.option(
         "--output-format",
-        type=click.Choice(list(RENDITIONS)),
+        type=click.Choice(list(FILE_SUFFIXES)),
         default="pdf",
         show_default=True,
         help="What each file in --out-dir holds: the PDF handout, the same handout as text, "

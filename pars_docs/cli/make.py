@@ -12,7 +12,7 @@ import click
 from ..errors import DataError, ParsDocsError, UsageError
 from ..read.rows import BadRow, Row, RowResult, Skipped, Source
 from ..read.visit import MissingField, parse_as_of, visit_from_row
-from ..write.names import RENDITIONS, default_filename
+from ..write.names import FILE_SUFFIXES, default_filename
 from ..write.output import Inputs, write_output
 from ._common import (
     FHIR_BUNDLE_OPTION,
@@ -103,7 +103,7 @@ if TYPE_CHECKING:
 @click.option(
     "--format",
     "rendition",
-    type=click.Choice(list(RENDITIONS)),
+    type=click.Choice(list(FILE_SUFFIXES)),
     default="pdf",
     show_default=True,
     help="pdf: the printable handout; text: the same handout as plain text; json: the "
@@ -236,7 +236,7 @@ def make(
             data = (json.dumps(resource, indent=2, ensure_ascii=False) + "\n").encode()
             suffix = ".json"
         else:
-            data, suffix = handout.render(rendition, paper), RENDITIONS[rendition]
+            data, suffix = handout.render(rendition, paper), FILE_SUFFIXES[rendition]
         target = output or default_filename(visit, suffix)
         inputs = Inputs([fhir_input, code_map])
         inputs.add_site(site_profile)

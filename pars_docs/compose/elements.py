@@ -19,7 +19,7 @@ from ..errors import InstructionError
 
 
 @dataclass(frozen=True)
-class Element:
+class ElementSpec:
     """What one element may carry: its attributes, its child elements and whether it holds
     text (which may carry the marks of :mod:`.markup`)."""
 
@@ -31,10 +31,10 @@ class Element:
 
 ITEMS = ("p", "bullet", "check", "step")
 
-ELEMENTS: dict[str, Element] = {
+ELEMENTS: dict[str, ElementSpec] = {
     # A handout, and a bilingual handout's parts.
-    "handouts": Element("every part of a bilingual handout", ("lang",), ("handout",)),
-    "handout": Element(
+    "handouts": ElementSpec("every part of a bilingual handout", ("lang",), ("handout",)),
+    "handout": ElementSpec(
         "one handout in one language; print='large' lays it out in large print",
         ("lang", "title", "print"),
         (
@@ -50,51 +50,59 @@ ELEMENTS: dict[str, Element] = {
             "footer",
         ),
     ),
-    "header": Element(
+    "header": ElementSpec(
         "the clinic and the handout's title",
         children=("logo", "clinic", "address", "title", "subtitle", "other"),
     ),
-    "logo": Element("the site's logo, read as its alt text", ("alt",)),
-    "clinic": Element("the clinic's name", text=True),
-    "address": Element("the clinic's address, one line each", text=True),
-    "title": Element("the instruction set's title", text=True),
-    "subtitle": Element("what the handout is", text=True),
-    "other": Element("where the other language's part is, in a bilingual handout", text=True),
-    "patient": Element("the patient block", children=("field",)),
-    "field": Element("one labelled value; wide='1' spans the block", ("label", "wide"), text=True),
-    "keytimes": Element(
+    "logo": ElementSpec("the site's logo, read as its alt text", ("alt",)),
+    "clinic": ElementSpec("the clinic's name", text=True),
+    "address": ElementSpec("the clinic's address, one line each", text=True),
+    "title": ElementSpec("the instruction set's title", text=True),
+    "subtitle": ElementSpec("what the handout is", text=True),
+    "other": ElementSpec("where the other language's part is, in a bilingual handout", text=True),
+    "patient": ElementSpec("the patient block", children=("field",)),
+    "field": ElementSpec(
+        "one labelled value; wide='1' spans the block", ("label", "wide"), text=True
+    ),
+    "keytimes": ElementSpec(
         "the key-times checklist of page 1", ("title", "continued"), ("p", "time", "phone")
     ),
-    "time": Element("one key time: when, and what to do", ("at", "action", "alt"), text=True),
-    "phone": Element("a labelled phone number (a write-in line when empty)", ("label",), text=True),
-    "note": Element("the care team's own note, one line each", ("title",), text=True),
-    "notice": Element("the notice to follow one's own clinician", text=True),
-    "section": Element("a titled part of the instructions", ("title",), (*ITEMS, "group")),
-    "group": Element("a titled group inside a section", ("title", "icon"), ITEMS),
-    "p": Element("a paragraph", text=True),
-    "bullet": Element("a bulleted item", text=True),
-    "check": Element(
+    "time": ElementSpec("one key time: when, and what to do", ("at", "action", "alt"), text=True),
+    "phone": ElementSpec(
+        "a labelled phone number (a write-in line when empty)", ("label",), text=True
+    ),
+    "note": ElementSpec("the care team's own note, one line each", ("title",), text=True),
+    "notice": ElementSpec("the notice to follow one's own clinician", text=True),
+    "section": ElementSpec("a titled part of the instructions", ("title",), (*ITEMS, "group")),
+    "group": ElementSpec("a titled group inside a section", ("title", "icon"), ITEMS),
+    "p": ElementSpec("a paragraph", text=True),
+    "bullet": ElementSpec("a bulleted item", text=True),
+    "check": ElementSpec(
         "a checklist item; alt is how a screen reader reads its box", ("alt",), text=True
     ),
-    "step": Element("a numbered step", text=True),
-    "questions": Element("the questions area with writing lines", ("title", "lines"), ("p",)),
-    "callbox": Element("when to call the clinic", ("title", "icon"), ("phone", "p", "bullet")),
-    "emergency": Element("when to call 911", ("title", "icon"), ("p", "bullet")),
-    "footer": Element("every page's footer", children=("left", "center", "made", "right", "draft")),
-    "made": Element("the day the handout was made", text=True),
-    "left": Element("the patient's identifiers", text=True),
-    "center": Element("the page number and the day made", children=("page", "pages"), text=True),
-    "right": Element("which instruction set made the handout", text=True),
-    "draft": Element("the mark of a draft translation", text=True),
-    "page": Element("this page's number"),
-    "pages": Element("the number of pages"),
+    "step": ElementSpec("a numbered step", text=True),
+    "questions": ElementSpec("the questions area with writing lines", ("title", "lines"), ("p",)),
+    "callbox": ElementSpec("when to call the clinic", ("title", "icon"), ("phone", "p", "bullet")),
+    "emergency": ElementSpec("when to call 911", ("title", "icon"), ("p", "bullet")),
+    "footer": ElementSpec(
+        "every page's footer", children=("left", "center", "made", "right", "draft")
+    ),
+    "made": ElementSpec("the day the handout was made", text=True),
+    "left": ElementSpec("the patient's identifiers", text=True),
+    "center": ElementSpec(
+        "the page number and the day made", children=("page", "pages"), text=True
+    ),
+    "right": ElementSpec("which instruction set made the handout", text=True),
+    "draft": ElementSpec("the mark of a draft translation", text=True),
+    "page": ElementSpec("this page's number"),
+    "pages": ElementSpec("the number of pages"),
     # A packet's index (templates/packet.xml.j2).
-    "packet": Element("a packet's index pages", ("lang", "title"), ("index",)),
-    "index": Element("one table of the index", ("title",), ("columns", "row")),
-    "columns": Element("the table's column heads", children=("col",)),
-    "col": Element("a column head; width is its share of the page", ("width",), text=True),
-    "row": Element("one row of the table", children=("cell",)),
-    "cell": Element("one cell", text=True),
+    "packet": ElementSpec("a packet's index pages", ("lang", "title"), ("index",)),
+    "index": ElementSpec("one table of the index", ("title",), ("columns", "row")),
+    "columns": ElementSpec("the table's column heads", children=("col",)),
+    "col": ElementSpec("a column head; width is its share of the page", ("width",), text=True),
+    "row": ElementSpec("one row of the table", children=("cell",)),
+    "cell": ElementSpec("one cell", text=True),
 }
 
 

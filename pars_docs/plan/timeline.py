@@ -154,13 +154,13 @@ def resolve_options(instruction_set: InstructionSet, visit: Visit) -> dict[str, 
     }
 
 
-class Warning_(str):
+class QuotedWarning(str):
     """A warning that quotes what a row holds, with ``redacted``: the same words without it,
     for logs (see :func:`redacted`)."""
 
     redacted: str
 
-    def __new__(cls, text: str, redacted: str) -> Warning_:
+    def __new__(cls, text: str, redacted: str) -> QuotedWarning:
         warning = super().__new__(cls, text)
         warning.redacted = redacted
         return warning
@@ -168,7 +168,7 @@ class Warning_(str):
 
 def redacted(warning: str) -> str:
     """``warning`` as a log may show it."""
-    return warning.redacted if isinstance(warning, Warning_) else warning
+    return warning.redacted if isinstance(warning, QuotedWarning) else warning
 
 
 def _label(med: Medicine, name: str) -> str:
@@ -203,7 +203,7 @@ def plan_medicines(
         if found is None:
             asks = " The handout asks the patient to call about it."
             warnings.append(
-                Warning_(
+                QuotedWarning(
                     table.unknown_message(name) + asks, table.unknown_message(name, "…") + asks
                 )
             )
@@ -211,7 +211,9 @@ def plan_medicines(
             continue
         if found.dropped:
             read_as = f"' is read as {found.name}; '{found.dropped}' is not printed"
-            warnings.append(Warning_(f"medication: '{name}{read_as}", f"medication: '…{read_as}"))
+            warnings.append(
+                QuotedWarning(f"medication: '{name}{read_as}", f"medication: '…{read_as}")
+            )
         med, name = found.medicine, found.name
         if med.name in seen:
             continue  # "apixaban" and "Eliquis" are one medicine: one line

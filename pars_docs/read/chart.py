@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ..load.medicines import MedicineTable
 
 
-class Resources(Protocol):
+class ResourceLookup(Protocol):
     """What this module asks of the FHIR reader's resources (:class:`.fhir.Resources`),
     written here so that the two modules do not import each other."""
 
@@ -110,7 +110,9 @@ def _by_text(texts: Iterable[str], table: MedicineTable) -> str | None:
     return None
 
 
-def _medicine(resource: dict, resources: Resources, table: MedicineTable) -> ChartMedicine | None:
+def _medicine(
+    resource: dict, resources: ResourceLookup, table: MedicineTable
+) -> ChartMedicine | None:
     concept, reference = _concept_and_reference(resource)
     medication = resources.resolve(reference, resource) if reference else None
     ingredients: list[dict] = []
@@ -148,7 +150,9 @@ def _current(resource: dict) -> bool:
     return isinstance(status, str) and status in CURRENT
 
 
-def _for_patient(resource: dict, resources: Resources, patient: dict | None, refs: set) -> bool:
+def _for_patient(
+    resource: dict, resources: ResourceLookup, patient: dict | None, refs: set
+) -> bool:
     subject = _dict(resource.get("subject") or resource.get("patient"))
     ref = subject.get("reference")
     if patient is not None:
@@ -163,7 +167,7 @@ def _for_patient(resource: dict, resources: Resources, patient: dict | None, ref
 
 def chart_medicines(
     statements: list[dict],
-    resources: Resources,
+    resources: ResourceLookup,
     patient: dict | None,
     refs: set[str],
     table: MedicineTable,

@@ -19,7 +19,7 @@ from ..handout import Engine, Handout
 from ..load.languages import resolve
 from ..plan.timeline import set_option
 from ..read.visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
-from ..write.names import RENDITIONS
+from ..write.names import FILE_SUFFIXES
 
 # Form fields in the order the form shows them; an error without a field goes to the top.
 FIELDS = (
@@ -91,7 +91,7 @@ class FormValues:
 
 
 @dataclass
-class Made:
+class DeskHandout:
     """A handout made at the desk: its PDF and page images, held in memory only."""
 
     pdf: bytes
@@ -136,7 +136,7 @@ class Desk:
         self.engine = engine
         self.site = engine.site
         self.lock = threading.Lock()
-        self._made: dict[str, Made] = {}
+        self._made: dict[str, DeskHandout] = {}
 
     # What the form offers ---------------------------------------------------------------
 
@@ -255,7 +255,7 @@ class Desk:
             return None, {_form_field(e.field): e.message}
         from ..write.names import default_filename
 
-        made = Made(
+        made = DeskHandout(
             pdf=pdf,
             filename=default_filename(visit),
             title=handout.instruction_set.title,
@@ -302,14 +302,14 @@ class Desk:
 
     # The store ----------------------------------------------------------------------------
 
-    def _keep(self, made: Made) -> str:
+    def _keep(self, made: DeskHandout) -> str:
         key = secrets.token_urlsafe(18)
         with self.lock:
             self._expire()
             self._made[key] = made
         return key
 
-    def get(self, key: str) -> Made | None:
+    def get(self, key: str) -> DeskHandout | None:
         with self.lock:
             self._expire()
             return self._made.get(key)
@@ -328,7 +328,7 @@ class Desk:
     def rendition(self, key: str, suffix: str) -> tuple[bytes, str] | None:
         """A made handout as ``.pdf``, ``.txt``, ``.json`` or ``.ics`` and its file name."""
         made = self.get(key)
-        kinds = {ending: kind for kind, ending in RENDITIONS.items()}
+        kinds = {ending: kind for kind, ending in FILE_SUFFIXES.items()}
         if made is None or suffix not in kinds or made.handout is None:
             return None
         from ..write.names import default_filename

@@ -18,7 +18,7 @@ from ..errors import UsageError
 from .output import FOLDER_MODE, NewFile
 
 # Every rendition a handout has, and the file suffix it is written with.
-RENDITIONS = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
+FILE_SUFFIXES = {"pdf": ".pdf", "text": ".txt", "json": ".json", "ics": ".ics"}
 
 DEFAULT_NAME = "{date}_{time}_{procedure}_{id}"
 NAME_FIELDS = ("date", "time", "procedure", "mrn", "row", "id", "patient")
