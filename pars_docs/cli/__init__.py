@@ -33,6 +33,7 @@ class _Commands(click.Group):
         "batch": "batch",
         "check": "check",
         "list": "list_sets",
+        "listen": "listen",
         "make": "make",
         "serve": "serve",
     }
