@@ -123,11 +123,13 @@ def _key_times(out: _TextWriter, element: ET.Element) -> None:
     paragraphs = element.findall("p")
     for p in paragraphs[:1]:
         out.para(p.text)
+    for phone in element.findall("phone"):
+        out.item(plain(phone.text).strip() or WRITE_IN, f"{phone.get('label')}: ")
+        out.blank()
     for item in element.findall("time"):
         out.item(f"{plain(item.get('at'))}: {plain(item.text)}", "[ ] ")
-    for phone in element.findall("phone"):
+    if paragraphs[1:]:
         out.blank()
-        out.item(plain(phone.text).strip() or WRITE_IN, f"{phone.get('label')}: ")
     for p in paragraphs[1:]:
         out.para(p.text)
 

@@ -347,7 +347,10 @@ class Builder:
         sect = parent.add("Sect")
         head: list[Flowable] = [self.para(element.get("title"), "box_title", sect.add("H2"))]
         notes = element.findall("p")
-        head.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[:1])
+        intro = [self.para(p.text, "key_note", sect.add("P")) for p in notes[:1]]
+        head.extend(intro)
+        # The clinic's phone is in the head, so it is on page 1 however long the list is.
+        head.extend(self.phone(p, "key_phone", sect) for p in element.findall("phone"))
         width = self.width - 2 * BOX_PAD
         box = s["key_box"].fontSize * 1.4
         times = sect.add("L", numbering="None")
@@ -382,13 +385,16 @@ class Builder:
                 )
             )
             lines.append(row)
-        tail: list[Flowable] = [self.phone(p, "key_phone", sect) for p in element.findall("phone")]
-        tail.extend(self.para(p.text, "key_note", sect.add("P")) for p in notes[1:])
+        tail: list[Flowable] = [self.para(p.text, "key_note", sect.add("P")) for p in notes[1:]]
         # Over a continuation on the next page: decoration, as the title is read once.
         continued = (
             self.para(element.get("continued"), "box_title") if element.get("continued") else None
         )
-        return [KeyTimesBox(head, lines, tail, continued), Spacer(1, 6)]
+        more = self.para(element.get("more"), "key_note") if element.get("more") else None
+        keytimes = KeyTimesBox(
+            head, lines, tail, continued, more=more, movable=intro[0] if intro else None
+        )
+        return [keytimes, Spacer(1, 6)]
 
     def questions(self, element: ET.Element | None, parent: Element) -> tuple[list[Flowable], int]:
         """The questions area's heading and prompt, and how many writing lines it needs."""

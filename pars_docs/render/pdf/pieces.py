@@ -437,8 +437,9 @@ class KeyTimesBox(Flowable):
     it. The rest continues on the next page in a box drawn the same way, under ``continued``
     (the title, marked as continued; decoration for a screen reader, which reads the title
     once). A continuation that breaks again keeps ``keep`` lines under its heading. On page
-    1 the box keeps as many lines as there is room for, ``keep`` wherever the page allows
-    it and one at least, as the key times start on page 1."""
+    1 the box keeps as many lines as there is room for, one at least where the page allows
+    it, and at least its head (the title, introduction and the clinic's phone): the key
+    times start on page 1. A part the list goes on from ends with ``more``."""
 
     PAD_X, PAD_TOP, PAD_BOTTOM, GAP, BORDER = 12, 8, 10, 2, 2.5
 
@@ -451,8 +452,14 @@ class KeyTimesBox(Flowable):
         color: Color = RULE,
         keep: int = 2,
         first: bool = True,
+        more: Flowable | None = None,
+        movable: Flowable | None = None,
     ) -> None:
         super().__init__()
+        # A part of the head (the introduction) that may go over to the continuation when
+        # page 1 has no room for the whole head: the title and the phone stay on page 1.
+        self.movable = movable
+        self.more = more  # under a part the list goes on from: "continued on the next page"
         self.first = first  # the box as it starts, on page 1
         self.head = head
         self.lines = lines
@@ -477,6 +484,29 @@ class KeyTimesBox(Flowable):
         inner = availWidth - 2 * self.PAD_X
         used: float = self.PAD_TOP + self.PAD_BOTTOM
         used += sum(part.wrap(inner, availHeight)[1] + self.GAP for part in self.head)
+        if self.more is not None:
+            used += self.more.wrap(inner, availHeight)[1] + self.GAP
+        head_fits = used <= availHeight
+        if self.first and not head_fits and self.movable in self.head:
+            # Page 1 keeps the title and the phone; the introduction goes on with the list.
+            moved = self.movable.wrap(inner, availHeight)[1] + self.GAP
+            if used - moved <= availHeight:
+                stay = [part for part in self.head if part is not self.movable]
+                more = [self.more] if self.more is not None else []
+                after = [self.continued] if self.continued is not None else []
+                return [
+                    KeyTimesBox(stay, [], more, None, self.color, self.keep, False),
+                    KeyTimesBox(
+                        [*after, self.movable],
+                        self.lines,
+                        self.tail,
+                        self.continued,
+                        self.color,
+                        self.keep,
+                        False,
+                        self.more,
+                    ),
+                ]
         fit = 0
         for line in self.lines:
             used += line.wrap(inner, availHeight)[1] + self.GAP
@@ -488,12 +518,24 @@ class KeyTimesBox(Flowable):
         # Page 1 keeps what it has room for, one line at least: the key times start there.
         need = 1 if self.first else min(self.keep, len(self.lines))
         if fit < max(1, need):
-            return []  # the whole box starts the next page
+            if not (self.first and head_fits):
+                return []  # the whole box starts the next page
+            # Page 1 holds the start of the key times and the clinic's phone, even when not
+            # one line fits under them (large print, a long first line): the list goes on.
+            fit = 0
         head = [self.continued] if self.continued is not None else []
+        more = [self.more] if self.more is not None else []
         return [
-            KeyTimesBox(self.head, self.lines[:fit], [], None, self.color, self.keep, False),
+            KeyTimesBox(self.head, self.lines[:fit], more, None, self.color, self.keep, False),
             KeyTimesBox(
-                head, self.lines[fit:], self.tail, self.continued, self.color, self.keep, False
+                head,
+                self.lines[fit:],
+                self.tail,
+                self.continued,
+                self.color,
+                self.keep,
+                False,
+                self.more,
             ),
         ]
 
