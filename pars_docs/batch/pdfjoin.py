@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 import tempfile
+from dataclasses import dataclass, field
 from typing import Protocol
 
 _REF = re.compile(rb"(?<![\d.])(\d+) 0 R")
@@ -97,6 +98,57 @@ def _entry(head: bytes, key: bytes) -> int | None:
     return int(match[1]) if match else None
 
 
+@dataclass
+class _PartStructure:
+    """A part's structure tree: its document element, that element's children, its parent
+    tree's (key, object) pairs, and the objects to copy for them."""
+
+    document: int | None = None
+    elements: list[int] = field(default_factory=list)
+    nums: list[tuple[int, int]] = field(default_factory=list)
+    root_head: bytes = b""
+    start: list[int] = field(default_factory=list)
+
+    @classmethod
+    def read(
+        cls, objects: dict[int, bytes], catalog: bytes, numbers: dict[int, int]
+    ) -> _PartStructure:
+        """Read it, and redirect the part's structure root and document element to the
+        joined file's in ``numbers``."""
+        structure = _entry(catalog, b"StructTreeRoot")
+        if structure is None:
+            return cls()
+        root_head = objects[structure]
+        document = _refs(_found(_KIDS, root_head))[0]
+        numbers[structure] = _STRUCTURE
+        numbers[document] = _DOCUMENT
+        elements = _refs(_found(_KIDS, objects[document]))
+        found = _NUMS.search(root_head)
+        if found is None:
+            raise JoinError("the part's parent tree is not written in its structure root")
+        pairs = found[1].split()
+        nums = [(int(pairs[i]), int(pairs[i + 1])) for i in range(0, len(pairs), 4)]
+        start = [*elements, *(ref for _, ref in nums)]
+        return cls(document, elements, nums, root_head, start)
+
+
+def _used(objects: dict[int, bytes], wanted: set[int], numbers: dict[int, int]) -> set[int]:
+    """``wanted`` and every object they refer to, however deep, but those in ``numbers``."""
+    wanted = set(wanted)
+    stack = list(wanted)
+    while stack:
+        for ref in _refs(_split(objects[stack.pop()])[0]):
+            if ref not in wanted and ref not in numbers:
+                wanted.add(ref)
+                stack.append(ref)
+    return wanted
+
+
+def _renumbered(text: bytes, numbers: dict[int, int]) -> bytes:
+    """``text`` with every indirect reference given its new number."""
+    return _REF.sub(lambda match: b"%d 0 R" % numbers[int(match[1])], text)
+
+
 class PdfJoiner:
     """Writes one PDF to ``out`` from parts added in order.
 
@@ -168,89 +220,92 @@ class PdfJoiner:
         # The part's own page tree, structure tree root and document element stand for the
         # joined file's: references to them are redirected, and they are not copied.
         numbers = {tree: node}
-        start = list(kids)
-        nums: list[tuple[int, int]] = []
-        structure = _entry(catalog, b"StructTreeRoot")
-        document = None
-        elements: list[int] = []
-        if structure is not None:
-            root_head = objects[structure]
-            document = _refs(_found(_KIDS, root_head))[0]
-            numbers[structure] = _STRUCTURE
-            numbers[document] = _DOCUMENT
-            elements = _refs(_found(_KIDS, objects[document]))
-            start += elements
-            found = _NUMS.search(root_head)
-            if found is None:
-                raise JoinError("the part's parent tree is not written in its structure root")
-            pairs = found[1].split()
-            nums = [(int(pairs[i]), int(pairs[i + 1])) for i in range(0, len(pairs), 4)]
-            start += [ref for _, ref in nums]
+        part = _PartStructure.read(objects, catalog, numbers)
+        start = [*kids, *part.start]
         extra = b""
         if self._catalog is None:
             extra = _OWN_ENTRIES.sub(b"", catalog.strip()[2:-2]).strip()
             start += _refs(extra)
             self._info = objects.get(info) if info else None
-        wanted = {n for n in start if n not in numbers}
-        stack = list(wanted)
-        while stack:
-            for ref in _refs(_split(objects[stack.pop()])[0]):
-                if ref not in wanted and ref not in numbers:
-                    wanted.add(ref)
-                    stack.append(ref)
+        wanted = _used(objects, {n for n in start if n not in numbers}, numbers)
         for old in sorted(wanted):
             numbers[old] = self._new()
         offset = self._next_key
-        # The joined file's document element has the language of the first part that gives
-        # one; a part in another language passes its own down to its top elements.
+        self._copy(objects, wanted, numbers, kids, part, offset)
+        if self._catalog is None:
+            self._catalog = _renumbered(extra, numbers)
+        document = part.document
+        if document is not None and (self._document is None or b"/Lang" not in self._document):
+            self._document = _renumbered(objects[document], numbers)
+        lang = _LANG.search(catalog)
+        if self._lang is None and lang:
+            self._lang = lang[0]
+        if document is not None:
+            self._add_parent_tree(part, numbers, offset, len(kids))
+        return self._add_pages(node, [numbers[k] for k in kids], objects[kids[-1]] if kids else b"")
+
+    def _lang_of_part(self, objects: dict[int, bytes], document: int | None) -> bytes | None:
+        """The joined file's document element has the language of the first part that gives
+        one; a part in another language passes its own (returned here) to its top elements."""
         own = _LANG.search(objects[document]) if document is not None else None
         if self._document is not None and b"/Lang" in self._document:
             packet = _LANG.search(self._document)
-            lang_of_part = own[0] if own and packet and own[1] != packet[1] else None
-        else:
-            lang_of_part = None
-        tops = set(elements)
+            return own[0] if own and packet and own[1] != packet[1] else None
+        return None
 
-        def renumber(match: re.Match) -> bytes:
-            return b"%d 0 R" % numbers[int(match[1])]
+    def _copy(
+        self,
+        objects: dict[int, bytes],
+        wanted: set[int],
+        numbers: dict[int, int],
+        kids: list[int],
+        part: _PartStructure,
+        offset: int,
+    ) -> None:
+        """Write each wanted object under its new number, its references and structure
+        parents renumbered."""
+        lang_of_part = self._lang_of_part(objects, part.document)
+        tops = set(part.elements)
 
         def shift(match: re.Match) -> bytes:
             return match[1] + b"%d" % (int(match[2]) + offset)
 
         for old in sorted(wanted):
             head, stream = _split(objects[old])
-            head = _REF.sub(renumber, head)
+            head = _renumbered(head, numbers)
             if old in kids or b"/StructParent" in head:
                 head = _STRUCT_PARENTS.sub(shift, head)
             if lang_of_part and old in tops and b"/Lang" not in head:
                 head = head[: head.rindex(b">>")] + b" " + lang_of_part + b" >>"
             self._object(numbers[old], head + stream)
-        if self._catalog is None:
-            self._catalog = _REF.sub(renumber, extra)
-        if document is not None and (self._document is None or b"/Lang" not in self._document):
-            self._document = _REF.sub(renumber, objects[document])
-        lang = _LANG.search(catalog)
-        if self._lang is None and lang:
-            self._lang = lang[0]
-        if document is not None:
-            self._structure += [numbers[e] for e in elements]
-            leaf = self._new()
-            entries = b" ".join(b"%d %d 0 R" % (k + offset, numbers[v]) for k, v in nums)
-            limits = (nums[0][0] + offset, nums[-1][0] + offset) if nums else (offset, offset)
-            self._object(leaf, b"<< /Limits [%d %d] /Nums [%s] >>" % (*limits, entries))
-            self._parent_tree.append(leaf)
-            next_key = re.search(rb"/ParentTreeNextKey\s+(\d+)", root_head)
-            self._next_key += int(next_key[1]) if next_key else len(kids)
-        page_numbers = [numbers[k] for k in kids]
-        if self._duplex and len(kids) % 2:
-            box = _MEDIA_BOX.search(objects[kids[-1]])
+
+    def _add_parent_tree(
+        self, part: _PartStructure, numbers: dict[int, int], offset: int, pages: int
+    ) -> None:
+        """The part's top structure elements join the document element's, and its parent
+        tree becomes one leaf of the joined file's, its keys shifted past the parts before."""
+        nums = part.nums
+        self._structure += [numbers[e] for e in part.elements]
+        leaf = self._new()
+        entries = b" ".join(b"%d %d 0 R" % (k + offset, numbers[v]) for k, v in nums)
+        limits = (nums[0][0] + offset, nums[-1][0] + offset) if nums else (offset, offset)
+        self._object(leaf, b"<< /Limits [%d %d] /Nums [%s] >>" % (*limits, entries))
+        self._parent_tree.append(leaf)
+        next_key = re.search(rb"/ParentTreeNextKey\s+(\d+)", part.root_head)
+        self._next_key += int(next_key[1]) if next_key else pages
+
+    def _add_pages(self, node: int, page_numbers: list[int], last_page: bytes) -> int:
+        """The part's page tree node (with a blank page after an odd count, for duplex);
+        returns how many pages it holds."""
+        if self._duplex and len(page_numbers) % 2:
+            box = _MEDIA_BOX.search(last_page)
             blank = self._new()
             self._object(
                 blank,
                 b"<< /Type /Page /Parent %d 0 R %s /Resources << >> >>"
                 % (node, box[0] if box else b"/MediaBox [ 0 0 612 792 ]"),
             )
-            page_numbers.append(blank)
+            page_numbers = [*page_numbers, blank]
         kids_text = b" ".join(b"%d 0 R" % n for n in page_numbers)
         self._object(
             node,

@@ -300,43 +300,55 @@ class MedicineWords:
             found.append(problem(loaded, ("language",), f"must be '{self.language}'"))
         if (data.get("review") or {}).get("status") not in ("draft", "reviewed"):
             found.append(problem(loaded, ("review",), "give status: draft or reviewed"))
-        verbs = data.get("verbs")
-        if verbs is not None:
-            from .medicines import FORMS
-
-            if not isinstance(verbs, dict):
-                found.append(problem(loaded, ("verbs",), "give one verb for each form"))
-            else:
-                for form in FORMS:
-                    if not isinstance(verbs.get(form), str) or not verbs[form].strip():
-                        found.append(problem(loaded, ("verbs",), f"no verb for the form {form}"))
-                for form in sorted(set(verbs) - set(FORMS)):
-                    found.append(
-                        problem(loaded, ("verbs", form), f"unknown form (use {', '.join(FORMS)})")
-                    )
-        entries = data.get("medicines") or {}
-        known = {m.name: m for m in table.medicines}
-        for name in entries:
-            if name not in known:
-                found.append(problem(loaded, ("medicines", name), "is not in the medicine table"))
-        for med in table.medicines:
-            entry = entries.get(med.name) or {}
-            field = ("medicines", med.name)
-            for key, made_from in (("note", "from"), ("sedation_note", "sedation_from")):
-                english = getattr(med, key)
-                if english and not entry.get(key):
-                    found.append(problem(loaded, field, f"the English {key} has no translation"))
-                elif english and entry.get(made_from) != english:
-                    found.append(
-                        problem(
-                            loaded,
-                            (*field, made_from),
-                            f"stale: the English {key} has changed since this was translated",
-                        )
-                    )
-                elif entry.get(key):
-                    found.extend(text_problems(loaded, (*field, key), entry[key], english))
+        found += _verb_problems(loaded, data.get("verbs"))
+        found += _entry_problems(loaded, data.get("medicines") or {}, table)
         return found
+
+
+def _verb_problems(loaded: LoadedYAML, verbs) -> list[str]:
+    """A verb for each form of medicine, and no unknown form."""
+    from .medicines import FORMS
+
+    if verbs is None:
+        return []
+    if not isinstance(verbs, dict):
+        return [problem(loaded, ("verbs",), "give one verb for each form")]
+    found = []
+    for form in FORMS:
+        if not isinstance(verbs.get(form), str) or not verbs[form].strip():
+            found.append(problem(loaded, ("verbs",), f"no verb for the form {form}"))
+    for form in sorted(set(verbs) - set(FORMS)):
+        found.append(problem(loaded, ("verbs", form), f"unknown form (use {', '.join(FORMS)})"))
+    return found
+
+
+def _entry_problems(loaded: LoadedYAML, entries: dict, table) -> list[str]:
+    """Medicines the table does not have, and notes missing or made from an older English
+    note."""
+    known = {m.name: m for m in table.medicines}
+    found = [
+        problem(loaded, ("medicines", name), "is not in the medicine table")
+        for name in entries
+        if name not in known
+    ]
+    for med in table.medicines:
+        entry = entries.get(med.name) or {}
+        field = ("medicines", med.name)
+        for key, made_from in (("note", "from"), ("sedation_note", "sedation_from")):
+            english = getattr(med, key)
+            if english and not entry.get(key):
+                found.append(problem(loaded, field, f"the English {key} has no translation"))
+            elif english and entry.get(made_from) != english:
+                found.append(
+                    problem(
+                        loaded,
+                        (*field, made_from),
+                        f"stale: the English {key} has changed since this was translated",
+                    )
+                )
+            elif entry.get(key):
+                found.extend(text_problems(loaded, (*field, key), entry[key], english))
+    return found
 
 
 def medicine_words(table_path: Path, language: str) -> MedicineWords:
