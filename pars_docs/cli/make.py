@@ -186,17 +186,11 @@ def make(
         engine = Engine(site_profile, parse_as_of(as_of), include_past)
         row = Row(1, given)
         if fhir_input:
-            supplied = set(given)
-            if day is not None or clock is not None:
-                supplied |= {"date", "time"}
-            found = _one_appointment(fhir_input, engine, code_map, supplied, include_past, report)
-            # A clock time given here is read as written.
-            fold = 0 if day is not None or clock is not None else found.fold
-            values = {**found.values, **given}
-            if found.values.get("medications") and given.get("medications"):
-                # The chart's medicines join those given here (the plan lists each once).
-                values["medications"] = [*given["medications"], *found.values["medications"]]
-            row = Row(found.number, values, fold=fold, refs=found.refs, revision=found.revision)
+            timed = day is not None or clock is not None
+            found = _one_appointment(
+                fhir_input, engine, code_map, given, timed, include_past, report
+            )
+            row = _with_options(found, given, timed)
         try:
             visit = visit_from_row(row, sedation=sedation, also_language=also_language)
         except MissingField as e:
@@ -206,16 +200,7 @@ def make(
             raise UsageError(
                 f"{e.missing[0]}: missing; give {options} (or --fhir)", field=e.missing[0]
             ) from e
-        if emit == "fhir" and rendition != "pdf":
-            raise UsageError("--emit fhir attaches the PDF; leave out --format", field="format")
-        if fhir_bundle and emit != "fhir":
-            raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
-        if emit == "fhir":
-            from ..write.fhir_out import filing_problem
-
-            unfiled = filing_problem(visit, row.refs)
-            if unfiled:
-                raise unfiled
+        _check_emit(emit, rendition, fhir_bundle, visit, row)
         # A language the record system gave may fall back to the site's, as in a batch; one
         # asked for with --language may not.
         from_data = bool(fhir_input) and "language" not in given
@@ -253,17 +238,44 @@ def make(
         report.note(f"wrote {written}")
 
 
+def _with_options(found: Row, given: dict[str, Any], timed: bool) -> Row:
+    """The appointment's row with the command line's values over it."""
+    # A clock time given here is read as written.
+    fold = 0 if timed else found.fold
+    values = {**found.values, **given}
+    if found.values.get("medications") and given.get("medications"):
+        # The chart's medicines join those given here (the plan lists each once).
+        values["medications"] = [*given["medications"], *found.values["medications"]]
+    return Row(found.number, values, fold=fold, refs=found.refs, revision=found.revision)
+
+
+def _check_emit(emit: str, rendition: str, fhir_bundle: str | None, visit, row: Row) -> None:
+    """--emit, --format and --fhir-bundle agree, and a DocumentReference can be filed."""
+    if emit == "fhir" and rendition != "pdf":
+        raise UsageError("--emit fhir attaches the PDF; leave out --format", field="format")
+    if fhir_bundle and emit != "fhir":
+        raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
+    if emit == "fhir":
+        from ..write.fhir_out import filing_problem
+
+        unfiled = filing_problem(visit, row.refs)
+        if unfiled:
+            raise unfiled
+
+
 def _one_appointment(
     name: str,
     engine: Engine,
     code_map: str | None,
-    given: set[str],
+    given_values: dict[str, Any],
+    timed: bool,
     include_past: bool,
     report: Report,
 ) -> Row:
     """The single appointment to make in a FHIR file or a file of HL7 v2 SIU messages (the
-    newest revision of one booking). ``given`` names the fields the command line supplies:
-    the file need not have them."""
+    newest revision of one booking). ``given_values`` are the fields the command line
+    supplies (and the date and time when ``timed``): the file need not have them."""
+    given = set(given_values) | ({"date", "time"} if timed else set())
     from ..read import hl7v2
     from ..read.codes import CodeMap
     from ..read.ehr import Feed, booking, superseded
