@@ -216,3 +216,26 @@ def test_hl7_and_csv_together_are_refused(runner, tmp_path):
 
 def test_messages_split_per_file():
     assert len(split_messages((MS / "SIU-S12-02.hl7").read_text(encoding="utf-8"))) == 1
+
+
+def test_the_document_reference_records_the_end_and_its_own_entry_id(runner, tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE.read_text(encoding="utf-8") + "fallback_language: en\n", "utf-8")
+    out = tmp_path / "docs.json"
+    result = runner.invoke(cli, [
+        "batch", str(MS / "SIU-S12-02.hl7"), "--site", str(site), "--codes",
+        str(THIRDPARTY / "codes.yaml"), "--as-of", "2019-01-01", "--emit", "fhir",
+        "--fhir-bundle", "transaction", "--fhir-output", str(out), "-j", "1",
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    (entry,) = json.loads(out.read_text(encoding="utf-8"))["entry"]
+    resource = entry["resource"]
+    assert resource["docStatus"] == "final"
+    period = resource["context"]["period"]
+    assert datetime.fromisoformat(period["start"]) == datetime.fromisoformat(
+        "2021-08-18T11:30:00+02:15"
+    )
+    assert period["end"] == "2021-08-18T12:30:00+02:15"  # TQ1-8
+    identifier = resource["identifier"][0]["value"]
+    assert entry["fullUrl"].startswith("urn:uuid:") and entry["fullUrl"] != identifier
+    assert entry["request"]["ifNoneExist"] == f"identifier=urn:ietf:rfc:3986|{identifier}"

@@ -127,7 +127,10 @@ def test_batch_bundles_validate(runner, tmp_path, kind):
         resource = entry["resource"]
         check_us_core({**resource, "id": "x"} if kind == "transaction" else resource)
         identifier = resource["identifier"][0]
-        assert entry["fullUrl"] == identifier["value"]
+        # The entry's own urn:uuid, distinct from the document's identifier (issue 22)
+        assert entry["fullUrl"].startswith("urn:uuid:")
+        assert entry["fullUrl"] != identifier["value"]
+        assert resource["docStatus"] == "final"
         # From HL7: the MRN's assigning authority is not a URI, so the identifier has no
         # system; the appointment is named by its filler id.
         assert resource["subject"]["identifier"]["value"].startswith("M-")

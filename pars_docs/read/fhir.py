@@ -388,6 +388,9 @@ def _row(number: int, appointment: dict, resources: Resources, feed: Feed) -> Ro
     skip = _start(appointment, row)
     if skip:
         return skip.result(number, visit_id, changed_at, version_id)
+    end = _instant(appointment.get("end"))
+    if end is not None:
+        row.refs["end"] = end.isoformat()
     people = list(_participants(appointment, resources))
     _patient(appointment, people, resources, row)
     _clinician(appointment, people, resources, row)

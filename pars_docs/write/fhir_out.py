@@ -93,6 +93,7 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
         "language": handout.language,
         "identifier": [document_identifier(pdf)],
         "status": "current",
+        "docStatus": "final",
         "type": {"coding": [INSTRUCTIONS_CODE], "text": "Patient instructions"},
         "category": [{"coding": [CLINICAL_NOTE]}],
         "subject": subject,
@@ -117,6 +118,8 @@ def document_reference(handout, pdf: bytes, references: dict | None = None) -> d
         "context": {"period": {"start": plan.moments["start"].isoformat()}},
     }
     context: dict[str, Any] = resource["context"]
+    if references.get("end"):  # the appointment's end (FHIR Appointment.end, HL7 TQ1-8)
+        context["period"]["end"] = references["end"]
     if references.get("encounter"):
         context["encounter"] = [{"reference": references["encounter"]}]
     if references.get("appointment"):
@@ -149,7 +152,10 @@ def bundle_entry(resource: dict, bundle_type: str) -> dict:
     """One entry: for a transaction, a POST that creates the document only if no document
     with its identifier exists (the server gives it its id)."""
     identifier = resource["identifier"][0]
-    entry: dict = {"fullUrl": identifier["value"]}
+    # The entry's own id, distinct from the document's identifier: a server may rewrite a
+    # fullUrl, and the conditional create must still match on the identifier. Derived from
+    # it, so the same document always has the same entry.
+    entry: dict = {"fullUrl": f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, identifier['value'])}"}
     if bundle_type == "transaction":
         resource = {k: v for k, v in resource.items() if k != "id"}
         entry["resource"] = resource
