@@ -64,6 +64,18 @@ _BEFORE_NUMBER = re.compile(
 )
 
 
+# A unit symbol never starts a line apart from its number: "(38 °C)" broke as "(38" / "°C)".
+_BEFORE_UNIT = re.compile(
+    f"(?<=\\d)([{BOLD_ON}{BOLD_OFF}]*) (?=[{BOLD_ON}{BOLD_OFF}]*"
+    "(?:°[CF]?|%|mg|mcg|kg|g|lb|lbs|ml|mL|cm|mm)(?![\\w]))"
+)
+
+
+def keep_units(text: str | None) -> str | None:
+    """``text`` with the space between a number and its unit symbol made unbreakable."""
+    return _BEFORE_UNIT.sub("\\1\u00a0", text) if text else text
+
+
 def _keep_end(text: str) -> str:
     """``text`` with its last short word ("AM", a day's number) kept on the line before, and
     each number on the line of the word before it ("March 11", "at 10:30")."""
@@ -138,7 +150,7 @@ class Builder:
     def para(
         self, text: str | None, style: str = "body", element: Element | None = None, **kw: Any
     ) -> Paragraph:
-        paragraph = self.paragraph(markup(text), style, **kw)
+        paragraph = self.paragraph(markup(keep_units(text)), style, **kw)
         if element is not None and paragraph.actual_text is not None:
             # Read by a screen reader instead of the glyphs, which are drawn right to left.
             element.attrs = {**element.attrs, "actual_text": paragraph.actual_text}
