@@ -195,3 +195,34 @@ def test_drafted_page_words_match_the_english_labels(language):
     from pars_docs.resources import templates_dir
 
     assert load_labels((templates_dir(),)).problems(language) == []
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "ko"])
+def test_chinese_and_korean_wrap_between_characters_but_never_inside_a_date_or_time(language):
+    from pars_docs.render.pdf.flowables import CachedParagraph
+    from pars_docs.render.pdf.scripted import ScriptStyles
+    from pars_docs.render.pdf.styles import stylesheet
+
+    date, hour = {
+        "zh-Hans": ("2027年3月4日星期四", "上午8:00"),
+        "ko": ("2027년 3월 4일 목요일", "오전 8:00"),
+    }[language]
+    filler = {"zh-Hans": "请在这个时间以前来到诊所", "ko": "이 시간 전에 병원에 오세요"}[language]
+    text = f"{filler}{date}{hour}{filler}{filler}，warfarin{filler}"
+    shown = script_runs(text, language)
+    style = ScriptStyles(stylesheet(), language).get("body", shown)
+    broke_between_characters = False
+    for width in range(150, 400, 9):  # a date alone fits on a line from 150 pt
+        paragraph = CachedParagraph(shown, style)
+        paragraph.wrap(width, 10000)
+        lines = ["".join(f.text for f in line.words) for line in paragraph.blPara.lines]
+        joined = "".join(lines)
+        assert joined.replace(" ", "") == text.replace(" ", "")
+        for whole in (date, hour, "warfarin"):
+            assert any(whole in line for line in lines), (width, lines)
+        ends = [line.rstrip() for line in lines]
+        broke_between_characters |= any(
+            a and b and ord(a[-1]) > 0x2E80 and ord(b[0]) > 0x2E80
+            for a, b in zip(ends, ends[1:], strict=False)
+        )
+    assert broke_between_characters  # wrapped inside runs of characters, not only at spaces

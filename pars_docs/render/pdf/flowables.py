@@ -30,11 +30,17 @@ from reportlab.lib.colors import Color
 from reportlab.lib.enums import TA_LEFT
 from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.textsplit import ALL_CANNOT_END, ALL_CANNOT_START
 from reportlab.pdfbase.pdfdoc import PDFDocument
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.textobject import PDFTextObject
 from reportlab.platypus import Flowable, Frame, Image, KeepTogether, Paragraph, Table, TableStyle
 from reportlab.platypus.flowables import _listWrapOn  # type: ignore[attr-defined]  # private
+from reportlab.platypus.paragraph import (  # type: ignore[attr-defined]  # private
+    ParaLines,
+    cjkU,
+    makeCJKParaLine,
+)
 
 from .fonts import register_fonts
 from .scripts import FONTS, visual_order
@@ -130,6 +136,20 @@ class CachedParagraph(Tagged, Paragraph):
         self.blPara, self.height, self._wrapWidths = hit
         return availWidth, self.height
 
+    def breakLinesCJK(self, maxWidths: Any) -> Any:  # noqa: N802 (ReportLab's name)
+        """Lines of a Chinese or Korean paragraph: between characters, never inside a date,
+        a time or a Latin word (see :func:`_cjk_lines`)."""
+        if getattr(self, "_splitpara", 0) and hasattr(self, "blPara"):
+            return self.blPara
+        widths = list(maxWidths) if isinstance(maxWidths, (list, tuple)) else [maxWidths]
+        style = self.style
+        calc_bounds = getattr(style, "autoLeading", "") not in ("", "off")
+        frags = [f for f in self.frags if hasattr(f, "text")]
+        if len(frags) != len(self.frags) or self.bulletText or style.endDots:
+            return super().breakLinesCJK(maxWidths)
+        self.height = 0
+        return _cjk_lines(frags, widths, calc_bounds)
+
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
         # The part that continues on the next page stays in the same element.
         parts: list[Any] = super().split(availWidth, availHeight)
@@ -169,6 +189,76 @@ def _space_line_ends(paragraph: Paragraph) -> None:
             last = copy.copy(line.words[-1])
             last.text += " "
             line.words[-1] = last
+
+
+# Chinese and Korean wrap between characters, as ReportLab's CJK wrapping does, but never
+# inside a date or a time ("2027年3月4日星期四", "上午8:00", "3월 4일 목요일", "오전 7:30"), nor
+# inside a run of Latin letters or digits ("warfarin", "911"). ReportLab's own CJK splitter
+# breaks between any two characters of a date; this one is ReportLab's with those rules.
+_KEEP_WHOLE = re.compile(
+    r"(?:\d+年)?\d+月\d+日(?:星期[一二三四五六日天])?"
+    r"|(?:\d+년 )?\d+월 \d+일(?: [월화수목금토일]요일)?"
+    r"|(?:[上下]午|中午|오전 |오후 )?\d{1,2}:\d{2}"
+)
+
+
+def _wide(char: str) -> bool:
+    return char >= "\u2e80"
+
+
+def _breaks(text: str) -> list[bool]:
+    """For each position of ``text``, whether a line may start there."""
+    allowed = [False] * (len(text) + 1)
+    for at in range(1, len(text)):
+        before, here = text[at - 1], text[at]
+        if here in ALL_CANNOT_START or before in ALL_CANNOT_END:
+            continue
+        allowed[at] = before == " " or _wide(before) or _wide(here)
+    for match in _KEEP_WHOLE.finditer(text):
+        for at in range(match.start() + 1, match.end()):
+            allowed[at] = False
+    return allowed
+
+
+def _cjk_lines(frags: list[Any], max_widths: list[float], calc_bounds: bool) -> Any:
+    """``frags`` broken into lines of at most ``max_widths`` (ReportLab's ``cjkFragSplit``,
+    with :func:`_breaks` choosing where a line may start)."""
+    units: list[Any] = []
+    for frag in frags:
+        text = frag.text
+        if text:
+            units.extend(cjkU(t, frag, "utf8") for t in text)
+        else:
+            units.append(cjkU(text, frag, "utf8"))
+    text = "".join(str(u) or "\ufffc" for u in units)
+    allowed = _breaks(text)
+    lines: list[Any] = []
+    start = 0
+    while start < len(units):
+        width = max_widths[min(len(lines), len(max_widths) - 1)]
+        used = 0.0
+        end = start
+        forced = False
+        while end < len(units):
+            unit = units[end]
+            if hasattr(unit.frag, "lineBreak"):
+                end += 1
+                forced = True
+                break
+            if used + unit.width > width + 1e-6 and end > start:
+                break
+            used += unit.width
+            end += 1
+        if end < len(units) and not forced:
+            back = next((at for at in range(end, start, -1) if allowed[at]), None)
+            if back is not None:
+                end = back
+        used = sum(u.width for u in units[start:end])
+        lines.append(
+            makeCJKParaLine(units[start:end], width, used, width - used, forced, calc_bounds)
+        )
+        start = end
+    return ParaLines(kind=1, lines=lines)
 
 
 def _set_rise(self: PDFTextObject, rise: float) -> None:
