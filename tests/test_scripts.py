@@ -226,3 +226,81 @@ def test_chinese_and_korean_wrap_between_characters_but_never_inside_a_date_or_t
             for a, b in zip(ends, ends[1:], strict=False)
         )
     assert broke_between_characters  # wrapped inside runs of characters, not only at spaces
+
+
+def _squeezed(text: str) -> str:
+    """Text compared across renditions: compatibility forms folded (NFKC), no whitespace."""
+    import unicodedata
+
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def _paragraphs(text: str) -> list[str]:
+    """The running text of a text rendition: each paragraph and list item, without
+    underlines, list marks, the key times and the patient block (set as tables in the PDF,
+    read cell by cell)."""
+    import re
+
+    out = []
+    for block in re.split(r"\n\s*\n", text):
+        lines = [line for line in block.splitlines() if not re.fullmatch(r"[=\-*_ ]*", line)]
+        items: list[str] = []
+        for line in lines:
+            mark = re.match(r"^(?:- |\d+\. |\[ \] )", line)
+            if mark or not items:
+                items.append(line[mark.end() :] if mark else line)
+            else:
+                items[-1] += " " + line
+        out.extend(i for i in items if not i.startswith("***") and ": " not in i[:40])
+    return out
+
+
+@pytest.mark.parametrize("language", ["en", "es", "vi", "zh-Hans", "zh-Hant", "ko", "ru"])
+def test_the_pdf_reads_back_as_the_text_rendition(tmp_path, language):
+    """pdftotext reads every paragraph and list item of the PDF as the text rendition has
+    it, after normalisation (NFKC, no whitespace). ``-raw`` reads in the order the text is
+    drawn, which is the handout's reading order (pdftotext's own layout analysis splits a
+    two-line check-list item at its label). Not Arabic: its glyphs are drawn right to left
+    and pdftotext reads them so; a screen reader reads each Arabic paragraph's /ActualText
+    (test_a_right_to_left_handout_mirrors_the_key_times_and_the_patient_block)."""
+    from datetime import date, time
+
+    from pars_docs.compose.composer import compose
+    from pars_docs.handout import Engine
+    from pars_docs.read.visit import Visit
+    from pars_docs.render.pdf import render_pdf
+    from pars_docs.render.renditions import render_text
+
+    engine = Engine()
+    names = {"zh-Hans": "李小龍", "zh-Hant": "李小龍", "ko": "김민준", "ru": "Иван Петров"}
+    translated = language in ("en", "es", "vi")
+    visit = Visit(
+        "pars-defect-injection",
+        names.get(language, "Ana Díaz"),
+        date(2027, 3, 4),
+        time(8, 0),
+        "Dr. Lee",
+        medications=["warfarin"],
+        language=language if translated else None,
+    )
+    handout = engine.prepare(visit)
+    documents = (
+        handout.documents if translated else [compose(handout.plan, engine.templates(language))]
+    )
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(render_pdf(documents))
+    # The text frame of each Letter page: without the draft band above it and the footer
+    # below it, which are page furniture (artifacts) that pdftotext reads between the parts
+    # of an item continued on the next page.
+    frame = ["-x", "0", "-y", "34", "-W", "612", "-H", "703"]
+    extracted = subprocess.run(
+        ["pdftotext", "-raw", *frame, str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    read = _squeezed(extracted.stdout)
+    # The footer's line naming the set is page furniture in the PDF.
+    paragraphs = [
+        p for p in _paragraphs(render_text(documents)) if "pars-defect-injection v" not in p
+    ]
+    assert len(paragraphs) > 20
+    missing = [p for p in paragraphs if _squeezed(p) not in read]
+    assert missing == []
