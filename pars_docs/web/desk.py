@@ -11,13 +11,13 @@ import inspect
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine, Handout
 from ..load.languages import resolve
-from ..plan.timeline import set_option
+from ..plan.timeline import localize, set_option
 from ..read.visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
 from ..write.names import FILE_SUFFIXES
 
@@ -66,6 +66,10 @@ class FormValues:
     paper: str = ""
     language: str = ""
     large_print: bool = False
+    reprint: bool = False  # the appointment may be over already
+    ask: list[str] = field(default_factory=list)  # unknown medicines to print "Ask us about"
+    # Filled in by the checks: medicine box (from 1) → the closest known names.
+    unknown: dict[int, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_form(cls, form) -> FormValues:
@@ -73,6 +77,7 @@ class FormValues:
             return str(form.get(name, ""))[:5000]
 
         medicines = [str(m)[:500] for m in form.getlist("medication") if str(m).strip()]
+        asked = [str(m)[:500] for m in form.getlist("ask")]
         return cls(
             procedure=text("procedure"),
             patient=text("patient"),
@@ -87,6 +92,8 @@ class FormValues:
             paper=text("paper"),
             language=text("language"),
             large_print=form.get("large_print") == "yes",
+            reprint=form.get("reprint") == "yes",
+            ask=[name for name in asked if name in medicines],
         )
 
 
@@ -248,11 +255,19 @@ class Desk:
             if values.paper and values.paper not in PAPERS:
                 raise UsageError(f"paper: '{values.paper}' is not one of letter, a4", field="paper")
             with self.lock:
-                handout = self.engine.prepare(visit)
+                if values.ask:
+                    # The nurse chose "Ask us about …" for each medicine the table lacks:
+                    # the site's own rule for unknown medicines, for this handout only.
+                    self.engine.site = replace(self.site, unknown_medicines="ask")
+                try:
+                    handout = self.engine.prepare(visit, include_past=values.reprint)
+                finally:
+                    self.engine.site = self.site
                 pdf = handout.render("pdf", values.paper or None, **extra["render"])
                 pages = _page_count(pdf)  # pdfium, like ReportLab, is not thread-safe
         except ParsDocsError as e:
-            return None, {_form_field(e.field): e.message}
+            name = _form_field(e.field)
+            return None, {name: nurse_words(name, e.message)}
         from ..write.names import default_filename
 
         made = DeskHandout(
@@ -262,15 +277,17 @@ class Desk:
             values=values,
             pages=pages,
             paper=(values.paper or self.site.paper).upper().replace("LETTER", "US letter"),
-            warnings=list(handout.warnings),
+            warnings=[without_command_words(w) for w in handout.warnings],
             handout=handout,
             visit=visit,
         )
         return self._keep(made), {}
 
     def _field_errors(self, values: FormValues) -> dict[str, str]:
-        """Every field's own error at once (make_visit stops at the first), each with the
-        message the command line gives for it."""
+        """Every field's own problem at once (make_visit stops at the first), in words for
+        the desk: an empty field, a date or time that cannot be read, an hour the clocks
+        skip that day, and each medicine the table does not know (unless the nurse chose to
+        print "Ask us about" it), with the closest names the table knows."""
         checks = [
             ("procedure", lambda: self.engine.library.get(values.procedure.strip())),
             ("patient", lambda: clean_text(values.patient, "patient", required=True)),
@@ -286,8 +303,32 @@ class Desk:
             try:
                 check()
             except ParsDocsError as e:
-                errors[_form_field(e.field or name)] = e.message
-        return errors
+                field_name = _form_field(e.field or name)
+                errors[field_name] = nurse_words(field_name, e.message)
+        if "date" not in errors and "time" not in errors:
+            day, clock = parse_date(values.date), parse_time(values.time)
+            try:
+                localize(day, clock, self.site.tz)
+            except ParsDocsError:
+                errors["time"] = (
+                    f"{clock.strftime('%I:%M %p').lstrip('0')} does not happen on "
+                    f"{day.strftime('%B')} {day.day}: the clocks go forward an hour that "
+                    "night. Choose another time."
+                )
+        table = self.engine.library.medicine_table()
+        values.unknown = {}
+        for box, name in enumerate(values.medications, 1):
+            if name in values.ask or table.read(name) is not None:
+                continue
+            values.unknown[box] = table.closest(name)
+            errors[f"medication-{box}"] = f"We do not know the medicine “{name.strip()}”."
+        # In the order the form shows them, so the focus goes to the first.
+        order = [*FIELDS[: FIELDS.index("medication")]]
+        order += [f"medication-{box}" for box in values.unknown]
+        order += FIELDS[FIELDS.index("medication") :]
+        return {name: errors[name] for name in order if name in errors} | {
+            k: v for k, v in errors.items() if k not in order
+        }
 
     def _later_values(self, values: FormValues) -> dict[str, dict]:
         """The later options, passed to whichever call takes them."""
@@ -353,6 +394,85 @@ class Desk:
             del self._made[key]
         while len(self._made) >= self.KEEP_AT_MOST:
             del self._made[next(iter(self._made))]
+
+
+# The command line's messages, said as the desk says them: (pattern, words). Patterns match the
+# message without its "field: " prefix; \\1 keeps what the pattern caught.
+PLAIN = (
+    (r"^unknown procedure ''", "Choose the procedure."),
+    (
+        r"is always done with sedation",
+        "This procedure is always done with sedation: choose “As usual for this procedure”.",
+    ),
+    (
+        r"is always done without sedation",
+        "This procedure is always done without sedation: choose “As usual for this procedure”.",
+    ),
+    (
+        r"^unknown procedure",
+        "This is not one of the clinic’s procedures; choose one from the list.",
+    ),
+    (r"^(is required|must not be empty)$", "{empty}"),
+    (r"^'' is not a date", "Choose the date of the procedure."),
+    (r"^'' is not a time of day", "Choose the start time."),
+    (r"is not a time of day", "Type the time as 8:30 AM, or choose it with the clock button."),
+    (r"^'[^']*' has the year (\d+)", r"The year \1 cannot be right; check the date."),
+    (r"^'[^']*' has no month (\d+)", r"There is no month \1; check the date."),
+    (r"^'[^']*' is not a real date \(([^)]*)\)", r"That date does not exist (\1); check it."),
+    (r"is not a date", "{date}"),
+    (
+        r"the visit is already over",
+        "This appointment is already over. Check the date and time; to print it again "
+        "anyway, tick “Reprint”.",
+    ),
+    (r"^is (\d+) characters long; the limit is (\d+)", r"This is \1 characters; shorten it to \2."),
+    (
+        r"^contains an invisible or unassigned character (U\+[0-9A-F]+)",
+        r"Remove the invisible character (\1) from this box; typing it again helps.",
+    ),
+)
+EMPTY = {
+    "patient": "Type the patient’s name.",
+    "clinician": "Type the clinician’s name, or pick one from the list.",
+}
+DATES = {
+    "dob": "Type the date of birth as year-month-day (1961-04-02), or the year alone (1961).",
+    "date": "Type the date as month/day/year, or choose it with the calendar button.",
+}
+# Words of the command line that must not reach the page, and what the page says instead.
+COMMAND_WORDS = (
+    (r"--[a-z][a-z-]*", "this option"),
+    (r"\bYYYY-MM-DD\b", "year-month-day"),
+    (r"\bpars-docs [a-z]+\b", "pars-docs"),
+)
+
+
+def nurse_words(field_name: str, message: str) -> str:
+    """``message`` (the library's, written for the command line) in the desk's words: no
+    field prefix, no option names, no date patterns."""
+    import re
+
+    text = re.sub(r"^[a-z_]+: ", "", message.strip())
+    for pattern, words in PLAIN:
+        found = re.search(pattern, text)
+        if found:
+            words = words.format(
+                empty=EMPTY.get(field_name, "Fill this in."),
+                date=DATES.get(field_name, "That is not a date; check it."),
+            )
+            return found.expand(words) if "\\" in words else words
+    text = without_command_words(text)
+    return text[:1].upper() + text[1:]
+
+
+def without_command_words(text: str) -> str:
+    """``text`` without a leading "field: " and with no option names or date patterns."""
+    import re
+
+    text = re.sub(r"^[a-z_]+: ", "", text.strip())
+    for pattern, words in COMMAND_WORDS:
+        text = re.sub(pattern, words, text)
+    return text
 
 
 def _form_field(name: str | None) -> str:

@@ -29,12 +29,29 @@ function setUpMedicines() {
       row.querySelector("input").id = "medication-" + n;
       row.querySelector("label").htmlFor = "medication-" + n;
       row.querySelector("label").textContent = "Medicine " + n;
+      const problem = row.querySelector(".unknown .error");
+      if (problem) {
+        problem.id = "medication-" + n + "-error";
+        row.querySelector("input").setAttribute("aria-describedby", problem.id);
+      }
       const remove = row.querySelector(".remove");
       remove.setAttribute("aria-label", "Remove medicine " + n);
       remove.hidden = rows.length === 1;
     });
   };
   list.addEventListener("click", (event) => {
+    const use = event.target.closest(".use");
+    if (use) {  // "Fix the spelling": the name the table knows goes into the box
+      const row = use.closest(".medicine");
+      const input = row.querySelector("input[type=text]");
+      input.value = use.dataset.name;
+      input.removeAttribute("aria-invalid");
+      input.removeAttribute("aria-describedby");
+      row.classList.remove("invalid");
+      row.querySelector(".unknown").remove();
+      input.focus();
+      return;
+    }
     const remove = event.target.closest(".remove");
     if (!remove) return;
     const row = remove.closest(".medicine");
@@ -47,6 +64,10 @@ function setUpMedicines() {
     const rows = list.querySelectorAll(".medicine");
     const row = rows[rows.length - 1].cloneNode(true);
     row.querySelector("input").value = "";
+    row.classList.remove("invalid");
+    row.querySelectorAll(".unknown, .hint, input[type=hidden], input[type=checkbox]").forEach(e => e.remove());
+    row.querySelector("input").removeAttribute("aria-invalid");
+    row.querySelector("input").removeAttribute("aria-describedby");
     list.appendChild(row);
     renumber();
     row.querySelector("input").focus();
