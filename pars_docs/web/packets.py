@@ -268,7 +268,8 @@ class Packets:
                 archive.writestr(info, path.read_bytes())
         job.handouts = buffer.getvalue()
         table = io.StringIO(newline="")
-        writer = csv.DictWriter(table, fieldnames=Record.COLUMNS)
+        # The manifest lines carry more than its CSV columns (schema_version).
+        writer = csv.DictWriter(table, fieldnames=Record.COLUMNS, extrasaction="ignore")
         writer.writeheader()
         rows = []
         titles = self._titles()
