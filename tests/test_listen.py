@@ -242,3 +242,19 @@ def test_a_burst_of_a_thousand_messages(tmp_path, site):
     finally:
         code, rest = listening.stop()
     assert code == 0 and "1000 messages answered" in rest
+
+
+def test_the_site_profile_sets_the_address(tmp_path, site):
+    site.write_text(site.read_text(encoding="utf-8") + "listen_address: 127.0.0.1:0\n", "utf-8")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pars_docs", "listen", "--site", str(site), "--state",
+         str(tmp_path / "s.sqlite")],
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=dict(os.environ, PARS_DOCS_CACHE=str(tmp_path / "cache")),
+    )  # fmt: skip
+    line = process.stderr.readline()
+    process.send_signal(signal.SIGTERM)
+    rest = process.stderr.read()
+    assert process.wait(timeout=30) == 0
+    assert "listening on 127.0.0.1:" in line and ":2575" not in line, line + rest
+    assert "stopped; 0 messages answered" in rest

@@ -13,11 +13,11 @@ from ..errors import ExitStatus, ParsDocsError, UsageError
 from ._common import SITE_OPTION, Report, fail, load_site_noting_default, script_options
 
 
-def _address(value: str | None, option: str) -> tuple[str, int] | None:
+def _address(value: str | None, option: str, lowest: int = 1) -> tuple[str, int] | None:
     if not value:
         return None
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not lowest <= int(port) < 65536:
         raise UsageError(f"{option}: '{value}' must be HOST:PORT", field=option.strip("-"))
     return host, int(port)
 
@@ -25,16 +25,13 @@ def _address(value: str | None, option: str) -> tuple[str, int] | None:
 @click.command()
 @click.option(
     "--host",
-    default="127.0.0.1",
-    show_default=True,
-    help="Address to listen on (loopback by default; the interface engine's network otherwise).",
+    help="Address to listen on. Default: the site profile's listen_address, else 127.0.0.1 "
+    "(loopback).",
 )
 @click.option(
     "--port",
     type=click.IntRange(0, 65535),
-    default=2575,
-    show_default=True,
-    help="Port (0: any free one).",
+    help="Port (0: any free one). Default: the site profile's listen_address, else 2575.",
 )
 @SITE_OPTION
 @click.option("--codes", "code_map", metavar="FILE", help="Code map (as for batch).")
@@ -59,8 +56,8 @@ def _address(value: str | None, option: str) -> tuple[str, int] | None:
 @click.option("--as-of", metavar="DATE", help="Treat 'now' as this date (YYYY-MM-DD), for tests.")
 @script_options
 def listen(
-    host: str,
-    port: int,
+    host: str | None,
+    port: int | None,
     site: str | None,
     code_map: str | None,
     out_dir: Path | None,
@@ -81,6 +78,10 @@ def listen(
         from ..listen.server import Server
         from ..read.visit import parse_as_of
 
+        profile = load_site_noting_default(site, report, feed="HL7 v2 input", zone_option=False)
+        configured = _address(profile.listen_address, "listen_address", 0) or ("127.0.0.1", 2575)
+        host = host or configured[0]
+        port = configured[1] if port is None else port
         options = ListenerOptions(
             host=host,
             port=port,
@@ -95,13 +96,15 @@ def listen(
         for folder in (out_dir, mdm_dir):
             if folder is not None:
                 folder.mkdir(parents=True, exist_ok=True)
-        profile = load_site_noting_default(site, report, feed="HL7 v2 input", zone_option=False)
         listener = Listener(profile, options, report.note)
         server = Server(listener, options)
     except ParsDocsError as e:
         fail(report, e)
     except OSError as e:
-        fail(report, UsageError(f"listen: cannot listen on {host}:{port} ({e.strerror})"))
+        fail(
+            report,
+            UsageError(f"listen: cannot listen on {options.host}:{options.port} ({e.strerror})"),
+        )
 
     def stop(signum, frame) -> None:
         server.stopping.set()

@@ -71,6 +71,8 @@ class Site:
     names_as_sent: bool = False  # print feed names as sent: no "Last, First" reordering or case
     # HL7 v2 assigning authority -> the identifier system URI written back and matched.
     identifier_systems: tuple[tuple[str, str], ...] = ()
+    # Where `pars-docs listen` listens ("HOST:PORT"); "" for loopback, port 2575.
+    listen_address: str = ""
     wound_check_days: int | None = None
     # The clinic's secret for calendar UIDs (calendar_key_file or $PARS_DOCS_CALENDAR_KEY).
     calendar_key: bytes | None = field(default=None, repr=False)
@@ -250,6 +252,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         unknown_medicines=data.get("unknown_medicines", "error"),
         names_as_sent=bool(data.get("names_as_sent", False)),
         identifier_systems=tuple(sorted(data.get("identifier_systems", {}).items())),
+        listen_address=data.get("listen_address", ""),
         wound_check_days=data.get("wound_check_days"),
         calendar_key=key,
         accounts=base / data["accounts"] if "accounts" in data else None,
