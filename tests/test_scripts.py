@@ -189,7 +189,9 @@ def test_page_words_in_other_scripts_print_and_read_back(tmp_path, language, nam
     assert name in text
 
 
-@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "ko", "ru", "ar"])
+@pytest.mark.parametrize(
+    "language", ["zh-Hans", "zh-Hant", "ko", "ru", "ar", "pt", "fr", "ht", "tl"]
+)
 def test_drafted_page_words_match_the_english_labels(language):
     from pars_docs.load.languages import load_labels
     from pars_docs.resources import templates_dir
