@@ -108,3 +108,18 @@ def test_a_cycle_is_found(tmp_path):
     graph = import_graph(package)
     assert graph["pkg.a"] == {"pkg.sub.b"} and graph["pkg.c"] == {"pkg.a"}
     assert cycles(graph) == [["pkg.a", "pkg.sub.b"]]
+
+
+def test_the_batch_api_loads_only_when_used():
+    # `from pars_docs.batch import Options, run_batch` works as documented, and importing a
+    # batch submodule (the CLI's `--help` imports the ledger) does not load the runner.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pars_docs.batch.ledger; assert 'pars_docs.batch.run' not in sys.modules; "
+        "from pars_docs.batch import Options, run_batch; print(run_batch.__module__)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "pars_docs.batch.run"

@@ -10,3 +10,28 @@ names, files kept), :mod:`~pars_docs.batch.scheduler` renders (here or on a pool
 signals) and :mod:`~pars_docs.batch.settler` settles (records, summary, manifest, packet,
 bundle).
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .options import Options
+    from .run import run_batch
+
+# The Python API (`from pars_docs.batch import Options, run_batch`), imported when first
+# used: importing a submodule (the ledger, for `--help`) must not load the whole runner.
+_LAZY = {"Options": "options", "run_batch": "run"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        from importlib import import_module
+
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["Options", "run_batch"]
