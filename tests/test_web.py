@@ -686,8 +686,8 @@ def test_the_language_is_chosen_from_the_librarys_languages(client, tmp_path):
         ("", "The clinic’s (English)"),
         ("en", "English"),
         # The built-in translations are drafts, and the list says so (issue 21).
-        ("es", "Spanish (español): draft translation, not reviewed"),
-        ("vi", "Vietnamese (Tiếng Việt): draft translation, not reviewed"),
+        ("es", "Spanish (español): draft"),
+        ("vi", "Vietnamese (Tiếng Việt): draft"),
     ]
     assert options[0][1] == " selected"
     # Chosen and sent back after an error elsewhere, the choice stays.
@@ -699,7 +699,7 @@ def test_the_language_is_chosen_from_the_librarys_languages(client, tmp_path):
     app = build(load_site(site), "127.0.0.1", 8765, None, tmp_path, warm=False)
     page = app.test_client().get("/", base_url=BASE).text
     assert (
-        '<option value="" selected>The clinic’s (Spanish: draft translation, not reviewed)'
+        '<option value="" selected>The clinic’s (Spanish: draft)'
         "</option>" in page
     )
     assert "The clinic’s (Letter)" in page  # the paper, named as its own option is

@@ -181,7 +181,7 @@ class Desk:
         except ParsDocsError:
             pass  # a site language the library lacks: named as written; making says why
         drafts = self.draft_languages()
-        status = "draft translation, not reviewed"
+        status = "draft"  # the translation is not reviewed (the preview says so in full)
         name = language_name(default)
         found = [
             {
