@@ -335,7 +335,8 @@ def test_a_packet_with_a_bad_row(client, work_dir):
     "content, name, field, expected",
     [
         (b"", "empty.csv", "input", "INPUT: choose a file to upload"),
-        (b"\xff\xfe\x00garbage", "list.csv", "encoding", "list.csv: line 1: byte 0xff"),
+        # Not UTF-8: read as Windows text, in which it holds no columns.
+        (b"\xff\xfe\x00garbage", "list.csv", "input", "list.csv: no column for procedure"),
         (b"a,b\n1,2\n", "list.csv", "input", "list.csv: no column for procedure"),
         (b"[{", "list.json", "input", "list.json"),
         (b'{"resourceType": "Bundle", "entry": 3}', "b.json", "input", "b.json"),
@@ -367,18 +368,18 @@ def cli_batch_error(runner, tmp_path, listing: bytes, *args) -> str:
 @pytest.mark.parametrize(
     ("fields", "map_file", "cli_args", "field"),
     [
-        ({"date_format": "mm/dd/yyyy"}, None, ["--date-format", "mm/dd/yyyy"], "date_format"),
-        ({"date_format": "%m/%d"}, None, ["--date-format", "%m/%d"], "date_format"),
-        ({"date_format": "%d/%d/%Y"}, None, ["--date-format", "%d/%d/%Y"], "date_format"),
         ({"columns": "patient"}, None, ["--column", "patient"], "columns"),
         ({"columns": "pt=Name"}, None, ["--column", "pt=Name"], "columns"),
         ({}, b"pt: Name\n", ["--map", "{map}"], "map"),
-        ({"encoding": "klingon"}, None, ["--encoding", "klingon"], "encoding"),
     ],
 )
-def test_an_upload_error_is_beside_its_field_with_the_cli_message(
+def test_an_upload_error_is_beside_its_field_without_command_words(
     client, runner, tmp_path, work_dir, fields, map_file, cli_args, field
 ):
+    """The command line's message for the same mistake, with each option named as the field
+    the upload form shows it in (issue 23: no command-line words on any page)."""
+    from pars_docs.web.app import packet_words
+
     listing = (DATA / "batch" / "appointments.csv").read_bytes()
     if map_file is not None:
         (tmp_path / "map.yaml").write_bytes(map_file)
@@ -388,7 +389,9 @@ def test_an_upload_error_is_beside_its_field_with_the_cli_message(
     response = upload(client, listing, **fields)
     assert response.status_code == 422
     shown = errors_of(response.text)
-    assert shown == {field: expected.replace(str(tmp_path / "map.yaml"), "the mapping file")}
+    expected = packet_words(expected.replace(str(tmp_path / "map.yaml"), "the mapping file"))
+    assert shown == {field: expected.replace("'", "&#39;").replace("&#39;", "'")}
+    assert "--" not in shown[field]
     assert re.search(rf'id="{field}"[^>]*aria-invalid="true"', response.text)
     assert f'data-first-error="{field}"' in response.text
     # What was typed is kept.
@@ -396,6 +399,33 @@ def test_an_upload_error_is_beside_its_field_with_the_cli_message(
         if isinstance(value, str):
             assert f">{value}<" in response.text or f'value="{value}"' in response.text
     assert list(work_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"date_format": "mm/dd/yyyy"}, "date_format", "Choose the date format from the list."),
+        ({"encoding": "klingon"}, "encoding", "Choose the text encoding from the list."),
+    ],
+)
+def test_dates_and_encodings_are_chosen_from_examples(client, fields, field, message):
+    page = client.get("/packet", base_url=BASE).text
+    assert '<option value="%m/%d/%Y">12/03/2026 (month first)</option>' in page
+    assert '<option value="%d/%m/%Y">03/12/2026 (day first)</option>' in page
+    assert '<option value="cp1252">Excel on Windows</option>' in page
+    assert "%m" not in re.sub(r'value="[^"]*"', "", page)  # no strftime pattern is shown
+    listing = (DATA / "batch" / "appointments.csv").read_bytes()
+    assert errors_of(upload(client, listing, **fields).text) == {field: message}
+
+
+def test_a_list_saved_from_excel_on_windows_is_read_as_windows_text(client):
+    listing = (DATA / "batch" / "appointments.csv").read_text(encoding="utf-8")
+    response = upload(client, listing.encode("cp1252"))
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert wait(client, location)["state"] == "done"
+    text = squash(pdf_text(client.get(location + "/packet.pdf", base_url=BASE).data))
+    assert "Ana Díaz" in text and "Zoë Ødegård" in text
 
 
 def test_the_upload_form_says_which_options_are_for_fhir_and_hl7(client):
@@ -443,14 +473,14 @@ def test_a_fhir_upload_without_a_site_profile_needs_a_time_zone(tmp_path, monkey
     shown = errors_of(response.text)
     assert list(shown) == ["timezone"]
     assert shown["timezone"].startswith(
-        "timezone: a FHIR list's times are instants, and without a site profile the handouts "
+        "A FHIR list's times are instants, and without a site profile the handouts "
         "would print them on this computer's clock"
     )
+    assert shown["timezone"].endswith("or start the desk with a site profile")
     assert 'data-first-error="timezone"' in response.text
     response = upload(client, listing, name="tomorrow.json", timezone="Mars/Olympus")
     assert errors_of(response.text) == {
-        "timezone": "timezone: unknown time zone 'Mars/Olympus' (use an IANA name such as "
-        "America/Chicago)"
+        "timezone": "Unknown time zone 'Mars/Olympus' (use an IANA name such as America/Chicago)"
     }
     # A list of clock times needs no zone.
     csv = (DATA / "batch" / "appointments.csv").read_bytes()

@@ -6,6 +6,7 @@ path. Every error a person can cause is a page with the message, never a stack t
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import logging
@@ -23,7 +24,7 @@ from ..errors import AuditError, ParsDocsError, printable, trace_without_values
 from ..handout import Engine
 from ..read.rows import FORMATS
 from . import security
-from .desk import PAPERS, Desk, FormValues
+from .desk import PAPERS, Desk, FormValues, without_command_words
 from .packets import PacketOptions, Packets
 from .signin import Throttle
 
@@ -367,6 +368,9 @@ def create_app(
                 "packet.html",
                 errors=errors or {},
                 formats=FORMATS,
+                date_formats=DATE_FORMATS,
+                example_date=datetime.date(2026, 12, 3),
+                encodings=ENCODINGS,
                 papers=PAPERS,
                 site_paper=engine.site.paper,
                 site_zone=None if engine.site.is_default else engine.site.timezone,
@@ -400,7 +404,7 @@ def create_app(
             fmt=form.get("format") or None,
             columns=tuple(c for c in columns if c),
             date_format=form.get("date_format", "").strip() or None,
-            encoding=form.get("encoding", "").strip() or None,
+            encoding=text_encoding(form.get("encoding", ""), upload, form.get("format")),
             duplex=form.get("duplex") == "yes",
             index=form.get("index") == "yes",
             paper=form.get("paper") if form.get("paper") in PAPERS else None,
@@ -409,6 +413,12 @@ def create_app(
             include_past=form.get("include_past") == "yes",
         )
         has_map = bool(mapping and mapping.filename)
+        if options.date_format not in DATE_FORMATS and options.date_format is not None:
+            message = "Choose the date format from the list."
+            return show_packet_form({"date_format": message}, 422, form)
+        if options.encoding not in (None, *(value for value, _ in ENCODINGS)):
+            message = "Choose the text encoding from the list."
+            return show_packet_form({"encoding": message}, 422, form)
         try:
             key = packets.start(
                 upload.read() if upload else b"",
@@ -417,7 +427,8 @@ def create_app(
                 (mapping.read(), mapping.filename or "") if mapping and has_map else None,
             )
         except ParsDocsError as e:
-            return show_packet_form({upload_field(e.field, has_map): e.message}, 422, form)
+            message = packet_words(e.message)
+            return show_packet_form({upload_field(e.field, has_map): message}, 422, form)
         job = packets.get(key)
         if job is not None:
             job.owner = session["sid"]
@@ -535,6 +546,76 @@ def create_app(
         ), 500
 
     return app
+
+
+# The date formats an upload may use, each shown by an example (3 December 2026), never as a
+# strftime pattern; "" is the default, year-month-day.
+DATE_FORMATS = (
+    "",
+    "%m/%d/%Y",
+    "%m/%d/%y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%m-%d-%Y",
+    "%b %d, %Y",
+    "%d %b %Y",
+)
+# Text encodings by what a scheduler knows of the file; "" is UTF-8, or Windows text found out
+# from the file.
+ENCODINGS = (
+    ("", "Find out from the file"),
+    ("cp1252", "Excel on Windows"),
+    ("utf-8", "UTF-8"),
+    ("utf-16", "UTF-16"),
+    ("latin-1", "Latin-1"),
+)
+
+
+def text_encoding(chosen: str, upload, fmt: str | None) -> str | None:
+    """The encoding chosen, or for none chosen: UTF-8 when the list reads as UTF-8, else
+    Windows text (CP-1252) when it reads as that, as a CSV saved from Excel on Windows does.
+    XML says its own encoding."""
+    chosen = chosen.strip()
+    if chosen or upload is None or fmt == "fhir" or (upload.filename or "").endswith(".xml"):
+        return chosen or None
+    data = upload.stream.getvalue() if hasattr(upload.stream, "getvalue") else b""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            data.decode("cp1252")
+        except UnicodeDecodeError:
+            return None  # neither: the reader says which byte
+        return "cp1252"
+    return None
+
+
+def packet_words(message: str) -> str:
+    """An upload's error without the command line's option names: each named as the field
+    the upload form shows it in."""
+    import re
+
+    for option, label in (
+        (
+            "start pars-docs serve with a site profile (--site)",
+            "start the desk with a site profile",
+        ),
+        ("--encoding", "the Text encoding"),
+        ("--date-format", "the Date format"),
+        ("--map", "the column mapping file"),
+        ("--column", "Columns"),
+        ("--timezone", "the Time zone"),
+        ("--include-past", "“Also appointments already past”"),
+    ):
+        message = message.replace(option, label)
+    message = re.sub(
+        r"give the Text encoding, e\.g\. the Text encoding (\S+)",
+        r"choose it under Text encoding (\1)",
+        message,
+    )
+    prefixed = re.match(r"^[a-z_]+: ", message)  # "timezone: a FHIR list's …"
+    message = without_command_words(message)
+    return message[:1].upper() + message[1:] if prefixed else message
 
 
 def packet_patient(row: dict, rule: str) -> str:
