@@ -65,7 +65,9 @@ ELEMENTS: dict[str, ElementSpec] = {
         "one labelled value; wide='1' spans the block", ("label", "wide"), text=True
     ),
     "keytimes": ElementSpec(
-        "the key-times checklist of page 1", ("title", "continued"), ("p", "time", "phone")
+        "the key-times checklist of page 1; more: what a part that goes on says under it",
+        ("title", "continued", "more"),
+        ("p", "time", "phone"),
     ),
     "time": ElementSpec("one key time: when, and what to do", ("at", "action", "alt"), text=True),
     "phone": ElementSpec(
