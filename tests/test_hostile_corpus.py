@@ -121,13 +121,13 @@ def test_an_unclosed_quote_with_much_left_in_the_file(tmp_path):
 def test_a_timing_value_that_would_overflow(tmp_path):
     built_in = Path(__file__).parents[1] / "instructions" / "pars-defect-injection.yaml"
     text = built_in.read_text(encoding="utf-8")
-    changed = re.sub(r"activity_limits: \{hours: \d+", "activity_limits: {hours: 1.0e+300", text)
+    changed = re.sub(r"activity_end:\n    hours: \d+", "activity_end:\n    hours: 1.0e+300", text)
     assert changed != text
     path = tmp_path / "pars-defect-injection.yaml"
     path.write_text(changed, encoding="utf-8")
     code, output = run(["check", str(path)], tmp_path)
     assert code == 1
-    assert "timing.activity_limits.hours: must be at most 720" in output
+    assert "timing.activity_end.hours: must be at most 8760" in output
 
 
 def test_an_unreadable_input_is_one_line(tmp_path, monkeypatch):

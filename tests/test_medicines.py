@@ -240,7 +240,7 @@ def test_a_fast_already_started_says_so():
     assert "Call us today. It is too late to stop eating 6 hours before your shot." in lines
     assert any(line.startswith("Drink only clear liquids until") for line in lines)
     assert handout.warnings == [
-        "too late to start the fast on time. The handout tells the patient to call today."
+        "too late for stop_solids on time. The handout tells the patient to call today."
     ]
 
 

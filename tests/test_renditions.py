@@ -291,8 +291,16 @@ def test_calendar_has_the_key_moments_of_the_visit():
     assert str(events[TITLE]["LOCATION"]) == location
 
 
-def test_calendar_reminders_come_from_calendar_yaml():
-    reminders = builtin_calendar_yaml()["reminders"]
+def test_calendar_reminders_come_from_the_sets_moments():
+    # Format 2: a moment's reminder is part of its calendar wording in the set.
+    from pars_docs.load.library import Library
+
+    timing = Library().get("pars-defect-injection").data["timing"]
+    reminders = {
+        name: {"minutes_before": entry["calendar"]["remind_minutes"]}
+        for name, entry in timing.items()
+        if "remind_minutes" in (entry.get("calendar") or {})
+    }
     events = events_by_summary(calendar_of(handout(sedation=True)))
     keys = {
         f"Stop eating: {TITLE}": "stop_solids",
@@ -434,34 +442,36 @@ def test_markup_in_values_comes_out_literally(value):
 
 
 def test_calendar_wording_comes_from_the_sites_templates(tmp_path):
+    # Format 2: the procedure's and the medicines' events are worded here (a moment's event
+    # is worded in the set).
     wording = builtin_calendar_yaml()
-    wording["en"]["stop_solids"]["summary"] = "Nothing to eat after this ({{ set.title }})"
-    wording["reminders"] = {"arrive": {"minutes_before": 45}}
+    wording["en"]["procedure"]["summary"] = "Your visit ({{ set.title }})"
+    wording["en"]["procedure"]["description"] = "Ends {{ moments.end | when }}."
+    wording["reminders"] = {"procedure": {"minutes_before": 45}}
     (tmp_path / "calendar.yaml").write_text(yaml.safe_dump(wording), encoding="utf-8")
     h = handout(site=bare_site(templates_dir=tmp_path), sedation=True)
     events = events_by_summary(calendar_of(h))
-    stop = events[f"Nothing to eat after this ({TITLE})"]
-    assert stop.walk("VALARM") == []
-    (alarm,) = events[f"Arrive: {TITLE}"].walk("VALARM")
+    visit = events[f"Your visit ({TITLE})"]
+    (alarm,) = visit.walk("VALARM")
     assert alarm.decoded("TRIGGER") == -timedelta(minutes=45)
     # formats.yaml still comes from the built-in folder, so times read as in the handout.
-    assert "Thursday, December 3 at 6:00 AM" in str(stop["DESCRIPTION"])
+    assert "Thursday, December 3 at 8:30 AM" in str(visit["DESCRIPTION"])
 
 
 def test_calendar_wording_problems_are_reported_together(tmp_path):
     wording = builtin_calendar_yaml()
-    del wording["en"]["arrive"]
+    del wording["en"]["last_dose"]
     wording["en"]["procedure"]["summary"] = "{{ set.title"
-    wording["reminders"] = {"lunch": {"minutes_before": 5}, "arrive": {"minutes_before": -1}}
+    wording["reminders"] = {"lunch": {"minutes_before": 5}, "procedure": {"minutes_before": -1}}
     path = tmp_path / "calendar.yaml"
     path.write_text(yaml.safe_dump(wording), encoding="utf-8")
     with pytest.raises(InstructionError) as caught:
         render_ics(handout(site=bare_site(templates_dir=tmp_path)))
     message = str(caught.value)
     assert f"{path}:" in message
-    for expected in ("en.arrive: is missing", "en.procedure.summary: template error", "lunch"):
+    for expected in ("en.last_dose: is missing", "en.procedure.summary: template error", "lunch"):
         assert expected in message
-    assert "reminders.arrive: give minutes_before" in message
+    assert "reminders.procedure: give minutes_before" in message
 
 
 def test_calendar_wording_may_not_use_the_patients_name(tmp_path):

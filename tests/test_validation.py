@@ -39,11 +39,15 @@ def test_built_in_sets_are_valid(runner):
 
 
 def test_misspelt_key_is_an_error_with_its_line(runner, tmp_path):
-    path = edited(tmp_path, [("  fasting:\n    heading:", "  fastng:\n    heading:")])
+    # Format 2: groups are named by the author, so the misspelt key is a group's own.
+    path = edited(tmp_path, [("  fasting:\n    heading:", "  fasting:\n    headng:")])
     result = check(runner, path)
     assert result.exit_code == 1
-    line = line_of(path, "  fastng:")
-    assert f"{path}:{line}: before.fastng: unknown key; did you mean 'fasting'?" in result.output
+    line = line_of(path, "    headng:")
+    assert (
+        f"{path}:{line}: before.fasting.headng: unknown key; did you mean 'heading'?"
+        in result.output
+    )
 
 
 def test_every_problem_is_reported_at_once(runner, tmp_path):
@@ -53,8 +57,8 @@ def test_every_problem_is_reported_at_once(runner, tmp_path):
             ('version: "1.1.0"', "version: one"),
             ("  bring:\n    heading: What to bring", "  bring:\n    headline: What to bring"),
             (
-                "  arrive: {minutes_before: 30, source: clinic-policy}",
-                "  arrive: {minutes_before: 30, source: clinic-policy, extra: 1}",
+                "    minutes: 30\n    before: start\n",
+                "    minutes: 30\n    before: start\n    extra: 1\n",
             ),
         ],
     )
@@ -74,12 +78,12 @@ def test_every_problem_is_reported_at_once(runner, tmp_path):
 def test_unknown_source_reference(runner, tmp_path):
     path = edited(
         tmp_path,
-        [("{hours: 48, from: end, source: seed-003}", "{hours: 48, from: end, source: seed-999}")],
+        [("    after: end\n    source: seed-003", "    after: end\n    source: seed-999")],
     )
     result = check(runner, path)
     assert result.exit_code == 1
     assert (
-        f"{path}:{line_of(path, 'seed-999')}: timing.activity_limits.source: "
+        f"{path}:{line_of(path, 'seed-999')}: timing.activity_end.source: "
         "no source with id 'seed-999'"
     ) in result.output
 
@@ -114,7 +118,7 @@ def test_misspelt_variable_fails_the_dry_run(runner, tmp_path):
 
 def test_moment_used_outside_its_condition(runner, tmp_path):
     # Without sedation there is no fasting time, so the text must carry the same condition.
-    heading = "  fasting:\n    heading: Eating and drinking\n"
+    heading = "  fasting:\n    heading: Eating and drinking\n    icon: food\n"
     path = edited(tmp_path, [(heading + "    when: {sedation: true}\n", heading)])
     result = check(runner, path)
     assert result.exit_code == 1
@@ -287,13 +291,12 @@ def test_a_number_credited_to_a_source_that_does_not_mention_it_fails(runner, tm
     # The seed page says 24-48 hours; 72 is in no source's facts.
     path = edited(
         tmp_path,
-        [("activity_limits: {hours: 48, from: end, source: seed-003}",
-          "activity_limits: {hours: 72, from: end, source: seed-003}")],
+        [("  activity_end:\n    hours: 48\n", "  activity_end:\n    hours: 72\n")],
     )  # fmt: skip
     result = check(runner, path)
     assert result.exit_code == 1
     assert (
-        f"{path}:{line_of(path, 'activity_limits: {hours: 72')}: timing.activity_limits.hours: "
+        f"{path}:{line_of(path, 'hours: 72')}: timing.activity_end.hours: "
         "72 is credited to 'seed-003', whose facts do not mention it"
     ) in result.output
 
@@ -302,8 +305,7 @@ def test_a_number_in_a_year_does_not_count_as_mentioned(runner, tmp_path):
     # "2023" in the asa-fasting facts must not vouch for 23 hours.
     path = edited(
         tmp_path,
-        [("clear_liquids: {hours: 2, before: start, source: asa-fasting",
-          "clear_liquids: {hours: 23, before: start, source: asa-fasting")],
+        [("  stop_liquids:\n    hours: 2\n", "  stop_liquids:\n    hours: 23\n")],
     )  # fmt: skip
     result = check(runner, path)
     assert result.exit_code == 1

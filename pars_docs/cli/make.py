@@ -11,7 +11,7 @@ import click
 
 from ..errors import DataError, ParsDocsError, UsageError
 from ..read.rows import BadRow, Row, RowResult, Skipped, Source
-from ..read.visit import MissingField, parse_as_of, visit_from_row
+from ..read.visit import MissingField, parse_as_of, parse_options, visit_from_row
 from ..write.names import FILE_SUFFIXES, default_filename
 from ..write.output import Inputs, write_output
 from ._common import (
@@ -45,7 +45,16 @@ if TYPE_CHECKING:
 @click.option(
     "--sedation/--no-sedation",
     default=None,
-    help="Whether sedation is planned. Default: the instruction set's.",
+    help="Whether sedation is planned (short for --option sedation=yes|no). Default: the "
+    "instruction set's.",
+)
+@click.option(
+    "--option",
+    "set_options",
+    multiple=True,
+    metavar="NAME[=yes|no]",
+    help="A visit option the instruction set declares (see `pars-docs list`), e.g. --option "
+    "diabetic or --option inpatient=no; repeat for each.",
 )
 @click.option(
     "--medication",
@@ -134,6 +143,7 @@ def make(
     dob: str | None,
     mrn: str | None,
     sedation: bool | None,
+    set_options: tuple[str, ...],
     medications: tuple[str, ...],
     note: str | None,
     visit_id: str | None,
@@ -192,7 +202,13 @@ def make(
             )
             row = _with_options(found, given, timed)
         try:
-            visit = visit_from_row(row, sedation=sedation, also_language=also_language)
+            chosen = parse_options(set_options)
+            if sedation is None and "sedation" in chosen:
+                sedation = chosen.pop("sedation")
+            chosen.pop("sedation", None)
+            visit = visit_from_row(
+                row, sedation=sedation, also_language=also_language, options=chosen
+            )
         except MissingField as e:
             options = ", ".join(
                 "PROCEDURE" if name == "procedure" else f"--{name}" for name in e.missing

@@ -24,7 +24,7 @@ from .. import checked
 from ..errors import InstructionError, UsageError
 from ..load.languages import load_labels, resolve
 from ..load.loader import load_yaml
-from ..load.structure import medicines_groups, section_groups
+from ..load.structure import SECTIONS
 from ..plan.keytimes import key_times
 from ..read.visit import PartialDate
 from ..resources import templates_dir
@@ -141,6 +141,7 @@ class Templates:
                 time=self._time,
                 date_long=self._date_long,
                 date_short=self._date_short,
+                on_the_day=self._on_the_day,
                 strong=strong,
                 fill=fill,
             )
@@ -233,6 +234,20 @@ class Templates:
 
     def _time(self, value: datetime) -> str:
         return strong(self._fmt(value, "time"))
+
+    @jinja2.pass_context
+    def _on_the_day(self, ctx, value: datetime) -> str:
+        """A moment's clock time when it falls on the procedure's date (and is not
+        midnight), else its day and time: a time alone is clear only on that day."""
+        start = ctx.get("moments", {}).get("start")
+        if (
+            isinstance(value, datetime)
+            and start is not None
+            and value.date() == start.date()
+            and (value.hour, value.minute) != (0, 0)
+        ):
+            return self._time(value)
+        return self._when(ctx, value)
 
     def _date_long(self, value: date) -> str:
         return self._fmt(value, "date_long")
@@ -401,6 +416,10 @@ def text_context(plan) -> dict:
         },
         "t": plan.instruction_set.data["timing"],
         "moments": plan.moments,
+        "repeats": {
+            name: {"first": r.first, "last": r.last, "count": r.count}
+            for name, r in plan.repeats.items()
+        },
         "late": plan.late,
     }
 
@@ -410,7 +429,7 @@ def _item(templates: Templates, item, context: dict, style: str, plan) -> dict |
         item = {"text": item}
     if not plan.applies(item.get("when")):
         return None
-    check = item.get("check", style == "checklist")
+    check = item.get("check", style in ("checklist", "medicines"))
     text = templates.render_text(item["text"], context)
     # Wording that depends on a moment the visit may lack ({% if moments.x is defined %})
     # can come out empty: such an item is left out.
@@ -423,27 +442,63 @@ def _group(
     if not group or not plan.applies(group.get("when")):
         return None
     style = group.get("style", "bullets")
-    items = [_item(templates, i, context, style, plan) for i in group["items"]]
-    return {
+    items = [_item(templates, i, context, style, plan) for i in group.get("items") or ()]
+    view = {
         "key": key,
         "heading": templates.render_text(group["heading"], context),
         "intro": templates.render_text(group["intro"], context) if "intro" in group else None,
         "style": style,
+        "icon": group.get("icon"),
         "items": [i for i in items if i],
     }
+    return STYLES.get(style, _list)(templates, group, context, plan, view)
+
+
+def _list(templates: Templates, group: dict, context: dict, plan, view: dict) -> dict:
+    return view
+
+
+def _paragraph(templates: Templates, group: dict, context: dict, plan, view: dict) -> dict:
+    view["text"] = templates.render_text(group["text"], context)
+    return view
+
+
+def _table(templates: Templates, group: dict, context: dict, plan, view: dict) -> dict | None:
+    """A table with a row per moment of the group's series: each column gives the row's
+    clock time, day and time, label, or a blank cell to write in."""
+    rows = plan.moments.get(group["series"])
+    if rows is None:
+        return None  # the series does not exist for this visit
+    labels = [templates.render_text(t, context) for t in group.get("row_labels") or ()]
+    columns = group["columns"]
+    view["columns"] = [templates.render_text(c["heading"], context) for c in columns]
+    view["rows"] = [
+        [_cell(templates, column, moment, labels, index, context) for column in columns]
+        for index, moment in enumerate(rows)
+    ]
+    return view
+
+
+def _cell(templates: Templates, column: dict, moment, labels: list, index: int, context: dict):
+    value = column.get("value")
+    if value == "time" and isinstance(moment, datetime):
+        return templates._time(moment)
+    if value in ("when", "time"):
+        return templates.render_text(
+            "{{ m | when }}" if isinstance(moment, datetime) else "{{ m | day }}",
+            {**context, "m": moment},
+        )
+    if value == "offset":
+        return labels[index] if index < len(labels) else ""
+    return ""  # a cell to write in
 
 
 CONCERNS = ("bleeding", "slow_stomach", "diabetes")
 
 
-def _medicines(
-    templates: Templates, group: dict | None, context: dict, plan, key: str = ""
-) -> dict | None:
+def _medicines(templates: Templates, group: dict, context: dict, plan, view: dict) -> dict:
     """The medicines group: an introduction that fits the medicines listed, then one line per
     medicine in date order, then the group's own items."""
-    view = _group(templates, group, context, plan, key)
-    if view is None or group is None:
-        return None
     concerns = group.get("concerns", {})
     said = [
         templates.render_text(concerns[c], context)
@@ -466,17 +521,32 @@ def _medicines(
     return view
 
 
+# Each group style's maker: one edit here (and one per renderer) adds a style.
+STYLES = {
+    "checklist": _list,
+    "bullets": _list,
+    "steps": _list,
+    "paragraph": _paragraph,
+    "table": _table,
+    "medicines": _medicines,
+}
+
+
+def groups_of(part: dict) -> list[tuple[str, dict]]:
+    """A section's groups, in the order the author wrote them."""
+    return [(name, group) for name, group in part.items() if name != "heading"]
+
+
 def view_model(plan, templates: Templates) -> dict:
     """The instruction set's wording rendered for this plan, skipping what does not apply."""
     data = plan.instruction_set.data
     context = text_context(plan)
 
-    def section(key: str, names) -> dict:
+    def section(key: str) -> dict:
         part = data[key]
         groups = []
-        for name in names:
-            maker = _medicines if name in medicines_groups() else _group
-            view = maker(templates, part.get(name), context, plan, name)
+        for name, group in groups_of(part):
+            view = _group(templates, group, context, plan, name)
             if view:
                 groups.append(view)
         return {"heading": templates.render_text(part["heading"], context), "groups": groups}
@@ -494,7 +564,7 @@ def view_model(plan, templates: Templates) -> dict:
             ),
             "treats": [templates.render_text(t, context) for t in about["treats"]],
         },
-        **{key: section(key, names) for key, names in section_groups().items()},
+        **{key: section(key) for key in SECTIONS},
         "call_clinic": _group(templates, calls["call_clinic"], context, plan, "call_clinic"),
         "no_answer": (
             templates.render_text(calls["no_answer"], context) if "no_answer" in calls else None
@@ -510,6 +580,20 @@ def translation_status(plan) -> str | None:
     if translation is None:
         return None
     return "draft" if translation.status != "reviewed" or plan.medicine_words_draft else "reviewed"
+
+
+def key_time_views(plan, templates: Templates) -> list:
+    """The key times (keytimes.py), each with its words from the set rendered (``words``);
+    a medicine line's words are the page's labels, filled in the template."""
+    context = text_context(plan)
+    timing = plan.instruction_set.data["timing"]
+    views = []
+    for item in key_times(plan):
+        words = None
+        if item.wording:
+            words = templates.render_text(timing[item.name][item.wording], context)
+        views.append({"k": item, "words": words})
+    return views
 
 
 def compose(
@@ -537,7 +621,7 @@ def compose(
         sedation=plan.sedation,
         moments=plan.moments,
         medicines=plan.medicines,
-        key_times=key_times(plan),
+        key_times=key_time_views(plan, templates),
         made=plan.now,
         reprint=plan.reprint,
         translation_status=translation_status(plan),

@@ -11,9 +11,9 @@ start-up cache, :mod:`pars_docs.checked`).
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
+import re
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -22,22 +22,26 @@ from zoneinfo import ZoneInfo
 import jinja2
 
 from .. import checked
-from ..errors import InstructionError
-from ..load.library import InstructionSet, Library, texts
+from ..errors import InstructionError, VisitError
+from ..load.checks import MEDICINE_TEXTS, moment_names
+from ..load.library import InstructionSet, Library
 from ..load.loader import LoadedYAML, load_yaml
 from ..load.medicines import MedicineTable, load_medicine_table
 from ..load.site import Site
-from ..load.structure import conditions
+from ..load.structure import texts
 from ..load.validate import problem
-from ..plan.timeline import MedicinePlan, Plan, make_plan, option_choices
+from ..plan.timeline import MedicinePlan, Plan, declared_options, make_plan, option_choices
 from ..read.visit import Visit
-from .composer import templates_for, text_context, view_model
+from .composer import key_time_views, templates_for, text_context, view_model
+
+# -- the dry run -------------------------------------------------------------------------
 
 
-def _sample_medicines(day: date) -> list[MedicinePlan]:
+def _sample_medicines(day: date, avoids: bool = True) -> list:
     """One medicine of each kind a handout can show: paused with and without a restart day,
-    kept, and left to the prescriber."""
-    return [
+    kept, left to the prescriber, and (for a set with an ``avoid_until`` rule) avoided until
+    a moment."""
+    samples = [
         MedicinePlan("Sample", "sample", "", "", "stop", "", 3, 1, day, day, day, "Sample"),
         MedicinePlan("Sample", "sample", "", "", "stop", "", 3, None, day, day, None, "Sample"),
         MedicinePlan("Sample", "sample", "", "", "late", "", 3, 1, day, day, day, "Sample"),
@@ -45,12 +49,33 @@ def _sample_medicines(day: date) -> list[MedicinePlan]:
         MedicinePlan("Sample", "sample", "", "", "keep", "", label="Sample", concern="bleeding"),
         MedicinePlan("Sample", "sample", "", "", "ask", "", label="Sample", concern="diabetes"),
         MedicinePlan("Sample", "sample", "", "", "ask", "", label="Sample", concern="slow_stomach"),
+        MedicinePlan("Sample", "sample", "", "", "avoid", "", label="Sample", avoid_until=day),
     ]
+    return samples if avoids else samples[:-1]
+
+
+def _conditions_on(data: dict, field: tuple) -> list[dict]:
+    """The ``when`` of every mapping on the way to ``field``."""
+    out = []
+    node: Any = data
+    for key in field:
+        if isinstance(node, dict) and isinstance(node.get("when"), dict):
+            out.append(node["when"])
+        try:
+            node = node[key]
+        except (KeyError, IndexError, TypeError):
+            break
+    if isinstance(node, dict) and isinstance(node.get("when"), dict):
+        out.append(node["when"])
+    return out
 
 
 def problems(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> list[str]:
-    """Render every text for every visit option with a sample visit and one of each medicine;
-    every problem found, each naming the file, line and field (``loaded`` is the set's file)."""
+    """Render every text for every combination of the set's options (and a morning and an
+    afternoon start), with a sample visit and one medicine of each kind, made long before the
+    visit (nothing late) and after it (everything late)."""
+    from ..render.ics import calendar_context
+
     site = Site(
         name="Clinic",
         phone="555",
@@ -59,42 +84,113 @@ def problems(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
         tz=ZoneInfo("UTC"),
         wound_check_days=7,
     )
-    names = conditions()
-    found = []
+    names = declared_options(iset)
+    problems = []
     templates = templates_for(None, iset.language)
-    for values in itertools.product(*(option_choices(iset, name) for name in names)):
-        options = dict(zip(names, values, strict=True))
-        sample = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample")
-        changes: dict[str, Any] = dict(options)
-        visit = dataclasses.replace(sample, **changes)
-        # Made long before the visit (nothing late), and after it (everything late).
-        plan = make_plan(iset, visit, site, table, now=datetime(2026, 1, 1, tzinfo=site.tz))
-        plan.medicines = _sample_medicines(visit.date)
+    data = iset.data
+    timing = data["timing"]
+    defined = moment_names(timing)
+    choices = [option_choices(iset, name) for name in names]
+    avoids = any("avoid_until" in r for r in data.get("medicine_rules") or [])
+    clocks = (time(9, 0), time(14, 0))
+    for values, clock in itertools.product(itertools.product(*choices), clocks):
+        options: dict[str, bool] = dict(zip(names, values, strict=True))
+        visit = Visit(
+            iset.id,
+            "Sample",
+            date(2026, 6, 10),
+            clock,
+            "Sample",
+            sedation=options.get("sedation"),
+            options=tuple(sorted((k, v) for k, v in options.items() if k != "sedation")),
+        )
+        try:
+            plan = make_plan(iset, visit, site, table, now=datetime(2026, 1, 1, tzinfo=site.tz))
+        except VisitError as e:
+            problems.append(f"{loaded.path}: {e.message}")
+            continue
+        plan.medicines = _sample_medicines(visit.date, avoids)
+        found_before = len(problems)
         after = datetime(2027, 1, 1, tzinfo=site.tz)
+        late_plan = Plan(
+            iset, visit, site, plan.options, plan.moments, [], after, repeats=plan.repeats
+        )
+        shown = ", ".join(f"{k}={v}" for k, v in plan.options.items())
+        for one in (plan, late_plan):
+            context = text_context(one)
+            calendar = calendar_context(one)
+            for field, text in texts(data):
+                if not all(one.applies(w) for w in _conditions_on(data, field)):
+                    continue
+                if (
+                    field[0] == "timing"
+                    and field[1] not in one.moments
+                    and field[1] not in one.repeats
+                ):
+                    continue  # the moment does not exist for this visit: its words are unused
+                here = calendar if "calendar" in field else context
+                samples = (
+                    _sample_medicines(visit.date, avoids)
+                    if field[-1] in (*MEDICINE_TEXTS, "avoid")
+                    else [None]
+                )
+                for sample in samples:
+                    if (
+                        sample is not None
+                        and field[-1] in ("stop", "late", "keep", "ask", "avoid")
+                        and sample.action != field[-1]
+                    ):
+                        continue
+                    try:
+                        templates.render_text(text, {**here, "med": sample} if sample else here)
+                    except jinja2.UndefinedError as e:
+                        problems.append(
+                            problem(loaded, field, _plain(e.message, text, timing, defined, shown))
+                        )
+                        break
+                    except jinja2.TemplateError as e:
+                        problems.append(problem(loaded, field, f"template error: {e}"))
+                        break
+        if len(problems) > found_before:
+            continue  # named text by text above
         try:
             view_model(plan, templates)
-            view_model(Plan(iset, visit, site, options, plan.moments, [], after), templates)
-        except jinja2.UndefinedError as e:
-            field = _field_of_failure(iset.data, templates, text_context(plan), visit.date)
-            chosen = ", ".join(f"{name}={value}" for name, value in options.items())
-            found.append(problem(loaded, field, f"{e.message} (with {chosen})"))
-        except jinja2.TemplateError as e:
-            found.append(f"{loaded.path}: template error: {e}")
-    return sorted(set(found))
+            key_time_views(plan, templates)
+        except (jinja2.TemplateError, KeyError, IndexError, TypeError) as e:
+            problems.append(
+                f"{loaded.path}: cannot be composed with {shown} ({type(e).__name__}: {e})"
+            )
+    return sorted(set(problems))
 
 
-def _field_of_failure(data: dict, templates, context: dict, day: date) -> tuple:
-    """Find which text failed to render, to point the author at its line."""
-    samples = _sample_medicines(day)
-    for field, text in texts(data, ()):
-        # A medicine line is tried with the medicines it is shown for; any other text once.
-        action = field[-1] if field[-1] in ("stop", "late", "keep", "ask") else None
-        for sample in [m for m in samples if m.action == action] or samples[:1]:
-            try:
-                templates.render_text(text, {**context, "med": sample})
-            except jinja2.UndefinedError:
-                return field
-    return ()
+_UNDEFINED = re.compile(r"has no attribute '([^']+)'|'([^']+)' is undefined")
+
+
+def _plain(message: str | None, text: str, timing: dict, defined: list[str], options: str) -> str:
+    """A Jinja undefined-name message said in the author's words."""
+    match = _UNDEFINED.search(message or "")
+    name = (match.group(1) or match.group(2)) if match else None
+    if name is None:
+        return f"a value this visit does not have is used ({message})"
+    if re.search(rf"\bmoments\.{re.escape(name)}\b", text) or re.search(
+        rf"\blate\.{re.escape(name)}\b", text
+    ):
+        if name in timing:
+            when = timing[name].get("when") if isinstance(timing[name], dict) else None
+            cond = ", ".join(f"{k}: {str(v).lower()}" for k, v in (when or {}).items())
+            return f"moment '{name}' does not exist for a visit with {options}" + (
+                f" (it has when: {{{cond}}}); give this text the same when" if cond else ""
+            )
+        return f"unknown moment '{name}' in wording; the set defines: {', '.join(defined)}"
+    if re.search(rf"\brepeats\.{re.escape(name)}\b", text):
+        repeats = [n for n, e in timing.items() if isinstance(e, dict) and "every" in e]
+        listed = ", ".join(repeats) or "(none)"
+        return f"unknown repeated task '{name}' in wording; the set defines: {listed}"
+    if re.search(rf"\bt\.{re.escape(name)}\b", text):
+        return f"unknown timing entry '{name}' in wording; the set defines: {', '.join(timing)}"
+    if re.search(rf"\bvisit\.{re.escape(name)}\b", text):
+        return f"unknown visit value '{name}' in wording (a condition must be declared in options)"
+    return f"unknown name '{name}' in wording (for a visit with {options})"
 
 
 def check_set(library: Library, iset: InstructionSet) -> None:

@@ -9,7 +9,6 @@ the engine, ``pars-docs check``, the tests and the build run it, never the loade
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,21 +16,15 @@ from pathlib import Path
 from .. import checked
 from ..errors import InstructionError, UsageError
 from ..resources import instructions_dir
-from .loader import LoadedYAML, load_yaml
+from .checks import cross_checks, old_form
+from .loader import load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
-from .structure import SCHEMA_FILE, timing_ranges, wording_keys
+from .structure import FORMAT, SCHEMA_FILE
+from .structure import texts as _schema_texts
 from .translations import MedicineWords, Translation, load_translation, medicine_words, split_name
-from .validate import facts_mention, problem, schema_problems
+from .validate import problem, schema_problems
 
 NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
-# Lengths of time belong in `timing` with a source, never typed into the wording. Other
-# numbers ("floor 3", "Call 911") are fine.
-_TIME_SPAN = re.compile(
-    r"(?<![\w.])\d+(?:[.,]\d+)?(?:\s*(?:-|–|to|or)\s*\d+(?:[.,]\d+)?)?[\s-]*"
-    r"(?:hours?|hrs?|days?|weeks?|wks?|minutes?|mins?|months?)\b",
-    re.IGNORECASE,
-)
-_JINJA = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
 
 
 @dataclass(frozen=True)
@@ -57,110 +50,19 @@ class InstructionSet:
         return self.data["sources"]
 
 
-def texts(value, field: tuple):
-    """Every (field, text) pair of wording in an instruction set."""
-    if isinstance(value, dict):
-        wording = wording_keys()
-        for key, child in value.items():
-            if key in wording:
-                yield from texts(child, field + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from texts(child, field + (index,))
-    elif isinstance(value, str):
-        yield field, value
+def texts(value, field: tuple = ()):
+    """Every (field, text) pair of wording in an instruction set (see structure.texts)."""
+    return _schema_texts(value, field)
 
 
-def _source_refs(value, field: tuple):
-    if isinstance(value, dict):
-        for key, child in value.items():
-            if key == "source" and isinstance(child, str):
-                yield field + (key,), child
-            else:
-                yield from _source_refs(child, field + (key,))
-    elif isinstance(value, list):
-        for index, child in enumerate(value):
-            yield from _source_refs(child, field + (index,))
+def _by_line(problems: list[str]) -> list[str]:
+    """Problems in the order of their lines in the file, each once."""
 
+    def line(text: str) -> int:
+        parts = text.split(":", 2)
+        return int(parts[1]) if len(parts) > 2 and parts[1].isdigit() else 0
 
-def _cross_checks(loaded: LoadedYAML) -> list[str]:
-    import jinja2  # only to check a set: `list` and a warm start do without
-
-    from ..sandbox import unsafe_constructs
-
-    data = loaded.data
-    problems = []
-    if data["id"] != loaded.path.stem:
-        problems.append(
-            problem(
-                loaded, ("id",), f"'{data['id']}' must match the file name '{loaded.path.stem}'"
-            )
-        )
-    ids = [s["id"] for s in data["sources"]]
-    for index, source_id in enumerate(ids):
-        if source_id in ids[:index]:
-            problems.append(
-                problem(loaded, ("sources", index, "id"), f"source id '{source_id}' is used twice")
-            )
-    for field, ref in _source_refs(data, ()):
-        if field[0] != "sources" and ref not in ids:
-            problems.append(
-                problem(loaded, field, f"no source with id '{ref}' (sources: {', '.join(ids)})")
-            )
-    timing = data["timing"]
-    problems += _numbers_in_facts(
-        loaded, timing, {s["id"]: s.get("facts") for s in data["sources"]}
-    )
-    for key, low, high in timing_ranges():
-        if key in timing and timing[key][low] > timing[key][high]:
-            problems.append(problem(loaded, ("timing", key), f"{low} is more than {high}"))
-    for field, text in texts(data, ()):
-        span = _TIME_SPAN.search(_JINJA.sub("", text))
-        if span:
-            problems.append(
-                problem(
-                    loaded,
-                    field,
-                    f"'{span.group()}' is typed into the wording; put the number in timing "
-                    "with its source and use the variable",
-                )
-            )
-        try:
-            unsafe = unsafe_constructs(text)
-        except jinja2.TemplateSyntaxError as e:
-            problems.append(problem(loaded, field, f"template error: {e.message}"))
-            continue
-        problems += [
-            problem(loaded, field, f"{what}: not allowed (wording may not reach Python internals)")
-            for what in unsafe
-        ]
-    return problems
-
-
-def _numbers_in_facts(loaded: LoadedYAML, timing: dict, facts: dict) -> list[str]:
-    """Each number in ``timing`` is written, as digits, in the facts of the source it credits.
-    (Whether the source itself says it is for a reviewer; this catches a number credited to a
-    source that never mentions it.)"""
-    problems = []
-    for key, entry in timing.items():
-        entries = entry.items() if key == "fasting" else [((), entry)]
-        for sub, item in entries:
-            field = ("timing", key, *((sub,) if sub else ()))
-            source = item.get("source")
-            if source not in facts:
-                continue  # reported as a missing source
-            for name, value in item.items():
-                if isinstance(value, bool) or not isinstance(value, (int, float)):
-                    continue
-                if not facts_mention(facts[source], value):
-                    problems.append(
-                        problem(
-                            loaded,
-                            (*field, name),
-                            f"{value} is credited to '{source}', whose facts do not mention it",
-                        )
-                    )
-    return problems
+    return sorted(dict.fromkeys(problems), key=line)
 
 
 @lru_cache(maxsize=32)
@@ -172,10 +74,13 @@ def _load_set(path: Path, table_path: Path) -> InstructionSet:
     check = checked.key("instruction set", path.name, loaded.text, table.text)
     known_good = checked.passed(check)
     if not known_good:
+        if not isinstance(loaded.data, dict) or loaded.data.get("format") != FORMAT:
+            raise InstructionError("\n".join(old_form(loaded)))
         problems = schema_problems(loaded, instructions_dir() / SCHEMA_FILE)
-        problems = problems or _cross_checks(loaded)
+        # Every problem at once: the later checks run on what the schema let through.
+        problems += cross_checks(loaded, table)
         if problems:
-            raise InstructionError("\n".join(problems))
+            raise InstructionError("\n".join(_by_line(problems)))
     data = loaded.data
     iset = InstructionSet(
         id=data["id"],

@@ -27,7 +27,23 @@ from .validate import problem
 # The part of a file name after the set id that names a translation: "pars-defect-injection.es".
 _NAME = re.compile(r"^(?P<base>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2,3}(?:-[A-Z]{2})?)$")
 # Keys of an English set that are not wording: a translation takes them from English.
-INHERITED = ("sources", "codes", "timing", "options", "version", "reviewed", "bleeding_risk")
+INHERITED = (
+    "format",
+    "sources",
+    "codes",
+    "options",
+    "medicine_rules",
+    "version",
+    "reviewed",
+    "bleeding_risk",
+)
+# A moment's wording, the only part of `timing` a translation holds (its numbers come from
+# the English set).
+TIMING_WORDS: dict[str, tuple[str, ...]] = {
+    "key": (),
+    "late": (),
+    "calendar": ("summary", "description"),
+}
 HEADER = ("$schema", "id", "language", "translation")
 _TEMPLATE_PART = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
@@ -170,6 +186,42 @@ def _header_problems(loaded: LoadedYAML, english, language: str) -> list[str]:
     return found
 
 
+def _timing_problems(loaded: LoadedYAML, timing, english_file: str) -> list[str]:
+    """A translation's ``timing`` holds a moment's words only: never a number."""
+    if timing is None:
+        return []
+    if not isinstance(timing, dict):
+        return [
+            problem(loaded, ("timing",), "holds each moment's key, late and calendar words only")
+        ]
+    found = []
+    for name, entry in timing.items():
+        for key, value in entry.items() if isinstance(entry, dict) else [("", entry)]:
+            allowed = TIMING_WORDS.get(key) if key else None
+            if allowed is None:
+                found.append(
+                    problem(
+                        loaded,
+                        ("timing", name),
+                        f"is taken from the English set ({english_file}); remove it here, a "
+                        "translation must not re-type it (it holds only a moment's key, late "
+                        "and calendar words)",
+                    )
+                )
+            elif allowed and isinstance(value, dict):
+                for sub in value:
+                    if sub not in allowed:
+                        found.append(
+                            problem(
+                                loaded,
+                                ("timing", name, key, sub),
+                                "is taken from the English set; a translation holds only "
+                                "summary and description",
+                            )
+                        )
+    return found
+
+
 def load_translation(path: Path, english, texts) -> Translation:
     """Check ``path`` against ``english`` and merge its wording into a copy of the English
     data. ``texts`` walks a set's wording as (field, text) pairs. Every problem but staleness
@@ -191,6 +243,7 @@ def load_translation(path: Path, english, texts) -> Translation:
                     "a translation must not re-type it",
                 )
             )
+    problems += _timing_problems(loaded, data.get("timing"), english.path.name)
     merged = copy.deepcopy(english.data)
     merged["language"] = language
     english_fields = set()

@@ -2,42 +2,27 @@
 
 They lead the handout (the "Your key times" checklist on page 1 and at the top of the text
 rendition), and the JSON timeline and the calendar are made from the same list, so the three
-can never disagree. Python decides only which moments ask for an action and in what order;
-the words for each action are labels (``key_<action>`` in the page template's labels).
+can never disagree. Which moments are key times is the set's to say: a moment with ``key``
+wording (format 2, see :mod:`pars_docs.moments`), a repeated task with it (one line, from its
+first time to its last), and the medicines to stop, restart or avoid. Python decides only the
+order.
 
-A moment already past when the handout is made is never printed as an instruction: a last
-dose or the start of a fast that is past becomes a "call us today" item at the top, and any
-other past moment (a reprint after the visit) is left out.
+A moment already past when the handout is made is never printed as an instruction: one with
+``late`` wording becomes a "call us today" item at the top (once per distinct wording), a
+last dose that is past becomes one too, and any other past moment is left out.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .timeline import MedicinePlan, Plan
 
-# Moments of the plan that ask the patient to do something, and whether the handout gives
-# them with a clock time ("time") or as a day ("day": the follow-up is "around Monday").
-ACTION_MOMENTS = {
-    "stop_solids": "time",
-    "stop_liquids": "time",
-    "arrive": "time",
-    "bandage_off": "time",
-    "wound_check": "day",
-    "follow_up": "day",
-}
-# What a past moment of each kind turns into; kinds not named here are left out when past.
-LATE_ACTIONS = {"last_dose": "late_dose", "stop_solids": "late_fast", "stop_liquids": "late_fast"}
-ACTIONS = (
-    "late_dose",
-    "late_fast",
-    "last_dose",
-    "restart",
-    *ACTION_MOMENTS,
-)
+# The medicine lines' actions; their words are labels (key_ACTION in the page's labels).
+MEDICINE_ACTIONS = ("late_dose", "last_dose", "restart", "avoid")
 
 
 @dataclass(frozen=True)
@@ -45,12 +30,23 @@ class KeyTime:
     """One line of the key-times checklist.
 
     ``at`` is a datetime for a moment with a clock time, a date for a whole day, and
-    ``None`` for an item that is due now ("call us today").
+    ``None`` for an item that is due now ("call us today"). ``action`` is the moment's name
+    (or a medicine action); ``wording`` the set's field that says what to do (``key`` or
+    ``late``), empty for a medicine line. ``last`` is a repeated task's last time.
     """
 
-    action: str  # one of ACTIONS
+    action: str
     at: datetime | date | None
     medicine: MedicinePlan | None = None
+    wording: str = ""
+    last: datetime | date | None = None
+    visit: bool = False
+    moment: str = ""  # the set's moment whose words it has, when not ``action`` itself
+
+    @property
+    def name(self) -> str:
+        """The ``timing`` entry whose wording this line has (a moment's line)."""
+        return self.moment or self.action
 
     @property
     def late(self) -> bool:
@@ -68,6 +64,13 @@ class KeyTime:
         return (1, self.day or date.min, int(at is not None), at)
 
 
+def shown(moment: Any, entry: dict) -> datetime | date:
+    """A moment as the key times and the calendar give it: a day when the set says so."""
+    if isinstance(moment, datetime) and entry.get("show") == "day":
+        return moment.date()
+    return moment
+
+
 def key_times(plan: Plan) -> list[KeyTime]:
     """The visit's key times, in the order the patient meets them: calls due today first."""
     now = plan.now
@@ -80,15 +83,38 @@ def key_times(plan: Plan) -> list[KeyTime]:
                 items.append(KeyTime("last_dose", med.last_dose, med))
             if med.restart and (now is None or med.restart >= now.date()):
                 items.append(KeyTime("restart", med.restart, med))
-    fast_late = False
-    for name, shown in ACTION_MOMENTS.items():
-        moment = plan.moments.get(name)
-        if moment is None:
+        elif med.action == "avoid" and med.avoid_until:
+            if now is None or med.avoid_until >= now.date():
+                items.append(KeyTime("avoid", med.avoid_until, med))
+    timing = plan.instruction_set.data["timing"]
+    late = plan.late
+    said: set[str] = set()
+    for name, moment in plan.moments.items():
+        entry = timing.get(name) or {}
+        if isinstance(moment, list):
+            continue  # a series is for a table
+        if late.get(name):
+            words = entry.get("late")
+            if words and words not in said:
+                said.add(words)
+                action = entry.get("late_as") or f"late_{name}"
+                items.append(KeyTime(action, None, wording="late", moment=name))
             continue
-        if now is not None and moment < now:
-            if LATE_ACTIONS.get(name) == "late_fast" and not fast_late:
-                fast_late = True
-                items.append(KeyTime("late_fast", None))
+        if entry.get("key"):
+            items.append(
+                KeyTime(name, shown(moment, entry), wording="key", visit=bool(entry.get("visit")))
+            )
+    for name, repeat in plan.repeats.items():
+        entry = timing.get(name) or {}
+        if not entry.get("key"):
             continue
-        items.append(KeyTime(name, moment if shown == "time" else moment.date()))
+        if now is not None and not _after(repeat.last, now):
+            continue  # every time of it is past
+        items.append(KeyTime(name, repeat.first, wording="key", last=repeat.last))
     return sorted(items, key=KeyTime.sort_key)
+
+
+def _after(moment: datetime | date, now: datetime) -> bool:
+    if isinstance(moment, datetime):
+        return moment >= now
+    return moment >= now.date()

@@ -1,8 +1,10 @@
 """Turn a visit and an instruction set into concrete moments on the site's clock.
 
-Hours are counted on absolute time (UTC), so "6 hours before 8:00 AM" on the morning clocks
-spring forward is 1:00 AM. Days and weeks are counted on the calendar: "2 days after 9:00 AM"
-is 9:00 AM two dates later, whatever the clocks did in between.
+The moments themselves are counted in :mod:`pars_docs.plan.moments` (format 2: every moment named
+by the set); the plan holds them, the visit's conditions and the patient's medicines with
+the set's medicine rules applied. Hours are counted on absolute time (UTC), so "6 hours
+before 8:00 AM" on the morning clocks spring forward is 1:00 AM. Days, weeks and months are
+counted on the calendar: "2 days after 9:00 AM" is 9:00 AM two dates later.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo
 from ..clock import current_time
 from ..errors import UsageError, VisitError
 from ..load.medicines import MedicineTable
-from ..load.structure import conditions, span_moments
+from .moments import Repeat, Timeline, resolve, shift_days, shift_hours
 
 if TYPE_CHECKING:
     from ..load.library import InstructionSet
@@ -25,9 +27,9 @@ if TYPE_CHECKING:
     from ..read.visit import Visit
 
 UTC = timezone.utc
-
-# A span's moment is named after its timing key, except where the key names the span itself.
-MOMENT_NAMES = {"activity_limits": "activity_end"}
+# Conditions pars-docs works out from the visit; a set cannot declare or set them.
+DERIVED = ("afternoon",)
+__all__ = ["shift_days", "shift_hours"]
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class MedicinePlan:
     generic: str
     kind: str
     note: str
-    action: str  # "stop", "late" (the last dose is already past), "keep" or "ask"
+    action: str  # "stop", "late" (the last dose is already past), "keep", "ask" or "avoid"
     source: str
     stop_days_before: int | None = None
     restart_days_after: int | None = None
@@ -51,6 +53,7 @@ class MedicinePlan:
     rxcui: str | None = None
     form: str = "pill"  # pill, injection or topical: how it is taken
     verb: str = ""  # the verb for taking it in the handout's language, where that varies
+    avoid_until: date | None = None  # a medicine rule's avoid_until: not until this day
 
 
 @dataclass
@@ -60,28 +63,46 @@ class Plan:
     instruction_set: InstructionSet
     visit: Visit
     site: Site
-    options: Mapping[str, bool]  # every condition (see structure.conditions), resolved
-    moments: dict[str, datetime] = field(default_factory=dict)
+    options: Mapping[str, bool]  # every condition (declared and derived), resolved
+    moments: dict[str, Any] = field(default_factory=dict)  # see moments.Timeline
     medicines: list[MedicinePlan] = field(default_factory=list)
     now: datetime | None = None  # when the handout is made, on the site's clock
     reprint: bool = False  # the whole visit is over: a reprint (--include-past)
     medicine_words_draft: bool = False  # the medicines listed are worded by a draft translation
     warnings: list[str] = field(default_factory=list)
+    repeats: dict[str, Repeat] = field(default_factory=dict)
+
+    @property
+    def timeline(self) -> Timeline:
+        """The moments, repeated tasks and the set's wording for each (moments.Timeline)."""
+        return Timeline(self.moments, self.repeats, self.instruction_set.data["timing"])
 
     @property
     def late(self) -> dict[str, bool]:
-        """Each moment name: whether it is already past when the handout is made."""
-        return {name: bool(self.now and moment < self.now) for name, moment in self.moments.items()}
+        """Each moment name: whether it is already past when the handout is made (a day-only
+        moment: its day is before today; a series: its last moment is past)."""
+        return {name: past(moment, self.now) for name, moment in self.moments.items()}
 
     @property
     def sedation(self) -> bool:
-        return self.options["sedation"]
+        return self.options.get("sedation", False)
 
     def applies(self, condition: Mapping[str, bool] | None) -> bool:
         """Whether an item with this ``when`` condition belongs in this visit's handout."""
         if not condition:
             return True
-        return all(self.options[key] == want for key, want in condition.items())
+        return all(self.options.get(key, False) == want for key, want in condition.items())
+
+
+def past(moment: Any, now: datetime | None) -> bool:
+    """Whether ``moment`` (a datetime, a day, or a series' list) is before ``now``."""
+    if now is None:
+        return False
+    if isinstance(moment, list):
+        return bool(moment) and past(moment[-1], now)
+    if isinstance(moment, datetime):
+        return moment < now
+    return moment < now.date()
 
 
 def localize(day: date, clock: time, tz: ZoneInfo, fold: int = 0) -> datetime:
@@ -99,24 +120,6 @@ def localize(day: date, clock: time, tz: ZoneInfo, fold: int = 0) -> datetime:
             field="time",
         )
     return aware
-
-
-def shift_hours(moment: datetime, hours: float) -> datetime:
-    """``moment`` moved by ``hours`` of elapsed time, read on the same zone's clock."""
-    return (moment.astimezone(UTC) + timedelta(hours=hours)).astimezone(moment.tzinfo)
-
-
-def shift_days(moment: datetime, days: int) -> datetime:
-    """The same wall-clock time ``days`` dates later; a skipped time moves forward."""
-    naive = moment.replace(tzinfo=None) + timedelta(days=days)
-    aware = naive.replace(tzinfo=moment.tzinfo, fold=0)
-    return aware.astimezone(UTC).astimezone(moment.tzinfo)
-
-
-def _span(moment: datetime, span: Mapping[str, Any]) -> datetime:
-    if "hours" in span:
-        return shift_hours(moment, span["hours"])
-    return shift_days(moment, span.get("days", 0) + 7 * span.get("weeks", 0))
 
 
 def set_option(instruction_set: InstructionSet, name: str) -> dict[str, bool]:
@@ -147,11 +150,37 @@ def resolve_option(instruction_set: InstructionSet, name: str, requested: bool |
     return requested
 
 
-def resolve_options(instruction_set: InstructionSet, visit: Visit) -> dict[str, bool]:
-    """Every condition's value for ``visit``; each is the visit field of the same name."""
-    return {
-        name: resolve_option(instruction_set, name, getattr(visit, name)) for name in conditions()
+def declared_options(instruction_set: InstructionSet) -> list[str]:
+    """The options the set declares, in the order written."""
+    return list(instruction_set.data.get("options") or {})
+
+
+def requested_option(visit: Visit, name: str) -> bool | None:
+    """What the visit asks for option ``name`` (None: the set's default)."""
+    if name == "sedation" and visit.sedation is not None:
+        return visit.sedation
+    return dict(visit.options).get(name)
+
+
+def resolve_options(
+    instruction_set: InstructionSet, visit: Visit, start: datetime | None = None
+) -> dict[str, bool]:
+    """Every condition's value for ``visit``: each declared option (the visit's choice or the
+    set's default), and the derived ``afternoon`` (a start at or after 12:00)."""
+    declared = declared_options(instruction_set)
+    for name, _ in visit.options:
+        if name not in declared:
+            raise UsageError(
+                f"option: {instruction_set.id} has no option '{name}'; its options: "
+                f"{', '.join(declared) or '(none)'}",
+                field="option",
+            )
+    options = {
+        name: resolve_option(instruction_set, name, requested_option(visit, name))
+        for name in declared
     }
+    options["afternoon"] = (start.hour if start else visit.time.hour) >= 12
+    return options
 
 
 class QuotedWarning(str):
@@ -189,12 +218,17 @@ def plan_medicines(
     unknown: str = "error",
     today: date | None = None,
     warnings: list[str] | None = None,
+    rules: Iterable[Mapping[str, Any]] = (),
+    moments: Mapping[str, Any] | None = None,
 ) -> list[MedicinePlan]:
     """One plan per medicine, in date order: pauses by their last dose, then the rest.
 
     An unknown name raises, unless ``unknown`` is ``"ask"``: then the patient is told to ask
-    us and a warning is added. A last dose before ``today`` becomes ``late``.
+    us and a warning is added. A last dose before ``today`` becomes ``late``. The set's
+    medicine ``rules`` (see :func:`apply_rules`) act on the table's pause, with the dates of
+    ``moments``.
     """
+    rules = list(rules)
     plans = []
     seen = set()
     warnings = warnings if warnings is not None else []
@@ -220,6 +254,13 @@ def plan_medicines(
         seen.add(med.name)
         note = " ".join(part for part in (med.note, sedation and med.sedation_note) if part)
         rule = med.pause.get(risk) or {"action": "ask", "source": ""}
+        for extra in rules:
+            if matches(extra, med) and "stop_days_before" in extra:
+                rule = {
+                    k: extra[k]
+                    for k in ("stop_days_before", "restart_days_after", "source")
+                    if k in extra
+                }
         plan = MedicinePlan(
             name,
             med.name,
@@ -234,7 +275,7 @@ def plan_medicines(
             form=found.form,
         )
         if "stop_days_before" not in rule:
-            plans.append(plan)
+            plans.append(apply_rules(plan, med, rules, moments))
             continue
         before, after = rule["stop_days_before"], rule.get("restart_days_after")
         last_dose = day - timedelta(days=before + 1)
@@ -244,17 +285,16 @@ def plan_medicines(
                 f"too late to stop {name} on time: its last dose was due {before + 1} days "
                 "before the procedure day. The handout tells the patient to call today."
             )
-        plans.append(
-            replace(
-                plan,
-                action="late" if late else "stop",
-                stop_days_before=before,
-                restart_days_after=after,
-                last_dose=last_dose,
-                first_skip=day - timedelta(days=before),
-                restart=day + timedelta(days=after) if after is not None else None,
-            )
+        paused = replace(
+            plan,
+            action="late" if late else "stop",
+            stop_days_before=before,
+            restart_days_after=after,
+            last_dose=last_dose,
+            first_skip=day - timedelta(days=before),
+            restart=day + timedelta(days=after) if after is not None else None,
         )
+        plans.append(apply_rules(paused, med, rules, moments))
     for cls, words in (("anticoagulant", "anticoagulants"), ("nsaid", "NSAIDs")):
         same = [p.label for p in plans if p.cls == cls]
         if len(same) > 1:
@@ -265,6 +305,46 @@ def plan_medicines(
     order = {"late": 0, "stop": 1}
     plans.sort(key=lambda p: (order.get(p.action, 2), p.last_dose or date.max))
     return plans
+
+
+def matches(rule: Mapping[str, Any], med: Medicine) -> bool:
+    """Whether a medicine rule of the set names ``med`` (by class, or by name or brand)."""
+    if med.cls in (rule.get("classes") or ()):
+        return True
+    names = {n.casefold() for n in (med.name, *med.brands)}
+    return any(str(n).casefold() in names for n in rule.get("medicines") or ())
+
+
+def _day_of(moment: Any) -> date | None:
+    if isinstance(moment, datetime):
+        return moment.date()
+    return moment if isinstance(moment, date) else None
+
+
+def apply_rules(
+    plan: MedicinePlan,
+    med: Medicine,
+    rules: Iterable[Mapping[str, Any]],
+    moments: Mapping[str, Any] | None,
+) -> MedicinePlan:
+    """``plan`` with the set's ``restart_not_before`` and ``avoid_until`` rules applied: a
+    paused medicine restarts no earlier than the moment's date; one kept (or left to ask)
+    is avoided until it. A rule whose moment this visit lacks does nothing."""
+    for rule in rules:
+        if not matches(rule, med):
+            continue
+        for key in ("restart_not_before", "avoid_until"):
+            day = _day_of((moments or {}).get(rule.get(key, "")))
+            if day is None:
+                continue
+            if plan.action in ("stop", "late"):
+                restart = max(plan.restart, day) if plan.restart else day
+                plan = replace(plan, restart=restart)
+                if key == "avoid_until":
+                    plan = replace(plan, avoid_until=day)
+            elif key == "avoid_until":
+                plan = replace(plan, action="avoid", avoid_until=day)
+    return plan
 
 
 def make_plan(
@@ -278,33 +358,25 @@ def make_plan(
     :func:`current_time`). Moments already past are marked in ``plan.late`` and warned of."""
     timing = instruction_set.data["timing"]
     now = now or current_time(site.tz)
-    plan = Plan(instruction_set, visit, site, resolve_options(instruction_set, visit), now=now)
     start = localize(visit.date, visit.time, site.tz, visit.fold)
-    end = shift_hours(start, timing["duration"]["minutes_max"] / 60)
-    arrive = shift_hours(start, -timing["arrive"]["minutes_before"] / 60)
-    moments = {"start": start, "end": end, "arrive": arrive}
-    for kind, name in (("solids", "stop_solids"), ("clear_liquids", "stop_liquids")):
-        fast = timing.get("fasting", {}).get(kind)
-        if fast and plan.applies(fast.get("when")):
-            anchor = arrive if fast["before"] == "arrival" else start
-            moments[name] = shift_hours(anchor, -fast["hours"])
-    for key in span_moments():
-        span = timing.get(key)
-        if span and plan.applies(span.get("when")):
-            anchor = end if span.get("from") == "end" else start
-            moments[MOMENT_NAMES.get(key, key)] = _span(anchor, span)
-    if "recovery" in timing:
-        moments["recovery_from"] = shift_days(start, 7 * timing["recovery"]["weeks_min"])
-        moments["recovery_to"] = shift_days(start, 7 * timing["recovery"]["weeks_max"])
-    if site.wound_check_days:
-        moments["wound_check"] = shift_days(start, site.wound_check_days)
-    plan.moments = moments
-    if end < now:
+    plan = Plan(
+        instruction_set, visit, site, resolve_options(instruction_set, visit, start), now=now
+    )
+    timeline = resolve(timing, start, plan.applies, {"wound_check_days": site.wound_check_days})
+    plan.moments = timeline.moments
+    plan.repeats = timeline.repeats
+    late = plan.late
+    if past(plan.moments["end"], now):
         plan.warnings.append("the whole visit is in the past: check the date and time.")
-    elif any(plan.late.get(name) for name in ("stop_solids", "stop_liquids")):
-        plan.warnings.append(
-            "too late to start the fast on time. The handout tells the patient to call today."
-        )
+    else:
+        missed = [
+            name for name in plan.moments if late.get(name) and timeline.entry(name).get("late")
+        ]
+        if missed:
+            plan.warnings.append(
+                f"too late for {', '.join(missed)} on time. The handout tells the patient to "
+                "call today."
+            )
     plan.medicines = plan_medicines(
         visit.medications,
         table,
@@ -314,5 +386,7 @@ def make_plan(
         unknown=site.unknown_medicines,
         today=now.date(),
         warnings=plan.warnings,
+        rules=instruction_set.data.get("medicine_rules") or (),
+        moments=plan.moments,
     )
     return plan

@@ -11,6 +11,7 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Literal, overload
@@ -68,6 +69,9 @@ class Visit:
     dob: _Date | PartialDate | None = None
     mrn: str | None = None
     sedation: bool | None = None  # None: the instruction set's default
+    # Other options the set declares, as the visit gives them: (name, value) pairs; an
+    # option not named takes the set's default. (`sedation` has its own field.)
+    options: tuple[tuple[str, bool], ...] = ()
     large_print: bool | None = None  # None: the site profile's choice
     medications: tuple[str, ...] = field(default_factory=tuple)
     note: str | None = None
@@ -238,6 +242,7 @@ def make_visit(
     dob: str | date | PartialDate | None = None,
     mrn: str | None = None,
     sedation: bool | None = None,
+    options: Mapping[str, bool] | None = None,
     large_print: bool | None = None,
     medications: list[str] | tuple[str, ...] = (),
     note: str | None = None,
@@ -308,6 +313,7 @@ def make_visit(
         date=day,
         dob=birth,
         sedation=sedation,
+        options=tuple(sorted((options or {}).items())),
         large_print=large_print,
         medications=tuple(meds),
         chart_medicines=tuple(
@@ -331,6 +337,18 @@ class MissingField(UsageError):
 
 _TRUE = {"yes", "y", "true", "1", "x"}
 _FALSE = {"no", "n", "false", "0"}
+
+
+def _row_options(given: Any) -> dict[str, bool]:
+    """A row's option columns (``options``: name → cell), each read as yes/no."""
+    if not isinstance(given, dict):
+        return {}
+    out = {}
+    for name, value in given.items():
+        flag = parse_yes_no(value, str(name))
+        if flag is not None:
+            out[str(name)] = flag
+    return out
 
 
 def parse_yes_no(value: Any, field: str = "sedation") -> bool | None:
@@ -389,12 +407,30 @@ def reformat_date(value: Any, date_format: str | None, field_name: str) -> Any:
         raise UsageError(f"{field_name}: '{value}' {reason}", field=field_name) from e
 
 
+def parse_options(given: list[str] | tuple[str, ...]) -> dict[str, bool]:
+    """``--option NAME`` or ``--option NAME=yes|no`` (repeatable) as a mapping; a
+    :class:`UsageError` for one that is not written that way."""
+    options: dict[str, bool] = {}
+    for text in given:
+        name, _, value = str(text).partition("=")
+        name = name.strip()
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            raise UsageError(
+                f"option: '{text}' is not an option name; write NAME or NAME=yes|no",
+                field="option",
+            )
+        flag = parse_yes_no(value, name) if value else True
+        options[name] = True if flag is None else flag
+    return options
+
+
 def visit_from_row(
     row: Row,
     *,
     date_format: str | None = None,
     sedation: bool | None = None,
     also_language: str | None = None,
+    options: Mapping[str, bool] | None = None,
 ) -> Visit:
     """The visit a row describes. ``sedation`` is for a row that does not say (a FHIR
     appointment never does); ``date_format`` is how the row writes its dates;
@@ -417,6 +453,7 @@ def visit_from_row(
         dob=reformat_date(values.get("dob"), date_format, "dob"),
         mrn=str(values["mrn"]) if values.get("mrn") is not None else None,
         sedation=parse_sedation(values["sedation"]) if "sedation" in values else sedation,
+        options={**(options or {}), **_row_options(values.get("options"))},
         large_print=parse_yes_no(values.get("large_print"), "large_print"),
         medications=parse_medications(values.get("medications")),
         note=values.get("note"),

@@ -24,7 +24,7 @@ from ..compose.markup import plain
 from ..errors import InstructionError
 from ..load.loader import LoadedYAML, load_yaml
 from ..load.validate import problem
-from ..plan.keytimes import key_times
+from ..plan.keytimes import key_times, shown
 from ..sandbox import unsafe_constructs
 
 if TYPE_CHECKING:
@@ -32,22 +32,31 @@ if TYPE_CHECKING:
 
 CALENDAR_FILE = "calendar.yaml"
 CALENDAR_TEXTS = ("calendar_name", "location")
-# (uid name, wording key, start, end, medicine): one event of the visit's calendar.
-PlannedEvent = tuple[str, str, "date | datetime", "datetime | None", "MedicinePlan | None"]
-EVENTS = (
-    "stop_solids",
-    "stop_liquids",
-    "last_dose",
-    "restart",
-    "arrive",
-    "procedure",
-    "bandage_off",
-    "wound_check",
-    "follow_up",
-    "activity_end",
-)
+
+
+@dataclass(frozen=True)
+class PlannedEvent:
+    """One event of the visit's calendar: its UID's name, where its words are (``key`` in
+    calendar.yaml, or ``moment`` in the set), when, and its reminder."""
+
+    uid: str
+    key: str
+    start: date | datetime
+    end: datetime | None = None
+    medicine: MedicinePlan | None = None
+    moment: str | None = None  # the set's moment (or repeated task) whose words it has
+    rrule: dict | None = None
+    remind_minutes: int | None = None
+    remind_on_the_day: bool = False
+    visit: bool = False
+
+
+# The events whose wording is here; every other event's wording is its moment's `calendar`
+# in the instruction set (format 2).
+EVENTS = ("last_dose", "restart", "avoid", "procedure")
 # Whole-day events: their reminders go off on the day, at the site's waking hour.
-DAY_EVENTS = ("last_dose", "restart", "wound_check", "follow_up")
+DAY_EVENTS = ("last_dose", "restart", "avoid")
+VISIT_REMINDER_MINUTES = 60  # a visit of its own with no reminder of its own
 EVENT_FIELDS = ("summary", "description")
 UID_DOMAIN = "pars-docs"
 MAX_REMINDER_MINUTES = 7 * 24 * 60
@@ -238,7 +247,7 @@ def _sequence(plan, stamp: datetime) -> int:
     return max(0, int((stamp - _EPOCH).total_seconds() // 60))
 
 
-def _calendar_context(plan) -> dict:
+def calendar_context(plan) -> dict:
     site = plan.site
     iset = plan.instruction_set
     return {
@@ -259,27 +268,81 @@ def _calendar_context(plan) -> dict:
     }
 
 
-def _planned_events(plan: Plan) -> list[PlannedEvent]:
-    """(uid name, wording key, start, end, medicine) for each event this visit has.
+def _planned_events(
+    plan: Plan, reminders: dict[str, int], day_reminders: set[str]
+) -> list[PlannedEvent]:
+    """Each event this visit has.
 
     One event per key time still to come (:mod:`pars_docs.plan.keytimes`, the same list as the
-    handout's page 1), plus the procedure itself and the end of the activity limits. A
-    last dose is a date without a time of day (the handout says "on Sunday, November 29"),
-    so it is an all-day event; a point in time (stop eating) has no end; arriving lasts
-    until the start.
+    handout's page 1; a repeated task is one event that repeats), then the procedure itself,
+    then each moment with calendar wording but no key time. A day (a last dose, a follow-up
+    shown as a day) is an all-day event; a point in time (stop eating) has no end unless its
+    calendar says ``until`` (arriving lasts until the start).
     """
     moments = plan.moments
+    timing = plan.instruction_set.data["timing"]
     events: list[PlannedEvent] = []
+
+    def moment_event(name: str, start, rrule=None, visit: bool = False) -> PlannedEvent:
+        entry = timing.get(name) or {}
+        calendar = entry.get("calendar") or {}
+        until = moments.get(calendar.get("until", ""))
+        minutes = calendar.get("remind_minutes")
+        on_the_day = bool(calendar.get("remind_on_the_day"))
+        if visit and minutes is None and not on_the_day:
+            minutes, on_the_day = VISIT_REMINDER_MINUTES, True
+        return PlannedEvent(
+            name,
+            name,
+            start,
+            until if isinstance(until, datetime) else None,
+            moment=name,
+            rrule=rrule,
+            remind_minutes=minutes,
+            remind_on_the_day=on_the_day,
+            visit=visit,
+        )
+
     for item in key_times(plan):
         if item.late or item.at is None:
             continue  # "call us today" is not a time to put in a calendar
         med = item.medicine
-        uid = f"{item.action}:{med.generic}" if med else item.action
-        end = moments["start"] if item.action == "arrive" else None
-        events.append((uid, item.action, item.at, end, med))
-    events.append(("procedure", "procedure", moments["start"], moments["end"], None))
-    if "activity_end" in moments:
-        events.append(("activity_end", "activity_end", moments["activity_end"], None, None))
+        if med is not None:
+            events.append(
+                PlannedEvent(
+                    f"{item.action}:{med.generic}",
+                    item.action,
+                    item.at,
+                    medicine=med,
+                    remind_minutes=reminders.get(item.action),
+                    remind_on_the_day=item.action in day_reminders,
+                )
+            )
+        elif item.last is not None:
+            repeat = plan.repeats[item.action]
+            events.append(moment_event(item.action, item.at, rrule=repeat.rrule))
+        else:
+            events.append(moment_event(item.action, item.at, visit=item.visit))
+    events.append(
+        PlannedEvent(
+            "procedure",
+            "procedure",
+            moments["start"],
+            moments["end"],
+            remind_minutes=reminders.get("procedure"),
+        )
+    )
+    keyed = {e.moment for e in events}
+    for name, moment in moments.items():
+        entry = timing.get(name) or {}
+        if (
+            name in keyed
+            or entry.get("key")
+            or not entry.get("calendar")
+            or isinstance(moment, list)
+        ):
+            continue
+        events.append(moment_event(name, shown(moment, entry), visit=bool(entry.get("visit"))))
     return events
 
 
@@ -298,6 +361,15 @@ def _unambiguous(moment):
     return moment.astimezone(timezone.utc)
 
 
+def _set_text(templates: Templates, source: str | None, context: dict) -> str:
+    """A moment's calendar wording from the instruction set, bold marks dropped."""
+    if not source:
+        return ""
+    text = single_stop(templates.compile_text(source).render(context))
+    lines = (tidy_spaces(line) for line in plain(text).split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
 def render_ics(plan: Plan) -> bytes:
     """An RFC 5545 calendar of the visit's key moments, in the site's time zone.
 
@@ -312,7 +384,7 @@ def render_ics(plan: Plan) -> bytes:
     # The patient's language (a bilingual handout's calendar is in its first language).
     templates = templates_for(site.templates_dir, plan.instruction_set.language, site.clock)
     wording = calendar_wording(templates)
-    context = _calendar_context(plan)
+    context = calendar_context(plan)
     stamp = build_time()
     reminders = wording.reminders
     day_reminders = wording.day_reminders
@@ -332,26 +404,37 @@ def render_ics(plan: Plan) -> bytes:
         calendar.add("x-wr-calname", name)
 
     days = []
-    for uid_name, key, start, end, med in _planned_events(plan):
-        event_context = {**context, "med": med} if med else context
-        summary = wording.render(templates, (key, "summary"), event_context)
-        busy = end is not None  # reminders are points in time and leave the day free
+    timing = plan.instruction_set.data["timing"]
+    for planned in _planned_events(plan, reminders, day_reminders):
+        start, end = planned.start, planned.end
+        if planned.moment is not None:
+            entry = timing.get(planned.moment) or {}
+            said = entry.get("calendar") or {}
+            summary = _set_text(templates, said.get("summary") or entry.get("key"), context)
+            description = _set_text(templates, said.get("description"), context)
+        else:
+            event_context = {**context, "med": planned.medicine} if planned.medicine else context
+            summary = wording.render(templates, (planned.key, "summary"), event_context)
+            description = wording.render(templates, (planned.key, "description"), event_context)
+        busy = end is not None or planned.visit  # reminders are points in time
         event = Event.new(
-            uid=_uid(plan, uid_name),
+            uid=_uid(plan, planned.uid),
             stamp=stamp,
             start=_unambiguous(start),
             end=_unambiguous(end),
             summary=summary,
-            description=wording.render(templates, (key, "description"), event_context),
+            description=description,
             location=location if busy and location else None,
             transparency=TRANSP.OPAQUE if busy else TRANSP.TRANSPARENT,
             classification=CLASS.PRIVATE,
         )
         event.add("sequence", sequence)
+        if planned.rrule is not None:
+            event.add("rrule", planned.rrule)
         trigger = None
-        if key in reminders and isinstance(start, datetime):
-            trigger = timedelta(minutes=-reminders[key])
-        elif key in day_reminders and not isinstance(start, datetime):
+        if planned.remind_minutes is not None and isinstance(start, datetime):
+            trigger = timedelta(minutes=-planned.remind_minutes)
+        elif planned.remind_on_the_day and not isinstance(start, datetime):
             # After the start of a whole day (its midnight): the waking hour on that day.
             trigger = timedelta(hours=waking.hour, minutes=waking.minute)
         if trigger is not None:

@@ -106,7 +106,29 @@ _ITEMS: dict[str, Callable[[_TextWriter, ET.Element], None]] = {
     "check": lambda out, e: out.item(e.text, "[ ] "),
     "bullet": lambda out, e: out.item(e.text, "- "),
     "group": _group,
+    "table": lambda out, e: _table(out, e),
 }
+
+
+def _table(out: _TextWriter, element: ET.Element) -> None:
+    """A table as plain columns: each as wide as its widest cell, a blank cell as a line to
+    write on."""
+    head = element.find("columns")
+    rows = [[plain(c.text).strip() for c in head]] if head is not None else []
+    body = [[plain(c.text).strip() or WRITE_IN[:10] for c in row] for row in element.findall("row")]
+    rows += body
+    if not rows:
+        return
+    widths = [max(len(r[i]) for r in rows if i < len(r)) for i in range(len(rows[0]))]
+    if out.last == "para":
+        out.blank()
+    for index, row in enumerate(rows):
+        out.lines.append(
+            "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip()
+        )
+        if index == 0 and head is not None:
+            out.lines.append("  ".join("-" * w for w in widths))
+    out.last = "item"
 
 
 def _box(out: _TextWriter, element: ET.Element) -> None:
@@ -221,6 +243,13 @@ def _document_text(document: ET.Element) -> str:
 # -- JSON timeline ------------------------------------------------------------------------
 
 
+def _moment(value):
+    """A moment as ISO 8601: a datetime with its offset, a day as a date, a series a list."""
+    if isinstance(value, list):
+        return [_moment(v) for v in value]
+    return value.isoformat()
+
+
 def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
@@ -266,7 +295,7 @@ def render_json(
         clinician=visit.clinician,
         timezone=plan.site.timezone,
         sedation=plan.sedation,
-        moments={name: moment.isoformat() for name, moment in plan.moments.items()},
+        moments={name: _moment(moment) for name, moment in plan.moments.items()},
         medicines=[
             {
                 "name": med.name,
@@ -289,4 +318,15 @@ def render_json(
             for item in key_times(plan)
         ],
     )
+    if plan.repeats:
+        # Only a set with repeated tasks has the key: the others' JSON stays as it was.
+        record["repeated"] = {
+            name: {
+                "first": _moment(r.first),
+                "last": _moment(r.last),
+                "count": r.count,
+                "rrule": r.rrule_text,
+            }
+            for name, r in plan.repeats.items()
+        }
     return json.dumps(record, ensure_ascii=False, indent=2) + "\n"

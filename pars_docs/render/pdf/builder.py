@@ -195,6 +195,9 @@ class Builder:
                 else:
                     label, style = _LISTS[child.tag][:2]
                 lead, rest = [self.item(current[1], label, child, style)], []
+            elif child.tag == "table":
+                current = None
+                lead, rest = [self.form(child, parent)], []
             elif child.tag == "group":
                 current = None
                 group = parent.add("Sect")
@@ -442,6 +445,43 @@ class Builder:
         rest = EndMatter(head, boxes[1:], gap, lines, 4 * lines, self.height, boxes_first=True)
         boxes[1].spaceBefore = 0
         return [boxes[0], Spacer(1, gap / 2), rest]
+
+    def form(self, element: ET.Element, parent: Element) -> Flowable:
+        """A table of an instruction set (a pain diary): a header row of column headings
+        (tagged ``TH``, repeated on a next page as decoration), then a row per moment; a
+        blank cell is a place to write in. Rows are never split across pages."""
+        table = parent.add("Table")
+        head = table.add("TR")
+        header_row = element.find("columns")
+        cells = list(header_row) if header_row is not None else []
+        header = [self.para(c.text, "label", head.add("TH", scope="Column")) for c in cells]
+        rows = []
+        for row in element.findall("row"):
+            tr = table.add("TR")
+            rows.append(
+                [
+                    self.para(cell.text, element=tr.add("TD")) if (cell.text or "").strip() else ""
+                    for cell in row
+                ]
+            )
+        columns = max(len(cells), 1)
+        flowable = TaggedTable(
+            [header, *rows],
+            colWidths=[self.width / columns] * columns,
+            repeatRows=1,
+            splitInRow=0,
+        )
+        flowable.setStyle(
+            table_style(
+                [
+                    ("GRID", (0, 0), (-1, -1), 0.6, RULE),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("TOPPADDING", (0, 1), (-1, -1), 6),
+                    ("BOTTOMPADDING", (0, 1), (-1, -1), 6),
+                ]
+            )
+        )
+        return flowable
 
     def index(self, element: ET.Element, parent: Element) -> list[Flowable]:
         """One table of a packet's index for the scheduler, with column headers; a column's
