@@ -76,9 +76,7 @@ ELEMENTS: dict[str, ElementSpec] = {
     "note": ElementSpec("the care team's own note, one line each", ("title",), text=True),
     "notice": ElementSpec("the notice to follow one's own clinician", text=True),
     "section": ElementSpec("a titled part of the instructions", ("title",), (*ITEMS, "group")),
-    "group": ElementSpec(
-        "a titled group inside a section", ("title", "icon"), (*ITEMS, "table")
-    ),
+    "group": ElementSpec("a titled group inside a section", ("title", "icon"), (*ITEMS, "table")),
     "table": ElementSpec(
         "a table of an instruction set (a pain diary): its column heads, then a row per "
         "moment; an empty cell is a place to write in",
