@@ -185,6 +185,10 @@ def _source_refs(value: Any, field: tuple) -> Iterator[tuple[tuple, str]]:
             yield from _source_refs(child, field + (index,))
 
 
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
 def _dicts(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
@@ -204,7 +208,7 @@ def cross_checks(loaded: LoadedYAML, table: MedicineTable | None = None) -> list
 
     if isinstance(data.get("id"), str) and data["id"] != loaded.path.stem:
         say(("id",), f"'{data['id']}' must match the file name '{loaded.path.stem}'")
-    sources = [s for s in data.get("sources") or [] if isinstance(s, dict)]
+    sources = [s for s in _list(data.get("sources")) if isinstance(s, dict)]
     ids = [s.get("id") for s in sources]
     for index, source_id in enumerate(ids):
         if source_id in ids[:index]:
@@ -212,7 +216,7 @@ def cross_checks(loaded: LoadedYAML, table: MedicineTable | None = None) -> list
     for field, ref in _source_refs(data, ()):
         if field[0] != "sources" and ref not in ids:
             say(field, f"no source with id '{ref}' (sources: {', '.join(map(str, ids))})")
-    facts = {s.get("id"): s.get("facts") for s in sources}
+    facts = {s.get("id"): s.get("facts") for s in sources if isinstance(s.get("id"), str)}
     timing = {k: v for k, v in _dicts(data.get("timing")).items() if isinstance(v, dict)}
     found += _numbers_in_facts(loaded, timing, data.get("medicine_rules"), facts)
     for name, entry in timing.items():
@@ -316,7 +320,7 @@ def _whens(data: dict) -> Iterator[tuple[tuple, dict]]:
                 continue
             if isinstance(group.get("when"), dict):
                 yield (section, name, "when"), group["when"]
-            for index, item in enumerate(group.get("items") or []):
+            for index, item in enumerate(_list(group.get("items"))):
                 if isinstance(item, dict) and isinstance(item.get("when"), dict):
                     yield (section, name, "items", index, "when"), item["when"]
 
@@ -334,7 +338,7 @@ _STYLE_NEEDS = {
 def _group_problems(loaded: LoadedYAML, data: dict, timing: dict) -> list[str]:
     found = []
     avoids = any(
-        isinstance(r, dict) and "avoid_until" in r for r in data.get("medicine_rules") or []
+        isinstance(r, dict) and "avoid_until" in r for r in _list(data.get("medicine_rules"))
     )
     for section in SECTIONS:
         for name, group in _dicts(data.get(section)).items():
@@ -363,7 +367,7 @@ def _group_problems(loaded: LoadedYAML, data: dict, timing: dict) -> list[str]:
                 else:
                     offset = timing_model.offset_of(series)
                     rows = len(offset[1]) if offset and isinstance(offset[1], list) else 0
-                    columns = [c for c in group.get("columns") or [] if isinstance(c, dict)]
+                    columns = [c for c in _list(group.get("columns")) if isinstance(c, dict)]
                     labels = group.get("row_labels")
                     if any(c.get("value") == "offset" for c in columns) and (
                         not isinstance(labels, list) or len(labels) != rows
@@ -422,7 +426,7 @@ def _rule_problems(
                     )
                 )
         if table is not None:
-            for position, name in enumerate(rule.get("medicines") or []):
+            for position, name in enumerate(_list(rule.get("medicines"))):
                 if isinstance(name, str) and table.find(name) is None:
                     found.append(
                         problem(
@@ -439,7 +443,7 @@ def _holds(data: dict) -> Iterator[tuple[tuple, dict, str]]:
         for name, group in _dicts(data.get(section)).items():
             if not isinstance(group, dict):
                 continue
-            for index, item in enumerate(group.get("items") or []):
+            for index, item in enumerate(_list(group.get("items"))):
                 text = item.get("text") if isinstance(item, dict) else item
                 holds = item.get("holds") if isinstance(item, dict) else None
                 field = (section, name, "items", index)
@@ -457,7 +461,7 @@ def _hold_problems(
     class in the table restarts earlier (no rule keeps it to the moment); and an item whose
     words hold a medicine without saying so (``holds``)."""
     found = []
-    rules = [r for r in data.get("medicine_rules") or [] if isinstance(r, dict)]
+    rules = [r for r in _list(data.get("medicine_rules")) if isinstance(r, dict)]
     risk = data.get("bleeding_risk")
     phrases = hold_phrases(str(data.get("language", "en")))
     moments = moment_names(timing)
@@ -486,9 +490,9 @@ def _hold_problems(
             continue
         if table is None:
             continue
-        for cls in holds.get("classes") or []:
+        for cls in _list(holds.get("classes")):
             covered = any(
-                cls in (r.get("classes") or ())
+                cls in _list(r.get("classes"))
                 and until in (r.get("restart_not_before"), r.get("avoid_until"))
                 for r in rules
             )

@@ -78,7 +78,13 @@ def _load_set(path: Path, table_path: Path) -> InstructionSet:
             raise InstructionError("\n".join(old_form(loaded)))
         problems = schema_problems(loaded, instructions_dir() / SCHEMA_FILE)
         # Every problem at once: the later checks run on what the schema let through.
-        problems += cross_checks(loaded, table)
+        try:
+            problems += cross_checks(loaded, table)
+        except (TypeError, AttributeError, KeyError, ValueError):
+            # A part of a type the checks cannot read: the schema has named it already.
+            if not problems:
+                raise
+
         if problems:
             raise InstructionError("\n".join(_by_line(problems)))
     data = loaded.data
