@@ -5,7 +5,7 @@ import re
 import shutil
 
 import pytest
-from helpers import DATA, pdf_text, squash
+from helpers import DATA, built_in_sets, pdf_text, sedation_choices, squash
 from readability import fernandez_huerta, syllables_es, szigriszt_pazos
 
 from pars_docs.cli import cli
@@ -109,6 +109,17 @@ def test_a_translated_pdf_has_no_english_and_every_glyph(procedure, sedation, la
     }[language]
     for word in words:
         assert squash(word) in squash(text), word
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("procedure", [s for s in built_in_sets() if s not in SETS])
+@pytest.mark.parametrize("language", ["es", "vi"])
+def test_every_other_built_in_set_reads_in_the_language_with_every_glyph(procedure, language):
+    for sedation in sedation_choices(procedure):
+        text = pdf_text(make(language, procedure, sedation=sedation).pdf())
+        assert english_words(text) == [], (procedure, sedation)
+        assert missing_glyphs(text) == [], (procedure, sedation)
+        assert "Nguyễn Thị Hương" in text
 
 
 def test_medicine_notes_and_plain_word_names_are_translated():
@@ -298,7 +309,7 @@ def test_spanish_syllables():
     assert {word: syllables_es(word) for word in counts} == counts
 
 
-@pytest.mark.parametrize("set_id", SETS)
+@pytest.mark.parametrize("set_id", built_in_sets())
 def test_spanish_sets_are_fairly_easy_to_read(set_id):
     iset = Library().get(set_id, "es")
     texts = [" ".join(_JINJA.sub("", t).split()) for _, t in _texts(iset.data, ())]
