@@ -183,6 +183,9 @@ def folder_names(folder: Path) -> list[str]:
 
 # A list of bad rows among good ones -------------------------------------------------------
 
+# The built-in sets as an unknown procedure's message lists them.
+KNOWN_SETS = ", ".join(sorted(built_in_sets()))
+
 MEDICINES = "procedure,patient,date,time,clinician,mrn,medications"
 SUGGESTION = (
     "medication: unknown medicine 'Eliqis'. Closest known names: Eliquis. A clinic can add it "
@@ -203,10 +206,8 @@ BAD_ROWS = [
     (5, "pars-defect-injection,,2026-12-03,9:00,Dr. Lee,B5,", "patient",
      "patient: is required", None),
     (7, "pars-defect-injektion,Bad Procedure,2026-12-03,9:00,Dr. Lee,B7,", "procedure",
-     "procedure: unknown procedure 'pars-defect-injektion'; known: pars-defect-decompression, "
-     "pars-defect-injection",
-     "procedure: unknown procedure '…'; known: pars-defect-decompression, "
-     "pars-defect-injection"),
+     f"procedure: unknown procedure 'pars-defect-injektion'; known: {KNOWN_SETS}",
+     f"procedure: unknown procedure '…'; known: {KNOWN_SETS}"),
     (8, "pars-defect-injection,Bad Medicine,2026-12-03,9:30,Dr. Lee,B8,Eliqis", "medication",
      SUGGESTION, SUGGESTION_REDACTED),
     (9, "pars-defect-injection,สมชาย,2026-12-03,10:00,Dr. Lee,B9,", "patient",
