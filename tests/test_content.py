@@ -64,18 +64,20 @@ def test_every_number_names_a_listed_source(procedure):
     data = Library().get(procedure).data
     ids = {s["id"] for s in data["sources"]}
 
-    def walk(node, path):
+    def walk(node, path, parent=None):
         if isinstance(node, dict):
             numbers = {
                 k: v
                 for k, v in node.items()
                 if isinstance(v, (int, float)) and not isinstance(v, bool)
             }
-            # A moment's calendar reminder is a setting, not a clinical number.
+            # A moment's calendar reminder is a setting, not a clinical number. A repeated
+            # task's spacing (every) and length (for) are the task's: its source names them.
+            source = parent if path.endswith((".every", ".for")) else node.get("source")
             if numbers and not path.endswith(".calendar"):
-                assert node.get("source") in ids, f"{path} has numbers without a source"
+                assert source in ids, f"{path} has numbers without a source"
             for key, child in node.items():
-                walk(child, f"{path}.{key}")
+                walk(child, f"{path}.{key}", node.get("source"))
 
     walk(data["timing"], "timing")
     assert all(s.get("facts") for s in data["sources"]), "each source says what it gave"
