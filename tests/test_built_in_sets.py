@@ -42,9 +42,13 @@ def test_scs_trial_leads_out_at_a_visit_a_week_later_and_blood_thinners_wait_for
     moments = data["moments"]
     assert moments["leads_out"] == "2026-03-16T08:00:00-04:00"  # same clock time, 7 days on
     assert moments["shower_ok"] == "2026-03-17"  # the day after, a day with no clock time
-    # Eliquis and aspirin restart no earlier than the lead removal visit.
-    assert restarts(data)["apixaban"] == "2026-03-16"
-    assert restarts(data)["aspirin"] == "2026-03-16"
+    # Eliquis and aspirin restart no earlier than the lead removal visit: the first whole
+    # day after it, so no morning dose comes before the leads are out at 8:00 AM.
+    assert restarts(data)["apixaban"] == "2026-03-17"
+    assert restarts(data)["aspirin"] == "2026-03-17"
+    restart_line = next(k for k in data["key_times"] if k["action"] == "restart")
+    leads_line = next(k for k in data["key_times"] if k["action"] == "leads_out")
+    assert data["key_times"].index(leads_line) < data["key_times"].index(restart_line)
     # Charging every night at 9:00 PM, the last the night before the leads come out.
     charge = data["repeated"]["charge"]
     assert charge["first"] == "2026-03-09T21:00:00-04:00"

@@ -156,12 +156,13 @@ def test_the_pain_diary_prints_plain_columns_in_text(site_file):
 def test_medicine_rules_move_restarts_to_the_moment(site_file):
     handout = made(site_file, medications=["Eliquis", "ibuprofen"])
     by_name = {m.generic: m for m in handout.plan.medicines}
-    # The table restarts both the day after; the set keeps them until the leads are out.
-    assert by_name["apixaban"].restart == date(2027, 3, 17)
-    assert by_name["ibuprofen"].restart == date(2027, 3, 17)
+    # The table restarts both the day after; the set keeps them until the leads are out
+    # (2:00 PM on March 17), so the first whole day after that: March 18.
+    assert by_name["apixaban"].restart == date(2027, 3, 18)
+    assert by_name["ibuprofen"].restart == date(2027, 3, 18)
     key_times = json.loads(handout.render("json"))["key_times"]
     restarts = [k for k in key_times if k["action"] == "restart"]
-    assert {k["at"] for k in restarts} == {"2027-03-17"}
+    assert {k["at"] for k in restarts} == {"2027-03-18"}
 
 
 def check_output(runner, tmp_path, edits):

@@ -315,9 +315,15 @@ def matches(rule: Mapping[str, Any], med: Medicine) -> bool:
     return any(str(n).casefold() in names for n in rule.get("medicines") or ())
 
 
-def _day_of(moment: Any) -> date | None:
+def _first_day_after(moment: Any) -> date | None:
+    """The first whole day on which ``moment`` has already happened: a day-only moment's own
+    day, and the day after a timed one (unless it falls at midnight). A dose taken at any hour
+    of that day comes after the moment: "restart Eliquis on March 17" with the leads taken
+    out at 9:00 AM that day would let a morning dose come first."""
     if isinstance(moment, datetime):
-        return moment.date()
+        if moment.time() == time(0):
+            return moment.date()
+        return moment.date() + timedelta(days=1)
     return moment if isinstance(moment, date) else None
 
 
@@ -328,13 +334,14 @@ def apply_rules(
     moments: Mapping[str, Any] | None,
 ) -> MedicinePlan:
     """``plan`` with the set's ``restart_not_before`` and ``avoid_until`` rules applied: a
-    paused medicine restarts no earlier than the moment's date; one kept (or left to ask)
-    is avoided until it. A rule whose moment this visit lacks does nothing."""
+    paused medicine restarts no earlier than the first whole day after the moment; one kept
+    (or left to ask) is avoided until that day. A rule whose moment this visit lacks does
+    nothing."""
     for rule in rules:
         if not matches(rule, med):
             continue
         for key in ("restart_not_before", "avoid_until"):
-            day = _day_of((moments or {}).get(rule.get(key, "")))
+            day = _first_day_after((moments or {}).get(rule.get(key, "")))
             if day is None:
                 continue
             if plan.action in ("stop", "late"):
