@@ -29,6 +29,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..environment import die_with_parent
 from ..write.output import NewFile
 from .pdfjoin import PdfJoiner
 
@@ -188,10 +189,11 @@ def _lay_out(part: Part, layout: Layout) -> bytes:
     )
 
 
-def _quiet_worker() -> None:
-    # The parent decides when to stop; a worker finishes the part it has.
+def _quiet_worker(parent: int) -> None:
+    # The parent decides when to stop; a worker finishes the part it has, and dies with it.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    die_with_parent(parent)
 
 
 def _laid_out(parts: list[Part], layout: Layout, jobs: int):
@@ -203,7 +205,9 @@ def _laid_out(parts: list[Part], layout: Layout, jobs: int):
         return
     context = multiprocessing.get_context("fork")
     pending: deque = deque()
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_quiet_worker) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_quiet_worker, initargs=(os.getpid(),)
+    ) as pool:
         try:
             for part in parts:
                 pending.append(pool.submit(_lay_out, part, layout))

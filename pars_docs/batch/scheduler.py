@@ -5,6 +5,7 @@ next row boundary, every row already started being finished and recorded."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import sys
 from collections import deque
@@ -139,7 +140,14 @@ class Scheduler:
             jobs,
             mp_context=context,
             initializer=init_worker,
-            initargs=(site, self.renderer.verbose, self.renderer.key, as_of, include_past),
+            initargs=(
+                site,
+                self.renderer.verbose,
+                self.renderer.key,
+                as_of,
+                include_past,
+                os.getpid(),
+            ),
         ) as pool:
             try:
                 for item in items:

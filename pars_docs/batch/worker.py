@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ..environment import die_with_parent
 from ..errors import ParsDocsError, trace_without_values
 from ..handout import Engine, Handout
 from ..load.site import Site
@@ -230,11 +231,14 @@ def init_worker(
     key: bytes | None = None,
     as_of: datetime | None = None,
     include_past: bool = False,
+    parent: int | None = None,
 ) -> None:
-    """The pool's initialiser: one engine per worker process."""
+    """The pool's initialiser: one engine per worker process, which dies with ``parent``."""
     # The parent decides when to stop and lets rows already started finish.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    if parent is not None:
+        die_with_parent(parent)
     _Worker.renderer = Renderer(Engine(site, as_of, include_past), verbose, key)
 
 

@@ -77,7 +77,7 @@ def main() -> None:
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError, AttributeError):  # AttributeError: started without it
             pass
     if getattr(atexit, "_ncallbacks", lambda: 1)() == 0:
         # Every file is written and closed, and nothing waits to run at exit: leave without

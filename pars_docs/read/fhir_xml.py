@@ -15,6 +15,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from ..errors import DataError
+from .jsonin import MAX_DEPTH
 
 FHIR_NS = "http://hl7.org/fhir"
 _NS = "{" + FHIR_NS + "}"
@@ -72,12 +73,26 @@ def _children(element: ET.Element) -> dict[str, Any]:
     return out
 
 
+def _depth(root: ET.Element) -> int:
+    """How deeply elements nest under ``root`` (walked without recursion)."""
+    deepest, stack = 0, [(root, 1)]
+    while stack:
+        element, level = stack.pop()
+        deepest = max(deepest, level)
+        if deepest > MAX_DEPTH:
+            break
+        stack.extend((child, level + 1) for child in element)
+    return deepest
+
+
 def read_xml(text: str, label: str) -> dict[str, Any]:
     """The resource or Bundle in ``text`` (FHIR XML) as FHIR JSON would hold it."""
     try:
         root = ET.fromstring(text.lstrip("\ufeff").strip())
     except ET.ParseError as e:
         raise DataError(f"{label}: not well-formed XML ({e})", field="input") from e
+    if _depth(root) > MAX_DEPTH:
+        raise DataError(f"{label}: nested more than {MAX_DEPTH} levels deep", field="input")
     if _local(root.tag) is None:
         raise DataError(
             f"{label}: XML that is not FHIR (its root element is not in the {FHIR_NS} namespace)",

@@ -133,7 +133,10 @@ def _moment(text: str, feed: Feed) -> tuple[datetime | None, bool]:
         return None, False
     if match[7]:
         sign = 1 if match[7][0] == "+" else -1
-        offset = timedelta(hours=int(match[7][1:3]), minutes=int(match[7][3:5]))
+        hours, minutes = int(match[7][1:3]), int(match[7][3:5])
+        if hours > 14 or minutes > 59:  # no place on Earth is further from UTC
+            return None, False
+        offset = timedelta(hours=hours, minutes=minutes)
         return naive.replace(tzinfo=timezone(sign * offset)), True
     return naive.replace(tzinfo=feed.tz), False
 

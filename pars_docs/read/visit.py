@@ -200,6 +200,14 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
     # Characters that draw nothing (zero-width spaces, bidi controls, U+2800 …) go first, so
     # a name of nothing else is empty (see read/lookalike.py).
     text = strip_invisible(text)
+    # Controls are refused before spaces are tidied: str.split() takes NEL (U+0085) and the
+    # C0 separators for spaces, and would print them as one.
+    for char in text:
+        if char not in "\n\t" and unicodedata.category(char) == "Cc":
+            raise UsageError(
+                f"{field_name}: contains an invisible or unassigned character U+{ord(char):04X}",
+                field=field_name,
+            )
     text = " ".join(text.split()) if field_name != "note" else text.strip()
     if not text:
         if required:
