@@ -36,24 +36,6 @@ if TYPE_CHECKING:
 
 
 # Each option's name is the Options field it sets, or one of the reading options below.
-def _text_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """``--encoding``: a text encoding Python can decode with ("undefined", "rot13" or "hex"
-    are codecs, not text encodings)."""
-    if value is None:
-        return None
-    import codecs
-
-    try:
-        info = codecs.lookup(value)
-        b"abc".decode(info.name)
-        usable = getattr(info, "_is_text_encoding", True)
-    except (LookupError, UnicodeError, ValueError, TypeError):
-        usable = False
-    if not usable:
-        raise click.BadParameter(f"{value!r} is not a text encoding (try utf-8 or cp1252)")
-    return value
-
-
 OPTIONS = (
     click.argument("inputs", metavar="INPUT...", nargs=-1, required=True),
     click.option(
@@ -83,7 +65,6 @@ OPTIONS = (
     click.option(
         "--encoding",
         metavar="ENC",
-        callback=_text_encoding,
         help="Text encoding of INPUT, e.g. cp1252. Default: UTF-8 (a BOM is fine).",
     ),
     click.option(

@@ -63,6 +63,8 @@ def serve(
             open_browser=open_browser,
             note=report.note,
             accounts_file=Path(accounts_file) if accounts_file else None,
+            # A token file given for a loopback address is used, not silently ignored.
+            token_on_loopback=token_file is not None,
         )
     except ParsDocsError as e:
         fail(report, e)

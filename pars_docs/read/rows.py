@@ -179,8 +179,14 @@ class Source:
             info = codecs.lookup(self.encoding)
         except LookupError as e:
             raise UsageError(f"--encoding: unknown encoding '{encoding}'", field="encoding") from e
-        # rot13, base64, zlib and the like are codecs, but not ways of writing text.
-        if not getattr(info, "_is_text_encoding", True):
+        # rot13, base64, zlib and the like are codecs, but not ways of writing text; Python's
+        # "undefined" is one that decodes nothing.
+        try:
+            b"abc".decode(info.name)
+            usable = getattr(info, "_is_text_encoding", True)
+        except (UnicodeError, ValueError, TypeError, LookupError):
+            usable = False
+        if not usable:
             raise UsageError(
                 f"--encoding: '{encoding}' is not a text encoding; use one such as utf-8 or cp1252",
                 field="encoding",

@@ -26,7 +26,7 @@ from ..read.rows import FORMATS
 from . import security
 from .desk import PAPERS, Desk, FormValues, without_command_words
 from .packets import PacketOptions, Packets
-from .signin import Throttle
+from .signin import LiveSessions, Throttle
 
 if TYPE_CHECKING:
     from ..audit import AuditTrail
@@ -95,6 +95,7 @@ def create_app(
         "audit": audit,
     }
     throttle = Throttle()
+    live_sessions = LiveSessions()
     idle_seconds = engine.site.session_idle_minutes * 60
     OPEN = ("login", "static")  # the only pages answered without a signed-in user
 
@@ -167,7 +168,11 @@ def create_app(
                 if request.method == "POST":
                     abort(403, "Sign in first.")
                 return redirect(url_for("login"))
-        elif token and not session.get("signed_in") and request.endpoint not in ("login", "static"):
+        elif (
+            token
+            and not (session.get("signed_in") and live_sessions.holds(session.get("live")))
+            and request.endpoint not in ("login", "static")
+        ):
             if request.method == "POST":
                 abort(403, "Sign in first.")
             return redirect(url_for("login"))
@@ -254,11 +259,27 @@ def create_app(
             return redirect(url_for("form"))
         error = None
         if request.method == "POST":
+            # Wrong tokens are counted per client, which is then locked out for a while;
+            # no request waits, so guessers hold no server thread.
+            address = request.remote_addr or ""
+            guesser = f"access token from {address}"
+            wait = throttle.wait(guesser, address)
+            if wait:
+                minutes = max(1, round(wait / 60))
+                error = (
+                    f"Too many wrong access tokens from this computer. Try again in {minutes} "
+                    f"minute{'s' if minutes != 1 else ''}."
+                )
+                return render_template("login.html", error=error), 429
             if security.token_matches(request.form.get("token", ""), token):
+                throttle.succeeded(guesser)
                 session.clear()
                 session["signed_in"] = True
                 session["csrf"] = security.new_csrf()
+                # Known to the server, so signing out ends it even in a copied cookie.
+                session["live"] = live_sessions.open()
                 return redirect(url_for("form"), 303)
+            throttle.failed(guesser, address)
             error = "That access token is not right."
         return render_template("login.html", error=error), 401 if error else 200
 
@@ -266,6 +287,7 @@ def create_app(
     def logout():
         if g.get("account") is not None:
             record("signed-out", detail="signed out")
+        live_sessions.close(session.get("live"))
         session.clear()
         return redirect(url_for("login" if token or accounts else "form"), 303)
 

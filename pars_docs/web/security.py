@@ -16,7 +16,6 @@ import hmac
 import ipaddress
 import os
 import secrets
-import time
 from pathlib import Path
 
 from ..errors import UsageError
@@ -53,9 +52,8 @@ def is_loopback(host: str) -> bool:
 def read_token(token_file: str | None) -> str | None:
     """The access token from ``token_file``, else ``$PARS_DOCS_TOKEN``; None if neither."""
     if token_file:
-        path = Path(token_file)
         try:
-            token = path.read_text(encoding="utf-8").strip()
+            token = _read_token_file(Path(token_file)).decode("utf-8").strip()
         except (OSError, UnicodeDecodeError) as e:
             reason = getattr(e, "strerror", None) or "not UTF-8 text"
             raise UsageError(
@@ -80,10 +78,31 @@ def loopback_hosts(port: int) -> set[str]:
 
 
 def token_matches(given: str, token: str) -> bool:
-    ok = hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
-    if not ok:
-        time.sleep(1)  # slows guessing; one desk never types a wrong token often
-    return ok
+    """Whether ``given`` is the token, compared in constant time. Guessing is slowed by
+    counting failures per client and locking it out (signin.Throttle), never by holding a
+    server thread."""
+    return hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8"))
+
+
+TOKEN_FILE_LIMIT = 4096
+
+
+def _read_token_file(path: Path) -> bytes:
+    """The token file's bytes: a regular file (not a device such as /dev/zero, a pipe or a
+    folder) of at most :data:`TOKEN_FILE_LIMIT` bytes."""
+    import errno
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NONBLOCK", 0))
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        if info.st_size > TOKEN_FILE_LIMIT:
+            raise OSError(errno.EFBIG, f"over {TOKEN_FILE_LIMIT} bytes; not a token file")
+        return os.read(fd, TOKEN_FILE_LIMIT + 1)[:TOKEN_FILE_LIMIT]
+    finally:
+        os.close(fd)
 
 
 def new_csrf() -> str:

@@ -34,6 +34,7 @@ def build(
     *,
     warm: bool = True,
     accounts_file: Path | None = None,
+    token_on_loopback: bool = False,
 ):
     """The application for ``site`` on ``host``:``port``, its engine warmed so the first
     handout is as quick as the rest. An accounts file (``accounts_file``, else the site's)
@@ -66,7 +67,8 @@ def build(
     return create_app(
         engine,
         work_dir,
-        token=None if loopback or accounts is not None else token,
+        # On loopback the token is asked for only when it was given on purpose (--token-file).
+        token=None if (loopback and not token_on_loopback) or accounts is not None else token,
         allowed_hosts=security.loopback_hosts(port) if loopback else None,
         accounts=accounts,
         audit=trail,
@@ -82,6 +84,7 @@ def serve(
     open_browser: bool = False,
     note=print,
     accounts_file: Path | None = None,
+    token_on_loopback: bool = False,
 ) -> None:
     """Serve until interrupted. Runs and made handouts live in memory and in one private
     temporary folder, removed on the way out however the server stops."""
@@ -96,7 +99,10 @@ def serve(
     app = None
     previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        app = build(site, host, port, token, work_dir, accounts_file=accounts_file)
+        app = build(
+            site, host, port, token, work_dir, accounts_file=accounts_file,
+            token_on_loopback=token_on_loopback,
+        )  # fmt: skip
         try:
             server = create_server(
                 app,

@@ -57,3 +57,30 @@ class Throttle:
     def succeeded(self, name: str) -> None:
         with self._lock:
             self._failures.pop(f"name:{name.casefold()}", None)
+
+
+class LiveSessions:
+    """Token-mode sessions the server opened and has not seen closed. The session cookie is
+    signed but kept by the browser, so a copy of it would outlive signing out; a session is
+    good only while its key is here."""
+
+    def __init__(self) -> None:
+        self._keys: set[str] = set()
+        self._lock = threading.Lock()
+
+    def open(self) -> str:
+        import secrets
+
+        key = secrets.token_urlsafe(24)
+        with self._lock:
+            self._keys.add(key)
+        return key
+
+    def holds(self, key: object) -> bool:
+        with self._lock:
+            return isinstance(key, str) and key in self._keys
+
+    def close(self, key: object) -> None:
+        with self._lock:
+            if isinstance(key, str):
+                self._keys.discard(key)
