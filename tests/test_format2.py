@@ -292,3 +292,74 @@ def test_check_asks_an_item_that_holds_a_medicine_to_say_so(runner, tmp_path):
         f"{path}:{line}: day_of.arrive.items[0]: these words keep a medicine from the patient "
         "until a moment; say which with holds:" in result.output
     )
+
+
+@pytest.fixture
+def two_sets_site(tmp_path):
+    """A site whose sets are trial-sample (declares diabetic) and a built-in set (does not)."""
+    folder = tmp_path / "sets"
+    folder.mkdir()
+    (folder / "trial-sample.yaml").write_text(SET.read_text(encoding="utf-8"), encoding="utf-8")
+    builtin = Path(__file__).parents[1] / "instructions" / "lumbar-ilesi.yaml"
+    (folder / "lumbar-ilesi.yaml").write_text(builtin.read_text(encoding="utf-8"), "utf-8")
+    site = tmp_path / "site.yaml"
+    site.write_text((DATA / "site-ny.yaml").read_text() + f"\ninstructions_dir: {folder}\n")
+    return site
+
+
+def batch_text(runner, site, tmp_path, name, text):
+    source = tmp_path / name
+    source.write_text(text, encoding="utf-8")
+    out = tmp_path / f"out-{name}"
+    args = ["batch", str(source), "--site", str(site), "--jobs", "1", "--output-format", "text"]
+    result = runner.invoke(cli, [*args, "--out-dir", str(out), "--verbose"])
+    return result, out
+
+
+def handout_texts(out):
+    return {p.name.split("_")[-1]: p.read_text(encoding="utf-8") for p in out.glob("*.txt")}
+
+
+ROW = "trial-sample,Ana {n},2027-03-10,9:00 AM,Dr. Lee,M{n}"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "ndjson"])
+def test_a_batch_column_named_like_a_declared_option_sets_it(runner, two_sets_site, tmp_path, fmt):
+    cells = ["yes", "no", "", "1", "FALSE"]
+    rows = [ROW.format(n=i).split(",") + [cell] for i, cell in enumerate(cells)]
+    header = ["procedure", "patient", "date", "time", "clinician", "mrn", "Diabetic"]
+    if fmt in ("csv", "tsv"):
+        sep = "," if fmt == "csv" else "\t"
+        text = "\n".join(sep.join(r) for r in [header, *rows]) + "\n"
+    else:
+        records = [dict(zip(header, r, strict=True)) for r in rows]
+        if fmt == "json":
+            text = json.dumps(records)
+        else:
+            text = "\n".join(json.dumps(r) for r in records) + "\n"
+    result, out = batch_text(runner, two_sets_site, tmp_path, f"list.{fmt}", text)
+    assert result.exit_code == 0, result.output
+    texts = handout_texts(out)
+    sugar = {name[1:-4]: "Check your blood sugar" in body for name, body in texts.items()}
+    assert sugar == {"0": True, "1": False, "2": False, "3": True, "4": False}
+
+
+def test_a_bad_option_cell_or_an_option_the_set_lacks_fails_only_its_row(
+    runner, two_sets_site, tmp_path
+):
+    text = (
+        "procedure,patient,date,time,clinician,mrn,diabetic,room\n"
+        + ROW.format(n=0)
+        + ",maybe,4\n"
+        + "lumbar-ilesi,Ana 1,2027-03-10,9:00 AM,Dr. Lee,M1,yes,4\n"
+        + "lumbar-ilesi,Ana 2,2027-03-10,9:00 AM,Dr. Lee,M2,,4\n"
+        + ROW.format(n=3)
+        + ",yes,4\n"
+    )
+    result, out = batch_text(runner, two_sets_site, tmp_path, "list.csv", text)
+    assert result.exit_code == 1, result.output
+    assert "row 2" in result.output and "diabetic: 'maybe' is not yes or no" in result.output
+    assert "row 3" in result.output
+    assert "diabetic: lumbar-ilesi has no option 'diabetic'" in result.output
+    assert sorted(handout_texts(out)) == ["M2.txt", "M3.txt"]  # the room column is not read
+    assert "Check your blood sugar" in handout_texts(out)["M3.txt"]

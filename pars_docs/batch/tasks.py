@@ -19,10 +19,12 @@ from pathlib import Path
 
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine
+from ..load.library import InstructionSet
+from ..plan.timeline import declared_options
 from ..read.ehr import booking, superseded, two_patients
 from ..read.lookalike import skeleton
-from ..read.rows import BadRow, Row, RowResult, Skipped
-from ..read.visit import Visit, visit_from_row
+from ..read.rows import BadRow, Row, RowResult, Skipped, normalised_header
+from ..read.visit import Visit, parse_yes_no, visit_from_row
 from ..write.fhir_out import filing_problem
 from ..write.names import output_name
 from ..write.output import Inputs, refusal
@@ -79,6 +81,7 @@ class Planner:
         self.inputs = inputs
         self.claimed: dict[str, int] = {}  # a file name's key → the row that has it (0: the run)
         self.seen: dict[tuple, Task] = {}  # a visit's identity → its first task
+        self._option_names: set[str] | None = None  # every set's options, when first needed
         for other in (options.merge, options.manifest, options.fhir_output):
             if (
                 other
@@ -99,6 +102,40 @@ class Planner:
             yield item
             if isinstance(item, Record) and item.status is Status.FAILED and self.options.fail_fast:
                 return
+
+    def _known_options(self) -> set[str]:
+        """Every option some set of the site declares, as column names are compared."""
+        if self._option_names is None:
+            names: set[str] = set()
+            for set_id in self.engine.library.ids():
+                try:
+                    names.update(declared_options(self.engine.library.get(set_id)))
+                except ParsDocsError:
+                    continue  # a broken set fails its own rows
+            self._option_names = {normalised_header(n) for n in names}
+        return self._option_names
+
+    def _with_option_columns(self, visit: Visit, row: Row, iset: InstructionSet) -> Visit:
+        """``visit`` with the options the row's columns set: a column named like one of the
+        set's declared options (yes/no; empty: the set's default). A column naming another
+        set's option, not this one's, is an error naming it; other columns are not read."""
+        declared = {normalised_header(n): n for n in declared_options(iset) if n != "sedation"}
+        chosen = dict(visit.options)
+        for header, value in row.extra.items():
+            key = normalised_header(header)
+            if key in declared:
+                flag = parse_yes_no(value, header)
+                if flag is not None:
+                    chosen[declared[key]] = flag
+            elif key in self._known_options() and key != "sedation":
+                names = ", ".join(declared_options(iset)) or "(none)"
+                raise UsageError(
+                    f"{header}: {iset.id} has no option '{header}'; its options: {names}",
+                    field=header,
+                )
+        if chosen == dict(visit.options):
+            return visit
+        return dataclasses.replace(visit, options=tuple(sorted(chosen.items())))
 
     def _failed(self, number: int, error: ParsDocsError, patient: str | None = None) -> Record:
         return Record(
@@ -137,7 +174,8 @@ class Planner:
         except ParsDocsError as e:
             return self._failed(number, e, usable_name(result.values.get("patient"), e))
         try:
-            self.engine.get(visit.procedure)
+            iset = self.engine.get(visit.procedure)
+            visit = self._with_option_columns(visit, result, iset)
         except ParsDocsError as e:
             return self._failed(number, e, usable_name(visit.patient, e))
         fhir = self.options.emit == "fhir"

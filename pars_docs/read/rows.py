@@ -103,6 +103,9 @@ class Row:
     # The record system's own version of the booking (FHIR meta.versionId), which orders two
     # changes in the same minute.
     version: str | None = None
+    # The row's other columns (header → value, empty ones left out): a column named like one
+    # of the set's declared options sets it (see :mod:`pars_docs.batch.tasks`).
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     @property
     def visit_id(self) -> str | None:
@@ -139,6 +142,11 @@ RowResult = Row | Skipped | BadRow
 
 def _norm(header: str) -> str:
     return re.sub(r"[\W_]+", "", str(header).casefold())
+
+
+def normalised_header(header: str) -> str:
+    """A column name as headers are compared: without case, spaces or punctuation."""
+    return _norm(header)
 
 
 class _Reader(io.RawIOBase):
@@ -739,4 +747,11 @@ def _mapped(
                 value = value.strip()
             if value not in (None, ""):
                 values[name] = value
-        yield Row(number, values)
+        used = set(columns.values())
+        extra = {}
+        for header, value in record.items():
+            if isinstance(value, str):
+                value = value.strip()
+            if header not in used and isinstance(header, str) and value not in (None, ""):
+                extra[header] = value
+        yield Row(number, values, extra=extra)
