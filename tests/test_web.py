@@ -766,3 +766,23 @@ def test_the_desk_prints_large_print_when_its_box_is_ticked(client):
         pdf = client.get(response.headers["Location"] + "/handout.pdf", base_url=BASE).data
         sizes[ticked] = smallest_type(pdf)
     assert sizes == {False: 12, True: 18}
+
+
+def test_a_declared_option_has_a_box_with_the_sets_label_and_reaches_the_handout(tmp_path):
+    folder = DATA / "format2"
+    site = tmp_path / "site.yaml"
+    site.write_text((DATA / "site-ny.yaml").read_text() + f"\ninstructions_dir: {folder}\n")
+    client = build(load_site(site), "127.0.0.1", 8765, None, tmp_path, warm=False).test_client()
+    page = client.get("/", base_url=BASE).text
+    # The box's words are the set's `label` for the option, not the option's name.
+    box = r'<input type="checkbox" name="option-trial-sample" value="diabetic"> Has diabetes'
+    assert re.search(box, page)
+    visit = {**GOOD, "procedure": "trial-sample", "date": "2027-03-10", "time": "9:00"}
+    sugar = "Check your blood sugar"
+    texts = []
+    for ticked in (["", "diabetic"], [""]):
+        response = post(client, "/handout", {**visit, "option-trial-sample": ticked})
+        assert response.status_code == 303, errors_of(response.text)
+        pdf = client.get(response.headers["Location"] + "/handout.pdf", base_url=BASE).data
+        texts.append(squash(pdf_text(pdf)))
+    assert sugar in texts[0] and sugar not in texts[1]

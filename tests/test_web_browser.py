@@ -671,3 +671,39 @@ def test_an_unknown_medicine_fixed_in_one_click(server, browser):
         EC.presence_of_element_located((By.CSS_SELECTOR, ".pages img"))
     )
     assert "lisinopril" in browser.find_element(By.ID, "warnings").text
+
+
+def test_a_sets_own_option_is_a_box_shown_while_that_set_is_chosen(
+    browser, sized, tmp_path_factory
+):
+    folder = tmp_path_factory.mktemp("options-site")
+    site = folder / "site.yaml"
+    sets = folder / "sets"
+    sets.mkdir()
+    shutil.copy(DATA / "format2" / "trial-sample.yaml", sets)
+    shutil.copy(Path(__file__).parents[1] / "instructions" / "lumbar-ilesi.yaml", sets)
+    site.write_text(
+        (DATA / "site-ny.yaml").read_text(encoding="utf-8") + f"\ninstructions_dir: {sets}\n",
+        encoding="utf-8",
+    )
+    process, address = start_desk(tmp_path_factory.mktemp("options-tmp"), site=site)
+    try:
+        browser.get(address)
+        box = browser.find_element(
+            By.CSS_SELECTOR, "input[type=checkbox][name='option-trial-sample']"
+        )
+        procedure = Select(browser.find_element(By.ID, "procedure"))
+        assert not box.is_displayed()
+        procedure.select_by_value("trial-sample")
+        assert box.is_displayed() and not box.is_selected()
+        label = box.find_element(By.XPATH, "..")
+        assert label.text == "Has diabetes"
+        assert axe_violations(browser) == []
+        for name in SIZES:
+            sized(name)
+            assert sideways(browser) == 0, name
+        procedure.select_by_value("lumbar-ilesi")
+        assert not box.is_displayed() and not box.is_enabled()
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)

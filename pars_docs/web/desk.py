@@ -17,7 +17,8 @@ from datetime import datetime
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine, Handout
 from ..load.languages import resolve
-from ..plan.timeline import localize, set_option
+from ..load.library import InstructionSet
+from ..plan.timeline import declared_options, localize, set_option
 from ..read.visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
 from ..write.names import FILE_SUFFIXES
 
@@ -45,6 +46,28 @@ PAPERS = ("letter", "a4")
 MAX_MEDICINES = 30
 
 
+def _ticked(sent: list) -> list[str] | None:
+    """The boxes ticked in a set's option group; None if the form did not show the group
+    (it always sends an empty value with it), so each option keeps the set's default."""
+    if not sent:
+        return None
+    return [str(name)[:100] for name in sent if str(name)][:50]
+
+
+def desk_options(iset: InstructionSet) -> list[dict]:
+    """The set's declared options the desk offers a box for, in the order written: each
+    but sedation (it has its own field) and those ``fixed``. ``label`` is the set's own
+    wording for the box, else the option's name."""
+    boxes = []
+    for name in declared_options(iset):
+        option = set_option(iset, name)
+        if name == "sedation" or option.get("fixed"):
+            continue
+        label = str(option.get("label") or name)
+        boxes.append({"name": name, "label": label, "default": bool(option["default"])})
+    return boxes
+
+
 def accepts(function, name: str) -> bool:
     return name in inspect.signature(function).parameters
 
@@ -61,6 +84,8 @@ class FormValues:
     time: str = ""
     clinician: str = ""
     sedation: str = ""  # "", "yes" or "no"; "" is the set's default
+    # The set's other options ticked (None: a new form, each at the set's default).
+    options: list[str] | None = None
     medications: list[str] = field(default_factory=list)
     note: str = ""
     paper: str = ""
@@ -87,6 +112,8 @@ class FormValues:
             time=text("time"),
             clinician=text("clinician"),
             sedation=text("sedation") if text("sedation") in ("yes", "no") else "",
+            # Each set's boxes have their own name, so only the chosen set's are read.
+            options=_ticked(form.getlist(f"option-{text('procedure')}")),
             medications=medicines[:MAX_MEDICINES],
             note=text("note"),
             paper=text("paper"),
@@ -162,6 +189,7 @@ class Desk:
                     "title": iset.title,
                     "sedation_choice": not option.get("fixed", False),
                     "sedation_default": bool(option["default"]),
+                    "options": desk_options(iset),
                 }
             )
         return sorted(found, key=lambda p: p["title"].casefold())
@@ -239,6 +267,10 @@ class Desk:
         sedation = {"yes": True, "no": False}.get(values.sedation)
         extra = self._later_values(values)
         try:
+            if values.options is not None:
+                ticked = set(values.options)
+                boxes = desk_options(self.engine.library.get(values.procedure.strip()))
+                extra["visit"]["options"] = {o["name"]: o["name"] in ticked for o in boxes}
             visit = make_visit(
                 values.procedure,
                 values.patient,

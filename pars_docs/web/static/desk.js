@@ -18,6 +18,22 @@ function setUpSedation() {
   update();
 }
 
+function setUpSetOptions() {
+  // Each set's own option boxes show (and are sent) only while that set is chosen.
+  const procedure = document.getElementById("procedure");
+  const groups = document.querySelectorAll("fieldset.set-options");
+  if (!procedure || !groups.length) return;
+  const update = () => {
+    groups.forEach((group) => {
+      const chosen = group.dataset.procedure === procedure.value;
+      group.hidden = !chosen;
+      group.disabled = !chosen;
+    });
+  };
+  procedure.addEventListener("change", update);
+  update();
+}
+
 function setUpMedicines() {
   const list = document.getElementById("medicines");
   const add = document.getElementById("add-medicine");
@@ -123,6 +139,7 @@ function followProgress() {
 
 document.addEventListener("DOMContentLoaded", () => {
   setUpSedation();
+  setUpSetOptions();
   setUpMedicines();
   focusFirstError();
   setUpPrint();
