@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..clock import current_time
-from ..errors import UsageError, VisitError
+from ..errors import UsageError
 from ..load.medicines import MedicineTable
 from .moments import Repeat, Timeline, resolve, shift_days, shift_hours
+from .moments import localize as localize_named
 
 if TYPE_CHECKING:
     from ..load.library import InstructionSet
@@ -111,15 +112,7 @@ def localize(day: date, clock: time, tz: ZoneInfo, fold: int = 0) -> datetime:
     In the hour clocks fall back, ``fold`` picks the reading: 0 the earlier (the default for a
     time typed by a person), 1 the later.
     """
-    naive = datetime.combine(day, clock)
-    aware = naive.replace(tzinfo=tz, fold=fold)
-    if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
-        raise VisitError(
-            f"time: {clock.strftime('%H:%M')} on {day.isoformat()} does not exist in "
-            f"{tz.key}: the clocks skip that hour; choose another time",
-            field="time",
-        )
-    return aware
+    return localize_named(day, clock, tz, "time", fold)
 
 
 def set_option(instruction_set: InstructionSet, name: str) -> dict[str, bool]:
