@@ -1,15 +1,5 @@
-"""Run a batch: an appointment list in, one handout per row (and/or one packet) out.
-
-One bad row never costs the others: each row succeeds or fails on its own and is recorded in
-the manifest. Rows render on all cores, a bounded number at a time, so memory stays flat
-however long the list is. Every file is written through a temporary file and a rename, so an
-interrupted run leaves no half-written handout, and ``skip_existing`` resumes it.
-
-A run has three parts: :mod:`~pars_docs.batch.tasks` plans (rows to visits, repeats, file
-names, files kept), :mod:`~pars_docs.batch.scheduler` renders (here or on a pool, minding
-signals) and :mod:`~pars_docs.batch.settler` settles (records, summary, manifest, packet,
-bundle).
-"""
+"""Run a batch: plan the rows, render them and settle the results (the package docstring,
+:mod:`pars_docs.batch`, says what a run promises and how its three parts divide the work)."""
 
 from __future__ import annotations
 
