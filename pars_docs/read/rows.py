@@ -52,7 +52,7 @@ FIELDS = (
     "large_print",
 )
 REQUIRED = ("procedure", "patient", "date", "time", "clinician")
-FORMATS = ("csv", "tsv", "json", "ndjson", "fhir", "hl7")  # fhir: JSON or XML
+FORMATS = ("csv", "tsv", "json", "ndjson", "xlsx", "fhir", "hl7")  # fhir: JSON or XML
 # Formats whose times are instants from a record system: they need the clinic's time zone.
 FEEDS = ("fhir", "hl7")
 _EXTENSIONS = {
@@ -63,7 +63,9 @@ _EXTENSIONS = {
     ".ndjson": "ndjson",
     ".jsonl": "ndjson",
     ".hl7": "hl7",
+    ".xlsx": "xlsx",
 }
+_ZIP = b"PK\x03\x04"  # an Excel workbook (.xlsx) is a zip archive
 # Column names exports commonly use, compared without case, spaces or punctuation; the first
 # one present wins, in this order, so the choice never varies between runs.
 ALIASES = {
@@ -210,8 +212,11 @@ class Source:
             self.label = name
         try:
             try:
-                self._check_encoding()
-                self.format = fmt or self._detect()
+                if (fmt or self._sniff()) == "xlsx":
+                    self.format = "xlsx"  # a zip of XML: no text encoding to check
+                else:
+                    self._check_encoding()
+                    self.format = fmt or self._detect()
             except OSError as e:
                 raise DataError(
                     f"{self.label}: cannot read ({e.strerror or type(e).__name__})", field="input"
@@ -291,6 +296,11 @@ class Source:
                     f"{self.label}: the file ends in the middle of a {self.encoding} character",
                     field="encoding",
                 ) from e
+
+    def _sniff(self) -> str | None:
+        """ "xlsx" for a file that is a zip archive (an Excel workbook), else None."""
+        with self.open_binary() as stream:
+            return "xlsx" if stream.read(len(_ZIP)) == _ZIP else None
 
     def _detect(self) -> str:
         suffix = Path(self.name).suffix.lower() if self.name != "-" else ""
@@ -578,6 +588,95 @@ def _csv_records(
             yield number, record
 
 
+def _xlsx_table(source: Source) -> tuple[list[str], Iterator[Record]]:
+    """The first sheet of an Excel workbook as a header and records, like a CSV's: the header
+    is the first row that is not blank, and row numbers are the sheet's own. A date cell is
+    a date, a time cell a time, a whole number (a record number typed as a number) its
+    digits."""
+    import zipfile
+
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if source.size > MAX_WHOLE_BYTES:
+        raise DataError(
+            f"{source.label}: over {MAX_WHOLE_BYTES >> 20} MB, more than a workbook read at "
+            "once may be; save it as CSV",
+            field="input",
+        )
+    with source.open_binary() as stream:
+        data = io.BytesIO(stream.read())
+    try:
+        book = load_workbook(data, read_only=True, data_only=True)
+        sheet = book.worksheets[0]
+        lines = sheet.iter_rows(values_only=True)
+        headers = None
+        number = 0
+        for cells in lines:
+            number += 1
+            if any(_cell(c) not in (None, "") for c in cells):
+                headers = [str(_cell(c) or "").strip() for c in cells]
+                break
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as e:
+        raise DataError(
+            f"{source.label}: cannot be read as an Excel workbook (.xlsx) "
+            f"({type(e).__name__}); save it again from Excel, or as CSV",
+            field="input",
+        ) from e
+    if headers is None:
+        book.close()
+        raise DataError(f"{source.label}: holds no rows")
+    while headers and not headers[-1]:
+        headers.pop()  # a sheet's empty columns at the right
+    return headers, _xlsx_records(book, lines, headers, number, source.label)
+
+
+def _cell(value: Any) -> Any:
+    """A workbook cell as a row value: dates, times and text as they are, a date at midnight
+    as its day, a whole number as its digits."""
+    import datetime as dt
+
+    if isinstance(value, dt.datetime):
+        return value.date() if value.time() == dt.time(0) else value.isoformat(" ", "minutes")
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+def _xlsx_records(
+    book: Any, lines: Iterator[tuple], headers: list[str], number: int, label: str
+) -> Iterator[Record]:
+    try:
+        for cells in lines:
+            number += 1
+            values = [_cell(c) for c in cells]
+            if all(v in (None, "") or (isinstance(v, str) and not v.strip()) for v in values):
+                continue
+            if any(v not in (None, "") for v in values[len(headers) :]):
+                yield (
+                    number,
+                    DataError(
+                        f"has a value beyond the header's {len(headers)} columns", row=number
+                    ),
+                )
+                continue
+            record: dict[str, Any] = {}
+            for header, value in zip(headers, values, strict=False):
+                if header:
+                    record.setdefault(header, "" if value is None else value)
+            yield number, record
+    except (OSError, ValueError, KeyError) as e:
+        raise DataError(
+            f"{label}: row {number}: cannot be read from the workbook ({type(e).__name__})"
+        ) from e
+    finally:
+        book.close()
+
+
 def _runaway(cells: list[str], delimiter: str, row_like: int) -> bool:
     """Whether a value that spans lines holds lines that look like rows of their own."""
     for cell in cells:
@@ -703,8 +802,8 @@ def read_rows(source: Source, mapping: dict[str, str]) -> Iterator[RowResult]:
     """
     if source.format in FEEDS:
         raise ValueError("read FHIR and HL7 v2 input with pars_docs.read.feeds.read_appointments")
-    if source.format in ("csv", "tsv"):
-        headers, table = _csv_table(source)
+    if source.format in ("csv", "tsv", "xlsx"):
+        headers, table = _xlsx_table(source) if source.format == "xlsx" else _csv_table(source)
         columns = resolve_columns(headers, mapping, source.label)
         return _mapped(table, lambda record: columns)
     records = _records(source)

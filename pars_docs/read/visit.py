@@ -403,8 +403,8 @@ def check_date_format(date_format: str) -> None:
 def reformat_date(value: Any, date_format: str | None, field_name: str) -> Any:
     """A date written the way ``date_format`` (``--date-format``) says, as ISO text for
     :func:`make_visit`; without a format the value is passed on as it is."""
-    if value is None or not date_format:
-        return value
+    if value is None or not date_format or isinstance(value, date):
+        return value  # a workbook's date cell is a date whatever the format
     try:
         return datetime.strptime(str(value).strip(), date_format).date().isoformat()
     except ValueError as e:

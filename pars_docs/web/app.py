@@ -596,11 +596,15 @@ ENCODINGS = (
 def text_encoding(chosen: str, upload, fmt: str | None) -> str | None:
     """The encoding chosen, or for none chosen: UTF-8 when the list reads as UTF-8, else
     Windows text (CP-1252) when it reads as that, as a CSV saved from Excel on Windows does.
-    XML says its own encoding."""
+    XML says its own encoding, and an Excel workbook has none."""
     chosen = chosen.strip()
-    if chosen or upload is None or fmt == "fhir" or (upload.filename or "").endswith(".xml"):
+    if chosen or upload is None or fmt in ("fhir", "xlsx"):
         return chosen or None
+    if (upload.filename or "").lower().endswith((".xml", ".xlsx")):
+        return None
     data = upload.stream.getvalue() if hasattr(upload.stream, "getvalue") else b""
+    if data.startswith(b"PK\x03\x04"):
+        return None  # a workbook saved under another name
     try:
         data.decode("utf-8")
     except UnicodeDecodeError:

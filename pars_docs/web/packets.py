@@ -48,7 +48,7 @@ from ..read.visit import check_date_format
 
 log = logging.getLogger("pars_docs.web")
 
-INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl", ".hl7", ".xml"}
+INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl", ".hl7", ".xml", ".xlsx"}
 MAP_SUFFIXES = {".yaml", ".yml", ".json"}
 SHOWN = ("patient", "date", "time", "procedure")  # what the result table shows of each row
 NAMED = ("mrn", "dob")  # kept too, for the audit trail's patient identifier
