@@ -1,13 +1,19 @@
 """The command line as a nurse and a script use it: exit codes, messages, files written."""
 
 import json
+import shutil
+from pathlib import Path
 
 import click
 import pytest
-from helpers import KNOWN_SETS, built_in_sets, pdf_text, squash
+import yaml
+from helpers import DATA, KNOWN_SETS, built_in_sets, pdf_text, squash
 
 from pars_docs import __version__
 from pars_docs.cli import cli
+
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def all_commands(group=cli, prefix=()):
@@ -47,6 +53,54 @@ def test_list_plain_and_json(runner):
     assert sorted(r["id"] for r in rows) == sorted(built_in_sets())
     assert all(set(r) >= {"id", "title", "version"} for r in rows)
     assert all(r["languages"] == ["en", "es", "vi"] for r in rows)
+
+
+def test_list_groups_the_sets_as_their_yaml_declares(runner):
+    """The groups come from each set's `group:`; every built-in set names one, the four of a
+    spine and pain practice; each set's declared options are shown under it."""
+    rows = json.loads(runner.invoke(cli, ["list", "--json"]).output)
+    groups = {r["id"]: r["group"] for r in rows}
+    assert set(groups.values()) == {"Injections", "Nerve treatments", "Surgery", "Devices"}
+    assert groups["medial-branch-block"] == "Nerve treatments"
+    assert groups["scs-trial"] == "Devices" and groups["kyphoplasty"] == "Surgery"
+    for row in rows:
+        data = yaml.safe_load((ROOT / "instructions" / f"{row['id']}.yaml").read_text(encoding="utf-8"))
+        assert row["group"] == data["group"]
+        assert [o["name"] for o in row["options"]] == list(data.get("options") or {})
+    lumbar_fusion = next(r for r in rows if r["id"] == "lumbar-fusion")
+    assert lumbar_fusion["options"] == [
+        {"name": "sedation", "label": "sedation", "default": True, "fixed": True}
+    ]
+    plain = runner.invoke(cli, ["list"]).output
+    headings = [line for line in plain.splitlines() if line and not line.startswith(" ")]
+    assert headings == ["Devices", "Injections", "Nerve treatments", "Surgery"]
+    under = {}
+    for line in plain.splitlines():
+        if line and not line.startswith(" "):
+            heading = line
+        elif line.strip() and not line.strip().startswith("options:"):
+            under[line.split()[0]] = heading
+    assert under == groups
+    assert "options: sedation (always on)" in plain  # surgery is always under anesthesia
+    assert "options: sedation (default off)" in plain
+
+
+def test_list_shows_a_sets_own_option_and_ungrouped_sets_last(runner, tmp_path, site_file):
+    sets = tmp_path / "sets"
+    sets.mkdir()
+    shutil.copy(DATA / "format2" / "trial-sample.yaml", sets)
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        Path(site_file).read_text(encoding="utf-8") + f"\ninstructions_dir: {sets}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(cli, ["list", "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[-3] == "Other sets" and lines[-2].split()[0] == "trial-sample"
+    assert lines[-1].split("options: ")[1] == (
+        'sedation (default off); diabetic "Has diabetes" (default off)'
+    )
 
 
 def test_make_writes_a_pdf(make):

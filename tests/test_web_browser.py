@@ -707,3 +707,44 @@ def test_a_sets_own_option_is_a_box_shown_while_that_set_is_chosen(
     finally:
         process.terminate()
         process.communicate(timeout=30)
+
+
+GROUPS = """
+return [...document.querySelectorAll('#procedure optgroup')]
+  .map(g => [g.label, [...g.querySelectorAll('option')].map(o => o.value)]);
+"""
+
+
+def test_the_procedure_list_shows_the_groups_pars_docs_list_shows(server, browser):
+    """The desk's procedure list holds the sets under the groups their YAML declares, in the
+    order and with the members `pars-docs list` gives; choosing a set inside a group still
+    sets its sedation choice."""
+    import json
+    import subprocess
+    import sys
+
+    browser.get(server)
+    shown = browser.execute_script(GROUPS)
+    listed = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "pars_docs", "list", "--json"],
+            capture_output=True,
+            check=True,
+            text=True,
+        ).stdout
+    )
+    groups: dict[str, set[str]] = {}
+    for row in listed:
+        groups.setdefault(row["group"], set()).add(row["id"])
+    assert [label for label, _ in shown] == ["Devices", "Injections", "Nerve treatments", "Surgery"]
+    assert {label: set(ids) for label, ids in shown} == groups
+    # Within a group, by title, as before the groups.
+    for _, ids in shown:
+        titles = [next(r["title"] for r in listed if r["id"] == i) for i in ids]
+        assert titles == sorted(titles, key=str.casefold)
+    Select(browser.find_element(By.ID, "procedure")).select_by_value("scs-trial")
+    sedation = browser.find_element(By.ID, "sedation-field")
+    assert sedation.is_displayed() and "(with sedation)" in sedation.text
+    Select(browser.find_element(By.ID, "procedure")).select_by_value("lumbar-fusion")
+    assert not sedation.is_displayed()
+    assert axe_violations(browser) == []

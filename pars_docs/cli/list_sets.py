@@ -1,4 +1,4 @@
-"""``pars-docs list``: the instruction sets a site has."""
+"""``pars-docs list``: the instruction sets a site has, under the groups their YAML declares."""
 
 from __future__ import annotations
 
@@ -7,9 +7,20 @@ import json
 import click
 
 from ..errors import ParsDocsError
-from ..load.library import Library
+from ..load.library import Library, by_group
 from ..load.site import load_site
 from ._common import SITE_OPTION, Report, fail, script_options
+
+# The heading of the sets whose YAML names no group.
+UNGROUPED = "Other sets"
+
+
+def describe_option(option: dict) -> str:
+    """``sedation (default off)``, ``diabetes "Has diabetes" (default on)``, or ``(always
+    on)`` for a fixed option."""
+    label = f' "{option["label"]}"' if option["label"] != option["name"] else ""
+    state = "on" if option["default"] else "off"
+    return f"{option['name']}{label} ({'always' if option['fixed'] else 'default'} {state})"
 
 
 @click.command("list")
@@ -17,7 +28,8 @@ from ._common import SITE_OPTION, Report, fail, script_options
 @SITE_OPTION
 @script_options
 def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> None:
-    """List the instruction sets: id, version, title and the languages each can print in."""
+    """List the instruction sets by group: id, version, title, the languages each can print
+    in, and the options each declares."""
     report = Report.start(errors, verbose)
     try:
         library = Library(load_site(site).instructions_dir)
@@ -25,24 +37,32 @@ def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> No
         languages = {s.id: library.languages(s.id) for s in sets}
     except ParsDocsError as e:
         fail(report, e)
-    rows = [
-        {
-            "id": s.id,
-            "title": s.title,
-            "version": s.version,
-            "reviewed": s.reviewed,
-            "languages": languages[s.id],
-        }
-        for s in sets
-    ]
     out = report.env.stdout
     if as_json:
+        rows = [
+            {
+                "id": s.id,
+                "title": s.title,
+                "group": s.group,
+                "version": s.version,
+                "reviewed": s.reviewed,
+                "languages": languages[s.id],
+                "options": s.options,
+            }
+            for s in sets
+        ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False), file=out)
         return
-    width = max((len(r["id"]) for r in rows), default=2)
-    for row in rows:
-        click.echo(
-            f"{row['id']:<{width}}  {row['version']:<7}  {row['title']}  "
-            f"[{', '.join(row['languages'])}]",
-            file=out,
-        )
+    width = max((len(s.id) for s in sets), default=2)
+    for number, (group, members) in enumerate(by_group(sets)):
+        if number:
+            click.echo("", file=out)
+        click.echo(group or UNGROUPED, file=out)
+        for s in members:
+            click.echo(
+                f"  {s.id:<{width}}  {s.version:<7}  {s.title}  [{', '.join(languages[s.id])}]",
+                file=out,
+            )
+            if s.options:
+                options = "; ".join(describe_option(o) for o in s.options)
+                click.echo(f"  {'':<{width}}  options: {options}", file=out)

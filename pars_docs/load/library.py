@@ -49,6 +49,35 @@ class InstructionSet:
     def sources(self) -> list[dict]:
         return self.data["sources"]
 
+    @property
+    def group(self) -> str | None:
+        """The group staff find the set under (``group:`` in its YAML), if it names one."""
+        group = self.data.get("group")
+        return str(group) if group else None
+
+    @property
+    def options(self) -> list[dict]:
+        """The options the set declares, in the order written: name, label (the set's own
+        words for staff, else the name), default and whether it is fixed."""
+        return [
+            {
+                "name": name,
+                "label": str(option.get("label") or name),
+                "default": bool(option.get("default")),
+                "fixed": bool(option.get("fixed", False)),
+            }
+            for name, option in (self.data.get("options") or {}).items()
+        ]
+
+
+def by_group(sets: list[InstructionSet]) -> list[tuple[str | None, list[InstructionSet]]]:
+    """``sets`` under the groups their YAML declares, groups in alphabetical order, sets in
+    the order given; sets that name no group come last, under ``None``."""
+    groups: dict[str | None, list[InstructionSet]] = {}
+    for iset in sets:
+        groups.setdefault(iset.group, []).append(iset)
+    return sorted(groups.items(), key=lambda item: (item[0] is None, (item[0] or "").casefold()))
+
 
 def texts(value, field: tuple = ()):
     """Every (field, text) pair of wording in an instruction set (see structure.texts)."""

@@ -36,6 +36,7 @@ INHERITED = (
     "version",
     "reviewed",
     "bleeding_risk",
+    "group",
 )
 # A moment's wording, the only part of `timing` a translation holds (its numbers come from
 # the English set).

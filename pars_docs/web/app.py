@@ -300,6 +300,7 @@ def create_app(
                 values=values,
                 errors=errors,
                 procedures=desk.procedures(),
+                procedure_groups=desk.procedure_groups(),
                 medicine_names=desk.medicine_names(),
                 clinicians=list(engine.site.clinicians),
                 zone=desk.zone_now(),

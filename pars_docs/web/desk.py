@@ -187,12 +187,21 @@ class Desk:
                 {
                     "id": iset.id,
                     "title": iset.title,
+                    "group": iset.group,
                     "sedation_choice": not option.get("fixed", False),
                     "sedation_default": bool(option["default"]),
                     "options": desk_options(iset),
                 }
             )
         return sorted(found, key=lambda p: p["title"].casefold())
+
+    def procedure_groups(self) -> list[tuple[str | None, list[dict]]]:
+        """:meth:`procedures` under the groups their sets declare (as ``pars-docs list``
+        shows them): groups in alphabetical order, sets without a group last (``None``)."""
+        groups: dict[str | None, list[dict]] = {}
+        for procedure in self.procedures():
+            groups.setdefault(procedure["group"], []).append(procedure)
+        return sorted(groups.items(), key=lambda item: (item[0] is None, (item[0] or "").casefold()))
 
     def medicine_names(self) -> list[str]:
         table = self.engine.library.medicine_table()
