@@ -12,7 +12,6 @@ from helpers import DATA, KNOWN_SETS, built_in_sets, pdf_text, squash
 from pars_docs import __version__
 from pars_docs.cli import cli
 
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -64,7 +63,8 @@ def test_list_groups_the_sets_as_their_yaml_declares(runner):
     assert groups["medial-branch-block"] == "Nerve treatments"
     assert groups["scs-trial"] == "Devices" and groups["kyphoplasty"] == "Surgery"
     for row in rows:
-        data = yaml.safe_load((ROOT / "instructions" / f"{row['id']}.yaml").read_text(encoding="utf-8"))
+        text = (ROOT / "instructions" / f"{row['id']}.yaml").read_text(encoding="utf-8")
+        data = yaml.safe_load(text)
         assert row["group"] == data["group"]
         assert [o["name"] for o in row["options"]] == list(data.get("options") or {})
     lumbar_fusion = next(r for r in rows if r["id"] == "lumbar-fusion")

@@ -76,7 +76,12 @@ def by_group(sets: list[InstructionSet]) -> list[tuple[str | None, list[Instruct
     groups: dict[str | None, list[InstructionSet]] = {}
     for iset in sets:
         groups.setdefault(iset.group, []).append(iset)
-    return sorted(groups.items(), key=lambda item: (item[0] is None, (item[0] or "").casefold()))
+    return sorted(groups.items(), key=lambda item: group_order(item[0]))
+
+
+def group_order(group: str | None) -> tuple[bool, str]:
+    """Where a group comes in a list of groups: alphabetical, no group last."""
+    return (group is None, (group or "").casefold())
 
 
 def texts(value, field: tuple = ()):

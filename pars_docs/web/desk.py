@@ -17,7 +17,7 @@ from datetime import datetime
 from ..errors import ParsDocsError, UsageError
 from ..handout import Engine, Handout
 from ..load.languages import resolve
-from ..load.library import InstructionSet
+from ..load.library import InstructionSet, group_order
 from ..plan.timeline import declared_options, localize, set_option
 from ..read.visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
 from ..write.names import FILE_SUFFIXES
@@ -201,7 +201,7 @@ class Desk:
         groups: dict[str | None, list[dict]] = {}
         for procedure in self.procedures():
             groups.setdefault(procedure["group"], []).append(procedure)
-        return sorted(groups.items(), key=lambda item: (item[0] is None, (item[0] or "").casefold()))
+        return sorted(groups.items(), key=lambda item: group_order(item[0]))
 
     def medicine_names(self) -> list[str]:
         table = self.engine.library.medicine_table()
