@@ -28,7 +28,7 @@ from ..load.structure import SECTIONS
 from ..plan.keytimes import key_times
 from ..read.visit import PartialDate
 from ..resources import templates_dir
-from ..sandbox import environment, unsafe_constructs
+from ..sandbox import bounded_render, environment, unsafe_constructs
 from .dates import babel_version, format_date, format_datetime
 from .markup import BOLD_OFF, strong
 
@@ -308,11 +308,16 @@ class Templates:
             self._check_pages()
             self._pages_checked = True
         try:
-            return self.doc_env.get_template(name).render(**context)
+            return bounded_render(self.doc_env.get_template(name), context)
         except SecurityError as e:
             raise InstructionError(f"templates: {name}: not allowed ({e})") from e
         except jinja2.TemplateError as e:
             raise InstructionError(f"templates: {name}: {e}") from e
+        except (ValueError, RecursionError, OverflowError, MemoryError) as e:
+            # A number literal too long to read, or nesting too deep to compile.
+            raise InstructionError(
+                f"templates: {name}: cannot be compiled ({type(e).__name__})"
+            ) from e
 
     def compile_text(self, source: str) -> jinja2.Template:
         """Compile one piece of instruction-set wording, once per process."""
@@ -325,14 +330,25 @@ class Templates:
         if "{" not in source:
             # No variable, tag or comment: Jinja would give the text back unchanged.
             return single_stop(tidy_spaces(source))
-        return single_stop(tidy_spaces(self.compile_text(source).render(context)))
+        try:
+            text = bounded_render(self.compile_text(source), context)
+        except SecurityError as e:
+            raise InstructionError(f"wording: not allowed ({e}): {source[:60]!r}") from e
+        return single_stop(tidy_spaces(text))
 
 
 def _from_string(env: jinja2.Environment, source: str) -> jinja2.Template:
     """``env.from_string(source)``, from the package's own compiled form when it shipped one.
     Compiled code is never kept in the user's cache (its records are data only, see
     checked.py): wording the package did not ship is compiled once per process."""
-    return _shipped_template(env, source, None, None) or env.from_string(source)
+    template = _shipped_template(env, source, None, None)
+    if template is not None:
+        return template
+    try:
+        return env.from_string(source)
+    except (ValueError, RecursionError, OverflowError, MemoryError) as e:
+        # A number literal too long to read, or nesting too deep to compile.
+        raise InstructionError(f"wording: cannot be compiled ({type(e).__name__})") from e
 
 
 class _Loader(jinja2.FileSystemLoader):

@@ -25,7 +25,7 @@ from ..errors import InstructionError
 from ..load.loader import LoadedYAML, load_yaml
 from ..load.validate import problem
 from ..plan.keytimes import key_times, shown
-from ..sandbox import unsafe_constructs
+from ..sandbox import bounded_render, unsafe_constructs
 
 if TYPE_CHECKING:
     from ..plan.timeline import MedicinePlan, Plan
@@ -94,8 +94,8 @@ class CalendarWording:
         for key in field:
             source = source[key]
         try:
-            text = single_stop(templates.compile_text(source).render(context))
-        except jinja2.TemplateError as e:
+            text = single_stop(bounded_render(templates.compile_text(source), context))
+        except jinja2.TemplateError as e:  # a SecurityError too: over the sandbox's bounds
             where = (self.language, *field)
             raise InstructionError(problem(self.loaded, where, f"template error: {e}")) from e
         lines = (tidy_spaces(line) for line in plain(text).split("\n"))
