@@ -9,9 +9,11 @@ underscore, no function that changes what it was given, no way to reach Python's
 
 from __future__ import annotations
 
+import functools
+import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import jinja2
@@ -57,12 +59,20 @@ UNSAFE_NAMES = frozenset(
 
 MAX_TEXT = 1_000_000
 """The longest text, list or output one template may build (characters or items)."""
+MAX_MADE = 20 * MAX_TEXT
+"""The most characters or items all the texts and lists one render makes may hold together,
+so that a loop cannot pile up many texts each under :data:`MAX_TEXT`."""
 MAX_INT_BITS = 4096
 """The largest integer a template may compute (about 1,200 digits)."""
 MAX_ITERATIONS = 200_000
-"""The most items all of a template's ``range()`` loops may give, together, in one render."""
+"""The most items all of a template's loops may go through, together, in one render."""
 MAX_SECONDS = 5.0
-"""The wall-clock budget of one render, checked as its ranges and arithmetic run."""
+"""The wall-clock budget of one render, checked as its loops, calls and arithmetic run."""
+MAX_WRAPPED = 100_000
+"""The longest text the slow filters (``wordwrap``, ``urlize``) may be given."""
+
+_WIDE = re.compile(r"\d{7,}")
+"""Seven digits or more in a format string: a width or precision over :data:`MAX_TEXT`."""
 
 
 class Budget(threading.local):
@@ -70,10 +80,12 @@ class Budget(threading.local):
 
     def __init__(self) -> None:
         self.items = 0
+        self.made = 0
         self.deadline = float("inf")
 
     def start(self) -> None:
         self.items = 0
+        self.made = 0
         self.deadline = time.monotonic() + MAX_SECONDS
 
     def tick(self, items: int = 1) -> None:
@@ -83,6 +95,18 @@ class Budget(threading.local):
         if time.monotonic() > self.deadline:
             raise SecurityError(f"took longer than {MAX_SECONDS:g} seconds")
 
+    def made_value(self, value: object) -> object:
+        """``value`` returned, once its size is counted against the render's bounds."""
+        size = _size(value)
+        if size is not None:
+            if size > MAX_TEXT:
+                raise SecurityError(f"a text or list over {MAX_TEXT} long")
+            self.made += size
+            if self.made > MAX_MADE:
+                raise SecurityError(f"makes texts and lists over {MAX_MADE} long in all")
+        self.tick(0)
+        return value
+
 
 budget = Budget()
 
@@ -91,19 +115,93 @@ def _size(value: object) -> int | None:
     return len(value) if isinstance(value, (str, list, tuple)) else None
 
 
+def _too_big(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_TEXT
+
+
+def _refuse_amplifiers(name: str, value: object, args: tuple, kwargs: dict) -> None:
+    """Refuse, before it runs, a filter or method call that would make a text or list far
+    larger than what it was given: a width, count or format that asks for more than
+    :data:`MAX_TEXT`, a join, replace or indent whose result would be over it, or a slow
+    filter on a long text."""
+    if any(_too_big(arg) for arg in (*args, *kwargs.values())):
+        raise SecurityError(f"{name}: a size over {MAX_TEXT}")
+    if name in ("format", "format_map") and isinstance(value, str) and _WIDE.search(value):
+        raise SecurityError(f"{name}: a width over {MAX_TEXT}")
+    if name == "join":
+        items = value if isinstance(value, (list, tuple, str)) else None
+        if items is not None:
+            sep = args[0] if args and isinstance(args[0], str) else ""
+            total = sum(len(str(item)) for item in items) + len(sep) * max(len(items) - 1, 0)
+            if total > MAX_TEXT:
+                raise SecurityError(f"join: a text over {MAX_TEXT} long")
+    if name == "replace" and isinstance(value, str) and len(args) >= 2:
+        old, new = str(args[0]), str(args[1])
+        grows = value.count(old) * max(len(new) - len(old), 0) if old else len(new) * len(value)
+        if len(value) + grows > MAX_TEXT:
+            raise SecurityError(f"replace: a text over {MAX_TEXT} long")
+    if name == "indent" and isinstance(value, str):
+        width = args[0] if args else kwargs.get("width", 4)
+        width = len(width) if isinstance(width, str) else width
+        if isinstance(width, int) and len(value) + width * (value.count("\n") + 1) > MAX_TEXT:
+            raise SecurityError(f"indent: a text over {MAX_TEXT} long")
+    if name in ("wordwrap", "urlize") and isinstance(value, str) and len(value) > MAX_WRAPPED:
+        raise SecurityError(f"{name}: a text over {MAX_WRAPPED} long")
+
+
+def _bounded_filter(name: str, function: Callable[..., Any]) -> Callable[..., Any]:
+    pass_arg = getattr(function, "jinja_pass_arg", None)
+
+    @functools.wraps(function)
+    def bounded(*args: Any, **kwargs: Any) -> Any:
+        first = 1 if pass_arg is not None else 0  # the context or environment comes first
+        value, rest = (args[first], args[first + 1 :]) if len(args) > first else (None, ())
+        _refuse_amplifiers(name, value, rest, kwargs)
+        return budget.made_value(function(*args, **kwargs))
+
+    return bounded
+
+
 class BoundedEnvironment(ImmutableSandboxedEnvironment):
     """Jinja2's immutable sandbox with bounds, so a template cannot exhaust the computer:
-    text and lists at most :data:`MAX_TEXT` long, integers at most :data:`MAX_INT_BITS`
-    bits, ``range`` loops at most :data:`MAX_ITERATIONS` items per render in all, and
-    :data:`MAX_SECONDS` of wall-clock time (see :func:`bounded_render`). ``lipsum``, which
-    writes any amount of text, is not offered."""
+    text and lists at most :data:`MAX_TEXT` long and :data:`MAX_MADE` in all, integers at
+    most :data:`MAX_INT_BITS` bits, loops at most :data:`MAX_ITERATIONS` items per render in
+    all, and :data:`MAX_SECONDS` of wall-clock time (see :func:`bounded_render`). Every
+    filter and call is checked before it runs for a size that would amplify, and counted
+    after; every ``for`` loop goes through a counting iterator. ``lipsum``, which writes any
+    amount of text, is not offered."""
 
     intercepted_binops = frozenset({"*", "**", "+", "//", "%"})
+    generation = 2
+    """Raised whenever :meth:`_parse` compiles templates differently, so that compiled code
+    made by an older pars-docs is never used (see ``compose.composer.compiled_key``)."""
 
-    def __init__(self, **options) -> None:
+    def __init__(self, **options: Any) -> None:
         super().__init__(**options)
         self.globals.pop("lipsum", None)
         self.globals["range"] = _bounded_range
+        self.globals[_ITER] = _bounded_iter
+        self.filters = {name: _bounded_filter(name, f) for name, f in self.filters.items()}
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            counted = nodes.Call(nodes.Name(_ITER, "load"), [loop.iter], [], None, None)
+            loop.iter = counted.set_lineno(loop.lineno)
+        return tree
+
+    def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
+        owner = getattr(value, "__self__", None)
+        if isinstance(owner, str) and getattr(value, "__name__", "") in ("format", "format_map"):
+            _refuse_amplifiers("format", owner, (), {})
+        return super().wrap_str_format(value)
+
+    def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:  # noqa: N805
+        if __obj is not _bounded_iter and __obj is not _bounded_range:
+            owner = getattr(__obj, "__self__", None)
+            _refuse_amplifiers(getattr(__obj, "__name__", ""), owner, args, kwargs)
+            return budget.made_value(super().call(__context, __obj, *args, **kwargs))
+        return super().call(__context, __obj, *args, **kwargs)
 
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**" and isinstance(left, int) and isinstance(right, int):
@@ -122,17 +220,28 @@ class BoundedEnvironment(ImmutableSandboxedEnvironment):
         if operator == "+" and added[0] is not None and added[1] is not None:
             if added[0] + added[1] > MAX_TEXT:
                 raise SecurityError(f"a text or list over {MAX_TEXT} long")
-        budget.tick(0)
-        return super().call_binop(context, operator, left, right)
+        if operator == "%" and isinstance(left, str):
+            values = right if isinstance(right, tuple) else (right,)
+            if _WIDE.search(left) or any(_too_big(value) for value in values):
+                raise SecurityError(f"a width over {MAX_TEXT}")
+        return budget.made_value(super().call_binop(context, operator, left, right))
 
 
-def _bounded_range(*args: int) -> Iterator[int]:
+_ITER = "pars_docs_counted"
+"""The name under which every ``for`` loop's items are counted (see :func:`_bounded_iter`)."""
+
+
+def _bounded_iter(items: Iterable[Any]) -> Iterator[Any]:
+    for item in items:
+        budget.tick()
+        yield item
+
+
+def _bounded_range(*args: int) -> range:
     numbers = range(*args)
     if len(numbers) > MAX_ITERATIONS:
         raise SecurityError(f"a range of more than {MAX_ITERATIONS} items")
-    for number in numbers:
-        budget.tick()
-        yield number
+    return numbers  # counted as a loop goes through it (see _bounded_iter)
 
 
 def bounded_render(template: jinja2.Template, context: dict) -> str:

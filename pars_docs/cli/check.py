@@ -23,9 +23,40 @@ def _check_codes(profile: Site, library: Library) -> str:
     return f"code map, {len(codes.entries)} codes"
 
 
-def _check_templates(profile: Site, language: str) -> str:
+def _render_samples(profile: Site, library: Library, language: str) -> None:
+    """Lay out a sample handout and a sample packet index with the site's own page templates,
+    under the sandbox's bounds, so that a template that loops, grows or recurses past them is
+    refused here, before any patient's handout (see docs/security.md)."""
+    import datetime
+    from types import SimpleNamespace
+
+    from ..compose.composer import compose_packet
+    from ..handout import make_handout
+
+    set_id = next((i for i in library.ids() if language in library.languages(i)), None)
+    if set_id is None:
+        return
+    visit = datetime.date(2027, 3, 8)
+    make_handout(
+        set_id,
+        "Sample Patient",
+        visit,
+        datetime.time(9, 0),
+        "Sample Clinician",
+        language=language,
+        site=profile,
+        as_of=datetime.datetime(2027, 1, 4, 9, 0),
+    )
+    row = SimpleNamespace(
+        start="2027-03-08T09:00:00", patient="Sample Patient", procedure_title=set_id, row=1
+    )
+    compose_packet([row], profile)
+
+
+def _check_templates(profile: Site, language: str, library: Library | None = None) -> str:
     """The site's templates in ``language``: date formats, labels and calendar wording load,
-    and the labels and calendar wording match the English ones."""
+    and the labels and calendar wording match the English ones. A site with its own page
+    templates also has them laid out for a sample visit, within the sandbox's bounds."""
     from ..compose.composer import templates_for
     from ..load.languages import load_labels
     from ..render.ics import calendar_wording, translation_problems
@@ -41,6 +72,8 @@ def _check_templates(profile: Site, language: str) -> str:
         problems += translation_problems(wording, english)
         if problems:
             raise InstructionError("\n".join(problems))
+    if profile.templates_dir is not None and library is not None:
+        _render_samples(profile, library, language)
     return f"templates {language} ({', '.join(str(d) for d in templates.dirs)})"
 
 
@@ -109,7 +142,9 @@ def check(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
             for _, _, path in library.translation_files()
         ]
         for language in library.all_languages():
-            jobs.append((f"templates {language}", partial(_check_templates, profile, language)))
+            jobs.append(
+                (f"templates {language}", partial(_check_templates, profile, language, library))
+            )
             if language != "en":
                 jobs.append(
                     (f"medicines {language}", partial(library.check_medicine_words, language))

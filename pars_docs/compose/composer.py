@@ -378,7 +378,8 @@ def compiled_key(env: jinja2.Environment, source: str, name: str | None) -> str:
     digest = hashlib.sha256(f"jinja {jinja2.__version__}\0{name}\0".encode())
     kind = type(env)
     settings = (env.autoescape, env.trim_blocks, env.lstrip_blocks, env.keep_trailing_newline)
-    digest.update(f"{kind.__module__}.{kind.__qualname__}\0{settings!r}\0".encode())
+    generation = getattr(kind, "generation", 0)  # how the kind rewrites what it compiles
+    digest.update(f"{kind.__module__}.{kind.__qualname__}.{generation}\0{settings!r}\0".encode())
     digest.update(source.encode("utf-8"))
     return digest.hexdigest()[:40]
 
