@@ -13,6 +13,6 @@ cannot be (a full disk, a locked file), :class:`~pars_docs.errors.AuditError` is
 the action is refused.
 """
 
-from .trail import EVENTS, AuditTrail, Entry, patient_id
+from .trail import EVENTS, AuditTrail, Entry, command_user, patient_id
 
-__all__ = ["EVENTS", "AuditTrail", "Entry", "patient_id"]
+__all__ = ["EVENTS", "AuditTrail", "Entry", "command_user", "patient_id"]

@@ -112,6 +112,16 @@ def patient_id(visit: Visit, rule: str = "mrn") -> str:
     return f"{visit.patient}{born}"
 
 
+def command_user() -> str:
+    """Who runs a command, as the trail names them: the computer's user name."""
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name for this user id (a container's)
+        return f"uid {os.getuid()}" if hasattr(os, "getuid") else "(unknown)"
+
+
 class AuditTrail:
     """The trail in the SQLite file at ``path``, made (mode 0600) on first use."""
 

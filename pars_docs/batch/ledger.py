@@ -85,6 +85,8 @@ class Record:
     made_from: str | None = dataclasses.field(default=None, repr=False)
     # The stack of a fault in pars-docs that stopped the row (shown with --traceback).
     trace: str | None = dataclasses.field(default=None, repr=False)
+    # The patient as the site's audit trail names one (see pars_docs.audit.patient_id).
+    audit_patient: str | None = dataclasses.field(default=None, repr=False)
 
     COLUMNS = (
         "row",

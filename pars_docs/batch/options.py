@@ -47,6 +47,9 @@ class Options:
     inputs: tuple[str, ...] = ()
     as_of: datetime | None = None  # "now" (a reprint, a test); default SOURCE_DATE_EPOCH, else now
     include_past: bool = False  # make handouts for visits already over (reprints)
+    # Who runs it, for the site's audit trail (``audit:``): given, each handout made and the
+    # packet are recorded there. (The desk records its packets itself.)
+    audit_user: str | None = None
 
     def validate(self) -> None:
         """Raise :class:`UsageError` for options that cannot work together, before any work."""

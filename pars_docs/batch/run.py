@@ -6,21 +6,25 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..environment import Environment
-from ..errors import Interrupted, OutputError
+from ..errors import AuditError, Interrupted, OutputError
 from ..handout import Engine
 from ..load.site import Site
 from ..read.rows import RowResult
 from ..write.names import check_writable, remove_stale_parts
 from ..write.output import Inputs, check_output
 from .folder import FolderState
-from .ledger import Progress, Summary
+from .ledger import Progress, Status, Summary
 from .options import Options
 from .scheduler import Scheduler, Stop
 from .settler import RowReporter, Settler
 from .tasks import Planner
 from .worker import Renderer
+
+if TYPE_CHECKING:
+    from ..audit import AuditTrail
 
 
 def run_batch(
@@ -53,6 +57,7 @@ def run_batch(
     check_output(options.manifest, "--manifest", "manifest", inputs)
     if options.emit == "fhir":
         check_output(options.fhir_output, "--fhir-output", "fhir_output", inputs)
+    trail = _audit_trail(site, options)
     state = None
     if options.out_dir:
         check_writable(options.out_dir, "--out-dir")
@@ -106,9 +111,59 @@ def run_batch(
     finally:
         settler.summary.seconds = time.monotonic() - started
         settler.close()
+        if trail is not None:
+            _record(trail, settler, options)
         if settler.failure:
             settler.summary.output_error = settler.failure.public(options.verbose)
     if settler.failure:
         settler.failure.summary = settler.summary
         raise settler.failure
     return settler.summary
+
+
+def _audit_trail(site: Site, options: Options) -> AuditTrail | None:
+    """The site's audit trail, for a run that names its user; opened now, so a trail that
+    cannot be written stops the run before any work."""
+    if site.audit is None or options.audit_user is None:
+        return None
+    from ..audit import AuditTrail
+
+    trail = AuditTrail(site.audit, site.audit_patient)
+    trail.ensure()
+    return trail
+
+
+def _record(trail: AuditTrail, settler: Settler, options: Options) -> None:
+    """Record each handout the run made, and its packet, in one transaction. If that
+    fails, the run fails with the trail's message (its handouts are written already)."""
+    user = options.audit_user or ""
+    made = [
+        {
+            "event": "handout-made",
+            "user": user,
+            "channel": "batch",
+            "set_id": record.instruction_set,
+            "set_version": record.version,
+            "language": record.language,
+            "patient": record.audit_patient,
+            "pdf_sha256": record.sha256,
+            "detail": f"row {record.row}",
+        }
+        for record in sorted(settler.settled.values(), key=lambda r: r.row)
+        if record.status is Status.OK
+    ]
+    if settler.packet_written:
+        made.append(
+            {
+                "event": "packet-made",
+                "user": user,
+                "channel": "batch",
+                "detail": f"{len(made)} handouts, {settler.summary.failed} rows failed",
+            }
+        )
+    if not made:
+        return
+    try:
+        trail.record_all(made)
+    except AuditError as e:
+        settler.fail(OutputError(e.message, field="audit"))

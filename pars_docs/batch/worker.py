@@ -125,6 +125,11 @@ class Renderer:
             language="+".join(handout.languages),
             chart_medicines=chart_list(task.visit.chart_medicines, self.verbose),
         )
+        site = self.engine.site
+        if site.audit is not None:
+            from ..audit import patient_id
+
+            record.audit_patient = patient_id(task.visit, site.audit_patient)
         if handout.requested_language:
             record.reason = (
                 f"language: '{handout.requested_language}' is not available; used the site's "

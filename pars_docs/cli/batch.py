@@ -208,11 +208,15 @@ def batch(
     # Every other option is an Options field. The manifest is a file: only --verbose itself
     # puts patient values in it.
     # The batch machinery (ReportLab, Jinja, process pools) is imported only to run one.
+    from ..audit import command_user
     from ..batch.options import Options
     from ..batch.run import run_batch
 
     options = Options(
-        **given, include_past=include_past, inputs=(*inputs, map_file or "-", code_map or "-")
+        **given,
+        include_past=include_past,
+        inputs=(*inputs, map_file or "-", code_map or "-"),
+        audit_user=command_user(),  # recorded when the site keeps an audit trail
     )
     env = report.env
     show = bool(env.stderr_isatty) if progress is None else progress

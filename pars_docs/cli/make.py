@@ -239,6 +239,7 @@ def make(
         else:
             data, suffix = handout.render(rendition, paper), FILE_SUFFIXES[rendition]
         target = output or default_filename(visit, suffix)
+        _audit(site_profile, handout, visit, data, rendition, emit)
         inputs = Inputs([fhir_input, code_map])
         inputs.add_site(site_profile)
         written = write_output(
@@ -354,3 +355,27 @@ def _one_appointment(
     if isinstance(result, BadRow):
         raise result.error
     return result
+
+
+def _audit(site, handout, visit, data: bytes, rendition: str, emit: str) -> None:
+    """Record the handout in the site's audit trail, if it keeps one, before it is written:
+    if the record cannot be written, the handout is not either."""
+    if site.audit is None:
+        return
+    import hashlib
+
+    from ..audit import AuditTrail, command_user, patient_id
+
+    iset = handout.instruction_set
+    pdf = rendition == "pdf" and emit == "file"
+    AuditTrail(site.audit, site.audit_patient).record(
+        "handout-made",
+        command_user(),
+        channel="make",
+        set_id=iset.id,
+        set_version=iset.version,
+        language=handout.language,
+        patient=patient_id(visit, site.audit_patient),
+        pdf_sha256=hashlib.sha256(data).hexdigest() if pdf else None,
+        detail=None if pdf else f"as {'FHIR' if emit == 'fhir' else rendition}",
+    )
