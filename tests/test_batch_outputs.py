@@ -514,6 +514,6 @@ def test_glp1_with_a_blood_thinner_makes_a_handout_and_late_stops_are_recorded(
     assert records[3]["status"] == "ok"
     assert records[3]["warnings"].startswith("too late to stop clopidogrel on time")
     assert "pars-docs: row 3: warning: too late to stop clopidogrel" in result.stderr
-    assert "It is too late to stop it 7 days before your shot." in squash(
+    assert "You needed to stop clopidogrel (Plavix) 7 days before your shot." in squash(
         text_of(Path(records[3]["output"]))
     )

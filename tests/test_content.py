@@ -117,6 +117,7 @@ def test_call_911_is_kept_apart_from_calling_the_clinic(procedure):
 DOING = {
     "Ask", "Bring", "Call", "Check", "Come", "Do", "Drink", "Eat", "Get", "Go", "Have",
     "Keep", "Leave", "Put", "See", "Take", "Tell", "Try", "Walk", "Wear", "Write",
+    "Wash", "Sit", "Sleep", "Start",
 }  # fmt: skip
 BRING = {"bring", "wear"}  # things to bring or wear are listed as nouns, each with a box
 CONDITIONS = {"tell_us"}  # "Call us before your visit if you:" and a list of conditions
@@ -202,7 +203,8 @@ def test_wound_check_visit_prints_when_the_site_has_one():
 def test_injection_without_sedation_says_eat_drink_and_drive_as_usual():
     text = all_text("pars-defect-injection", sedation=False)
     assert "You may eat, drink, and drive as usual, unless we tell you something else." in text
-    assert "The steroid can raise your blood sugar for a few days." in text
+    assert "The steroid can raise it." in text
+    assert "Check your blood sugar more often than usual until Thursday, December 17." in text
     assert "big decisions" not in text
 
 

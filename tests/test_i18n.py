@@ -127,7 +127,7 @@ def test_every_other_built_in_set_reads_in_the_language_with_every_glyph(procedu
 def test_medicine_notes_and_plain_word_names_are_translated():
     text = squash(pdf_text(make("es").pdf()))
     assert "Esto se refiere a las pastillas de ajo" in text
-    assert "Pregúntenos qué hacer con aceite de pescado" in text
+    assert "sobre aceite de pescado (omega-3). Le diremos qué hacer" in text
     assert "Tome su última dosis de Eliquis (apixabán) el" in text  # brand as given
     text = squash(pdf_text(make("vi").pdf()))
     assert "viên tỏi" in text and "dầu cá" in text
@@ -355,25 +355,26 @@ def test_check_reports_every_draft_translation(runner):
 def test_check_fails_an_incomplete_translation(runner, clinic):
     site, folder = clinic
     path = folder / "pars-defect-injection.es.yaml"
-    edit(path, "      - Esta hoja de instrucciones\n", "")
+    edit(path, "      - Ropa suelta, fácil de quitar\n", "")
     result = runner.invoke(cli, ["check", "--site", str(site)])
     assert result.exit_code == 1
     assert f"{path}:" in result.output
-    assert "before.bring.items[3]: is missing (English before.bring.items[3]: 'This handout')" in (
-        result.output
-    )
+    assert (
+        "before.bring.items[4]: is missing (English before.bring.items[4]: 'Loose clothes that are "
+        "easy to take off')"
+    ) in result.output
 
 
 def test_check_fails_a_stale_translation(runner, clinic):
     site, folder = clinic
-    edit(folder / "pars-defect-injection.yaml", 'version: "1.1.0"', 'version: "1.2.0"')
+    edit(folder / "pars-defect-injection.yaml", 'version: "1.2.0"', 'version: "1.3.0"')
     result = runner.invoke(cli, ["check", "--site", str(site)])
     assert result.exit_code == 1
     path = folder / "pars-defect-injection.es.yaml"
     line = line_of(path, "  of:")
     assert (
-        f"{path}:{line}: translation.of: stale: made from English version 1.1.0; "
-        "pars-defect-injection.yaml is now version 1.2.0"
+        f"{path}:{line}: translation.of: stale: made from English version 1.2.0; "
+        "pars-defect-injection.yaml is now version 1.3.0"
     ) in result.output
     assert "pars-defect-injection.vi.yaml" in result.output
 
@@ -383,15 +384,15 @@ def test_check_fails_a_retyped_number(runner, clinic):
     path = folder / "pars-defect-injection.es.yaml"
     edit(
         path,
-        "'Llegue a más tardar a esta hora: {{ moments.arrive | when }}.'",
-        "Llegue 30 minutos antes de su inyección.",
+        "Puede bañarse en la ducha después del {{ moments.shower | when }}.",
+        "Puede bañarse en la ducha 24 horas después de su inyección.",
     )
     result = runner.invoke(cli, ["check", "--site", str(site)])
     assert result.exit_code == 1
-    line = line_of(path, "Llegue 30 minutos antes")
-    where = f"{path}:{line}: day_of.arrive.items[0]:"
-    assert f"{where} the number 30 is typed into the translation" in result.output
-    assert f"{where} the placeholder {{{{ moments.arrive | when }}}} of the English" in (
+    line = line_of(path, "Puede bañarse en la ducha 24 horas")
+    where = f"{path}:{line}: after.site_care.items[1].text:"
+    assert f"{where} the number 24 is typed into the translation" in result.output
+    assert f"{where} the placeholder {{{{ moments.shower | when }}}} of the English" in (
         result.output
     )
 
@@ -428,10 +429,10 @@ def test_check_fails_a_stale_medicine_note_and_an_untranslated_label(runner, cli
 
 def test_make_refuses_an_incomplete_translation(runner, clinic, make):
     site, folder = clinic
-    edit(folder / "pars-defect-injection.es.yaml", "      - Esta hoja de instrucciones\n", "")
+    edit(folder / "pars-defect-injection.es.yaml", "      - Ropa suelta, fácil de quitar\n", "")
     result, _ = make("--language", "es", site=site)
     assert result.exit_code == 1
-    assert "before.bring.items[3]: is missing" in result.output
+    assert "before.bring.items[4]: is missing" in result.output
 
 
 def test_every_built_in_translation_covers_the_english_set():
@@ -516,13 +517,14 @@ def test_hl7_primary_language(pid15, language, resolved):
 def test_a_translation_made_from_an_older_english_set_is_stale_and_incomplete(runner, clinic):
     site, folder = clinic
     english = folder / "pars-defect-injection.yaml"
-    edit(english, 'version: "1.1.0"', 'version: "1.2.0"')
-    edit(english, "      - Have diabetes.\n", "      - Have diabetes.\n      - Have a pacemaker.\n")
+    edit(english, 'version: "1.2.0"', 'version: "1.3.0"')
+    guardian = '      - "Are under {{ t.guardian.years }}: a parent must come too."\n'
+    edit(english, guardian, guardian + "      - Have a pacemaker.\n")
     result = runner.invoke(cli, ["check", "--site", str(site)])
     assert result.exit_code == 1
     path = folder / "pars-defect-injection.es.yaml"
     assert f"{path}:{line_of(path, '  of:')}: translation.of: stale" in result.output
-    assert "before.tell_us.items[6]: is missing (English before.tell_us.items[6]: " in (
+    assert "before.tell_us.items[8]: is missing (English before.tell_us.items[8]: " in (
         result.output
     )
 

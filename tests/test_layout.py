@@ -125,7 +125,7 @@ def test_a_fast_already_past_is_one_call_us_line():
     assert lines[0] == (
         "late_fast",
         "Today",
-        "Call us today. It is too late to start your fast on time.",
+        "If you ate or drank after the times in your handout, call us today.",
     )
     assert [line[0] for line in lines].count("late_fast") == 1
     assert "stop_solids" not in [line[0] for line in lines]
@@ -139,7 +139,7 @@ def test_every_page_footer_has_name_date_of_birth_and_the_set():
     texts = pages(h.pdf())
     for number, text in enumerate(texts, 1):
         assert f"Ana Díaz, born April 2, 1970 Page {number} of {len(texts)}" in text
-        assert "pars-defect-decompression v1.2.0, reviewed 2026-11-20" in text
+        assert "pars-defect-decompression v1.3.0, reviewed 2026-11-20" in text
 
 
 def test_a_midnight_start_has_one_date():

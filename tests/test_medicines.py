@@ -125,7 +125,8 @@ def test_surgery_handout_stops_jardiance_and_asks_about_the_restart():
     line = items[0][0]
     # Procedure Thursday, December 3: 3 whole days without it, last dose Sunday, November 29.
     assert line.startswith("Take your last Jardiance (empagliflozin) on Sunday, November 29.")
-    assert "Ask your surgeon when you may start it again." in line
+    # The restart is asked for by a day (ask_by: 3 days before, a clinic-policy rule).
+    assert "Call us by Monday, November 30 to ask when you may start it again." in line
 
 
 def test_glp1_is_kept_with_the_2024_guidance_wording():
@@ -151,7 +152,8 @@ def test_unknown_medicines_ask_prints_a_line_and_warns():
     handout = prepare(meds=["Ozempik", "Eliquis"], site=clinic)
     _, items = medicine_group(handout)
     assert any(
-        text.startswith("Ask us what to do about Ozempik before your shot.") for text, _ in items
+        text.startswith("Call us by Monday, November 30 about Ozempik. We will tell you what to do")
+        for text, _ in items
     )
     assert handout.warnings == [
         "medication: unknown medicine 'Ozempik'. Closest known names: Ozempic. The handout asks "
@@ -213,8 +215,8 @@ def test_too_late_to_stop_says_so_and_prints_no_past_date():
     _, items = medicine_group(handout)
     text, check = items[0]
     assert text == (
-        "Call us today about clopidogrel (Plavix). It is too late to stop it 7 days before your "
-        "shot. Do not stop it or change how you take it until we talk."
+        "You needed to stop clopidogrel (Plavix) 7 days before your shot. If you have not "
+        "stopped it yet, call us today. Do not stop it or change how you take it until we talk."
     )
     assert check
     assert "November 15" not in squash(" ".join(handout.document.itertext()))
@@ -237,7 +239,10 @@ def test_a_fast_already_started_says_so():
     # Fasting starts at 2:00 AM for an 8:00 AM start with sedation; it is now 3:00 AM.
     handout = prepare(sedation=True, as_of=datetime(2026, 12, 3, 3, 0))
     lines = [PRIVATE.sub("", " ".join(el.text.split())) for el in handout.document.iter("check")]
-    assert "Call us today. It is too late to stop eating 6 hours before your shot." in lines
+    assert (
+        "Your fast began at Thursday, December 3 at 2:00 AM. Do not eat now. If you ate after "
+        "that time, call us today."
+    ) in lines
     assert any(line.startswith("Drink only clear liquids until") for line in lines)
     assert handout.warnings == [
         "too late for stop_solids on time. The handout tells the patient to call today."

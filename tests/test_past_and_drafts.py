@@ -109,10 +109,10 @@ def test_an_english_handout_carries_no_draft_mark():
 
 def test_the_footer_names_the_english_review_and_the_translations_own_status():
     english = " ".join(pages(made("en").pdf()))
-    assert "v1.1.0, reviewed 2026-11-20" in english
+    assert "v1.2.0, reviewed 2026-11-20" in english
     spanish = " ".join(pages(made("es").pdf()))
     assert "inglés revisado el 2026-11-20; traducción en borrador, sin revisar" in spanish
-    assert "v1.1.0, revisado el" not in spanish
+    assert "v1.2.0, revisado el" not in spanish
 
 
 def test_a_bilingual_handout_marks_only_the_draft_part():

@@ -126,7 +126,10 @@ def test_medicine_lines(make):
     text = squash(pdf_text(out))
     assert "Take your last Eliquis (apixaban) on Sunday, November 29." in text
     assert "Take your last Advil (ibuprofen) on Tuesday, December 1." in text
-    assert "what to do about aspirin (Bayer, Ecotrin, Bufferin) before your shot" in text
+    assert (
+        "Call us by Monday, November 30 about aspirin (Bayer, Ecotrin, Bufferin). We will tell "
+        "you what to do before your shot."
+    ) in text
     # Date order: Eliquis stops before Advil, whatever order they were given in.
     assert text.index("Take your last Eliquis") < text.index("Take your last Advil")
 
@@ -144,7 +147,7 @@ def test_footer_on_every_page(make):
         text = squash(page.extract_text())
         assert "Zoë Quinn" in text
         assert f"Page {number} of {len(pages)}" in text
-        assert "pars-defect-injection v1.1.0" in text
+        assert "pars-defect-injection v1.2.0" in text
 
 
 def test_fonts_are_embedded_subsets(make):
@@ -283,7 +286,9 @@ def test_midnight_at_a_year_end_shows_the_year(make):
 
 def test_restart_left_to_the_surgeon_is_said_in_words(make):
     _, out = make("--medication", "Advil", procedure="pars-defect-decompression")
-    assert "Then stop it. Ask your surgeon when you may start it again." in squash(pdf_text(out))
+    assert "Then stop it. Call us by Monday, November 30 to ask when you may start it again." in (
+        squash(pdf_text(out))
+    )
 
 
 def test_a_time_in_the_repeated_hour_says_which(make):

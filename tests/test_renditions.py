@@ -116,7 +116,7 @@ def test_text_layout():
     h = handout(sedation=True)
     text = render_text(h)
     lines = text.split("\n")
-    assert text.endswith("pars-defect-injection v1.1.0, reviewed 2026-11-20\n")
+    assert text.endswith("pars-defect-injection v1.2.0, reviewed 2026-11-20\n")
     assert lines[:2] == [
         "Riverside Spine & Pain <Center>",
         "12 Harbor Street, Springfield, NY 10001",
@@ -127,7 +127,7 @@ def test_text_layout():
         "Date: Thursday, December 3, 2026",
         "Start time: 8:00 AM",
         "[ ] Eat your last food before Thursday, December 3 at 2:00 AM.",
-        "- A crack or gap in the pars (spondylolysis).",
+        "- A crack in the pars (spondylolysis).",
         "1. You lie face down on a table.",
         "6. The needle comes out. We put a small bandage on the spot.",
         "Clinic phone: (555) 010-2000",
@@ -175,7 +175,7 @@ def test_json_is_the_plans_timeline():
     ]
     assert data["instruction_set"] == {
         "id": "pars-defect-injection",
-        "version": "1.1.0",
+        "version": "1.2.0",
         "title": TITLE,
     }
     assert data["timezone"] == "America/New_York"

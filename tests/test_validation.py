@@ -54,7 +54,7 @@ def test_every_problem_is_reported_at_once(runner, tmp_path):
     path = edited(
         tmp_path,
         [
-            ('version: "1.1.0"', "version: one"),
+            ('version: "1.2.0"', "version: one"),
             ("  bring:\n    heading: What to bring", "  bring:\n    headline: What to bring"),
             (
                 "    minutes: 30\n    before: start\n",
@@ -93,8 +93,8 @@ def test_other_numbers_are_fine_in_wording(runner, tmp_path):
         tmp_path,
         [
             (
-                "- You go home the same day.",
-                "- Check in at the desk on floor 3. You go home the same day.",
+                "- You lie face down on a table.",
+                "- Check in at the desk on floor 3. You lie face down on a table.",
             )
         ],
     )
@@ -102,17 +102,19 @@ def test_other_numbers_are_fine_in_wording(runner, tmp_path):
 
 
 def test_number_typed_into_wording(runner, tmp_path):
-    path = edited(tmp_path, [("- You go home the same day.", "- You go home 2 hours later.")])
+    path = edited(
+        tmp_path, [("- You lie face down on a table.", "- You lie face down for 2 hours.")]
+    )
     result = check(runner, path)
     assert result.exit_code == 1
-    assert "day_of.duration.items[1]: '2 hours' is typed into the wording" in result.output
+    assert "day_of.steps.items[0]: '2 hours' is typed into the wording" in result.output
 
 
 def test_misspelt_variable_fails_the_dry_run(runner, tmp_path):
-    path = edited(tmp_path, [("{{ moments.arrive | when }}", "{{ moments.arive | when }}")])
+    path = edited(tmp_path, [("{{ moments.bandage_off | when }}", "{{ moments.arive | when }}")])
     result = check(runner, path)
     assert result.exit_code == 1
-    assert f"{path}:{line_of(path, 'moments.arive')}: day_of.arrive.items[0]:" in result.output
+    assert f"{path}:{line_of(path, 'moments.arive')}: after.site_care.items[0]:" in result.output
     assert "arive" in result.output
 
 

@@ -24,6 +24,7 @@ from .. import checked
 from ..errors import InstructionError, UsageError
 from ..load.languages import load_labels, resolve
 from ..load.loader import load_yaml
+from ..load.medicines import CLASSES
 from ..load.structure import SECTIONS
 from ..plan.keytimes import key_times
 from ..read.visit import PartialDate
@@ -438,6 +439,8 @@ def text_context(plan) -> dict:
             for name, r in plan.repeats.items()
         },
         "late": plan.late,
+        # Which classes of medicine the patient listed: wording for one class only.
+        "takes": {cls: any(m.cls == cls for m in plan.medicines) for cls in CLASSES},
     }
 
 
@@ -468,7 +471,10 @@ def _group(
         "icon": group.get("icon"),
         "items": [i for i in items if i],
     }
-    return STYLES.get(style, _list)(templates, group, context, plan, view)
+    shape = STYLES.get(style, _list)
+    if shape is _list and group.get("items") and not view["items"] and not view["intro"]:
+        return None  # every item's wording came out empty for this visit: no bare heading
+    return shape(templates, group, context, plan, view)
 
 
 def _list(templates: Templates, group: dict, context: dict, plan, view: dict) -> dict:

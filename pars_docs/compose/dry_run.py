@@ -118,6 +118,8 @@ def problems(iset: InstructionSet, loaded: LoadedYAML, table: MedicineTable) -> 
         shown = ", ".join(f"{k}={v}" for k, v in plan.options.items())
         for one in (plan, late_plan):
             context = text_context(one)
+            if one is plan:  # every medicine class listed, so both branches are rendered
+                context["takes"] = dict.fromkeys(context["takes"], True)
             calendar = calendar_context(one)
             for field, text in texts(data):
                 if not all(one.applies(w) for w in _conditions_on(data, field)):

@@ -31,6 +31,17 @@ _RELEASE = frozenset(
     "extended-release delayed-release extended release delayed".split()
 )
 # A form word typed with the name says how it is taken, over the table's own form.
+# The classes of the medicine table (its schema's enum): the wording tests ``takes.CLASS``.
+CLASSES = (
+    "anticoagulant",
+    "antiplatelet",
+    "nsaid",
+    "supplement",
+    "glp1",
+    "sglt2",
+    "diabetes",
+    "other",
+)
 FORM_WORDS = {
     "tablet": "pill", "tablets": "pill", "tab": "pill", "tabs": "pill", "pill": "pill",
     "pills": "pill", "capsule": "pill", "capsules": "pill", "cap": "pill", "caps": "pill",
