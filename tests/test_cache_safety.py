@@ -101,13 +101,13 @@ def test_a_planted_pass_does_not_skip_the_check(cache, tmp_path, monkeypatch):
     )  # fmt: skip
     checked.keep("test", "x", 1)  # the folder and its key exist
     (cache / f"pass-{check}").write_bytes(checked._MAGIC + b"\0" * checked._MAC_SIZE)
-    library._load_set.cache_clear()
+    library._load_set_at.cache_clear()
     library._table.cache_clear()
     from pars_docs.errors import InstructionError
 
     with pytest.raises(InstructionError, match="versoin"):
         Library(clinic).get("pars-defect-injection")
-    library._load_set.cache_clear()
+    library._load_set_at.cache_clear()
     library._table.cache_clear()
 
 

@@ -19,15 +19,15 @@ def folder(tmp_path, monkeypatch):
     clinic = tmp_path / "clinic"
     clinic.mkdir()
     shutil.copy(instructions_dir() / SET, clinic / SET)
-    library._load_set.cache_clear()
+    library._load_set_at.cache_clear()
     library._table.cache_clear()
     yield clinic
-    library._load_set.cache_clear()
+    library._load_set_at.cache_clear()
     library._table.cache_clear()
 
 
 def load(folder):
-    library._load_set.cache_clear()
+    library._load_set_at.cache_clear()
     library._table.cache_clear()
     return Library(folder).get("pars-defect-injection")
 

@@ -56,8 +56,10 @@ def _render_samples(profile: Site, library: Library, language: str) -> None:
 def _check_templates(profile: Site, language: str, library: Library | None = None) -> str:
     """The site's templates in ``language``: date formats, labels and calendar wording load,
     and the labels and calendar wording match the English ones. A site with its own page
-    templates also has them laid out for a sample visit, within the sandbox's bounds."""
+    templates also has them laid out for a sample visit, within the sandbox's bounds, and a
+    handout composed through them holds only elements the renderers know."""
     from ..compose.composer import templates_for
+    from ..compose.dry_run import page_problems
     from ..load.languages import load_labels
     from ..render.ics import calendar_wording, translation_problems
 
@@ -70,6 +72,10 @@ def _check_templates(profile: Site, language: str, library: Library | None = Non
         english = calendar_wording(templates_for(profile.templates_dir, "en", profile.clock))
         problems = load_labels(tuple(templates.dirs)).problems(language)
         problems += translation_problems(wording, english)
+        if problems:
+            raise InstructionError("\n".join(problems))
+    if library is not None:
+        problems = page_problems(library, profile, language)
         if problems:
             raise InstructionError("\n".join(problems))
     if profile.templates_dir is not None and library is not None:
@@ -88,7 +94,7 @@ def _describe(library: Library, profile: Site, set_id: str) -> str:
     for key in ("language", "fallback_language", "also_language"):
         if getattr(profile, key):
             resolve(getattr(profile, key), available, f"site {key}", f" for {set_id}")
-    return library.describe(iset)
+    return "\n".join([library.describe(iset), *library.changes(iset)])
 
 
 def _check_translation(library: Library, path: Path) -> str:
@@ -158,5 +164,9 @@ def check(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
             failed = True
             report.error(e)
             continue
-        click.echo(printable(f"ok  {description}  ({name})"), file=report.env.stdout)
+        # A clinic's changes to a built-in set are listed under it, one a line.
+        first, *details = description.split("\n")
+        click.echo(printable(f"ok  {first}  ({name})"), file=report.env.stdout)
+        for line in details:
+            click.echo(printable(f"      {line}"), file=report.env.stdout)
     sys.exit(ExitStatus.ERROR if failed else ExitStatus.SUCCESS)

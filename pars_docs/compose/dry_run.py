@@ -202,7 +202,8 @@ def check_set(library: Library, iset: InstructionSet) -> None:
     memo = (iset.path, iset.language, table_path)
     if _PASSED.get(memo) is iset:
         return
-    loaded = load_yaml(iset.path, InstructionError)
+    # A clinic's changes to a built-in set: the merged set, with the clinic file's lines.
+    loaded = iset.extension.loaded if iset.extension else load_yaml(iset.path, InstructionError)
     table = load_medicine_table(table_path)
     # What is composed: the set's data (a translation's merged with its English set's).
     data = json.dumps(iset.data, sort_keys=True, default=str)
@@ -228,6 +229,34 @@ def check_file(library: Library, path: Path) -> str:
     if iset is not None:
         check_set(library, iset)
     return description
+
+
+def page_problems(library: Library, site: Site, language: str) -> list[str]:
+    """A sample handout in ``language`` composed through the site's own page template (and
+    the paragraphs it fills in), checked against the composed document's contract: an
+    element a template makes that the renderers do not know is named here, by ``check``,
+    not met first at the desk."""
+    from dataclasses import replace
+
+    from .composer import compose
+    from .elements import problems as contract_problems
+
+    for set_id in library.ids():
+        try:
+            if language not in library.languages(set_id):
+                continue
+            iset = library.get(set_id, language)
+        except InstructionError:
+            continue  # the set's own line reports it
+        sample = replace(site, tz=ZoneInfo("UTC"), wound_check_days=site.wound_check_days or 7)
+        visit = Visit(iset.id, "Sample", date(2026, 6, 10), time(9, 0), "Sample")
+        table = library.medicine_table()
+        plan = make_plan(iset, visit, sample, table, now=datetime(2026, 1, 1, tzinfo=sample.tz))
+        templates = templates_for(site.templates_dir, language, site.clock)
+        where = templates.loader.get_source(templates.doc_env, "handout.xml.j2")[1]
+        found = contract_problems(compose(plan, templates))
+        return [f"{where}: composed for {set_id} in {language}: {text}" for text in found]
+    return []
 
 
 def check_library(library: Library) -> list[str]:

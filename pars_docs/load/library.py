@@ -9,15 +9,16 @@ the engine, ``pars-docs check``, the tests and the build run it, never the loade
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from .. import checked
-from ..errors import InstructionError, UsageError
+from ..errors import InstructionError, ParsDocsError, UsageError
 from ..resources import instructions_dir
 from .checks import cross_checks, old_form
-from .loader import load_yaml
+from .extend import MergedYAML, merge, overlay_texts
+from .loader import LoadedYAML, format_field, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
 from .structure import FORMAT, SCHEMA_FILE
 from .structure import texts as _schema_texts
@@ -40,6 +41,7 @@ class InstructionSet:
     data: dict
     path: Path
     translation: Translation | None = None  # set for a translation of an English set
+    extension: Extension | None = None  # set for a clinic's changes to a built-in set
 
     @property
     def codes(self) -> list[dict]:
@@ -68,6 +70,17 @@ class InstructionSet:
             }
             for name, option in (self.data.get("options") or {}).items()
         ]
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A clinic's set that extends a built-in one (see load/extend.py)."""
+
+    base: InstructionSet  # the built-in set, as shipped
+    changes: tuple[str, ...]  # what the clinic changed, one line each, for `check`
+    texts: tuple[tuple[tuple, str], ...]  # the wording the clinic wrote: to translate
+    overlay: dict  # the clinic's file as written
+    loaded: LoadedYAML  # the merged set, with the clinic file's lines
 
 
 def by_group(sets: list[InstructionSet]) -> list[tuple[str | None, list[InstructionSet]]]:
@@ -99,18 +112,44 @@ def _by_line(problems: list[str]) -> list[str]:
     return sorted(dict.fromkeys(problems), key=line)
 
 
-@lru_cache(maxsize=32)
+def _stamp(path: Path) -> tuple[int, int]:
+    """What tells a file's new content from its old without reading it."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, 0)
+    return (stat.st_mtime_ns, stat.st_size)
+
+
 def _load_set(path: Path, table_path: Path) -> InstructionSet:
+    """The set in ``path``, checked; loaded again when the file (or, for a clinic's changes,
+    the built-in set) has changed since, so a running desk sees an edit."""
+    return _load_set_at(path, table_path, _stamp(path), _stamp(table_path))
+
+
+@lru_cache(maxsize=64)
+def _load_set_at(
+    path: Path, table_path: Path, stamp: tuple[int, int], table_stamp: tuple[int, int]
+) -> InstructionSet:
     loaded = load_yaml(path, InstructionError)
     table = _table(table_path)
+    extension = None
+    problems: list[str] = []
+    contents = [loaded.text, table.text]
+    if isinstance(loaded.data, dict) and "extends" in loaded.data:
+        if loaded.data.get("format") != FORMAT:
+            raise InstructionError("\n".join(old_form(loaded)))
+        extension, problems = _extend(loaded, table_path)
+        loaded = extension.loaded
+        contents.append(load_yaml(extension.base.path, InstructionError).text)
     # A set that passed before, unchanged, under the same file name, with the same medicine
     # table and the same pars-docs, is not checked again (see checked.py).
-    check = checked.key("instruction set", path.name, loaded.text, table.text)
+    check = checked.key("instruction set", path.name, *contents)
     known_good = checked.passed(check)
     if not known_good:
         if not isinstance(loaded.data, dict) or loaded.data.get("format") != FORMAT:
             raise InstructionError("\n".join(old_form(loaded)))
-        problems = schema_problems(loaded, instructions_dir() / SCHEMA_FILE)
+        problems += schema_problems(loaded, instructions_dir() / SCHEMA_FILE)
         # Every problem at once: the later checks run on what the schema let through.
         try:
             problems += cross_checks(loaded, table)
@@ -131,10 +170,75 @@ def _load_set(path: Path, table_path: Path) -> InstructionSet:
         bleeding_risk=data["bleeding_risk"],
         data=data,
         path=path,
+        extension=extension,
     )
     if not known_good:
         checked.remember(check)
     return iset
+
+
+def _extend(clinic: LoadedYAML, table_path: Path) -> tuple[Extension, list[str]]:
+    """The built-in set ``clinic`` extends with the clinic's changes laid over it; the
+    problems the changes have of themselves (the merged set is checked as any set is)."""
+    data = clinic.data
+    wanted = data.get("extends")
+    if not (
+        isinstance(wanted, dict)
+        and set(wanted) == {"set", "version"}
+        and all(isinstance(v, str) for v in wanted.values())
+    ):
+        raise InstructionError(
+            problem(
+                clinic,
+                ("extends",),
+                'give extends: {set: BUILT-IN SET ID, version: "ITS VERSION"}, the version '
+                "your changes were made to",
+            )
+        )
+    base_path = instructions_dir() / f"{wanted['set']}.yaml"
+    builtin = sorted(
+        p.stem
+        for p in instructions_dir().glob("*.yaml")
+        if p.name not in NOT_SETS and split_name(p) is None
+    )
+    if wanted["set"] not in builtin:
+        raise InstructionError(
+            problem(
+                clinic,
+                ("extends", "set"),
+                f"no built-in set '{wanted['set']}' (built-in: {', '.join(builtin)})",
+            )
+        )
+    base = _load_set(base_path.resolve(), table_path)
+    merged = merge(base.data, data, clinic)
+    problems = list(merged.problems)
+    if wanted["version"] != base.version:
+        problems.append(
+            problem(
+                clinic,
+                ("extends", "version"),
+                f"your changes were made to version {wanted['version']} of {base.id}; the "
+                f"built-in set is now version {base.version}. Read what changed in it, check "
+                f'that your changes still fit, then write version: "{base.version}" here',
+            )
+        )
+    if data.get("language", base.language) != base.language:
+        problems.append(
+            problem(clinic, ("language",), f"must be '{base.language}', the built-in set's")
+        )
+    for key in ("format", "id", "version", "reviewed"):
+        if key in data:
+            merged.data[key] = data[key]
+        else:
+            merged.data.pop(key, None)  # the schema says it is missing
+    extension = Extension(
+        base=base,
+        changes=tuple(merged.changes),
+        texts=tuple(overlay_texts(data)),
+        overlay=data,
+        loaded=MergedYAML(merged, clinic),
+    )
+    return extension, problems
 
 
 @lru_cache(maxsize=32)
@@ -167,6 +271,11 @@ class Library:
         self.dirs = [d for d in (override, instructions_dir()) if d]
         self._found: dict[str, Path] | None = None
         self._translated: dict[str, dict[str, Path]] = {}
+        # Translations in each folder: folder → set id → language → file.
+        self._in_folder: dict[Path, dict[str, dict[str, Path]]] = {}
+        # A clinic's set that extends a built-in one: id → (the built-in id, whether the
+        # clinic wrote wording of its own, which then needs its own translations).
+        self._extended: dict[str, tuple[str, bool]] = {}
         self.outside: list[Path] = []  # links in a folder to files outside it, not read
         self._table: Path | None = None
 
@@ -176,8 +285,12 @@ class Library:
             return self._found
         found: dict[str, Path] = {}
         translated: dict[str, dict[str, Path]] = {}
+        self._in_folder = {}
+        self._extended = {}
+        self.outside = []
         for folder in reversed(self.dirs):
             inside = folder.resolve()
+            here = self._in_folder.setdefault(inside, {})
             for path in sorted(folder.glob("*.yaml")):
                 if path.name in NOT_SETS:
                     continue
@@ -190,9 +303,47 @@ class Library:
                     found[path.stem] = path.resolve()
                 elif names[0] != Path(TABLE_FILE).stem:
                     translated.setdefault(names[0], {})[names[1]] = path.resolve()
+                    here.setdefault(names[0], {})[names[1]] = path.resolve()
+        builtin = instructions_dir().resolve()
+        for set_id, path in found.items():
+            if path.parent == builtin:
+                continue
+            try:
+                data = load_yaml(path, InstructionError).data
+            except ParsDocsError:
+                continue  # get() reports it
+            wanted = data.get("extends") if isinstance(data, dict) else None
+            if isinstance(wanted, dict) and isinstance(wanted.get("set"), str):
+                self._extended[set_id] = (wanted["set"], any(True for _ in overlay_texts(data)))
         self._found = dict(sorted(found.items()))
         self._translated = translated
         return self._found
+
+    def refresh(self) -> None:
+        """Read the folders again: a set or translation added, removed or renamed since."""
+        self._found = None
+        self._table = None
+
+    def _translations_in(self, folder: Path, set_id: str) -> dict[str, Path]:
+        self._files()
+        return self._in_folder.get(folder.resolve(), {}).get(set_id, {})
+
+    def _own_translations(self, set_id: str) -> dict[str, Path]:
+        """A clinic's translations of ``set_id``, in its own folder."""
+        if len(self.dirs) < 2:
+            return {}
+        return self._translations_in(self.dirs[0], set_id)
+
+    def needs_translation(self, set_id: str) -> dict[str, list[tuple]]:
+        """For a clinic's set that extends a built-in one: each language the built-in set has
+        that the clinic's wording has no translation in yet, with the fields to translate."""
+        english = self.get(set_id)
+        if english.extension is None or not english.extension.texts:
+            return {}
+        base = self._translations_in(instructions_dir(), english.extension.base.id)
+        own = self._own_translations(set_id)
+        fields = [field for field, _ in english.extension.texts]
+        return {language: fields for language in sorted(base) if language not in own}
 
     def ids(self) -> list[str]:
         return list(self._files())
@@ -201,15 +352,29 @@ class Library:
         """Every (set id, language, file) of a translation, including orphans whose English
         set is missing (``check`` reports them)."""
         self._files()
-        return [
+        found = [
             (set_id, language, path)
             for set_id, by_language in sorted(self._translated.items())
+            if set_id not in self._extended
             for language, path in sorted(by_language.items())
         ]
+        # A clinic's set that extends a built-in one: its own translations of what it wrote,
+        # and the built-in ones where it wrote nothing that needs one.
+        for set_id, (base_id, wrote) in sorted(self._extended.items()):
+            languages = dict(self._own_translations(set_id))
+            if not wrote:
+                for language, path in self._translations_in(instructions_dir(), base_id).items():
+                    languages.setdefault(language, path)
+            found += [(set_id, language, path) for language, path in sorted(languages.items())]
+        return sorted(found)
 
     def languages(self, set_id: str) -> list[str]:
         """The languages ``set_id`` can be printed in: its own and its translations'."""
         english = self.get(set_id)
+        if english.extension is not None:
+            base = self._translations_in(instructions_dir(), english.extension.base.id)
+            missing = self.needs_translation(set_id)
+            return sorted({english.language, *(lang for lang in base if lang not in missing)})
         return sorted({english.language, *self._translated.get(set_id, {})})
 
     def all_languages(self) -> list[str]:
@@ -250,6 +415,8 @@ class Library:
         english = _load_set(files[set_id], self.table_path)
         if language in (None, english.language):
             return english
+        if english.extension is not None:
+            return self._extended_translation(english, language)
         path = self._translated.get(set_id, {}).get(language)
         if path is None:
             raise UsageError(
@@ -259,11 +426,48 @@ class Library:
             )
         return _load_translation(path, files[set_id], self.table_path)
 
+    def _extended_translation(self, english: InstructionSet, language: str) -> InstructionSet:
+        """A clinic's set that extends a built-in one, in ``language``: the built-in
+        translation, with the clinic's own translation of what it wrote laid over it."""
+        assert english.extension is not None
+        base = self._translations_in(instructions_dir(), english.extension.base.id)
+        own = self._own_translations(english.id).get(language)
+        if language not in base or (english.extension.texts and own is None):
+            why = (
+                f"the clinic's changes to {english.id} have no '{language}' translation yet "
+                "(pars-docs check names the words to translate); "
+                if language in base
+                else ""
+            )
+            raise UsageError(
+                f"language: '{language}' is not available for {english.id}; {why}available: "
+                f"{', '.join(self.languages(english.id))}",
+                field="language",
+            )
+        return _load_extended_translation(
+            english.path, base[language], own, self.table_path, _stamp(own) if own else (0, 0)
+        )
+
+    def changes(self, iset: InstructionSet) -> list[str]:
+        """What ``pars-docs check`` lists under a clinic's set that extends a built-in one:
+        each change, then each string that still needs a translation, by language."""
+        if iset.extension is None:
+            return []
+        lines = list(iset.extension.changes)
+        if self._files().get(iset.id) == iset.path:
+            for language, fields in self.needs_translation(iset.id).items():
+                lines += [f"needs a translation ({language}): {format_field(f)}" for f in fields]
+        return lines
+
     @staticmethod
     def describe(iset: InstructionSet) -> str:
+        extends = ""
+        if iset.extension is not None:
+            base = iset.extension.base
+            extends = f", the clinic's changes to built-in {base.id} {base.version}"
         if iset.translation:
-            return f"{iset.id} {iset.version} {iset.language}"
-        return f"{iset.id} {iset.version}"
+            return f"{iset.id} {iset.version} {iset.language}{extends}"
+        return f"{iset.id} {iset.version}{extends}"
 
     def check_translation(self, path: Path) -> tuple[InstructionSet, list[str]]:
         """Load a translation file wherever it is, with its English set from this library;
@@ -277,6 +481,12 @@ class Library:
                 "to translate"
             )
         english = self.get(names[0])
+        version, english_name = english.version, english.path.name
+        if english.extension is not None and Path(path).resolve() != self._own_translations(
+            english.id
+        ).get(names[1]):
+            # The built-in translation the clinic's set uses as it is.
+            version, english_name = english.extension.base.version, english.extension.base.path.name
         loaded = load_yaml(Path(path), InstructionError)
         header = loaded.data.get("translation") if isinstance(loaded.data, dict) else None
         made_from = str(header.get("of")) if isinstance(header, dict) else None
@@ -284,14 +494,17 @@ class Library:
             problem(
                 loaded,
                 ("translation", "of"),
-                f"stale: made from English version {made_from}; {english.path.name} is now "
-                f"version {english.version}. Update the translation, then its 'of'",
+                f"stale: made from English version {made_from}; {english_name} is now "
+                f"version {version}. Update the translation, then its 'of'",
             )
-            if made_from not in (None, english.version)
+            if made_from not in (None, version)
             else None
         )
         try:
-            iset = _load_translation(Path(path).resolve(), files[names[0]], self.table_path)
+            if english.extension is not None:
+                iset = self.get(names[0], names[1])
+            else:
+                iset = _load_translation(Path(path).resolve(), files[names[0]], self.table_path)
         except InstructionError as e:
             if stale:  # say why it no longer matches before what no longer matches
                 raise InstructionError(f"{stale}\n{e}") from e
@@ -340,7 +553,8 @@ class Library:
             return f"medicine table, {len(table.medicines)} medicines"
         if "clinic" in keys:
             return f"site profile, {load_site(path).timezone}"
-        return self.describe(self.load_file(path))
+        iset = self.load_file(path)
+        return "\n".join([self.describe(iset), *self.changes(iset)])
 
     def set_in_file(self, path: Path) -> InstructionSet | None:
         """The instruction set or translation ``path`` holds, loaded and checked as
@@ -356,6 +570,61 @@ class Library:
     def load_file(self, path: Path) -> InstructionSet:
         """Validate one file, wherever it is (for ``pars-docs check``)."""
         return _load_set(Path(path).resolve(), self.table_path.resolve())
+
+
+@lru_cache(maxsize=32)
+def _load_extended_translation(
+    english_path: Path,
+    base_path: Path,
+    own_path: Path | None,
+    table_path: Path,
+    own_stamp: tuple[int, int],
+) -> InstructionSet:
+    """A clinic's set that extends a built-in one, in the language of ``base_path`` (the
+    built-in translation): the clinic's changes laid over that translation, the words it
+    wrote from ``own_path`` (its translation of them; ``None`` when it wrote none)."""
+    english = _load_set(english_path, table_path)
+    extension = english.extension
+    assert extension is not None
+    base = _load_translation(base_path, extension.base.path, table_path)
+    assert base.translation is not None
+    language = base.language
+    overlay = extension.overlay
+    translation = base.translation
+    if own_path is not None:
+        own = load_translation(
+            own_path, _Shim(english.id, english.path, overlay), lambda d, f: overlay_texts(d)
+        )
+        overlay = own.data
+        status = "draft" if "draft" in (own.status, base.translation.status) else own.status
+        translation = replace(own, status=status)
+    merged = merge(base.data, overlay, extension.loaded, english=extension.base.data)
+    if merged.problems:
+        raise InstructionError("\n".join(merged.problems))
+    data = merged.data
+    for key in ("format", "id", "version", "reviewed"):
+        data[key] = english.data[key]
+    data["language"] = language
+    return InstructionSet(
+        id=english.id,
+        title=data["title"],
+        version=english.version,
+        reviewed=english.reviewed,
+        language=language,
+        bleeding_risk=english.bleeding_risk,
+        data=data,
+        path=own_path or base_path,
+        translation=replace(translation, data=data),
+    )
+
+
+@dataclass(frozen=True)
+class _Shim:
+    """What a translation is checked against: a clinic's file of changes, as its English."""
+
+    id: str
+    path: Path
+    data: dict
 
 
 @lru_cache(maxsize=8)

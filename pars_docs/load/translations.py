@@ -37,6 +37,7 @@ INHERITED = (
     "reviewed",
     "bleeding_risk",
     "group",
+    "extends",
 )
 # A moment's wording, the only part of `timing` a translation holds (its numbers come from
 # the English set).

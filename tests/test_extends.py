@@ -1,0 +1,348 @@
+"""A clinic's changes to a built-in set without a copy (`extends:`): merged and checked like
+any set, listed by `check`, and translated only where the clinic wrote new words."""
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+from helpers import DATA, pdf_text, squash
+
+from pars_docs.cli import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+CLINIC = ROOT / "docs" / "examples" / "clinic"
+VISIT = [
+    "--patient",
+    "Ana Díaz",
+    "--date",
+    "2026-12-03",
+    "--time",
+    "9:00 AM",
+    "--clinician",
+    "Dr. Lee",
+    "--sedation",
+]
+HEADER = """\
+format: 2
+id: pars-defect-injection
+extends: {set: pars-defect-injection, version: "1.1.0"}
+version: "1.0.0"
+reviewed: "2026-12-07"
+"""
+# The built-in clinic-policy numbers, which a clinic's source of that id must state again.
+POLICY = """\
+sources:
+  - id: clinic-policy
+    title: Our clinic's choices
+    facts: >-
+      Our clinic's own choices: arrive 30 minutes before; bandage and shower
+      24 hours; follow-up 5 days; ice 20 minutes, every 2 hours; no solid food
+      for 8 hours before a shot with sedation.
+"""
+
+
+@pytest.fixture
+def clinic(tmp_path):
+    """A clinic folder of its own: write(name, text) puts a file in it; site is its profile."""
+    folder = tmp_path / "instructions"
+    folder.mkdir()
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        (DATA / "site-ny.yaml").read_text(encoding="utf-8") + "instructions_dir: instructions\n",
+        encoding="utf-8",
+    )
+
+    def write(name: str, text: str) -> Path:
+        path = folder / name
+        path.write_text(textwrap.dedent(text), encoding="utf-8")
+        return path
+
+    write.site = site
+    write.folder = folder
+    return write
+
+
+def run(runner, *args, site):
+    return runner.invoke(cli, [*args, "--site", str(site)])
+
+
+def check_lines(runner, site) -> tuple[int, list[str], str]:
+    result = runner.invoke(cli, ["check", "--site", str(site)])
+    return result.exit_code, result.stdout.splitlines(), result.stderr
+
+
+# -- the example clinic --------------------------------------------------------------------
+
+
+def test_the_example_clinic_lists_its_changes_and_the_words_to_translate(runner):
+    code, lines, errors = check_lines(runner, CLINIC / "site.yaml")
+    assert code == 0, errors
+    at = next(i for i, line in enumerate(lines) if "(pars-defect-injection)" in line)
+    assert lines[at] == (
+        "ok  pars-defect-injection 1.0.0, the clinic's changes to built-in "
+        "pars-defect-injection 1.1.0  (pars-defect-injection)"
+    )
+    assert lines[at + 1 : at + 6] == [
+        "      replaced sources: clinic-policy",
+        "      changed  timing.stop_solids.hours: 6 → 8",
+        '      changed  timing.stop_solids.source: "seed-003" → "clinic-policy"',
+        '      added    before.fasting.items: "Our clinic asks you to stop eating {{ t.stop_so…"',
+        # Vietnamese is built in, but the clinic's new words have no Vietnamese yet: named.
+        "      needs a translation (vi): before.fasting.items.add[0].text",
+    ]
+    assert lines[at + 6].startswith("ok  ")
+    # Its Spanish holds only the new words, and passes; nothing else needs translating.
+    assert any(
+        line.startswith("ok  pars-defect-injection 1.0.0 es;")
+        and line.endswith("(pars-defect-injection.es.yaml)")
+        for line in lines
+    )
+    assert sum("needs a translation" in line for line in lines) == 1
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        (
+            "en",
+            ["Eat your last food before Thursday, December 3 at 1:00 AM", "stop eating 8 hours"],
+        ),
+        ("es", ["jueves 3 de diciembre, 1:00 a. m.", "dejar de comer 8 horas"]),
+    ],
+)
+def test_the_example_clinics_handouts_give_its_8_hour_fast(runner, tmp_path, language, words):
+    out = tmp_path / "h.pdf"
+    result = run(
+        runner, "make", "pars-defect-injection", *VISIT, "--language", language, "-o", str(out),
+        site=CLINIC / "site.yaml",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = squash(pdf_text(out))
+    for phrase in words:
+        assert phrase in text
+    # The rest is the built-in set's, in the built-in translation: the liquids fast is 2 hours.
+    timeline = json.loads(
+        run(
+            runner, "make", "pars-defect-injection", *VISIT, "--language", language,
+            "--format", "json", "-o", "-", site=CLINIC / "site.yaml",
+        ).stdout
+    )  # fmt: skip
+    assert timeline["moments"]["stop_solids"].startswith("2026-12-03T01:00")
+    assert timeline["moments"]["stop_liquids"].startswith("2026-12-03T07:00")
+
+
+def test_a_language_the_clinics_words_lack_is_refused_naming_why(runner, tmp_path):
+    listed = json.loads(run(runner, "list", "--json", site=CLINIC / "site.yaml").stdout)
+    assert next(r for r in listed if r["id"] == "pars-defect-injection")["languages"] == [
+        "en",
+        "es",
+    ]
+    result = run(
+        runner, "make", "pars-defect-injection", *VISIT, "--language", "vi",
+        "-o", str(tmp_path / "x.pdf"), site=CLINIC / "site.yaml",
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "language 'vi' is not available for pars-defect-injection" in result.stderr
+    assert "available: en, es" in result.stderr
+    assert not (tmp_path / "x.pdf").exists()
+
+
+# -- what a clinic may change --------------------------------------------------------------
+
+
+def test_a_number_alone_keeps_every_built_in_translation(runner, clinic, tmp_path):
+    clinic(
+        "pars-defect-injection.yaml",
+        HEADER + POLICY + "timing:\n  stop_solids: {hours: 8, source: clinic-policy}\n",
+    )
+    code, lines, errors = check_lines(runner, clinic.site)
+    assert code == 0, errors
+    assert not any("needs a translation" in line for line in lines)
+    listed = json.loads(run(runner, "list", "--json", site=clinic.site).stdout)
+    assert next(r for r in listed if r["id"] == "pars-defect-injection")["languages"] == [
+        "en",
+        "es",
+        "vi",
+    ]
+    for language in ("es", "vi"):
+        result = run(
+            runner, "make", "pars-defect-injection", *VISIT, "--language", language,
+            "--format", "json", "-o", "-", site=clinic.site,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["moments"]["stop_solids"].startswith("2026-12-03T01:00")
+
+
+def test_a_changed_number_needs_its_own_source(runner, clinic):
+    clinic("pars-defect-injection.yaml", HEADER + "timing:\n  stop_solids: {hours: 8}\n")
+    code, _, errors = check_lines(runner, clinic.site)
+    assert code == 1
+    lines = errors.splitlines()
+    assert any(
+        "pars-defect-injection.yaml:" in line
+        and "timing.stop_solids: a changed number needs its own source" in line
+        for line in lines
+    ), errors
+    # The built-in source it would fall back on does not say 8 either: named too.
+    assert any("8 is credited to 'seed-003', whose facts do not mention it" in e for e in lines)
+
+
+def test_a_replaced_source_must_still_state_the_numbers_it_keeps(runner, clinic):
+    clinic(
+        "pars-defect-injection.yaml",
+        HEADER
+        + """\
+        sources:
+          - id: clinic-policy
+            title: Our clinic's fasting choice
+            facts: No solid food for 8 hours before a shot with sedation, our choice.
+        timing:
+          stop_solids: {hours: 8, source: clinic-policy}
+        """.replace("        ", ""),
+    )
+    _, _, errors = check_lines(runner, clinic.site)
+    assert "timing.arrive.minutes: 30 is credited to 'clinic-policy', whose facts do not" in errors
+
+
+def test_changes_made_to_an_older_built_in_version_are_refused(runner, clinic):
+    clinic(
+        "pars-defect-injection.yaml",
+        HEADER.replace('version: "1.1.0"}', 'version: "1.0.0"}') + "title: Pars injection\n",
+    )
+    _, _, errors = check_lines(runner, clinic.site)
+    assert "extends.version: your changes were made to version 1.0.0" in errors
+    assert "the built-in set is now version 1.1.0" in errors
+
+
+def test_an_unknown_element_in_a_clinics_change_is_an_error_not_a_silent_drop(runner, clinic):
+    clinic(
+        "pars-defect-injection.yaml",
+        HEADER
+        + "before:\n  fasting:\n    banner: Parking is free.\n"
+        + "  parking:\n    heading: Parking\n    style: paragraph\n    text: Park in lot B.\n"
+        + "    sidebar: yes\n",
+    )
+    code, _, errors = check_lines(runner, clinic.site)
+    assert code == 1
+    assert "before.fasting.banner: unknown key" in errors
+    assert "before.parking.sidebar: unknown key" in errors
+
+
+def test_items_groups_and_moments_added_removed_and_placed(runner, clinic, tmp_path):
+    clinic(
+        "pars-defect-injection.yaml",
+        HEADER
+        + """\
+        sources:
+          - id: clinic-nurse-call
+            title: Our clinic's nurse call
+            facts: Our clinic's choice, not a guideline's - a nurse calls 2 days after the shot.
+        timing:
+          nurse_call:
+            days: 2
+            after: start
+            show: day
+            source: clinic-nurse-call
+            key: "A nurse from our clinic calls you."
+        before:
+          ride_home: ~
+          tell_us:
+            items:
+              remove: [6, "Take a blood thinner."]
+              add: ["Have a pacemaker or another implanted device."]
+          parking:
+            heading: Parking
+            style: paragraph
+            text: Park in lot B. It is free.
+            place: {after: bring}
+        """.replace("        ", ""),
+    )
+    code, lines, errors = check_lines(runner, clinic.site)
+    assert code == 0, errors
+    at = next(i for i, line in enumerate(lines) if "(pars-defect-injection)" in line)
+    changes = [line.strip() for line in lines[at + 1 :] if line.startswith("      ")]
+    assert changes[:6] == [
+        "added    sources: clinic-nurse-call",
+        "added    timing.nurse_call: a new moment",
+        "removed  before.ride_home",
+        'removed  before.tell_us.items[5]: "Have diabetes."',
+        'removed  before.tell_us.items[4]: "Take a blood thinner."',
+        'added    before.tell_us.items: "Have a pacemaker or another implanted device."',
+    ]
+    assert changes[6] == "added    before.parking: a new group"
+    # The clinic wrote words: each one needs Spanish and Vietnamese, and is named.
+    assert [c for c in changes if "needs a translation (es)" in c] == [
+        "needs a translation (es): timing.nurse_call.key",
+        "needs a translation (es): before.tell_us.items.add[0]",
+        "needs a translation (es): before.parking.heading",
+        "needs a translation (es): before.parking.text",
+    ]
+    out = tmp_path / "h.txt"
+    result = run(
+        runner, "make", "pars-defect-injection", *VISIT, "--format", "text", "-o", str(out),
+        site=clinic.site,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert "Getting home" not in text and "Take a blood thinner." not in text
+    assert "Have diabetes." not in text.split("Tell us before your shot")[1].split("\n\n")[0]
+    assert "Have a pacemaker or another implanted device." in text
+    assert text.index("What to bring") < text.index("Parking") < text.index("What to wear")
+    assert "Saturday, December 5: A nurse from our clinic calls you." in squash(text)
+
+
+def test_a_clinic_translation_names_each_missing_word_and_goes_stale(runner, clinic):
+    clinic(
+        "pars-defect-injection.yaml",
+        HEADER + "before:\n  wear:\n    items:\n      add: [Leave jewelry at home.]\n",
+    )
+    spanish = clinic(
+        "pars-defect-injection.es.yaml",
+        """\
+        id: pars-defect-injection
+        language: es
+        translation: {of: "1.0.0", review: {status: draft}}
+        before:
+          wear:
+            items:
+              add: []
+        """,
+    )
+    _, _, errors = check_lines(runner, clinic.site)
+    assert "before.wear.items.add[0]: is missing (English before.wear.items.add[0]" in errors
+    spanish.write_text(
+        spanish.read_text(encoding="utf-8")
+        .replace('of: "1.0.0"', 'of: "0.9.0"')
+        .replace("add: []", "add: [Deje sus joyas en casa.]"),
+        encoding="utf-8",
+    )
+    _, _, errors = check_lines(runner, clinic.site)
+    assert "translation.of: stale: made from English version 0.9.0" in errors
+    spanish.write_text(
+        spanish.read_text(encoding="utf-8").replace('of: "0.9.0"', 'of: "1.0.0"'),
+        encoding="utf-8",
+    )
+    code, lines, errors = check_lines(runner, clinic.site)
+    assert code == 0, errors
+    assert "needs a translation (vi): before.wear.items.add[0]" in "\n".join(lines)
+
+
+def test_a_page_template_element_the_renderers_do_not_know_fails_check(runner, tmp_path):
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    page = (ROOT / "templates" / "handout.xml.j2").read_text(encoding="utf-8")
+    (templates / "handout.xml.j2").write_text(
+        page.replace(
+            "<notice>{{ L.notice }}</notice>", "<notice>{{ L.notice }}</notice>\n<p>Hi.</p>"
+        ),
+        encoding="utf-8",
+    )
+    site = tmp_path / "site.yaml"
+    shutil.copy(DATA / "site-ny.yaml", site)
+    with site.open("a", encoding="utf-8") as stream:
+        stream.write("templates_dir: templates\n")
+    result = runner.invoke(cli, ["check", "--site", str(site)])
+    assert result.exit_code == 1
+    assert "handout/p: <p> is not allowed in <handout>" in result.stderr
