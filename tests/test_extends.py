@@ -7,6 +7,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from helpers import DATA, pdf_text, squash
 
 from pars_docs.cli import cli
@@ -24,22 +25,19 @@ VISIT = [
     "Dr. Lee",
     "--sedation",
 ]
-HEADER = """\
+BUILT_IN = yaml.safe_load((ROOT / "instructions" / "pars-defect-injection.yaml").read_text())
+HEADER = f"""\
 format: 2
 id: pars-defect-injection
-extends: {set: pars-defect-injection, version: "1.1.0"}
+extends: {{set: pars-defect-injection, version: "{BUILT_IN["version"]}"}}
 version: "1.0.0"
 reviewed: "2026-12-07"
 """
-# The built-in clinic-policy numbers, which a clinic's source of that id must state again.
+# The clinic's own fact, added to the built-in clinic-policy source.
 POLICY = """\
 sources:
   - id: clinic-policy
-    title: Our clinic's choices
-    facts: >-
-      Our clinic's own choices: arrive 30 minutes before; bandage and shower
-      24 hours; follow-up 5 days; ice 20 minutes, every 2 hours; no solid food
-      for 8 hours before a shot with sedation.
+    add_facts: Our clinic's own choice, no solid food for 8 hours before a shot with sedation.
 """
 
 
@@ -82,10 +80,11 @@ def test_the_example_clinic_lists_its_changes_and_the_words_to_translate(runner)
     at = next(i for i, line in enumerate(lines) if "(pars-defect-injection)" in line)
     assert lines[at] == (
         "ok  pars-defect-injection 1.0.0, the clinic's changes to built-in "
-        "pars-defect-injection 1.1.0  (pars-defect-injection)"
+        f"pars-defect-injection {BUILT_IN['version']}  (pars-defect-injection)"
     )
     assert lines[at + 1 : at + 6] == [
-        "      replaced sources: clinic-policy",
+        "      added    sources.clinic-policy.facts: "
+        '"Cedar Valley Clinic\'s own choice: no solid food…"',
         "      changed  timing.stop_solids.hours: 6 → 8",
         '      changed  timing.stop_solids.source: "seed-003" → "clinic-policy"',
         '      added    before.fasting.items: "Our clinic asks you to stop eating {{ t.stop_so…"',
@@ -209,11 +208,12 @@ def test_a_replaced_source_must_still_state_the_numbers_it_keeps(runner, clinic)
 def test_changes_made_to_an_older_built_in_version_are_refused(runner, clinic):
     clinic(
         "pars-defect-injection.yaml",
-        HEADER.replace('version: "1.1.0"}', 'version: "1.0.0"}') + "title: Pars injection\n",
+        HEADER.replace(f'version: "{BUILT_IN["version"]}"}}', 'version: "0.9.0"}')
+        + "title: Pars injection\n",
     )
     _, _, errors = check_lines(runner, clinic.site)
-    assert "extends.version: your changes were made to version 1.0.0" in errors
-    assert "the built-in set is now version 1.1.0" in errors
+    assert "extends.version: your changes were made to version 0.9.0" in errors
+    assert f"the built-in set is now version {BUILT_IN['version']}" in errors
 
 
 def test_an_unknown_element_in_a_clinics_change_is_an_error_not_a_silent_drop(runner, clinic):
@@ -231,6 +231,8 @@ def test_an_unknown_element_in_a_clinics_change_is_an_error_not_a_silent_drop(ru
 
 
 def test_items_groups_and_moments_added_removed_and_placed(runner, clinic, tmp_path):
+    items = BUILT_IN["before"]["tell_us"]["items"]
+    diabetes, thinner = items.index("Have diabetes."), items.index("Take a blood thinner.")
     clinic(
         "pars-defect-injection.yaml",
         HEADER
@@ -250,14 +252,14 @@ def test_items_groups_and_moments_added_removed_and_placed(runner, clinic, tmp_p
           ride_home: ~
           tell_us:
             items:
-              remove: [6, "Take a blood thinner."]
+              remove: [DIABETES, "Take a blood thinner."]
               add: ["Have a pacemaker or another implanted device."]
           parking:
             heading: Parking
             style: paragraph
             text: Park in lot B. It is free.
             place: {after: bring}
-        """.replace("        ", ""),
+        """.replace("        ", "").replace("DIABETES", str(diabetes + 1)),
     )
     code, lines, errors = check_lines(runner, clinic.site)
     assert code == 0, errors
@@ -267,8 +269,8 @@ def test_items_groups_and_moments_added_removed_and_placed(runner, clinic, tmp_p
         "added    sources: clinic-nurse-call",
         "added    timing.nurse_call: a new moment",
         "removed  before.ride_home",
-        'removed  before.tell_us.items[5]: "Have diabetes."',
-        'removed  before.tell_us.items[4]: "Take a blood thinner."',
+        f'removed  before.tell_us.items[{diabetes}]: "Have diabetes."',
+        f'removed  before.tell_us.items[{thinner}]: "Take a blood thinner."',
         'added    before.tell_us.items: "Have a pacemaker or another implanted device."',
     ]
     assert changes[6] == "added    before.parking: a new group"
@@ -289,14 +291,14 @@ def test_items_groups_and_moments_added_removed_and_placed(runner, clinic, tmp_p
     assert "Getting home" not in text and "Take a blood thinner." not in text
     assert "Have diabetes." not in text.split("Tell us before your shot")[1].split("\n\n")[0]
     assert "Have a pacemaker or another implanted device." in text
-    assert text.index("What to bring") < text.index("Parking") < text.index("What to wear")
+    assert text.index("What to bring") < text.index("Parking") < text.index("Tell us before")
     assert "Saturday, December 5: A nurse from our clinic calls you." in squash(text)
 
 
 def test_a_clinic_translation_names_each_missing_word_and_goes_stale(runner, clinic):
     clinic(
         "pars-defect-injection.yaml",
-        HEADER + "before:\n  wear:\n    items:\n      add: [Leave jewelry at home.]\n",
+        HEADER + "before:\n  bring:\n    items:\n      add: [Leave jewelry at home.]\n",
     )
     spanish = clinic(
         "pars-defect-injection.es.yaml",
@@ -305,13 +307,13 @@ def test_a_clinic_translation_names_each_missing_word_and_goes_stale(runner, cli
         language: es
         translation: {of: "1.0.0", review: {status: draft}}
         before:
-          wear:
+          bring:
             items:
               add: []
         """,
     )
     _, _, errors = check_lines(runner, clinic.site)
-    assert "before.wear.items.add[0]: is missing (English before.wear.items.add[0]" in errors
+    assert "before.bring.items.add[0]: is missing (English before.bring.items.add[0]" in errors
     spanish.write_text(
         spanish.read_text(encoding="utf-8")
         .replace('of: "1.0.0"', 'of: "0.9.0"')
@@ -326,7 +328,7 @@ def test_a_clinic_translation_names_each_missing_word_and_goes_stale(runner, cli
     )
     code, lines, errors = check_lines(runner, clinic.site)
     assert code == 0, errors
-    assert "needs a translation (vi): before.wear.items.add[0]" in "\n".join(lines)
+    assert "needs a translation (vi): before.bring.items.add[0]" in "\n".join(lines)
 
 
 def test_a_page_template_element_the_renderers_do_not_know_fails_check(runner, tmp_path):

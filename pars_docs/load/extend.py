@@ -34,6 +34,7 @@ ANCHORS = ("before", "after")
 # Keys of a timing entry that are wording or names, not numbers needing a source.
 NOT_NUMBERS = ("source", "key", "late", "calendar", "late_as", "show", "when", "before", "after")
 LIST_OPS = ("add", "remove")
+ADD_FACTS = "add_facts"  # a source's facts the clinic adds to a built-in source's
 PLACE = "place"  # where an added group goes: {after: GROUP}, {before: GROUP} or first
 # The wording lists a clinic may change item by item.
 ITEM_LISTS = {("about", "treats"): "text", ("items",): "item"}
@@ -278,7 +279,8 @@ class _Merge:
             timing[name] = new
 
     def sources(self, overlay: Any) -> None:
-        """Sources by id: one with a built-in id replaces it, a new one is added."""
+        """Sources by id: one with a built-in id replaces it (or, with ``add_facts``, adds
+        to its facts), a new one is added."""
         if not isinstance(overlay, list):
             self.say(("sources",), "give a list of sources, each with its id")
             return
@@ -286,7 +288,19 @@ class _Merge:
         for index, source in enumerate(overlay):
             ids = [s.get("id") for s in sources if isinstance(s, dict)]
             source_id = source.get("id") if isinstance(source, dict) else None
-            if source_id in ids:
+            if source_id in ids and isinstance(source, dict) and ADD_FACTS in source:
+                # The clinic's own facts added to a built-in source (its clinic-policy).
+                at = ids.index(source_id)
+                merged = {**sources[at], **{k: v for k, v in source.items() if k != ADD_FACTS}}
+                merged["facts"] = " ".join(
+                    part for part in (sources[at].get("facts"), source[ADD_FACTS]) if part
+                )
+                sources[at] = merged
+                self.out.paths[("sources", at)] = ("sources", index)
+                self.change(
+                    "added", ("sources", str(source_id), "facts"), _short(source[ADD_FACTS])
+                )
+            elif source_id in ids:
                 at = ids.index(source_id)
                 if sources[at] != source:
                     sources[at] = source
@@ -321,6 +335,13 @@ class _Merge:
             if group in section:
                 self.mapping(section, group, value, path)
             else:
+                for key in ("items", "treats"):
+                    if isinstance(value.get(key), dict):
+                        self.say(
+                            (*path, key),
+                            f"no group '{group}' in the built-in {name}, so nothing to add to "
+                            "or remove from; a new group gives its items as a list",
+                        )
                 section[group] = value
                 self.change("added", path, "a new group")
             if place is not None:
