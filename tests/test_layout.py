@@ -75,7 +75,7 @@ def test_key_times_lead_page_one_with_the_clinic_phone():
     for _, at, words in summary(h):
         assert squash(f"{at} {words}") in first
     assert "Thursday, March 5 Take your last Eliquis (apixaban). Then stop it." in first
-    assert "Sunday, March 8 at 9:30 PM Eat your last food." in first
+    assert "Sunday, March 8 at 9:30 PM Eat your last food before this time." in first
     assert "Monday, March 9 at 5:30 AM Arrive. We start at 7:30 AM." in first
     assert "Thursday, March 12 Start Eliquis (apixaban) again" in first
     assert "Monday, April 20 Follow-up: come in or call us." in first
@@ -87,7 +87,7 @@ def test_key_times_lead_the_text_rendition():
     start = lines.index("Your key times")
     assert start < lines.index("About your pars defect injection")
     assert "[ ] Thursday, March 5: Take your last Eliquis (apixaban). Then stop it." in lines
-    assert "[ ] Monday, March 9 at 1:30 AM: Eat your last food." in lines
+    assert "[ ] Monday, March 9 at 1:30 AM: Eat your last food before this time." in lines
 
 
 def test_key_times_never_give_a_past_date_as_an_instruction():

@@ -264,12 +264,14 @@ def test_calendar_has_the_key_moments_of_the_visit():
         f"Activity limits end: {TITLE}": (moments["activity_end"], None),
         f"Bandage may come off: {TITLE}": (moments["bandage_off"], None),
         f"Follow-up: {TITLE}": (moments["follow_up"].date(), None),
+        # aspirin is "ask": one day to call by (ask_by), as on page 1.
+        f"Call us about your medicines: {TITLE}": (moments["ask_by"].date(), None),
     }
     restarts = {m.name: m.restart for m in h.plan.medicines if m.restart}
     assert set(restarts) == {"Eliquis", "Advil"}
     for name, day in restarts.items():
         expected[f"Start {name} again: {TITLE}"] = (day, None)
-    assert set(events) == set(expected)  # nothing for aspirin, which is "ask"
+    assert set(events) == set(expected)
     for summary, (start, end) in expected.items():
         event = events[summary]
         assert event.start == start

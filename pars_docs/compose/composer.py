@@ -26,7 +26,7 @@ from ..load.languages import load_labels, resolve
 from ..load.loader import load_yaml
 from ..load.medicines import CLASSES
 from ..load.structure import SECTIONS
-from ..plan.keytimes import key_times
+from ..plan.keytimes import asked_about, key_times
 from ..read.visit import PartialDate
 from ..resources import templates_dir
 from ..sandbox import bounded_render, environment, unsafe_constructs
@@ -419,6 +419,12 @@ def templates_for(override: Path | None, language: str, clock: int = 12) -> Temp
     return Templates(override, language, clock)
 
 
+def asks(plan) -> str:
+    """The medicines to ask us about (``{{ asks }}``), by the names their lines use, in the
+    order of the list: a comma between two, which reads in every language built in."""
+    return ", ".join(m.label or m.name for m in asked_about(plan))
+
+
 def text_context(plan) -> dict:
     site = plan.site
     return {
@@ -439,6 +445,8 @@ def text_context(plan) -> dict:
             for name, r in plan.repeats.items()
         },
         "late": plan.late,
+        # The medicines to ask us about, named as the medicine lines name them.
+        "asks": asks(plan),
         # Which classes of medicine the patient listed: wording for one class only.
         "takes": {cls: any(m.cls == cls for m in plan.medicines) for cls in CLASSES},
     }

@@ -71,9 +71,20 @@ def shown(moment: Any, entry: dict) -> datetime | date:
     return moment
 
 
+def asked_about(plan: Plan) -> list[MedicinePlan]:
+    """The patient's medicines to ask us about: the table says ask, or a pause whose restart
+    day is left to us."""
+    return [
+        m
+        for m in plan.medicines
+        if m.action == "ask" or (m.action == "stop" and m.last_dose and not m.restart)
+    ]
+
+
 def key_times(plan: Plan) -> list[KeyTime]:
     """The visit's key times, in the order the patient meets them: calls due today first."""
     now = plan.now
+    asking = bool(asked_about(plan))
     items: list[KeyTime] = []
     for med in plan.medicines:
         if med.action == "late":
@@ -93,6 +104,8 @@ def key_times(plan: Plan) -> list[KeyTime]:
         entry = timing.get(name) or {}
         if isinstance(moment, list):
             continue  # a series is for a table
+        if entry.get("for_medicines") == "ask" and not asking:
+            continue  # a call about medicines, and there is none to ask about
         if late.get(name):
             words = entry.get("late")
             if words and words not in said:

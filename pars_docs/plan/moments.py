@@ -324,7 +324,17 @@ def problems(timing: Mapping[str, Any], conditions: Callable[[str], bool]) -> li
         if what == "quantity":
             wording = [
                 k
-                for k in ("key", "late", "calendar", "when", "at", "day_only", "visit", "show")
+                for k in (
+                    "key",
+                    "late",
+                    "calendar",
+                    "when",
+                    "at",
+                    "day_only",
+                    "visit",
+                    "show",
+                    "for_medicines",
+                )
                 if k in entry
             ]
             for key in wording:

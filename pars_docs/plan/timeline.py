@@ -369,8 +369,13 @@ def make_plan(
     if past(plan.moments["end"], now):
         plan.warnings.append("the whole visit is in the past: check the date and time.")
     else:
+        # A call about medicines (for_medicines) is left to the medicine lines' warnings.
         missed = [
-            name for name in plan.moments if late.get(name) and timeline.entry(name).get("late")
+            name
+            for name in plan.moments
+            if late.get(name)
+            and timeline.entry(name).get("late")
+            and not timeline.entry(name).get("for_medicines")
         ]
         if missed:
             plan.warnings.append(

@@ -19,7 +19,7 @@ from icalendar import CLASS, TRANSP, Alarm, Calendar, Event
 
 from .._version import version
 from ..clock import build_time
-from ..compose.composer import Templates, single_stop, templates_for, tidy_spaces
+from ..compose.composer import Templates, asks, single_stop, templates_for, tidy_spaces
 from ..compose.markup import plain
 from ..errors import InstructionError
 from ..load.loader import LoadedYAML, load_yaml
@@ -265,6 +265,7 @@ def calendar_context(plan) -> dict:
         },
         "t": iset.data["timing"],
         "moments": plan.moments,
+        "asks": asks(plan),
     }
 
 
