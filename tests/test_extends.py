@@ -82,33 +82,32 @@ def test_the_example_clinic_lists_its_changes_and_the_words_to_translate(runner)
         "ok  pars-defect-injection 1.0.0, the clinic's changes to built-in "
         f"pars-defect-injection {BUILT_IN['version']}  (pars-defect-injection)"
     )
-    assert lines[at + 1 : at + 6] == [
+    assert lines[at + 1 : at + 8] == [
         "      added    sources.clinic-policy.facts: "
         '"Cedar Valley Clinic\'s own choice: no solid food…"',
         "      changed  timing.stop_solids.hours: 6 → 8",
         '      changed  timing.stop_solids.source: "seed-003" → "clinic-policy"',
         '      added    before.fasting.items: "Our clinic asks you to stop eating {{ t.stop_so…"',
+        '      added    slots.call_us: "Our nurses call you back the same day. Leave yo…"',
         # Vietnamese is built in, but the clinic's new words have no Vietnamese yet: named.
         "      needs a translation (vi): before.fasting.items.add[0].text",
+        "      needs a translation (vi): slots.call_us",
     ]
-    assert lines[at + 6].startswith("ok  ")
+    assert lines[at + 8].startswith("ok  ")
     # Its Spanish holds only the new words, and passes; nothing else needs translating.
     assert any(
         line.startswith("ok  pars-defect-injection 1.0.0 es;")
         and line.endswith("(pars-defect-injection.es.yaml)")
         for line in lines
     )
-    assert sum("needs a translation" in line for line in lines) == 1
+    assert sum("needs a translation" in line for line in lines) == 2
 
 
 @pytest.mark.parametrize(
     "language, words",
     [
-        (
-            "en",
-            ["Eat your last food before Thursday, December 3 at 1:00 AM", "stop eating 8 hours"],
-        ),
-        ("es", ["jueves 3 de diciembre, 1:00 a. m.", "dejar de comer 8 horas"]),
+        ("en", ["at 1:00 AM", "stop eating 8 hours", "Our nurses call you back the same day."]),
+        ("es", ["1:00 a. m.", "dejar de comer 8 horas", "le devuelven la llamada el mismo día"]),
     ],
 )
 def test_the_example_clinics_handouts_give_its_8_hour_fast(runner, tmp_path, language, words):

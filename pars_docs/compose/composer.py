@@ -25,7 +25,7 @@ from ..errors import InstructionError, UsageError
 from ..load.languages import load_labels, resolve
 from ..load.loader import load_yaml
 from ..load.medicines import CLASSES
-from ..load.structure import SECTIONS
+from ..load.structure import SECTIONS, slot_names
 from ..plan.keytimes import asked_about, key_times
 from ..read.visit import PartialDate
 from ..resources import templates_dir
@@ -584,7 +584,15 @@ def view_model(plan, templates: Templates) -> dict:
 
     about = data["about"]
     calls = data["when_to_call"]
+    own = data.get("slots") or {}
+    slots: dict[str, list[str]] = {}
+    for name in slot_names():
+        slots[name] = [templates.render_text(own[name], context)] if name in own else []
+        site_text = plan.site.slot(name, templates.language)
+        if site_text:
+            slots[name].append(site_text)
     return {
+        "slots": slots,
         "about": {
             "heading": templates.render_text(about["heading"], context),
             "what": templates.render_text(about["what"], context),

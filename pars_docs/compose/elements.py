@@ -43,6 +43,7 @@ ELEMENTS: dict[str, ElementSpec] = {
             "keytimes",
             "note",
             "notice",
+            "slot",
             "section",
             "questions",
             "callbox",
@@ -75,6 +76,11 @@ ELEMENTS: dict[str, ElementSpec] = {
     ),
     "note": ElementSpec("the care team's own note, one line each", ("title",), text=True),
     "notice": ElementSpec("the notice to follow one's own clinician", text=True),
+    "slot": ElementSpec(
+        "a clinic's own paragraph in a named place of the page (the set's or site's slots)",
+        ("name",),
+        text=True,
+    ),
     "section": ElementSpec("a titled part of the instructions", ("title",), (*ITEMS, "group")),
     "group": ElementSpec("a titled group inside a section", ("title", "icon"), (*ITEMS, "table")),
     "table": ElementSpec(

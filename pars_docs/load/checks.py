@@ -69,6 +69,17 @@ _TYPED = [
 ]
 
 
+def typed_number(text: str) -> str | None:
+    """Why ``text`` (wording without its ``{{ }}`` parts) types a number that belongs in a
+    set's ``timing``, or ``None``."""
+    prose = _JINJA.sub("", text)
+    for pattern, what, advice in _TYPED:
+        match = pattern.search(prose)
+        if match:
+            return f"'{match.group()}' is typed into the wording ({what}); {advice}"
+    return None
+
+
 # -- the old form ------------------------------------------------------------------------
 
 _OLD_SPANS = ("after_sedation", "bandage_off", "shower", "follow_up", "full_effect")
@@ -247,15 +258,9 @@ def cross_checks(loaded: LoadedYAML, table: MedicineTable | None = None) -> list
     found += _rule_problems(loaded, data, timing, table)
     found += _hold_problems(loaded, data, timing, table)
     for field, text in texts(data):
-        prose = _JINJA.sub("", text)
-        for pattern, what, advice in _TYPED:
-            match = pattern.search(prose)
-            if match:
-                say(
-                    field,
-                    f"'{match.group()}' is typed into the wording ({what}); {advice}",
-                )
-                break
+        typed = typed_number(text)
+        if typed:
+            say(field, typed)
         try:
             unsafe = unsafe_constructs(text)
         except jinja2.TemplateSyntaxError as e:

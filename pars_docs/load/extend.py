@@ -136,6 +136,8 @@ class _Merge:
             elif key in (*SECTIONS, "when_to_call"):
                 self.section(key, value)
             elif key in ("about", "options", "slots"):
+                if isinstance(value, dict) and key not in data:
+                    data[key] = {}  # each of the clinic's entries is listed on its own
                 self.mapping(data, key, value, path)
             elif value is None:
                 if key in data:

@@ -82,6 +82,24 @@ class Site:
     audit_patient: str = "mrn"  # or "name_dob"
     # True when the zone is this computer's (``timezone: local``), not one the clinic named.
     zone_from_machine: bool = False
+    # The clinic's own paragraphs for every handout: (place, ((language, text), ...)).
+    slots: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def slot(self, name: str, language: str) -> str | None:
+        """The site's paragraph for the place ``name`` in ``language``; ``None`` when it
+        gives none there; a :class:`SiteError` when it gives one, but not in ``language``
+        (a handout is never half in another language)."""
+        for place, texts in self.slots:
+            if place == name:
+                found = dict(texts)
+                if language not in found:
+                    raise SiteError(
+                        f"site slots.{name}: no '{language}' wording (it has "
+                        f"{', '.join(found)}); add it, so handouts in {language} can print",
+                        field="slots",
+                    )
+                return found[language]
+        return None
 
     @property
     def is_default(self) -> bool:
@@ -207,7 +225,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     loaded = load_yaml(chosen, SiteError)
     check = checked.key("site profile", loaded.text)
     if not checked.passed(check):  # unchanged since it last passed (see checked.py)
-        problems = schema_problems(loaded, SITE_SCHEMA)
+        problems = schema_problems(loaded, SITE_SCHEMA) or _slot_problems(loaded)
         if problems:
             raise SiteError("; ".join(problems))
         checked.remember(check)
@@ -260,7 +278,37 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         audit=base / data["audit"] if "audit" in data else None,
         audit_patient=data.get("audit_patient", "mrn"),
         zone_from_machine=from_machine,
+        slots=tuple(
+            (name, tuple((lang, " ".join(text.split())) for lang, text in texts.items()))
+            for name, texts in (data.get("slots") or {}).items()
+        ),
     )
+
+
+def _slot_problems(loaded) -> list[str]:
+    """The site's paragraphs name the page template's places, and type no number that
+    belongs in a set's timing, nor a template tag (they are printed as written)."""
+    # Only when a changed profile is checked: a start does without these modules.
+    from .checks import typed_number
+    from .structure import slot_names
+    from .validate import problem
+
+    found = []
+    names = slot_names()
+    for name, texts in (loaded.data.get("slots") or {}).items():
+        if name not in names:
+            found.append(
+                problem(loaded, ("slots", name), f"no such place (places: {', '.join(names)})")
+            )
+            continue
+        for language, text in texts.items():
+            field = ("slots", name, language)
+            if "{" in text or "}" in text:
+                found.append(problem(loaded, field, "is printed as written: no { or }"))
+            typed = typed_number(text)
+            if typed:
+                found.append(problem(loaded, field, typed))
+    return found
 
 
 def _calendar_key(loaded, path: Path | None) -> bytes | None:

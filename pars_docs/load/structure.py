@@ -29,6 +29,11 @@ def schema() -> dict[str, Any]:
     return load_schema(instructions_dir() / SCHEMA_FILE)
 
 
+def slot_names() -> tuple[str, ...]:
+    """The page template's named places for a clinic's own paragraphs (``$defs/slots``)."""
+    return tuple(schema()["$defs"]["slots"]["properties"])
+
+
 def _resolve(node: Any) -> Any:
     while isinstance(node, dict) and "$ref" in node and node["$ref"] != _TEXT:
         node = schema()["$defs"][node["$ref"].rsplit("/", 1)[-1]]

@@ -212,6 +212,7 @@ _PARTS: dict[str, Callable[[_TextWriter, ET.Element], None]] = {
     "keytimes": _key_times,
     "note": _note,
     "notice": _notice,
+    "slot": _notice,
     "section": _section,
     "questions": _section,
     "callbox": _box,

@@ -534,6 +534,7 @@ class Builder:
             "patient": self.patient,
             "note": self.note,
             "notice": self.notice,
+            "slot": self.notice,
             "section": self.section,
             "keytimes": self.key_times,
             # Laid out together at the first of them (end_matter); the footer is drawn on
