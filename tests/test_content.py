@@ -197,7 +197,8 @@ def test_wound_check_visit_prints_when_the_site_has_one():
     visit = make_visit("pars-defect-decompression", "A", "2026-12-03", "8:00", "B")
     document = Engine(replace(site(), wound_check_days=10)).prepare(visit).document
     text = PRIVATE.sub("", " ".join(" ".join(document.itertext()).split()))
-    assert "Come to your wound check visit around Sunday, December 13." in text
+    # 10 days after Thursday, December 3 is a Sunday: the clinic's next open day instead.
+    assert "Come to your wound check visit around Monday, December 14." in text
 
 
 def test_injection_without_sedation_says_eat_drink_and_drive_as_usual():

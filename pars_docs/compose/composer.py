@@ -26,7 +26,7 @@ from ..load.languages import load_labels, resolve
 from ..load.loader import load_yaml
 from ..load.medicines import CLASSES
 from ..load.structure import SECTIONS, slot_names
-from ..plan.keytimes import asked_about, key_times
+from ..plan.keytimes import asked_about, clock_change, key_times
 from ..read.visit import PartialDate
 from ..resources import templates_dir
 from ..sandbox import bounded_render, environment, unsafe_constructs
@@ -661,6 +661,7 @@ def compose(
         moments=plan.moments,
         medicines=plan.medicines,
         key_times=key_time_views(plan, templates),
+        clock_change=clock_change(plan),
         made=plan.now,
         reprint=plan.reprint,
         translation_status=translation_status(plan),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import warnings
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -74,6 +74,9 @@ class Site:
     # Where `pars-docs listen` listens ("HOST:PORT"); "" for loopback, port 2575.
     listen_address: str = ""
     wound_check_days: int | None = None
+    # The days of the week the clinic is open (Monday 0) and the dates it is closed anyway.
+    clinic_days: tuple[int, ...] = (0, 1, 2, 3, 4)
+    closed_dates: frozenset[date] = frozenset()
     # The clinic's secret for calendar UIDs (calendar_key_file or $PARS_DOCS_CALENDAR_KEY).
     calendar_key: bytes | None = field(default=None, repr=False)
     accounts: Path | None = None  # the desk's accounts file: sign-in is on when it is named
@@ -272,6 +275,10 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         identifier_systems=tuple(sorted(data.get("identifier_systems", {}).items())),
         listen_address=data.get("listen_address", ""),
         wound_check_days=data.get("wound_check_days"),
+        clinic_days=tuple(sorted(WEEKDAYS.index(d) for d in data["clinic_days"]))
+        if "clinic_days" in data
+        else (0, 1, 2, 3, 4),
+        closed_dates=frozenset(_dates(loaded, data.get("closed_dates", []))),
         calendar_key=key,
         accounts=base / data["accounts"] if "accounts" in data else None,
         session_idle_minutes=int(data.get("session_idle_minutes", 15)),
@@ -309,6 +316,24 @@ def _slot_problems(loaded) -> list[str]:
             if typed:
                 found.append(problem(loaded, field, typed))
     return found
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _dates(loaded, values: list[str]) -> list[date]:
+    """``closed_dates`` as days; a date that does not exist is one line naming it."""
+    out = []
+    for n, value in enumerate(values):
+        try:
+            out.append(date.fromisoformat(value))
+        except ValueError as e:
+            raise SiteError(
+                f"{loaded.where(('closed_dates', n))}: closed_dates[{n}]: {value!r} is not a "
+                "date (YYYY-MM-DD)",
+                field="closed_dates",
+            ) from e
+    return out
 
 
 def _calendar_key(loaded, path: Path | None) -> bytes | None:

@@ -15,7 +15,7 @@ last dose that is past becomes one too, and any other past moment is left out.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -131,3 +131,44 @@ def _after(moment: datetime | date, now: datetime) -> bool:
     if isinstance(moment, datetime):
         return moment >= now
     return moment >= now.date()
+
+
+@dataclass(frozen=True)
+class ClockChange:
+    """The clocks change between the first timed key time still to come and the end of the
+    procedure: during the night of ``night`` (the evening's date), ``forward`` or back."""
+
+    night: date
+    forward: bool
+
+
+def clock_change(plan: Plan, items: list[KeyTime] | None = None) -> ClockChange | None:
+    """The clock change the patient lives through while following the timed key times up to
+    the end of the procedure (a fast across the night the clocks spring forward), if any."""
+    timed = [k.at for k in items or key_times(plan) if isinstance(k.at, datetime)]
+    end = plan.moments["end"]
+    first = min((t for t in timed if t <= end), default=None)
+    if first is None:
+        return None
+    if plan.now is not None and first < plan.now:
+        first = plan.now
+    low, high = first.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    zone = end.tzinfo
+
+    def offset(moment: datetime) -> timedelta | None:
+        return moment.astimezone(zone).utcoffset()
+
+    before = offset(low)
+    if before is None or before == offset(high) or low >= high:
+        return None
+    # The instant of the change, to the minute: the last minute on the old offset.
+    while high - low > timedelta(minutes=1):
+        middle = low + (high - low) / 2
+        if offset(middle) == before:
+            low = middle
+        else:
+            high = middle
+    after = offset(high)
+    local = high.astimezone(zone)
+    night = (local - timedelta(hours=12)).date()  # 2:00 AM Sunday is Saturday night
+    return ClockChange(night, after is not None and after > before)

@@ -334,6 +334,7 @@ def problems(timing: Mapping[str, Any], conditions: Callable[[str], bool]) -> li
                     "visit",
                     "show",
                     "for_medicines",
+                    "clinic_day",
                 )
                 if k in entry
             ]

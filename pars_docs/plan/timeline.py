@@ -95,6 +95,33 @@ class Plan:
         return all(self.options.get(key, False) == want for key, want in condition.items())
 
 
+def open_day(day: date, site: Site, step: int = 1) -> date:
+    """``day`` if the clinic is open then, else the next open day (``step`` -1: the one
+    before), by the site's ``clinic_days`` and ``closed_dates``."""
+    for _ in range(800):  # a profile holds at most 400 closed dates and one open weekday
+        if day.weekday() in site.clinic_days and day not in site.closed_dates:
+            return day
+        day += timedelta(days=step)
+    return day
+
+
+def _on_clinic_days(plan: Plan, timing: Mapping[str, Any], site: Site) -> None:
+    """Move each moment the set marks ``clinic_day`` onto a day the clinic is open: a
+    follow-up on a Saturday to Monday, a call-by day on a Sunday to the Friday before."""
+    for name, entry in timing.items():
+        rule = entry.get("clinic_day") if isinstance(entry, Mapping) else None
+        moment = plan.moments.get(name)
+        if not rule or moment is None or isinstance(moment, list):
+            continue
+        day = moment.date() if isinstance(moment, datetime) else moment
+        moved = open_day(day, site, -1 if rule == "before" else 1)
+        if moved != day:
+            shift = (moved - day).days
+            plan.moments[name] = (
+                shift_days(moment, shift) if isinstance(moment, datetime) else moved
+            )
+
+
 def past(moment: Any, now: datetime | None) -> bool:
     """Whether ``moment`` (a datetime, a day, or a series' list) is before ``now``."""
     if now is None:
@@ -365,6 +392,7 @@ def make_plan(
     timeline = resolve(timing, start, plan.applies, {"wound_check_days": site.wound_check_days})
     plan.moments = timeline.moments
     plan.repeats = timeline.repeats
+    _on_clinic_days(plan, timing, site)
     late = plan.late
     if past(plan.moments["end"], now):
         plan.warnings.append("the whole visit is in the past: check the date and time.")
