@@ -51,7 +51,7 @@ def test_list_plain_and_json(runner):
     assert {"pars-defect-injection", "pars-defect-decompression"} <= {r["id"] for r in rows}
     assert sorted(r["id"] for r in rows) == sorted(built_in_sets())
     assert all(set(r) >= {"id", "title", "version"} for r in rows)
-    assert all(r["languages"] == ["en", "es", "vi"] for r in rows)
+    assert all({"en", "es", "vi"} <= set(r["languages"]) for r in rows)
 
 
 def test_list_groups_the_sets_as_their_yaml_declares(runner):

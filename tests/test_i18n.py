@@ -3,6 +3,7 @@
 import json
 import re
 import shutil
+from pathlib import Path
 
 import pytest
 from helpers import DATA, built_in_sets, pdf_text, sedation_choices, squash
@@ -15,7 +16,7 @@ from pars_docs.handout import make_handout
 from pars_docs.load.languages import resolve
 from pars_docs.load.library import Library
 from pars_docs.load.library import texts as _texts
-from pars_docs.load.translations import ENGLISH_MARKERS
+from pars_docs.load.translations import ENGLISH_MARKERS, split_name
 from pars_docs.render.pdf.fonts import missing_glyphs
 from pars_docs.resources import instructions_dir
 
@@ -52,6 +53,17 @@ def make(language, procedure="pars-defect-injection", **kw):
 )
 def test_a_tag_resolves_to_the_nearest_language(tag, found):
     assert resolve(tag, ["en", "es", "vi"]) == found
+
+
+@pytest.mark.parametrize(
+    "tag, found",
+    [("zh", "zh-Hans"), ("zh-CN", "zh-Hans"), ("zh-TW", "zh-Hant"), ("zh-HK", "zh-Hant"),
+     ("zh-Hant-TW", "zh-Hant"), ("zho", "zh-Hans"), ("ko-KR", "ko"), ("kor", "ko")],
+)  # fmt: skip
+def test_a_chinese_tag_without_a_script_finds_simplified_or_traditional(tag, found):
+    # FHIR and HL7 feeds send zh-TW or zh-CN more often than a script subtag: CLDR's likely
+    # subtags give the script of the language and region.
+    assert resolve(tag, ["en", "zh-Hans", "zh-Hant", "ko"]) == found
 
 
 def test_an_unavailable_language_lists_the_available_ones():
@@ -111,17 +123,60 @@ def test_a_translated_pdf_has_no_english_and_every_glyph(procedure, sedation, la
         assert squash(word) in squash(text), word
 
 
+def translations_of(set_ids) -> list[tuple[str, str]]:
+    """(set, language) for every built-in translation of ``set_ids``, so a new language is
+    tested like the rest."""
+    library = Library()
+    return [(s, lang) for s in set_ids for lang in library.languages(s) if lang != "en"]
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("procedure", [s for s in built_in_sets() if s not in SETS])
-@pytest.mark.parametrize("language", ["es", "vi"])
+@pytest.mark.parametrize(
+    "procedure,language", translations_of(s for s in built_in_sets() if s not in SETS)
+)
 def test_every_other_built_in_set_reads_in_the_language_with_every_glyph(procedure, language):
     for sedation in sedation_choices(procedure):
         # The draft line is English on purpose, for staff.
         pdf = make(language, procedure, sedation=sedation).pdf()
         text = pdf_text(pdf).replace("Draft translation, not reviewed", "")
         assert english_words(text) == [], (procedure, sedation)
-        assert missing_glyphs(text) == [], (procedure, sedation)
+        assert missing_glyphs(text, language) == [], (procedure, sedation)
         assert "Nguyễn Thị Hương" in text
+
+
+def test_a_translation_file_name_may_carry_a_script_and_a_region():
+    assert split_name(Path("kyphoplasty.zh-Hant.yaml")) == ("kyphoplasty", "zh-Hant")
+    assert split_name(Path("kyphoplasty.zh-Hans-SG.yaml")) == ("kyphoplasty", "zh-Hans-SG")
+    assert split_name(Path("kyphoplasty.es-US.yaml")) == ("kyphoplasty", "es-US")
+    assert split_name(Path("kyphoplasty.yaml")) is None
+
+
+@pytest.mark.parametrize("language", ["zh-Hans"])
+def test_every_built_in_set_is_translated_into_chinese_and_korean(language):
+    library = Library()
+    missing = [s for s in built_in_sets() if s not in SETS and language not in library.languages(s)]
+    assert missing == []
+
+
+@pytest.mark.parametrize(
+    "language, words",
+    [
+        (
+            "zh-Hans",
+            ["患者", "2026年12月3日星期四", "下午1:30", "第 1 页，共",
+             "最后一次服用Eliquis (阿哌沙班)", "请照常注射Ozempic (司美格鲁肽)"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_set_in_chinese_or_korean_has_its_dates_and_medicine_verbs(language, words):
+    handout = make(
+        language, "lumbar-ilesi", sedation=True, medications=["Eliquis", "Ozempic", "aspirin"]
+    )
+    text = pdf_text(handout.pdf()).replace("Draft translation, not reviewed", "")
+    assert english_words(text) == []
+    assert missing_glyphs(text, language) == []
+    for word in words:
+        assert squash(word) in squash(text), word
 
 
 def test_medicine_notes_and_plain_word_names_are_translated():
@@ -349,7 +404,10 @@ def test_check_reports_every_draft_translation(runner):
     result = runner.invoke(cli, ["check", "--site", str(SITE)])
     assert result.exit_code == 0, result.output
     drafts = [line for line in result.output.splitlines() if "draft translation" in line]
-    assert len(drafts) == 2 * len(built_in_sets())  # Spanish and Vietnamese, each a draft
+    # Every built-in translation is a draft: one line for each (Spanish and Vietnamese of
+    # every set, and the languages added since).
+    assert len(drafts) == len(translations_of(built_in_sets()))
+    assert len(drafts) >= 2 * len(built_in_sets())
 
 
 def test_check_fails_an_incomplete_translation(runner, clinic):
@@ -439,7 +497,7 @@ def test_every_built_in_translation_covers_the_english_set():
     library = Library()
     for set_id in SETS:
         english = library.get(set_id)
-        for language in ("es", "vi"):
+        for language in [lang for lang in library.languages(set_id) if lang != "en"]:
             translated = library.get(set_id, language)
 
             # Every number of timing is the English set's; only a moment's words differ.

@@ -61,7 +61,8 @@ def resolve(tag: str, available, field: str = "language", what: str = "") -> str
     """
     wanted = check_tag(tag, field)
     by_key = {a.casefold(): a for a in available}
-    for candidate in (wanted, _two_letter(wanted)):
+    short = _two_letter(wanted)
+    for candidate in (wanted, _with_script(wanted), short, _with_script(short)):
         parts = candidate.split("-")
         while parts:
             found = by_key.get("-".join(parts).casefold())
@@ -73,6 +74,22 @@ def resolve(tag: str, available, field: str = "language", what: str = "") -> str
         f"{', '.join(sorted(available))}",
         field=field,
     )
+
+
+def _with_script(tag: str) -> str:
+    """``zh-TW`` → ``zh-Hant-TW``, ``zh-CN`` → ``zh-Hans-CN``: a tag without a script subtag
+    with the script CLDR's likely subtags give its language and region, so a Chinese tag finds
+    the Simplified or Traditional set; the tag itself if it names a script or CLDR has none."""
+    parts = tag.split("-")
+    if len(parts) > 1 and len(parts[1]) == 4:
+        return tag
+    from babel.core import get_global
+
+    likely = get_global("likely_subtags")
+    region = parts[1] if len(parts) > 1 and len(parts[1]) == 2 else ""
+    found = (region and likely.get(f"{parts[0]}_{region}")) or likely.get(parts[0])
+    script = found.split("_")[1] if found and found.count("_") == 2 else ""
+    return "-".join([parts[0], script, *parts[1:]]) if script else tag
 
 
 def _two_letter(tag: str) -> str:

@@ -24,8 +24,11 @@ from ..errors import InstructionError
 from .loader import LoadedYAML, format_field, load_yaml
 from .validate import problem
 
-# The part of a file name after the set id that names a translation: "pars-defect-injection.es".
-_NAME = re.compile(r"^(?P<base>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2,3}(?:-[A-Z]{2})?)$")
+# The part of a file name after the set id that names a translation: "pars-defect-injection.es",
+# with a script and a region where the language needs them ("kyphoplasty.zh-Hant").
+_NAME = re.compile(
+    r"^(?P<base>[a-z0-9][a-z0-9-]*)\.(?P<lang>[a-z]{2,3}(?:-[A-Z][a-z]{3})?(?:-[A-Z]{2})?)$"
+)
 # Keys of an English set that are not wording: a translation takes them from English.
 INHERITED = (
     "format",
