@@ -61,8 +61,16 @@ def resolve(tag: str, available, field: str = "language", what: str = "") -> str
     """
     wanted = check_tag(tag, field)
     by_key = {a.casefold(): a for a in available}
-    short = _two_letter(wanted)
-    for candidate in (wanted, _with_script(wanted), short, _with_script(short)):
+    # Each candidate is made only if the ones before it found nothing: the later ones read
+    # CLDR, which a handout in a language given as it is never needs to load.
+    candidates = (
+        lambda: wanted,
+        lambda: _with_script(wanted),
+        lambda: _two_letter(wanted),
+        lambda: _with_script(_two_letter(wanted)),
+    )
+    for make in candidates:
+        candidate = make()
         parts = candidate.split("-")
         while parts:
             found = by_key.get("-".join(parts).casefold())
