@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from pars_docs import load_site
 from pars_docs.cli import cli
 from pars_docs.errors import UsageError
+from pars_docs.load.library import Library
 from pars_docs.web import security
 from pars_docs.web.server import build
 
@@ -711,13 +712,15 @@ def test_the_language_is_chosen_from_the_librarys_languages(client, tmp_path):
     assert select, "the language is a select, not a box to type a code in"
     options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', select.group(1))
     # The clinic's default first (empty: the handout takes the site's language), then each.
-    assert [(value, name) for value, _, name in options] == [
-        ("", "The clinic’s (English)"),
-        ("en", "English"),
-        # The built-in translations are drafts, and the list says so (issue 21).
-        ("es", "Spanish (español): draft"),
-        ("vi", "Vietnamese (Tiếng Việt): draft"),
-    ]
+    named = [(value, name) for value, _, name in options]
+    assert named[0] == ("", "The clinic’s (English)")
+    # Then every language a set can be printed in; the built-in translations are drafts,
+    # and the list says so (issue 21).
+    assert [value for value, _ in named[1:]] == Library().all_languages()
+    assert ("en", "English") in named
+    assert ("es", "Spanish (español): draft") in named
+    assert ("vi", "Vietnamese (Tiếng Việt): draft") in named
+    assert all(name.endswith(": draft") for value, name in named[1:] if value != "en")
     assert options[0][1] == " selected"
     # Chosen and sent back after an error elsewhere, the choice stays.
     page = post(client, "/handout", {**GOOD, "date": "2026-02-30", "language": "vi"}).text
