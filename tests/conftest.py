@@ -89,3 +89,22 @@ def batch(runner):
         return runner.invoke(cli, args + [str(e) for e in extra], input=input)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def fhir_server_process(tmp_path_factory):
+    """One real FHIR server (Medplum's router, in memory) on loopback for the whole run,
+    needing a bearer token; tests take it through ``fhir_server``, which empties it."""
+    from helpers import FhirServer
+
+    server = FhirServer(tmp_path_factory.mktemp("fhir-server"))
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fhir_server(fhir_server_process):
+    """The run's FHIR server, emptied for this test (``.url``, ``.token``, ``.token_file``,
+    ``.faults()``, ``.requests()``, ``.search()``, ``.put()``); see helpers.FhirServer."""
+    fhir_server_process.reset()
+    return fhir_server_process

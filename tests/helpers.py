@@ -279,3 +279,94 @@ def render_ics(handout) -> bytes:
     from pars_docs.render.ics import render_ics
 
     return render_ics(handout.plan)
+
+
+FHIR_SERVER_DIR = Path(__file__).parent / "fhir_server"
+
+
+class FhirServer:
+    """A real FHIR server on loopback for one test: Medplum's FHIR router and in-memory
+    repository behind tests/fhir_server/server.mjs (installed by `npm ci --prefix
+    tests/fhir_server`, as .ci/run does). It dies with the test, or with its parent (its
+    standard input closes)."""
+
+    def __init__(self, tmp: Path, token: str | None = "test-token-1", transactions: bool = True):
+        if not (FHIR_SERVER_DIR / "node_modules" / "@medplum" / "fhir-router").is_dir():
+            raise RuntimeError(
+                "the FHIR server is not installed: npm ci --prefix tests/fhir_server"
+            )
+        args = ["node", str(FHIR_SERVER_DIR / "server.mjs"), "--port", "0"]
+        self.token = token
+        self.token_file: Path | None = None
+        if token:
+            self.token_file = tmp / "fhir-token"
+            self.token_file.write_text(token + "\n")
+            args += ["--token-file", str(self.token_file)]
+        if not transactions:
+            args.append("--no-transactions")
+        self.process = subprocess.Popen(
+            args,
+            cwd=FHIR_SERVER_DIR,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        line = self.process.stdout.readline() if self.process.stdout else ""
+        if not line.startswith("listening "):
+            self.stop()
+            raise RuntimeError(f"the FHIR server did not start: {line!r} {self.stderr()}")
+        self.port = int(line.split()[1])
+        self.root = f"http://127.0.0.1:{self.port}"
+        self.url = f"{self.root}/fhir/R4"
+
+    def stderr(self) -> str:
+        if self.process.poll() is None or not self.process.stderr:
+            return ""
+        return self.process.stderr.read()
+
+    def _call(self, method: str, path: str, body=None):
+        import urllib.request
+
+        headers = {"Content-Type": "application/fhir+json", "X-Test-Harness": "1"}
+        if self.token and not path.startswith("/__test/"):
+            headers["Authorization"] = f"Bearer {self.token}"
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(
+            self.root + path, data=data, headers=headers, method=method
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read() or b"null")
+
+    def put(self, resource: dict) -> dict:
+        """Store ``resource`` under its own id (an update that creates)."""
+        return self._call("PUT", f"/fhir/R4/{resource['resourceType']}/{resource['id']}", resource)
+
+    def search(self, resource_type: str, query: str = "") -> list[dict]:
+        bundle = self._call("GET", f"/fhir/R4/{resource_type}?{query}")
+        return [e["resource"] for e in bundle.get("entry") or []]
+
+    def faults(self, **faults) -> None:
+        """The next requests fail: ``status=503, count=2[, retryAfter=0]``, or ``drop=1``
+        (handled, then the connection closed with no answer)."""
+        self._call("POST", "/__test/faults", faults)
+
+    def reset(self) -> None:
+        """Empty the server for the next test: its resources, faults and request log."""
+        self._call("POST", "/__test/reset", {})
+
+    def requests(self) -> list[dict]:
+        """Every FHIR request the server saw: method, path, ifNoneExist, authorized, status."""
+        return self._call("GET", "/__test/requests")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            if stream:
+                stream.close()
