@@ -83,6 +83,9 @@ class Record:
     tally: str | None = dataclasses.field(default=None, repr=False)  # why it was not made
     # A keyed hash of what the handout was made from (see pars_docs.batch.folder).
     made_from: str | None = dataclasses.field(default=None, repr=False)
+    # The FHIR server's answer to this row's DocumentReference (--fhir-server): status,
+    # location, id, outcome, attempts.
+    fhir_server: dict | None = dataclasses.field(default=None, repr=False)
     # The stack of a fault in pars-docs that stopped the row (shown with --traceback).
     trace: str | None = dataclasses.field(default=None, repr=False)
     # The patient as the site's audit trail names one (see pars_docs.audit.patient_id).
@@ -102,10 +105,22 @@ class Record:
         "chart_medicines",
     )
 
+    # With --fhir-server, the CSV manifest's columns for the server's answer.
+    SERVER_COLUMNS = ("fhir_status", "fhir_id", "fhir_outcome")
+
     def public(self) -> dict:
         values = {k: getattr(self, k) for k in self.COLUMNS}
         values["status"] = self.status.value
         return values
+
+    def server_columns(self) -> dict:
+        """The server's answer as the CSV manifest's columns."""
+        answer = self.fhir_server or {}
+        return {
+            "fhir_status": answer.get("status"),
+            "fhir_id": answer.get("id"),
+            "fhir_outcome": answer.get("outcome"),
+        }
 
 
 # A spreadsheet reads a cell starting with one of these as a formula (CSV injection).
@@ -126,9 +141,14 @@ class Manifest:
     :class:`~pars_docs.errors.OutputError`."""
 
     def __init__(
-        self, target: str | None, env: Environment | None = None, inputs: Inputs | None = None
+        self,
+        target: str | None,
+        env: Environment | None = None,
+        inputs: Inputs | None = None,
+        server: bool = False,
     ):
         self.target = target
+        self.server = server  # each line carries a FHIR server's answer
         self.output: TextOutput | None = None
         self.csv = bool(target and target.lower().endswith(".csv"))
         if not target:
@@ -136,7 +156,8 @@ class Manifest:
         self.output = TextOutput(target, "--manifest", "manifest", env, inputs=inputs)
         if self.csv:
             try:
-                self.output.write(self._csv_line(Record.COLUMNS))
+                columns = Record.COLUMNS + (Record.SERVER_COLUMNS if server else ())
+                self.output.write(self._csv_line(columns))
             except BaseException:
                 self.output.abandon()
                 raise
@@ -151,6 +172,11 @@ class Manifest:
         if self.output is None:
             return
         values = record.public()
+        if self.server:
+            if self.csv:
+                values.update(record.server_columns())
+            else:
+                values["fhir_server"] = record.fhir_server
         if self.csv:
             self.output.write(self._csv_line(neutralised(v) for v in values.values()))
         else:

@@ -39,7 +39,8 @@ class Options:
     sedation: bool | None = None  # for rows that do not say (FHIR never does)
     emit: str = "file"  # or "fhir": a Bundle of DocumentReferences to fhir_output
     verbose: bool = False  # patient values in row reasons
-    fhir_output: str = "-"
+    # Where the Bundle goes; None: standard output, unless the documents go to a server.
+    fhir_output: str | None = None
     fhir_bundle: str | None = None  # "transaction" for a server to accept; else "collection"
     also_language: str | None = None  # a second language for every handout (None: site's)
     # Files the run reads (lists, a column map, a code map): no output may replace one. The
@@ -50,16 +51,43 @@ class Options:
     # Who runs it, for the site's audit trail (``audit:``): given, each handout made and the
     # packet are recorded there. (The desk records its packets itself.)
     audit_user: str | None = None
+    # A FHIR server's base URL: each DocumentReference is filed there (see write/fhir_post).
+    fhir_server: str | None = None
+    fhir_token_file: str | None = None  # else $PARS_DOCS_FHIR_TOKEN
+    fhir_vendor: str | None = None  # a built-in vendor profile or a YAML file; else generic
+    fhir_write: str | None = None  # "single" or "transaction"; else the vendor profile's
+
+    @property
+    def bundle_target(self) -> str | None:
+        """Where the Bundle of DocumentReferences is written, if anywhere: ``fhir_output``,
+        else standard output, unless they are filed on a server instead."""
+        if self.emit != "fhir":
+            return None
+        return self.fhir_output or (None if self.fhir_server else "-")
 
     def validate(self) -> None:
         """Raise :class:`UsageError` for options that cannot work together, before any work."""
+        for name in ("fhir_server", "fhir_token_file", "fhir_vendor", "fhir_write"):
+            if getattr(self, name) and self.emit != "fhir":
+                option = "--" + name.replace("_", "-")
+                raise UsageError(f"{option} goes with --emit fhir", field=name)
+        for name in ("fhir_token_file", "fhir_vendor", "fhir_write"):
+            if getattr(self, name) and not self.fhir_server:
+                option = "--" + name.replace("_", "-")
+                raise UsageError(f"{option} goes with --fhir-server", field=name)
+        if self.fhir_server and self.fhir_bundle:
+            raise UsageError(
+                "--fhir-bundle is for a file; with --fhir-server, --fhir-write says how the "
+                "documents are posted",
+                field="fhir_bundle",
+            )
         if not self.out_dir and not self.merge and self.emit != "fhir":
             raise UsageError(
                 "batch: give --out-dir DIR, --merge FILE or --emit fhir", field="output"
             )
         if self.fhir_bundle and self.emit != "fhir":
             raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
-        if self.emit == "fhir" and self.manifest == "-" and self.fhir_output == "-":
+        if self.manifest == "-" and self.bundle_target == "-":
             raise UsageError(
                 "--manifest - and --fhir-output - would both write to standard output; "
                 "send one of them to a file",
@@ -86,7 +114,7 @@ class Options:
         files = {
             "--merge": self.merge,
             "--manifest": self.manifest,
-            "--fhir-output": self.fhir_output if self.emit == "fhir" else None,
+            "--fhir-output": self.bundle_target,
         }
         seen: dict[str, str] = {}
         for option, path in files.items():

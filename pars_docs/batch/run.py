@@ -55,8 +55,15 @@ def run_batch(
         check_writable(options.merge.parent, "--merge")
         check_output(options.merge, "--merge", "merge", inputs, dash=False)
     check_output(options.manifest, "--manifest", "manifest", inputs)
-    if options.emit == "fhir":
-        check_output(options.fhir_output, "--fhir-output", "fhir_output", inputs)
+    if options.bundle_target:
+        check_output(options.bundle_target, "--fhir-output", "fhir_output", inputs)
+    poster = None
+    if options.fhir_server:
+        from ..write.fhir_post import server_writer
+
+        poster = server_writer(
+            options.fhir_server, options.fhir_token_file, options.fhir_vendor, options.fhir_write
+        )
     trail = _audit_trail(site, options)
     state = None
     if options.out_dir:
@@ -65,7 +72,7 @@ def run_batch(
     try:
         if options.out_dir:
             remove_stale_parts(options.out_dir)
-        for done in (options.merge, options.emit == "fhir" and options.fhir_output):
+        for done in (options.merge, options.bundle_target):
             if done and str(done) != "-":
                 remove_stale_parts(Path(done).parent, Path(done).name)
         started = time.monotonic()
@@ -78,6 +85,7 @@ def run_batch(
             env=env,
             state=state,
             inputs=inputs,
+            poster=poster,
         )
     except BaseException:
         if state:

@@ -8,14 +8,17 @@ recorded as failed, never as made.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
 from ..compose.composer import compose_packet
 from ..environment import Environment
-from ..errors import OutputError
+from ..errors import DataError, OutputError
 from ..load.site import Site
+from ..read.fhir_client import Answer
 from ..write.fhir_out import BundleWriter
+from ..write.fhir_post import ServerWriter, shaped
 from ..write.output import Inputs
 from .folder import FileRecord, FolderState
 from .ledger import Manifest, Progress, Record, Status, Summary
@@ -39,8 +42,10 @@ class Settler:
         env: Environment | None = None,
         state: FolderState | None = None,
         inputs: Inputs | None = None,
+        poster: ServerWriter | None = None,
     ):
         self.options = options
+        self.poster = poster  # files each DocumentReference on a FHIR server
         self.site = site
         self.report = report or (lambda record: None)
         self.progress = progress or Progress(False, None)
@@ -52,11 +57,13 @@ class Settler:
         self.held: list[Record] = []  # records waiting for the packet or the Bundle
         self.failure: OutputError | None = None  # the output the run stopped on
         self.packet_written = False
-        self.manifest = Manifest(options.manifest, env, inputs)
+        self.manifest = Manifest(options.manifest, env, inputs, server=poster is not None)
         try:
             self.emitter = (
-                BundleWriter(options.fhir_output, options.fhir_bundle or "collection", env, inputs)
-                if options.emit == "fhir"
+                BundleWriter(
+                    options.bundle_target, options.fhir_bundle or "collection", env, inputs
+                )
+                if options.bundle_target
                 else None
             )
         except BaseException:
@@ -68,8 +75,9 @@ class Settler:
 
     @property
     def holding(self) -> bool:
-        """Whether records wait for the packet or the Bundle before they are written."""
-        return bool(self.options.merge or self.emitter)
+        """Whether records wait for the packet, the Bundle or the server's answers before
+        they are written."""
+        return bool(self.options.merge or self.emitter or self.poster)
 
     def settle(self, record: Record) -> None:
         """Count, report and record one row. An output that cannot be written (the manifest,
@@ -91,12 +99,40 @@ class Settler:
         try:
             if self.emitter and record.fhir and not self.failure:
                 self.emitter.add(record.fhir)
+            if self.poster and record.fhir and not self.failure:
+                self._post(record)
             if not self.holding:
                 self.manifest.write(record)
         except OutputError as e:
             self.fail(e)
         record.fhir = None  # written; not held for the rest of the run
         self.progress.update(self.summary.rows)
+
+    def _post(self, record: Record) -> None:
+        """File ``record``'s DocumentReference on the server (or hold it for the next
+        transaction); a document the vendor's server would refuse fails its row here."""
+        assert self.poster is not None and record.fhir is not None
+        try:
+            resource = shaped(json.loads(record.fhir), self.poster.profile)
+        except DataError as e:
+            self._unfiled(record, e.public(self.options.verbose))
+            return
+        for key, answer in self.poster.add(record, resource):
+            self._answered(key, answer)
+
+    def _answered(self, record: Record, answer: Answer) -> None:
+        """Keep the server's answer on the record; one that did not file it fails the row
+        (its handout, if written to a file, stays)."""
+        record.fhir_server = answer.as_dict()
+        if not answer.ok:
+            self._unfiled(record, f"not filed on the FHIR server: {answer.summary()}")
+
+    def _unfiled(self, record: Record, reason: str) -> None:
+        if record.status is not Status.FAILED:
+            self.summary.recount(record.status, Status.FAILED)
+        record.status, record.field, record.reason = Status.FAILED, "fhir_server", reason
+        self.progress.clear()
+        self.report(record)
 
     def made(self, row: int) -> Record | None:
         """Row ``row``'s record if its handout was made (or kept), else ``None``."""
@@ -150,6 +186,9 @@ class Settler:
         A handout whose only copy was to be in a packet or Bundle that was not written is
         recorded as failed."""
         self.progress.finish()
+        if self.poster and not self.failure:
+            for key, answer in self.poster.close():
+                self._answered(key, answer)
         bundle_written = False
         if self.emitter:
             try:

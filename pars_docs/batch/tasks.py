@@ -82,7 +82,7 @@ class Planner:
         self.claimed: dict[str, int] = {}  # a file name's key → the row that has it (0: the run)
         self.seen: dict[tuple, Task] = {}  # a visit's identity → its first task
         self._option_names: set[str] | None = None  # every set's options, when first needed
-        for other in (options.merge, options.manifest, options.fhir_output):
+        for other in (options.merge, options.manifest, options.bundle_target):
             if (
                 other
                 and str(other) != "-"

@@ -42,6 +42,33 @@ FHIR_BUNDLE_OPTION = click.option(
     help="With --emit fhir: the Bundle type. transaction: a POST per document, created only "
     "if no document has its identifier, for a FHIR server to accept.",
 )
+FHIR_SERVER_OPTIONS = (
+    click.option(
+        "--fhir-server",
+        metavar="URL",
+        help="With --emit fhir: file each DocumentReference on this FHIR R4 server (its base "
+        "URL) instead of only writing it; the server's answers go to the manifest. Retried "
+        "only when safe (a conditional create).",
+    ),
+    click.option(
+        "--fhir-token-file",
+        metavar="FILE",
+        help="A file holding the bearer token for --fhir-server. Default: the "
+        "PARS_DOCS_FHIR_TOKEN environment variable, else no token.",
+    ),
+    click.option(
+        "--fhir-vendor",
+        metavar="NAME|FILE",
+        help="How the server takes documents: generic (default), medplum, oracle-health, or a "
+        "vendor profile YAML (see docs/integration.md).",
+    ),
+    click.option(
+        "--fhir-write",
+        type=click.Choice(["transaction", "single"]),
+        help="With --fhir-server: transaction Bundles of conditional creates, or a single POST "
+        "per document. Default: the vendor profile's.",
+    ),
+)
 PAPER_OPTION = click.option(
     "--paper",
     type=click.Choice(["letter", "a4"]),

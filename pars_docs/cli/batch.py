@@ -17,6 +17,7 @@ from ..read.visit import parse_as_of
 from ..write.names import DEFAULT_NAME, FILE_SUFFIXES
 from ._common import (
     FHIR_BUNDLE_OPTION,
+    FHIR_SERVER_OPTIONS,
     INCLUDE_PAST_OPTION,
     LARGE_PRINT_OPTION,
     PAPER_OPTION,
@@ -160,12 +161,12 @@ OPTIONS = (
     ),
     click.option(
         "--fhir-output",
-        default="-",
         metavar="FILE|-",
-        show_default=True,
-        help="Where --emit fhir writes its Bundle.",
+        help="Where --emit fhir writes its Bundle. Default: standard output, or with "
+        "--fhir-server no Bundle.",
     ),
     FHIR_BUNDLE_OPTION,
+    *FHIR_SERVER_OPTIONS,
     click.option(
         "--as-of",
         "as_of",

@@ -16,6 +16,7 @@ from ..write.names import FILE_SUFFIXES, default_filename
 from ..write.output import Inputs, write_output
 from ._common import (
     FHIR_BUNDLE_OPTION,
+    FHIR_SERVER_OPTIONS,
     INCLUDE_PAST_OPTION,
     LARGE_PRINT_OPTION,
     PAPER_OPTION,
@@ -23,6 +24,7 @@ from ._common import (
     SITE_OPTION,
     TIMEZONE_OPTION,
     Report,
+    apply,
     fail,
     load_site_noting_default,
     script_options,
@@ -126,6 +128,7 @@ if TYPE_CHECKING:
     help="fhir: write a FHIR R4 DocumentReference (US Core) with the PDF attached.",
 )
 @FHIR_BUNDLE_OPTION
+@apply(*FHIR_SERVER_OPTIONS)
 @click.option(
     "-o",
     "--output",
@@ -161,6 +164,10 @@ def make(
     rendition: str,
     emit: str,
     fhir_bundle: str | None,
+    fhir_server: str | None,
+    fhir_token_file: str | None,
+    fhir_vendor: str | None,
+    fhir_write: str | None,
     output: str | None,
     errors: str,
     verbose: bool,
@@ -217,6 +224,9 @@ def make(
                 f"{e.missing[0]}: missing; give {options} (or --fhir)", field=e.missing[0]
             ) from e
         _check_emit(emit, rendition, fhir_bundle, visit, row)
+        poster = _server_writer(
+            emit, fhir_bundle, fhir_server, fhir_token_file, fhir_vendor, fhir_write
+        )
         # A language the record system gave may fall back to the site's, as in a batch; one
         # asked for with --language may not.
         from_data = bool(fhir_input) and "language" not in given
@@ -238,17 +248,21 @@ def make(
             suffix = ".json"
         else:
             data, suffix = handout.render(rendition, paper), FILE_SUFFIXES[rendition]
-        target = output or default_filename(visit, suffix)
         _audit(site_profile, handout, visit, data, rendition, emit)
-        inputs = Inputs([fhir_input, code_map])
-        inputs.add_site(site_profile)
-        written = write_output(
-            target,
-            data,
-            binary=rendition == "pdf" and emit == "file",
-            env=report.env,
-            inputs=inputs,
-        )
+        if poster:  # after the audit records it, as every write is
+            _file_on_server(poster, resource, report)
+        written = None
+        if output or not poster:  # filed on a server: a file only if -o asks for one
+            target = output or default_filename(visit, suffix)
+            inputs = Inputs([fhir_input, code_map])
+            inputs.add_site(site_profile)
+            written = write_output(
+                target,
+                data,
+                binary=rendition == "pdf" and emit == "file",
+                env=report.env,
+                inputs=inputs,
+            )
     except ParsDocsError as e:
         fail(report, e)
     if written:
@@ -264,6 +278,51 @@ def _with_options(found: Row, given: dict[str, Any], timed: bool) -> Row:
         # The chart's medicines join those given here (the plan lists each once).
         values["medications"] = [*given["medications"], *found.values["medications"]]
     return Row(found.number, values, fold=fold, refs=found.refs, revision=found.revision)
+
+
+def _server_writer(
+    emit: str,
+    fhir_bundle: str | None,
+    url: str | None,
+    token_file: str | None,
+    vendor: str | None,
+    mode: str | None,
+):
+    """The writer for --fhir-server and its options, checked before the handout is made."""
+    for option, value in (
+        ("--fhir-token-file", token_file),
+        ("--fhir-vendor", vendor),
+        ("--fhir-write", mode),
+    ):
+        if value and not url:
+            raise UsageError(
+                f"{option} goes with --fhir-server", field=option[2:].replace("-", "_")
+            )
+    if not url:
+        return None
+    if emit != "fhir":
+        raise UsageError("--fhir-server goes with --emit fhir", field="fhir_server")
+    if fhir_bundle:
+        raise UsageError(
+            "--fhir-bundle is for a file; with --fhir-server, --fhir-write says how the "
+            "document is posted",
+            field="fhir_bundle",
+        )
+    from ..write.fhir_post import server_writer
+
+    return server_writer(url, token_file, vendor, mode)
+
+
+def _file_on_server(poster, resource: dict, report: Report) -> None:
+    """File the DocumentReference on the server; its answer is a note, or the error."""
+    from ..write.fhir_post import shaped
+
+    ((_, answer),) = poster.add(1, shaped(resource, poster.profile)) + poster.close()
+    if not answer.ok:
+        raise DataError(
+            f"fhir_server: not filed on the FHIR server: {answer.summary()}", field="fhir_server"
+        )
+    report.note(f"filed on the FHIR server: {answer.summary()}")
 
 
 def _check_emit(emit: str, rendition: str, fhir_bundle: str | None, visit, row: Row) -> None:
