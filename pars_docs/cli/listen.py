@@ -52,6 +52,23 @@ def _address(value: str | None, option: str, lowest: int = 1) -> tuple[str, int]
     help="SQLite file recording every message answered, so one sent again (even after a "
     "restart) gets the same answer and no second handout.",
 )
+@click.option(
+    "--tls-cert",
+    type=click.Path(path_type=Path),
+    help="MLLP over TLS: the listener's certificate (PEM). Needed, with --tls-key and "
+    "--tls-client-ca, to listen on an address that is not loopback.",
+)
+@click.option(
+    "--tls-key",
+    type=click.Path(path_type=Path),
+    help="The private key of --tls-cert (PEM), readable by its owner only.",
+)
+@click.option(
+    "--tls-client-ca",
+    type=click.Path(path_type=Path),
+    help="Certificate authorities (PEM) whose client certificates are accepted: a sender "
+    "without one is not answered.",
+)
 @click.option("--include-past", is_flag=True, help="Make handouts for appointments already past.")
 @click.option("--as-of", metavar="DATE", help="Treat 'now' as this date (YYYY-MM-DD), for tests.")
 @script_options
@@ -64,6 +81,9 @@ def listen(
     mdm_to: str | None,
     mdm_dir: Path | None,
     state: Path,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    tls_client_ca: Path | None,
     include_past: bool,
     as_of: str | None,
     errors: str,
@@ -75,13 +95,28 @@ def listen(
     report = Report.start(errors, verbose)
     try:
         from ..listen import Listener, ListenerOptions
-        from ..listen.server import Server
+        from ..listen.server import Server, TlsOptions, check_exposure
         from ..read.visit import parse_as_of
 
         profile = load_site_noting_default(site, report, feed="HL7 v2 input", zone_option=False)
         configured = _address(profile.listen_address, "listen_address", 0) or ("127.0.0.1", 2575)
         host = host or configured[0]
         port = configured[1] if port is None else port
+        given = {"--tls-cert": tls_cert, "--tls-key": tls_key, "--tls-client-ca": tls_client_ca}
+        if any(given.values()) and not all(given.values()):
+            missing = [option for option, value in given.items() if not value]
+            raise UsageError(
+                f"listen: TLS needs --tls-cert, --tls-key and --tls-client-ca; "
+                f"{', '.join(missing)} missing",
+                field=missing[0][2:],
+            )
+        tls = None
+        if tls_cert and tls_key and tls_client_ca:
+            tls = TlsOptions(tls_cert, tls_key, tls_client_ca)
+        # Before the engine loads: an exposed port or a bad certificate is refused at once.
+        check_exposure(host, tls)
+        if tls is not None:
+            tls.context()
         options = ListenerOptions(
             host=host,
             port=port,
@@ -92,6 +127,7 @@ def listen(
             codes=code_map,
             include_past=include_past,
             as_of=parse_as_of(as_of),
+            tls=tls,
         )
         for folder in (out_dir, mdm_dir):
             if folder is not None:
@@ -112,7 +148,8 @@ def listen(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    report.note(f"listening on {server.address} (MLLP); SIGTERM or Ctrl-C stops")
+    how = "MLLP over TLS, client certificates required" if server.tls else "MLLP"
+    report.note(f"listening on {server.address} ({how}); SIGTERM or Ctrl-C stops")
     try:
         server.serve_forever(poll_interval=0.2)
     finally:

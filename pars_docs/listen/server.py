@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 import socket
 import socketserver
 import sqlite3
+import ssl
 import threading
 import uuid
 from collections.abc import Callable
@@ -12,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from ..errors import ParsDocsError
+from ..errors import ParsDocsError, UsageError
 from ..handout import Engine
 from ..load.site import Site
 from ..read import hl7v2
@@ -27,6 +30,85 @@ from . import messages
 from .mllp import FrameReader, frame, send
 
 IDLE_SECONDS = 300  # a connection that sends nothing this long is closed
+HANDSHAKE_SECONDS = 10  # a TLS client that has not finished its handshake by then is dropped
+
+
+@dataclass(frozen=True)
+class TlsOptions:
+    """MLLP over TLS with client certificates (IHE ATNA's secure node): the listener's own
+    certificate and key, and the certificate authorities whose client certificates it
+    accepts. A sender without such a certificate gets no answer at all."""
+
+    cert: Path
+    key: Path
+    client_ca: Path
+
+    def context(self) -> ssl.SSLContext:
+        """The server's TLS context (TLS 1.2 or later, a client certificate required);
+        :class:`UsageError` naming the file that cannot be used."""
+        for option, path in (("--tls-cert", self.cert), ("--tls-key", self.key)):
+            if not path.is_file():
+                raise UsageError(f"{option}: {path} is not a file", field=option[2:])
+        if not self.client_ca.is_file():
+            raise UsageError(
+                f"--tls-client-ca: {self.client_ca} is not a file", field="tls-client-ca"
+            )
+        if os.name == "posix" and self.key.stat().st_mode & 0o077:
+            raise UsageError(
+                f"--tls-key: {self.key} may be read by other users; make it private "
+                f"(chmod 600 {self.key})",
+                field="tls-key",
+            )
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        context.verify_mode = ssl.CERT_REQUIRED
+        try:
+            context.load_cert_chain(str(self.cert), str(self.key))
+        except (ssl.SSLError, OSError) as e:
+            raise UsageError(
+                f"--tls-cert/--tls-key: {self.cert} and {self.key} are not a certificate and "
+                f"its key ({getattr(e, 'reason', None) or e})",
+                field="tls-cert",
+            ) from e
+        try:
+            context.load_verify_locations(cafile=str(self.client_ca))
+        except (ssl.SSLError, OSError) as e:
+            raise UsageError(
+                f"--tls-client-ca: {self.client_ca} holds no CA certificate "
+                f"({getattr(e, 'reason', None) or e})",
+                field="tls-client-ca",
+            ) from e
+        return context
+
+
+def loopback_only(host: str) -> bool:
+    """Whether every address ``host`` stands for is on this machine only (127.0.0.0/8,
+    ``::1``). ``""``, ``0.0.0.0`` and ``::`` (every interface) are not."""
+    if not host:
+        return False
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        return False
+    try:
+        return bool(infos) and all(
+            ipaddress.ip_address(str(info[4][0]).split("%")[0]).is_loopback for info in infos
+        )
+    except ValueError:
+        return False
+
+
+def check_exposure(host: str, tls: TlsOptions | None) -> None:
+    """Refuse to listen beyond this machine without authentication: MLLP itself has none,
+    so anyone who can reach the port could have handouts made and read the ACKs. Off
+    loopback the listener needs TLS with client certificates."""
+    if tls is None and not loopback_only(host):
+        raise UsageError(
+            f"listen: {host or 'every interface'} is not a loopback address, and MLLP has no "
+            "authentication of its own; give --tls-cert, --tls-key and --tls-client-ca so "
+            "only senders with a certificate from that authority are answered",
+            field="host",
+        )
 
 
 @dataclass
@@ -42,6 +124,7 @@ class ListenerOptions:
     codes: str | None = None
     include_past: bool = False
     as_of: datetime | None = None
+    tls: TlsOptions | None = None  # MLLP over TLS with client certificates
 
 
 class Answered:
@@ -224,6 +307,17 @@ class _Handler(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         connection: socket.socket = self.request
+        if isinstance(connection, ssl.SSLSocket):
+            connection.settimeout(HANDSHAKE_SECONDS)
+            try:
+                connection.do_handshake()
+            except (ssl.SSLError, OSError) as e:
+                # No certificate, one from another authority, or not TLS at all: no answer.
+                reason = getattr(e, "reason", None) or type(e).__name__
+                self.server.listener.note(
+                    f"refused a connection from {self.client_address[0]}: TLS ({reason})"
+                )
+                return
         connection.settimeout(IDLE_SECONDS)
         reader = FrameReader()
         while not self.server.stopping.is_set():
@@ -248,9 +342,23 @@ class Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
 
     def __init__(self, listener: Listener, options: ListenerOptions) -> None:
+        check_exposure(options.host, options.tls)
         self.listener = listener
         self.stopping = threading.Event()
+        self.tls = options.tls.context() if options.tls else None
+        if ":" in options.host:
+            self.address_family = socket.AF_INET6
         super().__init__((options.host, options.port), _Handler)
+
+    def get_request(self):
+        connection, address = super().get_request()
+        if self.tls is not None:
+            # The handshake happens in the connection's own thread (see _Handler.handle),
+            # so a slow or silent client cannot hold up the others.
+            connection = self.tls.wrap_socket(
+                connection, server_side=True, do_handshake_on_connect=False
+            )
+        return connection, address
 
     @property
     def address(self) -> str:
