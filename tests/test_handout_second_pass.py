@@ -198,3 +198,75 @@ def test_the_surgery_covers_published_preparation_and_recovery():
     with_sglt2 = text_of(handout("pars-defect-decompression", medications=["Jardiance"]))
     assert "Get care right away if you throw up, have belly pain" in with_sglt2
     assert "Check your blood sugar more often than usual while you heal." in with_sglt2
+
+
+# -- layout defects -----------------------------------------------------------------------------
+
+
+def _line_words(paragraph) -> list[list[str]]:
+    """The words of each laid-out line of a ReportLab paragraph."""
+    return [
+        list(line[1]) if isinstance(line, tuple) else [f.text for f in line.words]
+        for line in paragraph.blPara.lines
+    ]
+
+
+def test_a_paragraph_continued_on_the_next_page_has_single_word_gaps():
+    # A continued paragraph laid out again (Spanish large print) showed two spaces where a
+    # line had ended: the spaces added at line ends for copying went into the next part.
+    from reportlab.lib.styles import ParagraphStyle
+
+    from pars_docs.render.pdf.flowables import CachedParagraph
+
+    style = ParagraphStyle("continued", fontName="Helvetica", fontSize=18, leading=24)
+    sentence = "Tome su última dosis de Eliquis el jueves y luego deje de tomarlo hasta el lunes"
+    paragraph = CachedParagraph(" ".join([sentence] * 4), style)
+    _, height = paragraph.wrap(300, 1000)
+    first, rest = paragraph.split(300, height / 2)
+    rest.wrap(250, 1000)
+    lines = _line_words(rest)
+    assert not any("  " in " ".join(line).rstrip() for line in lines)
+    # Nothing lost or added at the split: the two parts hold the paragraph's words.
+    both = " ".join(" ".join(line) for line in [*_line_words(first), *lines]).split()
+    assert both == " ".join([sentence] * 4).split()
+
+
+def _page_texts(pdf: bytes) -> list[str]:
+    import io
+
+    from pypdf import PdfReader
+
+    return [squash(p.extract_text()) for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_no_page_before_the_call_boxes_is_left_mostly_blank():
+    # The surgery with three medicines, one of them an SGLT2 medicine, runs to 5 pages; the
+    # questions area and boxes did not fit on page 4 and left two thirds of it blank.
+    h = handout(
+        "pars-defect-decompression",
+        day="2027-03-08",
+        medications=["Eliquis", "aspirin", "Jardiance"],
+    )
+    texts = _page_texts(h.pdf())
+    assert len(texts) == 5
+    assert "Questions for your care team" in texts[3]
+    assert "Call us if you have" in texts[4] and "Call 911 right away" in texts[4]
+    assert "Questions for your care team" not in texts[4]
+
+
+def test_large_print_keeps_the_regular_order_questions_call_us_call_911():
+    h = handout(
+        "pars-defect-decompression", day="2027-03-08", medications=["Eliquis"], large_print=True
+    )
+    texts = _page_texts(h.pdf())
+
+    def page(words: str) -> int:
+        return next(n for n, text in enumerate(texts) if words in text)
+
+    questions, clinic, emergency = (
+        page("Questions for your care team"),
+        page("Call us if you have"),
+        page("Call 911 right away if you have"),
+    )
+    assert questions <= clinic <= emergency <= clinic + 1
+    assert emergency == len(texts) - 1

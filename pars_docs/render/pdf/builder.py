@@ -421,30 +421,20 @@ class Builder:
         return head, int(element.get("lines") or 3)
 
     def end_matter(self, elements: list[ET.Element], parent: Element) -> list[Flowable]:
-        """The questions area and both call boxes, together on the last page.
-
-        In large print the two boxes do not fit on one page: "Call us" comes right after the
-        instructions, and "Call 911" starts the last page, above the questions area, so the
-        two still come one right after the other."""
+        """The questions area and both call boxes, in this order, in every print size: on
+        the last page, or (when they do not fit there) the questions area ending a page and
+        the boxes together after it; in large print each box whole, one after the other."""
         questions = next((e for e in elements if e.tag == "questions"), None)
         calls = [e for e in elements if e.tag in ("callbox", "emergency")]
         gap = self.s["body"].leading * 1.7
         # Structure elements are made in the order the parts are read.
-        if not self.large:
-            head, lines = self.questions(questions, parent)
+        head, lines = self.questions(questions, parent)
         boxes: list[Flowable] = [
             Box(self.callbox(e, parent), RULE if e.tag == "callbox" else EMERGENCY) for e in calls
         ]
         for box in boxes[1:]:
             box.spaceBefore = 10
-        if not self.large:
-            return [EndMatter(head, boxes, gap, lines, 4 * lines, self.height)]
-        head, lines = self.questions(questions, parent)
-        if len(boxes) < 2:
-            return [EndMatter(head, boxes, gap, lines, 4 * lines, self.height, boxes_first=True)]
-        rest = EndMatter(head, boxes[1:], gap, lines, 4 * lines, self.height, boxes_first=True)
-        boxes[1].spaceBefore = 0
-        return [boxes[0], Spacer(1, gap / 2), rest]
+        return [EndMatter(head, boxes, gap, lines, 4 * lines, self.height)]
 
     def form(self, element: ET.Element, parent: Element) -> Flowable:
         """A table of an instruction set (a pain diary): a header row of column headings

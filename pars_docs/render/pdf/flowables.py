@@ -151,6 +151,10 @@ class CachedParagraph(Tagged, Paragraph):
         return _cjk_lines(frags, widths, calc_bounds)
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        # ReportLab makes the parts from the lines' words: without the spaces added at line
+        # ends, or a part laid out again would show two spaces there (a doubled word gap).
+        if hasattr(self, "blPara"):
+            self.blPara = _unspaced(self.blPara)
         # The part that continues on the next page stays in the same element.
         parts: list[Any] = super().split(availWidth, availHeight)
         for part in parts:
@@ -189,6 +193,30 @@ def _space_line_ends(paragraph: Paragraph) -> None:
             last = copy.copy(line.words[-1])
             last.text += " "
             line.words[-1] = last
+
+
+def _unspaced(blPara: Any) -> Any:
+    """A copy of ``blPara`` without the spaces :func:`_space_line_ends` added (the cached
+    original keeps them)."""
+    out = copy.copy(blPara)
+    lines = blPara.lines
+    if blPara.kind == 0:
+        out.lines = [
+            (extra, [*words[:-1], words[-1].rstrip(" ")])
+            if words and n < len(lines) - 1
+            else (extra, words)
+            for n, (extra, words) in enumerate(lines)
+        ]
+        return out
+    out.lines = []
+    for n, line in enumerate(lines):
+        if n < len(lines) - 1 and line.words and line.words[-1].text.endswith(" "):
+            line = copy.copy(line)
+            last = copy.copy(line.words[-1])
+            last.text = last.text.rstrip(" ")
+            line.words = [*line.words[:-1], last]
+        out.lines.append(line)
+    return out
 
 
 # Chinese and Korean wrap between characters, as ReportLab's CJK wrapping does, but never

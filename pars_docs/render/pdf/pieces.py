@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from reportlab.lib.colors import Color
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, Paragraph
+from reportlab.platypus import Flowable, KeepTogether, Paragraph
 
 from .flowables import CachedParagraph, draw_frame
 from .icons import draw_icon
@@ -107,13 +107,15 @@ def _height(flowables: list[Flowable], width: float, avail: float) -> float:
 
 
 class EndMatter(Flowable):
-    """The questions area (a heading, a prompt and writing lines) and the call boxes, kept on
-    one page so "Call us" and "Call 911" are always found together, on the last page.
+    """The questions area (a heading, a prompt and writing lines) and the call boxes, in
+    that order, on the last page, so "Call us" and "Call 911" are always found together.
 
     The writing lines stretch to fill what the page has left, between ``min_lines`` and
-    ``max_lines``, so the last page is used rather than left blank. Only when the whole does
-    not fit on an empty page (large print) does it come apart: the first box on a page of
-    its own, then the questions area with the other box on the last page.
+    ``max_lines``, so the last page is used rather than left blank. When the whole does not
+    fit where it comes but the questions area does, the questions area ends that page and
+    the two boxes, together, make the last one (rather than leave most of a page blank).
+    When the whole does not fit on an empty page (large print), the parts follow one
+    another in the same order, each box whole: the questions area, "Call us", "Call 911".
     """
 
     def __init__(
@@ -124,10 +126,8 @@ class EndMatter(Flowable):
         min_lines: int,
         max_lines: int,
         frame_height: float,
-        boxes_first: bool = False,
     ) -> None:
         super().__init__()
-        self.boxes_first = boxes_first
         self.head = head
         self.boxes = boxes
         self.gap = gap
@@ -147,35 +147,37 @@ class EndMatter(Flowable):
         self.height = fixed + self.lines.count * self.gap
         return self.width, self.height
 
+    def _area(self) -> EndMatter:
+        return EndMatter(self.head, [], self.gap, self.min_lines, self.max_lines, self.frame_height)
+
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        if not self.boxes:
+            return []  # the questions area alone: to the next page, whole
         fixed = self._fixed(availWidth, self.frame_height)
-        if fixed + self.min_lines * self.gap <= self.frame_height:
-            return []  # it fits on a page of its own: move there whole
-        if len(self.boxes) < 2:
-            area = EndMatter(self.head, [], self.gap, self.min_lines, self.max_lines, 0)
-            return [area, *self.boxes]
-        if _height(self.boxes[:1], availWidth, availHeight) > availHeight:
-            return []  # the first box starts the next page
-        rest = EndMatter(
-            self.head,
-            self.boxes[1:],
-            self.gap,
-            self.min_lines,
-            self.max_lines,
-            self.frame_height,
-            self.boxes_first,
+        area = (
+            _height(self.head, availWidth, availHeight) + self.gap + self.min_lines * self.gap
+            if self.head
+            else None
         )
-        return [self.boxes[0], rest]
+        boxes = _height(self.boxes, availWidth, self.frame_height)
+        if fixed + self.min_lines * self.gap <= self.frame_height:
+            if area is not None and area <= availHeight and boxes <= self.frame_height:
+                # The questions area ends this page; the boxes, together, the next one.
+                return [self._area(), KeepTogether(list(self.boxes))]
+            return []  # it fits on a page of its own: move there whole
+        # Not on one page even when empty: each part whole, one after the other, in order.
+        if area is None:
+            return list(self.boxes)
+        if area > availHeight:
+            return []  # the questions area starts the next page
+        return [self._area(), *self.boxes]
 
     def draw(self) -> None:
         canvas = self.canv
         y = self.height
-        area = [*self.head, self.lines]
-        parts = [*self.boxes, *area] if self.boxes_first else [*area, *self.boxes]
+        parts = [*self.head, self.lines, *self.boxes]
         # Air above the lines, and between the questions area and the boxes.
-        airy: list[Flowable] = [self.lines]
-        if self.boxes:
-            airy.append(parts[len(self.boxes)] if self.boxes_first else parts[len(area)])
+        airy: list[Flowable] = [self.lines, *self.boxes[:1]]
         for index, flowable in enumerate(parts):
             if index:
                 y -= flowable.getSpaceBefore()
