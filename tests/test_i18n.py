@@ -614,3 +614,86 @@ def test_the_footer_names_the_date_of_birth_without_repeating_a_word(language):
     pairs = zip(words[:-1], words[1:], strict=True)
     assert all(a.casefold() != b.casefold() for a, b in pairs), footer
     assert "1980" in footer
+
+
+# -- the languages added for issue 24: every built-in set ----------------------------------
+
+# Each language below has every built-in set, its medicine words and its calendar wording.
+ADDED = ("ru",)
+# What every handout in the language prints: the patient label, the visit's date (CLDR,
+# months in the genitive in Russian) and its time on the 24-hour clock the language reads.
+ADDED_WORDS = {
+    "ru": ["Пациент", "четверг, 3 декабря 2026 г.", "13:30"],
+}
+PAGE_WORDS = {"ru": "Страница 1 из"}
+# The two pars sets are translated last (their English may still change).
+ADDED_SETS = [s for s in built_in_sets() if s not in SETS]
+
+
+@pytest.mark.parametrize("procedure", ADDED_SETS)
+@pytest.mark.parametrize("language", ADDED)
+def test_every_built_in_set_makes_a_handout_in_each_added_language(procedure, language):
+    for sedation in sedation_choices(procedure):
+        handout = make(language, procedure, sedation=sedation)
+        assert handout.language == language
+        text = handout.render("text").decode("utf-8").replace("Draft translation, not reviewed", "")
+        assert english_words(text) == [], (procedure, sedation)
+        for word in ADDED_WORDS[language]:
+            assert squash(word) in squash(text), (procedure, word)
+        calendar = handout.render("ics").decode("utf-8")
+        assert f"X-WR-LANGUAGE:{language}" in calendar
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("procedure", ADDED_SETS)
+@pytest.mark.parametrize("language", ADDED)
+def test_every_built_in_set_prints_in_each_added_language_with_every_glyph(procedure, language):
+    for large_print in (False, True):
+        pdf = make(language, procedure, large_print=large_print).pdf()
+        text = pdf_text(pdf).replace("Draft translation, not reviewed", "")
+        assert english_words(text) == [], (procedure, large_print)
+        assert missing_glyphs(text) == [], (procedure, large_print)
+        assert "Nguyễn Thị Hương" in text
+        assert squash(PAGE_WORDS[language]) in squash(text)
+
+
+@pytest.mark.parametrize("language", ADDED)
+def test_each_added_language_has_every_medicine_of_the_table(language):
+    from pars_docs.load.loader import load_yaml
+
+    table = load_yaml(instructions_dir() / "medicines.yaml").data["medicines"]
+    words = load_yaml(instructions_dir() / f"medicines.{language}.yaml").data["medicines"]
+    assert [m["name"] for m in table] == list(words)
+    for medicine in table:
+        assert words[medicine["name"]]["name"], medicine["name"]
+
+
+def test_russian_medicine_lines_keep_the_name_as_given_after_a_noun():
+    text = squash(make("ru", "lumbar-fusion").render("text").decode("utf-8"))
+    # "препарат Eliquis" leaves the brand as the patient gave it, undeclined, with the
+    # Russian generic name; the garlic note and the plain-word name are in Russian.
+    assert squash("Последняя доза препарата Eliquis (апиксабан): воскресенье,") in text
+    assert squash("Речь идёт о таблетках чеснока") in text
+    assert squash("Последняя доза препарата рыбий жир (omega-3):") in text
+
+
+def test_numbers_from_the_timing_take_the_languages_decimal_sign():
+    russian = make("ru", "kyphoplasty").render("text").decode("utf-8")
+    assert "100,4 °F (38 °C)" in russian and "4,5 кг" in russian
+    assert "100.4" not in russian
+    english = make("en", "kyphoplasty").render("text").decode("utf-8")
+    assert "100.4 °F (38 °C)" in english and "(4.5 kilograms)" in english
+
+
+def test_a_declared_decimal_sign_is_the_one_cldr_gives_the_language():
+    from babel import Locale
+
+    from pars_docs.load.loader import load_yaml
+    from pars_docs.resources import templates_dir
+
+    formats = load_yaml(templates_dir() / "formats.yaml").data
+    declared = {lang: block["decimal"] for lang, block in formats.items() if "decimal" in block}
+    assert set(ADDED) <= set(declared)
+    for language, sign in declared.items():
+        symbols = Locale.parse(language.replace("-", "_")).number_symbols["latn"]
+        assert sign == symbols["decimal"], language

@@ -41,6 +41,12 @@ _DOUBLE_STOP = re.compile(f"\\.({BOLD_OFF})\\.")
 PAGE_TEMPLATES = (HANDOUT_TEMPLATE, PACKET_TEMPLATE)
 
 
+def _not_pattern(name: str) -> bool:
+    """Whether a language's formats entry is not a date pattern: words added after a time
+    (repeated_*) or the decimal sign."""
+    return name.startswith("repeated") or name == "decimal"
+
+
 def _repeated(moment: datetime) -> bool:
     """Whether the wall-clock reading of ``moment`` happens twice (clocks going back)."""
     other = moment.replace(fold=1 - moment.fold)
@@ -64,13 +70,36 @@ def _format_problems(chosen, language: str) -> list[tuple[tuple, str]]:
         if not isinstance(pattern, str):
             problems.append(((name,), f"{name}: must be text"))
             continue
-        if name.startswith("repeated_"):
-            continue  # words added after a time, not a pattern
+        if _not_pattern(name):
+            continue  # words added after a time, or the decimal sign: not a pattern
         try:
             babel.dates.format_datetime(sample, pattern, locale=locale)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             problems.append(((name,), f"{name}: not a date pattern Babel can write ({e})"))
     return problems
+
+
+class LocalNumber(float):
+    """A number that prints with a decimal sign other than the point ("100,4"), and
+    otherwise compares and counts as the number it is."""
+
+    sign = "."
+
+    def __str__(self) -> str:
+        return float.__repr__(self).replace(".", self.sign)
+
+
+def _with_decimal(value, sign: str):
+    """``value`` (the timing, nested) with each fractional number a :class:`LocalNumber`."""
+    if isinstance(value, dict):
+        return {key: _with_decimal(item, sign) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_with_decimal(item, sign) for item in value]
+    if isinstance(value, float) and not value.is_integer():
+        number = LocalNumber(value)
+        number.sign = sign
+        return number
+    return value
 
 
 def tidy_spaces(text: str) -> str:
@@ -119,11 +148,12 @@ class Templates:
         self.language = language
         self.clock = clock
         self.formats = self._formats(language)
+        # The decimal sign of numbers the wording prints from `timing` (100,4 °F in French).
+        self.decimal = str(self.formats.get("decimal", "."))
+        self._local_timing: tuple[object, dict] | None = None
         if clock == 24:
             self.formats = {
-                key: clock_24(value)
-                if isinstance(value, str) and not key.startswith("repeated")
-                else value
+                key: clock_24(value) if isinstance(value, str) and not _not_pattern(key) else value
                 for key, value in self.formats.items()
             }
         # A site's own templates are the clinic's data: both run sandboxed (sandbox.py).
@@ -332,10 +362,20 @@ class Templates:
             # No variable, tag or comment: Jinja would give the text back unchanged.
             return single_stop(tidy_spaces(source))
         try:
-            text = bounded_render(self.compile_text(source), context)
+            text = bounded_render(self.compile_text(source), self.numbers(context))
         except SecurityError as e:
             raise InstructionError(f"wording: not allowed ({e}): {source[:60]!r}") from e
         return single_stop(tidy_spaces(text))
+
+    def numbers(self, context: dict) -> dict:
+        """``context`` with the timing's fractional numbers written with this language's
+        decimal sign, when it is not a point."""
+        timing = context.get("t")
+        if self.decimal == "." or not isinstance(timing, dict):
+            return context
+        if self._local_timing is None or self._local_timing[0] is not timing:
+            self._local_timing = (timing, _with_decimal(timing, self.decimal))
+        return {**context, "t": self._local_timing[1]}
 
 
 def _from_string(env: jinja2.Environment, source: str) -> jinja2.Template:

@@ -94,7 +94,9 @@ class CalendarWording:
         for key in field:
             source = source[key]
         try:
-            text = single_stop(bounded_render(templates.compile_text(source), context))
+            text = single_stop(
+                bounded_render(templates.compile_text(source), templates.numbers(context))
+            )
         except jinja2.TemplateError as e:  # a SecurityError too: over the sandbox's bounds
             where = (self.language, *field)
             raise InstructionError(problem(self.loaded, where, f"template error: {e}")) from e
@@ -366,7 +368,7 @@ def _set_text(templates: Templates, source: str | None, context: dict) -> str:
     """A moment's calendar wording from the instruction set, bold marks dropped."""
     if not source:
         return ""
-    text = single_stop(templates.compile_text(source).render(context))
+    text = single_stop(templates.compile_text(source).render(templates.numbers(context)))
     lines = (tidy_spaces(line) for line in plain(text).split("\n"))
     return "\n".join(line for line in lines if line)
 

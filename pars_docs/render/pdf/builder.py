@@ -58,9 +58,11 @@ CELL_GAP = 6
 # ("March 11", "at 10:30", "5, 2027"); except that after a comma a clock time may begin the
 # second line ("martes 24 de noviembre," then "2:00 a. m."), the day and then the time being
 # the two lines a key time may take. Glued to the month, the time made one word too wide for
-# the column in large print, which ReportLab then cut inside a letter run.
+# the column in large print, which ReportLab then cut inside a letter run. After a comma only
+# a year is glued ("5, 2027"): a day's number there begins its date ("пятница, 5 марта",
+# "sexta-feira, 5 de março"), which may go to the next line, after the weekday.
 _BEFORE_NUMBER = re.compile(
-    f"(?<!,) (?=[{BOLD_ON}{BOLD_OFF}]*\\d)|(?<=,) (?=[{BOLD_ON}{BOLD_OFF}]*\\d+(?![\\d:]))"
+    f"(?<!,) (?=[{BOLD_ON}{BOLD_OFF}]*\\d)|(?<=,) (?=[{BOLD_ON}{BOLD_OFF}]*\\d{{4}}(?![\\d:]))"
 )
 
 
