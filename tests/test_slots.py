@@ -94,6 +94,7 @@ def test_a_site_profiles_paragraphs_print_on_every_set_in_each_language(runner, 
             en: Parking is free in lot B.
             es: El estacionamiento es gratis en el lote B.
             vi: Bãi đậu xe B miễn phí.
+            ru: Парковка на стоянке B бесплатная.
         """,
     )
     assert "Parking is free in lot B." in text_of(runner, site)
