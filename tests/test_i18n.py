@@ -619,13 +619,15 @@ def test_the_footer_names_the_date_of_birth_without_repeating_a_word(language):
 # -- the languages added for issue 24: every built-in set ----------------------------------
 
 # Each language below has every built-in set, its medicine words and its calendar wording.
-ADDED = ("ru",)
+ADDED = ("ru", "pt", "fr")
 # What every handout in the language prints: the patient label, the visit's date (CLDR,
 # months in the genitive in Russian) and its time on the 24-hour clock the language reads.
 ADDED_WORDS = {
     "ru": ["Пациент", "четверг, 3 декабря 2026 г.", "13:30"],
+    "pt": ["Paciente", "quinta-feira, 3 de dezembro de 2026", "13:30"],
+    "fr": ["Patient(e)", "jeudi 3 décembre 2026", "13:30"],
 }
-PAGE_WORDS = {"ru": "Страница 1 из"}
+PAGE_WORDS = {"ru": "Страница 1 из", "pt": "Página 1 de", "fr": "Page 1 sur"}
 # The two pars sets are translated last (their English may still change).
 ADDED_SETS = [s for s in built_in_sets() if s not in SETS]
 
@@ -697,3 +699,15 @@ def test_a_declared_decimal_sign_is_the_one_cldr_gives_the_language():
     for language, sign in declared.items():
         symbols = Locale.parse(language.replace("-", "_")).number_symbols["latn"]
         assert sign == symbols["decimal"], language
+
+
+def test_portuguese_and_french_medicine_lines_read_without_an_article_or_elision():
+    portuguese = squash(make("pt", "lumbar-fusion").render("text").decode("utf-8"))
+    assert squash("Última dose de Eliquis (apixabana): domingo,") in portuguese
+    assert squash("Isto vale para cápsulas de alho") in portuguese
+    # "votre" before the name: no "de Eliquis" / "d'aspirine" to get wrong.
+    french = squash(make("fr", "lumbar-fusion").render("text").decode("utf-8"))
+    assert squash("Prenez votre Eliquis (apixaban) pour la dernière fois le dimanche") in french
+    assert squash("votre huile de poisson (omega-3)") in french
+    # French typography: a no-break space before the colon of the wording.
+    assert "Début\u00a0:" in make("fr", "lumbar-ilesi").render("text").decode("utf-8")
