@@ -24,6 +24,15 @@ LOGO_TYPES = (".png", ".jpg", ".jpeg")
 
 
 @dataclass(frozen=True)
+class Printer:
+    """A CUPS queue the desk may send handouts to."""
+
+    queue: str
+    name: str
+    duplex: bool = False
+
+
+@dataclass(frozen=True)
 class MrnRule:
     """Which identifier is the medical record number: any that has this system, type code or
     type text (compared without case). The default knows HL7's ``MR`` code and "MRN"."""
@@ -83,6 +92,10 @@ class Site:
     session_idle_minutes: int = 15
     audit: Path | None = None  # the audit trail's SQLite file
     audit_patient: str = "mrn"  # or "name_dob"
+    today: Path | None = None  # the desk's kept handouts (SQLite), encrypted with today_key
+    today_key: Path | None = None
+    today_keep_hours: int | None = None  # None: until the end of the day
+    printers: tuple[Printer, ...] = ()  # CUPS queues the desk offers
     # True when the zone is this computer's (``timezone: local``), not one the clinic named.
     zone_from_machine: bool = False
     # The clinic's own paragraphs for every handout: (place, ((language, text), ...)).
@@ -284,6 +297,13 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         session_idle_minutes=int(data.get("session_idle_minutes", 15)),
         audit=base / data["audit"] if "audit" in data else None,
         audit_patient=data.get("audit_patient", "mrn"),
+        today=base / data["today"] if "today" in data else None,
+        today_key=base / data["today_key"] if "today_key" in data else None,
+        today_keep_hours=data.get("today_keep_hours"),
+        printers=tuple(
+            Printer(p["queue"], p.get("name", p["queue"]), bool(p.get("duplex", False)))
+            for p in data.get("printers", [])
+        ),
         zone_from_machine=from_machine,
         slots=tuple(
             (name, tuple((lang, " ".join(text.split())) for lang, text in texts.items()))

@@ -12,6 +12,7 @@ import io
 import logging
 import secrets
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,17 +21,20 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from .._version import version
 from ..audit import patient_id
-from ..errors import AuditError, ParsDocsError, printable, trace_without_values
+from ..errors import AuditError, OutputError, ParsDocsError, printable, trace_without_values
 from ..handout import Engine
 from ..read.rows import FORMATS
+from ..write.printer import send_to_printer
 from . import security
 from .desk import PAPERS, Desk, FormValues, without_command_words
 from .packets import PacketOptions, Packets
 from .signin import LiveSessions, Throttle
+from .today import KeptError
 
 if TYPE_CHECKING:
     from ..audit import AuditTrail
     from .accounts import Account, Accounts
+    from .today import Kept, TodayList
 
 MAX_UPLOAD = 10 * 1024 * 1024  # bytes in one request: a day's list is a few hundred kB
 log = logging.getLogger("pars_docs.web")
@@ -41,6 +45,7 @@ UPLOAD_FIELDS = {
     "date_format": "date_format",
     "timezone": "timezone",
     "column": "columns",
+    "codes": "codes",
     "packet": "form",  # about no field: shown over the form
 }
 
@@ -69,11 +74,13 @@ def create_app(
     allowed_hosts: set[str] | None = None,
     accounts: Accounts | None = None,
     audit: AuditTrail | None = None,
+    today: TodayList | None = None,
 ) -> Flask:
     """The application for ``engine``'s site. ``work_dir`` is a private folder for packet
     runs; ``token`` (if any) must open each session; ``allowed_hosts`` (if any) are the only
     Host headers accepted. With ``accounts``, every page needs a signed-in user; with
-    ``audit``, what is made, shown, downloaded and printed is recorded there first."""
+    ``audit``, what is made, shown, downloaded and printed is recorded there first; with
+    ``today``, each handout made is kept (encrypted) for today's list and reprints."""
     app = Flask(__name__)
     app.request_class = MemoryRequest
     app.secret_key = secrets.token_bytes(32)  # sessions end when the server stops
@@ -93,7 +100,9 @@ def create_app(
         "allowed_hosts": allowed_hosts,
         "accounts": accounts,
         "audit": audit,
+        "today": today,
     }
+    printers = {printer.queue: printer for printer in engine.site.printers}
     throttle = Throttle()
     live_sessions = LiveSessions()
     idle_seconds = engine.site.session_idle_minutes * 60
@@ -206,6 +215,8 @@ def create_app(
             "signed_in": bool(token and session.get("signed_in")) or bool(g.get("account")),
             "account": g.get("account"),
             "accounts_on": accounts is not None,
+            "today_on": today is not None,
+            "printers": list(printers.values()),
         }
 
     # Sign-in (only when the server listens beyond this computer) -------------------------
@@ -322,6 +333,8 @@ def create_app(
         made = mine(request.args.get("from", ""))
         # A new form starts from the site's own choice of print size.
         values = made.values if made else FormValues(large_print=engine.site.large_print)
+        if not made and request.args.get("kept"):  # "Change" on today's list
+            values = kept_values(kept_or_404(request.args["kept"]))
         if not made and len(desk.procedures()) == 1:
             values.procedure = desk.procedures()[0]["id"]
         return show_form(values, {})
@@ -341,7 +354,154 @@ def create_app(
         except AuditError:
             desk.forget(key)  # not recorded, so not given out
             raise
+        keep_for_today(made)
         return redirect(url_for("preview", key=key), 303)
+
+    # Today's list and reprints -------------------------------------------------------------
+
+    def sees_clinic() -> bool:
+        """Whether this user's list is the clinic's (a scheduler's, an admin's, or anyone's
+        at a desk without sign-in), not only their own."""
+        account = g.get("account")
+        return account is None or account.role in ("scheduler", "admin")
+
+    def keep_for_today(made) -> None:
+        if today is None or made.visit is None or made.handout is None:
+            return
+        visit, iset = made.visit, made.handout.instruction_set
+        values = asdict(made.values)
+        values.pop("unknown", None)  # found again when the form is checked
+        start = made.handout.plan.moments["start"]
+        today.add(
+            user_name(),
+            values,
+            made.pdf,
+            {
+                "patient": visit.patient,
+                "mrn": visit.mrn or "",
+                "title": iset.title,
+                "set_id": iset.id,
+                "version": iset.version,
+                "language": made.handout.language,
+                "when": start.strftime("%b %d, ") + start.strftime("%I:%M %p").lstrip("0"),
+                "audit_patient": patient_id(visit, audit.patient_rule) if audit else "",
+                "filename": made.filename,
+            },
+        )
+
+    def kept_or_404(kept_id: str) -> Kept:
+        kept = today.get(kept_id) if today is not None else None
+        if kept is None or not (sees_clinic() or kept.owner == user_name()):
+            abort(404, "This handout is no longer kept. Make it again.")
+        return kept
+
+    def kept_values(kept: Kept) -> FormValues:
+        known = FormValues.__dataclass_fields__
+        return FormValues(**{k: v for k, v in kept.values.items() if k in known})
+
+    @app.get("/today")
+    def today_list():
+        if today is None:
+            abort(404, "This desk keeps no list of the day's handouts.")
+        query = request.args.get("q", "")[:100]
+        everyone = sees_clinic()
+        kept = today.listed(None if everyone else user_name(), query)
+        zone = engine.site.tz
+        rows = [
+            {
+                "id": k.id,
+                "owner": k.owner,
+                "shown": k.shown,
+                "made": k.made_at.astimezone(zone).strftime("%I:%M %p").lstrip("0"),
+            }
+            for k in kept
+        ]
+        hours = engine.site.today_keep_hours
+        retention = f"for {hours} hours" if hours else "until the end of the day"
+        return render_template(
+            "today.html", kept=rows, query=query, everyone=everyone, retention=retention
+        )
+
+    @app.post("/today/<kept_id>/reprint")
+    def reprint(kept_id: str):
+        kept = kept_or_404(kept_id)
+        shown = kept.shown
+        try:
+            current = engine.library.get(shown["set_id"]).version
+        except ParsDocsError:
+            current = None  # the set is gone: only the handout as printed can be given
+        chosen = request.form.get("version")
+        if chosen not in ("same", "current") and current not in (None, shown["version"]):
+            return render_template("reprint.html", kept=kept, current=current)
+        if chosen == "same" or current is None:
+            values = kept_values(kept)
+            key = desk.keep_printed(kept.pdf, values, shown["title"], shown["filename"])
+            made = desk.get(key)
+            assert made is not None
+            made.owner = session["sid"]
+            record(
+                "handout-made",
+                set_id=shown["set_id"],
+                set_version=shown["version"],
+                language=shown.get("language"),
+                patient=shown.get("audit_patient") or None,
+                pdf=kept.pdf,
+                detail="reprint, as printed before",
+            )
+            return redirect(url_for("preview", key=key), 303)
+        values = kept_values(kept)
+        values.reprint = True  # the appointment may be over by now
+        remade, errors = desk.make(values)
+        if errors or remade is None:
+            return show_form(values, errors, 422)
+        made = desk.get(remade)
+        if made is None:
+            abort(404, "This handout is no longer kept. Make it again.")
+        made.owner = session["sid"]
+        record("handout-made", made, detail="reprint, current version")
+        key = remade
+        return redirect(url_for("preview", key=key), 303)
+
+    # Sending to a printer ------------------------------------------------------------------
+
+    def send(document: bytes, what: str, **recorded) -> tuple[str | None, str | None]:
+        """Send ``document`` (a PDF) to the chosen printer, recorded first; (what to say,
+        an error)."""
+        printer = printers.get(request.form.get("printer", ""))
+        if printer is None:
+            return None, "Choose a printer from the list."
+        record("sent-to-printer", detail=f"{what} to {printer.name} ({printer.queue})", **recorded)
+        try:
+            job = send_to_printer(
+                document, printer.queue, title=f"pars-docs {what}", duplex=printer.duplex
+            )
+        except OutputError as e:
+            log.warning("printing to %s failed: %s", printer.queue, e.message)
+            return None, (
+                f"The printer “{printer.name}” did not take it ("
+                f"{e.message.split('(', 1)[-1].rstrip(')') if '(' in e.message else e.message}"
+                "). Download the PDF and print it from the computer instead."
+            )
+        return f"Sent to {printer.name} (print job {job}).", None
+
+    @app.post("/handout/<key>/send")
+    def send_handout(key: str):
+        made = mine(key) or abort(404, "This handout is no longer kept. Make it again.")
+        if made.handout is not None and made.visit is not None:
+            handout = made.handout
+            given = {
+                "set_id": handout.instruction_set.id,
+                "set_version": handout.instruction_set.version,
+                "language": handout.language,
+                "patient": patient_id(made.visit, audit.patient_rule) if audit else None,
+            }
+        else:
+            given = {}
+        sent, error = send(made.pdf, "handout", pdf=made.pdf, **given)
+        status = 200 if sent else 502 if error and "did not take" in error else 400
+        return render_template(
+            "preview.html", key=key, made=made, sent=sent, send_error=error
+        ), status
 
     @app.get("/handout/<key>")
     def preview(key: str):
@@ -398,6 +558,7 @@ def create_app(
                 site_paper=engine.site.paper,
                 site_zone=None if engine.site.is_default else engine.site.timezone,
                 fields=fields or {},
+                code_map=packets.code_map(),
             ),
             status,
         )
@@ -422,6 +583,7 @@ def create_app(
         form = request.form
         upload = request.files.get("input")
         mapping = request.files.get("map")
+        codes = request.files.get("codes")
         columns = tuple(line.strip() for line in form.get("columns", "").splitlines())
         options = PacketOptions(
             fmt=form.get("format") or None,
@@ -448,6 +610,7 @@ def create_app(
                 upload.filename or "" if upload else "",
                 options,
                 (mapping.read(), mapping.filename or "") if mapping and has_map else None,
+                (codes.read(), codes.filename or "") if codes and codes.filename else None,
             )
         except ParsDocsError as e:
             message = packet_words(e.message)
@@ -499,7 +662,20 @@ def create_app(
     def packet(key: str):
         job = job_or_404(key)
         audit_packet(job)
-        return render_template("result.html", key=key, job=job)
+        return render_template("result.html", key=key, job=job, names=dated_names(job))
+
+    @app.post("/packet/<key>/send")
+    def send_packet(key: str):
+        job = job_or_404(key)
+        audit_packet(job)
+        if job.packet is None or not job.audited:
+            abort(404, "There is no packet to print.")
+        made = sum(r.get("status") == "ok" for r in job.rows)
+        sent, error = send(job.packet, f"packet of {made} handouts", pdf=job.packet)
+        status = 200 if sent else 502 if error and "did not take" in error else 400
+        return render_template(
+            "result.html", key=key, job=job, names=dated_names(job), sent=sent, send_error=error
+        ), status
 
     @app.get("/packet/<key>/status")
     def packet_status(key: str):
@@ -515,9 +691,16 @@ def create_app(
         "manifest.csv": ("manifest", "text/csv; charset=utf-8"),
     }
 
+    def dated_names(job) -> dict[str, str]:
+        """Each download's name with the list's dates (packet-2027-03-08.pdf), never a
+        patient's name."""
+        return {name: name.replace(".", f"-{job.day}.", 1) for name in downloads}
+
     @app.get("/packet/<key>/<name>")
     def packet_file(key: str, name: str):
         job = job_or_404(key)
+        names = dated_names(job)
+        name = {dated: plain for plain, dated in names.items()}.get(name, name)
         if name not in downloads:
             abort(404)
         attribute, mimetype = downloads[name]
@@ -531,7 +714,7 @@ def create_app(
             detail=f"{name}: {sum(r.get('status') == 'ok' for r in job.rows)} handouts",
         )
         response = app.response_class(data, mimetype=mimetype)
-        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["Content-Disposition"] = f'attachment; filename="{names[name]}"'
         return response
 
     # Errors --------------------------------------------------------------------------------
@@ -543,6 +726,15 @@ def create_app(
         if request.path.startswith("/packet"):
             return show_packet_form({"input": message}, 413)
         return render_template("error.html", message=message), 413
+
+    @app.errorhandler(KeptError)
+    def not_kept(error: KeptError):
+        log.error("today's list: %s", error.message)
+        return render_template(
+            "error.html",
+            message="Today’s list could not be read or written. Please tell whoever looks "
+            "after this desk.",
+        ), 503
 
     @app.errorhandler(AuditError)
     def not_recorded(error: AuditError):

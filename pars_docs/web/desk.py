@@ -382,6 +382,21 @@ class Desk:
                 extra["render"][name] = value
         return extra
 
+    def keep_printed(self, pdf: bytes, values: FormValues, title: str, filename: str) -> str:
+        """Keep a handout printed before (a reprint as it was), for the preview, print and
+        download; its id."""
+        with self.lock:  # pdfium is not thread-safe
+            pages = _page_count(pdf)
+        made = DeskHandout(
+            pdf=pdf,
+            filename=filename,
+            title=title,
+            values=values,
+            pages=pages,
+            paper=(values.paper or self.site.paper).upper().replace("LETTER", "US letter"),
+        )
+        return self._keep(made)
+
     # The store ----------------------------------------------------------------------------
 
     def _keep(self, made: DeskHandout) -> str:
@@ -411,12 +426,14 @@ class Desk:
         """A made handout as ``.pdf``, ``.txt``, ``.json`` or ``.ics`` and its file name."""
         made = self.get(key)
         kinds = {ending: kind for kind, ending in FILE_SUFFIXES.items()}
-        if made is None or suffix not in kinds or made.handout is None:
+        if made is None or suffix not in kinds:
+            return None
+        if suffix == ".pdf":
+            return made.pdf, made.filename
+        if made.handout is None:  # a reprint as printed before: its PDF only
             return None
         from ..write.names import default_filename
 
-        if suffix == ".pdf":
-            return made.pdf, made.filename
         with self.lock:
             data = made.handout.render(kinds[suffix])
         return data, default_filename(made.visit, suffix)

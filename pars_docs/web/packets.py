@@ -11,11 +11,13 @@ soon as the run ends; a server that stops removes the folders of runs still goin
 from __future__ import annotations
 
 import csv
+import datetime
 import io
 import json
 import logging
 import multiprocessing
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -50,6 +52,7 @@ log = logging.getLogger("pars_docs.web")
 
 INPUT_SUFFIXES = {".csv", ".tsv", ".tab", ".json", ".ndjson", ".jsonl", ".hl7", ".xml", ".xlsx"}
 MAP_SUFFIXES = {".yaml", ".yml", ".json"}
+CODES_SUFFIXES = {".yaml", ".yml", ".json"}
 SHOWN = ("patient", "date", "time", "procedure")  # what the result table shows of each row
 NAMED = ("mrn", "dob")  # kept too, for the audit trail's patient identifier
 
@@ -93,6 +96,7 @@ class Job:
     ended: float | None = None
     owner: str = ""  # the session that started it
     audited: bool = False  # its handouts are in the audit trail, so it may be given out
+    day: str = ""  # the list's dates, for the downloads' names: 2027-03-08 (-to-2027-03-09)
 
     @property
     def done(self) -> int:
@@ -128,6 +132,7 @@ class Packets:
         filename: str,
         options: PacketOptions,
         mapping_upload: tuple[bytes, str] | None = None,
+        codes_upload: tuple[bytes, str] | None = None,
     ) -> str:
         """Check the upload and start its run; a :class:`ParsDocsError` if it cannot run."""
         if not upload:
@@ -157,10 +162,25 @@ class Packets:
                 map_suffix = Path(map_name).suffix.lower()
                 map_path = folder / ("map" + (map_suffix if map_suffix in MAP_SUFFIXES else ""))
                 map_path.write_bytes(data)
-            with _relabelled({str(source_path): label, str(map_path): "the mapping file"}):
+            codes_path = None
+            if codes_upload:
+                data, codes_name = codes_upload
+                codes_suffix = Path(codes_name).suffix.lower()
+                codes_path = folder / (
+                    "codes" + (codes_suffix if codes_suffix in CODES_SUFFIXES else ".yaml")
+                )
+                codes_path.write_bytes(data)
+            names = {
+                str(source_path): label,
+                str(map_path): "the mapping file",
+                str(codes_path): "the code map",
+            }
+            with _relabelled(names):
                 mapping = read_mapping(str(map_path) if map_path else None, options.columns)
                 source = Source(str(source_path), options.fmt, options.encoding)
                 site = self._site_for(source, zone)
+                if codes_path is not None:
+                    site = replace(site, procedure_codes=codes_path)
                 try:
                     total = sum(
                         1 for _ in _rows(source, mapping, site, self.library, options.include_past)
@@ -259,6 +279,7 @@ class Packets:
             with open(manifest, encoding="utf-8") as lines:
                 records = [json.loads(line) for line in lines if line.strip()]
         handouts = folder / "handouts"
+        job.day = _list_day(records, self.site)
         stamp = build_time().timetuple()[:6]
         stamp = stamp if stamp[0] >= 1980 else (1980, 1, 1, 0, 0, 0)  # zip's first year
         buffer = io.BytesIO()
@@ -282,6 +303,34 @@ class Packets:
         job.manifest = table.getvalue().encode("utf-8")
         job.rows = rows
         job.summary = summary
+
+    def code_map(self) -> list[dict[str, str]]:
+        """The site's code map as the upload page shows it: each code (or words) and the
+        handout it chooses, the site's own entries first, then the sets' own codes."""
+        from ..read.codes import CodeMap
+
+        try:
+            codes = CodeMap.build(self.library, self.site.procedure_codes)
+        except ParsDocsError as e:
+            return [{"code": "", "system": "", "title": f"The site's code map: {e.message}"}]
+        titles = self._titles()
+        shown = [
+            {
+                "code": f"words “{entry['text']}”",
+                "system": "",
+                "title": titles.get(entry["procedure"], entry["procedure"]),
+            }
+            for entry in codes.texts
+        ]
+        shown += [
+            {
+                "code": entry["code"],
+                "system": entry["system"] or "any",
+                "title": titles.get(entry["procedure"], entry["procedure"]),
+            }
+            for entry in codes.entries
+        ]
+        return shown
 
     def _titles(self) -> dict[str, str]:
         titles = {}
@@ -461,3 +510,19 @@ def _relative_output(output: str | None, folder: Path) -> str | None:
         return Path(output).relative_to(folder).as_posix()
     except ValueError:
         return Path(output).name
+
+
+def _list_day(records: list[dict], site: Site) -> str:
+    """The dates of a list's appointments, from its handouts' file names (which start with
+    the appointment's date): one date, or the first and last; today's for none."""
+    days = sorted(
+        {
+            match.group(0)
+            for record in records
+            if record.get("status") == "ok"
+            and (match := re.match(r"\d{4}-\d\d-\d\d", Path(record.get("output") or "").name))
+        }
+    )
+    if not days:
+        return datetime.datetime.now(site.tz).date().isoformat()
+    return days[0] if len(days) == 1 else f"{days[0]}-to-{days[-1]}"

@@ -61,6 +61,20 @@ def build(
     trail = AuditTrail(site.audit, site.audit_patient) if site.audit else None
     if trail is not None:
         trail.ensure()  # refused at start, not at the first handout
+    today = None
+    if site.today is not None or site.today_key is not None:
+        from .today import TodayList, load_key
+
+        if site.today is None or site.today_key is None:
+            raise UsageError(
+                "today: the list of the day's handouts needs both today (its file) and "
+                "today_key (the key that encrypts it) in the site profile",
+                field="today",
+            )
+        today = TodayList(
+            site.today, load_key(site.today_key), site.tz, site.today_keep_hours, trail
+        )
+        today.purge()  # what a stopped server left past its retention
     engine = Engine(site)
     if warm:
         engine.warm()
@@ -72,6 +86,7 @@ def build(
         allowed_hosts=security.loopback_hosts(port) if loopback else None,
         accounts=accounts,
         audit=trail,
+        today=today,
     )
 
 
