@@ -107,3 +107,36 @@ def test_the_days_pages_reflow(day_server, browser, sized, size):
     assert axe_violations(browser) == []
     if size == "320":
         shot(browser, "desk-upload-codes-320.png")
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_a_failed_row_corrected_in_the_page(day_server, browser, sized, size, tmp_path):
+    sized(size)
+    listing = tmp_path / "tomorrow.csv"
+    listing.write_text(
+        "procedure,patient,date,time,clinician,mrn\n"
+        "pars-defect-injection,Ana Moss,2026-12-03,08:00,Dr. Sam Lee,H-1\n"
+        "pars-defect-injection,Ruth Lane,2026-13-03,09:00,Dr. Sam Lee,H-2\n",
+        encoding="utf-8",
+    )
+    browser.get(day_server + "packet")
+    browser.find_element(By.ID, "input").send_keys(str(listing))
+    browser.find_element(By.CSS_SELECTOR, "#packet-form button[type=submit]").click()
+    WebDriverWait(browser, 60).until(EC.presence_of_element_located((By.ID, "fix-3")))
+    browser.find_element(By.CSS_SELECTOR, "#fix-3 summary").click()
+    date = browser.find_element(By.ID, "fix-3-date")
+    assert date.get_attribute("aria-invalid") == "true"
+    assert date.rect["width"] >= 150
+    assert sideways(browser) == 0
+    assert axe_violations(browser) == []
+    browser.execute_script("document.getElementById('fix-3').scrollIntoView()")
+    if size in ("1366", "320"):
+        shot(browser, f"desk-fix-row-{size}.png")
+    date.clear()
+    date.send_keys("2026-12-03")
+    browser.find_element(By.XPATH, "//button[text()='Make row 3']").click()
+    banner = WebDriverWait(browser, 60).until(
+        EC.presence_of_element_located((By.CSS_SELECTOR, ".ok-banner"))
+    )
+    assert banner.text == "Every row has its handout."
+    assert axe_violations(browser) == []

@@ -342,3 +342,106 @@ def test_downloads_are_named_by_the_lists_dates(client):
     wait(client, location)
     got = client.get(f"{location}/packet.pdf", base_url=BASE)  # the plain name still works
     assert got.headers["Content-Disposition"] == 'attachment; filename="packet-2030-12-03.pdf"'
+
+
+# A failed row corrected in place ---------------------------------------------------------
+
+
+def test_a_failed_row_is_corrected_in_the_page_and_joins_the_packet(client, site_dir):
+    import zipfile
+
+    csv = (
+        b"procedure,patient,date,time,clinician,mrn\n"
+        b"pars-defect-injection,Ana Moss,2030-12-03,08:00,Dr. Sam Lee,G-1\n"
+        b"pars-defect-injection,Ruth Lane,2030-13-03,09:00,Dr. Sam Lee,G-2\n"
+        b"pars-defect-injection,Li Wei,2030-12-03,10:00,Dr. Sam Lee,G-3\n"
+    )
+    response = upload(client, csv, "list.csv", index="yes", duplex="yes")
+    location = response.headers["Location"]
+    assert wait(client, location)["state"] == "done"
+    page = client.get(location, base_url=BASE).text
+    assert "1 row FAILED" in page
+    # The row's own form, its date marked to correct.
+    assert 'action="' + location + '/row/3"' in page
+    assert re.search(
+        r'<div class="field invalid">\s*<label for="fix-3-date">Date \(to correct\)', page
+    )
+    assert 'id="fix-3-patient" name="patient" type="text" value="Ruth Lane"' in page
+    before = client.get(f"{location}/packet.pdf", base_url=BASE).data
+    assert "Ruth Lane" in squash(pdf_text(before))  # on the index, as not made
+    fixed = client.post(
+        f"{location}/row/3",
+        base_url=BASE,
+        data={
+            "csrf": csrf_of(client, location),
+            "procedure": "pars-defect-injection",
+            "patient": "Ruth Lane",
+            "date": "2030-12-03",
+            "time": "09:00",
+            "clinician": "Dr. Sam Lee",
+            "mrn": "G-2",
+        },
+    )
+    assert fixed.status_code == 303
+    assert fixed.headers["Location"].endswith("#row-3")
+    page = client.get(location, base_url=BASE).text
+    assert "Every row has its handout." in page
+    assert "3 rows: 3 made, 0 failed." in page
+    packet = client.get(f"{location}/packet.pdf", base_url=BASE).data
+    text = squash(pdf_text(packet))
+    # In appointment order after the index: 8:00, 9:00 (the corrected row), 10:00.
+    at = [text.index(f"Start time {t}") for t in ("8:00 AM", "9:00 AM", "10:00 AM")]
+    assert at == sorted(at)
+    assert "Rows with no handout of their own" not in text
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(f"{location}/handouts.zip", base_url=BASE).data)
+    )
+    assert sorted(archive.namelist()) == [
+        "handouts/2030-12-03_0800_pars-defect-injection_G-1.pdf",
+        "handouts/2030-12-03_0900_pars-defect-injection_G-2.pdf",
+        "handouts/2030-12-03_1000_pars-defect-injection_G-3.pdf",
+    ]
+    manifest = client.get(f"{location}/manifest.csv", base_url=BASE).data.decode()
+    assert "\n3,ok,handouts/2030-12-03_0900_pars-defect-injection_G-2.pdf," in manifest
+    entry = [
+        e for e in AuditTrail(site_dir / "audit.sqlite").entries() if e.event == "handout-made"
+    ][-1]
+    assert (entry.detail, entry.patient, entry.channel) == (
+        "row 3, corrected at the desk",
+        "MRN G-2",
+        "desk packet",
+    )
+    # Duplex: each handout starts on a new sheet, so every part has an even page count.
+    from pypdf import PdfReader
+
+    assert len(PdfReader(io.BytesIO(packet)).pages) % 2 == 0
+
+
+def test_a_row_corrected_wrongly_says_why_again(client):
+    csv = (
+        b"procedure,patient,date,time,clinician\n"
+        b"pars-defect-injection,Ruth Lane,2030-13-03,09:00,Dr. Sam Lee\n"
+    )
+    location = upload(client, csv, "list.csv").headers["Location"]
+    assert wait(client, location)["state"] == "done"
+    fixed = client.post(
+        f"{location}/row/2",
+        base_url=BASE,
+        data={
+            "csrf": csrf_of(client, location),
+            "procedure": "pars-defect-injection",
+            "patient": "Ruth Lane",
+            "date": "2030-12-03",
+            "time": "25:00",
+            "clinician": "Dr. Sam Lee",
+        },
+    )
+    assert fixed.status_code == 303
+    page = client.get(location, base_url=BASE).text
+    assert "1 row FAILED" in page
+    assert re.search(r'<label for="fix-2-time">Time \(to correct\)', page)
+    assert 'value="2030-12-03"' in page  # what was typed stays
+    again = client.post(
+        f"{location}/row/9", base_url=BASE, data={"csrf": csrf_of(client, location)}
+    )
+    assert again.status_code == 400

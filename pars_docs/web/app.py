@@ -27,7 +27,7 @@ from ..read.rows import FORMATS
 from ..write.printer import send_to_printer
 from . import security
 from .desk import PAPERS, Desk, FormValues, without_command_words
-from .packets import PacketOptions, Packets
+from .packets import FIXABLE, PacketOptions, Packets
 from .signin import LiveSessions, Throttle
 from .today import KeptError
 
@@ -662,7 +662,42 @@ def create_app(
     def packet(key: str):
         job = job_or_404(key)
         audit_packet(job)
-        return render_template("result.html", key=key, job=job, names=dated_names(job))
+        return show_result(key, job)
+
+    def show_result(key: str, job, **extra):
+        return render_template(
+            "result.html",
+            key=key,
+            job=job,
+            names=dated_names(job),
+            procedures=desk.procedures(),
+            fixable=FIXABLE,
+            **extra,
+        )
+
+    @app.post("/packet/<key>/row/<int:number>")
+    def fix_row(key: str, number: int):
+        """A failed row corrected in the page and made alone; the rows made are kept."""
+        packets_allowed()
+        job = job_or_404(key)
+        audit_packet(job)
+        values = {name: str(request.form.get(name, ""))[:5000] for name in FIXABLE}
+        try:
+            row = packets.fix(job, number, values)
+        except ParsDocsError as e:
+            abort(400, packet_words(e.message))
+        if row["status"] == "ok":
+            record(
+                "handout-made",
+                channel="desk packet",
+                set_id=row.get("instruction_set"),
+                set_version=row.get("version"),
+                language=row.get("language"),
+                patient=packet_patient(row, audit.patient_rule) if audit else None,
+                pdf_sha256=row.get("sha256"),
+                detail=f"row {number}, corrected at the desk",
+            )
+        return redirect(url_for("packet", key=key) + f"#row-{number}", 303)
 
     @app.post("/packet/<key>/send")
     def send_packet(key: str):
@@ -673,9 +708,7 @@ def create_app(
         made = sum(r.get("status") == "ok" for r in job.rows)
         sent, error = send(job.packet, f"packet of {made} handouts", pdf=job.packet)
         status = 200 if sent else 502 if error and "did not take" in error else 400
-        return render_template(
-            "result.html", key=key, job=job, names=dated_names(job), sent=sent, send_error=error
-        ), status
+        return show_result(key, job, sent=sent, send_error=error), status
 
     @app.get("/packet/<key>/status")
     def packet_status(key: str):

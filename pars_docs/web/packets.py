@@ -55,6 +55,21 @@ MAP_SUFFIXES = {".yaml", ".yml", ".json"}
 CODES_SUFFIXES = {".yaml", ".yml", ".json"}
 SHOWN = ("patient", "date", "time", "procedure")  # what the result table shows of each row
 NAMED = ("mrn", "dob")  # kept too, for the audit trail's patient identifier
+# What a failed row's form offers to correct, in the order it shows them.
+FIXABLE = (
+    "procedure",
+    "patient",
+    "dob",
+    "mrn",
+    "date",
+    "time",
+    "clinician",
+    "sedation",
+    "medications",
+    "note",
+    "language",
+)
+FIX_SECONDS = 120  # a corrected row is one handout: far less than this
 
 
 @dataclass
@@ -96,6 +111,10 @@ class Job:
     ended: float | None = None
     owner: str = ""  # the session that started it
     audited: bool = False  # its handouts are in the audit trail, so it may be given out
+    options: PacketOptions = field(default_factory=PacketOptions)
+    site: Site | None = None  # the run's site (its zone and code map)
+    # What each failed row said (FIXABLE fields), for correcting it in the page.
+    given: dict[int, dict[str, str]] = field(default_factory=dict)
     day: str = ""  # the list's dates, for the downloads' names: 2027-03-08 (-to-2027-03-09)
 
     @property
@@ -197,7 +216,7 @@ class Packets:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        job = Job(secrets.token_urlsafe(18), folder, total, label)
+        job = Job(secrets.token_urlsafe(18), folder, total, label, options=options, site=site)
         job.read = self._context.Value("i", 0)
         receive, send = self._context.Pipe(duplex=False)
         job.process = self._context.Process(
@@ -297,9 +316,12 @@ class Packets:
         for record in sorted(records, key=lambda r: r["row"]):
             record["output"] = _relative_output(record.get("output"), folder)
             writer.writerow(record)
-            row = {**record, **{k: shown.get(record["row"], {}).get(k, "") for k in SHOWN + NAMED}}
+            given = shown.get(record["row"], {})
+            row = {**record, **{k: given.get(k, "") for k in SHOWN + NAMED}}
             row["procedure"] = titles.get(row["procedure"], row["procedure"])
             rows.append(row)
+            if record["status"] == "failed":
+                job.given[record["row"]] = {k: given.get(k, "") for k in FIXABLE}
         job.manifest = table.getvalue().encode("utf-8")
         job.rows = rows
         job.summary = summary
@@ -331,6 +353,76 @@ class Packets:
             for entry in codes.entries
         ]
         return shown
+
+    def fix(self, job: Job, number: int, values: dict[str, str]) -> dict:
+        """Make failed row ``number`` again from ``values`` (the row as corrected in the
+        page), alone, in a child process as a run's rows are; the rows already made are
+        kept. Made, its handout joins the packet (in appointment order, the index made
+        again), the zip and the manifest; failed again, the row says why. The row's record."""
+        index = next(
+            (i for i, r in enumerate(job.rows) if r["row"] == number and r["status"] == "failed"),
+            None,
+        )
+        if index is None or job.site is None or job.state != "done":
+            raise UsageError(f"row {number}: there is no failed row {number} to correct")
+        site = job.site
+        folder = Path(tempfile.mkdtemp(prefix="fix-", dir=self.root))
+        try:
+            row = Row(
+                number, {k: v.strip() for k, v in values.items() if k in FIXABLE and v.strip()}
+            )
+            receive, send = self._context.Pipe(duplex=False)
+            process = self._context.Process(
+                target=_run,
+                args=(folder, None, None, None, {}, replace(job.options, index=False)),
+                kwargs={
+                    "site": site,
+                    "counter": self._context.Value("i", 0),
+                    "reply": send,
+                    "parent": os.getpid(),
+                    "rows": [row],
+                },
+                daemon=False,
+            )
+            with self._quiet:
+                process.start()
+            send.close()
+            try:
+                message = receive.recv() if receive.poll(FIX_SECONDS) else None
+            except (EOFError, OSError):
+                message = None
+            finally:
+                receive.close()
+                process.join(10)
+                if process.is_alive():
+                    process.kill()
+                    process.join()
+            if message is None or message[0] != "done":
+                why = message[1] if message and message[0] == "error" else "it did not finish"
+                raise DataError(f"row {number}: could not be made again ({why})")
+            with open(folder / "manifest.jsonl", encoding="utf-8") as lines:
+                (record,) = [json.loads(line) for line in lines if line.strip()]
+            made = None
+            if record["status"] == "ok":
+                made = (folder / record["output"]).read_bytes()
+                record["output"] = _relative_output(record["output"], folder)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+        titles = self._titles()
+        shown = {k: values.get(k, "") for k in SHOWN + NAMED}
+        shown["procedure"] = titles.get(shown["procedure"], shown["procedure"])
+        with self._lock:
+            job.rows[index] = {**record, **shown}
+            if made is None:
+                job.given[number] = {k: values.get(k, "") for k in FIXABLE}
+                return job.rows[index]
+            job.given.pop(number, None)
+            job.summary["written"] = job.summary.get("written", 0) + 1
+            job.summary["failed"] = max(0, job.summary.get("failed", 0) - 1)
+            job.handouts = _with_file(job.handouts, record["output"], made)
+            job.manifest = _manifest(job.rows)
+            job.packet = _packet(job, site)
+            return job.rows[index]
 
     def _titles(self) -> dict[str, str]:
         titles = {}
@@ -390,9 +482,10 @@ def _die_with(parent: int, folder: Path) -> None:
 
 
 def _run(
-    folder, input_name, fmt, encoding, mapping, options, *, site, counter, reply, parent
+    folder, input_name, fmt, encoding, mapping, options, *, site, counter, reply, parent, rows=None
 ) -> None:
-    """The child process: one batch run into ``folder``, then one message back."""
+    """The child process: one batch run into ``folder`` (of the upload, or of ``rows``: a
+    corrected row), then one message back."""
     # Not the server's handlers (inherited through fork): outside the run a stop ends the
     # process at once; inside it the batch runner stops at a row boundary.
     signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -401,23 +494,29 @@ def _run(
     shown: dict[int, dict] = {}
     source = None
     try:
-        source = Source(str(folder / input_name), fmt, encoding)
         from ..handout import Engine
 
         library = Engine(site).library
+        if rows is None:
+            source = Source(str(folder / input_name), fmt, encoding)
 
         def noted() -> Iterator[RowResult]:
-            for row in _rows(source, mapping, site, library, options.include_past):
+            read = (
+                rows
+                if source is None
+                else _rows(source, mapping, site, library, options.include_past)
+            )
+            for row in read:
                 if isinstance(row, Row):
                     shown[row.number] = {
-                        k: str(row.values[k]) for k in SHOWN + NAMED if row.values.get(k)
+                        k: _text(row.values[k]) for k in FIXABLE if row.values.get(k) is not None
                     }
                 yield row
 
         (folder / "handouts").mkdir()
         batch_options = Options(
             out_dir=folder / "handouts",
-            merge=folder / "packet.pdf",
+            merge=folder / "packet.pdf" if rows is None else None,
             duplex=options.duplex,
             index=options.index,
             manifest=str(folder / "manifest.jsonl"),
@@ -431,7 +530,7 @@ def _run(
     except Interrupted:
         _send(reply, ("stopped",))
     except ParsDocsError as e:
-        _send(reply, ("error", e.message.replace(str(folder / input_name), "the upload")))
+        _send(reply, ("error", e.message.replace(str(folder / (input_name or "")), "the upload")))
     except Exception as e:  # noqa: BLE001 - reported on the page, never a traceback
         log.error("packet run failed:\n%s", trace_without_values(e))
         _send(reply, ("error", f"the run failed ({type(e).__name__}); please report it"))
@@ -526,3 +625,105 @@ def _list_day(records: list[dict], site: Site) -> str:
     if not days:
         return datetime.datetime.now(site.tz).date().isoformat()
     return days[0] if len(days) == 1 else f"{days[0]}-to-{days[-1]}"
+
+
+def _text(value: Any) -> str:
+    """A row's value as the correction form shows it."""
+    if isinstance(value, list | tuple):
+        return "; ".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value)
+
+
+def _with_file(archive: bytes | None, name: str, data: bytes) -> bytes:
+    """The zip ``archive`` with ``name`` added."""
+    stamp = build_time().timetuple()[:6]
+    stamp = stamp if stamp[0] >= 1980 else (1980, 1, 1, 0, 0, 0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as out:
+        if archive:
+            with zipfile.ZipFile(io.BytesIO(archive)) as old:
+                for info in old.infolist():
+                    out.writestr(info, old.read(info))
+        out.writestr(zipfile.ZipInfo(name, date_time=stamp), data)
+    return buffer.getvalue()
+
+
+def _manifest(rows: list[dict]) -> bytes:
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=Record.COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in sorted(rows, key=lambda r: r["row"]):
+        writer.writerow({k: row.get(k) for k in Record.COLUMNS})
+    return table.getvalue().encode("utf-8")
+
+
+def _start(name: str, site: Site) -> str:
+    """A handout's start from its file name (``2026-12-03_0800_…``), as ISO 8601."""
+    try:
+        moment = datetime.datetime.strptime(name[:15], "%Y-%m-%d_%H%M")
+    except ValueError:
+        return "9999-12-31T00:00:00"  # a name of another shape: last
+    return moment.replace(tzinfo=site.tz).isoformat()
+
+
+def _packet(job: Job, site: Site) -> bytes | None:
+    """The packet made again from the kept handouts (the zip): the index first, when it was
+    asked for, then each handout in appointment order, then row."""
+    from types import SimpleNamespace
+    from xml.etree import ElementTree as ET
+
+    from ..batch.packet import index_pieces
+    from ..batch.pdfjoin import PdfJoiner
+    from ..compose.composer import compose_packet
+    from ..render.pdf import render_pdf
+
+    if not job.handouts:
+        return None
+    with zipfile.ZipFile(io.BytesIO(job.handouts)) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    made, others = [], []
+    for row in job.rows:
+        if row["status"] == "ok" and row.get("output") in files:
+            name = Path(row["output"]).name
+            made.append(
+                SimpleNamespace(
+                    row=row["row"],
+                    start=_start(name, site),
+                    patient=row.get("patient", ""),
+                    procedure_title=row.get("procedure", ""),
+                    output=row["output"],
+                )
+            )
+        elif row["status"] != "ok":
+            others.append(
+                SimpleNamespace(
+                    row=row["row"],
+                    patient=row.get("patient") or None,
+                    status=row["status"],
+                    reason=row.get("reason") or "",
+                )
+            )
+    made.sort(key=lambda r: (r.start, r.row))
+    others.sort(key=lambda r: r.row)
+    buffer = io.BytesIO()
+    joiner = PdfJoiner(buffer, duplex=job.options.duplex)
+    if job.options.index:
+        for group in index_pieces(made, others, site):
+            joiner.add(
+                render_pdf(
+                    [],
+                    paper=job.options.paper or site.paper,
+                    logo=site.logo,
+                    title=compose_packet([], site).get("title"),
+                    author=site.name,
+                    duplex=job.options.duplex,
+                    index=[ET.fromstring(piece) for piece in group],
+                    pdfa=site.pdfa,
+                )
+            )
+    for record in made:
+        joiner.add(files[record.output])
+    joiner.close()
+    return buffer.getvalue()
