@@ -2,6 +2,13 @@
 
     python benchmarks/bench_web.py             # 20 handouts, 3 × 200-row packets
     python benchmarks/bench_web.py --quick     # 8 handouts, 1 × 200-row packet
+    python benchmarks/bench_web.py --cpu-only  # only the preview's server CPU
+
+- Server CPU per preview: the desk application in this process (Flask's test client, so
+  every CPU second counted is the server's): POST the form, the preview page, every page
+  image. Against a baseline measured in the same run, rounds alternated: the same
+  application with 0.1's page images (the PDF read again for each page, an RGB PNG).
+  Target: at most 0.6× the baseline.
 
 - Submit to preview: POST the form, follow the redirect to the preview page, and fetch every
   page image, as the browser does before the preview is shown. Target: under 0.5 s.
@@ -15,6 +22,7 @@ Only loopback is contacted; every loop is bounded.
 from __future__ import annotations
 
 import argparse
+import datetime
 import http.cookiejar
 import re
 import statistics
@@ -36,7 +44,8 @@ SCRIPT = Path(sys.executable).with_name("pars-docs")
 FORM = {
     "procedure": "pars-defect-injection",
     "patient": "Ana Díaz",
-    "date": "2026-12-03",
+    # A month ahead, so the appointment is never already over.
+    "date": (datetime.date.today() + datetime.timedelta(days=30)).isoformat(),
     "time": "08:00",
     "clinician": "Dr. Sam Lee",
     "mrn": "A-77",
@@ -147,10 +156,87 @@ def command_batch(listing: Path, work: Path, run: int) -> float:
     return time.perf_counter() - started
 
 
+def page_image_01(self, key: str, page: int) -> bytes | None:
+    """0.1's page image, the baseline: the PDF read again for each page, an RGB PNG."""
+    import io
+
+    import pypdfium2
+
+    from pars_docs.web.desk import PREVIEW_SCALE
+
+    made = self.get(key)
+    if made is None or not 1 <= page <= made.pages:
+        return None
+    if page not in made.images:
+        with self.lock:
+            document = pypdfium2.PdfDocument(made.pdf)
+            try:
+                image = document[page - 1].render(scale=PREVIEW_SCALE).to_pil()
+            finally:
+                document.close()
+        out = io.BytesIO()
+        image.save(out, format="PNG", compress_level=1)
+        made.images[page] = out.getvalue()
+    return made.images[page]
+
+
+def preview_cpu(rounds: int) -> None:
+    """Server CPU per submit-to-preview, now and with 0.1's page images, in this process."""
+    from pars_docs import load_site
+    from pars_docs.web.desk import Desk
+    from pars_docs.web.server import build
+
+    now_image = Desk.page_image
+    with tempfile.TemporaryDirectory() as folder:
+        app = build(load_site(SITE), "127.0.0.1", 8765, None, Path(folder))
+        client = app.test_client()
+        base = "http://127.0.0.1:8765"
+        page = client.get("/", base_url=base).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+
+        def one() -> float:
+            started = time.process_time()
+            made = client.post("/handout", base_url=base, data={**FORM, "csrf": csrf})
+            location = made.headers["Location"]
+            preview = client.get(location, base_url=base).text
+            images = re.findall(r'<img src="([^"]+\.png)"', preview)
+            if not images:
+                raise SystemExit("the form did not lead to a preview")
+            for image in images:
+                if client.get(image, base_url=base).status_code != 200:
+                    raise SystemExit("a page image was not served")
+            spent = time.process_time() - started
+            client.post(location + "/forget", base_url=base, data={"csrf": csrf})
+            return spent
+
+        timings: dict[str, list[float]] = {"now": [], "0.1": []}
+        try:
+            for turn in range(rounds + 1):  # alternated; the first round of each warms up
+                for name, method in (("0.1", page_image_01), ("now", now_image)):
+                    Desk.page_image = method  # type: ignore[method-assign]
+                    spent = one()
+                    if turn:
+                        timings[name].append(spent)
+        finally:
+            Desk.page_image = now_image  # type: ignore[method-assign]
+    now, then = statistics.median(timings["now"]), statistics.median(timings["0.1"])
+    ratio = now / then
+    verdict = "PASS" if ratio <= 0.6 else "FAIL"
+    print(
+        f"server CPU per preview: now median {now * 1000:.0f} ms, 0.1's page images "
+        f"{then * 1000:.0f} ms = {ratio:.2f}x over {rounds} rounds each "
+        f"(target <= 0.6x: {verdict})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
+    parser.add_argument("--cpu-only", action="store_true", help="only the preview's CPU")
     args = parser.parse_args()
+    preview_cpu(8 if args.quick else 20)
+    if args.cpu_only:
+        return
     handouts, packets = (8, 1) if args.quick else (20, 3)
     process, base = start_server()
     try:

@@ -59,20 +59,24 @@ def cups_pdf_folder() -> Path:
     )
 
 
-def printed(title: str, timeout: float = 60) -> Path:
+def whole_pdf(path: Path) -> bool:
+    """Whether ``path`` is a PDF that reads to its end (cups-pdf writes it in steps)."""
+    try:
+        return path.stat().st_size > 0 and len(PdfReader(path).pages) > 0
+    except Exception:  # noqa: BLE001 - still being written
+        return False
+
+
+def printed(title: str, timeout: float = 120) -> Path:
     """The PDF cups-pdf wrote for the job titled ``title``, once it is whole."""
     folder = cups_pdf_folder()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = sorted(folder.glob(f"{title}*.pdf")) if folder.is_dir() else []
-        if found:
-            size = -1
-            while found[0].stat().st_size != size:  # still being written
-                size = found[0].stat().st_size
-                time.sleep(0.3)
+        if found and whole_pdf(found[0]):
             return found[0]
-        time.sleep(0.3)
-    raise AssertionError(f"cups-pdf wrote no {title}*.pdf in {folder} in {timeout} s")
+        time.sleep(0.5)
+    raise AssertionError(f"cups-pdf wrote no whole {title}*.pdf in {folder} in {timeout} s")
 
 
 @pytest.fixture(scope="module")

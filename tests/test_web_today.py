@@ -178,15 +178,16 @@ def cups_output(since: float) -> list[Path]:
     )
 
 
-def wait_for_output(since: float, timeout: float = 60) -> Path:
+def wait_for_output(since: float, timeout: float = 120) -> Path:
+    from test_printing import whole_pdf
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         found = cups_output(since)
-        if found:
-            time.sleep(1)  # let cups-pdf finish writing it
+        if found and whole_pdf(found[-1]):
             return found[-1]
-        time.sleep(0.3)
-    raise AssertionError("cups-pdf wrote nothing")
+        time.sleep(0.5)
+    raise AssertionError("cups-pdf wrote no whole PDF")
 
 
 @pytest.fixture
