@@ -283,13 +283,16 @@ def test_a_csv_upload_with_a_bad_row_and_the_packet(server, browser, downloads, 
     shot(browser, "desk-packet.png")
 
     browser.find_element(By.ID, "download-packet").click()
-    text = squash(pdf_text(downloaded(downloads, "packet.pdf")))
+    # Named by the list's dates, never a patient's name.
+    text = squash(pdf_text(downloaded(downloads, "packet-2026-12-03-to-2026-12-04.pdf")))
     assert "Ana Díaz" in text and "Smith, John" in text and "Zoë Ødegård" in text
     # The bad row has no handout: only the index names it, with why.
     assert text.count("Bad Row") == 1
     assert "Rows with no handout of their own Row Patient Status Why 5 Bad Row Not made" in text
     browser.find_element(By.ID, "download-manifest").click()
-    manifest = downloaded(downloads, "manifest.csv").read_text(encoding="utf-8")
+    manifest = downloaded(downloads, "manifest-2026-12-03-to-2026-12-04.csv").read_text(
+        encoding="utf-8"
+    )
     assert "\n5,failed,,,,,date," in manifest
 
 
