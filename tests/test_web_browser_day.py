@@ -140,3 +140,42 @@ def test_a_failed_row_corrected_in_the_page(day_server, browser, sized, size, tm
     )
     assert banner.text == "Every row has its handout."
     assert axe_violations(browser) == []
+
+
+@pytest.mark.parametrize("size", list(SIZES))
+def test_the_schedule_fills_the_form(fhir_server, browser, sized, size, tmp_path):
+    """The schedule from the real FHIR server, at each size: axe-core finds nothing, nothing
+    scrolls sideways, and "Fill the form" fills it."""
+    import shutil
+
+    from test_web_schedule import load_chart, tomorrow_at
+
+    load_chart(fhir_server, tomorrow_at(9))
+    shutil.copy(DATA / "fhir" / "codes.yaml", tmp_path / "codes.yaml")
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        (DATA / "site-ny.yaml").read_text(encoding="utf-8")
+        + f"\nprocedure_codes: codes.yaml\nfhir_server: {fhir_server.url}\n"
+        f"fhir_token_file: {fhir_server.token_file}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "tmp").mkdir()
+    process, address = start_desk(tmp_path / "tmp", site=site, SOURCE_DATE_EPOCH=FIXED_NOW)
+    try:
+        sized(size)
+        browser.get(address + "schedule")
+        link = WebDriverWait(browser, 30).until(
+            EC.presence_of_element_located((By.LINK_TEXT, "Fill the form"))
+        )
+        assert sideways(browser) == 0
+        assert axe_violations(browser) == []
+        if size in ("1366", "320"):
+            shot(browser, f"desk-schedule-{size}.png")
+        link.click()
+        WebDriverWait(browser, 30).until(EC.presence_of_element_located((By.ID, "handout-form")))
+        assert browser.find_element(By.ID, "patient").get_attribute("value") == "Amy V. Shaw"
+        assert browser.find_element(By.ID, "medication-1").get_attribute("value") == "warfarin"
+        assert axe_violations(browser) == []
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)

@@ -96,6 +96,8 @@ class Site:
     today_key: Path | None = None
     today_keep_hours: int | None = None  # None: until the end of the day
     printers: tuple[Printer, ...] = ()  # CUPS queues the desk offers
+    fhir_server: str = ""  # the FHIR server whose schedule fills the desk's form
+    fhir_token_file: Path | None = None  # its bearer token (else $PARS_DOCS_FHIR_TOKEN)
     # True when the zone is this computer's (``timezone: local``), not one the clinic named.
     zone_from_machine: bool = False
     # The clinic's own paragraphs for every handout: (place, ((language, text), ...)).
@@ -300,6 +302,8 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         today=base / data["today"] if "today" in data else None,
         today_key=base / data["today_key"] if "today_key" in data else None,
         today_keep_hours=data.get("today_keep_hours"),
+        fhir_server=data.get("fhir_server", ""),
+        fhir_token_file=base / data["fhir_token_file"] if "fhir_token_file" in data else None,
         printers=tuple(
             Printer(p["queue"], p.get("name", p["queue"]), bool(p.get("duplex", False)))
             for p in data.get("printers", [])

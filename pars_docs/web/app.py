@@ -28,6 +28,7 @@ from ..write.printer import send_to_printer
 from . import security
 from .desk import PAPERS, Desk, FormValues, without_command_words
 from .packets import FIXABLE, PacketOptions, Packets
+from .schedule import Schedule
 from .signin import LiveSessions, Throttle
 from .today import KeptError
 
@@ -103,6 +104,7 @@ def create_app(
         "today": today,
     }
     printers = {printer.queue: printer for printer in engine.site.printers}
+    schedule = Schedule(engine.site, engine.library) if engine.site.fhir_server else None
     throttle = Throttle()
     live_sessions = LiveSessions()
     idle_seconds = engine.site.session_idle_minutes * 60
@@ -216,6 +218,7 @@ def create_app(
             "account": g.get("account"),
             "accounts_on": accounts is not None,
             "today_on": today is not None,
+            "schedule_on": schedule is not None,
             "printers": list(printers.values()),
         }
 
@@ -335,6 +338,8 @@ def create_app(
         values = made.values if made else FormValues(large_print=engine.site.large_print)
         if not made and request.args.get("kept"):  # "Change" on today's list
             values = kept_values(kept_or_404(request.args["kept"]))
+        if not made and request.args.get("booking"):  # "Fill the form" on the schedule
+            values = booking_values(request.args["booking"])
         if not made and len(desk.procedures()) == 1:
             values.procedure = desk.procedures()[0]["id"]
         return show_form(values, {})
@@ -356,6 +361,53 @@ def create_app(
             raise
         keep_for_today(made)
         return redirect(url_for("preview", key=key), 303)
+
+    # The schedule from the site's FHIR server ----------------------------------------------
+
+    def booking_values(key: str) -> FormValues:
+        booking = schedule.get(session["sid"], key) if schedule is not None else None
+        if booking is None or booking.problem:
+            abort(404, "This appointment is no longer listed. Open the schedule again.")
+        given = booking.values
+        medicines = given.get("medications") or []
+        return FormValues(
+            procedure=str(given.get("procedure") or ""),
+            patient=str(given.get("patient") or ""),
+            dob=str(given.get("dob") or ""),
+            mrn=str(given.get("mrn") or ""),
+            date=str(given.get("date") or ""),
+            time=str(given.get("time") or ""),
+            clinician=str(given.get("clinician") or ""),
+            medications=[str(m) for m in medicines][:20],
+            note=str(given.get("note") or ""),
+            language=str(given.get("language") or ""),
+            large_print=engine.site.large_print,
+        )
+
+    @app.get("/schedule")
+    def schedule_list():
+        if schedule is None:
+            abort(404, "This desk reads no schedule: the site profile names no FHIR server.")
+        clinician = request.args.get("clinician", "")[:100]
+        try:
+            bookings = schedule.fetch(session["sid"], clinician)
+        except ParsDocsError as e:
+            log.warning("schedule: %s", e.public(False).splitlines()[0])
+            return render_template(
+                "schedule.html",
+                bookings=[],
+                clinician=clinician,
+                clinicians=list(engine.site.clinicians),
+                problem="The schedule could not be read from the clinic’s record system. "
+                "Try again in a minute, or type the details in the form.",
+            ), 502
+        return render_template(
+            "schedule.html",
+            bookings=bookings,
+            clinician=clinician,
+            clinicians=list(engine.site.clinicians),
+            problem=None,
+        )
 
     # Today's list and reprints -------------------------------------------------------------
 
