@@ -446,3 +446,51 @@ def test_a_row_corrected_wrongly_says_why_again(client):
         f"{location}/row/9", base_url=BASE, data={"csrf": csrf_of(client, location)}
     )
     assert again.status_code == 400
+
+
+# With named accounts: a nurse's list is hers, a scheduler's the clinic's ------------------
+
+
+def test_a_nurse_sees_her_own_handouts_and_a_scheduler_the_clinics(tmp_path):
+    from pars_docs.web.accounts import Accounts
+
+    password = "correct horse battery"
+    (tmp_path / "site.yaml").write_text(
+        (DATA / "site-ny.yaml").read_text(encoding="utf-8")
+        + "\naccounts: accounts.sqlite\naudit: audit.sqlite\n"
+        "today: today.sqlite\ntoday_key: today.key\n",
+        encoding="utf-8",
+    )
+    accounts = Accounts(tmp_path / "accounts.sqlite")
+    for name, role in (("rosa", "nurse"), ("lee", "nurse"), ("sam", "scheduler")):
+        accounts.add(name, role, password)
+    app = build(load_site(tmp_path / "site.yaml"), "127.0.0.1", 8765, None, tmp_path / "w")
+
+    def signed_in(name):
+        client = app.test_client()
+        page = client.get("/login", base_url=BASE).text
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+        client.post(
+            "/login", base_url=BASE, data={"csrf": csrf, "name": name, "password": password}
+        )
+        return client
+
+    rosa, lee, sam = signed_in("rosa"), signed_in("lee"), signed_in("sam")
+    make(rosa, patient="Rosa Patient", mrn="R-1")
+    make(lee, patient="Lee Patient", mrn="L-1")
+
+    def listed(client):
+        page = client.get("/today", base_url=BASE).text
+        return sorted(re.findall(r'<th scope="row">([^<]+)</th>', page))
+
+    assert listed(rosa) == ["Rosa Patient"]
+    assert listed(lee) == ["Lee Patient"]
+    assert listed(sam) == ["Lee Patient", "Rosa Patient"]
+    assert "The clinic’s handouts today" in sam.get("/today", base_url=BASE).text
+    # Another nurse's kept handout is not hers to reprint or change.
+    (kept,) = kept_ids(rosa.get("/today", base_url=BASE).text)
+    assert post(lee, f"/today/{kept}/reprint", {}).status_code == 404
+    assert lee.get(f"/?kept={kept}", base_url=BASE).status_code == 404
+    assert post(sam, f"/today/{kept}/reprint", {}).status_code == 303
+    # Signed out: nothing.
+    assert app.test_client().get("/today", base_url=BASE).status_code == 302
