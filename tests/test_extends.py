@@ -82,25 +82,31 @@ def test_the_example_clinic_lists_its_changes_and_the_words_to_translate(runner)
         "ok  pars-defect-injection 1.0.0, the clinic's changes to built-in "
         f"pars-defect-injection {BUILT_IN['version']}  (pars-defect-injection)"
     )
-    assert lines[at + 1 : at + 8] == [
+    assert lines[at + 1 : at + 6] == [
         "      added    sources.clinic-policy.facts: "
         '"Cedar Valley Clinic\'s own choice: no solid food…"',
         "      changed  timing.stop_solids.hours: 6 → 8",
         '      changed  timing.stop_solids.source: "seed-003" → "clinic-policy"',
         '      added    before.fasting.items: "Our clinic asks you to stop eating {{ t.stop_so…"',
         '      added    slots.call_us: "Our nurses call you back the same day. Leave yo…"',
-        # Vietnamese is built in, but the clinic's new words have no Vietnamese yet: named.
-        "      needs a translation (vi): before.fasting.items.add[0].text",
-        "      needs a translation (vi): slots.call_us",
     ]
-    assert lines[at + 8].startswith("ok  ")
+    # French, Portuguese, Russian and Vietnamese are built in, but the clinic's new words
+    # have none of them yet: each is named.
+    untranslated = ["fr", "pt", "ru", "vi"]
+    needs = [
+        f"      needs a translation ({language}): {field}"
+        for language in untranslated
+        for field in ("before.fasting.items.add[0].text", "slots.call_us")
+    ]
+    assert lines[at + 6 : at + 6 + len(needs)] == needs
+    assert lines[at + 6 + len(needs)].startswith("ok  ")
     # Its Spanish holds only the new words, and passes; nothing else needs translating.
     assert any(
         line.startswith("ok  pars-defect-injection 1.0.0 es;")
         and line.endswith("(pars-defect-injection.es.yaml)")
         for line in lines
     )
-    assert sum("needs a translation" in line for line in lines) == 2
+    assert sum("needs a translation" in line for line in lines) == len(needs)
 
 
 @pytest.mark.parametrize(
@@ -162,9 +168,12 @@ def test_a_number_alone_keeps_every_built_in_translation(runner, clinic, tmp_pat
     assert next(r for r in listed if r["id"] == "pars-defect-injection")["languages"] == [
         "en",
         "es",
+        "fr",
+        "pt",
+        "ru",
         "vi",
     ]
-    for language in ("es", "vi"):
+    for language in ("es", "vi", "ru", "pt", "fr"):
         result = run(
             runner, "make", "pars-defect-injection", *VISIT, "--language", language,
             "--format", "json", "-o", "-", site=clinic.site,
