@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import signal
 import traceback
+from collections.abc import Mapping
 from enum import IntEnum
 
 
@@ -45,11 +46,40 @@ PATIENT_FIELDS = {
     "visit_id",
     "large_print",
 }
-# A quoted value; an apostrophe between letters is part of it (O'Brien).
-_QUOTED = re.compile(r"'(?:[^']|(?<=\w)'(?=\w))*'")
-# Asides that quote a value: "(U+674E …)", "(February 1990 has 28 days)"; not "(Eliquis)".
-_PARENTHESES = re.compile(r" ?\([^)]*\d[^)]*\)")
-_DATES = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+class Said(str):
+    """A message built by :func:`say`: the words with the values in them, and
+    ``redacted``, the same words with each value written "…"."""
+
+    redacted: str
+
+
+def plain(message: str) -> Said:
+    """A message about a row's field that quotes nothing the row gave ("the appointment has
+    no start"), marked so: its redacted form is itself. Use :func:`say` for any message
+    that holds a value."""
+    said = Said(message)
+    said.redacted = message
+    return said
+
+
+def say(template: str, /, *, words: Mapping[str, object] | None = None, **values: object) -> Said:
+    """The message ``template`` with its ``{name}`` fields filled in, and its redacted form.
+
+    ``values`` are what a row or a person gave (a name, a date, a column's text): in the
+    redacted form each is written "…". ``words`` are not values (a field's name, the list of
+    known procedures) and are the same in both. Values are never searched for in the words
+    afterwards, so no value, whatever quotes, brackets or lines it holds, can slip through.
+
+    >>> said = say("{field}: '{value}' is not a date", words={"field": "dob"}, value="O'B'")
+    >>> said, said.redacted
+    ("dob: 'O'B'' is not a date", "dob: '…' is not a date")
+    """
+    shown = dict(words or {})
+    said = Said(template.format(**shown, **values))
+    said.redacted = template.format(**shown, **dict.fromkeys(values, "…"))
+    return said
 
 
 # Characters that would steer a terminal or reorder the line it shows: C0 and C1 controls
@@ -87,21 +117,24 @@ class ParsDocsError(Exception):
         self.message = message
         self.field = field
         self.row = row
+        if redacted is None and isinstance(message, Said):
+            redacted = message.redacted
         self.redacted = redacted  # the message without patient values, when the raiser knows it
 
     def __str__(self) -> str:
         return self.message
 
     def public(self, verbose: bool = False) -> str:
-        """The message, with any patient value in it replaced by "…" unless ``verbose``."""
+        """The message, or unless ``verbose`` its redacted form (see :func:`say`). A message
+        about a row's field that was not built with its values apart is not searched for
+        them: it is left out whole, naming only the field."""
         if verbose:
             return self.message
         if self.redacted is not None:
             return self.redacted
         if self.field not in PATIENT_FIELDS:
             return self.message
-        text = _PARENTHESES.sub("", _QUOTED.sub("'…'", self.message))
-        return _DATES.sub("…", text)
+        return f"{self.field}: this value cannot be used (--verbose shows it and why)"
 
     def as_dict(self, verbose: bool = False) -> dict:
         """The error as a JSON-ready record, for scripts."""

@@ -16,7 +16,7 @@ from pars_docs.batch.options import Options
 from pars_docs.cli import cli
 from pars_docs.cli._common import Report
 from pars_docs.environment import Environment
-from pars_docs.errors import DataError, ExitStatus, UsageError
+from pars_docs.errors import DataError, ExitStatus, UsageError, plain
 from pars_docs.handout import Engine
 from pars_docs.load.site import load_site
 from pars_docs.read.codes import CodeMap
@@ -201,7 +201,7 @@ def test_exit_statuses():
 
 def test_report_writes_to_the_environments_error_stream():
     err = io.StringIO()
-    Report(Environment(stderr=err)).error(UsageError("date: nope", field="date"))
+    Report(Environment(stderr=err)).error(UsageError(plain("date: nope"), field="date"))
     assert err.getvalue() == "pars-docs: error: date: nope\n"
 
 

@@ -10,7 +10,7 @@ import pytest
 from helpers import DATA
 
 from pars_docs.compose.composer import PAGE_TEMPLATES, Templates
-from pars_docs.errors import ParsDocsError, UsageError, printable
+from pars_docs.errors import ParsDocsError, UsageError, printable, say
 from pars_docs.load.library import Library
 from pars_docs.load.loader import load_yaml
 from pars_docs.read.jsonin import loads
@@ -126,11 +126,16 @@ def test_terminal_and_bidi_controls_are_escaped():
 
 def test_every_columns_values_are_left_out_of_messages():
     for field in ("procedure", "date", "time", "sedation", "visit_id", "medications"):
+        # A message typed without its values apart is left out whole, naming the field.
         error = ParsDocsError(f"{field}: 'Secret Person' is not right", field=field)
         assert "Secret" not in error.public()
+        assert error.public().startswith(f"{field}: ")
         assert "Secret" in error.public(verbose=True)
-    quoted = ParsDocsError("patient: 'O'Brien, Ann' is too long", field="patient")
+    quoted = ParsDocsError(
+        say("patient: '{name}' is too long", name="O'Brien, Ann"), field="patient"
+    )
     assert quoted.public() == "patient: '…' is too long"
+    assert quoted.public(verbose=True) == "patient: 'O'Brien, Ann' is too long"
 
 
 def test_report_writes_one_escaped_line_per_error(runner, tmp_path):

@@ -74,6 +74,12 @@ class Settler:
             raise
 
     @property
+    def keeps_others(self) -> bool:
+        """Whether rows with no handout are kept to the end: only for a packet's index, which
+        lists them. Otherwise a run of a million failing rows holds none of them."""
+        return self.packet is not None and bool(self.options.index)
+
+    @property
     def holding(self) -> bool:
         """Whether records wait for the packet, the Bundle or the server's answers before
         they are written."""
@@ -85,7 +91,8 @@ class Settler:
         self.summary.count(record.status)
         if record.tally:
             self.summary.reasons[record.status.value, record.tally] += 1
-        self.settled[record.row] = record
+        if record.status.made or self.keeps_others:
+            self.settled[record.row] = record  # a failed row is kept only for the index
         if record.status.reported or record.warnings:
             self.progress.clear()
             self.report(record)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..errors import DataError, ParsDocsError, UsageError
+from ..errors import DataError, ParsDocsError, UsageError, plain
 from ..read.rows import BadRow, Row, RowResult, Skipped, Source
 from ..read.visit import MissingField, parse_as_of, parse_options, visit_from_row
 from ..write.names import FILE_SUFFIXES, default_filename
@@ -221,7 +221,7 @@ def make(
                 "PROCEDURE" if name == "procedure" else f"--{name}" for name in e.missing
             )
             raise UsageError(
-                f"{e.missing[0]}: missing; give {options} (or --fhir)", field=e.missing[0]
+                plain(f"{e.missing[0]}: missing; give {options} (or --fhir)"), field=e.missing[0]
             ) from e
         _check_emit(emit, rendition, fhir_bundle, visit, row)
         poster = _server_writer(

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .. import checked
-from ..errors import InstructionError, ParsDocsError, UsageError
+from ..errors import InstructionError, ParsDocsError, UsageError, say
 from ..resources import instructions_dir
 from .checks import cross_checks, old_form
 from .extend import MergedYAML, merge, overlay_texts
@@ -409,7 +409,11 @@ class Library:
         files = self._files()
         if set_id not in files:
             raise UsageError(
-                f"procedure: unknown procedure '{set_id}'; known: {', '.join(files) or '(none)'}",
+                say(
+                    "procedure: unknown procedure '{set_id}'; known: {known}",
+                    words={"known": ", ".join(files) or "(none)"},
+                    set_id=set_id,
+                ),
                 field="procedure",
             )
         english = _load_set(files[set_id], self.table_path)

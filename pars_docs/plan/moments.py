@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from ..errors import VisitError
+from ..errors import VisitError, say
 
 UTC = timezone.utc
 BUILT_IN = ("start", "end")
@@ -151,8 +151,13 @@ def localize(day: date, clock: time, tz: Any, what: str, fold: int = 0) -> datet
     aware = naive.replace(tzinfo=tz, fold=fold)
     if aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) != naive:
         raise VisitError(
-            f"{what}: {clock.strftime('%H:%M')} on {day.isoformat()} does not exist in "
-            f"{getattr(tz, 'key', tz)}: the clocks skip that hour; choose another time",
+            say(
+                "{what}: {clock} on {day} does not exist in {zone}: the clocks skip that hour; "
+                "choose another time",
+                words={"what": what, "zone": getattr(tz, "key", tz)},
+                clock=clock.strftime("%H:%M"),
+                day=day.isoformat(),
+            ),
             field="time",
         )
     return aware

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from ..clock import current_time
-from ..errors import DataError
+from ..errors import DataError, Said, plain, say
 from ..load.site import MrnRule
 from . import rows
 from .lookalike import skeleton
@@ -273,11 +273,11 @@ def reading_parts(
     return " ".join(p for p in (*prefix, *given, *family, *suffix) if p)
 
 
-def birth_date_problem(value) -> str | None:
+def birth_date_problem(value) -> Said | None:
     """Why ``value`` is not a FHIR date (YYYY, YYYY-MM or YYYY-MM-DD), or None."""
     if isinstance(value, str) and _DATE.match(value):
         return None
-    return f"dob: birth date '{value}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)"
+    return say("dob: birth date '{value}' is not a date (YYYY, YYYY-MM or YYYY-MM-DD)", value=value)
 
 
 def revision(moment: datetime | None) -> int | None:
@@ -301,7 +301,9 @@ class RowBuilder:
         self.problems: list[DataError] = []
         self.notes: list[str] = []  # warnings about a row that is read
 
-    def problem(self, field_name: str, message: str) -> None:
+    def problem(self, field_name: str, message: Said) -> None:
+        """A problem with the row's ``field_name``, its message built apart from the values
+        it quotes (see :func:`~pars_docs.errors.say`)."""
         if field_name not in self.feed.given:
             self.problems.append(DataError(message, field=field_name))
 
@@ -327,8 +329,10 @@ class RowBuilder:
         shown = ", ".join(f"{c.get('system', '(no system)')}|{c.get('code')}" for c in codings)
         self.problem(
             "procedure",
-            f"procedure: no instruction set for the codes {shown or '(none)'}{where}; "
-            "add one to a code map (--codes)",
+            plain(
+                f"procedure: no instruction set for the codes {shown or '(none)'}{where}; "
+                "add one to a code map (--codes)"
+            ),
         )
 
     def set_start(self, moment: datetime) -> Skip | None:
@@ -337,7 +341,9 @@ class RowBuilder:
             return None  # the command line gives the day and time
         if not YEARS[0] <= moment.year <= YEARS[1]:
             # Year 1 or 9999 is a placeholder, and moving it to the site's clock overflows.
-            self.problem("date", f"start: the year {moment.year} is not an appointment's year")
+            self.problem(
+                "date", say("start: the year {year} is not an appointment's year", year=moment.year)
+            )
             return None
         now = self.feed.now or current_time(self.feed.tz)
         if moment < now and not self.feed.include_past:

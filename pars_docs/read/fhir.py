@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from ..errors import DataError
+from ..errors import DataError, plain, say
 from . import chart, jsonin
 from .ehr import (
     Feed,
@@ -247,8 +247,10 @@ class Resources:
         if key in self.conflicts and isinstance(found, dict):
             kind = found.get("resourceType") or "resource"
             raise DataError(
-                f"{key}: the input holds {self.conflicts[key]} different {kind} resources "
-                "under this one id; pars-docs will not choose between them",
+                plain(
+                    f"{key}: the input holds {self.conflicts[key]} different {kind} resources "
+                    "under this one id; pars-docs will not choose between them"
+                ),
                 field="patient" if kind == "Patient" else "fhir",
             )
         return found if isinstance(found, dict) else None
@@ -409,9 +411,12 @@ def _start(appointment: dict, row: RowBuilder) -> Skip | None:
     if moment is not None:
         return row.set_start(moment)
     if not isinstance(start, str) or not start:
-        row.problem("date", "date: the appointment has no start")
+        row.problem("date", plain("date: the appointment has no start"))
     else:
-        row.problem("date", f"date: start '{start}' is not a FHIR instant with a UTC offset")
+        row.problem(
+            "date",
+            say("date: start '{start}' is not a FHIR instant with a UTC offset", start=start),
+        )
     return None
 
 
@@ -447,7 +452,9 @@ def _identity(actor: dict, target: dict | None) -> str:
 def _patient(appointment: dict, people: list, resources: Resources, row: RowBuilder) -> None:
     found = _the_patient(people)
     if found is None:
-        row.problem("patient", "patient: the appointment has no Patient participant or subject")
+        row.problem(
+            "patient", plain("patient: the appointment has no Patient participant or subject")
+        )
         return
     actor, target, _ = found
     name, patient = _person(actor, target, resources, appointment, row.feed)
@@ -460,10 +467,14 @@ def _patient(appointment: dict, people: list, resources: Resources, row: RowBuil
     if name:
         row.fields["patient"] = name
     elif patient is not None:
-        row.problem("patient", f"patient: {_where(actor)} has no current name and no display")
+        row.problem(
+            "patient",
+            plain(f"patient: {_where(actor)} has no current name and no display"),
+        )
     else:
         row.problem(
-            "patient", f"patient: {_where(actor)} is not in the bundle and has no display name"
+            "patient",
+            plain(f"patient: {_where(actor)} is not in the bundle and has no display name"),
         )
     row.refs["patient"] = _reference(patient, actor)
 
@@ -510,8 +521,10 @@ def _clinician(appointment: dict, people: list, resources: Resources, row: RowBu
             return
     row.problem(
         "clinician",
-        "clinician: the appointment has no Practitioner or PractitionerRole with a name "
-        "(give --clinician)",
+        plain(
+            "clinician: the appointment has no Practitioner or PractitionerRole with a name "
+            "(give --clinician)"
+        ),
     )
 
 

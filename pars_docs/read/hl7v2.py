@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 
 import hl7  # type: ignore[import-untyped]
 
-from ..errors import DataError
+from ..errors import DataError, plain, say
 from .ehr import Feed, RowBuilder, Skip, is_not_mrn, reading_parts, revision, skip_for_status
 from .rows import BadRow, Row, RowResult, Skipped
 
@@ -320,9 +320,9 @@ def _row(number: int, message: Message, feed: Feed) -> Row | Skipped:
         return skip.result(number, visit_id, changed_at)
     row = RowBuilder(feed)
     if trigger not in MAKES:
-        row.problem("hl7", f"MSH-9: SIU^{trigger or '?'} is not S12, S13, S14 or S15")
+        row.problem("hl7", plain(f"MSH-9: SIU^{trigger or '?'} is not S12, S13, S14 or S15"))
     if sch is None:
-        row.problem("hl7", "SCH: the message has no SCH segment")
+        row.problem("hl7", plain("SCH: the message has no SCH segment"))
     if visit_id:
         row.fields["visit_id"] = visit_id
     row.revision = changed_at
@@ -357,10 +357,17 @@ def _start(message: Message, sch, row: RowBuilder) -> Skip | None:
     start_text, where, end_text = _start_text(message, sch)
     moment, has_offset = _moment(start_text, row.feed)
     if not start_text:
-        row.problem("date", "date: no start time (TQ1-7, AIS-4 or SCH-11.4)")
+        row.problem("date", plain("date: no start time (TQ1-7, AIS-4 or SCH-11.4)"))
         return None
     if moment is None:
-        row.problem("date", f"date: {where} '{start_text}' is not a date and time of day")
+        row.problem(
+            "date",
+            say(
+                "date: {where} '{start}' is not a date and time of day",
+                words={"where": where},
+                start=start_text,
+            ),
+        )
         return None
     skip = row.set_start(moment)
     if skip:
@@ -377,12 +384,14 @@ def _start(message: Message, sch, row: RowBuilder) -> Skip | None:
 def _patient(message: Message, row: RowBuilder) -> None:
     pids = message.segments("PID")
     if not pids:
-        row.problem("patient", "patient: the message has no PID segment")
+        row.problem("patient", plain("patient: the message has no PID segment"))
         return
     if len(pids) > 1:
         raise DataError(
-            f"PID: the message has {len(pids)} PID segments; one message is one patient's "
-            "appointment, and pars-docs will not choose between them",
+            plain(
+                f"PID: the message has {len(pids)} PID segments; one message is one patient's "
+                "appointment, and pars-docs will not choose between them"
+            ),
             field="patient",
         )
     pid = pids[0]
@@ -390,14 +399,14 @@ def _patient(message: Message, row: RowBuilder) -> None:
     if name:
         row.fields["patient"] = name
     else:
-        row.problem("patient", "patient: PID-5 has no current name")
+        row.problem("patient", plain("patient: PID-5 has no current name"))
     birth = message.value(pid, 7, 1, 1)
     if birth:
         dob = _birth_date(birth)
         if dob:
             row.fields["dob"] = dob
         else:
-            row.problem("dob", f"dob: PID-7 '{birth}' is not a date")
+            row.problem("dob", say("dob: PID-7 '{birth}' is not a date", birth=birth))
     language = message.value(pid, 15, 1, 1)
     if language and LANGUAGE_CODE.match(language):
         row.fields["language"] = language  # a code (es, SPA); a name such as "Spanish" is not
@@ -421,4 +430,4 @@ def _clinician(message: Message, row: RowBuilder) -> None:
     if clinician:
         row.fields["clinician"] = clinician
     else:
-        row.problem("clinician", "clinician: no AIP-3 name or AIG-3 text (give --clinician)")
+        row.problem("clinician", plain("clinician: no AIP-3 name or AIG-3 text (give --clinician)"))

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import Any, Literal, overload
 
-from ..errors import UsageError
+from ..errors import PATIENT_FIELDS, UsageError, plain, say
 from ..load.languages import check_tag
 from .lookalike import mixed_script, strip_invisible
 from .rows import REQUIRED, Row
@@ -104,21 +104,44 @@ def parse_date(value: str | date, field_name: str = "date") -> date:
     match = _ISO_DATE.match(text)
     if not match:
         raise UsageError(
-            f"{field_name}: '{text}' is not a date; write it as YYYY-MM-DD", field=field_name
+            say(
+                "{field}: '{text}' is not a date; write it as YYYY-MM-DD",
+                words={"field": field_name},
+                text=text,
+            ),
+            field=field_name,
         )
     year, month, day = (int(g) for g in match.groups())
     if not YEARS[0] <= year <= YEARS[1]:
         raise UsageError(
-            f"{field_name}: '{text}' has the year {year}; check the date", field=field_name
+            say(
+                "{field}: '{text}' has the year {year}; check the date",
+                words={"field": field_name, "year": year},
+                text=text,
+            ),
+            field=field_name,
         )
     if not 1 <= month <= 12:
-        raise UsageError(f"{field_name}: '{text}' has no month {month}", field=field_name)
+        raise UsageError(
+            say(
+                "{field}: '{text}' has no month {month}",
+                words={"field": field_name, "month": month},
+                text=text,
+            ),
+            field=field_name,
+        )
     days = calendar.monthrange(year, month)[1]
     if not 1 <= day <= days:
         raise UsageError(
-            f"{field_name}: '{text}' is not a real date "
-            f"({calendar.month_name[month]} {year} has {days} days)",
+            say(
+                "{field}: '{text}' is not a real date ({month} {year} has {days} days)",
+                words={"field": field_name, "days": days},
+                text=text,
+                month=calendar.month_name[month],
+                year=year,
+            ),
             field=field_name,
+            redacted=f"{field_name}: '…' is not a real date",  # the aside tells the month
         )
     return date(year, month, day)
 
@@ -133,9 +156,17 @@ def parse_birth_date(value: str | date | PartialDate) -> date | PartialDate:
         return parse_date(text, "dob")
     year, month = int(match[1]), int(match[2]) if match[2] else None
     if not YEARS[0] <= year <= YEARS[1]:
-        raise UsageError(f"dob: '{text}' has the year {year}; check the date", field="dob")
+        raise UsageError(
+            say(
+                "dob: '{text}' has the year {year}; check the date", words={"year": year}, text=text
+            ),
+            field="dob",
+        )
     if month is not None and not 1 <= month <= 12:
-        raise UsageError(f"dob: '{text}' has no month {month}", field="dob")
+        raise UsageError(
+            say("dob: '{text}' has no month {month}", words={"month": month}, text=text),
+            field="dob",
+        )
     return PartialDate(year, month)
 
 
@@ -174,7 +205,12 @@ def parse_time(value: str | time, field_name: str = "time") -> time:
             hour = hour % 12 + (12 if match[3].lower() == "p" else 0)
             return time(hour, minute)
     raise UsageError(
-        f"{field_name}: '{text}' is not a time of day; write 14:30 or 2:30 PM", field=field_name
+        say(
+            "{field}: '{text}' is not a time of day; write 14:30 or 2:30 PM",
+            words={"field": field_name},
+            text=text,
+        ),
+        field=field_name,
     )
 
 
@@ -194,7 +230,9 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
     """
     if value is None:
         if required:
-            raise UsageError(f"{field_name}: is required", field=field_name)
+            raise UsageError(
+                say("{field}: is required", words={"field": field_name}), field=field_name
+            )
         return None
     text = unicodedata.normalize("NFC", str(value)).replace("\r\n", "\n").replace("\r", "\n")
     # Characters that draw nothing (zero-width spaces, bidi controls, U+2800 …) go first, so
@@ -205,13 +243,18 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
     for char in text:
         if char not in "\n\t" and unicodedata.category(char) == "Cc":
             raise UsageError(
-                f"{field_name}: contains an invisible or unassigned character U+{ord(char):04X}",
+                say(
+                    "{field}: contains an invisible or unassigned character U+{code:04X}",
+                    words={"field": field_name, "code": ord(char)},
+                ),
                 field=field_name,
             )
     text = " ".join(text.split()) if field_name != "note" else text.strip()
     if not text:
         if required:
-            raise UsageError(f"{field_name}: must not be empty", field=field_name)
+            raise UsageError(
+                say("{field}: must not be empty", words={"field": field_name}), field=field_name
+            )
         return None
     for char in text:
         category = unicodedata.category(char)
@@ -219,13 +262,20 @@ def clean_text(value: str | None, field_name: str, *, required: bool = False) ->
             continue
         if category in ("Cc", "Cs", "Co", "Cn"):
             raise UsageError(
-                f"{field_name}: contains an invisible or unassigned character U+{ord(char):04X}",
+                say(
+                    "{field}: contains an invisible or unassigned character U+{code:04X}",
+                    words={"field": field_name, "code": ord(char)},
+                ),
                 field=field_name,
             )
     limit = MAX_TEXT.get(field_name)
     if limit and len(text) > limit:
         raise UsageError(
-            f"{field_name}: is {len(text)} characters long; the limit is {limit}", field=field_name
+            say(
+                "{field}: is {length} characters long; the limit is {limit}",
+                words={"field": field_name, "length": len(text), "limit": limit},
+            ),
+            field=field_name,
         )
     if field_name in NAMES:
         mixed = mixed_script(text)
@@ -279,7 +329,11 @@ def make_visit(
     if day and birth is not None and first_day and first_day > day:
         problems.append(
             UsageError(
-                f"dob: {birth.isoformat()} is after the procedure date {day.isoformat()}",
+                say(
+                    "dob: {birth} is after the procedure date {day}",
+                    birth=birth.isoformat(),
+                    day=day.isoformat(),
+                ),
                 field="dob",
             )
         )
@@ -287,7 +341,9 @@ def make_visit(
     if len(medications) > MAX_MEDICATIONS:
         problems.append(
             UsageError(
-                f"medications: {len(medications)} are listed; the limit is {MAX_MEDICATIONS}",
+                plain(
+                    f"medications: {len(medications)} are listed; the limit is {MAX_MEDICATIONS}"
+                ),
                 field="medications",
             )
         )
@@ -368,7 +424,14 @@ def parse_yes_no(value: Any, field: str = "sedation") -> bool | None:
         return True
     if text in _FALSE:
         return False
-    raise UsageError(f"{field}: '{value}' is not yes or no", field=field)
+    if field not in PATIENT_FIELDS:
+        # A declared option's column holds yes or no, not a person's words: only a row's
+        # own fields are left out of logs (see errors.PATIENT_FIELDS).
+        raise UsageError(plain(f"{field}: '{value}' is not yes or no"), field=field)
+    raise UsageError(
+        say("{field}: '{value}' is not yes or no", words={"field": field}, value=value),
+        field=field,
+    )
 
 
 def parse_sedation(value: Any) -> bool | None:
@@ -412,7 +475,14 @@ def reformat_date(value: Any, date_format: str | None, field_name: str) -> Any:
             reason = f"does not match --date-format {date_format}"
         else:  # it matches the format but names no real day, such as 02/30/2026
             reason = "is not a real date"
-        raise UsageError(f"{field_name}: '{value}' {reason}", field=field_name) from e
+        raise UsageError(
+            say(
+                "{field}: '{value}' {reason}",
+                words={"field": field_name, "reason": reason},
+                value=value,
+            ),
+            field=field_name,
+        ) from e
 
 
 def parse_options(given: list[str] | tuple[str, ...]) -> dict[str, bool]:

@@ -13,7 +13,7 @@ from typing import Any
 
 from ..clock import build_time
 from ..environment import Environment
-from ..errors import DataError
+from ..errors import DataError, plain
 from .output import Inputs, TextOutput
 
 LOINC = "http://loinc.org"
@@ -56,8 +56,10 @@ def filing_problem(visit, references: dict | None) -> DataError | None:
     if visit.mrn or (references or {}).get("patient"):
         return None
     return DataError(
-        "mrn: --emit fhir needs the patient's record number (or a FHIR Patient reference): "
-        "a document naming the patient only by name cannot be filed to a chart",
+        plain(
+            "mrn: --emit fhir needs the patient's record number (or a FHIR Patient reference): "
+            "a document naming the patient only by name cannot be filed to a chart"
+        ),
         field="mrn",
     )
 
