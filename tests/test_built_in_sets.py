@@ -7,9 +7,11 @@ shows here as a wrong date for a patient.
 
 import json
 import re
+from datetime import datetime
 from pathlib import Path
 
-from helpers import DATA, squash
+import pytest
+from helpers import DATA, built_in_sets, squash
 
 from pars_docs.handout import make_handout
 
@@ -132,3 +134,23 @@ def test_colonoscopy_afternoon_start_takes_the_second_half_in_the_morning():
     words = text(h)
     assert "Your test is in the afternoon, so you take the second half in the morning." in words
     assert "Set an alarm." not in words
+
+
+@pytest.mark.parametrize(
+    "procedure,site",
+    [*((p, SITE) for p in built_in_sets()), ("colonoscopy-split-prep", CLINIC)],
+)
+def test_every_computed_moment_is_in_the_json_key_times(procedure, site):
+    """A reminder system finds every moment the plan computed in ``key_times``, with its
+    ISO time (or its date for a day-only moment): page 1's lines first, then the others."""
+    data = timeline(handout(procedure, site=site, as_of=datetime(2026, 2, 1, 9, 0)))
+    listed = {k["action"]: k for k in data["key_times"] if k["medicine"] is None}
+    for name, moment in data["moments"].items():
+        assert name in listed, (procedure, name)
+        first = moment[0] if isinstance(moment, list) else moment
+        # A line may give only the day of a moment computed with a clock time.
+        assert listed[name]["at"] in (first, first[:10]), (procedure, name)
+    on_page = [k["on_page_1"] for k in data["key_times"]]
+    assert on_page == sorted(on_page, reverse=True)  # page 1's lines come first
+    for name, series in data.get("repeated", {}).items():
+        assert listed[name]["until"] == series["last"]

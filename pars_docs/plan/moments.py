@@ -154,8 +154,11 @@ def localize(day: date, clock: time, tz: Any, what: str, fold: int = 0) -> datet
             say(
                 "{what}: {clock} on {day} does not exist in {zone}: the clocks skip that hour; "
                 "choose another time",
-                words={"what": what, "zone": getattr(tz, "key", tz)},
-                clock=clock.strftime("%H:%M"),
+                words={
+                    "what": what,
+                    "zone": getattr(tz, "key", tz),
+                    "clock": clock.strftime("%H:%M"),
+                },
                 day=day.isoformat(),
             ),
             field="time",

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..clock import current_time
-from ..errors import UsageError
+from ..errors import UsageError, plain
 from ..load.medicines import MedicineTable
 from .moments import Repeat, Timeline, resolve, shift_days, shift_hours
 from .moments import localize as localize_named
@@ -163,8 +163,10 @@ def resolve_option(instruction_set: InstructionSet, name: str, requested: bool |
     if option.get("fixed") and requested != option["default"]:
         always = "with" if option["default"] else "without"
         raise UsageError(
-            f"{name}: {instruction_set.id} is always done {always} {name}; "
-            f"{name} cannot be turned {'off' if option['default'] else 'on'}",
+            plain(
+                f"{name}: {instruction_set.id} is always done {always} {name}; "
+                f"{name} cannot be turned {'off' if option['default'] else 'on'}"
+            ),
             field=name,
         )
     return requested

@@ -518,7 +518,7 @@ def visit_from_row(
     missing = [name for name in REQUIRED if values.get(name) is None]
     if missing:
         raise MissingField(
-            "; ".join(f"{name}: is required" for name in missing),
+            plain("; ".join(f"{name}: is required" for name in missing)),
             field=missing[0],
             missing=tuple(missing),
         )

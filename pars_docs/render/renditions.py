@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..compose.elements import unknown
 from ..compose.markup import WRITE_IN, plain
 from ..plan.keytimes import key_times
+from ..plan.timeline import past
 from ..schemas import SCHEMA_VERSION
 
 if TYPE_CHECKING:
@@ -255,6 +256,43 @@ def _iso(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _key_time_records(plan: Plan) -> list[dict[str, Any]]:
+    """Page 1's checklist (``on_page_1``), then every other moment the plan computed (the
+    start, the end, a moment the set names without asking anything of the patient), so a
+    reminder system finds each one here with its ISO time, or its date for a day-only
+    moment. A repeated task's line has its last time in ``until``."""
+    records = []
+    listed = set()
+    for item in key_times(plan):
+        record: dict[str, Any] = {
+            "action": item.action,
+            "at": _iso(item.at),
+            "medicine": item.medicine.generic or item.medicine.name if item.medicine else None,
+            "late": item.late,
+            "on_page_1": True,
+        }
+        if item.last is not None:
+            record["until"] = _iso(item.last)
+        if item.medicine is None:
+            listed.add(item.name)
+        records.append(record)
+    for name, moment in plan.moments.items():
+        if name in listed:
+            continue
+        series = moment if isinstance(moment, list) else [moment]
+        record = {
+            "action": name,
+            "at": _iso(series[0]),
+            "medicine": None,
+            "late": past(series[-1], plan.now),
+            "on_page_1": False,
+        }
+        if len(series) > 1:
+            record["until"] = _iso(series[-1])
+        records.append(record)
+    return records
+
+
 def render_json(
     plan: Plan, documents: Sequence[ET.Element], requested_language: str | None = None
 ) -> str:
@@ -262,9 +300,9 @@ def render_json(
 
     Keys come in a fixed order; ``moments`` are ISO 8601 with the site's UTC offset, the
     medicines' dates ISO dates or null; ``dob`` and ``mrn`` appear only when given.
-    ``key_times`` is the handout's page-1 checklist: each action, its moment (ISO 8601, a
-    date for a whole day, null for "call us today"), the medicine it concerns, and whether
-    it is already too late.
+    ``key_times`` lists the handout's page-1 checklist, then every other computed moment:
+    each action, its moment (ISO 8601, a date for a whole day, null for "call us today"),
+    the medicine it concerns, whether it is already too late, and whether it is on page 1.
     """
     iset = plan.instruction_set
     visit = plan.visit
@@ -309,15 +347,7 @@ def render_json(
             }
             for med in plan.medicines
         ],
-        key_times=[
-            {
-                "action": item.action,
-                "at": _iso(item.at),
-                "medicine": item.medicine.generic or item.medicine.name if item.medicine else None,
-                "late": item.late,
-            }
-            for item in key_times(plan)
-        ],
+        key_times=_key_time_records(plan),
     )
     if plan.repeats:
         # Only a set with repeated tasks has the key: the others' JSON stays as it was.

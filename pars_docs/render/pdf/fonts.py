@@ -271,12 +271,13 @@ def check_drawable(text: str | None, field: str, language: str | None = None) ->
     if missing:
         shown = ", ".join(describe(c) for c in missing[:3])
         more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        hidden = ", ".join(["'…'"] * len(missing[:3]))
         covered = "they cover Latin, Greek, Cyrillic, Chinese, Korean and Arabic scripts"
         raise GlyphError(
             f"{field}: the handout fonts cannot draw {shown}{more}; {covered}",
             field=field,
             # The characters are a name's or a row's: left out, with how many there are.
-            redacted=f"{field}: the handout fonts cannot draw '…'{more}; {covered}",
+            redacted=f"{field}: the handout fonts cannot draw {hidden}{more}; {covered}",
         )
 
 
