@@ -23,32 +23,16 @@ def _check_codes(profile: Site, library: Library) -> str:
     return f"code map, {len(codes.entries)} codes"
 
 
-def _render_samples(profile: Site, library: Library, language: str) -> None:
-    """Lay out a sample handout and a sample packet index with the site's own page templates,
-    under the sandbox's bounds, so that a template that loops, grows or recurses past them is
-    refused here, before any patient's handout (see docs/security.md)."""
-    import datetime
+def _lay_out_packet(profile: Site) -> None:
+    """Lay out a sample packet index with the site's own page templates, under the
+    sandbox's bounds (the handout template is composed by ``page_problems``), so a template
+    that loops, grows or recurses past them is refused here, before any packet."""
     from types import SimpleNamespace
 
     from ..compose.composer import compose_packet
-    from ..handout import make_handout
 
-    set_id = next((i for i in library.ids() if language in library.languages(i)), None)
-    if set_id is None:
-        return
-    visit = datetime.date(2027, 3, 8)
-    make_handout(
-        set_id,
-        "Sample Patient",
-        visit,
-        datetime.time(9, 0),
-        "Sample Clinician",
-        language=language,
-        site=profile,
-        as_of=datetime.datetime(2027, 1, 4, 9, 0),
-    )
     row = SimpleNamespace(
-        start="2027-03-08T09:00:00", patient="Sample Patient", procedure_title=set_id, row=1
+        start="2027-03-08T09:00:00", patient="Sample Patient", procedure_title="Sample", row=1
     )
     compose_packet([row], profile)
 
@@ -78,8 +62,8 @@ def _check_templates(profile: Site, language: str, library: Library | None = Non
         problems = page_problems(library, profile, language)
         if problems:
             raise InstructionError("\n".join(problems))
-    if profile.templates_dir is not None and library is not None:
-        _render_samples(profile, library, language)
+    if profile.templates_dir is not None:
+        _lay_out_packet(profile)
     return f"templates {language} ({', '.join(str(d) for d in templates.dirs)})"
 
 
