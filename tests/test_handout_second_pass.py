@@ -79,7 +79,9 @@ def test_an_ask_us_medicine_has_a_day_in_the_body_key_times_json_and_calendar():
 def test_no_ask_us_line_without_a_medicine_to_ask_about():
     h = handout(medications=["Eliquis"])
     assert "Call us by this day" not in text_of(h)
-    assert not [k for k in json.loads(h.render("json"))["key_times"] if k["action"] == "ask_by"]
+    timeline = json.loads(h.render("json"))["key_times"]
+    # The moment is computed (listed after page 1's lines), but it is not a line to act on.
+    assert not [k for k in timeline if k["action"] == "ask_by" and k["on_page_1"]]
 
 
 def test_an_ask_us_day_already_past_is_call_us_today():
