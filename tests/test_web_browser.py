@@ -751,3 +751,148 @@ def test_the_procedure_list_shows_the_groups_pars_docs_list_shows(server, browse
     Select(browser.find_element(By.ID, "procedure")).select_by_value("lumbar-fusion")
     assert not sedation.is_displayed()
     assert axe_violations(browser) == []
+
+
+# --- The clinic's own sets: the editor page -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def clinic_desk(tmp_path_factory):
+    """A desk whose site has its own folder: the example clinic's, and a broken set."""
+    folder = tmp_path_factory.mktemp("clinic-site")
+    sets = folder / "instructions"
+    sets.mkdir()
+    example = Path(__file__).resolve().parents[1] / "docs" / "examples" / "clinic"
+    for path in (example / "instructions").glob("*.yaml"):
+        shutil.copy(path, sets)
+    trial = (DATA / "format2" / "trial-sample.yaml").read_text(encoding="utf-8")
+    (sets / "trial-sample.yaml").write_text(
+        trial.replace("title: Trial sample", "titel: Trial sample"), encoding="utf-8"
+    )
+    site = folder / "site.yaml"
+    site.write_text(
+        (DATA / "site-ny.yaml").read_text(encoding="utf-8") + "\ninstructions_dir: instructions\n",
+        encoding="utf-8",
+    )
+    process, address = start_desk(tmp_path_factory.mktemp("clinic-tmp"), site=site)
+    yield address, sets
+    process.terminate()
+    log = process.communicate(timeout=30)[1]
+    assert "Traceback" not in log
+    assert "left trial-sample out of the procedure list" in log
+
+
+def wait_for(driver, element_id: str, timeout=30):
+    """The element ``element_id`` once the page that holds it has loaded."""
+    return WebDriverWait(driver, timeout).until(EC.presence_of_element_located((By.ID, element_id)))
+
+
+def preview_passes(driver, timeout=30):
+    WebDriverWait(driver, timeout).until(
+        lambda d: (
+            d.find_element(By.ID, "status").text.startswith("Passes check")
+            and d.find_element(By.ID, "preview-image").is_displayed()
+        )
+    )
+
+
+def test_the_clinic_sets_page_edit_preview_and_save(clinic_desk, browser, sized):
+    address, sets = clinic_desk
+    # The form says which set is left out and why, and offers the others.
+    browser.get(address)
+    notice = browser.find_element(By.ID, "left-out").text
+    assert "trial-sample" in notice and "'title' is missing" in notice
+    values = [
+        o.get_attribute("value")
+        for o in browser.find_elements(By.CSS_SELECTOR, "#procedure option")
+    ]
+    assert "trial-sample" not in values and "colonoscopy-split-prep" in values
+    browser.find_element(By.LINK_TEXT, "Clinic sets").click()
+    rows = browser.find_elements(By.CSS_SELECTOR, "table.files > tbody > tr")
+    by_name = {r.find_element(By.TAG_NAME, "th").text: r for r in rows}
+    assert "Passes" in by_name["pars-defect-injection.yaml"].text
+    broken = by_name["trial-sample.yaml"]
+    assert "Fails" in broken.text
+    line = next(
+        i + 1 for i, text in enumerate((sets / "trial-sample.yaml").read_text().splitlines())
+        if text.startswith("titel:")
+    )  # fmt: skip
+    problems = [
+        [c.text for c in row.find_elements(By.TAG_NAME, "td")]
+        for row in broken.find_elements(By.CSS_SELECTOR, "table.problems tbody tr")
+    ]
+    assert [str(line), "titel: Trial sample"] in [cells[:2] for cells in problems]
+    assert any("'title' is missing" in cells[2] for cells in problems)
+    for size in SIZES:
+        sized(size)
+        assert sideways(browser) == 0, size
+        shot(browser, f"clinic-sets-{size}.png")
+    sized("1366")
+    assert axe_violations(browser) == []
+
+    # Edit the clinic's change: the preview follows the typing, a failing text is not saved.
+    browser.find_element(By.LINK_TEXT, "pars-defect-injection.yaml").click()
+    preview_passes(browser)
+    assert "stop eating 8 hours before your shot" in " ".join(
+        browser.find_element(By.ID, "preview-text").get_attribute("textContent").split()
+    )
+    before = (sets / "pars-defect-injection.yaml").read_text(encoding="utf-8")
+    text = browser.find_element(By.ID, "text")
+    browser.execute_script(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
+        text,
+        before.replace("    hours: 8\n", "    hours: 9\n"),
+    )
+    WebDriverWait(browser, 30).until(
+        lambda d: "9 is credited to 'clinic-policy'" in d.find_element(By.ID, "problems").text
+    )
+    assert browser.find_element(By.ID, "status").text == "Does not pass check yet."
+    go = browser.find_element(By.CSS_SELECTOR, "#problems .go-line")
+    go.click()
+    assert browser.switch_to.active_element.get_attribute("id") == "text"
+    selected = browser.execute_script(
+        "const t = arguments[0]; return t.value.slice(t.selectionStart, t.selectionEnd)", text
+    )
+    assert selected == "    hours: 9"
+    for size in SIZES:
+        sized(size)
+        assert sideways(browser) == 0, size
+        shot(browser, f"clinic-edit-{size}.png")
+    sized("1366")
+    assert axe_violations(browser) == []
+    browser.find_element(By.ID, "save").click()
+    assert "Not saved" in wait_for(browser, "refused").text
+    assert (sets / "pars-defect-injection.yaml").read_text(encoding="utf-8") == before
+
+    # A change that passes is saved, and the desk offers it without a restart.
+    text = browser.find_element(By.ID, "text")
+    browser.execute_script(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
+        text,
+        before + "title: Pars injection (Cedar Valley)\n",
+    )
+    preview_passes(browser)
+    browser.find_element(By.ID, "save").click()
+    assert wait_for(browser, "saved").is_displayed()
+    assert (
+        (sets / "pars-defect-injection.yaml")
+        .read_text(encoding="utf-8")
+        .endswith("title: Pars injection (Cedar Valley)\n")
+    )
+    assert len(list((sets / ".backups").iterdir())) == 1
+
+    # The broken set, fixed in the editor, joins the procedure list.
+    browser.get(address + "clinic/trial-sample.yaml")
+    fixed = (sets / "trial-sample.yaml").read_text(encoding="utf-8").replace("titel:", "title:")
+    browser.execute_script(
+        "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input'))",
+        browser.find_element(By.ID, "text"),
+        fixed,
+    )
+    preview_passes(browser)
+    browser.find_element(By.ID, "save").click()
+    assert wait_for(browser, "saved").is_displayed()
+    browser.get(address)
+    assert not browser.find_elements(By.ID, "left-out")
+    titles = [o.text for o in browser.find_elements(By.CSS_SELECTOR, "#procedure option")]
+    assert "Trial sample" in titles and "Pars injection (Cedar Valley)" in titles

@@ -46,9 +46,10 @@ class Account:
     changed: str
 
     def may(self, action: str) -> bool:
-        """Whether this user's role allows ``action``: ``packets`` (upload a list) or
-        ``everyone`` (see and fetch what other users made)."""
-        allowed = {"packets": ("scheduler", "admin"), "everyone": ("admin",)}
+        """Whether this user's role allows ``action``: ``packets`` (upload a list),
+        ``everyone`` (see and fetch what other users made) or ``edit`` (change the clinic's
+        own instruction sets)."""
+        allowed = {"packets": ("scheduler", "admin"), "everyone": ("admin",), "edit": ("editor",)}
         return self.role in allowed.get(action, ())
 
 

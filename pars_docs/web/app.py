@@ -25,7 +25,7 @@ from ..errors import AuditError, OutputError, ParsDocsError, printable, trace_wi
 from ..handout import Engine
 from ..read.rows import FORMATS
 from ..write.printer import send_to_printer
-from . import security
+from . import editor, security
 from .desk import PAPERS, Desk, FormValues, without_command_words
 from .packets import FIXABLE, PacketOptions, Packets
 from .schedule import Schedule
@@ -105,6 +105,8 @@ def create_app(
     }
     printers = {printer.queue: printer for printer in engine.site.printers}
     schedule = Schedule(engine.site, engine.library) if engine.site.fhir_server else None
+    # The clinic's own sets, edited at the desk (editor.py): only an editor, or this computer.
+    app.register_blueprint(editor.blueprint)
     throttle = Throttle()
     live_sessions = LiveSessions()
     idle_seconds = engine.site.session_idle_minutes * 60
@@ -220,6 +222,7 @@ def create_app(
             "today_on": today is not None,
             "schedule_on": schedule is not None,
             "printers": list(printers.values()),
+            "editor_open": editor.allowed(),
         }
 
     # Sign-in (only when the server listens beyond this computer) -------------------------
@@ -315,6 +318,7 @@ def create_app(
                 errors=errors,
                 procedures=desk.procedures(),
                 procedure_groups=desk.procedure_groups(),
+                left_out=desk.left_out(),
                 medicine_names=desk.medicine_names(),
                 clinicians=list(engine.site.clinicians),
                 zone=desk.zone_now(),

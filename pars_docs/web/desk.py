@@ -8,6 +8,7 @@ reads the same here as there; each is shown beside the field its ``field`` names
 from __future__ import annotations
 
 import inspect
+import logging
 import secrets
 import threading
 import time
@@ -23,6 +24,7 @@ from ..plan.timeline import declared_options, localize, set_option
 from ..read.visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
 from ..write.names import FILE_SUFFIXES
 
+log = logging.getLogger("pars_docs.web")
 # Form fields in the order the form shows them; an error without a field goes to the top.
 FIELDS = (
     "procedure",
@@ -174,17 +176,35 @@ class Desk:
         self.site = engine.site
         self.lock = threading.Lock()
         self._made: dict[str, DeskHandout] = {}
+        self._left_out: list[dict] | None = None
+        self._told: set[tuple[str, str]] = set()  # left-out sets already logged
 
     # What the form offers ---------------------------------------------------------------
 
     def procedures(self) -> list[dict]:
-        """Every set the site can use, by title, with whether its sedation can be chosen."""
+        """Every set the site can use, by title, with whether its sedation can be chosen.
+        The site's folder is read again each time (a set saved or fixed since is offered at
+        once, without a restart); a set that fails its checks is left out, and
+        :meth:`left_out` says which and why."""
         found = []
-        for set_id in self.engine.library.ids():
+        left_out = []
+        library = self.engine.library
+        library.refresh()
+        for set_id in library.ids():
             try:
-                iset = self.engine.library.get(set_id)
-            except ParsDocsError:
-                continue  # a broken set is reported by `pars-docs check`, not offered here
+                iset = self.engine.get(set_id)
+            except ParsDocsError as e:
+                reason = (e.message.splitlines() or ["(no reason given)"])[0]
+                for folder in library.dirs:  # the file's name is enough for staff
+                    reason = reason.replace(f"{folder}/", "")
+                more = len(e.message.splitlines()) - 1
+                left_out.append(
+                    {"id": set_id, "reason": reason + (f" (and {more} more)" if more > 0 else "")}
+                )
+                if (set_id, reason) not in self._told:
+                    self._told.add((set_id, reason))
+                    log.warning("left %s out of the procedure list: %s", set_id, reason)
+                continue
             option = set_option(iset, "sedation")
             found.append(
                 {
@@ -196,7 +216,15 @@ class Desk:
                     "options": desk_options(iset),
                 }
             )
+        self._left_out = left_out
         return sorted(found, key=lambda p: p["title"].casefold())
+
+    def left_out(self) -> list[dict]:
+        """The sets of the site left out of the procedure list by the last
+        :meth:`procedures`, each with its first problem (``pars-docs check`` lists all)."""
+        if self._left_out is None:
+            self.procedures()
+        return list(self._left_out or [])
 
     def procedure_groups(self) -> list[tuple[str | None, list[dict]]]:
         """:meth:`procedures` under the groups their sets declare (as ``pars-docs list``

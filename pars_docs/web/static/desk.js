@@ -144,4 +144,81 @@ document.addEventListener("DOMContentLoaded", () => {
   focusFirstError();
   setUpPrint();
   followProgress();
+  setUpEditor();
 });
+
+function setUpEditor() {
+  // The clinic's set editor: the problems and a sample handout follow the typing.
+  const form = document.getElementById("editor-form");
+  const text = document.getElementById("text");
+  if (!form || !text) return;
+  const status = document.getElementById("status");
+  const list = document.getElementById("problems");
+  const image = document.getElementById("preview-image");
+  const plain = document.getElementById("preview-text");
+  const note = document.getElementById("preview-note");
+  const sedation = document.getElementById("sedation");
+  const goTo = (line) => {
+    const lines = text.value.split("\n");
+    const start = lines.slice(0, line - 1).join("\n").length + (line > 1 ? 1 : 0);
+    text.focus();
+    text.setSelectionRange(start, start + (lines[line - 1] || "").length);
+    const height = text.scrollHeight / Math.max(lines.length, 1);
+    text.scrollTop = Math.max(0, (line - 4) * height);
+  };
+  list.addEventListener("click", (event) => {
+    const button = event.target.closest(".go-line");
+    if (button) goTo(Number(button.dataset.line));
+  });
+  const show = (answer) => {
+    list.replaceChildren();
+    for (const problem of answer.problems) {
+      const item = document.createElement("li");
+      if (problem.line) {
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "link go-line";
+        button.dataset.line = problem.line;
+        button.textContent = "Line " + problem.line;
+        const code = document.createElement("code");
+        code.textContent = problem.source;
+        item.append(button, " ", code, ": ");
+      }
+      item.append(problem.text);
+      list.append(item);
+    }
+    if (!answer.problems.length) {
+      const none = document.createElement("li");
+      none.className = "none";
+      none.textContent = "None.";
+      list.append(none);
+    }
+    status.textContent = answer.ok ? "Passes check: " + answer.summary : "Does not pass check yet.";
+    if (answer.ok) {
+      note.textContent = answer.note || "";
+      plain.textContent = answer.text || "";
+      if (answer.image) {
+        image.src = answer.image;
+        image.hidden = false;
+      } else {
+        image.hidden = true;
+      }
+    } else {
+      note.textContent = "The preview shows the last text that passed check.";
+    }
+  };
+  let timer = null;
+  let asked = 0;
+  const ask = () => {
+    const number = ++asked;
+    const body = new FormData(form);
+    fetch(form.dataset.preview, {method: "POST", body, credentials: "same-origin"})
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((answer) => { if (number === asked) show(answer); })
+      .catch(() => { status.textContent = "The preview could not be made just now."; });
+  };
+  const soon = () => { clearTimeout(timer); timer = setTimeout(ask, 600); };
+  text.addEventListener("input", soon);
+  sedation.addEventListener("change", ask);
+  ask();
+}
