@@ -283,20 +283,22 @@ class Library:
         """Set id → file, the site's folder winning; listed once per Library."""
         if self._found is not None:
             return self._found
+        # Built aside and put in place at the end: the desk's threads read a library while
+        # one of them reads its folders again (refresh).
         found: dict[str, Path] = {}
         translated: dict[str, dict[str, Path]] = {}
-        self._in_folder = {}
-        self._extended = {}
-        self.outside = []
+        in_folder: dict[Path, dict[str, dict[str, Path]]] = {}
+        extended: dict[str, tuple[str, bool]] = {}
+        outside: list[Path] = []
         for folder in reversed(self.dirs):
             inside = folder.resolve()
-            here = self._in_folder.setdefault(inside, {})
+            here = in_folder.setdefault(inside, {})
             for path in sorted(folder.glob("*.yaml")):
                 if path.name in NOT_SETS:
                     continue
                 if not path.resolve().is_relative_to(inside):
                     # A link out of the folder could make a handout of any file at all.
-                    self.outside.append(path)
+                    outside.append(path)
                     continue
                 names = split_name(path)
                 if names is None:
@@ -314,9 +316,10 @@ class Library:
                 continue  # get() reports it
             wanted = data.get("extends") if isinstance(data, dict) else None
             if isinstance(wanted, dict) and isinstance(wanted.get("set"), str):
-                self._extended[set_id] = (wanted["set"], any(True for _ in overlay_texts(data)))
-        self._found = dict(sorted(found.items()))
+                extended[set_id] = (wanted["set"], any(True for _ in overlay_texts(data)))
+        self._in_folder, self._extended, self.outside = in_folder, extended, outside
         self._translated = translated
+        self._found = dict(sorted(found.items()))
         return self._found
 
     def refresh(self) -> None:
