@@ -266,7 +266,7 @@ def _sample(folder: Path, name: str, text: str, sedation: bool) -> dict:
     from ..clock import current_time
     from ..handout import Engine
     from ..read.visit import Visit
-    from .desk import _png, _render_page
+    from .desk import _open, _png, _render_page
 
     desk = _desk()
     site = desk.site
@@ -295,7 +295,12 @@ def _sample(folder: Path, name: str, text: str, sedation: bool) -> dict:
             handout = engine.prepare(visit)
             rendition = handout.render("text").decode("utf-8")
             pdf = handout.pdf()
-            image = _png(_render_page(pdf, 1))
+            document = _open(pdf)
+            try:
+                page = _render_page(document, 1)
+            finally:
+                document.close()
+        image = _png(page)
     key = secrets.token_urlsafe(18)
     kept = current_app.extensions["pars_docs"].setdefault("previews", {})
     kept[key] = image
