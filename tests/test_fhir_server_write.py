@@ -8,7 +8,8 @@ import json
 
 import jsonschema
 import pytest
-from helpers import SITE, FhirServer, read_manifest
+from helpers import DATA, SITE, FhirServer, read_manifest
+from test_thirdparty import EXPECTED, THIRDPARTY
 
 from pars_docs.cli import cli
 from pars_docs.schemas import schema as load_schema
@@ -291,3 +292,80 @@ def test_every_built_in_vendor_profile_loads_and_a_bad_one_is_named(tmp_path):
         load_vendor("oracle-health"),
     )
     assert "author" not in shaped_doc
+
+
+def test_the_site_names_the_server_its_token_and_vendor(runner, fhir_server, tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        SITE.read_text(encoding="utf-8")
+        + f"fhir_server: {fhir_server.url}/\n"
+        + f"fhir_token_file: {fhir_server.token_file}\n"
+        + "fhir_vendor: oracle-health\n",
+        "utf-8",
+    )
+    source = bundle(tmp_path, TWO[0])
+    args = ["batch", str(source), "--site", str(site), "--emit", "fhir"]
+    result = runner.invoke(cli, [*args, "--fhir-server", fhir_server.url])
+    assert result.exit_code == 0, result.output
+    (sent,) = posts(fhir_server)
+    # oracle-health: a single POST, no If-None-Exist; the site's token was sent.
+    assert sent["path"] == "/fhir/R4/DocumentReference" and sent["ifNoneExist"] is None
+    assert sent["authorized"]
+    from pars_docs.load.site import load_site
+    from pars_docs.read.fhir_client import FhirClient
+
+    client = FhirClient.for_site(load_site(str(site)))
+    assert client is not None and client.token == fhir_server.token
+    assert FhirClient.for_site(load_site(str(SITE))) is None
+
+
+def test_the_sites_token_never_goes_to_another_server(runner, fhir_server, tmp_path):
+    site = tmp_path / "site.yaml"
+    site.write_text(
+        SITE.read_text(encoding="utf-8")
+        + "fhir_server: https://ehr.example/fhir/R4\n"
+        + f"fhir_token_file: {fhir_server.token_file}\n",
+        "utf-8",
+    )
+    source = bundle(tmp_path, TWO[0])
+    args = ["batch", str(source), "--site", str(site), "--emit", "fhir"]
+    result = runner.invoke(cli, [*args, "--fhir-server", fhir_server.url])
+    assert result.exit_code == 1
+    assert "401: error: Unauthorized" in result.output
+    assert not posts(fhir_server)[0]["authorized"]
+
+
+THIRDPARTY_MADE = [
+    name
+    for name, expected in EXPECTED.items()
+    if name.endswith(".json")
+    and isinstance(expected, list)
+    and any(status == "ok" for status, _ in expected)
+]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", THIRDPARTY_MADE)
+def test_the_third_party_sets_documents_are_accepted_by_the_server(
+    runner, fhir_server, tmp_path, name
+):
+    """Every handout made from the third-party FHIR files (US Core, Argonaut, Epic, Oracle
+    Health, the HL7 spec) is a DocumentReference the server's validator takes."""
+    site = tmp_path / "site.yaml"
+    site.write_text(SITE.read_text(encoding="utf-8") + "fallback_language: en\n", "utf-8")
+    codes = tmp_path / "codes.yaml"
+    codes.write_text(
+        (THIRDPARTY / "codes.yaml").read_text(encoding="utf-8")
+        + (DATA / "thirdparty" / "codes.yaml").read_text(encoding="utf-8"),
+        "utf-8",
+    )
+    result = runner.invoke(cli, [
+        "batch", str(THIRDPARTY / name), "--site", str(site), "--codes", str(codes),
+        "--as-of", "2000-01-01", "-j", "1", "--emit", "fhir", "--fhir-server", fhir_server.url,
+        "--fhir-token-file", str(fhir_server.token_file), "--manifest", str(tmp_path / "m.jsonl"),
+    ])  # fmt: skip
+    records = read_manifest(tmp_path / "m.jsonl")
+    made = [r for r in records if r["fhir_server"] is not None]
+    assert len(made) == sum(status == "ok" for status, _ in EXPECTED[name]), result.output
+    assert [r["fhir_server"]["status"] for r in made] == [201] * len(made), result.output
+    assert len(fhir_server.search("DocumentReference")) == len(made)

@@ -62,7 +62,11 @@ def run_batch(
         from ..write.fhir_post import server_writer
 
         poster = server_writer(
-            options.fhir_server, options.fhir_token_file, options.fhir_vendor, options.fhir_write
+            options.fhir_server,
+            options.fhir_token_file,
+            options.fhir_vendor,
+            options.fhir_write,
+            site,
         )
     trail = _audit_trail(site, options)
     state = None

@@ -32,6 +32,7 @@ from ._common import (
 
 if TYPE_CHECKING:
     from ..handout import Engine
+    from ..load.site import Site
 
 
 @click.command()
@@ -225,7 +226,7 @@ def make(
             ) from e
         _check_emit(emit, rendition, fhir_bundle, visit, row)
         poster = _server_writer(
-            emit, fhir_bundle, fhir_server, fhir_token_file, fhir_vendor, fhir_write
+            emit, fhir_bundle, fhir_server, fhir_token_file, fhir_vendor, fhir_write, site_profile
         )
         # A language the record system gave may fall back to the site's, as in a batch; one
         # asked for with --language may not.
@@ -287,6 +288,7 @@ def _server_writer(
     token_file: str | None,
     vendor: str | None,
     mode: str | None,
+    site: Site,
 ):
     """The writer for --fhir-server and its options, checked before the handout is made."""
     for option, value in (
@@ -310,7 +312,7 @@ def _server_writer(
         )
     from ..write.fhir_post import server_writer
 
-    return server_writer(url, token_file, vendor, mode)
+    return server_writer(url, token_file, vendor, mode, site)
 
 
 def _file_on_server(poster, resource: dict, report: Report) -> None:

@@ -82,6 +82,9 @@ class Site:
     identifier_systems: tuple[tuple[str, str], ...] = ()
     # Where `pars-docs listen` listens ("HOST:PORT"); "" for loopback, port 2575.
     listen_address: str = ""
+    # The clinic's FHIR server (its base URL; "" for none): the desk's schedule, and the
+    # token file and vendor profile --fhir-server uses when given this URL.
+    fhir_vendor: str = ""  # a built-in vendor profile, or a profile file (resolved)
     wound_check_days: int | None = None
     # The days of the week the clinic is open (Monday 0) and the dates it is closed anyway.
     clinic_days: tuple[int, ...] = (0, 1, 2, 3, 4)
@@ -289,6 +292,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         names_as_sent=bool(data.get("names_as_sent", False)),
         identifier_systems=tuple(sorted(data.get("identifier_systems", {}).items())),
         listen_address=data.get("listen_address", ""),
+        fhir_vendor=_vendor(data.get("fhir_vendor", ""), base),
         wound_check_days=data.get("wound_check_days"),
         clinic_days=tuple(sorted(WEEKDAYS.index(d) for d in data["clinic_days"]))
         if "clinic_days" in data
@@ -358,6 +362,14 @@ def _dates(loaded, values: list[str]) -> list[date]:
                 field="closed_dates",
             ) from e
     return out
+
+
+def _vendor(name: str, base: Path) -> str:
+    """A built-in vendor profile's name as it is; a profile file's path resolved against the
+    site profile's folder."""
+    if not name or "/" not in name and not name.endswith((".yaml", ".yml")):
+        return name
+    return str(base / name)
 
 
 def _calendar_key(loaded, path: Path | None) -> bytes | None:

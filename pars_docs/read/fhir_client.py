@@ -11,6 +11,7 @@ The API, for the CLI's ``--fhir-server`` and the desk's "fill from the schedule"
     for appointment in client.search("Appointment", {"date": ["ge2026-12-03", "lt2026-12-05"]}):
         ...                                                   # every page, `next` followed
     bundle = client.schedule(date(2026, 12, 3), date(2026, 12, 4), practitioner="Practitioner/d1")
+    client = FhirClient.for_site(site)     # the site's fhir_server and fhir_token_file, or None
     # a collection Bundle: the Appointments, their Patients, Practitioners and the patients'
     # MedicationRequests and MedicationStatements, for pars_docs.read.fhir as any file
     answer = client.create(resource, if_none_exist="identifier=urn:ietf:rfc:3986|urn:uuid:…")
@@ -44,9 +45,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from http.client import HTTPException
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    from ..load.site import Site
 
 TOKEN_ENV = "PARS_DOCS_FHIR_TOKEN"
 FHIR_JSON = "application/fhir+json"
@@ -237,6 +241,15 @@ class FhirClient:
         self.max_wait = max_wait
         self.sleep = sleep
         self._opener = urllib.request.build_opener(_NoRedirects)
+
+    @classmethod
+    def for_site(cls, site: Site, **kwargs: Any) -> FhirClient | None:
+        """A client for the site profile's ``fhir_server`` with its ``fhir_token_file`` (else
+        ``$PARS_DOCS_FHIR_TOKEN``), or ``None`` when the site names no server."""
+        if not site.fhir_server:
+            return None
+        token_file = site.fhir_token_file
+        return cls(site.fhir_server, token=load_token(token_file), **kwargs)
 
     # --- requests ---------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from ..errors import DataError, UsageError
+from ..load.site import Site
 from ..read.fhir_client import Answer, FhirClient, outcome_text
 from .fhir_out import bundle_entry
 
@@ -262,12 +263,24 @@ def _entry_answers(answer: Answer, count: int) -> Iterable[Answer]:
 
 
 def server_writer(
-    url: str, token_file: str | None, vendor: str | None, mode: str | None
+    url: str,
+    token_file: str | None,
+    vendor: str | None,
+    mode: str | None,
+    site: Site | None = None,
 ) -> ServerWriter:
     """The writer for ``--fhir-server URL`` and its options, checked before any work: the
-    URL, the token (``token_file``, else ``$PARS_DOCS_FHIR_TOKEN``), the vendor profile and
-    the write mode."""
+    URL, the token (``token_file``, else the site's ``fhir_token_file`` when ``url`` is the
+    site's ``fhir_server``, else ``$PARS_DOCS_FHIR_TOKEN``), the vendor profile (likewise
+    the site's ``fhir_vendor``) and the write mode."""
     from ..read.fhir_client import load_token
 
+    if site is not None and site.fhir_server and _same_url(url, site.fhir_server):
+        token_file = token_file or (str(site.fhir_token_file) if site.fhir_token_file else None)
+        vendor = vendor or site.fhir_vendor or None
     profile = load_vendor(vendor)
     return ServerWriter(FhirClient(url, token=load_token(token_file)), profile, mode)
+
+
+def _same_url(a: str, b: str) -> bool:
+    return a.rstrip("/") == b.rstrip("/")
