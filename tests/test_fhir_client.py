@@ -242,3 +242,12 @@ def test_the_schedule_is_a_bundle_the_fhir_reader_makes_handouts_from(fhir_serve
     assert row.values["date"] == "2030-03-08"
     nothing = client(fhir_server).schedule(date(2030, 3, 9))
     assert nothing["entry"] == []
+
+
+def test_a_search_follows_its_pages(fhir_server):
+    for number in range(5):
+        fhir_server.put({"resourceType": "Patient", "id": f"p{number}", "gender": "female"})
+    pages = list(client(fhir_server).search_pages("Patient", {"gender": "female", "_count": 2}))
+    assert len(pages) == 3
+    found = client(fhir_server).search("Patient", {"gender": "female", "_count": 2})
+    assert sorted(p["id"] for p in found) == [f"p{n}" for n in range(5)]

@@ -211,6 +211,17 @@ async function handle(req, res) {
   }
   record.status = status;
   if (status === 304) status = 200;
+  // Paging, as Medplum's server adds it around the router: a "next" link while more match.
+  if (resource?.resourceType === 'Bundle' && resource.type === 'searchset' && query._count) {
+    const count = Number(query._count);
+    const offset = Number(query._offset ?? 0);
+    if (resource.total > offset + count) {
+      const next = new URL(url.href);
+      next.host = req.headers.host;
+      next.searchParams.set('_offset', String(offset + count));
+      resource.link = [{ relation: 'next', url: next.href }];
+    }
+  }
   return send(res, status, resource ?? outcome, answer);
 }
 
