@@ -12,7 +12,7 @@ import sys
 import hl7
 import pytest
 from helpers import DATA
-from test_listen import Listening, message, msa
+from test_listen import THIRDPARTY, Listening, message, msa
 
 from pars_docs.errors import UsageError
 from pars_docs.listen.mllp import FrameReader, frame
@@ -185,3 +185,33 @@ def test_which_addresses_are_loopback(certificates):
     )
     check_exposure("0.0.0.0", tls)  # with client certificates required, it may listen there
     assert tls.context().verify_mode == ssl.CERT_REQUIRED
+
+
+def test_the_site_profile_sets_address_and_tls_together(tmp_path, site, certificates):
+    site.write_text(
+        site.read_text(encoding="utf-8")
+        + "listen_address: 127.0.0.1:0\n"
+        + "listen_tls:\n"
+        + f"  cert: {certificates / 'listener.pem'}\n"
+        + f"  key: {certificates / 'listener.key'}\n"
+        + f"  client_ca: {certificates / 'clinic-ca.pem'}\n",
+        "utf-8",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pars_docs", "listen", "--site", str(site), "--state",
+         str(tmp_path / "s.sqlite"), "--as-of", "2019-01-01", "--codes",
+         str(THIRDPARTY / "codes.yaml")],
+        stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+        env=dict(os.environ, PARS_DOCS_CACHE=str(tmp_path / "cache")),
+    )  # fmt: skip
+    try:
+        line = process.stderr.readline()
+        assert "(MLLP over TLS, client certificates required)" in line, line
+        port = int(line.split("127.0.0.1:")[1].split()[0])
+        assert refused(port, message("SIU-S12-02.hl7"), client_context(certificates, None))
+        engine = client_context(certificates, "engine")
+        ack = hl7.parse(send_tls(port, message("SIU-S12-02.hl7"), engine))
+        assert msa(ack)[0] == "AA"
+    finally:
+        process.terminate()
+        process.communicate(timeout=30)

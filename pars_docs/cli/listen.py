@@ -113,6 +113,8 @@ def listen(
         tls = None
         if tls_cert and tls_key and tls_client_ca:
             tls = TlsOptions(tls_cert, tls_key, tls_client_ca)
+        elif profile.listen_tls:
+            tls = TlsOptions(*profile.listen_tls)
         # Before the engine loads: an exposed port or a bad certificate is refused at once.
         check_exposure(host, tls)
         if tls is not None:

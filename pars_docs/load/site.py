@@ -82,6 +82,9 @@ class Site:
     identifier_systems: tuple[tuple[str, str], ...] = ()
     # Where `pars-docs listen` listens ("HOST:PORT"); "" for loopback, port 2575.
     listen_address: str = ""
+    # `pars-docs listen` over TLS: its certificate, key and the client CAs it accepts
+    # (resolved against the profile's folder), or None.
+    listen_tls: tuple[Path, Path, Path] | None = None
     # The clinic's FHIR server (its base URL; "" for none): the desk's schedule, and the
     # token file and vendor profile --fhir-server uses when given this URL.
     fhir_vendor: str = ""  # a built-in vendor profile, or a profile file (resolved)
@@ -292,6 +295,7 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         names_as_sent=bool(data.get("names_as_sent", False)),
         identifier_systems=tuple(sorted(data.get("identifier_systems", {}).items())),
         listen_address=data.get("listen_address", ""),
+        listen_tls=_listen_tls(data.get("listen_tls"), base),
         fhir_vendor=_vendor(data.get("fhir_vendor", ""), base),
         wound_check_days=data.get("wound_check_days"),
         clinic_days=tuple(sorted(WEEKDAYS.index(d) for d in data["clinic_days"]))
@@ -362,6 +366,13 @@ def _dates(loaded, values: list[str]) -> list[date]:
                 field="closed_dates",
             ) from e
     return out
+
+
+def _listen_tls(setting: dict | None, base: Path) -> tuple[Path, Path, Path] | None:
+    """The listener's certificate, key and client CAs, resolved against the profile."""
+    if not setting:
+        return None
+    return base / setting["cert"], base / setting["key"], base / setting["client_ca"]
 
 
 def _vendor(name: str, base: Path) -> str:
