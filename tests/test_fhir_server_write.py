@@ -369,3 +369,17 @@ def test_the_third_party_sets_documents_are_accepted_by_the_server(
     assert len(made) == sum(status == "ok" for status, _ in EXPECTED[name]), result.output
     assert [r["fhir_server"]["status"] for r in made] == [201] * len(made), result.output
     assert len(fhir_server.search("DocumentReference")) == len(made)
+
+
+def test_a_refused_transaction_fails_every_row_in_it(runner, fhir_server, tmp_path):
+    fhir_server.faults(status=422, count=1)
+    source = bundle(tmp_path, *TWO)
+    result = batch(runner, fhir_server, source, tmp_path)
+    assert result.exit_code == 1
+    records = read_manifest(tmp_path / "manifest.jsonl")
+    assert [(r["status"], r["fhir_server"]["status"]) for r in records] == [
+        ("failed", 422),
+        ("failed", 422),
+    ]
+    assert len(posts(fhir_server)) == 1  # a 422 is an answer, not retried
+    assert fhir_server.search("DocumentReference") == []
