@@ -383,3 +383,23 @@ def test_a_refused_transaction_fails_every_row_in_it(runner, fhir_server, tmp_pa
     ]
     assert len(posts(fhir_server)) == 1  # a 422 is an answer, not retried
     assert fhir_server.search("DocumentReference") == []
+
+
+def test_a_transaction_file_posted_twice_files_each_document_once(runner, fhir_server, tmp_path):
+    # The report: the server rewrote fullUrls equal to the identifier, so ifNoneExist
+    # never matched and a second post filed every document again.
+    from pars_docs.read.fhir_client import FhirClient
+
+    source = bundle(tmp_path, *TWO)
+    out = tmp_path / "documents.json"
+    result = runner.invoke(cli, [
+        "batch", str(source), "--site", str(SITE), "--emit", "fhir", "--fhir-bundle",
+        "transaction", "--fhir-output", str(out),
+    ])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    document = json.loads(out.read_text(encoding="utf-8"))
+    client = FhirClient(fhir_server.url, token=fhir_server.token)
+    first, second = client.transaction(document), client.transaction(document)
+    assert [e["response"]["status"] for e in first.resource["entry"]] == ["201", "201"]
+    assert [e["response"]["status"] for e in second.resource["entry"]] == ["200", "200"]
+    assert len(fhir_server.search("DocumentReference")) == 2
