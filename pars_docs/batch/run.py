@@ -13,6 +13,7 @@ from ..errors import AuditError, Interrupted, OutputError
 from ..handout import Engine
 from ..load.site import Site
 from ..read.rows import RowResult
+from ..write.fhir_post import ServerWriter
 from ..write.names import check_writable, remove_stale_parts
 from ..write.output import Inputs, check_output
 from .folder import FolderState
@@ -25,6 +26,17 @@ from .worker import Renderer
 
 if TYPE_CHECKING:
     from ..audit import AuditTrail
+
+
+def _server_writer(options: Options, site: Site) -> ServerWriter | None:
+    """What files the DocumentReferences on ``--fhir-server``, checked before any work."""
+    if not options.fhir_server:
+        return None
+    from ..write.fhir_post import server_writer
+
+    return server_writer(
+        options.fhir_server, options.fhir_token_file, options.fhir_vendor, options.fhir_write, site
+    )
 
 
 def run_batch(
@@ -57,17 +69,7 @@ def run_batch(
     check_output(options.manifest, "--manifest", "manifest", inputs)
     if options.bundle_target:
         check_output(options.bundle_target, "--fhir-output", "fhir_output", inputs)
-    poster = None
-    if options.fhir_server:
-        from ..write.fhir_post import server_writer
-
-        poster = server_writer(
-            options.fhir_server,
-            options.fhir_token_file,
-            options.fhir_vendor,
-            options.fhir_write,
-            site,
-        )
+    poster = _server_writer(options, site)
     trail = _audit_trail(site, options)
     state = None
     if options.out_dir:

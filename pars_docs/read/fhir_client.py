@@ -57,6 +57,7 @@ FHIR_JSON = "application/fhir+json"
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 MAX_TOKEN_BYTES = 8192
 MAX_PAGES = 200  # a search is never followed past this many pages
+PEOPLE = ("Patient", "Practitioner", "PractitionerRole")  # an appointment's actors read
 
 
 class FhirServerError(DataError):
@@ -431,44 +432,10 @@ class FhirClient:
         if practitioner:
             params.append(("actor", practitioner))
         appointments = list(self.search("Appointment", params))
-        resources: dict[str, dict] = {}
-        for appointment in appointments:
-            resources[f"Appointment/{appointment.get('id')}"] = appointment
-        wanted: list[str] = []
-        for appointment in appointments:
-            for participant in appointment.get("participant") or []:
-                ref = ((participant or {}).get("actor") or {}).get("reference")
-                if isinstance(ref, str) and ref.split("/")[0] in (
-                    "Patient",
-                    "Practitioner",
-                    "PractitionerRole",
-                ):
-                    wanted.append(ref)
-        for ref in dict.fromkeys(wanted):
-            resource_type, _, id = ref.partition("/")
-            if ref in resources or not id or "/" in id:
-                continue
-            resources[ref] = self.read(resource_type, id)
-            if resource_type == "PractitionerRole":
-                inner = (resources[ref].get("practitioner") or {}).get("reference")
-                if isinstance(inner, str) and inner.startswith("Practitioner/"):
-                    if inner not in resources:
-                        resources[inner] = self.read("Practitioner", inner.partition("/")[2])
+        resources: dict[str, dict] = {f"Appointment/{a.get('id')}": a for a in appointments}
+        self._participants(appointments, resources)
         if medicines:
-            patients = [ref for ref in resources if ref.startswith("Patient/")]
-            for ref in patients:
-                for kind in ("MedicationRequest", "MedicationStatement"):
-                    for resource in self.search(kind, {"subject": ref}):
-                        resources[f"{kind}/{resource.get('id')}"] = resource
-                        medication = (resource.get("medicationReference") or {}).get("reference")
-                        if (
-                            isinstance(medication, str)
-                            and medication.startswith("Medication/")
-                            and medication not in resources
-                        ):
-                            resources[medication] = self.read(
-                                "Medication", medication.partition("/")[2]
-                            )
+            self._medicines(resources)
         return {
             "resourceType": "Bundle",
             "type": "collection",
@@ -477,6 +444,47 @@ class FhirClient:
                 for ref, resource in resources.items()
             ],
         }
+
+    def _participants(self, appointments: list[dict], resources: dict[str, dict]) -> None:
+        """Read the Patients, Practitioners and PractitionerRoles (and their Practitioners)
+        the appointments name into ``resources``."""
+        wanted: list[str] = []
+        for appointment in appointments:
+            for participant in appointment.get("participant") or []:
+                ref = ((participant or {}).get("actor") or {}).get("reference")
+                if isinstance(ref, str) and ref.split("/")[0] in PEOPLE:
+                    wanted.append(ref)
+        for ref in dict.fromkeys(wanted):
+            resource_type, _, id = ref.partition("/")
+            if ref in resources or not id or "/" in id:
+                continue
+            resources[ref] = self.read(resource_type, id)
+            inner = (resources[ref].get("practitioner") or {}).get("reference")
+            if (
+                resource_type == "PractitionerRole"
+                and isinstance(inner, str)
+                and inner.startswith("Practitioner/")
+                and inner not in resources
+            ):
+                resources[inner] = self.read("Practitioner", inner.partition("/")[2])
+
+    def _medicines(self, resources: dict[str, dict]) -> None:
+        """Read each patient's MedicationRequests and MedicationStatements, and the
+        Medications they refer to, into ``resources``."""
+        patients = [ref for ref in resources if ref.startswith("Patient/")]
+        for ref in patients:
+            for kind in ("MedicationRequest", "MedicationStatement"):
+                for resource in self.search(kind, {"subject": ref}):
+                    resources[f"{kind}/{resource.get('id')}"] = resource
+                    medication = (resource.get("medicationReference") or {}).get("reference")
+                    if (
+                        isinstance(medication, str)
+                        and medication.startswith("Medication/")
+                        and medication not in resources
+                    ):
+                        resources[medication] = self.read(
+                            "Medication", medication.partition("/")[2]
+                        )
 
 
 def _retry_after(headers: Any) -> float | None:
