@@ -152,7 +152,7 @@ def test_a_translation_file_name_may_carry_a_script_and_a_region():
     assert split_name(Path("kyphoplasty.yaml")) is None
 
 
-@pytest.mark.parametrize("language", ["zh-Hans"])
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "ko"])
 def test_every_built_in_set_is_translated_into_chinese_and_korean(language):
     library = Library()
     missing = [s for s in built_in_sets() if s not in SETS and language not in library.languages(s)]
@@ -166,6 +166,16 @@ def test_every_built_in_set_is_translated_into_chinese_and_korean(language):
             "zh-Hans",
             ["患者", "2026年12月3日星期四", "下午1:30", "第 1 页，共",
              "最后一次服用Eliquis (阿哌沙班)", "请照常注射Ozempic (司美格鲁肽)"],
+        ),
+        (
+            "zh-Hant",
+            ["病人", "2026年12月3日星期四", "下午1:30", "第 1 頁，共",
+             "最後一次服用Eliquis (阿哌沙班)", "請照常注射Ozempic (司美格魯肽)"],
+        ),
+        (
+            "ko",
+            ["환자", "2026년 12월 3일 목요일", "오후 1:30", "1쪽 (전체",
+             "Eliquis (아픽사반): 마지막으로 복용하세요", "Ozempic (세마글루타이드): 평소처럼 계속 주사하세요"],
         ),
     ],
 )  # fmt: skip
