@@ -92,6 +92,8 @@ PARKING = {
     "es": "El estacionamiento es gratis en el lote B.",
     "vi": "Bãi đậu xe B miễn phí.",
     "zh-Hans": "B 停车场可以免费停车。",
+    "zh-Hant": "B 停車場可以免費停車。",
+    "ko": "B 주차장은 무료입니다.",
     "ru": "Парковка на стоянке B бесплатная.",
     "pt": "O estacionamento B é gratuito.",
     "fr": "Le parking B est gratuit.",
