@@ -5,10 +5,11 @@ both built-in sets in English, Spanish and Vietnamese, regular and large print, 
 without sedation (where a set asks), one language alone and bilingual (English after), each
 as PDF, text, the JSON timeline and the calendar; a FHIR DocumentReference and a text handout
 from ``make``; and a small batch (files in a folder, a merged packet with an index, the
-manifest, the folder's record) from an appointment list. Everything runs under
-``SOURCE_DATE_EPOCH`` with a fixed "now" and a site profile in New York, each revision with
-its own empty start-up cache, through the Python API and the ``pars-docs`` command line that
-both revisions share.
+manifest, the folder's record) from an appointment list; a handout from a FHIR Appointment
+and from an HL7 v2 booking sent twice (S12, S13), and a batch from a FHIR Bundle. Everything
+runs under ``SOURCE_DATE_EPOCH`` with a fixed "now" and a site profile in New York, each
+revision with its own empty start-up cache, through the Python API and the ``pars-docs``
+command line that both revisions share.
 
     python benchmarks/same_output.py OLD_PYTHON NEW_PYTHON
 
@@ -111,6 +112,24 @@ def make_all(out: Path) -> None:
         [*command, "make", "pars-defect-decompression", *visit, "--large-print", "--format",
          "text", "-o", str(out / "make.txt")],
         check=True,
+    )  # fmt: skip
+    # Appointments from a record system, through the front door: one FHIR Appointment and one
+    # booking sent as an HL7 v2 S12 and its S13 (the newest revision is made), and a batch
+    # from a FHIR Bundle.
+    examples = Path(__file__).resolve().parent.parent / "docs" / "examples"
+    codes = ["--codes", str(examples / "codes.yaml"), "--as-of", AS_OF]
+    for name, feed in (("fhir-one", "one-appointment.json"), ("hl7-one", "siu-booking.hl7")):
+        subprocess.run(
+            [*command, "make", "--fhir", str(examples / feed), *codes, "-o",
+             str(out / f"{name}.pdf")],
+            check=True,
+        )  # fmt: skip
+    subprocess.run(
+        [*command, "batch", str(examples / "nightly-bundle.json"), "--codes",
+         str(examples / "codes.yaml"), "--as-of", AS_OF, "--out-dir", "fhir-batch",
+         "--manifest", "fhir-manifest.jsonl", "--jobs", "1", "--no-progress"],
+        check=False,  # a row of the example may fail on purpose; its record is compared
+        cwd=out,
     )  # fmt: skip
     rows = out.parent / "rows.csv"
     rows.write_text(PACKET_CSV, encoding="utf-8")

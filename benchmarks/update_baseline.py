@@ -22,8 +22,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from pars_docs import make_handout
 from pars_docs.compose.markup import BOLD_OFF, BOLD_ON
-from pars_docs.handout import make_handout
 
 BASELINE = Path(__file__).resolve().parent / "baseline_handout.py"
 

@@ -3,7 +3,7 @@ is written) when first asked for.
 
 The look-up imports ``importlib.metadata`` (and with it the ``email`` package) and searches
 the import path: a few hundredths of a second, which `--help` and `list` need not pay and a
-`make` need not pay every time. The answer is remembered in the cache folder (see checked.py)
+`make` need not pay every time. The answer is remembered in the cache folder (see startup_cache.py)
 with the modification times of the folders on the import path; installing, upgrading or
 removing a distribution changes its folder's time, and the version is read again.
 """
@@ -15,7 +15,7 @@ import os
 import sys
 from functools import cache
 
-from . import checked
+from . import startup_cache
 
 
 def _stamp() -> list[list]:
@@ -46,18 +46,18 @@ def _record() -> str:
 @cache
 def version() -> str:
     """The version of the installed pars-docs distribution."""
-    shipped = checked.load("version", "built")  # written into the package when it was built
+    shipped = startup_cache.load("version", "built")  # written into the package when it was built
     if type(shipped) is str:
         return shipped
     record = _record()
     stamp = _stamp()
-    kept = checked.load("version", record)
+    kept = startup_cache.load("version", record)
     if type(kept) is dict and kept.get("stamp") == stamp and type(kept.get("version")) is str:
         return kept["version"]
     from importlib.metadata import version as distribution_version
 
     found = distribution_version("pars-docs")
-    checked.keep("version", record, {"stamp": stamp, "version": found})
+    startup_cache.keep("version", record, {"stamp": stamp, "version": found})
     return found
 
 

@@ -6,14 +6,14 @@ inside an installed package, yet a start with no cache folder (``PARS_DOCS_CACHE
 container, a home folder thrown away) would check, parse and compile them all again. The build
 (``setup.py``'s ``build_py``) runs this module against the package it has just laid out: it
 checks everything as ``pars-docs check`` does and makes a handout of every set in every
-language and format, recording what a start would keep (see checked.py) and Jinja's compiled
+language and format, recording what a start would keep (see startup_cache.py) and Jinja's compiled
 form of every template it renders (see compose/composer.py), and writes them to
 ``pars_docs/_shipped``:
 
 - one file per record, named as in the user's cache, holding the record's plain data;
 - one module per compiled template, which the installer byte-compiles like any other.
 
-These are part of the package and trusted like its code; the user's cache is not (checked.py).
+These are part of the package and trusted like its code; the user's cache is not (startup_cache.py).
 Run by hand: ``python -m pars_docs.prebuild PACKAGE_FOLDER VERSION``.
 """
 
@@ -25,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import checked
+from . import startup_cache
 from .compose import composer
 
 _HEADER = (
@@ -76,20 +76,20 @@ def _exercise(work: Path) -> None:
 
 def build(package: Path, version: str) -> int:
     """Write ``package/_shipped``; the number of records and templates written."""
-    target = package / checked.SHIPPED
+    target = package / startup_cache.SHIPPED
     shutil.rmtree(target, ignore_errors=True)
-    version_record = checked.encode(version)
+    version_record = startup_cache.encode(version)
     assert version_record is not None
     # The version first: the package being built has no installed metadata to read it from.
     records: dict[str, bytes] = {"version-built": version_record}
     compiled: dict[str, str] = {}
-    checked.recording, composer.collecting = records, compiled
-    os.environ[checked.ENV_VAR] = "off"
+    startup_cache.recording, composer.collecting = records, compiled
+    os.environ[startup_cache.ENV_VAR] = "off"
     try:
         with tempfile.TemporaryDirectory() as work:
             _exercise(Path(work))
     finally:
-        checked.recording = composer.collecting = None
+        startup_cache.recording = composer.collecting = None
     target.mkdir()
     (target / "__init__.py").write_text(
         '"""Records and compiled templates made when the package was built (prebuild.py)."""\n'

@@ -19,7 +19,7 @@ settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("CI"):
     settings.load_profile("ci")
 
-# Validation passes are remembered in a folder of this run's own (see pars_docs/checked.py),
+# Validation passes are remembered in a folder of this run's own (see pars_docs/startup_cache.py),
 # never in the home folder of whoever runs the tests.
 os.environ["PARS_DOCS_CACHE"] = tempfile.mkdtemp(prefix="pars-docs-test-cache-")
 # "Now" for what runs outside a test function (module fixtures) too: the tests' visits are

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from helpers import DATA, built_in_sets, squash
 
-from pars_docs.handout import make_handout
+from pars_docs import make_handout
 
 SITE = DATA / "site-ny.yaml"  # America/New_York; the clocks change on Sunday, March 8, 2026
 CLINIC = Path(__file__).parents[1] / "docs" / "examples" / "clinic" / "site.yaml"

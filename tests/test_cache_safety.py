@@ -1,4 +1,4 @@
-"""The start-up cache is data only, and only the user's own (pars_docs/checked.py).
+"""The start-up cache is data only, and only the user's own (pars_docs/startup_cache.py).
 
 Each test plays someone who can write the cache folder (a shared ``PARS_DOCS_CACHE``, or a
 home cache under umask 002) and checks that what they plant is never believed or run.
@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from pars_docs import checked
+from pars_docs import startup_cache
 from pars_docs.compose import dates
 from pars_docs.load import library
 from pars_docs.load.library import Library
@@ -40,10 +40,10 @@ def cache(tmp_path, monkeypatch):
 
 
 def test_the_folder_and_key_are_the_users_alone(cache):
-    checked.keep("test", "a", {"x": 1})
+    startup_cache.keep("test", "a", {"x": 1})
     assert oct(cache.stat().st_mode & 0o777) == "0o700"
     assert oct((cache / "key").stat().st_mode & 0o777) == "0o600"
-    assert checked.load("test", "a") == {"x": 1}
+    assert startup_cache.load("test", "a") == {"x": 1}
     for record in cache.iterdir():
         assert record.stat().st_mode & 0o077 == 0, record.name
 
@@ -54,17 +54,17 @@ def test_no_record_holds_code(cache, tmp_path):
     for record in cache.iterdir():
         if record.name == "key":
             continue
-        payload = record.read_bytes()[len(checked._MAGIC) + checked._MAC_SIZE :]
+        payload = record.read_bytes()[len(startup_cache._MAGIC) + startup_cache._MAC_SIZE :]
         if payload:
             value = marshal.loads(payload)
-            assert checked._only_data(value), record.name
+            assert startup_cache._only_data(value), record.name
         assert b"\xe3" not in payload[:1]  # marshal's type byte for a code object
 
 
 def test_code_is_never_kept(cache):
     code = compile("print('planted')", "x", "exec")
-    checked.keep("test", "code", {"run": code})
-    checked.keep("test", "nested", [1, [2, (code,)]])
+    startup_cache.keep("test", "code", {"run": code})
+    startup_cache.keep("test", "nested", [1, [2, (code,)]])
     assert not list(cache.glob("test-*"))
 
 
@@ -74,10 +74,10 @@ def test_a_planted_record_is_not_believed(cache, tmp_path):
     result, honest = make(cache, tmp_path)
     assert result.returncode == 0
     for record in cache.glob("yaml-*"):
-        payload = record.read_bytes()[len(checked._MAGIC) + checked._MAC_SIZE :]
+        payload = record.read_bytes()[len(startup_cache._MAGIC) + startup_cache._MAC_SIZE :]
         value = marshal.loads(payload)
         planted = marshal.dumps(eval(repr(value).replace(" the ", " 555-0100 ")))
-        head = record.read_bytes()[: len(checked._MAGIC) + checked._MAC_SIZE]
+        head = record.read_bytes()[: len(startup_cache._MAGIC) + startup_cache._MAC_SIZE]
         record.write_bytes(head + planted)  # the old MAC: it no longer matches
     result, again = make(cache, tmp_path)
     assert result.returncode == 0, result.stderr
@@ -95,12 +95,12 @@ def test_a_planted_pass_does_not_skip_the_check(cache, tmp_path, monkeypatch):
         text.replace("version:", "versoin:", 1), encoding="utf-8"
     )
     table = (instructions_dir() / "medicines.yaml").read_text(encoding="utf-8")
-    check = checked.key(
+    check = startup_cache.key(
         "instruction set", "pars-defect-injection.yaml",
         (clinic / "pars-defect-injection.yaml").read_text(encoding="utf-8"), table,
     )  # fmt: skip
-    checked.keep("test", "x", 1)  # the folder and its key exist
-    (cache / f"pass-{check}").write_bytes(checked._MAGIC + b"\0" * checked._MAC_SIZE)
+    startup_cache.keep("test", "x", 1)  # the folder and its key exist
+    (cache / f"pass-{check}").write_bytes(startup_cache._MAGIC + b"\0" * startup_cache._MAC_SIZE)
     library._load_set_at.cache_clear()
     library._table.cache_clear()
     from pars_docs.errors import InstructionError
@@ -144,7 +144,7 @@ def test_records_of_the_wrong_shape_are_misses(cache, tmp_path):
     names = sorted(p.name for p in cache.iterdir() if p.name != "key")
     for shape in shapes:
         for name in names:
-            checked._write(name, marshal.dumps(shape))
+            startup_cache._write(name, marshal.dumps(shape))
         result, again = make(cache, tmp_path)
         assert result.returncode == 0, (shape, result.stderr)
         assert "Traceback" not in result.stderr
@@ -177,7 +177,7 @@ def test_a_folder_owned_by_another_user_is_refused(tmp_path):
 
 
 def test_a_key_that_others_may_read_is_refused(cache, tmp_path):
-    checked.keep("test", "x", 1)
+    startup_cache.keep("test", "x", 1)
     (cache / "key").chmod(0o644)
     result, _ = make(cache, tmp_path)
     assert result.returncode == 0
@@ -196,32 +196,32 @@ def test_a_linked_key_is_refused(cache, tmp_path):
 
 
 def test_a_planted_link_in_the_folder_is_not_written_through(cache, tmp_path):
-    checked.keep("test", "x", 1)
+    startup_cache.keep("test", "x", 1)
     victim = tmp_path / "victim"
     victim.write_text("keep me")
     (cache / "test-y").symlink_to(victim)
     for pid in range(os.getpid(), os.getpid() + 1):
         (cache / f".test-y.{pid}.part").symlink_to(victim)
-    checked.keep("test", "y", 2)
+    startup_cache.keep("test", "y", 2)
     assert victim.read_text() == "keep me"
-    assert checked.load("test", "y") is None  # the part could not be made, nothing kept
+    assert startup_cache.load("test", "y") is None  # the part could not be made, nothing kept
 
 
 def test_the_cache_keeps_to_its_limit(cache, monkeypatch):
-    monkeypatch.setattr(checked, "LIMIT", 50_000)
+    monkeypatch.setattr(startup_cache, "LIMIT", 50_000)
     for n in range(40):
-        checked.keep("test", f"r{n}", b"x" * 4000)
+        startup_cache.keep("test", f"r{n}", b"x" * 4000)
         os.utime(cache / f"test-r{n}", ns=(n * 10**9, n * 10**9))
     total = sum(p.stat().st_size for p in cache.iterdir() if p.name != "key")
     assert total <= 50_000
-    assert checked.load("test", "r39") == b"x" * 4000  # the newest stay
-    assert checked.load("test", "r0") is None  # the oldest went first
+    assert startup_cache.load("test", "r39") == b"x" * 4000  # the newest stay
+    assert startup_cache.load("test", "r0") is None  # the oldest went first
 
 
 def test_a_record_over_the_bound_is_not_written(cache, monkeypatch):
-    monkeypatch.setattr(checked, "RECORD_LIMIT", 1000)
-    checked.keep("test", "big", b"x" * 2000)
-    assert checked.load("test", "big") is None
+    monkeypatch.setattr(startup_cache, "RECORD_LIMIT", 1000)
+    startup_cache.keep("test", "big", b"x" * 2000)
+    assert startup_cache.load("test", "big") is None
 
 
 def test_dates_read_back_only_what_this_user_wrote(cache):
@@ -230,7 +230,8 @@ def test_dates_read_back_only_what_this_user_wrote(cache):
 
     assert dates.format_date(date(2026, 12, 3), "EEEE d", "en") == "Thursday 3"
     (record,) = cache.glob("dates-*")
-    names = marshal.loads(record.read_bytes()[len(checked._MAGIC) + checked._MAC_SIZE :])
+    header = len(startup_cache._MAGIC) + startup_cache._MAC_SIZE
+    names = marshal.loads(record.read_bytes()[header:])
     names["E4"] = ["Lundi"] * 7
     record.write_bytes(b"pars-docs cache 2\0" + b"\0" * 32 + marshal.dumps(names))
     dates._names.cache_clear()

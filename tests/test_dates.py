@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import babel.dates
 import pytest
 
-from pars_docs import checked
+from pars_docs import startup_cache
 from pars_docs.compose import dates
 from pars_docs.load.loader import load_yaml
 from pars_docs.resources import templates_dir
@@ -64,13 +64,13 @@ def test_names_are_read_from_the_cache(tmp_path, monkeypatch):
     dates._names.cache_clear()
     dates.format_date(date(2026, 12, 3), "EEEE", "en")
     (record,) = tmp_path.glob("dates-*")
-    names = checked.load("dates", record.name.partition("-")[2])
+    names = startup_cache.load("dates", record.name.partition("-")[2])
     names["E4"] = ["Lundi"] * 7
-    checked.keep("dates", record.name.partition("-")[2], names)
+    startup_cache.keep("dates", record.name.partition("-")[2], names)
     dates._names.cache_clear()
     assert dates.format_date(date(2026, 12, 3), "EEEE d", "en") == "Lundi 3"
     # A record made by other pars-docs code (which may have read other fields) is not used.
-    monkeypatch.setattr(checked, "_own_digest", lambda: b"another pars-docs")
+    monkeypatch.setattr(startup_cache, "_own_digest", lambda: b"another pars-docs")
     dates._names.cache_clear()
     assert dates.format_date(date(2026, 12, 3), "EEEE d", "en") == "Thursday 3"
     monkeypatch.undo()

@@ -9,10 +9,10 @@ import pytest
 from helpers import DATA, built_in_sets, pdf_text, sedation_choices, squash
 from readability import fernandez_huerta, syllables_es, szigriszt_pazos
 
+from pars_docs import make_handout
 from pars_docs.cli import cli
 from pars_docs.compose.composer import clock_24
 from pars_docs.errors import UsageError
-from pars_docs.handout import make_handout
 from pars_docs.load.languages import resolve
 from pars_docs.load.library import Library
 from pars_docs.load.library import texts as _texts

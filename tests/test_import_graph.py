@@ -123,3 +123,58 @@ def test_the_batch_api_loads_only_when_used():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "pars_docs.batch.run"
+
+
+# The front ends: the commands, the desk and the HL7 v2 listener. They reach the pipeline only
+# through the front door (pars_docs.service); besides it they may import the errors, the
+# streams, the desk's audit trail and the version, and each other (cli starts the desk and the
+# listener). CONTRIBUTING names the same list. The desk (web/) is not yet held to it: it still
+# imports the stages itself (see CONTRIBUTING).
+FRONT_ENDS = ("pars_docs.cli", "pars_docs.web", "pars_docs.listen")
+CHECKED_FRONT_ENDS = ("pars_docs.cli", "pars_docs.listen")
+FRONT_END_IMPORTS = (
+    "pars_docs.service",
+    "pars_docs.errors",
+    "pars_docs.environment",
+    "pars_docs.audit",
+    "pars_docs._version",
+)
+
+
+def _unit(module: str) -> str:
+    """A module's top-level module or package under pars_docs."""
+    return ".".join(module.split(".")[:2])
+
+
+def deeper_imports(graph: dict[str, set[str]]) -> dict[str, set[str]]:
+    """Each front-end module → what it imports past the front door and the allowed list."""
+    found: dict[str, set[str]] = {}
+    for name, targets in graph.items():
+        if _unit(name) not in CHECKED_FRONT_ENDS:
+            continue
+        deeper = {
+            t for t in targets if _unit(t) not in FRONT_ENDS and _unit(t) not in FRONT_END_IMPORTS
+        }
+        if deeper:
+            found[name] = deeper
+    return found
+
+
+def test_front_ends_reach_the_pipeline_only_through_the_front_door():
+    assert len(FRONT_END_IMPORTS) <= 6
+    assert deeper_imports(import_graph()) == {}
+
+
+def test_a_deeper_import_is_found(tmp_path):
+    # The check can fail: a command that imports a stage module directly is named.
+    package = tmp_path / "pars_docs"
+    for folder in ("cli", "service", "load"):
+        (package / folder).mkdir(parents=True)
+        (package / folder / "__init__.py").write_text("")
+    (package / "__init__.py").write_text("")
+    (package / "service" / "inputs.py").write_text("")
+    (package / "load" / "site.py").write_text("")
+    (package / "cli" / "make.py").write_text(
+        "from ..service import inputs\n\ndef run():\n    from ..load.site import load_site\n"
+    )
+    assert deeper_imports(import_graph(package)) == {"pars_docs.cli.make": {"pars_docs.load.site"}}

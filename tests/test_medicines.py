@@ -10,9 +10,10 @@ from helpers import squash
 from readability import grade
 from test_plan import site
 
+from pars_docs import make_handout
 from pars_docs.clock import current_time
 from pars_docs.errors import UsageError
-from pars_docs.handout import Engine, make_handout
+from pars_docs.handout import Engine
 from pars_docs.load.library import Library
 from pars_docs.read.visit import make_visit
 

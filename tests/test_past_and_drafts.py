@@ -7,9 +7,9 @@ import pytest
 from helpers import SITE, pdf_text, squash
 from pypdf import PdfReader
 
+from pars_docs import make_handout
 from pars_docs.cli import cli
 from pars_docs.errors import VisitError
-from pars_docs.handout import make_handout
 
 DRAFT_EN = "Draft translation, not reviewed"
 DRAFT = {"es": "Borrador, sin revisar", "vi": "Bản nháp, chưa được duyệt"}

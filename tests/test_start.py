@@ -65,12 +65,15 @@ def test_the_version_is_remembered_until_the_import_path_changes(tmp_path):
     assert _version_in(tmp_path, "print(version())") == installed("pars-docs")
     (record,) = tmp_path.glob("version-*")
     name = record.name.partition("-")[2]
-    reading = f"from pars_docs import checked; print(checked.load('version', {name!r}))"
+    reading = f"from pars_docs import startup_cache; print(startup_cache.load('version', {name!r}))"
     kept = eval(_version_in(tmp_path, reading))
     assert kept["version"] == installed("pars-docs")
 
     def keep(value):
-        code = f"from pars_docs import checked; checked.keep('version', {name!r}, {value!r})"
+        code = (
+            "from pars_docs import startup_cache; "
+            f"startup_cache.keep('version', {name!r}, {value!r})"
+        )
         _version_in(tmp_path, code)
 
     # A record whose folders' times still match is believed, without the metadata...

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import sys
 from collections.abc import Callable
@@ -10,11 +9,11 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from ..batch.ledger import Record, Status
 from ..environment import Environment
-from ..errors import STEERING, ParsDocsError, UsageError, printable
-from ..load.site import ENV_VAR, Site, check_zone, load_site
-from ..schemas import SCHEMA_VERSION
+from ..errors import STEERING, ParsDocsError, printable
+from ..service.inputs import ENV_VAR, Site, load_site, site_for_run
+from ..service.lists import Record, Status
+from ..service.outputs import SCHEMA_VERSION
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -224,32 +223,14 @@ def load_site_noting_default(
     it is refused for them. Without ``zone``, a profile on this computer's clock is refused
     when that clock names no place (UTC, ``Etc/*``, unknown). ``zone_option`` is False for a
     command that has no --timezone."""
-    site = load_site(path)
-    if pdfa:
-        site = dataclasses.replace(site, pdfa=True)
-    if large_print:
-        site = dataclasses.replace(site, large_print=True)
-    if zone:
-        try:
-            site = dataclasses.replace(site, tz=check_zone(zone), zone_from_machine=False)
-        except ParsDocsError as e:
-            raise UsageError(f"--timezone: {e.message.split(': ', 1)[1]}", field="timezone") from e
-    elif feed and site.is_default:
-        raise UsageError(
-            f"{feed}: its times are instants, and without a site profile the handout would "
-            f"print them on this computer's clock ({site.timezone}); give the clinic's time "
-            "zone with --timezone (e.g. America/Chicago) or a site profile (--site)",
-            field="timezone",
-        )
-    elif site.unchosen_zone:
-        # UTC on most servers and containers: a handout would print every clock time wrong.
-        give = "--timezone (e.g. America/Chicago) or " if zone_option else ""
-        raise UsageError(
-            f"time zone: no site profile names the clinic's, and this computer's clock is "
-            f"{site.timezone}, not a place; give the clinic's time zone with {give}a site "
-            "profile (--site)",
-            field="timezone",
-        )
+    site = site_for_run(
+        load_site(path),
+        zone=zone,
+        feed=feed,
+        pdfa=pdfa,
+        large_print=large_print,
+        zone_option=zone_option,
+    )
     if site.is_default:
         report.note(
             f"note: no site profile (--site or ${ENV_VAR}); using time zone "

@@ -23,7 +23,7 @@ ACCOUNTS_OPTION = click.option(
 def _open(accounts_file: str | None, site: str | None) -> Accounts:
     from pathlib import Path
 
-    from ..load.site import load_site
+    from ..service.inputs import load_site
     from ..web.accounts import Accounts
 
     if accounts_file:

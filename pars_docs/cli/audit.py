@@ -25,7 +25,7 @@ def _open(audit_file: str | None, site: str | None) -> tuple[AuditTrail, object]
     from pathlib import Path
 
     from ..audit import AuditTrail
-    from ..load.site import load_site
+    from ..service.inputs import load_site
 
     loaded = load_site(site)
     path = Path(audit_file) if audit_file else loaded.audit

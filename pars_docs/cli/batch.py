@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
-from ..batch.ledger import Summary
 from ..errors import ExitStatus, Interrupted, OutputError, ParsDocsError
-from ..load.site import Site
-from ..read.rows import FEEDS, FORMATS, RowResult, Source, check_pages, read_mapping, read_rows
-from ..read.visit import parse_as_of
-from ..write.names import DEFAULT_NAME, FILE_SUFFIXES
+from ..service.inputs import (
+    FORMATS,
+    Source,
+    check_pages,
+    input_rows,
+    parse_as_of,
+    read_mapping,
+)
+from ..service.lists import Options, Summary, run_batch
+from ..service.outputs import DEFAULT_NAME, FILE_SUFFIXES
 from ._common import (
     FHIR_BUNDLE_OPTION,
     FHIR_SERVER_OPTIONS,
@@ -30,11 +34,6 @@ from ._common import (
     load_site_noting_default,
     script_options,
 )
-
-if TYPE_CHECKING:
-    from ..batch.options import Options
-    from ..read.ehr import Feed
-
 
 # Each option's name is the Options field it sets, or one of the reading options below.
 OPTIONS = (
@@ -208,10 +207,9 @@ def batch(
         fail(report, e)
     # Every other option is an Options field. The manifest is a file: only --verbose itself
     # puts patient values in it.
-    # The batch machinery (ReportLab, Jinja, process pools) is imported only to run one.
+    # The batch machinery (ReportLab, Jinja, process pools) is imported only to run one
+    # (service.lists.run_batch).
     from ..audit import command_user
-    from ..batch.options import Options
-    from ..batch.run import run_batch
 
     options = Options(
         **given,
@@ -231,7 +229,15 @@ def batch(
         kind = {"fhir": "FHIR input", "hl7": "HL7 v2 input"}.get(source.format)
         site_profile = load_site_noting_default(site, report, timezone, kind, pdfa, large_print)
         mapping = read_mapping(map_file, columns)
-        rows, feed = _reader(source, pages, mapping, site_profile, code_map, include_past, options)
+        rows, feed = input_rows(
+            source,
+            site_profile,
+            pages=pages,
+            mapping=mapping,
+            code_map=code_map,
+            include_past=include_past,
+            as_of=options.as_of,
+        )
         total = sum(1 for _ in rows()) if show else None
         if feed:
             feed.warn = report.note  # once, however often the rows are read
@@ -267,29 +273,3 @@ def batch(
             each.close()
     report.note(summary.line())
     sys.exit(ExitStatus.ERROR if summary.failed else ExitStatus.SUCCESS)
-
-
-def _reader(
-    source: Source,
-    pages: tuple[Source, ...],
-    mapping: dict[str, str],
-    site: Site,
-    code_map: str | None,
-    include_past: bool,
-    options: Options,
-) -> tuple[Callable[[], Iterator[RowResult]], Feed | None]:
-    """A function that reads the input's rows afresh each time it is called, and the feed
-    FHIR and HL7 v2 input is read with."""
-    if source.format not in FEEDS:
-        return (lambda: read_rows(source, mapping)), None
-    from ..handout import Engine
-    from ..read.codes import CodeMap
-    from ..read.ehr import Feed
-    from ..read.feeds import read_appointments
-
-    library = Engine(site).library
-    codes = CodeMap.build(library, code_map or site.procedure_codes)
-    feed = Feed.for_site(
-        site, codes, options.as_of, include_past=include_past, medicines=library.medicine_table()
-    )
-    return (lambda: read_appointments(source, feed, pages)), feed

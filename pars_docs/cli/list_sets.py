@@ -7,8 +7,8 @@ import json
 import click
 
 from ..errors import ParsDocsError
-from ..load.library import Library, by_group
-from ..load.site import load_site
+from ..service.checks import by_group, site_library
+from ..service.inputs import load_site
 from ._common import SITE_OPTION, Report, fail, script_options
 
 # The heading of the sets whose YAML names no group.
@@ -32,7 +32,7 @@ def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> No
     in, and the options each declares."""
     report = Report.start(errors, verbose)
     try:
-        library = Library(load_site(site).instructions_dir)
+        library = site_library(load_site(site))
         sets = [library.get(set_id) for set_id in library.ids()]
         languages = {s.id: library.languages(s.id) for s in sets}
     except ParsDocsError as e:

@@ -96,7 +96,7 @@ def listen(
     try:
         from ..listen import Listener, ListenerOptions
         from ..listen.server import Server, TlsOptions, check_exposure
-        from ..read.visit import parse_as_of
+        from ..service.inputs import parse_as_of
 
         profile = load_site_noting_default(site, report, feed="HL7 v2 input", zone_option=False)
         configured = _address(profile.listen_address, "listen_address", 0) or ("127.0.0.1", 2575)

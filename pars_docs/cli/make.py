@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import gc
 import json
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..errors import DataError, ParsDocsError, UsageError, plain
-from ..read.rows import BadRow, Row, RowResult, Skipped, Source
-from ..read.visit import MissingField, parse_as_of, parse_options, visit_from_row
-from ..write.names import FILE_SUFFIXES, default_filename
-from ..write.output import Inputs, write_output
+from ..service.inputs import Row, Source, one_appointment, parse_as_of
+from ..service.outputs import (
+    FILE_SUFFIXES,
+    Inputs,
+    bundle_of,
+    default_filename,
+    engine,
+    filing_problem,
+    server_writer,
+    shaped,
+    write_output,
+)
+from ..service.visits import MissingField, parse_options, visit_of
 from ._common import (
     FHIR_BUNDLE_OPTION,
     FHIR_SERVER_OPTIONS,
@@ -31,8 +39,7 @@ from ._common import (
 )
 
 if TYPE_CHECKING:
-    from ..handout import Engine
-    from ..load.site import Site
+    from ..service.inputs import Site
 
 
 @click.command()
@@ -199,14 +206,21 @@ def make(
     try:
         feed = "--fhir" if fhir_input else None
         site_profile = load_site_noting_default(site, report, timezone, feed, pdfa, large_print)
-        from ..handout import Engine  # ReportLab, Jinja and Babel: only to make a handout
-
-        engine = Engine(site_profile, parse_as_of(as_of), include_past)
+        # ReportLab, Jinja and Babel are imported only to make a handout.
+        maker = engine(site_profile, parse_as_of(as_of), include_past)
         row = Row(1, given)
         if fhir_input:
             timed = day is not None or clock is not None
-            found = _one_appointment(
-                fhir_input, engine, code_map, given, timed, include_past, report
+            found = one_appointment(
+                Source(fhir_input, stdin=report.env.stdin_bytes),
+                maker.site,
+                maker.library,
+                code_map=code_map,
+                as_of=maker.as_of,
+                include_past=include_past,
+                # Fields given here (and the date and time when given) the file need not have.
+                given=frozenset(given) | ({"date", "time"} if timed else frozenset()),
+                warn=report.note,
             )
             row = _with_options(found, given, timed)
         try:
@@ -214,9 +228,7 @@ def make(
             if sedation is None and "sedation" in chosen:
                 sedation = chosen.pop("sedation")
             chosen.pop("sedation", None)
-            visit = visit_from_row(
-                row, sedation=sedation, also_language=also_language, options=chosen
-            )
+            visit = visit_of(row, sedation=sedation, also_language=also_language, options=chosen)
         except MissingField as e:
             options = ", ".join(
                 "PROCEDURE" if name == "procedure" else f"--{name}" for name in e.missing
@@ -231,7 +243,7 @@ def make(
         # A language the record system gave may fall back to the site's, as in a batch; one
         # asked for with --language may not.
         from_data = bool(fhir_input) and "language" not in given
-        handout = engine.prepare(visit, fallback=from_data)
+        handout = maker.prepare(visit, fallback=from_data)
         if handout.requested_language:
             report.note(
                 f"note: language: '{handout.requested_language}' is not available; used the "
@@ -240,8 +252,6 @@ def make(
         for warning in handout.warnings:
             report.note(f"warning: {warning}")
         if emit == "fhir":
-            from ..write.fhir_out import bundle_of
-
             resource = handout.document_reference(handout.pdf(paper), row.refs or None)
             if fhir_bundle:
                 resource = bundle_of([resource], fhir_bundle)
@@ -310,15 +320,11 @@ def _server_writer(
             "document is posted",
             field="fhir_bundle",
         )
-    from ..write.fhir_post import server_writer
-
     return server_writer(url, token_file, vendor, mode, site)
 
 
 def _file_on_server(poster, resource: dict, report: Report) -> None:
     """File the DocumentReference on the server; its answer is a note, or the error."""
-    from ..write.fhir_post import shaped
-
     ((_, answer),) = poster.add(1, shaped(resource, poster.profile)) + poster.close()
     if not answer.ok:
         raise DataError(
@@ -334,88 +340,9 @@ def _check_emit(emit: str, rendition: str, fhir_bundle: str | None, visit, row: 
     if fhir_bundle and emit != "fhir":
         raise UsageError("--fhir-bundle goes with --emit fhir", field="fhir_bundle")
     if emit == "fhir":
-        from ..write.fhir_out import filing_problem
-
         unfiled = filing_problem(visit, row.refs)
         if unfiled:
             raise unfiled
-
-
-def _one_appointment(
-    name: str,
-    engine: Engine,
-    code_map: str | None,
-    given_values: dict[str, Any],
-    timed: bool,
-    include_past: bool,
-    report: Report,
-) -> Row:
-    """The single appointment to make in a FHIR file or a file of HL7 v2 SIU messages (the
-    newest revision of one booking). ``given_values`` are the fields the command line
-    supplies (and the date and time when ``timed``): the file need not have them."""
-    given = set(given_values) | ({"date", "time"} if timed else set())
-    from ..read import hl7v2
-    from ..read.codes import CodeMap
-    from ..read.ehr import Feed, booking, superseded
-    from ..read.fhir import appointment_rows, read_resource
-
-    source = Source(name, stdin=report.env.stdin_bytes)
-    try:
-        if source.format not in ("fhir", "json", "ndjson", "hl7"):
-            raise DataError(
-                f"--fhir: {source.label} is not a FHIR Appointment or Bundle (JSON or XML) or "
-                f"an HL7 v2 SIU message; it reads as {source.format}",
-                field="fhir",
-            )
-        with source.open_text() as text:
-            content = text.read()
-        data = None if source.format == "hl7" else read_resource(content, source.label)
-    finally:
-        source.close()
-    codes = CodeMap.build(engine.library, code_map or engine.site.procedure_codes)
-    feed = Feed.for_site(
-        engine.site,
-        codes,
-        engine.as_of,
-        include_past=include_past,
-        given=frozenset(given),
-        medicines=engine.library.medicine_table(),
-        warn=report.note,
-    )
-    if data is None:
-        results = list(hl7v2.appointment_rows(content, source.label, feed))
-    else:
-        results = list(appointment_rows([(data, source.label)], feed))
-    # A booking and its later changes (an S12 and its S13) are one appointment: the newest;
-    # the same revision given twice is one too.
-    replaced = superseded(results)
-    for each in replaced.values():
-        if isinstance(each, BadRow):  # one booking for two patients
-            raise each.error
-    unique: list[RowResult] = []
-    for result in results:
-        if result.number in replaced or (
-            booking(result) and any(replace(result, number=u.number) == u for u in unique)
-        ):
-            continue
-        unique.append(result)
-    results = unique
-    usable = [r for r in results if not isinstance(r, Skipped)]
-    if not usable:
-        reasons = "; ".join(r.reason for r in results if isinstance(r, Skipped))
-        raise DataError(f"{source.label}: no appointment to make a handout for: {reasons}")
-    if len(usable) > 1:
-        skipped = len(results) - len(usable)
-        also = f" (and {skipped} not to make)" if skipped else ""
-        raise UsageError(
-            f"{source.label}: holds {len(usable)} appointments to make{also}; use "
-            "pars-docs batch for more than one",
-            field="fhir",
-        )
-    result = usable[0]
-    if isinstance(result, BadRow):
-        raise result.error
-    return result
 
 
 def _audit(site, handout, visit, data: bytes, rendition: str, emit: str) -> None:

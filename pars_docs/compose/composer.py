@@ -20,7 +20,7 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 
-from .. import checked
+from .. import startup_cache
 from ..errors import InstructionError, UsageError
 from ..load.languages import load_labels, resolve
 from ..load.loader import load_yaml
@@ -191,9 +191,9 @@ class Templates:
                 key = language if table.get(language) else base
                 chosen = table.get(key)
                 if chosen:
-                    # Unchanged formats that passed before are not tried again (checked.py).
-                    check = checked.key("date formats", key, loaded.text, babel_version())
-                    if checked.passed(check):
+                    # Unchanged formats that passed before are not tried again (startup_cache.py).
+                    check = startup_cache.key("date formats", key, loaded.text, babel_version())
+                    if startup_cache.passed(check):
                         return chosen
                     problems = _format_problems(chosen, language)
                     if problems:
@@ -202,7 +202,7 @@ class Templates:
                                 f"{loaded.where((key, *field))}: {text}" for field, text in problems
                             )
                         )
-                    checked.remember(check)
+                    startup_cache.remember(check)
                     return chosen
         raise InstructionError(
             f"templates: no date formats for language '{language}' in formats.yaml"
@@ -317,20 +317,20 @@ class Templates:
 
     def _check_pages(self) -> None:
         """Raise :class:`InstructionError` for :meth:`page_problems`; page templates that
-        passed before, unchanged, are not parsed again (see checked.py)."""
+        passed before, unchanged, are not parsed again (see startup_cache.py)."""
         sources = []
         for name in PAGE_TEMPLATES:
             try:
                 sources.append(self.loader.get_source(self.doc_env, name)[0])
             except (jinja2.TemplateNotFound, OSError, UnicodeDecodeError):
                 sources.append("")  # page_problems names it
-        check = checked.key("page templates", *sources)
-        if checked.passed(check):
+        check = startup_cache.key("page templates", *sources)
+        if startup_cache.passed(check):
             return
         problems = self.page_problems()
         if problems:
             raise InstructionError("\n".join(problems))
-        checked.remember(check)
+        startup_cache.remember(check)
 
     def page(self, name: str, **context) -> str:
         """The page template ``name`` rendered in the sandbox. A template that reaches for
@@ -381,7 +381,7 @@ class Templates:
 def _from_string(env: jinja2.Environment, source: str) -> jinja2.Template:
     """``env.from_string(source)``, from the package's own compiled form when it shipped one.
     Compiled code is never kept in the user's cache (its records are data only, see
-    checked.py): wording the package did not ship is compiled once per process."""
+    startup_cache.py): wording the package did not ship is compiled once per process."""
     template = _shipped_template(env, source, None, None)
     if template is not None:
         return template
@@ -427,9 +427,9 @@ def compiled_key(env: jinja2.Environment, source: str, name: str | None) -> str:
 
 @cache
 def _has_compiled() -> bool:
-    # The package's shipped records (checked.py) hold one module per built-in template and
+    # The package's shipped records (startup_cache.py) hold one module per built-in template and
     # piece of wording, compiled when the package was built (pars_docs/prebuild.py).
-    return (checked.shipped_dir() / "__init__.py").is_file()
+    return (startup_cache.shipped_dir() / "__init__.py").is_file()
 
 
 def _shipped_template(
@@ -446,7 +446,7 @@ def _shipped_template(
     if not _has_compiled():
         return None
     try:
-        module = import_module(f"{checked.__package__}.{checked.SHIPPED}.t{key}")
+        module = import_module(f"{startup_cache.__package__}.{startup_cache.SHIPPED}.t{key}")
         namespace = module.load(env)
     except ImportError:
         return None

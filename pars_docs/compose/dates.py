@@ -2,7 +2,7 @@
 
 Babel holds every language's names of months, days and AM/PM, and writes any pattern. Loading
 it and a language's data is a twentieth of a cold `make`, for a handful of names. So the names
-a language needs are asked of Babel once and kept in the start-up cache (see checked.py),
+a language needs are asked of Babel once and kept in the start-up cache (see startup_cache.py),
 keyed by the language, Babel's version and pars-docs' code, and the fields the formats use
 are written here: weekday (E, c), month (M, L), day (d), year (y), hour (h, H, K, k),
 minute (m), second (s) and AM/PM (a). A pattern with any other field (an era, a week, a
@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 from importlib.util import find_spec
 from typing import TypeGuard
 
-from .. import checked
+from .. import startup_cache
 
 # Babel's pattern letters (babel.dates.PATTERN_CHARS): any other letter is printed as it is.
 _PATTERN_LETTERS = frozenset("GyYuQqMLwWdDFgEecabBhHKkmsSAzZOvVxX")
@@ -94,10 +94,10 @@ def _names(locale: str) -> dict[str, list[str]]:
     version = babel_version()
     kept = None
     if version:
-        # Keyed by pars-docs' own code too (checked.key): a version that reads more fields
+        # Keyed by pars-docs' own code too (startup_cache.key): a version that reads more fields
         # never finds a record made without them.
-        kept = checked.key("date names", locale, version)[:32]
-        names = checked.load("dates", kept)
+        kept = startup_cache.key("date names", locale, version)[:32]
+        names = startup_cache.load("dates", kept)
         if _names_shape(names):
             return names
     from babel.dates import DateTimeFormat
@@ -107,7 +107,7 @@ def _names(locale: str) -> dict[str, list[str]]:
         for (char, count), samples in _TEXT_FIELDS.items()
     }
     if kept is not None:
-        checked.keep("dates", kept, names)
+        startup_cache.keep("dates", kept, names)
     return names
 
 

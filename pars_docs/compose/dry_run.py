@@ -6,7 +6,7 @@ It needs the planner and the composer, so it is not part of loading a set (the l
 reads them): the engine runs it before a set's first handout, ``pars-docs check`` runs it on
 every set and translation, and the build runs it on the built-in ones. A set that passed,
 unchanged, with the same medicine table and the same pars-docs, is not tried again (the
-start-up cache, :mod:`pars_docs.checked`).
+start-up cache, :mod:`pars_docs.startup_cache`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import jinja2
 
-from .. import checked
+from .. import startup_cache
 from ..errors import InstructionError, VisitError
 from ..load.checks import MEDICINE_TEXTS, moment_names
 from ..load.library import InstructionSet, Library
@@ -207,12 +207,12 @@ def check_set(library: Library, iset: InstructionSet) -> None:
     table = load_medicine_table(table_path)
     # What is composed: the set's data (a translation's merged with its English set's).
     data = json.dumps(iset.data, sort_keys=True, default=str)
-    check = checked.key("dry run", iset.path.name, iset.language, data, table.text)
-    if not checked.passed(check):
+    check = startup_cache.key("dry run", iset.path.name, iset.language, data, table.text)
+    if not startup_cache.passed(check):
         found = problems(iset, loaded, table)
         if found:
             raise InstructionError("\n".join(found))
-        checked.remember(check)
+        startup_cache.remember(check)
     _PASSED[memo] = iset
 
 

@@ -16,16 +16,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..errors import ParsDocsError, UsageError
-from ..handout import Engine
-from ..load.site import Site
-from ..read import hl7v2
-from ..read.codes import CodeMap
-from ..read.ehr import Feed
-from ..read.rows import BadRow, Skipped
-from ..read.visit import visit_from_row
-from ..write.fhir_out import document_identifier
-from ..write.names import default_filename
-from ..write.output import write_atomic
+from ..service.inputs import BadRow, Site, Skipped, feed_for, hl7_appointments
+from ..service.outputs import default_filename, document_identifier, engine, write_atomic
+from ..service.visits import visit_of
 from . import messages
 from .mllp import FrameReader, frame, send
 
@@ -184,15 +177,13 @@ class Listener:
     def __init__(self, site: Site, options: ListenerOptions, note: Callable[[str], None]):
         self.options = options
         self.note = note
-        self.engine = Engine(site, options.as_of, include_past=options.include_past)
-        library = self.engine.library
-        codes = CodeMap.build(library, options.codes or site.procedure_codes)
-        self.feed = Feed.for_site(
+        self.engine = engine(site, options.as_of, include_past=options.include_past)
+        self.feed = feed_for(
             site,
-            codes,
-            options.as_of,
+            self.engine.library,
+            code_map=options.codes,
+            as_of=options.as_of,
             include_past=options.include_past,
-            medicines=library.medicine_table(),
             warn=note,
         )
         self.answered = Answered(options.state)
@@ -229,7 +220,7 @@ class Listener:
             return ack
 
     def _handle(self, text: str, parsed, header: messages.Header, now, control: str) -> str:
-        results = list(hl7v2.appointment_rows(text.replace("\n", "\r"), "message", self.feed))
+        results = list(hl7_appointments(text.replace("\n", "\r"), "message", self.feed))
         if len(results) != 1:
             reason = f"a frame must hold one message; this one holds {len(results)}"
             return messages.ack(header, "AR", now, control, reason, "hl7")
@@ -252,7 +243,7 @@ class Listener:
                 reason = "no handout: a later revision of this booking was already made"
                 return messages.ack(header, "AA", now, control, reason)
         try:
-            visit = visit_from_row(result)
+            visit = visit_of(result)
             handout = self.engine.prepare(visit, fallback=True)
             pdf = handout.pdf()
         except ParsDocsError as e:

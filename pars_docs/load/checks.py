@@ -12,7 +12,7 @@ as ``file:line: key.path: plain words``:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -105,68 +105,105 @@ def old_form(loaded: LoadedYAML) -> list[str]:
         )
     ]
     timing: dict = _dicts(data.get("timing"))
+    found = [*_old_timing(timing), *_old_spans(timing), *_old_groups(data)]
+    found += _old_placeholders(data)
+    return out + [problem(loaded, field, text) for field, text in found]
 
-    def say(field: tuple, text: str) -> None:
-        out.append(problem(loaded, field, text))
 
+def _old_timing(timing: dict) -> list[tuple[tuple, str]]:
+    """The old fasting and arrival keys, each with the format 2 key to write instead."""
+    found = []
     fasting: dict = _dicts(timing.get("fasting"))
     for old, new in (("solids", "stop_solids"), ("clear_liquids", "stop_liquids")):
         entry = fasting.get(old)
         if isinstance(entry, dict):
             anchor = "arrive" if entry.get("before") == "arrival" else "start"
-            say(
-                ("timing", "fasting", old),
-                f"format 2 names each moment; write timing.{new}: {{hours: "
-                f"{entry.get('hours')}, before: {anchor}, source: {entry.get('source')}, "
-                "key: ..., late: ...}",
+            found.append(
+                (
+                    ("timing", "fasting", old),
+                    f"format 2 names each moment; write timing.{new}: {{hours: "
+                    f"{entry.get('hours')}, before: {anchor}, source: {entry.get('source')}, "
+                    "key: ..., late: ...}",
+                )
             )
     arrive = timing.get("arrive")
     if isinstance(arrive, dict) and "minutes_before" in arrive:
-        say(
-            ("timing", "arrive", "minutes_before"),
-            f"write timing.arrive: {{minutes: {arrive['minutes_before']}, before: start, "
-            f"source: {arrive.get('source')}, key: ...}}",
+        found.append(
+            (
+                ("timing", "arrive", "minutes_before"),
+                f"write timing.arrive: {{minutes: {arrive['minutes_before']}, before: start, "
+                f"source: {arrive.get('source')}, key: ...}}",
+            )
         )
+    return found
+
+
+def _old_spans(timing: dict) -> list[tuple[tuple, str]]:
+    """The old spans after the procedure (activity limits, recovery in weeks)."""
+    found = []
     for old in ("activity_limits", *_OLD_SPANS):
         entry = timing.get(old)
         if not isinstance(entry, dict):
             continue
         new = "activity_end" if old == "activity_limits" else old
         unit = next((u for u in ("hours", "days", "weeks") if u in entry), "days")
-        say(
-            ("timing", old),
-            f"write timing.{new}: {{{unit}: {entry.get(unit)}, after: "
-            f"{entry.get('from', 'start')}, source: {entry.get('source')}}}",
+        found.append(
+            (
+                ("timing", old),
+                f"write timing.{new}: {{{unit}: {entry.get(unit)}, after: "
+                f"{entry.get('from', 'start')}, source: {entry.get('source')}}}",
+            )
         )
     recovery = timing.get("recovery")
     if isinstance(recovery, dict) and "weeks_min" in recovery:
-        say(
-            ("timing", "recovery"),
-            f"keep it as a quantity and add recovery_from: {{weeks: {recovery['weeks_min']}, "
-            f"after: start, source: ...}} and recovery_to: {{weeks: {recovery.get('weeks_max')}, "
-            "after: start, source: ...}",
+        found.append(
+            (
+                ("timing", "recovery"),
+                "keep it as a quantity and add recovery_from: {weeks: "
+                f"{recovery['weeks_min']}, after: start, source: ...}} and recovery_to: "
+                f"{{weeks: {recovery.get('weeks_max')}, after: start, source: ...}}",
+            )
         )
+    return found
+
+
+def _old_groups(data: dict) -> list[tuple[tuple, str]]:
+    """Groups that relied on the old page template's choices (style, icon)."""
+    found: list[tuple[tuple, str]] = []
     for section in SECTIONS:
         part: dict = _dicts(data.get(section))
         for name, group in part.items():
             if not isinstance(group, dict):
                 continue
             if name == "medicines" and group.get("style") != "medicines":
-                say((section, name, "style"), "the medicines group says style: medicines")
-            if name in _OLD_ICONS and "icon" not in group:
-                say(
-                    (section, name),
-                    f"the page template no longer picks icons; add icon: {_OLD_ICONS[name]}",
+                found.append(
+                    ((section, name, "style"), "the medicines group says style: medicines")
                 )
+            if name in _OLD_ICONS and "icon" not in group:
+                found.append(
+                    (
+                        (section, name),
+                        f"the page template no longer picks icons; add icon: {_OLD_ICONS[name]}",
+                    )
+                )
+    return found
+
+
+def _old_placeholders(data: dict) -> list[tuple[tuple, str]]:
+    """Wording that names an old timing key."""
+    found = []
     for field, text in texts_any(data):
         if "t.fasting." in text:
-            say(
-                field,
-                "t.fasting.solids is now t.stop_solids (t.fasting.clear_liquids: t.stop_liquids)",
+            found.append(
+                (
+                    field,
+                    "t.fasting.solids is now t.stop_solids "
+                    "(t.fasting.clear_liquids: t.stop_liquids)",
+                )
             )
         if "t.arrive.minutes_before" in text:
-            say(field, "t.arrive.minutes_before is now t.arrive.minutes")
-    return out
+            found.append((field, "t.arrive.minutes_before is now t.arrive.minutes"))
+    return found
 
 
 def texts_any(value: Any, field: tuple = ()) -> Iterator[tuple[tuple, str]]:
@@ -207,68 +244,89 @@ def _dicts(value: Any) -> dict:
 def cross_checks(loaded: LoadedYAML, table: MedicineTable | None = None) -> list[str]:
     """Every problem of a format 2 set outside its schema; tolerant of a set the schema
     refused (a part of the wrong type is skipped: the schema already named it)."""
-    import jinja2  # only to check a set: `list` and a warm start do without
-
-    from ..sandbox import unsafe_constructs
-
     data = _dicts(loaded.data)
     found: list[str] = []
 
-    def say(field: tuple, text: str) -> None:
-        found.append(problem(loaded, field, text))
+    def say_all(problems: Iterable[tuple[tuple, str]]) -> None:
+        found.extend(problem(loaded, field, text) for field, text in problems)
 
     if isinstance(data.get("id"), str) and data["id"] != loaded.path.stem:
-        say(("id",), f"'{data['id']}' must match the file name '{loaded.path.stem}'")
+        say_all([(("id",), f"'{data['id']}' must match the file name '{loaded.path.stem}'")])
     sources = [s for s in _list(data.get("sources")) if isinstance(s, dict)]
-    ids = [s.get("id") for s in sources]
-    for index, source_id in enumerate(ids):
-        if source_id in ids[:index]:
-            say(("sources", index, "id"), f"source id '{source_id}' is used twice")
-    for field, ref in _source_refs(data, ()):
-        if field[0] != "sources" and ref not in ids:
-            say(field, f"no source with id '{ref}' (sources: {', '.join(map(str, ids))})")
+    say_all(_source_problems(data, sources))
     facts = {s.get("id"): s.get("facts") for s in sources if isinstance(s.get("id"), str)}
     timing = {k: v for k, v in _dicts(data.get("timing")).items() if isinstance(v, dict)}
     found += _numbers_in_facts(loaded, timing, data.get("medicine_rules"), facts)
+    say_all(_range_problems(timing))
+    say_all(_condition_problems(data, timing))
+    found += _group_problems(loaded, data, timing)
+    found += _rule_problems(loaded, data, timing, table)
+    found += _hold_problems(loaded, data, timing, table)
+    say_all(_wording_problems(data))
+    return found
+
+
+def _source_problems(data: dict, sources: list[dict]) -> Iterator[tuple[tuple, str]]:
+    """A source id used twice, and a reference to a source that is not there."""
+    ids = [s.get("id") for s in sources]
+    for index, source_id in enumerate(ids):
+        if source_id in ids[:index]:
+            yield ("sources", index, "id"), f"source id '{source_id}' is used twice"
+    for field, ref in _source_refs(data, ()):
+        if field[0] != "sources" and ref not in ids:
+            yield field, f"no source with id '{ref}' (sources: {', '.join(map(str, ids))})"
+
+
+def _range_problems(timing: dict) -> Iterator[tuple[tuple, str]]:
+    """A range in ``timing`` whose low end is above its high end."""
     for name, entry in timing.items():
         for low in entry:
             if low.endswith("_min") and f"{low[:-4]}_max" in entry:
                 high = f"{low[:-4]}_max"
                 if _num(entry[low]) and _num(entry[high]) and entry[low] > entry[high]:
-                    say(("timing", name), f"{low} is more than {high}")
+                    yield ("timing", name), f"{low} is more than {high}"
+
+
+def _condition_problems(data: dict, timing: dict) -> Iterator[tuple[tuple, str]]:
+    """Declared options that may not be declared, the timing's own problems, and a ``when``
+    naming a condition that is not declared."""
     options = _dicts(data.get("options"))
     for name in options:
         if name in DERIVED:
-            say(
+            yield (
                 ("options", name),
                 f"'{name}' is worked out from the visit's time; it cannot be declared",
             )
     known_conditions = set(options) | set(DERIVED)
-    for field, words in timing_model.problems(timing, known_conditions.__contains__):
-        say(field, words)
+    yield from timing_model.problems(timing, known_conditions.__contains__)
     for field, condition in _whens(data):
         for name in condition:
             if name not in known_conditions:
                 declared = ", ".join([*options, *DERIVED])
-                say(
+                yield (
                     (*field, name),
                     f"unknown condition '{name}'; declare it in options (declared: {declared})",
                 )
-    found += _group_problems(loaded, data, timing)
-    found += _rule_problems(loaded, data, timing, table)
-    found += _hold_problems(loaded, data, timing, table)
+
+
+def _wording_problems(data: dict) -> Iterator[tuple[tuple, str]]:
+    """Wording with a number or name typed in, a template error, or a construct that could
+    reach Python's internals."""
+    import jinja2  # only to check a set: `list` and a warm start do without
+
+    from ..sandbox import unsafe_constructs
+
     for field, text in texts(data):
         typed = typed_number(text)
         if typed:
-            say(field, typed)
+            yield field, typed
         try:
             unsafe = unsafe_constructs(text)
         except jinja2.TemplateSyntaxError as e:
-            say(field, f"template error: {e.message}")
+            yield field, f"template error: {e.message}"
             continue
         for what in unsafe:
-            say(field, f"{what}: not allowed (wording may not reach Python internals)")
-    return found
+            yield field, f"{what}: not allowed (wording may not reach Python internals)"
 
 
 def _num(value: Any) -> bool:

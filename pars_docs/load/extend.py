@@ -247,31 +247,8 @@ class _Merge:
                     self.change("added", path, "a new " + ("moment" if _anchor(entry) else "entry"))
                 timing[name] = entry
                 continue
-            new = dict(old)
-            for kind in (OFFSETS, ANCHORS) if _anchor(old) else ():
-                if any(key in entry for key in kind):
-                    for key in kind:
-                        new.pop(key, None)
-            numbers = False
-            for key, value in entry.items():
-                if value is None:
-                    new.pop(key, None)
-                elif isinstance(value, dict) and isinstance(new.get(key), dict):
-                    new[key] = {**new[key], **value}
-                else:
-                    new[key] = value
-                if key not in NOT_NUMBERS and old.get(key) != value:
-                    numbers = True
-            for key in dict.fromkeys([*old, *new]):
-                was, now = old.get(key), new.get(key)
-                if was == now:
-                    continue
-                if key not in new:
-                    self.change("removed", (*path, key), _short(was))
-                elif key not in old:
-                    self.change("added", (*path, key), _short(now))
-                else:
-                    self.change("changed", (*path, key), f"{_short(was)} → {_short(now)}")
+            new, numbers = _merged_entry(old, entry)
+            self._entry_changes(path, old, new)
             if numbers and "source" not in entry:
                 self.say(
                     path,
@@ -279,6 +256,20 @@ class _Merge:
                     "say it; for your clinic's own choice, a clinic-policy source that says so)",
                 )
             timing[name] = new
+
+    def _entry_changes(self, path: tuple, old: dict, new: dict) -> None:
+        """List each key of a timing entry that the clinic's change removed, added or
+        changed."""
+        for key in dict.fromkeys([*old, *new]):
+            was, now = old.get(key), new.get(key)
+            if was == now:
+                continue
+            if key not in new:
+                self.change("removed", (*path, key), _short(was))
+            elif key not in old:
+                self.change("added", (*path, key), _short(now))
+            else:
+                self.change("changed", (*path, key), f"{_short(was)} → {_short(now)}")
 
     def sources(self, overlay: Any) -> None:
         """Sources by id: one with a built-in id replaces it (or, with ``add_facts``, adds
@@ -414,3 +405,25 @@ def _group_texts(group: dict, path: tuple, node: dict, item: dict) -> Iterator[t
                 yield from texts(one, (*where, "add", index), item)
         elif name != PLACE:
             yield from texts({name: value}, path, node)
+
+
+def _merged_entry(old: dict, entry: dict) -> tuple[dict, bool]:
+    """A built-in timing entry with a clinic's change over it (a new offset or anchor
+    replaces the old one; ``None`` removes a key; a mapping is merged), and whether the
+    change touches a number."""
+    new = dict(old)
+    for kind in (OFFSETS, ANCHORS) if _anchor(old) else ():
+        if any(key in entry for key in kind):
+            for key in kind:
+                new.pop(key, None)
+    numbers = False
+    for key, value in entry.items():
+        if value is None:
+            new.pop(key, None)
+        elif isinstance(value, dict) and isinstance(new.get(key), dict):
+            new[key] = {**new[key], **value}
+        else:
+            new[key] = value
+        if key not in NOT_NUMBERS and old.get(key) != value:
+            numbers = True
+    return new, numbers

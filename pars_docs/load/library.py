@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
-from .. import checked
+from .. import startup_cache
 from ..errors import InstructionError, ParsDocsError, UsageError, say
 from ..resources import instructions_dir
 from .checks import cross_checks, old_form
@@ -143,9 +143,9 @@ def _load_set_at(
         loaded = extension.loaded
         contents.append(load_yaml(extension.base.path, InstructionError).text)
     # A set that passed before, unchanged, under the same file name, with the same medicine
-    # table and the same pars-docs, is not checked again (see checked.py).
-    check = checked.key("instruction set", path.name, *contents)
-    known_good = checked.passed(check)
+    # table and the same pars-docs, is not checked again (see startup_cache.py).
+    check = startup_cache.key("instruction set", path.name, *contents)
+    known_good = startup_cache.passed(check)
     if not known_good:
         if not isinstance(loaded.data, dict) or loaded.data.get("format") != FORMAT:
             raise InstructionError("\n".join(old_form(loaded)))
@@ -173,7 +173,7 @@ def _load_set_at(
         extension=extension,
     )
     if not known_good:
-        checked.remember(check)
+        startup_cache.remember(check)
     return iset
 
 

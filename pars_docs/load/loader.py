@@ -7,7 +7,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .. import checked
+from .. import startup_cache
 from ..errors import ParsDocsError
 
 Path_ = tuple  # a field path: keys and list indexes
@@ -190,9 +190,9 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
     except UnicodeDecodeError as e:
         raise error(f"{path}: not UTF-8 text ({e.reason} at byte {e.start})") from e
     cached = _cache_key(text)
-    kept = checked.load("yaml", cached)
+    kept = startup_cache.load("yaml", cached)
     if type(kept) is list and len(kept) == 2 and kept[0] == cached:
-        return LoadedYAML(kept[1], text, path)  # parsed before (see checked.py)
+        return LoadedYAML(kept[1], text, path)  # parsed before (see startup_cache.py)
     yaml, loader_class = _yaml()
     loader = None
     try:
@@ -224,12 +224,12 @@ def load_yaml(path: Path, error: type[ParsDocsError] = ParsDocsError) -> LoadedY
         if loader is not None:
             loader.dispose()
     # A value the record cannot hold as plain data (a date, say): parsed every time.
-    checked.keep("yaml", cached, [cached, data])
+    startup_cache.keep("yaml", cached, [cached, data])
     return LoadedYAML(data, text, path, node)
 
 
 def _cache_key(text: str) -> str:
-    """The key of the parsed form of ``text`` (see checked.py), by content. Only a file
+    """The key of the parsed form of ``text`` (see startup_cache.py), by content. Only a file
     that parsed, within the bounds and with no key twice, is kept; a start then reads it
     without importing or running the YAML parser."""
     return hashlib.sha256(b"yaml 2\0" + text.encode("utf-8")).hexdigest()

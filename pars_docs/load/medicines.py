@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import checked
+from .. import startup_cache
 from ..errors import InstructionError, UsageError
 from ..resources import instructions_dir
 from .loader import load_yaml
@@ -196,8 +196,9 @@ def _key(name: str) -> str:
 def load_medicine_table(path: Path) -> MedicineTable:
     """Load and validate a medicine table, reporting every problem at once."""
     loaded = load_yaml(path, InstructionError)
-    check = checked.key("medicine table", loaded.text)
-    known_good = checked.passed(check)  # unchanged since it last passed (see checked.py)
+    check = startup_cache.key("medicine table", loaded.text)
+    # Unchanged since it last passed (see startup_cache.py).
+    known_good = startup_cache.passed(check)
     problems = (
         [] if known_good else schema_problems(loaded, instructions_dir() / "medicines.schema.json")
     )
@@ -259,7 +260,7 @@ def load_medicine_table(path: Path) -> MedicineTable:
         for m in loaded.data["medicines"]
     ]
     if not known_good:
-        checked.remember(check)
+        startup_cache.remember(check)
     return MedicineTable(medicines, loaded.data["sources"], path, loaded.text)
 
 

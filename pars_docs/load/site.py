@@ -9,7 +9,7 @@ from datetime import date, time
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from .. import checked
+from .. import startup_cache
 from ..errors import SiteError, UsageError
 from ..resources import package_dir
 from .loader import load_yaml
@@ -247,12 +247,12 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
     if path and not chosen.is_file():
         raise UsageError(f"site: {chosen}: no such file (named by {origin})", field="site")
     loaded = load_yaml(chosen, SiteError)
-    check = checked.key("site profile", loaded.text)
-    if not checked.passed(check):  # unchanged since it last passed (see checked.py)
+    check = startup_cache.key("site profile", loaded.text)
+    if not startup_cache.passed(check):  # unchanged since it last passed (see startup_cache.py)
         problems = schema_problems(loaded, SITE_SCHEMA) or _slot_problems(loaded)
         if problems:
             raise SiteError("; ".join(problems))
-        checked.remember(check)
+        startup_cache.remember(check)
     data = loaded.data
     base = chosen.resolve().parent
     zone_name = data["timezone"]

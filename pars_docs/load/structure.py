@@ -40,6 +40,20 @@ def _resolve(node: Any) -> Any:
     return node
 
 
+def _branch(branches: list, value: Any) -> dict | None:
+    """The first branch of a ``oneOf`` that takes ``value``'s type, if any."""
+    for branch in branches:
+        branch = _resolve(branch)
+        if branch.get("$ref") == _TEXT or branch.get("type") == "string":
+            if isinstance(value, str):
+                return branch
+        elif branch.get("type") == "object" and isinstance(value, dict):
+            return branch
+        elif branch.get("type") == "array" and isinstance(value, list):
+            return branch
+    return None
+
+
 def texts(value: Any, field: tuple = (), node: Any = None) -> Iterator[tuple[tuple, str]]:
     """Every (field path, text) of wording in ``value``, found by walking the schema beside
     it: a value where the schema says ``text`` is wording; everything else (numbers, names,
@@ -52,18 +66,9 @@ def texts(value: Any, field: tuple = (), node: Any = None) -> Iterator[tuple[tup
             yield field, value
         return
     if "oneOf" in node:
-        for branch in node["oneOf"]:
-            branch = _resolve(branch)
-            if branch.get("$ref") == _TEXT or branch.get("type") == "string":
-                if isinstance(value, str):
-                    yield from texts(value, field, branch)
-                    return
-            elif branch.get("type") == "object" and isinstance(value, dict):
-                yield from texts(value, field, branch)
-                return
-            elif branch.get("type") == "array" and isinstance(value, list):
-                yield from texts(value, field, branch)
-                return
+        branch = _branch(node["oneOf"], value)
+        if branch is not None:
+            yield from texts(value, field, branch)
         return
     if isinstance(value, dict):
         properties = node.get("properties", {})

@@ -14,6 +14,7 @@ last dose that is past becomes one too, and any other past moment is left out.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -83,22 +84,31 @@ def asked_about(plan: Plan) -> list[MedicinePlan]:
 
 def key_times(plan: Plan) -> list[KeyTime]:
     """The visit's key times, in the order the patient meets them: calls due today first."""
+    items = [*_medicine_times(plan), *_moment_times(plan), *_repeat_times(plan)]
+    return sorted(items, key=KeyTime.sort_key)
+
+
+def _medicine_times(plan: Plan) -> Iterator[KeyTime]:
+    """A medicine's last dose, restart or avoid-until day not yet past, and a late stop."""
     now = plan.now
-    asking = bool(asked_about(plan))
-    items: list[KeyTime] = []
     for med in plan.medicines:
         if med.action == "late":
-            items.append(KeyTime("late_dose", None, med))
+            yield KeyTime("late_dose", None, med)
         elif med.action == "stop" and med.last_dose:
             if now is None or med.last_dose >= now.date():
-                items.append(KeyTime("last_dose", med.last_dose, med))
+                yield KeyTime("last_dose", med.last_dose, med)
             if med.restart and (now is None or med.restart >= now.date()):
-                items.append(KeyTime("restart", med.restart, med))
+                yield KeyTime("restart", med.restart, med)
         elif med.action == "avoid" and med.avoid_until:
             if now is None or med.avoid_until >= now.date():
-                items.append(KeyTime("avoid", med.avoid_until, med))
+                yield KeyTime("avoid", med.avoid_until, med)
+
+
+def _moment_times(plan: Plan) -> Iterator[KeyTime]:
+    """The set's key moments, and each "too late" call once per wording."""
     timing = plan.instruction_set.data["timing"]
     late = plan.late
+    asking = bool(asked_about(plan))
     said: set[str] = set()
     for name, moment in plan.moments.items():
         entry = timing.get(name) or {}
@@ -111,20 +121,23 @@ def key_times(plan: Plan) -> list[KeyTime]:
             if words and words not in said:
                 said.add(words)
                 action = entry.get("late_as") or f"late_{name}"
-                items.append(KeyTime(action, None, wording="late", moment=name))
+                yield KeyTime(action, None, wording="late", moment=name)
             continue
         if entry.get("key"):
-            items.append(
-                KeyTime(name, shown(moment, entry), wording="key", visit=bool(entry.get("visit")))
-            )
+            yield KeyTime(name, shown(moment, entry), wording="key", visit=bool(entry.get("visit")))
+
+
+def _repeat_times(plan: Plan) -> Iterator[KeyTime]:
+    """The set's key repeated tasks not yet over."""
+    timing = plan.instruction_set.data["timing"]
+    now = plan.now
     for name, repeat in plan.repeats.items():
         entry = timing.get(name) or {}
         if not entry.get("key"):
             continue
         if now is not None and not _after(repeat.last, now):
             continue  # every time of it is past
-        items.append(KeyTime(name, repeat.first, wording="key", last=repeat.last))
-    return sorted(items, key=KeyTime.sort_key)
+        yield KeyTime(name, repeat.first, wording="key", last=repeat.last)
 
 
 def _after(moment: datetime | date, now: datetime) -> bool:

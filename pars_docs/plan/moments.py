@@ -235,6 +235,18 @@ def _before(a: Moment, b: Moment) -> bool:
     return day_a < day_b
 
 
+def _repeat_from(
+    name: str, entry: Mapping[str, Any], get: Callable[[str], Any], tz: Any
+) -> Repeat | None:
+    """The repeated task ``name`` between the moments it names (found by ``get``), if both
+    exist."""
+    begin = get(entry["from"])
+    stop = get(entry["until"]) if "until" in entry else None
+    if begin is None or ("until" in entry and stop is None):
+        return None
+    return _repeat(name, entry, begin, stop, tz)
+
+
 def resolve(
     timing: Mapping[str, Any],
     start: datetime,
@@ -280,11 +292,7 @@ def resolve(
             return None
         what = kind(entry)
         if what == "repeat":
-            begin = get(entry["from"])
-            stop = get(entry["until"]) if "until" in entry else None
-            if begin is None or ("until" in entry and stop is None):
-                return None
-            found = _repeat(name, entry, begin, stop, tz)
+            found = _repeat_from(name, entry, get, tz)
             if found is not None:
                 repeats[name] = found
             return None  # a repeated task is not a moment
@@ -330,89 +338,119 @@ def problems(timing: Mapping[str, Any], conditions: Callable[[str], bool]) -> li
         if name in BUILT_IN:
             found.append((where, f"'{name}' is a built-in moment; choose another name"))
         if what == "quantity":
-            wording = [
-                k
-                for k in (
-                    "key",
-                    "late",
-                    "calendar",
-                    "when",
-                    "at",
-                    "day_only",
-                    "visit",
-                    "show",
-                    "for_medicines",
-                    "clinic_day",
-                )
-                if k in entry
-            ]
-            for key in wording:
-                found.append(
-                    (
-                        (*where, key),
-                        "only a moment takes this; give it before: or after: a moment "
-                        "(a quantity has numbers only)",
-                    )
-                )
+            found += _quantity_problems(where, entry)
             continue
-        for key, value in entry.items():
-            if key not in MOMENT_KEYS and not isinstance(value, (dict, list, str, bool)):
-                found.append(
-                    (
-                        (*where, key),
-                        "unknown key (a moment takes before or after, one of minutes, hours, "
-                        "days, weeks or months, and at, day_only, visit, show, when, key, "
-                        "late, late_as, calendar, source; a repeated task every, from, until "
-                        "or for, at)",
-                    )
-                )
+        found += _unknown_keys(where, entry)
         if what == "repeat":
             found += _repeat_problems(timing, name, entry, moments, defined)
             continue
-        if "before" in entry and "after" in entry:
-            found.append((where, "give before or after, not both"))
-        units = [u for u in UNITS if u in entry]
-        if len(units) != 1:
-            found.append(
-                (where, "give exactly one of minutes, hours, days, weeks or months")
-                if units
-                else (where, "give how far: one of minutes, hours, days, weeks or months")
-            )
-        if "at" in entry and any(u in entry for u in ELAPSED):
-            found.append(
-                (
-                    (*where, "at"),
-                    "a clock time goes with days, weeks or months, not minutes or hours",
-                )
-            )
-        if what == "series" and "at" in entry:
-            found.append(((*where, "at"), "a series takes no clock time"))
-        anchor = anchor_of(entry) or ""
-        key = "before" if "before" in entry else "after"
-        if anchor not in BUILT_IN and anchor not in timing:
-            found.append(((*where, key), f"unknown moment '{anchor}'; the set defines: {defined}"))
-        elif anchor not in BUILT_IN and kind(timing[anchor]) != "moment":
-            found.append(
-                (
-                    (*where, key),
-                    f"'{anchor}' is a {kind(timing[anchor])}, not a moment; count from a moment",
-                )
-            )
-        elif anchor not in BUILT_IN:
-            if timing[anchor].get("day_only") and any(u in entry for u in ELAPSED):
-                found.append(
-                    (
-                        where,
-                        f"'{anchor}' is a day with no clock time: count from it in days, "
-                        "weeks or months, or give it a time",
-                    )
-                )
-            found += _when_problems(timing, name, entry, anchor)
-        for unit in units:
-            value = entry[unit]
-            if isinstance(value, Mapping) and what == "series":
-                found.append(((*where, unit), "a series lists its numbers"))
+        found += _offset_problems(where, entry, what)
+        found += _anchor_problems(timing, name, entry, defined)
     found += _cycles(timing, names)
+    return found
+
+
+def _quantity_problems(where: tuple, entry: Mapping[str, Any]) -> list[Problem]:
+    """Keys only a moment takes, given to a quantity."""
+    wording = [
+        k
+        for k in (
+            "key",
+            "late",
+            "calendar",
+            "when",
+            "at",
+            "day_only",
+            "visit",
+            "show",
+            "for_medicines",
+            "clinic_day",
+        )
+        if k in entry
+    ]
+    return [
+        (
+            (*where, key),
+            "only a moment takes this; give it before: or after: a moment "
+            "(a quantity has numbers only)",
+        )
+        for key in wording
+    ]
+
+
+def _unknown_keys(where: tuple, entry: Mapping[str, Any]) -> list[Problem]:
+    """Keys no moment or repeated task takes."""
+    return [
+        (
+            (*where, key),
+            "unknown key (a moment takes before or after, one of minutes, hours, "
+            "days, weeks or months, and at, day_only, visit, show, when, key, "
+            "late, late_as, calendar, source; a repeated task every, from, until "
+            "or for, at)",
+        )
+        for key, value in entry.items()
+        if key not in MOMENT_KEYS and not isinstance(value, (dict, list, str, bool))
+    ]
+
+
+def _offset_problems(where: tuple, entry: Mapping[str, Any], what: str) -> list[Problem]:
+    """A moment's offset: one direction, one unit, and a clock time only with whole days."""
+    found: list[Problem] = []
+    if "before" in entry and "after" in entry:
+        found.append((where, "give before or after, not both"))
+    units = [u for u in UNITS if u in entry]
+    if len(units) != 1:
+        found.append(
+            (where, "give exactly one of minutes, hours, days, weeks or months")
+            if units
+            else (where, "give how far: one of minutes, hours, days, weeks or months")
+        )
+    if "at" in entry and any(u in entry for u in ELAPSED):
+        found.append(
+            (
+                (*where, "at"),
+                "a clock time goes with days, weeks or months, not minutes or hours",
+            )
+        )
+    if what == "series" and "at" in entry:
+        found.append(((*where, "at"), "a series takes no clock time"))
+    return found
+
+
+def _anchor_problems(
+    timing: Mapping[str, Any], name: str, entry: Mapping[str, Any], defined: str
+) -> list[Problem]:
+    """The moment a moment counts from: defined, a moment, with a clock time when counted
+    in minutes or hours, and present whenever this one is; and a series' numbers listed."""
+    where = ("timing", name)
+    found: list[Problem] = []
+    anchor = anchor_of(entry) or ""
+    key = "before" if "before" in entry else "after"
+    if anchor not in BUILT_IN and anchor not in timing:
+        found.append(((*where, key), f"unknown moment '{anchor}'; the set defines: {defined}"))
+    elif anchor not in BUILT_IN and kind(timing[anchor]) != "moment":
+        found.append(
+            (
+                (*where, key),
+                f"'{anchor}' is a {kind(timing[anchor])}, not a moment; count from a moment",
+            )
+        )
+    elif anchor not in BUILT_IN:
+        if timing[anchor].get("day_only") and any(u in entry for u in ELAPSED):
+            found.append(
+                (
+                    where,
+                    f"'{anchor}' is a day with no clock time: count from it in days, "
+                    "weeks or months, or give it a time",
+                )
+            )
+        found += _when_problems(timing, name, entry, anchor)
+    if kind(entry) == "series":
+        found += [
+            ((*where, unit), "a series lists its numbers")
+            for unit in UNITS
+            if unit in entry and isinstance(entry[unit], Mapping)
+        ]
     return found
 
 

@@ -314,6 +314,63 @@ def make_visit(
 ) -> Visit:
     """Build a :class:`Visit` from loosely typed values, raising :class:`UsageError` that
     names every problem at once (the first problem's field is the error's field)."""
+    visit, problems = visit_or_problems(
+        procedure,
+        patient,
+        date,
+        time,
+        clinician,
+        dob=dob,
+        mrn=mrn,
+        sedation=sedation,
+        options=options,
+        large_print=large_print,
+        medications=medications,
+        note=note,
+        fold=fold,
+        visit_id=visit_id,
+        revision=revision,
+        language=language,
+        also_language=also_language,
+        chart_medicines=chart_medicines,
+        mrn_system=mrn_system,
+    )
+    if len(problems) == 1:
+        raise problems[0]
+    if problems:
+        raise UsageError(
+            "; ".join(p.message for p in problems),
+            field=problems[0].field,
+            redacted="; ".join(p.public(False) for p in problems),
+        )
+    assert visit is not None
+    return visit
+
+
+def visit_or_problems(
+    procedure: str,
+    patient: str,
+    date: str | date,
+    time: str | time,
+    clinician: str,
+    *,
+    dob: str | date | PartialDate | None = None,
+    mrn: str | None = None,
+    sedation: bool | None = None,
+    options: Mapping[str, bool] | None = None,
+    large_print: bool | None = None,
+    medications: list[str] | tuple[str, ...] = (),
+    note: str | None = None,
+    fold: int = 0,
+    visit_id: str | None = None,
+    revision: int | None = None,
+    language: str | None = None,
+    also_language: str | None = None,
+    chart_medicines: list[str] | tuple[str, ...] = (),
+    mrn_system: str | None = None,
+) -> tuple[Visit | None, list[UsageError]]:
+    """:func:`make_visit`'s :class:`Visit`, or none and every field's problem, each naming
+    its field (for a form that shows each beside its field)."""
     problems: list[UsageError] = []
 
     def attempt(parse, *args):
@@ -364,14 +421,8 @@ def make_visit(
             attempt(check_tag, also_language, "also_language") if also_language else also_language
         ),
     }
-    if len(problems) == 1:
-        raise problems[0]
     if problems:
-        raise UsageError(
-            "; ".join(p.message for p in problems),
-            field=problems[0].field,
-            redacted="; ".join(p.public(False) for p in problems),
-        )
+        return None, problems
     return Visit(
         procedure=(procedure or "").strip(),
         date=day,
@@ -387,7 +438,7 @@ def make_visit(
         fold=1 if fold else 0,
         revision=revision,
         **fields,
-    )
+    ), []
 
 
 class MissingField(UsageError):

@@ -19,7 +19,7 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTEncoding, TTFNameBytes, TTFont, TTFontFace
 
-from ... import checked
+from ... import startup_cache
 from ...compose.markup import BOLD_OFF, BOLD_ON
 from ...errors import GlyphError
 from ...resources import fonts_dir
@@ -87,7 +87,7 @@ def _instance(path: Path, weight: float, pins: tuple[tuple[str, float], ...]) ->
     """A static instance of the variable font at ``path``, made by HarfBuzz (a fraction of a
     second) into a folder of this process's own, removed when it ends.
 
-    The start-up cache keeps data records of at most a few megabytes (see checked.py); an
+    The start-up cache keeps data records of at most a few megabytes (see startup_cache.py); an
     instance of a Chinese font is ten, so it is made again by each process, and only the
     tables ReportLab reads from it are kept (:func:`_load`)."""
     import uharfbuzz as hb
@@ -154,7 +154,7 @@ def missing_glyphs(text: str, language: str | None = None) -> list[str]:
 
 
 # Reading a TrueType font's tables (its character map and every glyph's width) is a tenth of
-# a cold `make`. What ReportLab reads is kept in the cache folder (see checked.py), keyed by
+# a cold `make`. What ReportLab reads is kept in the cache folder (see startup_cache.py), keyed by
 # the font file and ReportLab's version, and a start puts it back into a TTFont instead of
 # reading the tables again. This is the one place outside pdf/flowables.py and pdf/tagging.py
 # that relies on ReportLab's internals: a TTFont's face is a plain object whose attributes
@@ -164,8 +164,8 @@ def missing_glyphs(text: str, language: str | None = None) -> list[str]:
 
 def _load(name: str, path: Path) -> TTFont:
     data = path.read_bytes()
-    kept = checked.key("font", data, rl_version)[:32]
-    record = checked.load("font", kept)
+    kept = startup_cache.key("font", data, rl_version)[:32]
+    record = startup_cache.load("font", kept)
     if record is not None:
         try:
             return _restored(name, path, data, record)
@@ -187,7 +187,7 @@ def _keep(font: TTFont, kept: str) -> None:
             value = bytes(value)
         state[attribute] = value
     # A ReportLab whose fonts hold other kinds of value is not kept: read the file each time.
-    checked.keep("font", kept, {"face": state, "names": names, "font": _font_state(font)})
+    startup_cache.keep("font", kept, {"face": state, "names": names, "font": _font_state(font)})
 
 
 _MADE_AGAIN = ("_ttf_data", "_pdfScale")

@@ -1,4 +1,4 @@
-"""Validation passes are remembered by content (pars_docs/checked.py), never a problem."""
+"""Validation passes are remembered by content (pars_docs/startup_cache.py), never a problem."""
 
 import shutil
 
