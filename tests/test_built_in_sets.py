@@ -154,3 +154,20 @@ def test_every_computed_moment_is_in_the_json_key_times(procedure, site):
     assert on_page == sorted(on_page, reverse=True)  # page 1's lines come first
     for name, series in data.get("repeated", {}).items():
         assert listed[name]["until"] == series["last"]
+
+
+def test_colonoscopy_stops_iron_7_days_before_by_the_sets_own_rule():
+    """The table keeps iron for spine procedures; the clinic's colonoscopy set pauses it
+    (medicine_rules), and the medicine line, the key times and the JSON follow the rule."""
+    h = handout("colonoscopy-split-prep", site=CLINIC, medications=["iron pills"])
+    data = timeline(h)
+    (iron,) = [m for m in data["medicines"] if m["generic"] == "ferrous sulfate"]
+    assert (iron["action"], iron["last_dose"], iron["restart"]) == (
+        "stop",
+        "2026-03-01",  # no dose March 2 to 8, none on the day of the colonoscopy
+        "2026-03-10",
+    )
+    assert "Take your last iron pills (ferrous sulfate) on Sunday, March 1." in text(h)
+    spine = timeline(handout("lumbar-tfesi", medications=["iron pills"]))
+    (kept,) = spine["medicines"]
+    assert kept["action"] == "keep"
