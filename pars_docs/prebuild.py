@@ -46,6 +46,8 @@ def _exercise(work: Path) -> None:
     from .cli import cli
     from .environment import Environment
     from .load.library import Library
+    from .render.pdf.fonts import installed
+    from .render.pdf.scripts import font_for, language_script
 
     def run(*args: str) -> None:
         try:
@@ -66,6 +68,9 @@ def _exercise(work: Path) -> None:
     n = 0
     for set_id in library.ids():
         for language in library.languages(set_id):
+            script = language_script(language)
+            if script and not installed(font_for(script, language)):
+                continue  # its fonts are an extra (pars-docs[cjk], [arabic]) not installed here
             for form in ("pdf", "text", "json", "ics"):
                 for extra in ([], ["--sedation"], ["--large-print"]):
                     n += 1

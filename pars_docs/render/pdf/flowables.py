@@ -551,7 +551,27 @@ class Box(Flowable):
         return self.width, self.height
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
-        return []  # never split: it moves to the next page whole
+        """Nothing, so that the box moves to the next page whole; only a box taller than a
+        whole page (large print in a long language) is split, between its paragraphs, into
+        two framed boxes."""
+        template = getattr(getattr(self, "canv", None), "_doctemplate", None)
+        frame = getattr(template, "frame", None)
+        if not getattr(frame, "_atTop", False) or len(self.flowables) < 2:
+            return []
+        self.wrap(availWidth, availHeight)
+        room = availHeight - self.PAD_TOP - self.PAD_BOTTOM
+        used, count = 0.0, 0
+        for flowable, (_, height) in zip(self.flowables, self.sizes, strict=True):
+            if used + height > room:
+                break
+            used += height + flowable.getSpaceAfter()
+            count += 1
+        if count == 0:
+            return []
+        return [
+            Box(self.flowables[:count], self.color),
+            Box(self.flowables[count:], self.color),
+        ]
 
     def draw(self) -> None:
         canvas = self.canv
