@@ -793,3 +793,33 @@ def test_a_declared_option_has_a_box_with_the_sets_label_and_reaches_the_handout
         pdf = client.get(response.headers["Location"] + "/handout.pdf", base_url=BASE).data
         texts.append(squash(pdf_text(pdf)))
     assert sugar in texts[0] and sugar not in texts[1]
+
+
+def test_an_uploaded_list_sets_a_declared_option_by_its_column(tmp_path):
+    """A packet list may carry a column named like one of its set's options (yes/no): the
+    desk's upload goes through the batch's rows, so the handout follows it, and a bad value
+    fails only that row, naming the column."""
+    folder = DATA / "format2"
+    site = tmp_path / "site.yaml"
+    site.write_text((DATA / "site-ny.yaml").read_text() + f"\ninstructions_dir: {folder}\n")
+    client = build(load_site(site), "127.0.0.1", 8765, None, tmp_path, warm=False).test_client()
+    rows = (
+        b"procedure,patient,date,time,clinician,diabetic\n"
+        b"trial-sample,Ana Diaz,2027-03-10,9:00,Dr. Lee,yes\n"
+        b"trial-sample,Bo Smith,2027-03-10,10:00,Dr. Lee,\n"
+        b"trial-sample,Cy Young,2027-03-10,11:00,Dr. Lee,maybe\n"
+    )
+    response = upload(client, rows)
+    assert response.status_code == 303, response.text
+    location = response.headers["Location"]
+    assert wait(client, location)["state"] == "done"
+    page = client.get(location, base_url=BASE).text
+    assert "1 row FAILED" in page
+    assert "diabetic: &#39;maybe&#39; is not yes or no" in page
+    archive = zipfile.ZipFile(
+        io.BytesIO(client.get(location + "/handouts.zip", base_url=BASE).data)
+    )
+    texts = {name: squash(pdf_text(archive.read(name))) for name in sorted(archive.namelist())}
+    assert len(texts) == 2
+    sugar = [name for name, text in texts.items() if "Check your blood sugar" in text]
+    assert sugar == ["handouts/2027-03-10_0900_trial-sample_row2.pdf"], list(texts)  # Ana
