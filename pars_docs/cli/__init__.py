@@ -36,6 +36,7 @@ class _Commands(click.Group):
         "listen": "listen",
         "make": "make",
         "serve": "serve",
+        "translate": "translate",
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -22,7 +22,18 @@ from .loader import LoadedYAML, format_field, load_yaml
 from .medicines import TABLE_FILE, MedicineTable, load_medicine_table
 from .structure import FORMAT, SCHEMA_FILE
 from .structure import texts as _schema_texts
-from .translations import MedicineWords, Translation, load_translation, medicine_words, split_name
+from .translations import (
+    HASHES,
+    MedicineWords,
+    Translation,
+    changed_units,
+    hash_problems,
+    load_translation,
+    medicine_words,
+    review_note,
+    split_name,
+    unit_key,
+)
 from .validate import problem, schema_problems
 
 NOT_SETS = {TABLE_FILE, "default-site.yaml", "site.yaml"}
@@ -476,54 +487,94 @@ class Library:
             return f"{iset.id} {iset.version} {iset.language}{extends}"
         return f"{iset.id} {iset.version}{extends}"
 
-    def check_translation(self, path: Path) -> tuple[InstructionSet, list[str]]:
-        """Load a translation file wherever it is, with its English set from this library;
-        returns the set and the notes ``check`` prints (draft), raising for problems,
-        staleness included."""
+    def english_of(self, path: Path) -> tuple[Path, Path]:
+        """The English set a translation file translates, and the medicine table to read it
+        with: the set beside the file if there is one (a clinic folder checked without
+        ``--site``), else this library's (the site's folder, then the built-ins)."""
         names = split_name(path)
+        beside = Path(path).parent / f"{names[0]}.yaml" if names else None
+        if beside is not None and beside.is_file() and beside.resolve() != Path(path).resolve():
+            table = Path(path).parent / TABLE_FILE
+            return beside.resolve(), (table if table.is_file() else self.table_path).resolve()
         files = self._files()
         if names is None or names[0] not in files:
             raise InstructionError(
                 f"{path}: no English instruction set '{names[0] if names else Path(path).stem}' "
-                "to translate"
+                "to translate (looked beside it, in the site's instructions folder and among "
+                "the built-in sets)"
             )
-        english = self.get(names[0])
-        version, english_name = english.version, english.path.name
+        return files[names[0]], self.table_path
+
+    def check_translation(self, path: Path) -> tuple[InstructionSet, list[str]]:
+        """Load a translation file wherever it is, with its English set (see
+        :meth:`english_of`); returns the set and the notes ``check`` prints (draft, review),
+        raising for problems, staleness included.
+
+        A translation that keeps the hash of each English text it was made from (see
+        translations.HASHES) is stale only in the texts whose English has changed, whatever
+        the versions say; the same change under an unchanged English version is an error in
+        the English set. One without hashes is stale when its ``of`` is not the English
+        version."""
+        names = split_name(path)
+        english_path, table_path = self.english_of(path)
+        assert names is not None  # english_of found the set by the file's name
+        in_library = self._files().get(names[0]) == english_path
+        english = self.get(names[0]) if in_library else _load_set(english_path, table_path)
+        version, english_name, english_data = english.version, english.path, english.data
         if english.extension is not None and Path(path).resolve() != self._own_translations(
             english.id
         ).get(names[1]):
             # The built-in translation the clinic's set uses as it is.
-            version, english_name = english.extension.base.version, english.extension.base.path.name
+            base = english.extension.base
+            version, english_name, english_data = base.version, base.path, base.data
         loaded = load_yaml(Path(path), InstructionError)
-        header = loaded.data.get("translation") if isinstance(loaded.data, dict) else None
+        data = loaded.data if isinstance(loaded.data, dict) else {}
+        header = data.get("translation")
         made_from = str(header.get("of")) if isinstance(header, dict) else None
-        stale = (
-            problem(
-                loaded,
-                ("translation", "of"),
-                f"stale: made from English version {made_from}; {english_name} is now "
-                f"version {version}. Update the translation, then its 'of'",
-            )
-            if made_from not in (None, version)
-            else None
-        )
+        changed = changed_units(data, english_data, texts) if not hash_problems(loaded) else []
+        stale: list[str] = []
+        if data.get(HASHES) and made_from == version and changed:
+            stale = [
+                f"{english_name}: {unit_key(field)}: the English wording changed but the set's "
+                f"version is still {version} ({Path(path).name} was translated from other "
+                f"wording at {version}); raise the version"
+                for field, _ in changed
+            ]
+        elif data.get(HASHES):
+            stale = [
+                problem(
+                    loaded,
+                    field[:-1] if field[-1] == "text" else field,
+                    "stale: the English text has changed since this was translated (now: "
+                    f"'{' '.join(text.split())[:60]}'); translate it again (pars-docs "
+                    "translate export marks it), or, if the translation was updated by hand, "
+                    "record that with pars-docs translate stamp",
+                )
+                for field, text in changed
+            ]
+        elif made_from not in (None, version):
+            stale = [
+                problem(
+                    loaded,
+                    ("translation", "of"),
+                    f"stale: made from English version {made_from}; {english_name.name} is now "
+                    f"version {version}. Update the translation, then its 'of'",
+                )
+            ]
         try:
             if english.extension is not None:
                 iset = self.get(names[0], names[1])
             else:
-                iset = _load_translation(Path(path).resolve(), files[names[0]], self.table_path)
+                iset = _load_translation(Path(path).resolve(), english_path, table_path)
         except InstructionError as e:
             if stale:  # say why it no longer matches before what no longer matches
-                raise InstructionError(f"{stale}\n{e}") from e
+                raise InstructionError("\n".join([*stale, str(e)])) from e
             raise
         translation = iset.translation
         assert translation is not None  # a translation always carries its header
         if stale:
-            raise InstructionError(stale)
-        notes = []
-        if translation.status == "draft":
-            notes.append("draft translation, not yet reviewed by a clinician")
-        return iset, notes
+            raise InstructionError("\n".join(stale))
+        return iset, [review_note(translation)]
 
     def check_medicine_words(self, language: str, path: Path | None = None) -> str:
         """Check the medicine words of ``language`` (from ``path``, else this library's)

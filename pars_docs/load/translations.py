@@ -15,6 +15,7 @@ English sentence left behind, and a translation made from an older English versi
 from __future__ import annotations
 
 import copy
+import hashlib
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -49,7 +50,11 @@ TIMING_WORDS: dict[str, tuple[str, ...]] = {
     "late": (),
     "calendar": ("summary", "description"),
 }
-HEADER = ("$schema", "id", "language", "translation")
+# The English each text was translated from, one short hash per text, kept at the end of a
+# translation by `pars-docs translate import` and `translate stamp` (never typed by hand): an
+# English text that changes marks only its own translation as needing work.
+HASHES = "english_hashes"
+HEADER = ("$schema", "id", "language", "translation", HASHES)
 _TEMPLATE_PART = re.compile(r"{{.*?}}|{%.*?%}|{#.*?#}", re.S)
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
 _WORD = re.compile(r"[^\W\d_]+")
@@ -60,6 +65,49 @@ ENGLISH_MARKERS = frozenset(
     "not for should from they does into there about until then these those".split()
 )
 _MISSING = object()
+
+
+def unit_hash(english: str) -> str:
+    """A short hash of one English text, its spacing and line breaks aside."""
+    return hashlib.sha256(" ".join(english.split()).encode("utf-8")).hexdigest()[:12]
+
+
+def unit_key(field: tuple) -> str:
+    """The name of one text in a translation's hashes and a catalog: its English field,
+    ``before.fasting.items[2]`` (an item's ``text`` is the item itself)."""
+    if field and field[-1] == "text":
+        field = field[:-1]
+    return format_field(field)
+
+
+def hash_problems(loaded: LoadedYAML) -> list[str]:
+    """The hashes block, if any, is a mapping of text names to hashes."""
+    hashes = loaded.data.get(HASHES, {}) if isinstance(loaded.data, dict) else {}
+    if not isinstance(hashes, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in hashes.items()
+    ):
+        return [
+            problem(
+                loaded,
+                (HASHES,),
+                "is written by pars-docs translate (import or stamp); do not edit it",
+            )
+        ]
+    return []
+
+
+def changed_units(data: dict, english_data: dict, texts) -> list[tuple[tuple, str]]:
+    """The (field, English text) of every English text that has changed since ``data`` (a
+    translation's YAML) was translated, by the hashes it keeps; none if it keeps none."""
+    hashes = data.get(HASHES)
+    if not isinstance(hashes, dict) or not hashes:
+        return []
+    changed = []
+    for field, english in texts(english_data, ()):
+        kept = hashes.get(unit_key(field))
+        if kept is not None and kept != unit_hash(english):
+            changed.append((field, english))
+    return changed
 
 
 def split_name(path: Path) -> tuple[str, str] | None:
@@ -152,6 +200,8 @@ class Translation:
     status: str  # "draft" or "reviewed"
     reviewer: str
     data: dict  # the English set with this translation's wording in place
+    date: str = ""  # the day of the review
+    hashed: bool = False  # keeps a hash of the English of each text (see HASHES)
 
     def stale(self, english_version: str) -> bool:
         return self.made_from != english_version
@@ -249,6 +299,7 @@ def load_translation(path: Path, english, texts) -> Translation:
                 )
             )
     problems += _timing_problems(loaded, data.get("timing"), english.path.name)
+    problems += hash_problems(loaded)
     merged = copy.deepcopy(english.data)
     merged["language"] = language
     english_fields = set()
@@ -279,6 +330,8 @@ def load_translation(path: Path, english, texts) -> Translation:
         status=review.get("status", "draft"),
         reviewer=str(review.get("reviewer", "")),
         data=merged,
+        date=str(review.get("date", "")),
+        hashed=bool(data.get(HASHES)),
     )
 
 
@@ -418,3 +471,10 @@ def medicine_words(table_path: Path, language: str) -> MedicineWords:
     if not path.is_file():
         raise InstructionError(f"{path}: missing: the medicine notes in '{language}'")
     return MedicineWords(load_yaml(path, InstructionError), language)
+
+
+def review_note(translation: Translation) -> str:
+    """What ``check`` and ``list`` say of a translation's review."""
+    if translation.status == "reviewed":
+        return f"translation reviewed by {translation.reviewer} on {translation.date}"
+    return "draft translation, not yet reviewed by a clinician"
