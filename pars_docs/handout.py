@@ -123,7 +123,7 @@ class Engine:
         self.site = site or load_site()
         self.as_of = as_of
         self.include_past = include_past
-        self.library = Library(self.site.instructions_dir)
+        self.library = Library(self.site.instructions_dir, self.site.translation_reviews)
 
     def templates(self, language: str) -> Templates:
         """The site's templates, formats and labels in ``language``."""

@@ -7,6 +7,8 @@ import json
 import click
 
 from ..errors import ParsDocsError
+from ..load.library import Library
+from ..load.translations import review_of
 from ..service.checks import by_group, site_library
 from ..service.inputs import load_site
 from ._common import SITE_OPTION, Report, fail, script_options
@@ -23,18 +25,44 @@ def describe_option(option: dict) -> str:
     return f"{option['name']}{label} ({'always' if option['fixed'] else 'default'} {state})"
 
 
+def _reviews(library: Library, set_id: str, languages: list[str]) -> dict[str, dict]:
+    """Each translation's review: status, and reviewer and date when reviewed."""
+    found: dict[str, dict] = {}
+    for tag in languages:
+        translation = library.get(set_id, tag).translation
+        if translation is None:
+            continue
+        review = review_of(
+            translation.status, translation.reviewer, translation.date, tag, library.reviews
+        )
+        found[tag] = {"status": review.status, "reviewer": review.reviewer, "date": review.date}
+        if review.by_site:
+            found[tag]["by"] = "site"
+    return found
+
+
+def _shown(tag: str, review: dict | None) -> str:
+    if review is None:
+        return tag
+    if review["status"] != "reviewed":
+        return f"{tag} draft"
+    return f"{tag} reviewed {review['date']}"
+
+
 @click.command("list")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 @SITE_OPTION
 @script_options
 def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> None:
     """List the instruction sets by group: id, version, title, the languages each can print
-    in, and the options each declares."""
+    in (each translation marked draft or with the day of its review; --json: who reviewed
+    it), and the options each declares."""
     report = Report.start(errors, verbose)
     try:
         library = site_library(load_site(site))
         sets = [library.get(set_id) for set_id in library.ids()]
         languages = {s.id: library.languages(s.id) for s in sets}
+        reviews = {s.id: _reviews(library, s.id, languages[s.id]) for s in sets}
     except ParsDocsError as e:
         fail(report, e)
     out = report.env.stdout
@@ -47,6 +75,7 @@ def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> No
                 "version": s.version,
                 "reviewed": s.reviewed,
                 "languages": languages[s.id],
+                "reviews": reviews[s.id],
                 "options": s.options,
             }
             for s in sets
@@ -60,7 +89,8 @@ def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> No
         click.echo(group or UNGROUPED, file=out)
         for s in members:
             click.echo(
-                f"  {s.id:<{width}}  {s.version:<7}  {s.title}  [{', '.join(languages[s.id])}]",
+                f"  {s.id:<{width}}  {s.version:<7}  {s.title}  "
+                f"[{', '.join(_shown(tag, reviews[s.id].get(tag)) for tag in languages[s.id])}]",
                 file=out,
             )
             if s.options:

@@ -655,10 +655,16 @@ def view_model(plan, templates: Templates) -> dict:
 def translation_status(plan) -> str | None:
     """None for an English handout; else "draft" unless a reviewer approved both the set's
     translation and, when the handout lists medicines, the medicine table's ("reviewed")."""
+    from ..load.translations import review_of
+
     translation = plan.instruction_set.translation
     if translation is None:
         return None
-    return "draft" if translation.status != "reviewed" or plan.medicine_words_draft else "reviewed"
+    attested = plan.site.translation_reviews
+    if any(tag == translation.language for tag, _, _ in attested):
+        return "reviewed"  # the clinic attests its review of the language, medicine words too
+    review = review_of(translation.status, translation.reviewer, translation.date, "", ())
+    return "draft" if review.status != "reviewed" or plan.medicine_words_draft else "reviewed"
 
 
 def key_time_views(plan, templates: Templates) -> list:

@@ -31,6 +31,7 @@ from .translations import (
     load_translation,
     medicine_words,
     review_note,
+    review_of,
     split_name,
     unit_key,
 )
@@ -278,8 +279,9 @@ class Library:
     A set's translations sit beside it as ``ID.LANG.yaml`` (see load/translations.py); a site's
     folder may add translations of built-in sets as well as its own sets."""
 
-    def __init__(self, override: Path | None = None):
+    def __init__(self, override: Path | None = None, reviews: tuple = ()):
         self.dirs = [d for d in (override, instructions_dir()) if d]
+        self.reviews = reviews  # the site's own reviews of languages (Site.translation_reviews)
         self._found: dict[str, Path] | None = None
         self._translated: dict[str, dict[str, Path]] = {}
         # Translations in each folder: folder → set id → language → file.
@@ -574,7 +576,7 @@ class Library:
         assert translation is not None  # a translation always carries its header
         if stale:
             raise InstructionError("\n".join(stale))
-        return iset, [review_note(translation)]
+        return iset, [review_note(translation, self.reviews)]
 
     def check_medicine_words(self, language: str, path: Path | None = None) -> str:
         """Check the medicine words of ``language`` (from ``path``, else this library's)
@@ -587,7 +589,9 @@ class Library:
         problems = words.problems(self.medicine_table())
         if problems:
             raise InstructionError("\n".join(problems))
-        return f"medicine words {language} ({words.status})"
+        review = review_of(words.status, "", "", language, self.reviews)
+        status = "reviewed by the clinic" if review.by_site else words.status
+        return f"medicine words {language} ({status})"
 
     def check_file(self, path: Path) -> str:
         """Validate any pars-docs YAML file as what it holds: a medicine table, a site

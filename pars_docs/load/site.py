@@ -96,6 +96,8 @@ class Site:
     calendar_key: bytes | None = field(default=None, repr=False)
     accounts: Path | None = None  # the desk's accounts file: sign-in is on when it is named
     session_idle_minutes: int = 15
+    # The clinic's own review of a language's translations: (language, reviewer, date).
+    translation_reviews: tuple[tuple[str, str, str], ...] = ()
     audit: Path | None = None  # the audit trail's SQLite file
     audit_patient: str = "mrn"  # or "name_dob"
     today: Path | None = None  # the desk's kept handouts (SQLite), encrypted with today_key
@@ -305,6 +307,10 @@ def load_site(path: str | os.PathLike | None = None) -> Site:
         calendar_key=key,
         accounts=base / data["accounts"] if "accounts" in data else None,
         session_idle_minutes=int(data.get("session_idle_minutes", 15)),
+        translation_reviews=tuple(
+            (tag, str(r["reviewer"]), str(r["date"]))
+            for tag, r in sorted(data.get("translation_reviews", {}).items())
+        ),
         audit=base / data["audit"] if "audit" in data else None,
         audit_patient=data.get("audit_patient", "mrn"),
         today=base / data["today"] if "today" in data else None,

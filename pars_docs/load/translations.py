@@ -473,8 +473,38 @@ def medicine_words(table_path: Path, language: str) -> MedicineWords:
     return MedicineWords(load_yaml(path, InstructionError), language)
 
 
-def review_note(translation: Translation) -> str:
+@dataclass(frozen=True)
+class Review:
+    """Whether a qualified reviewer approved a translation, who and when: as the translation
+    says, or as the site attests for its language (``translation_reviews`` in the profile)."""
+
+    status: str  # "draft" or "reviewed"
+    reviewer: str = ""
+    date: str = ""
+    by_site: bool = False
+
+    @property
+    def note(self) -> str:
+        """What ``check``, ``list`` and the desk say of it."""
+        if self.status != "reviewed":
+            return "draft translation, not yet reviewed by a clinician"
+        whose = "the clinic's review" if self.by_site else "reviewed"
+        return f"translation {whose}: {self.reviewer}, {self.date}"
+
+
+def review_of(status: str, reviewer: str, date: str, language: str, attested: tuple = ()) -> Review:
+    """The review that holds: the translation's own, else the site's attestation for
+    ``language`` (``(language, reviewer, date)`` triples), else a draft."""
+    if status == "reviewed":
+        return Review("reviewed", reviewer, date)
+    for tag, who, when in attested:
+        if tag == language:
+            return Review("reviewed", who, when, by_site=True)
+    return Review("draft")
+
+
+def review_note(translation: Translation, attested: tuple = ()) -> str:
     """What ``check`` and ``list`` say of a translation's review."""
-    if translation.status == "reviewed":
-        return f"translation reviewed by {translation.reviewer} on {translation.date}"
-    return "draft translation, not yet reviewed by a clinician"
+    return review_of(
+        translation.status, translation.reviewer, translation.date, translation.language, attested
+    ).note

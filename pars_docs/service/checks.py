@@ -20,7 +20,7 @@ __all__ = ["Job", "by_group", "file_jobs", "site_jobs", "site_library"]
 
 def site_library(profile: Site) -> Library:
     """The instruction sets, translations and medicine table ``profile`` uses."""
-    return Library(profile.instructions_dir)
+    return Library(profile.instructions_dir, profile.translation_reviews)
 
 
 def file_jobs(library: Library, files: tuple[Path, ...]) -> list[Job]:

@@ -259,15 +259,21 @@ class Desk:
                 else f"The clinic’s ({name})",
             }
         ]
+        attested = {tag for tag, _, _ in self.site.translation_reviews}
         for tag in self.engine.library.all_languages():
             name = language_name(tag, own=True)
-            found.append({"tag": tag, "name": f"{name}: {status}" if tag in drafts else name})
+            if tag in drafts:
+                name = f"{name}: {status}"
+            elif tag in attested:
+                name = f"{name}: reviewed by the clinic"
+            found.append({"tag": tag, "name": name})
         return found
 
     def draft_languages(self) -> set[str]:
         """The languages some set, or the medicine table, has only as a draft translation."""
         library = self.engine.library
-        found = set()
+        found: set[str] = set()
+        attested = {tag for tag, _, _ in self.site.translation_reviews}
         for set_id in library.ids():
             try:
                 for tag in library.languages(set_id):
@@ -283,7 +289,7 @@ class Desk:
                         found.add(tag)
                 except ParsDocsError:
                     continue
-        return found
+        return found - attested
 
     def later_options(self) -> dict[str, bool]:
         """Which of the options the library gains later it already takes."""
