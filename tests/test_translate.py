@@ -92,7 +92,7 @@ def test_export_change_one_target_import_make_shows_it(runner, clinic, tmp_path)
     po.save(str(path))
     result = runner.invoke(cli, ["translate", "import", str(path), "--site", str(site)])
     assert result.exit_code == 0, result.output
-    assert f"ok  {SET} 1.1.0 es; draft translation" in result.output
+    assert f"ok  {SET} 1.2.0 es; draft translation" in result.output
     assert "Esta hoja, impresa o en su teléfono" in (folder / f"{SET}.es.yaml").read_text()
     assert "Esta hoja, impresa o en su teléfono" in make_text(runner, site, tmp_path)
     # Exported again, the import changed nothing else.
@@ -104,7 +104,7 @@ def test_export_change_one_target_import_make_shows_it(runner, clinic, tmp_path)
 def test_one_english_string_changed_marks_exactly_one_unit(runner, clinic, tmp_path):
     site, folder = clinic
     english = folder / f"{SET}.yaml"
-    edit(english, 'version: "1.1.0"', 'version: "1.2.0"')
+    edit(english, 'version: "1.2.0"', 'version: "1.3.0"')
     edit(english, "      - This handout\n", "      - This handout, printed or on your phone\n")
     po = polib.pofile(str(export(runner, site, tmp_path)))
     assert [e.msgctxt for e in po.fuzzy_entries()] == ["before.bring.items[3]"]
@@ -125,14 +125,14 @@ def test_english_wording_changed_without_a_new_version_is_an_error(runner, clini
     assert result.exit_code == 1
     assert (
         f"{english}: before.bring.items[3]: the English wording changed but the set's version "
-        "is still 1.1.0"
+        "is still 1.2.0"
     ) in result.output
 
 
 def test_an_import_of_a_catalog_from_older_english_is_refused(runner, clinic, tmp_path):
     site, folder = clinic
     path = export(runner, site, tmp_path)
-    edit(folder / f"{SET}.yaml", 'version: "1.1.0"', 'version: "1.2.0"')
+    edit(folder / f"{SET}.yaml", 'version: "1.2.0"', 'version: "1.3.0"')
     edit(folder / f"{SET}.yaml", "      - This handout\n", "      - This paper\n")
     before = (folder / f"{SET}.es.yaml").read_text()
     fresh()
@@ -191,7 +191,7 @@ def test_check_a_translation_named_alone_finds_its_english_beside_it(runner, tmp
     edit(folder / "my-pars.es.yaml", f"id: {SET}", "id: my-pars")
     result = runner.invoke(cli, ["check", str(folder / "my-pars.es.yaml")])
     assert result.exit_code == 0, result.output
-    assert "ok  my-pars 1.1.0 es; draft translation" in result.output
+    assert "ok  my-pars 1.2.0 es; draft translation" in result.output
     result = runner.invoke(
         cli, ["check", str(folder / "my-pars.yaml"), str(folder / "my-pars.es.yaml")]
     )
@@ -209,9 +209,9 @@ def test_stamp_writes_the_hashes_of_a_current_translation(runner, clinic):
     assert path.read_text(encoding="utf-8") == stamped
     result = runner.invoke(cli, ["translate", "stamp", str(path), "--site", str(site)])
     assert "already stamped" in result.output
-    edit(folder / f"{SET}.yaml", 'version: "1.1.0"', 'version: "1.2.0"')
+    edit(folder / f"{SET}.yaml", 'version: "1.2.0"', 'version: "1.3.0"')
     path.write_text(stamped[: stamped.index("\n# The English each text")] + "\n")
     fresh()
     result = runner.invoke(cli, ["translate", "stamp", str(path), "--site", str(site)])
     assert result.exit_code == 1
-    assert "made from English version 1.1.0, not 1.2.0" in result.output
+    assert "made from English version 1.2.0, not 1.3.0" in result.output
