@@ -48,6 +48,17 @@ def _actual_texts(path) -> list[str]:
     return texts
 
 
+def _span_actual_texts(path) -> list[str]:
+    """The /ActualText of every ``Span`` marked-content sequence in the pages' content."""
+    texts = []
+    with pikepdf.open(path) as pdf:
+        for page in pdf.pages:
+            for operands, operator in pikepdf.parse_content_stream(page):
+                if str(operator) == "BDC" and str(operands[0]) == "/Span":
+                    texts.append(str(operands[1].ActualText))
+    return texts
+
+
 def _labelled(language: str, name: str, path) -> None:
     """The English injection set laid out with ``language``'s page words (no set is
     translated into these languages yet), for ``name``."""
@@ -184,6 +195,11 @@ def test_a_right_to_left_handout_mirrors_the_key_times_and_the_patient_block(tmp
     texts = _actual_texts(rtl)
     assert "المريض" in texts and "محمد علي" in texts
     assert "أوقاتك المهمة" in texts
+    # And text extraction, which reads the page's content rather than its structure, finds
+    # the same words in logical order in the marked content around the glyphs.
+    spans = _span_actual_texts(rtl)
+    assert {"المريض", "محمد علي", "أوقاتك المهمة"} <= set(spans)
+    assert set(spans) <= set(texts)  # each is the text of a paragraph, never its glyph order
 
 
 @pytest.mark.parametrize("language,name", [("zh-Hans", "李小龍"), ("ko", "김민준"), ("ru", "Иван")])
@@ -313,3 +329,19 @@ def test_the_pdf_reads_back_as_the_text_rendition(tmp_path, language):
     assert len(paragraphs) > 20
     missing = [p for p in paragraphs if _squeezed(p) not in read]
     assert missing == []
+
+
+def test_the_arabic_medicine_words_and_calendar_wording_are_complete():
+    """Drafted before the Arabic sets: every medicine note made from the current English
+    note, and the calendar's wording with the English placeholders and no English left."""
+    from pars_docs.compose.composer import templates_for
+    from pars_docs.load.library import Library
+    from pars_docs.render.ics import calendar_wording, translation_problems
+    from pars_docs.resources import instructions_dir
+
+    words = instructions_dir() / "medicines.ar.yaml"
+    assert Library().check_medicine_words("ar", words) == "medicine words ar (draft)"
+    english = calendar_wording(templates_for(None, "en", 12))
+    arabic = calendar_wording(templates_for(None, "ar", 12))
+    assert arabic.language == "ar"
+    assert translation_problems(arabic, english) == []

@@ -192,7 +192,7 @@ def import_catalog(library: Library, po_path: Path, into: Path | None) -> Writte
         _write(path, text)
         written.append(path)
     med_units = [u for u in units if u.key.startswith(MEDICINE_PREFIX)]
-    if any(u.key in got.texts for u in med_units):
+    if any(got.texts.get(u.key) not in (None, u.translated) for u in med_units):
         words_path = _words_path(library, language)
         text = _words_file(language, med_units, got.texts, _data(words_path) or {}, words_path)
         path = target / words_path.name

@@ -157,9 +157,26 @@ class CachedParagraph(Tagged, Paragraph):
             self.blPara = _unspaced(self.blPara)
         # The part that continues on the next page stays in the same element.
         parts: list[Any] = super().split(availWidth, availHeight)
-        for part in parts:
+        for number, part in enumerate(parts):
             part.element = self.element
+            if self.actual_text is not None:
+                # Text extraction reads the whole text where the paragraph starts.
+                part.actual_text = self.actual_text if number == 0 else ""
         return parts
+
+    def draw(self) -> None:
+        """Draw the paragraph; one whose glyphs are not its text (shaped Arabic, drawn right
+        to left: it has an ``actual_text``) inside a
+        ``Span`` marked-content sequence whose /ActualText is the paragraph's text in logical
+        order, which text extraction (pdftotext, copy and paste) reads instead of the glyphs.
+        The structure element's /ActualText (builder.py) serves a screen reader."""
+        logical = self.actual_text
+        if logical is None:
+            super().draw()
+            return
+        self.canv.addLiteral(f"/Span <</ActualText {pdf_text_string(logical)}>> BDC")
+        super().draw()
+        self.canv.addLiteral("EMC")
 
     def first_baseline(self) -> float:
         """Where, above the bottom of the wrapped paragraph, its first line sits; ReportLab
@@ -169,6 +186,11 @@ class CachedParagraph(Tagged, Paragraph):
         if rl_config.paraFontSizeHeightOffset:
             return float(self.height - first.fontSize)
         return float(self.height - getattr(first, "ascent", first.fontSize))
+
+
+def pdf_text_string(text: str) -> str:
+    """``text`` as a PDF text string: UTF-16BE with its byte order mark, in hex."""
+    return "<FEFF" + text.encode("utf-16-be").hex().upper() + ">"
 
 
 def _space_line_ends(paragraph: Paragraph) -> None:
