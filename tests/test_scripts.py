@@ -345,3 +345,42 @@ def test_the_arabic_medicine_words_and_calendar_wording_are_complete():
     arabic = calendar_wording(templates_for(None, "ar", 12))
     assert arabic.language == "ar"
     assert translation_problems(arabic, english) == []
+
+
+def test_the_arabic_pdf_carries_the_text_rendition_in_logical_order(tmp_path):
+    """Every paragraph and list item of an Arabic handout's text rendition that holds Arabic
+    is, after normalisation, the /ActualText of a marked-content Span in the PDF (what text
+    extraction reads in place of the glyphs drawn right to left), and every other one is
+    read by pdftotext as it is drawn."""
+    from datetime import date, time
+
+    from pars_docs.handout import Engine
+    from pars_docs.read.visit import Visit
+    from pars_docs.render.pdf import render_pdf
+    from pars_docs.render.renditions import render_text
+
+    engine = Engine()
+    visit = Visit(
+        "lumbar-tfesi",
+        "محمد علي",
+        date(2027, 3, 4),
+        time(8, 0),
+        "Dr. Lee",
+        medications=("warfarin", "aspirin"),
+        language="ar",
+    )
+    documents = engine.prepare(visit).documents
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(render_pdf(documents))
+    spans = "".join(_squeezed(text) for text in _span_actual_texts(pdf))
+    frame = ["-x", "0", "-y", "34", "-W", "612", "-H", "703"]
+    extracted = subprocess.run(
+        ["pdftotext", "-raw", *frame, str(pdf), "-"], capture_output=True, text=True, check=True
+    )
+    read = _squeezed(extracted.stdout)
+    # The footer (naming the set) is page furniture in the PDF.
+    paragraphs = [p for p in _paragraphs(render_text(documents)) if "lumbar-tfesi" not in p]
+    arabic = [p for p in paragraphs if any("\u0600" <= c <= "\u06ff" for c in p)]
+    assert len(arabic) > 60
+    assert [p for p in arabic if _squeezed(p) not in spans] == []
+    assert [p for p in paragraphs if p not in arabic and _squeezed(p) not in read] == []

@@ -42,7 +42,7 @@ def fresh():
     """Forget the sets loaded so far: each command runs in a new process in real use."""
     from pars_docs.load import library
 
-    library._load_set.cache_clear()
+    library._load_set_at.cache_clear()
     library._load_translation.cache_clear()
     library._medicine_words.cache_clear()
 
