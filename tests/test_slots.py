@@ -97,6 +97,7 @@ PARKING = {
     "ru": "Парковка на стоянке B бесплатная.",
     "pt": "O estacionamento B é gratuito.",
     "fr": "Le parking B est gratuit.",
+    "ar": "موقف السيارات B مجاني.",
 }
 
 
