@@ -2,6 +2,7 @@
 into, for docs/layout.md.
 
     python benchmarks/language_pages.py            # a Markdown table per measure
+    python benchmarks/language_pages.py --site S   # with a site profile's own sets too
 
 Each handout: default options, 3 medicines (warfarin, aspirin, ibuprofen), Letter, a visit on
 Thursday 2027-03-04 at 8:00 AM, regular and large print, counted with pypdf. A language with
@@ -66,10 +67,16 @@ def sentence_length(iset, language: str) -> tuple[float, str]:
 
 
 def main() -> int:
+    import argparse
+
     from pars_docs.handout import Engine
     from pars_docs.load.site import load_site
 
-    site = load_site(str(Path(__file__).resolve().parents[1] / "tests/data/site-ny.yaml"))
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--site", default=str(Path(__file__).resolve().parents[1] / "tests/data/site-ny.yaml")
+    )
+    site = load_site(parser.parse_args().site)
     engine = Engine(site)
     library = engine.library
     languages = library.all_languages()
