@@ -2,14 +2,16 @@
 
     python benchmarks/bench_scripts.py              # 5 cold makes and 30 rows per language
     python benchmarks/bench_scripts.py --out DIR    # also write one PDF per language
+    python benchmarks/bench_scripts.py --translated lumbar-tfesi   # the set's own translations
 
-No instruction set is translated into Chinese or Arabic yet, so what is measured is the
-English pars-defect-injection set laid out with the page words (labels, dates, times) of the
-language and a patient name in its script ("李小龍" for zh-Hans, "محمد علي" for ar, "Ana
-Díaz" for English): the page words, the patient block, the key times and the footer are in
-the script, the body is English. That exercises what the script costs (the Noto fonts, their
-instances, shaping, right-to-left ordering, subsetting) but not the length of translated
-text.
+By default what is measured is the English pars-defect-injection set laid out with the page
+words (labels, dates, times) of the language and a patient name in its script ("李小龍" for
+zh-Hans, "محمد علي" for ar, "Ana Díaz" for English): the page words, the patient block, the
+key times and the footer are in the script, the body is English. That exercises what the
+script costs (the Noto fonts, their instances, shaping, right-to-left ordering, subsetting)
+but not the length of translated text. With ``--translated SET`` each language prints SET's
+own translation, so the body is in the script too (a set translated into Chinese and Arabic:
+lumbar-tfesi).
 
 - cold make: a new process (`python -c`, the same steps as `pars-docs make`) with the
   start-up cache already filled by one earlier run, CPU time of the child (user + system);
@@ -45,19 +47,29 @@ from pars_docs.handout import Engine
 from pars_docs.read.visit import Visit
 from pars_docs.compose.composer import compose
 from pars_docs.render.pdf import render_pdf
-language, name = sys.argv[1], sys.argv[2]
+language, name, set_id, translated = sys.argv[1:5]
 engine = Engine()
-visit = Visit("pars-defect-injection", name, date(2027, 3, 4), time(8, 0), "Dr. Lee")
+visit = Visit(set_id, name, date(2027, 3, 4), time(8, 0), "Dr. Lee",
+              language=language if translated == "1" else None)
 handout = engine.prepare(visit)
-document = compose(handout.plan, engine.templates(language))
-sys.stdout.buffer.write(render_pdf([document]))
+if translated == "1":
+    documents = handout.documents
+else:
+    documents = [compose(handout.plan, engine.templates(language))]
+sys.stdout.buffer.write(render_pdf(documents))
 """
+
+
+SET = "pars-defect-injection"
+TRANSLATED = False
 
 
 def cold(language: str, name: str) -> tuple[float, bytes]:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(
-        [sys.executable, "-c", _ONE, language, name], capture_output=True, check=True
+        [sys.executable, "-c", _ONE, language, name, SET, "1" if TRANSLATED else "0"],
+        capture_output=True,
+        check=True,
     ).stdout
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -74,11 +86,19 @@ def rows(language: str, name: str, count: int) -> float:
     times = []
     for day in range(count):
         visit = Visit(
-            "pars-defect-injection", f"{name} {day}", date(2027, 3, 4), clock(8, 0), "Dr. Lee"
+            SET,
+            f"{name} {day}",
+            date(2027, 3, 4),
+            clock(8, 0),
+            "Dr. Lee",
+            language=language if TRANSLATED else None,
         )
         start = time.process_time()
         handout = engine.prepare(visit)
-        render_pdf([compose(handout.plan, engine.templates(language))])
+        if TRANSLATED:
+            render_pdf(handout.documents)
+        else:
+            render_pdf([compose(handout.plan, engine.templates(language))])
         times.append(time.process_time() - start)
     return statistics.median(times[1:])  # the first registers the fonts
 
@@ -88,7 +108,16 @@ def main() -> int:
     parser.add_argument("--cold", type=int, default=5)
     parser.add_argument("--rows", type=int, default=30)
     parser.add_argument("--out", type=Path)
+    parser.add_argument(
+        "--translated",
+        metavar="SET",
+        help="measure SET in each language's own translation (its body text translated too), "
+        "instead of the English pars-defect-injection with each language's page words",
+    )
     args = parser.parse_args()
+    global SET, TRANSLATED
+    if args.translated:
+        SET, TRANSLATED = args.translated, True
     os.environ.setdefault("SOURCE_DATE_EPOCH", "1767225600")
     results = {}
     for language, name in CASES.items():

@@ -199,7 +199,7 @@ def test_batch_takes_several_hl7_files(runner, tmp_path):
     # the S13 of the second file replaces the S12 of the first (the same booking, newer)
     assert by_row[2]["status"] == "ok"
     assert by_row[1]["status"] == by_row[3]["status"] == "superseded"
-    assert by_row[2]["language"] == "en"  # PID-15 'ara' has no set: the site's fallback
+    assert by_row[2]["language"] == "ar"  # PID-15 'ara': Arabic, which every set now has
 
 
 def test_hl7_and_csv_together_are_refused(runner, tmp_path):
