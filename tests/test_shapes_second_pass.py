@@ -83,21 +83,21 @@ def test_a_language_from_the_data_falls_back_in_make(runner, tmp_path):
     site = tmp_path / "site.yaml"
     site.write_text(SITE.read_text(encoding="utf-8") + "fallback_language: en\n", "utf-8")
     # PID-15 is ara (Arabic) in the file; every set has Arabic now, so the message asks for
-    # Korean here, which has page words but no set.
+    # German here, which has no set.
     text = (THIRDPARTY / "hl7" / "ms" / "SIU-S12-02.hl7").read_bytes().decode("utf-8")
     pid = next(s for s in text.replace("\r", "\n").split("\n") if s.startswith("PID|"))
     fields = pid.split("|")
     assert fields[15].startswith("ara")
-    fields[15] = "kor" + fields[15][3:]
+    fields[15] = "deu" + fields[15][3:]
     message = tmp_path / "siu.hl7"
     message.write_bytes(text.replace(pid, "|".join(fields)).encode("utf-8"))
     args = ["make", "--fhir", str(message), "--site", str(site), "--codes"]
     args += [str(THIRDPARTY / "codes.yaml"), "--as-of", "2019-01-01", "--format", "json"]
     result = runner.invoke(cli, [*args, "-o", str(tmp_path / "a.json")])
     assert result.exit_code == 0, result.output
-    assert "language: 'kor' is not available; used the site's fallback language 'en'" in (
+    assert "language: 'deu' is not available; used the site's fallback language 'en'" in (
         result.stderr
     )
     # One asked for on the command line is not replaced
-    asked = runner.invoke(cli, [*args, "--language", "ko", "-o", str(tmp_path / "b.json")])
-    assert asked.exit_code == 2 and "not translated into it yet" in asked.stderr
+    asked = runner.invoke(cli, [*args, "--language", "de", "-o", str(tmp_path / "b.json")])
+    assert asked.exit_code == 2 and "'de' is not available" in asked.stderr
