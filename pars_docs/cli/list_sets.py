@@ -7,10 +7,9 @@ import json
 import click
 
 from ..errors import ParsDocsError
-from ..load.library import Library
-from ..load.translations import review_of
 from ..service.checks import by_group, site_library
 from ..service.inputs import load_site
+from ..service.translating import Library, review_of
 from ._common import SITE_OPTION, Report, fail, script_options
 
 # The heading of the sets whose YAML names no group.

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from ..errors import ExitStatus, InstructionError, ParsDocsError, printable
-from ..load.library import Library
-from ..load.site import load_site
+from ..service.translating import Library, load_site
 from ._common import SITE_OPTION, Report, fail, script_options
 
 
@@ -36,8 +35,8 @@ def export(
     """Write SET's wording and the medicine words as a PO catalog for LANGUAGE: each text with
     a note on where it appears and what each placeholder prints, and the texts whose English
     changed since they were translated marked fuzzy."""
-    from ..translate.files import _write
-    from ..translate.files import export as export_catalog
+    from ..service.translating import export as export_catalog
+    from ..service.translating import write_whole as _write
 
     report = Report.start(errors, verbose)
     try:
@@ -72,8 +71,7 @@ def export(
 def import_(catalog: Path, into: Path | None, site: str | None, errors: str, verbose: bool) -> None:
     """Write the translation and medicine words that CATALOG holds, then check them as
     `pars-docs check` does (exit 1 if a problem is left)."""
-    from ..compose.dry_run import check_set
-    from ..translate.files import import_catalog
+    from ..service.translating import check_set, import_catalog
 
     report = Report.start(errors, verbose)
     try:
@@ -109,7 +107,7 @@ def stamp(files: tuple[Path, ...], site: str | None, errors: str, verbose: bool)
     """Record in each translation FILE (default: every translation the site has) the hash of
     each English text it was made from, for a translation written before pars-docs kept
     them. Only a translation made from the English set's current version is stamped."""
-    from ..translate.files import stamp as stamp_file
+    from ..service.translating import stamp as stamp_file
 
     report = Report.start(errors, verbose)
     try:
