@@ -49,19 +49,22 @@ PATIENT_FIELDS = {
 
 
 class Said(str):
-    """A message built by :func:`say`: the words with the values in them, and
-    ``redacted``, the same words with each value written "…"."""
+    """A message with the values in it, and ``redacted``: the same words with each value
+    written "…" (built by :func:`say` or :func:`plain`, or given both ways)."""
 
     redacted: str
+
+    def __new__(cls, text: str, redacted: str | None = None) -> Said:
+        said = super().__new__(cls, text)
+        said.redacted = text if redacted is None else redacted
+        return said
 
 
 def plain(message: str) -> Said:
     """A message about a row's field that quotes nothing the row gave ("the appointment has
     no start"), marked so: its redacted form is itself. Use :func:`say` for any message
     that holds a value."""
-    said = Said(message)
-    said.redacted = message
-    return said
+    return Said(message, message)
 
 
 def say(template: str, /, *, words: Mapping[str, object] | None = None, **values: object) -> Said:
@@ -77,9 +80,9 @@ def say(template: str, /, *, words: Mapping[str, object] | None = None, **values
     ("dob: 'O'B'' is not a date", "dob: '…' is not a date")
     """
     shown = dict(words or {})
-    said = Said(template.format(**shown, **values))
-    said.redacted = template.format(**shown, **dict.fromkeys(values, "…"))
-    return said
+    return Said(
+        template.format(**shown, **values), template.format(**shown, **dict.fromkeys(values, "…"))
+    )
 
 
 # Characters that would steer a terminal or reorder the line it shows: C0 and C1 controls

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..clock import current_time
-from ..errors import UsageError, plain
+from ..errors import Said, UsageError, plain
 from ..load.medicines import MedicineTable
 from .moments import Repeat, Timeline, resolve, shift_days, shift_hours
 from .moments import localize as localize_named
@@ -205,21 +205,9 @@ def resolve_options(
     return options
 
 
-class QuotedWarning(str):
-    """A warning that quotes what a row holds, with ``redacted``: the same words without it,
-    for logs (see :func:`redacted`)."""
-
-    redacted: str
-
-    def __new__(cls, text: str, redacted: str) -> QuotedWarning:
-        warning = super().__new__(cls, text)
-        warning.redacted = redacted
-        return warning
-
-
 def redacted(warning: str) -> str:
     """``warning`` as a log may show it."""
-    return warning.redacted if isinstance(warning, QuotedWarning) else warning
+    return warning.redacted if isinstance(warning, Said) else warning
 
 
 def _label(med: Medicine, name: str) -> str:
@@ -259,17 +247,13 @@ def plan_medicines(
         if found is None:
             asks = " The handout asks the patient to call about it."
             warnings.append(
-                QuotedWarning(
-                    table.unknown_message(name) + asks, table.unknown_message(name, "…") + asks
-                )
+                Said(table.unknown_message(name) + asks, table.unknown_message(name, "…") + asks)
             )
             plans.append(MedicinePlan(name, "", "", "", "ask", "", label=name))
             continue
         if found.dropped:
             read_as = f"' is read as {found.name}; '{found.dropped}' is not printed"
-            warnings.append(
-                QuotedWarning(f"medication: '{name}{read_as}", f"medication: '…{read_as}")
-            )
+            warnings.append(Said(f"medication: '{name}{read_as}", f"medication: '…{read_as}"))
         med, name = found.medicine, found.name
         if med.name in seen:
             continue  # "apixaban" and "Eliquis" are one medicine: one line
