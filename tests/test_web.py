@@ -379,7 +379,7 @@ def test_an_upload_error_is_beside_its_field_without_command_words(
 ):
     """The command line's message for the same mistake, with each option named as the field
     the upload form shows it in (issue 23: no command-line words on any page)."""
-    from pars_docs.web.app import packet_words
+    from pars_docs.web.routes.packets import packet_words
 
     listing = (DATA / "batch" / "appointments.csv").read_bytes()
     if map_file is not None:

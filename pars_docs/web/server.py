@@ -18,7 +18,8 @@ from ..errors import UsageError
 from ..handout import Engine
 from ..load.site import Site
 from . import security
-from .app import MAX_UPLOAD, create_app
+from .app import create_app
+from .state import MAX_UPLOAD
 
 WORK_PREFIX = "pars-docs-serve-"
 PID_FILE = "server.pid"  # names the server whose folder it is
