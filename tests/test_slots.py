@@ -98,6 +98,7 @@ PARKING = {
     "pt": "O estacionamento B é gratuito.",
     "fr": "Le parking B est gratuit.",
     "ar": "موقف السيارات B مجاني.",
+    "tl": "Libre ang paradahan sa lot B.",
 }
 
 
