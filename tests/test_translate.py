@@ -216,3 +216,26 @@ def test_stamp_writes_the_hashes_of_a_current_translation(runner, clinic):
     result = runner.invoke(cli, ["translate", "stamp", str(path), "--site", str(site)])
     assert result.exit_code == 1
     assert "made from English version 1.2.0, not 1.3.0" in result.output
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "ko", "ar"])
+def test_a_translation_that_reorders_placeholders_comes_back_unchanged(
+    runner, clinic, tmp_path, language
+):
+    # Chinese says "stop {label} {days} days before" as "{days} days before … stop {label}": the
+    # catalog numbers each placeholder as the English does, so an import puts each back where
+    # the translator put it.
+    import yaml
+
+    site, folder = clinic
+    path = folder / f"{SET}.{language}.yaml"
+    before = yaml.safe_load(path.read_text(encoding="utf-8"))
+    po = export(runner, site, tmp_path, language)
+    if language == "zh-Hans":
+        late = entry(polib.pofile(str(po)), "before.medicines.late")
+        assert late.msgid.startswith("You needed to stop {1} {2} days")
+        assert late.msgstr.startswith("您需要在注射前{2}天停用{1}。")
+    result = runner.invoke(cli, ["translate", "import", str(po), "--site", str(site)])
+    assert result.exit_code == 0, result.output
+    after = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert after == before

@@ -68,11 +68,16 @@ ROOTS = {
 }
 
 
-def to_slots(text: str) -> tuple[str, list[str]]:
-    """``text`` with its Jinja parts as ``{1}``, ``{2}``… and those parts in order."""
+def to_slots(text: str, english: list[str] | None = None) -> tuple[str, list[str]]:
+    """``text`` with its Jinja parts as ``{1}``, ``{2}``… and those parts in order.
+
+    With ``english`` (the English text's parts), a translation's part takes the number of
+    the same part of the English, the n-th of its kind for the n-th: a translation may put
+    them in another order ("{{ med.stop_days_before }}天停用{{ med.label }}")."""
     parts: list[str] = []
     out = []
     last = 0
+    seen: dict[str, int] = {}
     for match in _JINJA.finditer(text):
         out.append(text[last : match.start()].replace("{", "{{").replace("}", "}}"))
         part = match.group(0)
@@ -81,10 +86,23 @@ def to_slots(text: str) -> tuple[str, list[str]]:
             out.append(named)
         else:
             parts.append(part)
-            out.append(f"{{{len(parts)}}}")
+            out.append(f"{{{_number(part, len(parts), english, seen)}}}")
         last = match.end()
     out.append(text[last:].replace("{", "{{").replace("}", "}}"))
     return "".join(out), parts
+
+
+def _number(part: str, position: int, english: list[str] | None, seen: dict[str, int]) -> int:
+    """The slot number of a translation's ``part`` (the ``position``-th): that of the same
+    English part, counting repeats (``{% endif %}``) in order; its position when there is no
+    English to follow or the English has no such part (import then names it)."""
+    if english is None:
+        return position
+    key = " ".join(part.split())
+    nth = seen.get(key, 0)
+    seen[key] = nth + 1
+    same = [n for n, one in enumerate(english, 1) if " ".join(one.split()) == key]
+    return same[nth] if nth < len(same) else position
 
 
 def from_slots(text: str, parts: list[str], where: str) -> str:
@@ -248,7 +266,7 @@ def build(
     }
     for unit in units:
         msgid, parts = to_slots(unit.english)
-        msgstr = to_slots(unit.translated)[0] if unit.translated else ""
+        msgstr = to_slots(unit.translated, parts)[0] if unit.translated else ""
         notes = [f"Where: {unit.where}."]
         notes += [f"{{{n}}} = {part}: {explain(part, english)}" for n, part in enumerate(parts, 1)]
         if "{verb}" in msgstr or "{Verb}" in msgstr:
