@@ -63,12 +63,7 @@ def run_batch(
     options.validate()
     inputs = Inputs(options.inputs)
     inputs.add_site(site)
-    if options.merge:
-        check_writable(options.merge.parent, "--merge")
-        check_output(options.merge, "--merge", "merge", inputs, dash=False)
-    check_output(options.manifest, "--manifest", "manifest", inputs)
-    if options.bundle_target:
-        check_output(options.bundle_target, "--fhir-output", "fhir_output", inputs)
+    _check_outputs(options, inputs)
     poster = _server_writer(options, site)
     trail = _audit_trail(site, options)
     state = None
@@ -76,11 +71,7 @@ def run_batch(
         check_writable(options.out_dir, "--out-dir")
         state = FolderState(options.out_dir)
     try:
-        if options.out_dir:
-            remove_stale_parts(options.out_dir)
-        for done in (options.merge, options.bundle_target):
-            if done and str(done) != "-":
-                remove_stale_parts(Path(done).parent, Path(done).name)
+        _remove_stale_parts(options)
         started = time.monotonic()
         engine = Engine(site, options.as_of, options.include_past)
         settler = Settler(
@@ -133,6 +124,26 @@ def run_batch(
         settler.failure.summary = settler.summary
         raise settler.failure
     return settler.summary
+
+
+def _check_outputs(options: Options, inputs: Inputs) -> None:
+    """Refuse, before any work, an output that is a link, a device or one of the run's
+    inputs, and a packet whose folder cannot be written."""
+    if options.merge:
+        check_writable(options.merge.parent, "--merge")
+        check_output(options.merge, "--merge", "merge", inputs, dash=False)
+    check_output(options.manifest, "--manifest", "manifest", inputs)
+    if options.bundle_target:
+        check_output(options.bundle_target, "--fhir-output", "fhir_output", inputs)
+
+
+def _remove_stale_parts(options: Options) -> None:
+    """Remove the parts an earlier run left behind when it was stopped mid-write."""
+    if options.out_dir:
+        remove_stale_parts(options.out_dir)
+    for done in (options.merge, options.bundle_target):
+        if done and str(done) != "-":
+            remove_stale_parts(Path(done).parent, Path(done).name)
 
 
 def _audit_trail(site: Site, options: Options) -> AuditTrail | None:
