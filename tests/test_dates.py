@@ -79,3 +79,25 @@ def test_names_are_read_from_the_cache(tmp_path, monkeypatch):
     dates._names.cache_clear()
     assert dates.format_date(date(2026, 12, 3), "EEEE d", "en") == "Thursday 3"
     dates._names.cache_clear()
+
+
+HAITIAN = {key: FORMATS["ht"][key] for key in ("months", "weekdays")}
+
+
+def test_a_languages_own_names_replace_the_ones_cldr_lacks():
+    # CLDR (Babel) has no Haitian Creole names: it writes "Thu" and "M12".
+    assert "M12" in babel.dates.format_date(date(2026, 12, 3), "EEEE d MMMM", locale="ht")
+    day = date(2026, 12, 3)
+    assert dates.format_date(day, "EEEE d MMMM y", "ht", own=HAITIAN) == "jedi 3 desanm 2026"
+    moment = datetime(2027, 3, 1, 14, 5)
+    written = dates.format_datetime(moment, FORMATS["ht"]["when"], "ht", own=HAITIAN)
+    assert written == "lendi, 1 mas, a 14:05"
+    assert dates.format_date(date(2027, 2, 28), "cccc LLLL", "ht", own=HAITIAN) == "dimanch fevriye"
+    # The numbers and other fields are written as for any language.
+    assert dates.format_date(day, "d/MM/y", "ht", own=HAITIAN) == "3/12/2026"
+
+
+@pytest.mark.parametrize("pattern", ["EEE d MMM", "EEEE w", "MMMMM"])
+def test_own_names_refuse_a_pattern_that_would_print_cldrs(pattern):
+    assert dates.own_names_problem(pattern)
+    assert dates.own_names_problem("EEEE d MMMM y, 'a' H:mm") is None

@@ -173,7 +173,7 @@ def test_a_number_alone_keeps_every_built_in_translation(runner, clinic, tmp_pat
     built_in = Library().languages("pars-defect-injection")
     assert {"en", "es", "vi"} <= set(built_in)
     assert next(r for r in listed if r["id"] == "pars-defect-injection")["languages"] == built_in
-    for language in ("es", "vi", "ru", "pt", "fr", "zh-Hans"):
+    for language in ("es", "vi", "ru", "pt", "fr", "zh-Hans", "ht"):
         result = run(
             runner, "make", "pars-defect-injection", *VISIT, "--language", language,
             "--format", "json", "-o", "-", site=clinic.site,

@@ -744,3 +744,19 @@ def test_portuguese_and_french_medicine_lines_read_without_an_article_or_elision
     assert squash("votre huile de poisson (omega-3)") in french
     # French typography: a no-break space before the colon of the wording.
     assert "Début\u00a0:" in make("fr", "lumbar-ilesi").render("text").decode("utf-8")
+
+
+def test_haitian_creole_dates_use_its_own_names_of_days_and_months():
+    # CLDR has none for ht (Babel writes "Thu" and "M12"): formats.yaml gives them.
+    text = make("ht", sedation=True).render("text").decode("utf-8")
+    for words in (
+        "Pasyan: Nguyễn Thị Hương",
+        "Dat: jedi, 3 desanm 2026",
+        "Lè li kòmanse: 13:30",
+        "Pran dènye dòz Eliquis (apixaban) ou jou dimanch, 29 novanm.",
+        "jedi, 3 desanm, a 7:30",
+        "100,4 °F (38 °C)",
+    ):
+        assert squash(words) in squash(text), words
+    assert not re.search(r"\bM1[0-2]\b|\bThu\b", text)
+    assert english_words(text.replace("Draft translation, not reviewed", "")) == []

@@ -99,6 +99,7 @@ PARKING = {
     "fr": "Le parking B est gratuit.",
     "ar": "موقف السيارات B مجاني.",
     "tl": "Libre ang paradahan sa lot B.",
+    "ht": "Ou ka pake gratis nan pakin B.",
 }
 
 

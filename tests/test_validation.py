@@ -1,5 +1,7 @@
 """Instruction sets, medicine tables and site profiles: every problem, with file and line."""
 
+import json
+
 import pytest
 import yaml
 from helpers import pdf_text, squash
@@ -7,6 +9,7 @@ from helpers import pdf_text, squash
 from pars_docs.cli import cli
 from pars_docs.errors import InstructionError, SiteError
 from pars_docs.load.library import Library
+from pars_docs.load.loader import load_yaml
 from pars_docs.load.site import load_site
 from pars_docs.resources import instructions_dir, templates_dir
 
@@ -344,3 +347,27 @@ def test_unknown_medicines_setting_is_checked(tmp_path):
     )
     profile = load_site(path)
     assert (profile.unknown_medicines, profile.wound_check_days) == ("ask", 10)
+
+
+@pytest.mark.parametrize(
+    "block,message",
+    [
+        ("  months: [janvye, fevriye]\n", "months: must list 12 names, January first"),
+        ("  weekdays: lendi\n", "weekdays: must list 7 names, Monday first"),
+        ('  months: [a, b, c, d, e, f, g, h, i, j, k, l]\n  day_year: "EEE d MMM y"\n',
+         "day_year: uses EEE: only the full names (EEEE) are the language's own"),
+    ],
+)  # fmt: skip
+def test_a_languages_own_month_and_weekday_names_are_checked(make, tmp_path, block, message):
+    formats = load_yaml(templates_dir() / "formats.yaml").data["en"]
+    lines = "".join(f"  {k}: {json.dumps(v)}\n" for k, v in formats.items() if k != "day_year")
+    if "day_year" not in block:
+        lines += f"  day_year: {json.dumps(formats['day_year'])}\n"
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "formats.yaml").write_text("en:\n" + lines + block, encoding="utf-8")
+    result, out = make(site=write_site(tmp_path, templates_dir="templates"))
+    assert result.exit_code == 1
+    assert message in result.output
+    assert "formats.yaml" in result.output and "Traceback" not in result.output
+    assert not out.exists()

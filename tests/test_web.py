@@ -723,6 +723,7 @@ def test_the_language_is_chosen_from_the_librarys_languages(client, tmp_path):
     assert ("ru", "Russian (русский): draft") in named
     assert ("pt", "Portuguese (português): draft") in named
     assert ("fr", "French (français): draft") in named
+    assert ("ht", "Haitian Creole (Kreyòl Ayisyen): draft") in named
     assert all(name.endswith(": draft") for value, name in named[1:] if value != "en")
     assert options[0][1] == " selected"
     # Chosen and sent back after an error elsewhere, the choice stays.

@@ -30,7 +30,13 @@ from ..plan.keytimes import asked_about, clock_change, key_times
 from ..read.visit import PartialDate
 from ..resources import templates_dir
 from ..sandbox import bounded_render, environment, unsafe_constructs
-from .dates import babel_version, format_date, format_datetime
+from .dates import (
+    OWN_NAME_COUNTS,
+    babel_version,
+    format_date,
+    format_datetime,
+    own_names_problem,
+)
 from .markup import BOLD_OFF, strong
 
 HANDOUT_TEMPLATE = "handout.xml.j2"
@@ -43,8 +49,8 @@ PAGE_TEMPLATES = (HANDOUT_TEMPLATE, PACKET_TEMPLATE)
 
 def _not_pattern(name: str) -> bool:
     """Whether a language's formats entry is not a date pattern: words added after a time
-    (repeated_*) or the decimal sign."""
-    return name.startswith("repeated") or name == "decimal"
+    (repeated_*), the decimal sign, or the language's own names of months and weekdays."""
+    return name.startswith("repeated") or name == "decimal" or name in OWN_NAME_COUNTS
 
 
 def _repeated(moment: datetime) -> bool:
@@ -66,7 +72,19 @@ def _format_problems(chosen, language: str) -> list[tuple[tuple, str]]:
 
     sample = datetime(2026, 12, 3, 8, 30)
     locale = language.replace("-", "_")
+    own = [name for name in OWN_NAME_COUNTS if name in chosen]
+    for name in own:
+        names, count = chosen[name], OWN_NAME_COUNTS[name]
+        if not (
+            isinstance(names, list)
+            and len(names) == count
+            and all(isinstance(n, str) and n.strip() for n in names)
+        ):
+            first = "January" if name == "months" else "Monday"
+            problems.append(((name,), f"{name}: must list {count} names, {first} first"))
     for name, pattern in chosen.items():
+        if name in OWN_NAME_COUNTS:
+            continue
         if not isinstance(pattern, str):
             problems.append(((name,), f"{name}: must be text"))
             continue
@@ -76,6 +94,9 @@ def _format_problems(chosen, language: str) -> list[tuple[tuple, str]]:
             babel.dates.format_datetime(sample, pattern, locale=locale)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             problems.append(((name,), f"{name}: not a date pattern Babel can write ({e})"))
+            continue
+        if own and (why := own_names_problem(pattern)):
+            problems.append(((name,), f"{name}: {why}"))
     return problems
 
 
@@ -150,6 +171,8 @@ class Templates:
         self.formats = self._formats(language)
         # The decimal sign of numbers the wording prints from `timing` (100,4 °F in French).
         self.decimal = str(self.formats.get("decimal", "."))
+        # A language's own names of months and weekdays, where CLDR has none (Haitian Creole).
+        self.own_names = {k: self.formats[k] for k in OWN_NAME_COUNTS if k in self.formats}
         self._local_timing: tuple[object, dict] | None = None
         if clock == 24:
             self.formats = {
@@ -236,10 +259,11 @@ class Templates:
             )
         locale = self.language.replace("-", "_")
         if not isinstance(value, datetime):
-            return format_date(value, self.formats[pattern], locale=locale)
+            return format_date(value, self.formats[pattern], locale=locale, own=self.own_names)
         shown, key = self._as_written(value, pattern)
         # CLDR joins "a. m." with a narrow space that ReportLab would break a line at.
-        text = format_datetime(shown, self.formats[key], locale=locale).replace("\u202f", "\u00a0")
+        text = format_datetime(shown, self.formats[key], locale=locale, own=self.own_names)
+        text = text.replace("\u202f", "\u00a0")
         if key == pattern and pattern.startswith(("when", "time")) and _repeated(value):
             # The hour the clocks go back happens twice: say which one.
             which = "repeated_second" if value.fold else "repeated_first"
@@ -288,7 +312,12 @@ class Templates:
             if value.month is None:
                 return str(value.year)
             pattern = self.formats.get("month_year", "MMMM y")
-            return format_date(value.first_day, pattern, locale=self.language.replace("-", "_"))
+            return format_date(
+                value.first_day,
+                pattern,
+                locale=self.language.replace("-", "_"),
+                own=self.own_names,
+            )
         return self._fmt(value, "date_short")
 
     def page_problems(self) -> list[str]:

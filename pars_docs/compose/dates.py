@@ -8,11 +8,16 @@ are written here: weekday (E, c), month (M, L), day (d), year (y), hour (h, H, K
 minute (m), second (s) and AM/PM (a). A pattern with any other field (an era, a week, a
 time zone…), or one of Babel's named formats ("medium"), is written by Babel itself.
 ``tests/test_dates.py`` holds the two to the same output.
+
+A language whose CLDR data has no names of months and weekdays (Haitian Creole: Babel prints
+"Thu" and "M03") gives them in its block of ``formats.yaml`` (``months``, ``weekdays``); they
+replace CLDR's wide names (MMMM, LLLL, EEEE, cccc) for that language.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, time
 from functools import cache, lru_cache
 from importlib.util import find_spec
@@ -152,19 +157,50 @@ def _field(value: date | datetime, char: str, count: int, names: dict[str, list[
     return f"{number:0{count}d}"
 
 
-def format_date(value: date, pattern: str, locale: str) -> str:
-    """``value`` written by the CLDR ``pattern`` in ``locale`` (``en``, ``es_US``…)."""
+# The wide fields a language's own names replace, and the key of formats.yaml that holds them.
+OWN_NAMES = {"months": (("M", 4), ("L", 4)), "weekdays": (("E", 4), ("c", 4))}
+OWN_NAME_COUNTS = {"months": 12, "weekdays": 7}
+
+
+def format_date(
+    value: date, pattern: str, locale: str, own: Mapping[str, Sequence[str]] | None = None
+) -> str:
+    """``value`` written by the CLDR ``pattern`` in ``locale`` (``en``, ``es_US``…);
+    ``own`` holds a language's own ``months`` and ``weekdays`` (Monday first), if any."""
     if isinstance(value, datetime):
         value = value.date()
-    return _write(value, pattern, locale)
+    return _write(value, pattern, locale, own)
 
 
-def format_datetime(value: datetime, pattern: str, locale: str) -> str:
+def format_datetime(
+    value: datetime, pattern: str, locale: str, own: Mapping[str, Sequence[str]] | None = None
+) -> str:
     """``value``'s wall-clock reading written by the CLDR ``pattern`` in ``locale``."""
-    return _write(value, pattern, locale)
+    return _write(value, pattern, locale, own)
 
 
-def _write(value: date | datetime, pattern: str, locale: str) -> str:
+def own_names_problem(pattern: str) -> str | None:
+    """Why ``pattern`` cannot be written with a language's own names: a field left to Babel,
+    which would print CLDR's names instead."""
+    tokens = _tokens(pattern)
+    if tokens is None:
+        return "uses a field that only Babel writes, which would not use the language's own names"
+    for token in tokens:
+        if not isinstance(token, str) and token[0] in "MLEc" and token[1] in (1, 2, 3, 5, 6):
+            if token[0] in "ML" and token[1] <= 2:
+                continue  # the month as a number
+            char = token[0]
+            field = char * token[1]
+            return f"uses {field}: only the full names ({char * 4}) are the language's own"
+    return None
+
+
+def _write(
+    value: date | datetime,
+    pattern: str,
+    locale: str,
+    own: Mapping[str, Sequence[str]] | None = None,
+) -> str:
     tokens = _tokens(pattern)
     if tokens is None:
         import babel.dates
@@ -173,6 +209,12 @@ def _write(value: date | datetime, pattern: str, locale: str) -> str:
             return babel.dates.format_datetime(value, pattern, locale=locale)
         return babel.dates.format_date(value, pattern, locale=locale)
     names = _names(locale)
+    if own:
+        names = dict(names)
+        for kind, fields in OWN_NAMES.items():
+            if kind in own:
+                for char, count in fields:
+                    names[f"{char}{count}"] = list(own[kind])
     return "".join(
         token if isinstance(token, str) else _field(value, token[0], token[1], names)
         for token in tokens
