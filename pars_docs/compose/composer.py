@@ -25,6 +25,7 @@ from ..errors import InstructionError, UsageError
 from ..load.languages import load_labels, resolve
 from ..load.loader import load_yaml
 from ..load.medicines import CLASSES
+from ..load.pictures import pictures
 from ..load.structure import SECTIONS, slot_names
 from ..plan.keytimes import asked_about, clock_change, key_times
 from ..read.visit import PartialDate
@@ -546,12 +547,27 @@ def _group(
         "intro": templates.render_text(group["intro"], context) if "intro" in group else None,
         "style": style,
         "icon": group.get("icon"),
+        "picture": _picture(group),
         "items": [i for i in items if i],
     }
     shape = STYLES.get(style, _list)
     if shape is _list and group.get("items") and not view["items"] and not view["intro"]:
         return None  # every item's wording came out empty for this visit: no bare heading
     return shape(templates, group, context, plan, view)
+
+
+def _picture(part: dict) -> dict | None:
+    """The picture ``part`` (a group or ``about``) names: its name and its labels' names,
+    whose words the page template takes from the labels (``picture_NAME_LABEL``)."""
+    name = part.get("picture")
+    if not name:
+        return None
+    known = pictures()
+    if name not in known:
+        raise InstructionError(
+            f"picture '{name}' is not one of {', '.join(sorted(known))} (templates/pictures.yaml)"
+        )
+    return {"name": name, "labels": known[name].label_names}
 
 
 def _list(templates: Templates, group: dict, context: dict, plan, view: dict) -> dict:
@@ -671,6 +687,7 @@ def view_model(plan, templates: Templates) -> dict:
                 else None
             ),
             "treats": [templates.render_text(t, context) for t in about["treats"]],
+            "picture": _picture(about),
         },
         **{key: section(key) for key in SECTIONS},
         "call_clinic": _group(templates, calls["call_clinic"], context, plan, "call_clinic"),

@@ -81,8 +81,22 @@ ELEMENTS: dict[str, ElementSpec] = {
         ("name",),
         text=True,
     ),
-    "section": ElementSpec("a titled part of the instructions", ("title",), (*ITEMS, "group")),
-    "group": ElementSpec("a titled group inside a section", ("title", "icon"), (*ITEMS, "table")),
+    "section": ElementSpec(
+        "a titled part of the instructions", ("title",), (*ITEMS, "group", "picture")
+    ),
+    "group": ElementSpec(
+        "a titled group inside a section", ("title", "icon"), (*ITEMS, "table", "picture")
+    ),
+    "picture": ElementSpec(
+        "a drawing of templates/pictures.yaml set beside (or below) the items that follow it "
+        "in its section or group; alt is what a screen reader and the text rendition say "
+        "in its place",
+        ("name", "alt"),
+        ("label",),
+    ),
+    "label": ElementSpec(
+        "a word drawn on a picture, at its place named in pictures.yaml", ("name",), text=True
+    ),
     "table": ElementSpec(
         "a table of an instruction set (a pain diary): its column heads, then a row per "
         "moment; an empty cell is a place to write in",

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..plan import moments as timing_model
 from .loader import LoadedYAML
+from .pictures import pictures
 from .structure import SECTIONS, texts
 from .validate import facts_mention, problem
 
@@ -260,6 +261,7 @@ def cross_checks(loaded: LoadedYAML, table: MedicineTable | None = None) -> list
     say_all(_range_problems(timing))
     say_all(_condition_problems(data, timing))
     found += _group_problems(loaded, data, timing)
+    found += _picture_problems(loaded, data)
     found += _rule_problems(loaded, data, timing, table)
     found += _hold_problems(loaded, data, timing, table)
     say_all(_wording_problems(data))
@@ -442,6 +444,33 @@ def _group_problems(loaded: LoadedYAML, data: dict, timing: dict) -> list[str]:
                                 f"give {rows} row_labels, one per row of '{group['series']}'",
                             )
                         )
+    return found
+
+
+def _picture_problems(loaded: LoadedYAML, data: dict) -> list[str]:
+    """A picture named in ``about`` or a group that ``templates/pictures.yaml`` does not
+    draw."""
+    places = [("about",)] + [
+        (section, name)
+        for section in SECTIONS
+        for name, group in _dicts(data.get(section)).items()
+        if isinstance(group, dict)
+    ]
+    found = []
+    for place in places:
+        part: Any = data
+        for key in place:
+            part = _dicts(part).get(key)
+        name = _dicts(part).get("picture")
+        if isinstance(name, str) and name not in pictures():
+            found.append(
+                problem(
+                    loaded,
+                    (*place, "picture"),
+                    f"there is no picture '{name}'; the pictures are "
+                    f"{', '.join(sorted(pictures()))} (templates/pictures.yaml)",
+                )
+            )
     return found
 
 

@@ -108,7 +108,14 @@ _ITEMS: dict[str, Callable[[_TextWriter, ET.Element], None]] = {
     "bullet": lambda out, e: out.item(e.text, "- "),
     "group": _group,
     "table": lambda out, e: _table(out, e),
+    "picture": lambda out, e: _picture(out, e),
 }
+
+
+def _picture(out: _TextWriter, element: ET.Element) -> None:
+    """A picture, read as its alt text in its place: a paragraph of its own."""
+    out.blank()
+    out.para(element.get("alt"))
 
 
 def _table(out: _TextWriter, element: ET.Element) -> None:

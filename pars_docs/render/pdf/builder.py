@@ -19,6 +19,7 @@ from reportlab.platypus import Flowable, Paragraph, Spacer
 
 from ...compose.elements import unknown
 from ...compose.markup import BOLD_OFF, BOLD_ON, WRITE_IN, escape, markup, plain
+from ...load.pictures import pictures
 from .flowables import (
     Box,
     CachedParagraph,
@@ -31,6 +32,7 @@ from .flowables import (
     tagged,
 )
 from .fonts import BOLD
+from .pictures import Beside, Drawn, Piece
 from .pieces import EndMatter, FieldGrid, IconHeading, ItemColumns, KeyTimesBox
 from .scripted import ScriptStyles, script_runs, unescape
 from .styles import EMERGENCY, RULE
@@ -44,6 +46,8 @@ Segment = tuple[list[Flowable], list[Flowable]]
 BOX_PAD = 12
 # The parts that end a handout, together on its last page.
 END_MATTER = ("questions", "callbox", "emergency")
+# The most of the width a picture beside its items takes.
+BESIDE = 0.5
 # Items no longer than this many characters print in two columns.
 SHORT_ITEM = 48
 # A list this short is never split between pages.
@@ -169,7 +173,65 @@ class Builder:
             paragraph.actual_text = plain(unescape(re.sub("<[^>]*>", "", shown)))
         return paragraph
 
-    def segments(self, element: ET.Element, parent: Element, level: int = 3) -> list[Segment]:
+    def segments(
+        self,
+        element: ET.Element,
+        parent: Element,
+        level: int = 3,
+        heading: Flowable | None = None,
+    ) -> list[Segment]:
+        """The children of ``element`` as (lead, rest) pairs (see :meth:`laid_out`), led by
+        ``heading`` (its title), with the picture it names set beside what follows it (or
+        below it). A picture that comes first has the heading beside it too."""
+        picture = element.find("picture")
+        if picture is None:
+            return _headed(heading, self.laid_out(element, parent, level))
+        children = list(element)
+        at = children.index(picture)
+        head = self.laid_out(_part(element, children[:at]), parent, level) if at else []
+        after = _part(element, children[at + 1 :])
+        drawn = self.picture(picture)
+        alt = picture.get("alt") or ""
+        if picture_place(picture) == "below":
+            # Under the items, as what they ask the patient to do.
+            segments = self.laid_out(after, parent, level)
+            drawn.element = parent.add("Figure", alt=alt)
+            return _headed(heading, [*head, *segments, ([drawn], [])])
+        # Read where it is drawn: before the items beside it.
+        drawn.element = parent.add("Figure", alt=alt)
+        room = drawn.width <= self.width * BESIDE + 0.5
+        # Beside a picture, short items in one column, not two narrow ones.
+        segments = self.laid_out(after, parent, level, columns=not room)
+        if not room:
+            # No room beside it (large print): above them.
+            return _headed(heading, [*head, ([drawn], []), *segments])
+        # Beside it, what follows it (with the heading, unless text came first); not
+        # kept with what comes before it, so that it can float to the next page (Beside).
+        if head:
+            head = _headed(heading, head)
+        else:
+            segments = _headed(heading, segments)
+        pieces: list[Piece] = []
+        for lead, rest in segments:
+            if lead:
+                pieces.append((lead, True))
+            pieces.extend(([flowable], False) for flowable in rest)
+        return [*head, ([], [Beside(drawn, pieces, self.styles.rtl)])]
+
+    def picture(self, element: ET.Element) -> Drawn:
+        """The picture ``element`` names, its words in the handout's language."""
+        labels = {}
+        for label in element.findall("label"):
+            paragraph = self.paragraph(escape(label.text or ""), "picture")
+            # Read as the figure's alt text, not word by word: no ActualText span of its own.
+            paragraph.actual_text = None
+            labels[label.get("name") or ""] = paragraph
+        # As much larger as its words are (large print): its labels keep their places.
+        return Drawn(pictures()[element.get("name") or ""], labels, self.s["picture"].fontSize / 12)
+
+    def laid_out(
+        self, element: ET.Element, parent: Element, level: int = 3, columns: bool = True
+    ) -> list[Segment]:
         """The children of ``element`` as (lead, rest) pairs: each lead is kept together on
         one page, so a heading or an introductory paragraph is never left alone at the foot
         of a page. Leads hold paragraphs and list items only (nested KeepTogethers break
@@ -205,9 +267,8 @@ class Builder:
                 group = parent.add("Sect")
                 heading = group.add(f"H{level}")
                 title = self.heading(child.get("title"), "group", child.get("icon"), heading)
-                inner = self.segments(child, group, level + 1)
-                first_lead, first_rest = inner[0] if inner else ([], [])
-                lead = [title, *first_lead]
+                inner = self.segments(child, group, level + 1, heading=title)
+                lead, first_rest = inner[0]
                 rest = [*first_rest, *_flatten(inner[1:])]
             else:
                 raise unknown(child, f"PDF, in <{element.tag}>")
@@ -220,7 +281,7 @@ class Builder:
         items = [child for child in element if child.tag in LIST_ITEMS]
         if any(child.tag == "group" for child in element) or not items:
             pass
-        elif self.side_by_side(items):
+        elif columns and self.side_by_side(items):
             # Short items read as well in two columns, in half the height.
             flat = [f for lead, rest in segments for f in (*lead, *rest)]
             listed = [f for f in flat if isinstance(f, ListItem)]
@@ -559,9 +620,27 @@ class Builder:
     def section(self, element: ET.Element, parent: Element) -> list[Flowable]:
         section = parent.add("Sect")
         title = self.para(element.get("title"), "section", section.add("H2"))
-        segments = self.segments(element, section)
-        first_lead, first_rest = segments[0] if segments else ([], [])
-        return [ParagraphsTogether([title, *first_lead]), *first_rest, *_flatten(segments[1:])]
+        return _flatten(self.segments(element, section, heading=title))
+
+
+def _headed(heading: Flowable | None, segments: list[Segment]) -> list[Segment]:
+    """``segments`` with ``heading`` kept together with the first one's lead."""
+    if heading is None:
+        return segments
+    lead, rest = segments[0] if segments else ([], [])
+    return [([heading, *lead], rest), *segments[1:]]
+
+
+def _part(element: ET.Element, children: list[ET.Element]) -> ET.Element:
+    """``element`` with only ``children``: the part before or after a picture."""
+    part = ET.Element(element.tag, element.attrib)
+    part.extend(children)
+    return part
+
+
+def picture_place(element: ET.Element) -> str:
+    """Where a picture goes: beside its items, or below them (pictures.yaml's ``place``)."""
+    return pictures()[element.get("name") or ""].place
 
 
 def _elsewhere(element: ET.Element, parent: Element) -> list[Flowable]:

@@ -444,6 +444,17 @@ class ParagraphsTogether(KeepTogether):
         return kept
 
 
+def break_text(flowable: Flowable, width: float, room: float) -> list[Flowable] | None:
+    """``flowable`` broken in two where ``room`` ends, if it is running text (a body
+    paragraph) and two of its lines or more fit there; else None."""
+    if not _running_text(flowable) or room <= 0:
+        return None
+    parts: list[Flowable] = flowable.split(width, room)
+    if len(parts) == 2 and parts[0].wrap(width, room)[1] <= room and _lines(parts[0]) >= 2:
+        return parts
+    return None
+
+
 def _running_text(flowable: Flowable) -> bool:
     """A paragraph of body text (not a heading, not a list item)."""
     return (

@@ -105,4 +105,6 @@ def stylesheet(large_print: bool = False) -> dict[str, ParagraphStyle]:
         "key_what": style("key_what", 12, spaceAfter=0),
         "key_note": style("key_note", 12, spaceAfter=0),
         "key_phone": style("key_phone", 14, fontName=bold, spaceAfter=0),
+        # The words drawn on a picture (pictures.py), as large as body text.
+        "picture": style("picture", 12, spaceAfter=0),
     }
