@@ -65,20 +65,15 @@ def _point(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 2 and all(_number(v) for v in value)
 
 
-def _shape(
-    loaded: LoadedYAML, shape: Any, field: tuple, offset: tuple[float, float], k: float = 1.0
-) -> list:
-    """``shape`` checked, scaled by ``k`` and moved by ``offset``, as a list (a group's shapes
-    flattened). Line widths are not scaled."""
+def _kind(loaded: LoadedYAML, shape: Any, field: tuple) -> str:
+    """Which of :data:`SHAPES` ``shape`` is, its other keys and colours checked."""
     if not isinstance(shape, dict):
         raise InstructionError(problem(loaded, field, "a shape is a mapping"))
     kinds = [k for k in shape if k in SHAPES]
     if len(kinds) != 1:
         raise InstructionError(problem(loaded, field, f"give one of {', '.join(SHAPES)}"))
-    kind = kinds[0]
-    value = shape[kind]
     for key in shape:
-        if key != kind and key not in _STYLE:
+        if key != kinds[0] and key not in _STYLE:
             raise InstructionError(problem(loaded, (*field, key), "is not a shape's key"))
     if shape.get("stroke", "ink") not in STROKES or shape.get("fill", "none") not in FILLS:
         raise InstructionError(
@@ -88,6 +83,16 @@ def _shape(
                 f"stroke is one of {', '.join(STROKES)}; fill one of {', '.join(FILLS)}",
             )
         )
+    return kinds[0]
+
+
+def _shape(
+    loaded: LoadedYAML, shape: Any, field: tuple, offset: tuple[float, float], k: float = 1.0
+) -> list:
+    """``shape`` checked, scaled by ``k`` and moved by ``offset``, as a list (a group's shapes
+    flattened). Line widths are not scaled."""
+    kind = _kind(loaded, shape, field)
+    value = shape[kind]
     dx, dy = offset
     if kind == "group":
         if not isinstance(value, dict) or not isinstance(value.get("shapes"), list):
@@ -104,17 +109,24 @@ def _shape(
             out += _shape(loaded, inner, (*field, kind, "shapes", index), at, k * scale)
         return out
     moved = dict(shape)
-    if "round" in shape:
-        moved["round"] = shape["round"] * k if _number(shape["round"]) else shape["round"]
+    if _number(shape.get("round")):
+        moved["round"] = shape["round"] * k
+    moved[kind] = _moved(loaded, kind, value, (*field, kind), (dx, dy, k))
+    return [moved]
+
+
+def _moved(loaded: LoadedYAML, kind: str, value: Any, field: tuple, move: tuple) -> Any:
+    """A shape's value checked, scaled and moved (``move``: dx, dy and the scale)."""
+    dx, dy, k = move
     if kind in _SIZES:
         if not (
             isinstance(value, list)
             and len(value) == _SIZES[kind]
             and all(_number(v) for v in value)
         ):
-            raise InstructionError(problem(loaded, (*field, kind), f"gives {_SIZES[kind]} numbers"))
-        moved[kind] = [value[0] * k + dx, value[1] * k + dy, *(v * k for v in value[2:])]
-    elif kind in ("path", "curve"):
+            raise InstructionError(problem(loaded, field, f"gives {_SIZES[kind]} numbers"))
+        return [value[0] * k + dx, value[1] * k + dy, *(v * k for v in value[2:])]
+    if kind in ("path", "curve"):
         want = 4 if kind == "curve" else None
         if (
             not isinstance(value, list)
@@ -123,17 +135,14 @@ def _shape(
             or not all(_point(p) for p in value)
         ):
             raise InstructionError(
-                problem(loaded, (*field, kind), f"gives {want or 'two or more'} points [x, y]")
+                problem(loaded, field, f"gives {want or 'two or more'} points [x, y]")
             )
-        moved[kind] = [[x * k + dx, y * k + dy] for x, y in value]
-    else:  # digits: the only text a shape draws, so no word can hide in the shapes
-        text = value.get("text") if isinstance(value, dict) else None
-        if not (isinstance(text, str) and text.isdigit() and _point(value.get("at"))):
-            raise InstructionError(
-                problem(loaded, (*field, kind), "gives at: [x, y] and text: digits only")
-            )
-        moved[kind] = {"at": [value["at"][0] * k + dx, value["at"][1] * k + dy], "text": text}
-    return [moved]
+        return [[x * k + dx, y * k + dy] for x, y in value]
+    # digits: the only text a shape draws, so no word can hide in the shapes
+    text = value.get("text") if isinstance(value, dict) else None
+    if not (isinstance(text, str) and text.isdigit() and _point(value.get("at"))):
+        raise InstructionError(problem(loaded, field, "gives at: [x, y] and text: digits only"))
+    return {"at": [value["at"][0] * k + dx, value["at"][1] * k + dy], "text": text}
 
 
 def _picture(loaded: LoadedYAML, name: str, data: Any) -> Picture:

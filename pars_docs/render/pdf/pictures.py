@@ -153,6 +153,12 @@ class Beside(Flowable):
         return availWidth, 0xFFFFFF  # always split, as KeepTogether does
 
     def split(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        placed = self._placed(availWidth, availHeight)
+        return placed if placed is not None else self._float(availWidth, availHeight)
+
+    def _placed(self, availWidth: float, availHeight: float) -> list[Flowable] | None:
+        """The picture with what goes beside it, and what follows below; None if the
+        picture does not fit here."""
         column = availWidth - self.picture.width - GAP
         beside: list[Flowable] = []
         after: list[Piece] = []
@@ -190,6 +196,10 @@ class Beside(Flowable):
         placed = Placed(self.picture, beside, self.rtl)
         if placed.wrap(availWidth, availHeight)[1] + placed.getSpaceBefore() <= availHeight:
             return [placed, *_emit(after)]
+        return None
+
+    def _float(self, availWidth: float, availHeight: float) -> list[Flowable]:
+        """What fits here goes first, the picture with the rest on the next page."""
         # The picture does not fit here: what fits goes first at the full width (whole
         # pieces, and then running text that breaks after two lines or more), the picture
         # with the rest on the next page.
