@@ -141,6 +141,92 @@ def test_the_example_clinics_handouts_give_its_8_hour_fast(runner, tmp_path, lan
     assert timeline["moments"]["stop_liquids"].startswith("2026-12-03T07:00")
 
 
+@pytest.mark.parametrize(
+    "language, line",
+    [
+        ("en", "pars-defect-injection v1.0.0 (built-in v{base}), reviewed 2026-12-07"),
+        (
+            "es",
+            "pars-defect-injection v1.0.0 (original v{base}): inglés revisado el 2026-12-07; "
+            "traducción en borrador, sin revisar",
+        ),
+    ],
+)
+def test_the_footer_names_the_clinics_version_and_the_built_in_one(
+    runner, tmp_path, language, line
+):
+    """The clinic's own version alone would read as the built-in set's: every page's footer
+    names both, whole (the line is set smaller rather than cut), in the text rendition too."""
+    out = tmp_path / "h.pdf"
+    result = run(
+        runner, "make", "pars-defect-injection", *VISIT, "--language", language, "-o", str(out),
+        site=CLINIC / "site.yaml",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    expected = line.format(base=BUILT_IN["version"])
+    pages = pdf_text(out).split("\f")
+    footers = [page for page in pages if page.strip()]
+    assert footers and all(expected in squash(page) for page in footers)
+    text = run(
+        runner, "make", "pars-defect-injection", *VISIT, "--language", language,
+        "--format", "text", "-o", "-", site=CLINIC / "site.yaml",
+    ).stdout  # fmt: skip
+    assert squash(text).endswith(expected)
+    # A built-in set's footer is as it was.
+    plain = run(
+        runner, "make", "pars-defect-injection", *VISIT, "--format", "text", "-o", "-",
+        site=DATA / "site-ny.yaml",
+    ).stdout  # fmt: skip
+    assert squash(plain).endswith(
+        f"pars-defect-injection v{BUILT_IN['version']}, reviewed 2026-11-20"
+    )
+    assert "built-in" not in plain
+
+
+def test_list_and_the_json_rendition_name_the_built_in_set_and_version(runner):
+    base = BUILT_IN["version"]
+    listed = run(runner, "list", site=CLINIC / "site.yaml").stdout.splitlines()
+    at = next(i for i, line in enumerate(listed) if line.split()[:1] == ["pars-defect-injection"])
+    assert listed[at].split()[1] == "1.0.0"
+    assert (
+        listed[at + 1].strip() == f"the clinic's changes to built-in pars-defect-injection {base}"
+    )
+    assert not any("built-in" in line for line in listed[at + 2 :] + listed[:at])
+    rows = json.loads(run(runner, "list", "--json", site=CLINIC / "site.yaml").stdout)
+    by_id = {row["id"]: row for row in rows}
+    assert by_id["pars-defect-injection"]["version"] == "1.0.0"
+    assert by_id["pars-defect-injection"]["extends"] == {
+        "set": "pars-defect-injection",
+        "version": base,
+    }
+    assert by_id["lumbar-tfesi"]["extends"] is None
+    record = json.loads(
+        run(
+            runner, "make", "pars-defect-injection", *VISIT, "--language", "es",
+            "--format", "json", "-o", "-", site=CLINIC / "site.yaml",
+        ).stdout
+    )  # fmt: skip
+    assert record["instruction_set"]["version"] == "1.0.0"
+    assert record["instruction_set"]["extends"] == {"set": "pars-defect-injection", "version": base}
+
+
+def test_a_clinic_set_with_an_id_of_its_own_names_the_built_in_set_in_its_footer(runner, clinic):
+    clinic(
+        "pars-injection-cv.yaml",
+        HEADER.replace("id: pars-defect-injection", "id: pars-injection-cv")
+        + "title: Pars injection at our clinic\n",
+    )
+    result = run(
+        runner, "make", "pars-injection-cv", *VISIT, "--format", "text", "-o", "-",
+        site=clinic.site,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert squash(result.stdout).endswith(
+        f"pars-injection-cv v1.0.0 (built-in pars-defect-injection v{BUILT_IN['version']}), "
+        "reviewed 2026-12-07"
+    )
+
+
 def test_a_language_the_clinics_words_lack_is_refused_naming_why(runner, tmp_path):
     listed = json.loads(run(runner, "list", "--json", site=CLINIC / "site.yaml").stdout)
     assert next(r for r in listed if r["id"] == "pars-defect-injection")["languages"] == [

@@ -55,7 +55,7 @@ def _shown(tag: str, review: dict | None) -> str:
 def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> None:
     """List the instruction sets by group: id, version, title, the languages each can print
     in (each translation marked draft or with the day of its review; --json: who reviewed
-    it), and the options each declares."""
+    it), the built-in set and version a clinic's set changes, and the options each declares."""
     report = Report.start(errors, verbose)
     try:
         library = site_library(load_site(site))
@@ -72,6 +72,11 @@ def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> No
                 "title": s.title,
                 "group": s.group,
                 "version": s.version,
+                # A clinic's changes to a built-in set: that set and the version they were
+                # made to (the clinic's own version is "version").
+                "extends": (
+                    {"set": s.based_on[0], "version": s.based_on[1]} if s.based_on else None
+                ),
                 "reviewed": s.reviewed,
                 "languages": languages[s.id],
                 "reviews": reviews[s.id],
@@ -92,6 +97,12 @@ def list_sets(as_json: bool, site: str | None, errors: str, verbose: bool) -> No
                 f"[{', '.join(_shown(tag, reviews[s.id].get(tag)) for tag in languages[s.id])}]",
                 file=out,
             )
+            if s.based_on:
+                base, base_version = s.based_on
+                click.echo(
+                    f"  {'':<{width}}  the clinic's changes to built-in {base} {base_version}",
+                    file=out,
+                )
             if s.options:
                 options = "; ".join(describe_option(o) for o in s.options)
                 click.echo(f"  {'':<{width}}  options: {options}", file=out)

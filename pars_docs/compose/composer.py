@@ -746,6 +746,10 @@ def compose(
             "title": iset.title,
             "version": iset.version,
             "reviewed": iset.reviewed,
+            # A clinic's changes to a built-in set: the footer names that set and version.
+            "base": (
+                {"id": iset.based_on[0], "version": iset.based_on[1]} if iset.based_on else None
+            ),
         },
         visit=plan.visit,
         clinic=plan.site,

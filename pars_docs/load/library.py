@@ -54,6 +54,8 @@ class InstructionSet:
     path: Path
     translation: Translation | None = None  # set for a translation of an English set
     extension: Extension | None = None  # set for a clinic's changes to a built-in set
+    # For a clinic's changes to a built-in set, in any language: that set's id and version.
+    based_on: tuple[str, str] | None = None
 
     @property
     def codes(self) -> list[dict]:
@@ -183,6 +185,7 @@ def _load_set_at(
         data=data,
         path=path,
         extension=extension,
+        based_on=(extension.base.id, extension.base.version) if extension else None,
     )
     if not known_good:
         startup_cache.remember(check)
@@ -677,6 +680,7 @@ def _load_extended_translation(
         data=data,
         path=own_path or base_path,
         translation=replace(translation, data=data),
+        based_on=english.based_on,
     )
 
 

@@ -320,6 +320,11 @@ def render_json(
         "procedure": iset.id,
         "patient": visit.patient,
     }
+    if iset.based_on:  # a clinic's changes: the built-in set and version they were made to
+        record["instruction_set"]["extends"] = {
+            "set": iset.based_on[0],
+            "version": iset.based_on[1],
+        }
     if visit.visit_id:
         record["visit_id"] = visit.visit_id
     if visit.mrn:

@@ -31,6 +31,7 @@ from .styles import INK, MARGIN, MUTED, RULE, footer_top
 from .tagging import Structure, artifact
 
 _FOOTER_FONT = "ParsDocsSans"
+SHRINK_TO = 0.8  # the smallest a footer line is set to fit, as a share of the footer's size
 _DRAFT_FONT = "ParsDocsSans-Bold"
 DRAFT_INK = HexColor("#8a1c1c")  # 8:1 on the band
 DRAFT_BAND = HexColor("#fbeaea")
@@ -117,8 +118,15 @@ class FooterCanvas(Canvas):
         size: float,
         at_right: bool,
         fit: bool = False,
+        shrink: bool = False,
     ) -> None:
-        """One piece of the footer, at the left or the right margin, at most ``room`` wide."""
+        """One piece of the footer, at the left or the right margin, at most ``room`` wide;
+        with ``shrink``, in smaller type (down to ``SHRINK_TO`` of ``size``) before it is cut."""
+        if shrink and not has_noto(text):
+            natural = self.stringWidth(text, _FOOTER_FONT, size)
+            if natural > room:
+                size = max(size * SHRINK_TO, size * room / natural)
+                self.setFont(_FOOTER_FONT, size)
         if has_noto(text):
             _draw_scripted(self, text, MARGIN, y, width - 2 * MARGIN, size, at_right)
         elif at_right:
@@ -153,7 +161,11 @@ class FooterCanvas(Canvas):
         self._footer_text(left, room, first, width, size, at_right=rtl, fit=True)
         self._footer_text(center, width, first, width, size, at_right=not rtl)
         self.setFillColor(MUTED)
-        self._footer_text(right, width - 2 * MARGIN, second, width, size, at_right=rtl, fit=True)
+        # The set's line (long for a translated clinic's set: its version and the built-in
+        # one's) is set a little smaller rather than cut, where that is enough.
+        self._footer_text(
+            right, width - 2 * MARGIN, second, width, size, at_right=rtl, fit=True, shrink=True
+        )
         self.restoreState()
 
     def _draw_draft(self, text: str, size: float) -> None:
