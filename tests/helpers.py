@@ -234,13 +234,15 @@ def mixed_list() -> str:
     return lines(*(rows[n] for n in sorted(rows)), header=MEDICINES)
 
 
-def start_desk(tmp: Path, site: Path = SITE, **env: str) -> tuple[subprocess.Popen, str]:
-    """`pars-docs serve` on a free loopback port with the test site, its private folder under
-    ``tmp``; returns the process and the address it printed."""
+def start_desk(
+    tmp: Path, site: Path = SITE, port: int = 0, **env: str
+) -> tuple[subprocess.Popen, str]:
+    """`pars-docs serve` on a free loopback port (or ``port``) with the test site, its private
+    folder under ``tmp``; returns the process and the address it printed."""
     environment = {**os.environ, "TMPDIR": str(tmp), "PYTHONUNBUFFERED": "1", **env}
     environment.pop("PARS_DOCS_SITE", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "pars_docs", "serve", "--port", "0", "--site", str(site)],
+        [sys.executable, "-m", "pars_docs", "serve", "--port", str(port), "--site", str(site)],
         stderr=subprocess.PIPE,
         text=True,
         env=environment,

@@ -225,11 +225,28 @@ def test_a_site_clinician_list_is_offered(tmp_path):
 
 
 def test_post_without_the_csrf_token_is_refused(client):
-    response = client.post("/handout", base_url=BASE, data=GOOD)
+    response = client.post("/packet", base_url=BASE, data=GOOD)
     assert response.status_code == 400
     assert "out of date" in response.text
     stolen = {**GOOD, "csrf": "guessed"}
-    assert client.post("/handout", base_url=BASE, data=stolen).status_code == 400
+    assert client.post("/packet", base_url=BASE, data=stolen).status_code == 400
+
+
+def test_the_handout_form_with_an_old_token_comes_back_as_a_fresh_form(client):
+    """After a restart or a lost cookie, the handout form is not made from an old token: it
+    comes back as a fresh form (with this session's token), which the page fills in again
+    from what it kept in the browser; nothing typed is sent back by the server."""
+    for data in (GOOD, {**GOOD, "csrf": "guessed"}):
+        response = client.post("/handout", base_url=BASE, data=data)
+        assert response.status_code == 303
+        assert response.headers["Location"] == "/?restore=1"
+    page = client.get("/?restore=1", base_url=BASE).text
+    assert 'id="kept-note"' in page and "data-restore" in page
+    assert "Ana Díaz" not in page
+    assert 'id="kept-note"' not in client.get("/", base_url=BASE).text
+    # The fresh token makes the handout.
+    response = client.post("/handout", base_url=BASE, data={**GOOD, "csrf": csrf_of(client)})
+    assert response.status_code == 303 and response.headers["Location"].startswith("/handout/")
 
 
 def test_a_cross_site_origin_is_refused(client):

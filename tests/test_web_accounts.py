@@ -80,8 +80,28 @@ def test_every_page_needs_sign_in_also_on_loopback(app):
         assert response.status_code == 302 and response.headers["Location"] == "/login", path
     page = client.get("/login", base_url=BASE).text
     assert 'autocomplete="current-password"' in page and "No sign-in on this desk" not in page
-    refused = client.post("/handout", base_url=BASE, data={"csrf": csrf_of(client), **GOOD})
+    refused = client.post("/packet", base_url=BASE, data={"csrf": csrf_of(client), **GOOD})
     assert refused.status_code == 403
+    # The handout form is not made either: sign in again, and the page fills it in again
+    # from what it kept in the browser.
+    later = client.post("/handout", base_url=BASE, data={"csrf": csrf_of(client), **GOOD})
+    assert later.status_code == 303 and later.headers["Location"] == "/login?restore=1"
+    page = client.get("/login?restore=1", base_url=BASE).text
+    assert 'id="kept-notice"' in page and 'action="/login?restore=1"' in page
+    assert "Ana Díaz" not in page
+
+
+def test_after_signing_in_again_the_form_is_filled_in_from_what_was_kept(app):
+    client = app.test_client()
+    csrf = csrf_of(client, "/login")
+    response = client.post(
+        "/login?restore=1",
+        base_url=BASE,
+        data={"csrf": csrf, "name": "rosa", "password": PASSWORD},
+    )
+    assert response.status_code == 303 and response.headers["Location"] == "/?restore=1"
+    page = client.get("/?restore=1", base_url=BASE).text
+    assert 'data-desk-user="rosa"' in page and "You are signed in again" in page
 
 
 def test_sign_in_make_and_the_audit_trail(app, trail, site):

@@ -3,7 +3,7 @@ beside its field (by the handout routes and by a reprint of today's list)."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import render_template, request
 
 from ..desk import PAPERS, FormValues
 from ..state import state
@@ -27,6 +27,9 @@ def show_form(values: FormValues, errors: dict[str, str], status: int = 200):
             site_paper=site.paper,
             later=desk.later_options(),
             languages=desk.languages(),
+            # Sent back after a restart or a lost cookie: the page fills the form in again
+            # from what it kept in this browser (desk.js).
+            restore=request.endpoint == "form" and request.args.get("restore") == "1",
         ),
         status,
     )

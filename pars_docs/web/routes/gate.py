@@ -69,7 +69,7 @@ def guard():
     elif desk.token and not token_session() and request.endpoint not in OPEN:
         return sign_in_first()
     if request.method == "POST":
-        same_site_form()
+        return same_site_form()
     return None
 
 
@@ -78,17 +78,30 @@ def token_session() -> bool:
     return bool(session.get("signed_in") and state().live_sessions.holds(session.get("live")))
 
 
+# The form whose typing the page keeps (desk.js, in the browser's session storage, never on
+# the server) when it is sent after a restart or a lost cookie: it is shown again to be
+# filled in from what was kept, after signing in again where sign-in is needed.
+KEEPS_TYPING = "make"
+
+
 def sign_in_first():
     if request.method == "POST":
+        if request.endpoint == KEEPS_TYPING:
+            return redirect(url_for("login", restore=1), 303)
         abort(403, "Sign in first.")
     return redirect(url_for("login"))
 
 
-def same_site_form() -> None:
-    """Refuse a form sent from another site, or without this session's CSRF token."""
+def same_site_form():
+    """Refuse a form sent from another site, or without this session's CSRF token. The
+    handout form sent with an old token (the server restarted, the cookie was lost) comes
+    back as a fresh form, which the page fills in again from what it kept."""
     origin = request.headers.get("Origin")
     if origin and origin != "null" and origin.rstrip("/") != request.host_url.rstrip("/"):
         abort(403, "The form came from another site.")
     given = request.form.get("csrf") or request.headers.get("X-CSRF-Token")
     if not security.same_csrf(given, session.get("csrf")):
+        if request.endpoint == KEEPS_TYPING:
+            return redirect(url_for("form", restore=1), 303)
         abort(400, "The form was out of date. Reload the page and try again.")
+    return None

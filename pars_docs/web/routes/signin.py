@@ -22,12 +22,22 @@ def register(app: Flask) -> None:
     app.add_url_rule("/logout", "logout", logout, methods=["POST"])
 
 
+def restoring() -> bool:
+    """Whether the handout form was sent when sign-in had lapsed: after signing in, it is
+    shown again, filled in from what the page kept."""
+    return request.args.get("restore") == "1"
+
+
+def after_sign_in():
+    return redirect(url_for("form", restore=1) if restoring() else url_for("form"), 303)
+
+
 def login():
     desk = state()
     if desk.accounts is not None:
         return account_login()
     if not desk.token:
-        return redirect(url_for("form"))
+        return after_sign_in()
     error = None
     if request.method == "POST":
         # Wrong tokens are counted per client, which is then locked out for a while;
@@ -41,7 +51,7 @@ def login():
                 f"Too many wrong access tokens from this computer. Try again in {minutes} "
                 f"minute{'s' if minutes != 1 else ''}."
             )
-            return render_template("login.html", error=error), 429
+            return render_template("login.html", error=error, restore=restoring()), 429
         if security.token_matches(request.form.get("token", ""), desk.token):
             desk.throttle.succeeded(guesser)
             session.clear()
@@ -49,10 +59,10 @@ def login():
             session["csrf"] = security.new_csrf()
             # Known to the server, so signing out ends it even in a copied cookie.
             session["live"] = desk.live_sessions.open()
-            return redirect(url_for("form"), 303)
+            return after_sign_in()
         desk.throttle.failed(guesser, address)
         error = "That access token is not right."
-    return render_template("login.html", error=error), 401 if error else 200
+    return render_template("login.html", error=error, restore=restoring()), (401 if error else 200)
 
 
 def account_login():
@@ -60,7 +70,9 @@ def account_login():
     assert desk.accounts is not None
     notice = session.pop("notice", None)
     if request.method == "GET":
-        return render_template("signin.html", notice=notice, error=None, name="")
+        return render_template(
+            "signin.html", notice=notice, error=None, name="", restore=restoring()
+        )
     name = request.form.get("name", "").strip()[:64]
     password = request.form.get("password", "")[:1024]
     address = request.remote_addr or "?"
@@ -78,7 +90,7 @@ def account_login():
     )
     g.account = account
     desk.record("signed-in", detail=f"from {address}")
-    return redirect(url_for("form"), 303)
+    return after_sign_in()
 
 
 def refused(name: str, address: str, wait: int):
@@ -101,7 +113,9 @@ def refused(name: str, address: str, wait: int):
     else:
         error = "That name and password do not match an active account."
     status = 429 if wait else 401
-    return render_template("signin.html", notice=None, error=error, name=name), status
+    return render_template(
+        "signin.html", notice=None, error=error, name=name, restore=restoring()
+    ), status
 
 
 def logout():

@@ -137,10 +137,116 @@ function followProgress() {
   setTimeout(poll, 200);
 }
 
+// What the nurse types in the handout form is kept in this tab's session storage (never on
+// the server: these are patient values), so a form sent after a restart or a lost cookie
+// comes back filled in once she has signed in again (the server sends it back with
+// ?restore=1). It is kept for the signed-in user who typed it only, and forgotten when a
+// handout is made, on "Done", on sign-out, and when another user signs in on this browser.
+const TYPING = "pars-docs-typing";
+
+function deskUser() {
+  return document.body.dataset.deskUser || "";
+}
+
+function forgetTyping() {
+  try { sessionStorage.removeItem(TYPING); } catch (error) { /* storage is off */ }
+}
+
+function readTyping() {
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(TYPING) || "null");
+    return kept && typeof kept === "object" ? kept : null;
+  } catch (error) {
+    return null;
+  }
+}
+
+function formTyping(form) {
+  const kept = {user: deskUser(), fields: {}, checks: {}, medications: []};
+  for (const element of form.elements) {
+    if (!element.name || element.name === "csrf" || element.name === "ask") continue;
+    if (element.name === "medication") {
+      kept.medications.push(element.value);
+    } else if (element.type === "checkbox" || element.type === "radio") {
+      kept.checks[element.name + "=" + element.value] = element.checked;
+    } else if (element.id && element.type !== "hidden") {
+      kept.fields[element.id] = element.value;
+    }
+  }
+  return kept;
+}
+
+function restoreTyping(form, kept) {
+  const procedure = document.getElementById("procedure");
+  if (procedure && kept.fields.procedure !== undefined) {
+    procedure.value = kept.fields.procedure;
+    procedure.dispatchEvent(new Event("change"));
+  }
+  for (const [id, value] of Object.entries(kept.fields)) {
+    const field = document.getElementById(id);
+    if (field && form.contains(field) && id !== "procedure") field.value = value;
+  }
+  for (const element of form.elements) {
+    const key = element.name + "=" + element.value;
+    if ((element.type === "checkbox" || element.type === "radio") && key in kept.checks) {
+      element.checked = kept.checks[key];
+    }
+  }
+  const names = kept.medications.filter((name) => name.trim());
+  const add = document.getElementById("add-medicine");
+  const list = document.getElementById("medicines");
+  if (list && add) {
+    while (list.querySelectorAll(".medicine").length < names.length + 1) add.click();
+    list.querySelectorAll(".medicine input[type=text]").forEach((input, i) => {
+      input.value = names[i] || "";
+    });
+  }
+  form.dispatchEvent(new Event("input"));
+}
+
+function hasTyping(kept) {
+  return Object.entries(kept.fields).some(([id, value]) => id !== "paper" && value.trim())
+    || kept.medications.some((name) => name.trim());
+}
+
+function keepTyping() {
+  if (document.querySelector("[data-forget-typing]")) forgetTyping();  // a handout was made
+  const signOut = document.getElementById("sign-out");
+  if (signOut) signOut.addEventListener("submit", forgetTyping);
+  const kept = readTyping();
+  // Never given back to another user: a different name signed in on this browser forgets it.
+  if (kept && !document.body.hasAttribute("data-signed-out") && kept.user !== deskUser()) {
+    forgetTyping();
+  }
+  const form = document.getElementById("handout-form");
+  if (!form) return;
+  if (form.hasAttribute("data-restore")) {
+    const mine = readTyping();
+    const restored = mine && hasTyping(mine);
+    if (restored) restoreTyping(form, mine);
+    const note = document.getElementById(restored ? "kept-note" : "lost-note");
+    if (note) {
+      note.hidden = false;
+      note.focus();
+    }
+    // The address no longer asks for it: a reload shows the form as it is now.
+    history.replaceState(null, "", window.location.pathname);
+  }
+  const save = () => {
+    try { sessionStorage.setItem(TYPING, JSON.stringify(formTyping(form))); } catch (error) { /* full or off */ }
+  };
+  save();  // a form shown afresh replaces what an earlier patient's left
+  form.addEventListener("input", save);
+  form.addEventListener("change", save);
+  form.addEventListener("click", () => setTimeout(save, 0));  // Add, Remove, Fix the spelling
+  form.addEventListener("submit", save);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpSedation();
   setUpSetOptions();
   setUpMedicines();
+  keepTyping();
   focusFirstError();
   setUpPrint();
   followProgress();
@@ -222,3 +328,4 @@ function setUpEditor() {
   sedation.addEventListener("change", ask);
   ask();
 }
+
