@@ -150,3 +150,73 @@ def test_with_accounts_only_an_editor_may_open_it(tmp_path):
         nav = client.get("/", base_url=BASE).text
         assert ('href="/clinic"' in nav) == (status == 200)
     assert app.test_client().get("/clinic", base_url=BASE).status_code == 302  # sign in first
+
+
+# -- the hints and the form of common changes ----------------------------------------------
+
+
+def test_the_hints_are_the_schemas_keys_and_descriptions(desk):
+    import json
+
+    schema = json.loads(
+        (
+            Path(__file__).resolve().parents[1] / "instructions" / "instruction-set.schema.json"
+        ).read_text(encoding="utf-8")
+    )
+    app, _ = desk
+    client = app.test_client()
+    answer = client.get("/clinic/schema-hints?at=timing.stop_solids", base_url=BASE).get_json()
+    assert answer["at"] == "timing.stop_solids"
+    for key in ("source", "hours", "show", "late_as"):
+        assert f'data-key="{key}"' in answer["html"]
+    late_as = schema["$defs"]["timing_entry"]["properties"]["late_as"]["description"]
+    assert late_as.replace("'", "&#39;") in answer["html"]
+    nowhere = client.get("/clinic/schema-hints?at=timing.x.nonsense.y", base_url=BASE)
+    assert "nothing at this place" in nowhere.get_json()["html"]
+    # A clinic's {add: [...]} stands for the list; a path is only plain names.
+    added = client.get("/clinic/schema-hints?at=before.a.items.add.[]", base_url=BASE)
+    assert 'data-key="check"' in added.get_json()["html"]
+    odd = client.get("/clinic/schema-hints?at=../<script>", base_url=BASE).get_json()
+    assert odd["at"] == "" and "<script>" not in odd["html"]
+
+
+def test_the_hints_are_for_those_who_may_edit(tmp_path):
+    site = clinic_site(tmp_path, "accounts: accounts.sqlite\n")
+    Accounts(tmp_path / "accounts.sqlite").add("rosa", "nurse", PASSWORD)
+    app = build(load_site(site), "127.0.0.1", 8765, None, tmp_path / "work", warm=False)
+    client = app.test_client()
+    post(client, "/login", {"name": "rosa", "password": PASSWORD}, "/login")
+    assert client.get("/clinic/schema-hints", base_url=BASE).status_code == 403
+    assert client.get("/clinic/change", base_url=BASE).status_code == 403
+
+
+def test_the_form_writes_nothing_until_saved_and_keeps_a_whole_set_alone(desk):
+    app, folder = desk
+    client = app.test_client()
+    change = {
+        "set": "lumbar-tfesi",
+        "kind": "slot",
+        "slot": "last",
+        "slot_text": "Park in lot B.",
+    }
+    page = post(client, "/clinic/change", change, "/clinic/change?set=lumbar-tfesi")
+    assert page.status_code == 200 and 'id="drafted"' in page.text
+    assert 'name="new" value="1"' in page.text
+    assert not (folder / "lumbar-tfesi.yaml").exists()
+    # Empty: each problem by its field.
+    empty = post(
+        client, "/clinic/change", {**change, "slot_text": ""}, "/clinic/change?set=lumbar-tfesi"
+    )
+    assert empty.status_code == 422 and 'id="slot_text-error"' in empty.text
+    # A whole set of the clinic's own under a built-in id is not the form's to change.
+    own = (folder / "colonoscopy-split-prep.yaml").read_text(encoding="utf-8")
+    (folder / "lumbar-tfesi.yaml").write_text(
+        own.replace("id: colonoscopy-split-prep", "id: lumbar-tfesi"), encoding="utf-8"
+    )
+    refused = post(client, "/clinic/change", change, "/clinic/change?set=lumbar-tfesi")
+    assert refused.status_code == 422 and "a whole set of its own" in refused.text
+    # A new file may be saved only under a built-in set's name.
+    text = "format: 2\n"
+    for name in ("nothing-built-in.yaml", "..%2Fsite.yaml"):
+        saved = post(client, f"/clinic/{name}", {"text": text, "new": "1"}, "/clinic/" + SET)
+        assert saved.status_code == 404, name

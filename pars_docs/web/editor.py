@@ -133,13 +133,19 @@ def _state(folder: Path, name: str) -> FileState:
     )
 
 
-def _target(name: str) -> tuple[Path, Path]:
+def _target(name: str, new: bool = False) -> tuple[Path, Path]:
     """The clinic's folder and its file ``name``; 404 for any other name (no path reaches
-    outside the folder: only the names listed in it are accepted)."""
+    outside the folder: only the names listed in it are accepted, and with ``new`` the file
+    of a clinic's changes to a built-in set, named after it, that the form of common
+    changes writes)."""
     folder = _folder()
-    if folder is None or name not in _files(folder):
+    if folder is None or (name not in _files(folder) and not (new and name in _built_in_files())):
         abort(404, "There is no such file in the clinic's folder.")
     return folder, folder / name
+
+
+def _built_in_files() -> set[str]:
+    return {f"{set_id}.yaml" for set_id in Library().ids()}
 
 
 @blueprint.get("/clinic")
@@ -169,7 +175,15 @@ def edit(name: str):
     return render_template(
         "clinic_edit.html", name=name, text=text, ok=ok, summary=summary, problems=problems,
         saved=request.args.get("saved") == "1", backups=_backups(folder, name),
+        **_hints_at_top(text),
     )  # fmt: skip
+
+
+def _hints_at_top(text: str) -> dict:
+    """The editor's hints as the page opens (the cursor at the top of the file)."""
+    from .hints import place
+
+    return {"place": place(()), "extends": _kind(text, "x.yaml") == "changes to a built-in set"}
 
 
 def _text_from_form() -> str:
@@ -182,7 +196,7 @@ def _text_from_form() -> str:
 @blueprint.post("/clinic/<name>")
 def save(name: str):
     """Save the text if it passes ``check``; the previous version goes to ``.backups``."""
-    folder, path = _target(name)
+    folder, path = _target(name, new=request.form.get("new") == "1")
     text = _text_from_form()
     ok, summary, problems = _check_in(folder, name, text)
     if not ok:
@@ -197,6 +211,8 @@ def save(name: str):
                 saved=False,
                 backups=_backups(folder, name),
                 refused=True,
+                new_file=not path.exists(),
+                **_hints_at_top(text),
             ),  # fmt: skip
             422,
         )
@@ -206,20 +222,33 @@ def save(name: str):
     audit = current_app.extensions["pars_docs"].get("audit")
     if audit is not None:
         account = g.get("account")
-        audit.record("set-saved", account.name if account else "(no sign-in)", detail=name)
-    log.info("saved %s in the clinic's folder (previous version: %s)", name, backup.name)
+        how = request.form.get("written_by") == "form"
+        audit.record(
+            "set-edited",
+            account.name if account else "(no sign-in)",
+            detail=f"{name}, written by the form of common changes" if how else name,
+        )
+    log.info(
+        "saved %s in the clinic's folder (previous version: %s)",
+        name,
+        backup.name if backup else "none, a new file",
+    )
     return current_app.redirect(url_for("editor.edit", name=name, saved=1), 303)
 
 
-def write_with_backup(path: Path, text: str) -> Path:
+def write_with_backup(path: Path, text: str) -> Path | None:
     """Write ``text`` to ``path`` whole or not at all (a new file renamed over the old), the
-    old one copied first to ``.backups/NAME.TIME.yaml`` beside it; returns the backup."""
-    backups = path.parent / BACKUPS
-    backups.mkdir(mode=0o700, exist_ok=True)
-    stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
-    backup = backups / f"{path.stem}.{stamp}-{secrets.token_hex(2)}{path.suffix}"
-    shutil.copy2(path, backup)
-    mode = path.stat().st_mode & 0o777
+    old one copied first to ``.backups/NAME.TIME.yaml`` beside it; returns the backup (None
+    for a new file)."""
+    backup = None
+    mode = 0o644
+    if path.exists():
+        backups = path.parent / BACKUPS
+        backups.mkdir(mode=0o700, exist_ok=True)
+        stamp = datetime.datetime.now().strftime("%Y%m%dT%H%M%S")
+        backup = backups / f"{path.stem}.{stamp}-{secrets.token_hex(2)}{path.suffix}"
+        shutil.copy2(path, backup)
+        mode = path.stat().st_mode & 0o777
     descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
@@ -248,7 +277,7 @@ def _backups(folder: Path, name: str) -> list[str]:
 def preview(name: str):
     """The text's problems, and a handout made from it for a sample visit: the text
     rendition and page 1 as an image (PNG, base64), as JSON for the page's live preview."""
-    folder, _ = _target(name)
+    folder, _ = _target(name, new=request.form.get("new") == "1")
     text = _text_from_form()
     sedation = request.form.get("sedation") == "yes"
     ok, summary, problems = _check_in(folder, name, text)
@@ -320,3 +349,85 @@ def preview_image(key: str):
     if image is None:
         abort(404)
     return current_app.response_class(image, mimetype="image/png")
+
+
+@blueprint.get("/clinic/schema-hints")
+def hints():
+    """The keys the schema allows at a place of a set (``?at=before.fasting.items.[]``),
+    each with what it means, as the HTML the editor shows beside the text area."""
+    from .hints import parse_path, place
+
+    at = parse_path(request.args.get("at", "")[:400])
+    return jsonify({"at": ".".join(at), "html": render_template("_hints.html", place=place(at))})
+
+
+# The form of common changes to a built-in set (changes.py) -------------------------------
+
+
+@blueprint.get("/clinic/change")
+def change_form():
+    from .changes import Change
+
+    return _show_change(Change(kind="number"), {})
+
+
+def _show_change(change, errors: dict[str, str], status: int = 200):
+    from .changes import lists, numbers, slots
+
+    built_in = Library()
+    ids = built_in.ids()
+    chosen = request.values.get("set", "")
+    base = built_in.get(chosen) if chosen in ids else None
+    return render_template(
+        "clinic_change.html",
+        sets=[built_in.get(set_id) for set_id in ids],
+        base=base,
+        change=change,
+        errors=errors,
+        numbers=numbers(base) if base else [],
+        lists=lists(base) if base else [],
+        slots=slots(),
+    ), status
+
+
+@blueprint.post("/clinic/change")
+def change_made():
+    """The change written into the clinic's file for the set, shown in the editor (checked,
+    with its preview) to be saved there: nothing is written until then."""
+    import yaml
+
+    from ..clock import current_time
+    from .changes import Change, apply, as_yaml, problems
+
+    folder = _folder()
+    built_in = Library()
+    set_id = request.form.get("set", "")
+    if folder is None or set_id not in built_in.ids():
+        abort(404, "There is no such built-in set, or this site has no folder of its own.")
+    base = built_in.get(set_id)
+    change = Change.from_form(request.form)
+    errors = problems(change, base)
+    name = f"{set_id}.yaml"
+    path = folder / name
+    old_text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    overlay = None
+    if old_text and not errors:
+        try:
+            overlay = yaml.safe_load(old_text)
+        except yaml.YAMLError:
+            errors = {"set": "unreadable"}
+        else:
+            wanted = overlay.get("extends") if isinstance(overlay, dict) else None
+            if not (isinstance(wanted, dict) and wanted.get("set") == set_id):
+                errors = {"set": "own"}
+    if errors:
+        return _show_change(change, errors, 422)
+    desk = _desk()
+    today = current_time(desk.site.tz, desk.engine.as_of).date()
+    text = as_yaml(apply(change, base, overlay, today), old_text)
+    ok, summary, found = _check_in(folder, name, text)
+    return render_template(
+        "clinic_edit.html", name=name, text=text, ok=ok, summary=summary, problems=found,
+        saved=False, backups=_backups(folder, name), drafted=True, new_file=not path.exists(),
+        **_hints_at_top(text),
+    )  # fmt: skip

@@ -251,6 +251,8 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpPrint();
   followProgress();
   setUpEditor();
+  setUpHints();
+  setUpChangeForm();
 });
 
 function setUpEditor() {
@@ -329,3 +331,116 @@ function setUpEditor() {
   ask();
 }
 
+// The set editor's hints: the path of YAML keys to the mapping the cursor is in, found from
+// the lines above it by their indentation ("[]" for an entry of a list), and the keys the
+// schema allows there (the server reads them from the schema: /clinic/schema-hints).
+function yamlPath(lines, row, column) {
+  const entry = /^(\s*)(- +)?(?:(["']?)([A-Za-z0-9_$-]+)\3\s*:(?:\s|$))?/;
+  const here = lines[row] || "";
+  const own = here.match(entry);
+  const path = [];
+  let indent;
+  if (!here.trim() || here.trim().startsWith("#")) {
+    indent = Math.min(column, here.length);
+  } else {
+    indent = own[1].length + (own[2] ? own[2].length : 0);
+    if (own[2]) {  // a list entry: the keys of an entry of the list above
+      path.unshift("[]");
+      indent = own[1].length;
+    }
+  }
+  let fromDash = Boolean(own && own[2] && here.trim());
+  for (let i = row - 1; i >= 0 && indent >= 0; i--) {
+    const line = lines[i];
+    if (!line.trim() || line.trim().startsWith("#")) continue;
+    const m = line.match(entry);
+    const dash = m[1].length;
+    const key = dash + (m[2] ? m[2].length : 0);
+    if (key < indent || (fromDash && !m[2] && key === indent && m[4])) {
+      if (m[4]) path.unshift(m[4]);
+      if (m[2]) path.unshift("[]");
+      fromDash = Boolean(m[2]);
+      indent = dash;
+      if (dash === 0 && !m[2]) break;
+    } else if (m[2] && dash < indent) {  // the same entry of a list, from its first line
+      path.unshift("[]");
+      fromDash = true;
+      indent = dash;
+    }
+  }
+  return path.join(".");
+}
+
+function setUpHints() {
+  const text = document.getElementById("text");
+  const box = document.getElementById("hints");
+  if (!text || !box) return;
+  const said = document.getElementById("hints-said");
+  let shown = "";
+  let timer = null;
+  const cursor = () => {
+    const before = text.value.slice(0, text.selectionStart);
+    const lines = before.split("\n");
+    return {row: lines.length - 1, column: lines[lines.length - 1].length};
+  };
+  const update = () => {
+    const {row, column} = cursor();
+    const at = yamlPath(text.value.split("\n"), row, column);
+    if (at === shown) return;
+    shown = at;
+    fetch(box.dataset.hints + "?at=" + encodeURIComponent(at), {credentials: "same-origin"})
+      .then((r) => (r.ok ? r.json() : Promise.reject(r.status)))
+      .then((answer) => {
+        if (answer.at !== shown) return;
+        box.innerHTML = answer.html;  // the server's template, escaped there
+        const where = document.getElementById("hint-where");
+        if (said && where && document.activeElement === text) said.textContent = where.textContent;
+      })
+      .catch(() => { shown = ""; });
+  };
+  const soon = () => { clearTimeout(timer); timer = setTimeout(update, 150); };
+  for (const event of ["keyup", "click", "focus", "input"]) text.addEventListener(event, soon);
+  box.addEventListener("click", (event) => {
+    const button = event.target.closest(".insert-key");
+    if (!button) return;
+    // On a new line under the cursor's line, indented as the keys of that place are.
+    const value = text.value;
+    const at = text.selectionStart;
+    const start = value.lastIndexOf("\n", at - 1) + 1;
+    let end = value.indexOf("\n", at);
+    if (end < 0) end = value.length;
+    const line = value.slice(start, end);
+    const lead = line.match(/^\s*/)[0];
+    const listed = line.match(/^(\s*)- +/);
+    const indent = !line.trim() ? line : listed ? " ".repeat(listed[0].length) : lead;
+    const insert = button.dataset.key + ": ";
+    let next;
+    if (!line.trim()) {
+      text.setRangeText(indent + insert, start, end, "end");
+      next = start + indent.length + insert.length;
+    } else {
+      text.setRangeText("\n" + indent + insert, end, end, "end");
+      next = end + 1 + indent.length + insert.length;
+    }
+    text.focus();
+    text.setSelectionRange(next, next);
+    text.dispatchEvent(new Event("input"));
+  });
+}
+
+function setUpChangeForm() {
+  // The form of common changes: only the chosen kind's fields are shown (and sent).
+  const form = document.getElementById("change-form");
+  if (!form) return;
+  const parts = form.querySelectorAll("fieldset.change");
+  const update = () => {
+    const chosen = form.querySelector("input[name=kind]:checked");
+    parts.forEach((part) => {
+      const on = Boolean(chosen) && part.dataset.kind === chosen.value;
+      part.hidden = !on;
+      part.disabled = !on;
+    });
+  };
+  form.addEventListener("change", (event) => { if (event.target.name === "kind") update(); });
+  update();
+}
