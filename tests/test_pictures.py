@@ -108,6 +108,32 @@ def test_pictures_are_in_large_print_and_archival_pdfs_too(site, set_id):
     assert figures(made(archival, set_id, "ar").pdf()) == alt_texts("ar", PLACED[set_id])
 
 
+# The other sets whose wording tells the patient to wrap ice in a cloth or to lift with bent
+# knees, where the picture fits the set's pages in every language (docs/layout.md).
+OTHERS = {
+    "cervical-ilesi": ["ice"],
+    "lumbar-facet-injection": ["ice"],
+    "lumbar-fusion": ["ice"],
+    "lumbar-ilesi": ["ice"],
+    "lumbar-tfesi": ["ice"],
+    "medial-branch-block": ["ice"],
+    "radiofrequency-ablation": ["ice"],
+    "kyphoplasty": ["ice"],
+    "lumbar-microdiscectomy": ["lifting", "ice"],
+}
+
+
+@pytest.mark.parametrize("set_id", OTHERS)
+def test_the_other_sets_pictures_are_figures_beside_the_words_they_show(site, set_id):
+    handout = made(site, set_id, "es")
+    assert figures(handout.pdf()) == alt_texts("es", OTHERS[set_id])
+    for picture in handout.document.iter("picture"):
+        group = next(g for g in handout.document.iter("group") if picture in list(g))
+        words = " ".join(child.text or "" for child in group)
+        shown = {"ice": ("hielo",), "lifting": ("rodillas",)}[picture.get("name")]
+        assert any(word in words for word in shown), (set_id, group.get("title"))
+
+
 def test_every_language_has_every_pictures_words():
     labels = templates_for(None, "en")
     for language in ["en", "es", "vi", "zh-Hans", "zh-Hant", "ko", "ru", "ar", "pt", "fr"]:
