@@ -3,6 +3,7 @@ into, for docs/layout.md.
 
     python benchmarks/language_pages.py            # a Markdown table per measure
     python benchmarks/language_pages.py --site S   # with a site profile's own sets too
+    python benchmarks/language_pages.py --language en --language tl   # only these languages
 
 Each handout: default options, 3 medicines (warfarin, aspirin, ibuprofen), Letter, a visit on
 Thursday 2027-03-04 at 8:00 AM, regular and large print, counted with pypdf. A language with
@@ -76,14 +77,22 @@ def main() -> int:
     parser.add_argument(
         "--site", default=str(Path(__file__).resolve().parents[1] / "tests/data/site-ny.yaml")
     )
-    site = load_site(parser.parse_args().site)
+    parser.add_argument(
+        "--language", action="append", help="Only this language (repeat for each; en is always in)"
+    )
+    args = parser.parse_args()
+    site = load_site(args.site)
     engine = Engine(site)
     library = engine.library
     languages = library.all_languages()
+    if args.language:
+        languages = [lang for lang in languages if lang == "en" or lang in args.language]
     rows = {}
     lengths = {}
     for set_id in library.ids():
         for language in library.languages(set_id):
+            if language not in languages:
+                continue
             for large in (False, True):
                 rows[set_id, language, large] = pages(engine, set_id, language, large)
             value, unit = sentence_length(library.get(set_id, language), language)

@@ -653,15 +653,17 @@ def test_the_footer_names_the_date_of_birth_without_repeating_a_word(language):
 # -- the languages added for issue 24: every built-in set ----------------------------------
 
 # Each language below has every built-in set, its medicine words and its calendar wording.
-ADDED = ("ru", "pt", "fr")
+ADDED = ("ru", "pt", "fr", "tl")
 # What every handout in the language prints: the patient label, the visit's date (CLDR,
-# months in the genitive in Russian) and its time on the 24-hour clock the language reads.
+# months in the genitive in Russian) and its time on the clock the language reads (24-hour;
+# Tagalog: 12-hour, with AM/PM).
 ADDED_WORDS = {
     "ru": ["Пациент", "четверг, 3 декабря 2026 г.", "13:30"],
     "pt": ["Paciente", "quinta-feira, 3 de dezembro de 2026", "13:30"],
     "fr": ["Patient(e)", "jeudi 3 décembre 2026", "13:30"],
+    "tl": ["Pasyente", "Huwebes, Disyembre 3, 2026", "1:30\xa0PM"],
 }
-PAGE_WORDS = {"ru": "Страница 1 из", "pt": "Página 1 de", "fr": "Page 1 sur"}
+PAGE_WORDS = {"ru": "Страница 1 из", "pt": "Página 1 de", "fr": "Page 1 sur", "tl": "Pahina 1 ng"}
 ADDED_SETS = built_in_sets()
 
 
@@ -760,3 +762,12 @@ def test_haitian_creole_dates_use_its_own_names_of_days_and_months():
         assert squash(words) in squash(text), words
     assert not re.search(r"\bM1[0-2]\b|\bThu\b", text)
     assert english_words(text.replace("Draft translation, not reviewed", "")) == []
+
+
+def test_tagalog_medicine_lines_name_the_dose_not_a_verb_for_swallowing():
+    # "Inumin" (drink, swallow) would be wrong for a shot or a gel, so the lines name the dose.
+    text = squash(make("tl", "lumbar-fusion").render("text").decode("utf-8"))
+    assert squash("Ang huling dosis ng Eliquis (apixaban) ay sa Linggo,") in text
+    assert squash("Huling dosis ng Eliquis (apixaban). Pagkatapos nito, itigil ito.") in text
+    assert squash("Ang tinutukoy dito ay tabletang bawang") in text
+    assert "inumin ang huling" not in text.casefold()
