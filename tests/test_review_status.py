@@ -61,7 +61,7 @@ def test_a_site_attests_its_review_of_a_language(runner, attesting, tmp_path):
     plain = runner.invoke(cli, ["list", "--site", str(attesting)]).output
     line = next(x for x in plain.splitlines() if f" {SET} " in x)
     assert ", es reviewed 2026-12-01, " in line and ", vi draft" in line and "ar draft" in line
-    assert "ht draft" in line
+    assert "ht draft" in line and "tl draft" in line
 
     spanish, said = make_text(runner, attesting, tmp_path, "es")
     assert "Borrador, sin revisar" not in spanish and "draft" not in said
