@@ -653,7 +653,7 @@ def test_the_footer_names_the_date_of_birth_without_repeating_a_word(language):
 # -- the languages added for issue 24: every built-in set ----------------------------------
 
 # Each language below has every built-in set, its medicine words and its calendar wording.
-ADDED = ("ru", "pt", "fr", "tl")
+ADDED = ("ru", "pt", "fr", "tl", "ht")
 # What every handout in the language prints: the patient label, the visit's date (CLDR,
 # months in the genitive in Russian) and its time on the clock the language reads (24-hour;
 # Tagalog: 12-hour, with AM/PM).
@@ -662,8 +662,16 @@ ADDED_WORDS = {
     "pt": ["Paciente", "quinta-feira, 3 de dezembro de 2026", "13:30"],
     "fr": ["Patient(e)", "jeudi 3 décembre 2026", "13:30"],
     "tl": ["Pasyente", "Huwebes, Disyembre 3, 2026", "1:30\xa0PM"],
+    # Haitian Creole: the day and month names formats.yaml gives (CLDR has none).
+    "ht": ["Pasyan", "jedi, 3 desanm 2026", "13:30"],
 }
-PAGE_WORDS = {"ru": "Страница 1 из", "pt": "Página 1 de", "fr": "Page 1 sur", "tl": "Pahina 1 ng"}
+PAGE_WORDS = {
+    "ru": "Страница 1 из",
+    "pt": "Página 1 de",
+    "fr": "Page 1 sur",
+    "tl": "Pahina 1 ng",
+    "ht": "Paj 1 sou",
+}
 ADDED_SETS = built_in_sets()
 
 
