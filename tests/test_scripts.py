@@ -246,8 +246,8 @@ def test_drafted_page_words_match_the_english_labels(language):
     assert load_labels((templates_dir(),)).problems(language) == []
 
 
-@pytest.mark.parametrize("language", ["zh-Hans", "ko"])
-def test_chinese_and_korean_wrap_between_characters_but_never_inside_a_date_or_time(language):
+@pytest.mark.parametrize("language", ["zh-Hans"])
+def test_chinese_wraps_between_characters_but_never_inside_a_date_or_time(language):
     from pars_docs.render.pdf.flowables import CachedParagraph
     from pars_docs.render.pdf.scripted import ScriptStyles
     from pars_docs.render.pdf.styles import stylesheet
@@ -275,6 +275,83 @@ def test_chinese_and_korean_wrap_between_characters_but_never_inside_a_date_or_t
             for a, b in zip(ends, ends[1:], strict=False)
         )
     assert broke_between_characters  # wrapped inside runs of characters, not only at spaces
+
+
+def _lines(text: str, language: str, style_name: str, width: float) -> list[str]:
+    """``text`` laid out as a paragraph of ``style_name`` in ``language``, ``width`` points
+    wide: its lines' text (each but the last ends with a space)."""
+    from pars_docs.render.pdf.flowables import CachedParagraph
+    from pars_docs.render.pdf.scripted import ScriptStyles
+    from pars_docs.render.pdf.styles import stylesheet
+
+    shown = script_runs(text, language)
+    style = ScriptStyles(stylesheet(), language).get(style_name, shown)
+    paragraph = CachedParagraph(shown, style)
+    paragraph.wrap(width, 10000)
+    blPara = paragraph.blPara
+    if blPara.kind == 0:
+        return [" ".join(words) for _, words in blPara.lines]
+    return ["".join(f.text for f in line.words) for line in blPara.lines]
+
+
+def _break_points(text: str, lines: list[str]) -> list[int]:
+    """Where in ``text`` each line after the first starts (the space added at a line's end,
+    where the text had none, is not the text's)."""
+    at, starts = 0, []
+    for line in lines:
+        if text.startswith(line, at):
+            at += len(line)
+        else:
+            assert line.endswith(" ") and text.startswith(line[:-1], at), (text[at:], line)
+            at += len(line) - 1
+        starts.append(at)
+    assert at == len(text)
+    return starts[:-1]
+
+
+def test_korean_wraps_at_spaces_never_inside_a_word_a_date_or_a_time():
+    """Korean puts spaces between its words: a line breaks at a space, as English does, not
+    between two syllables of a word as Chinese may; and never inside a date or a time."""
+    date, hour = "2027년 3월 4일 목요일", "오전 8:00"
+    text = (
+        f"시술 날짜는 {date}입니다. {hour}까지 병원에 도착하세요. 와파린(Coumadin)은 "
+        f"마지막으로 복용한 다음 중단하세요. 기다리라고 하면 기다리세요. {date} {hour}"
+    )
+    for width in range(150, 400, 7):
+        lines = _lines(text, "ko", "body", width)
+        for start in _break_points(text, lines):
+            assert text[start - 1] == " ", (width, lines)
+        for whole in (date, hour, "Coumadin"):
+            assert any(whole in line for line in lines), (width, lines)
+
+
+def test_korean_key_times_keep_a_time_whole_in_large_print(tmp_path):
+    """A Korean key time at large print: the weekday may go to the next line, a time never
+    splits ("오전 7:30", never "오" and "전 7:30")."""
+    from datetime import date, time
+
+    from pars_docs.handout import Engine
+    from pars_docs.read.visit import Visit
+    from pars_docs.render.pdf import render_pdf
+
+    engine = Engine()
+    visit = Visit(
+        "pars-defect-injection",
+        "김민준",
+        date(2027, 3, 4),
+        time(8, 0),
+        "Dr. Lee",
+        medications=["warfarin"],
+        language="ko",
+        large_print=True,
+    )
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(render_pdf(engine.prepare(visit).documents))
+    page = subprocess.run(
+        ["pdftotext", "-raw", "-l", "1", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "오전 7:30" in page
+    assert not [line for line in page.splitlines() if line.endswith(("오", "오후", "오전"))]
 
 
 def _squeezed(text: str) -> str:

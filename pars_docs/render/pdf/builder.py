@@ -90,7 +90,28 @@ def _keep_end(text: str) -> str:
     return f"{head}\u00a0{tail}" if head and len(plain(tail)) <= 5 else text
 
 
-def _when_width(rows: list[tuple[Paragraph, Paragraph]], width: float) -> float:
+def _loosened(text: str) -> list[str]:
+    """``text`` as :func:`_keep_end` glues it, then with its glue let go one space at a time
+    from the start ("vendredi 12 mars", then "vendredi" apart from "12 mars"): the ways a key
+    time's day and time may be set, from the most kept together to the least."""
+    glued = _keep_end(text)
+    loose = [at for at, (a, b) in enumerate(zip(text, glued, strict=True)) if a != b]
+    out = [glued]
+    for at in loose:
+        out.append(out[-1][:at] + " " + out[-1][at + 1 :])
+    return out
+
+
+def _fitting(ways: list[CachedParagraph], width: float) -> CachedParagraph:
+    """The first of ``ways`` (one text set from the most kept together to the least) that
+    fits ``width`` without a word cut between two letters; the last if none does."""
+    for way in ways:
+        if not way.cuts_a_word(width):
+            return way
+    return ways[-1]
+
+
+def _when_width(rows: list[tuple[list[CachedParagraph], Paragraph]], width: float) -> float:
     """The width of the key times' day-and-time column: of :data:`WHEN_SHARES` of ``width``,
     the one with which the lines take the least height in all, so that a long action does
     not wrap more than it must. A day and time may take two lines (the day, then the time)
@@ -100,9 +121,9 @@ def _when_width(rows: list[tuple[Paragraph, Paragraph]], width: float) -> float:
     most: list[float] = []
     for share in WHEN_SHARES:
         when = share * width
-        days = [at.wrap(when - CELL_GAP, 0xFFFF)[1] for at, _ in rows]
+        days = [_fitting(ats, when - CELL_GAP).wrap(when - CELL_GAP, 0xFFFF)[1] for ats, _ in rows]
         if not most:
-            leading = [at.style.leading for at, _ in rows]
+            leading = [ats[0].style.leading for ats, _ in rows]
             most = [max(day, 2 * lead) for day, lead in zip(days, leading, strict=True)]
         if any(day > limit + 0.5 for day, limit in zip(days, most, strict=True)):
             break
@@ -155,8 +176,11 @@ class Builder:
 
     def para(
         self, text: str | None, style: str = "body", element: Element | None = None, **kw: Any
-    ) -> Paragraph:
-        paragraph = self.paragraph(markup(keep_units(text)), style, **kw)
+    ) -> CachedParagraph:
+        return self._tagged(self.paragraph(markup(keep_units(text)), style, **kw), element)
+
+    @staticmethod
+    def _tagged(paragraph: CachedParagraph, element: Element | None) -> CachedParagraph:
         if element is not None and paragraph.actual_text is not None:
             # Read by a screen reader instead of the glyphs, which are drawn right to left.
             element.attrs = {**element.attrs, "actual_text": paragraph.actual_text}
@@ -439,11 +463,15 @@ class Builder:
                 CachedParagraph("☐", s["key_box"]), li.add("Lbl", alt=item.get("alt") or "")
             )
             body = li.add("LBody")
-            at = self.para(_keep_end(item.get("at") or ""), "key_when", body.add("P"))
-            rows.append((label, at, self.para(item.text, "key_what", body.add("P"))))
-        when = _when_width([(at, what) for _, at, what in rows], width - box)
+            # The day and time, kept together as far as the column allows (_fitting).
+            ats = [self.para(way, "key_when") for way in _loosened(item.get("at") or "")]
+            rows.append(
+                (label, ats, body.add("P"), self.para(item.text, "key_what", body.add("P")))
+            )
+        when = _when_width([(ats, what) for _, ats, _, what in rows], width - box)
         lines: list[Flowable] = []
-        for label, at, what in rows:
+        for label, ats, day, what in rows:
+            at = self._tagged(_fitting(ats, when - CELL_GAP), day)
             cells, widths = [label, at, what], [box, when, width - box - when]
             gap = ("RIGHTPADDING", "LEFTPADDING")
             if self.styles.rtl:

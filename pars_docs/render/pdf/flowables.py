@@ -130,11 +130,18 @@ class CachedParagraph(Tagged, Paragraph):
             width, height = super().wrap(availWidth, availHeight)
             _space_line_ends(self)
             _order_words(self)
-            _remember(self._breaks, key, (self.blPara, height, self._wrapWidths))
+            cut = getattr(self, "_splitLongWordCount", 0)
+            _remember(self._breaks, key, (self.blPara, height, self._wrapWidths, cut))
             return width, height
         self.width = availWidth
-        self.blPara, self.height, self._wrapWidths = hit
+        self.blPara, self.height, self._wrapWidths, self._splitLongWordCount = hit
         return availWidth, self.height
+
+    def cuts_a_word(self, width: float) -> bool:
+        """Whether, laid out ``width`` points wide, a word of the paragraph is too wide for a
+        line and ReportLab cuts it between two letters."""
+        self.wrap(width, 0xFFFF)
+        return bool(getattr(self, "_splitLongWordCount", 0))
 
     def breakLinesCJK(self, maxWidths: Any) -> Any:  # noqa: N802 (ReportLab's name)
         """Lines of a Chinese or Korean paragraph: between characters, never inside a date,
@@ -241,32 +248,53 @@ def _unspaced(blPara: Any) -> Any:
     return out
 
 
-# Chinese and Korean wrap between characters, as ReportLab's CJK wrapping does, but never
-# inside a date or a time ("2027年3月4日星期四", "上午8:00", "3월 4일 목요일", "오전 7:30"), nor
-# inside a run of Latin letters or digits ("warfarin", "911"). ReportLab's own CJK splitter
-# breaks between any two characters of a date; this one is ReportLab's with those rules.
-_KEEP_WHOLE = re.compile(
-    r"(?:\d+年)?\d+月\d+日(?:星期[一二三四五六日天])?"
-    r"|(?:\d+년 )?\d+월 \d+일(?: [월화수목금토일]요일)?"
-    r"|(?:[上下]午|中午|오전 |오후 )?\d{1,2}:\d{2}"
-)
+# Chinese wraps between characters, as ReportLab's CJK wrapping does; Korean, which puts
+# spaces between its words, wraps at the spaces, as Latin text does. Neither breaks inside a
+# date or a time ("2027年3月4日星期四", "上午8:00", "3월 4일 목요일", "오전 7:30"), nor inside
+# a run of Latin letters or digits ("warfarin", "911"). ReportLab's own CJK splitter breaks
+# between any two characters (of a date, or of a Korean word); this one is ReportLab's with
+# those rules. A date and the weekday after it may go to two lines when nothing else fits
+# (a narrow column in large print); a time never.
+_GAP = "[ \u00a0]"
+_DATE = f"(?:\\d+年)?\\d+月\\d+日|(?:\\d+년{_GAP})?\\d+월{_GAP}\\d+일"
+_WEEKDAY = f"星期[一二三四五六日天]|{_GAP}[월화수목금토일]요일"
+_TIME = f"(?:[上下]午|中午|오전{_GAP}|오후{_GAP})?\\d{{1,2}}:\\d{{2}}"
+_KEEP_WHOLE = re.compile(f"(?P<date>{_DATE})(?P<weekday>{_WEEKDAY})?|{_TIME}")
+
+# Where a line may start: never, only when no free break fits the line, or freely.
+NEVER, WEAK, FREE = 0, 1, 2
 
 
 def _wide(char: str) -> bool:
     return char >= "\u2e80"
 
 
-def _breaks(text: str) -> list[bool]:
-    """For each position of ``text``, whether a line may start there."""
-    allowed = [False] * (len(text) + 1)
+def _hangul(char: str) -> bool:
+    return (
+        "\uac00" <= char <= "\ud7ff"
+        or "\u1100" <= char <= "\u11ff"
+        or ("\u3130" <= char <= "\u318f")
+    )
+
+
+def _breaks(text: str) -> list[int]:
+    """For each position of ``text``, whether a line may start there: :data:`FREE`,
+    :data:`WEAK` (between a date and its weekday) or :data:`NEVER`."""
+    allowed = [NEVER] * (len(text) + 1)
     for at in range(1, len(text)):
         before, here = text[at - 1], text[at]
         if here in ALL_CANNOT_START or before in ALL_CANNOT_END:
             continue
-        allowed[at] = before == " " or _wide(before) or _wide(here)
+        if before == " ":
+            allowed[at] = FREE
+        elif (_wide(before) or _wide(here)) and not (_hangul(before) or _hangul(here)):
+            allowed[at] = FREE
     for match in _KEEP_WHOLE.finditer(text):
         for at in range(match.start() + 1, match.end()):
-            allowed[at] = False
+            allowed[at] = NEVER
+        if match.group("weekday"):
+            weekday = match.start("weekday")
+            allowed[weekday + (text[weekday] in " \u00a0")] = WEAK
     return allowed
 
 
@@ -300,9 +328,11 @@ def _cjk_lines(frags: list[Any], max_widths: list[float], calc_bounds: bool) -> 
             used += unit.width
             end += 1
         if end < len(units) and not forced:
-            back = next((at for at in range(end, start, -1) if allowed[at]), None)
-            if back is not None:
-                end = back
+            for level in (FREE, WEAK):
+                back = next((at for at in range(end, start, -1) if allowed[at] >= level), None)
+                if back is not None:
+                    end = back
+                    break
         used = sum(u.width for u in units[start:end])
         lines.append(
             makeCJKParaLine(units[start:end], width, used, width - used, forced, calc_bounds)
