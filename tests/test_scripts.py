@@ -489,3 +489,62 @@ def test_the_arabic_pdf_carries_the_text_rendition_in_logical_order(tmp_path):
     assert len(arabic) > 60
     assert [p for p in arabic if _squeezed(p) not in spans] == []
     assert [p for p in paragraphs if p not in arabic and _squeezed(p) not in read] == []
+
+
+def test_every_shaped_arabic_glyph_maps_to_the_letters_it_stands_for(tmp_path):
+    """The embedded Arabic font's ToUnicode map gives each drawn glyph the letters it stands
+    for: no private-use codes (ligatures, forms the font has no character for) and no
+    dotless letter bodies (Noto Sans Arabic draws ب ت ث ن ي as one body and their dots).
+    Read through the glyphs (pdfinfo -struct-text reads the content, not the /ActualText),
+    each Arabic word of the handout's paragraphs is there, drawn right to left."""
+    import re
+    import unicodedata
+    from datetime import date, time
+
+    from pars_docs.handout import Engine
+    from pars_docs.read.visit import Visit
+    from pars_docs.render.pdf import render_pdf
+    from pars_docs.render.renditions import render_text
+
+    engine = Engine()
+    visit = Visit(
+        "lumbar-tfesi",
+        "محمد علي",
+        date(2027, 3, 4),
+        time(8, 0),
+        "Dr. Lee",
+        medications=("warfarin", "aspirin"),
+        language="ar",
+    )
+    documents = engine.prepare(visit).documents
+    pdf = tmp_path / "handout.pdf"
+    pdf.write_bytes(render_pdf(documents))
+    read = {}
+    for command in (["pdftotext"], ["pdfinfo", "-struct-text"]):
+        out = subprocess.run(
+            [*command, str(pdf), "-"][: 3 if command[0] == "pdfinfo" else 4],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        read[command[0]] = unicodedata.normalize("NFKC", out)
+        assert not re.findall("[\ue000-\uf8ff\U000f0000-\U000ffffd]", out), command
+        assert not re.findall("[\u066e\u066f\u06a1\u06ba]", read[command[0]]), command
+    # Words of plain letters (no marks, no lam-alef, which is one glyph for two letters).
+    words = {
+        word.strip(".,:;،()؟")
+        for paragraph in _paragraphs(render_text(documents))
+        for word in paragraph.split()
+    }
+    words = {
+        w
+        for w in words
+        if w and all("\u0621" <= c <= "\u064a" for c in w) and not re.search("ل[اأإآ]", w)
+    }
+    assert len(words) > 300
+    # Outside the tagged content (the draft band, the footer) there is no /ActualText and
+    # pdftotext reads the glyphs, putting them in logical order itself.
+    missing = [w for w in words if w[::-1] not in read["pdfinfo"] and w not in read["pdftotext"]]
+    assert missing == []
+    # Latin names inside an Arabic line keep their letters' codes and their order.
+    assert "(Bayer, Ecotrin, Bufferin)" in read["pdfinfo"]

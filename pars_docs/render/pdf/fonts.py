@@ -11,7 +11,7 @@ import unicodedata
 from functools import cache
 from importlib.util import find_spec
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 from weakref import WeakKeyDictionary
 
 from reportlab import Version as rl_version
@@ -23,7 +23,7 @@ from ... import startup_cache
 from ...compose.markup import BOLD_OFF, BOLD_ON
 from ...errors import GlyphError
 from ...resources import fonts_dir
-from .scripts import ScriptFont, font_for, script_of
+from .scripts import FONTS, ScriptFont, font_for, script_of
 
 REGULAR = "ParsDocsSans"
 BOLD = "ParsDocsSans-Bold"
@@ -69,9 +69,16 @@ def register_script(font: ScriptFont) -> tuple[str, str]:
         raise GlyphError(
             f"printing {font.script} needs uharfbuzz; install it with: {font.install}"
         ) from e
+    if font.key == "Arab":
+        _text_of_shaped_glyphs()
     family = path.stem.split("[")[0]
+    source = path.stat()
     for name, weight, face in ((font.regular, 400.0, "Regular"), (font.bold, 700.0, "Bold")):
-        loaded = _load(name, _instance(path, weight, font.pins))
+        # An instance is the same bytes for the same variable font, location and HarfBuzz:
+        # its tables are kept under those, not under a digest of its ten megabytes (a tenth
+        # of a cold Chinese `make`).
+        made_from = (str(path), source.st_size, source.st_mtime_ns, weight, font.pins)
+        loaded = _load(name, _instance(path, weight, font.pins), (repr(made_from), _hb_version()))
         # An instance keeps the variable font's name, and ReportLab takes two fonts with one
         # name for one: each gets its weight's name (which the PDF also shows).
         loaded.face.name = TTFNameBytes(f"{family}-{face}".encode())
@@ -101,6 +108,12 @@ def _instance(path: Path, weight: float, pins: tuple[tuple[str, float], ...]) ->
     made = _scratch() / f"{path.stem.split('[')[0]}-{int(weight)}.ttf"
     made.write_bytes(bytes(hb.subset(face, wanted).blob.data))
     return made
+
+
+def _hb_version() -> str:
+    import uharfbuzz as hb
+
+    return str(getattr(hb, "__version__", "")) + str(hb.version_string())
 
 
 @cache
@@ -162,9 +175,11 @@ def missing_glyphs(text: str, language: str | None = None) -> list[str]:
 # Anything unexpected in a kept copy, and the font is read from its file as usual.
 
 
-def _load(name: str, path: Path) -> TTFont:
+def _load(name: str, path: Path, made_from: tuple[str, ...] | None = None) -> TTFont:
+    """The font at ``path``, its tables kept under a digest of its bytes, or of
+    ``made_from`` (what the file was made from) when given."""
     data = path.read_bytes()
-    kept = startup_cache.key("font", data, rl_version)[:32]
+    kept = startup_cache.key("font", *(made_from or (data,)), rl_version)[:32]
     record = startup_cache.load("font", kept)
     if record is not None:
         try:
@@ -172,8 +187,40 @@ def _load(name: str, path: Path) -> TTFont:
         except Exception:  # noqa: BLE001 (a record of another shape: read the font)
             pass
     font = TTFont(name, str(path))
+    font.face.__class__ = _Face
     _keep(font, kept)
     return font
+
+
+class _Face(TTFontFace):
+    """A TrueType face whose subsets are made without copying its glyph table.
+
+    ReportLab takes the whole ``glyf`` table out of the font's bytes (a copy of ten megabytes
+    for a Chinese font) for every subset it embeds, four times a handout, only to slice each
+    glyph it needs from it: most of the extra time a Chinese handout took in a batch. Here the
+    table is a view, and each glyph a copy of its own bytes, the same as before."""
+
+    def get_table(self, tag: str) -> Any:
+        if tag != "glyf":
+            return super().get_table(tag)
+        at, length = self.get_table_pos(tag)
+        data: bytes = vars(self)["_ttf_data"]
+        return _Slices(memoryview(data)[at : at + length])
+
+
+class _Slices:
+    """A table read only by slicing: each slice is bytes."""
+
+    __slots__ = ("view",)
+
+    def __init__(self, view: memoryview) -> None:
+        self.view = view
+
+    def __getitem__(self, part: slice) -> bytes:
+        return bytes(self.view[part])
+
+    def __len__(self) -> int:
+        return len(self.view)
 
 
 def _keep(font: TTFont, kept: str) -> None:
@@ -207,7 +254,7 @@ def _restored(name: str, path: Path, data: bytes, kept: dict) -> TTFont:
         and type(state.get("charToGlyph")) is dict
     ):
         raise ValueError("a font record of another shape")
-    face = TTFontFace.__new__(TTFontFace)
+    face = _Face.__new__(_Face)
     for attribute in kept["names"]:
         state[attribute] = TTFNameBytes(state[attribute])
     vars(face).update(state)
@@ -224,6 +271,103 @@ def _restored(name: str, path: Path, data: bytes, kept: dict) -> TTFont:
     font.encoding = TTEncoding()
     font.state = WeakKeyDictionary()
     return font
+
+
+# What a shaped glyph stands for. HarfBuzz shapes an Arabic word into glyphs that are not its
+# letters: joining forms, ligatures (lam-alef), and in Noto Sans Arabic a letter's dotless
+# body plus its dots as a glyph of their own, the body shared by several letters (ب ت ث ن ي).
+# ReportLab gives each glyph one code, the character the font maps to it (the dotless letter
+# U+066E for all five) or a private-use character when it has none, and the embedded font's
+# ToUnicode map says that: text extraction read wrong letters and private-use codes. Here
+# each glyph gets a code for what it stands for in its word: a code per glyph and text, the
+# text being the characters of its cluster for the glyph that carries the cluster (on the
+# baseline, the widest), nothing for the other glyphs of the cluster (the dots); and the
+# ToUnicode map says so (ISO 32000-1, 9.10.3). Fonts with no shaped glyphs keep ReportLab's
+# map, byte for byte. This is the one place that touches ReportLab's shaping internals.
+
+_SHAPED_CODE = 0xF0000  # the first code of plane 15's private use area, out of any font's map
+_GLYPH_TEXT: dict[bytes, dict[int, str]] = {}  # a face's name → its codes → their text
+_GLYPH_CODE: dict[bytes, dict[tuple[int, str], int]] = {}  # a face's name → (glyph, text) → code
+_ARABIC_FACES = (FONTS["Arab"].regular,)  # its regular and bold faces: the glyphs recoded
+
+
+@cache
+def _text_of_shaped_glyphs() -> None:
+    from reportlab.pdfbase import ttfonts
+    from reportlab.platypus import paragraph
+
+    shape = paragraph.shapeFragWord  # type: ignore[attr-defined]
+    shaped_word = ttfonts.ShapedFragWord
+    shaped_str = ttfonts.ShapedStr
+    to_unicode = ttfonts.makeToUnicodeCMap
+
+    def shape_with_text(word: Any, *args: Any, **kwargs: Any) -> Any:
+        new = shape(word, *args, **kwargs)
+        if new is word or not isinstance(new, shaped_word):
+            return new
+        text = "".join(s for f, s in word[1:] if not hasattr(f, "cbDefn"))
+        runs = [(at, *item) for at, item in enumerate(new[1:], 1)]
+        runs = [r for r in runs if len(getattr(r[2], "__shapeData__", None) or ()) == len(r[2])]
+        # Only the Arabic font's glyphs: a Latin word in the same paragraph (shaped for its
+        # kerning) keeps its letters' own codes, which the line's ordering reads.
+        shaped = [r for r in runs if r[1].fontName.startswith(_ARABIC_FACES)]
+        # Where each cluster's characters end: at the next cluster of the word, in any run.
+        starts = sorted({d.cluster for _, _, glyphs in runs for d in glyphs.__shapeData__})
+        ends = dict(zip(starts, [*starts[1:], len(text)], strict=True))
+        for at, frag, glyphs in shaped:
+            data = glyphs.__shapeData__
+            face = cast(TTFont, pdfmetrics.getFont(frag.fontName)).face
+            new[at] = (frag, shaped_str(_recoded(face, glyphs, data, text, ends), shapeData=data))
+        return new
+
+    def cmap(fontname: str, subset: list[int]) -> str:
+        texts = _GLYPH_TEXT.get(fontname.split("+", 1)[-1].encode("latin-1"))
+        if not texts or not any(code in texts for code in subset):
+            return to_unicode(fontname, subset)
+        made = to_unicode(fontname, [0] * len(subset)).split("\n")
+        start = made.index(f"{len(subset)} beginbfchar") + 1
+        made[start : start + len(subset)] = [
+            f"<{i:02X}> <{texts[code].encode('utf-16-be').hex().upper()}>"
+            if code in texts
+            else f"<{i:02X}> <{code:04X}>"
+            for i, code in enumerate(subset)
+        ]
+        return "\n".join(made)
+
+    paragraph.shapeFragWord = shape_with_text  # type: ignore[attr-defined]
+    ttfonts.makeToUnicodeCMap = cmap
+
+
+def _recoded(face: Any, glyphs: str, data: list[Any], text: str, ends: dict[int, int]) -> str:
+    """``glyphs`` (one shaped run of the word ``text``, as ReportLab's codes) with each
+    glyph's code replaced by the code of that glyph standing for its text (see above);
+    ``ends``: where each cluster's characters end."""
+    carrier: dict[int, tuple[tuple[bool, float], int]] = {}
+    for index, d in enumerate(data):
+        rank = (d.y_offset == 0, d.x_advance)
+        if d.cluster not in carrier or rank > carrier[d.cluster][0]:
+            carrier[d.cluster] = (rank, index)
+    codes = _GLYPH_CODE.setdefault(face.name, {})
+    texts = _GLYPH_TEXT.setdefault(face.name, {})
+    out = []
+    for index, (char, d) in enumerate(zip(glyphs, data, strict=True)):
+        glyph = face.charToGlyph.get(ord(char))
+        if glyph is None:
+            out.append(char)
+            continue
+        stands = text[d.cluster : ends[d.cluster]] if carrier[d.cluster][1] == index else ""
+        if stands == char:
+            out.append(char)  # the glyph of the character it stands for: its own code
+            continue
+        code = codes.get((glyph, stands))
+        if code is None:
+            code = _SHAPED_CODE + len(codes)
+            codes[glyph, stands] = code
+            texts[code] = stands
+            face.charToGlyph[code] = glyph
+            face.charWidths[code] = face.charWidths[ord(char)]
+        out.append(chr(code))
+    return "".join(out)
 
 
 _SCRIPTS = ("LATIN", "GREEK", "CYRILLIC", "COMBINING", "MODIFIER")
