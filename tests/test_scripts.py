@@ -530,10 +530,13 @@ def test_every_shaped_arabic_glyph_maps_to_the_letters_it_stands_for(tmp_path):
         read[command[0]] = unicodedata.normalize("NFKC", out)
         assert not re.findall("[\ue000-\uf8ff\U000f0000-\U000ffffd]", out), command
         assert not re.findall("[\u066e\u066f\u06a1\u06ba]", read[command[0]]), command
-    # Words of plain letters (no marks, no lam-alef, which is one glyph for two letters).
+    # Words of plain letters (no marks, no lam-alef, which is one glyph for two letters), of
+    # the paragraphs drawn as text (a picture's description is its alternative text).
+    drawn = "".join(_squeezed(text) for text in _span_actual_texts(pdf))
     words = {
         word.strip(".,:;،()؟")
         for paragraph in _paragraphs(render_text(documents))
+        if _squeezed(paragraph) in drawn or not any("\u0600" <= c <= "\u06ff" for c in paragraph)
         for word in paragraph.split()
     }
     words = {
