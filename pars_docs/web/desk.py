@@ -20,8 +20,9 @@ from ..errors import ParsDocsError, UsageError
 from ..handout import Engine, Handout
 from ..load.languages import resolve
 from ..load.library import InstructionSet, group_order
-from ..plan.timeline import declared_options, localize, set_option
-from ..read.visit import Visit, clean_text, make_visit, parse_birth_date, parse_date, parse_time
+from ..plan.timeline import declared_options, set_option
+from ..read.visit import Visit, make_visit
+from ..service.visits import SkippedTime, UnknownMedicine, visit_or_problems
 from ..write.names import FILE_SUFFIXES
 
 log = logging.getLogger("pars_docs.web")
@@ -307,29 +308,14 @@ class Desk:
 
     def make(self, values: FormValues) -> tuple[str | None, dict[str, str]]:
         """Make the handout; returns (its id, {}) or (None, {field: message})."""
-        errors = self._field_errors(values)
-        if errors:
-            return None, errors
-        sedation = {"yes": True, "no": False}.get(values.sedation)
+        visit, problems = visit_or_problems(
+            self._visit_values(values), self.engine.library, self.site, ask=values.ask
+        )
+        values.unknown = {p.box: p.closest for p in problems if isinstance(p, UnknownMedicine)}
+        if visit is None:
+            return None, self._field_errors(problems)
         extra = self._later_values(values)
         try:
-            if values.options is not None:
-                ticked = set(values.options)
-                boxes = desk_options(self.engine.library.get(values.procedure.strip()))
-                extra["visit"]["options"] = {o["name"]: o["name"] in ticked for o in boxes}
-            visit = make_visit(
-                values.procedure,
-                values.patient,
-                values.date,
-                values.time,
-                values.clinician,
-                dob=values.dob or None,
-                mrn=values.mrn or None,
-                sedation=sedation,
-                medications=values.medications,
-                note=values.note or None,
-                **extra["visit"],
-            )
             if values.paper and values.paper not in PAPERS:
                 raise UsageError(f"paper: '{values.paper}' is not one of letter, a4", field="paper")
             with self.lock:
@@ -363,48 +349,55 @@ class Desk:
         )
         return self._keep(made), {}
 
-    def _field_errors(self, values: FormValues) -> dict[str, str]:
-        """Every field's own problem at once (make_visit stops at the first), in words for
-        the desk: an empty field, a date or time that cannot be read, an hour the clocks
-        skip that day, and each medicine the table does not know (unless the nurse chose to
-        print "Ask us about" it), with the closest names the table knows."""
-        checks = [
-            ("procedure", lambda: self.engine.library.get(values.procedure.strip())),
-            ("patient", lambda: clean_text(values.patient, "patient", required=True)),
-            ("dob", lambda: values.dob and parse_birth_date(values.dob)),
-            ("mrn", lambda: clean_text(values.mrn, "mrn")),
-            ("date", lambda: parse_date(values.date, "date")),
-            ("time", lambda: parse_time(values.time, "time")),
-            ("clinician", lambda: clean_text(values.clinician, "clinician", required=True)),
-            ("note", lambda: clean_text(values.note, "note")),
-        ]
-        errors: dict[str, str] = {}
-        for name, check in checks:
+    def _visit_values(self, values: FormValues) -> dict[str, Any]:
+        """The form's values as the front door's loose values for a visit."""
+        given: dict[str, Any] = {
+            "procedure": values.procedure,
+            "patient": values.patient,
+            "dob": values.dob,
+            "mrn": values.mrn,
+            "date": values.date,
+            "time": values.time,
+            "clinician": values.clinician,
+            "sedation": {"yes": True, "no": False}.get(values.sedation),
+            "medications": values.medications,
+            "note": values.note,
+            **self._later_values(values)["visit"],
+        }
+        if values.options is not None:
             try:
-                check()
-            except ParsDocsError as e:
-                field_name = _form_field(e.field or name)
-                errors[field_name] = nurse_words(field_name, e.message)
-        if "date" not in errors and "time" not in errors:
-            day, clock = parse_date(values.date), parse_time(values.time)
-            try:
-                localize(day, clock, self.site.tz)
+                boxes = desk_options(self.engine.library.get(values.procedure.strip()))
             except ParsDocsError:
-                errors["time"] = (
+                boxes = []  # the procedure's own problem is reported with the others
+            ticked = set(values.options)
+            given["options"] = {o["name"]: o["name"] in ticked for o in boxes}
+        return given
+
+    def _field_errors(self, problems: list[ParsDocsError]) -> dict[str, str]:
+        """Every field's problem (the front door finds them all at once) in words for the
+        desk, in the order the form shows the fields, so the focus goes to the first: an
+        empty field, a date or time that cannot be read, an hour the clocks skip that day,
+        and each medicine the table does not know (unless the nurse chose to print "Ask us
+        about" it)."""
+        errors: dict[str, str] = {}
+        for problem in problems:
+            if isinstance(problem, UnknownMedicine):
+                name = f"medication-{problem.box}"
+                errors[name] = f"We do not know the medicine “{problem.name.strip()}”."
+            elif isinstance(problem, SkippedTime):
+                day, clock = problem.day, problem.clock
+                errors.setdefault(
+                    "time",
                     f"{clock.strftime('%I:%M %p').lstrip('0')} does not happen on "
                     f"{day.strftime('%B')} {day.day}: the clocks go forward an hour that "
-                    "night. Choose another time."
+                    "night. Choose another time.",
                 )
-        table = self.engine.library.medicine_table()
-        values.unknown = {}
-        for box, name in enumerate(values.medications, 1):
-            if name in values.ask or table.read(name) is not None:
-                continue
-            values.unknown[box] = table.closest(name)
-            errors[f"medication-{box}"] = f"We do not know the medicine “{name.strip()}”."
-        # In the order the form shows them, so the focus goes to the first.
+            else:
+                name = _form_field(problem.field)
+                errors.setdefault(name, nurse_words(name, problem.message))
+        boxes = [int(name.split("-")[1]) for name in errors if name.startswith("medication-")]
         order = [*FIELDS[: FIELDS.index("medication")]]
-        order += [f"medication-{box}" for box in values.unknown]
+        order += [f"medication-{box}" for box in sorted(boxes)]
         order += FIELDS[FIELDS.index("medication") :]
         return {name: errors[name] for name in order if name in errors} | {
             k: v for k, v in errors.items() if k not in order

@@ -26,7 +26,7 @@ import tempfile
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -45,8 +45,9 @@ from ..errors import (
     trace_without_values,
 )
 from ..load.site import Site, check_zone
-from ..read.rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping, read_rows
+from ..read.rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping
 from ..read.visit import check_date_format
+from ..service.inputs import input_rows
 
 log = logging.getLogger("pars_docs.web")
 
@@ -73,24 +74,6 @@ FIX_SECONDS = 120  # a corrected row is one handout: far less than this
 
 
 @dataclass
-class PacketOptions:
-    """The options of ``pars-docs batch`` the upload form offers."""
-
-    fmt: str | None = None
-    columns: tuple[str, ...] = ()
-    date_format: str | None = None
-    encoding: str | None = None
-    duplex: bool = False
-    index: bool = False
-    paper: str | None = None
-    sedation: bool | None = None
-    # For FHIR and HL7 v2 lists, whose times are instants: the clinic's zone (else the
-    # site's), and whether appointments already past are made (reprints).
-    timezone: str | None = None
-    include_past: bool = False
-
-
-@dataclass
 class Job:
     """One upload's run and, once it ends, its results, held in memory."""
 
@@ -111,7 +94,7 @@ class Job:
     ended: float | None = None
     owner: str = ""  # the session that started it
     audited: bool = False  # its handouts are in the audit trail, so it may be given out
-    options: PacketOptions = field(default_factory=PacketOptions)
+    options: Options = field(default_factory=Options)  # the batch run's, as the form chose
     site: Site | None = None  # the run's site (its zone and code map)
     # What each failed row said (FIXABLE fields), for correcting it in the page.
     given: dict[int, dict[str, str]] = field(default_factory=dict)
@@ -149,11 +132,19 @@ class Packets:
         self,
         upload: bytes,
         filename: str,
-        options: PacketOptions,
+        options: Options,
+        *,
+        fmt: str | None = None,
+        encoding: str | None = None,
+        columns: tuple[str, ...] = (),
+        timezone: str | None = None,
         mapping_upload: tuple[bytes, str] | None = None,
         codes_upload: tuple[bytes, str] | None = None,
     ) -> str:
-        """Check the upload and start its run; a :class:`ParsDocsError` if it cannot run."""
+        """Check the upload and start its run with ``options`` (those of the batch run the
+        form offers); a :class:`ParsDocsError` if it cannot run. ``fmt``, ``encoding`` and
+        ``columns`` say how the list is read; ``timezone`` is the clinic's zone for a FHIR or
+        HL7 v2 list (else the site's)."""
         if not upload:
             raise UsageError("INPUT: choose a file to upload", field="input")
         with self._lock:
@@ -164,11 +155,11 @@ class Packets:
                 "them is done",
                 field="packet",
             )
-        if options.fmt and options.fmt not in FORMATS:
-            raise UsageError(f"--format: '{options.fmt}' is not a known format", field="format")
+        if fmt and fmt not in FORMATS:
+            raise UsageError(f"--format: '{fmt}' is not a known format", field="format")
         if options.date_format:
             check_date_format(options.date_format)
-        zone = check_zone(options.timezone) if options.timezone else None
+        zone = check_zone(timezone) if timezone else None
         label = _display_name(filename)
         folder = Path(tempfile.mkdtemp(prefix="job-", dir=self.root))
         try:
@@ -195,15 +186,20 @@ class Packets:
                 str(codes_path): "the code map",
             }
             with _relabelled(names):
-                mapping = read_mapping(str(map_path) if map_path else None, options.columns)
-                source = Source(str(source_path), options.fmt, options.encoding)
+                mapping = read_mapping(str(map_path) if map_path else None, columns)
+                source = Source(str(source_path), fmt, encoding)
                 site = self._site_for(source, zone)
                 if codes_path is not None:
                     site = replace(site, procedure_codes=codes_path)
                 try:
-                    total = sum(
-                        1 for _ in _rows(source, mapping, site, self.library, options.include_past)
+                    rows, _ = input_rows(
+                        source,
+                        site,
+                        mapping=mapping,
+                        library=self.library,
+                        include_past=options.include_past,
                     )
+                    total = sum(1 for _ in rows())
                 except ParsDocsError:
                     raise
                 except Exception as e:  # noqa: BLE001 - a reader's fault is still a bad upload
@@ -221,7 +217,7 @@ class Packets:
         receive, send = self._context.Pipe(duplex=False)
         job.process = self._context.Process(
             target=_run,
-            args=(folder, source_path.name, source.format, options.encoding, mapping, options),
+            args=(folder, source_path.name, source.format, encoding, mapping, options),
             kwargs={"site": site, "counter": job.read, "reply": send, "parent": os.getpid()},
             daemon=False,  # its batch run starts a worker pool of its own
         )
@@ -501,11 +497,16 @@ def _run(
             source = Source(str(folder / input_name), fmt, encoding)
 
         def noted() -> Iterator[RowResult]:
-            read = (
-                rows
-                if source is None
-                else _rows(source, mapping, site, library, options.include_past)
-            )
+            if source is None:
+                read: Iterable[RowResult] = rows or []
+            else:
+                read = input_rows(
+                    source,
+                    site,
+                    mapping=mapping,
+                    library=library,
+                    include_past=options.include_past,
+                )[0]()
             for row in read:
                 if isinstance(row, Row):
                     shown[row.number] = {
@@ -514,16 +515,11 @@ def _run(
                 yield row
 
         (folder / "handouts").mkdir()
-        batch_options = Options(
+        batch_options = replace(
+            options,
             out_dir=folder / "handouts",
             merge=folder / "packet.pdf" if rows is None else None,
-            duplex=options.duplex,
-            index=options.index,
             manifest=str(folder / "manifest.jsonl"),
-            date_format=options.date_format,
-            paper=options.paper,
-            sedation=options.sedation,
-            include_past=options.include_past,
         )
         summary = run_batch(noted(), site, batch_options, progress=_Counted(counter))
         _send(reply, ("done", asdict(summary), shown))
@@ -561,22 +557,6 @@ class _Counted(Progress):
     def update(self, done: int) -> None:
         with self.counter.get_lock():
             self.counter.value = done
-
-
-def _rows(
-    source: Source, mapping: dict[str, str], site: Site, library, include_past: bool = False
-) -> Iterator[RowResult]:
-    """The upload's rows; FHIR and HL7 v2 are read on the site's clock with its code map,
-    appointments already past only if ``include_past``."""
-    if source.format not in FEEDS:
-        return read_rows(source, mapping)
-    from ..read.codes import CodeMap
-    from ..read.ehr import Feed
-    from ..read.feeds import read_appointments
-
-    codes = CodeMap.build(library, site.procedure_codes)
-    feed = Feed.for_site(site, codes, include_past=include_past, medicines=library.medicine_table())
-    return read_appointments(source, feed)
 
 
 class _relabelled:

@@ -13,8 +13,9 @@ from flask import Flask, abort, current_app, g, redirect, render_template, reque
 
 from ...errors import ParsDocsError
 from ...read.rows import FORMATS
+from ...service.lists import Options
 from ..desk import PAPERS, without_command_words
-from ..packets import FIXABLE, Job, PacketOptions
+from ..packets import FIXABLE, Job
 from ..state import state
 from .printing import send, send_status
 
@@ -109,19 +110,14 @@ def packet_form():
     return show_packet_form()
 
 
-def upload_options(form, upload) -> PacketOptions:
-    """The upload form's choices for one run."""
-    columns = tuple(line.strip() for line in form.get("columns", "").splitlines())
-    return PacketOptions(
-        fmt=form.get("format") or None,
-        columns=tuple(c for c in columns if c),
+def run_options(form) -> Options:
+    """The upload form's choices for the batch run."""
+    return Options(
         date_format=form.get("date_format", "").strip() or None,
-        encoding=text_encoding(form.get("encoding", ""), upload, form.get("format")),
         duplex=form.get("duplex") == "yes",
         index=form.get("index") == "yes",
         paper=form.get("paper") if form.get("paper") in PAPERS else None,
         sedation={"yes": True, "no": False}.get(form.get("sedation", "")),
-        timezone=form.get("timezone", "").strip() or None,
         include_past=form.get("include_past") == "yes",
     )
 
@@ -132,12 +128,14 @@ def packet_start():
     upload = request.files.get("input")
     mapping = request.files.get("map")
     codes = request.files.get("codes")
-    options = upload_options(form, upload)
+    options = run_options(form)
+    encoding = text_encoding(form.get("encoding", ""), upload, form.get("format"))
+    columns = tuple(line.strip() for line in form.get("columns", "").splitlines())
     has_map = bool(mapping and mapping.filename)
     if options.date_format not in DATE_FORMATS and options.date_format is not None:
         message = "Choose the date format from the list."
         return show_packet_form({"date_format": message}, 422, form)
-    if options.encoding not in (None, *(value for value, _ in ENCODINGS)):
+    if encoding not in (None, *(value for value, _ in ENCODINGS)):
         message = "Choose the text encoding from the list."
         return show_packet_form({"encoding": message}, 422, form)
     packets = state().packets
@@ -146,8 +144,14 @@ def packet_start():
             upload.read() if upload else b"",
             upload.filename or "" if upload else "",
             options,
-            (mapping.read(), mapping.filename or "") if mapping and has_map else None,
-            (codes.read(), codes.filename or "") if codes and codes.filename else None,
+            fmt=form.get("format") or None,
+            encoding=encoding,
+            columns=tuple(c for c in columns if c),
+            timezone=form.get("timezone", "").strip() or None,
+            mapping_upload=(mapping.read(), mapping.filename or "")
+            if mapping and has_map
+            else None,
+            codes_upload=(codes.read(), codes.filename or "") if codes and codes.filename else None,
         )
     except ParsDocsError as e:
         message = packet_words(e.message)
