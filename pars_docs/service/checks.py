@@ -15,7 +15,7 @@ from ..load.site import Site
 
 Job = tuple[str, Callable[[], str]]  # (what is checked, the check: a line on success)
 
-__all__ = ["Job", "by_group", "file_jobs", "site_jobs", "site_library"]
+__all__ = ["Job", "by_group", "check_file_in", "file_jobs", "site_jobs", "site_library"]
 
 
 def site_library(profile: Site) -> Library:
@@ -29,6 +29,15 @@ def file_jobs(library: Library, files: tuple[Path, ...]) -> list[Job]:
     from ..compose.dry_run import check_file
 
     return [(str(f), partial(check_file, library, f)) for f in files]
+
+
+def check_file_in(folder: Path, path: Path) -> str:
+    """``check`` of the file ``path`` among the other files of ``folder`` (a set, a
+    translation or a medicine table, as it holds): what it found, else the error that names
+    every problem."""
+    from ..compose.dry_run import check_file
+
+    return check_file(Library(folder), path)
 
 
 def site_jobs(profile: Site, library: Library) -> list[Job]:

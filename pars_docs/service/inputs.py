@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -30,6 +30,7 @@ from ..read.visit import check_date_format, parse_as_of
 
 if TYPE_CHECKING:
     from ..load.library import Library
+    from ..read.codes import CodeMap
     from ..read.ehr import Feed
 
 __all__ = [
@@ -46,7 +47,9 @@ __all__ = [
     "check_date_format",
     "check_pages",
     "check_zone",
+    "code_map",
     "feed_for",
+    "fhir_schedule",
     "input_rows",
     "load_site",
     "newest_revisions",
@@ -258,3 +261,29 @@ def one_appointment(
     if isinstance(result, BadRow):
         raise result.error
     return result
+
+
+def code_map(site: Site, library: Library) -> CodeMap:
+    """The site's code map (``procedure_codes``) over the sets' own codes: which set an
+    appointment's code or words choose."""
+    from ..read.codes import CodeMap
+
+    return CodeMap.build(library, site.procedure_codes)
+
+
+def fhir_schedule(site: Site, library: Library, first: date, last: date) -> list[RowResult]:
+    """The appointments from ``first`` to ``last`` on the site's FHIR server
+    (``fhir_server:``), read as an uploaded FHIR list is, with :func:`feed_for`'s feed: a
+    :class:`Row` each, a :class:`Skipped` for one that gets no handout, a :class:`BadRow` for
+    one that cannot be used. A :class:`ParsDocsError` with one line when the server cannot
+    be read."""
+    from ..read.fhir import appointment_rows
+    from ..read.fhir_client import FhirClient, load_token
+
+    token = load_token(token_file=site.fhir_token_file)
+    client = FhirClient(site.fhir_server, token=token)
+    bundle = client.schedule(first, last)
+    feed = feed_for(site, library)
+    if not bundle.get("entry"):
+        return []
+    return list(appointment_rows([(bundle, "the schedule")], feed))

@@ -14,7 +14,7 @@ from ..write.names import DEFAULT_NAME, FILE_SUFFIXES, default_filename
 from ..write.output import Inputs, write_atomic, write_output
 
 if TYPE_CHECKING:
-    from ..handout import Engine
+    from ..handout import Engine, Handout  # noqa: F401 - the types a front end names
     from ..write.fhir_post import ServerWriter, VendorProfile
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "document_identifier",
     "engine",
     "filing_problem",
+    "print_pdf",
     "server_writer",
     "shaped",
     "write_atomic",
@@ -63,3 +64,11 @@ def shaped(resource: dict, profile: VendorProfile) -> dict:
     from ..write.fhir_post import shaped as shape
 
     return shape(resource, profile)
+
+
+def print_pdf(pdf: bytes, queue: str, *, title: str, duplex: bool = False) -> str:
+    """Queue ``pdf`` on the CUPS printer queue ``queue``; the print job's id (see
+    :func:`pars_docs.write.printer.send_to_printer`)."""
+    from ..write.printer import send_to_printer
+
+    return send_to_printer(pdf, queue, title=title, duplex=duplex)

@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ..errors import ParsDocsError, UsageError, VisitError, say
@@ -24,7 +24,7 @@ from ..read.visit import (
 from ..read.visit import visit_or_problems as read_visit_or_problems
 
 if TYPE_CHECKING:
-    from ..load.library import Library
+    from ..load.library import InstructionSet, Library
     from ..load.site import Site
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "Visit",
     "make_visit",
     "parse_options",
+    "sample_visit",
     "visit_of",
     "visit_or_problems",
 ]
@@ -143,3 +144,29 @@ def _skipped_time(
     except ParsDocsError as e:
         return SkippedTime(e, day, clock)
     return None
+
+
+def sample_visit(
+    procedure: str,
+    iset: InstructionSet,
+    site: Site,
+    as_of: datetime | None,
+    *,
+    sedation: bool,
+    language: str | None,
+) -> Visit:
+    """A sample visit of ``iset`` (as ``procedure``) for a preview: a week after the
+    handouts' "now" (``as_of``, else ``SOURCE_DATE_EPOCH``, else the real time) on the site's
+    clock, at 9:00 AM; with ``sedation`` when the set lets it be chosen; in ``language``,
+    else the set's."""
+    from ..clock import current_time
+
+    now = current_time(site.tz, as_of)
+    day = (now + timedelta(days=7)).date()
+    options = dict(iset.data.get("options") or {})
+    fixed = bool((options.get("sedation") or {}).get("fixed"))
+    return Visit(
+        procedure, "Sample Patient", day, time(9, 0), "Sample Clinician",
+        sedation=None if fixed or "sedation" not in options else sedation,
+        language=language or iset.language,
+    )  # fmt: skip

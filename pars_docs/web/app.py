@@ -22,7 +22,7 @@ from .state import MAX_UPLOAD, DeskState
 
 if TYPE_CHECKING:
     from ..audit import AuditTrail
-    from ..handout import Engine
+    from ..service.outputs import Engine
     from .accounts import Accounts
     from .today import TodayList
 

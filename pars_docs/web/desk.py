@@ -14,16 +14,15 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..errors import ParsDocsError, UsageError
-from ..handout import Engine, Handout
-from ..load.languages import resolve
-from ..load.library import InstructionSet, group_order
-from ..plan.timeline import declared_options, set_option
-from ..read.visit import Visit, make_visit
-from ..service.visits import SkippedTime, UnknownMedicine, visit_or_problems
-from ..write.names import FILE_SUFFIXES
+from ..service.offers import form_options, group_order, library_language, sedation_choice
+from ..service.outputs import FILE_SUFFIXES, default_filename
+from ..service.visits import SkippedTime, UnknownMedicine, Visit, make_visit, visit_or_problems
+
+if TYPE_CHECKING:
+    from ..service.outputs import Engine, Handout
 
 log = logging.getLogger("pars_docs.web")
 # Form fields in the order the form shows them; an error without a field goes to the top.
@@ -43,8 +42,7 @@ FIELDS = (
     "paper",
 )
 # Options the library gains later (a language, large print) are offered by the form as soon as
-# the API takes them: ``make_visit`` for what the visit says, ``Handout.render`` for how it is
-# printed. See docs/web.md.
+# the front door's ``make_visit`` has a parameter of each name. See docs/web.md.
 LATER_OPTIONS = ("language", "large_print")
 PAPERS = ("letter", "a4")
 MAX_MEDICINES = 30
@@ -56,20 +54,6 @@ def _ticked(sent: list) -> list[str] | None:
     if not sent:
         return None
     return [str(name)[:100] for name in sent if str(name)][:50]
-
-
-def desk_options(iset: InstructionSet) -> list[dict]:
-    """The set's declared options the desk offers a box for, in the order written: each
-    but sedation (it has its own field) and those ``fixed``. ``label`` is the set's own
-    wording for the box, else the option's name."""
-    boxes = []
-    for name in declared_options(iset):
-        option = set_option(iset, name)
-        if name == "sedation" or option.get("fixed"):
-            continue
-        label = str(option.get("label") or name)
-        boxes.append({"name": name, "label": label, "default": bool(option["default"])})
-    return boxes
 
 
 def accepts(function, name: str) -> bool:
@@ -206,15 +190,15 @@ class Desk:
                     self._told.add((set_id, reason))
                     log.warning("left %s out of the procedure list: %s", set_id, reason)
                 continue
-            option = set_option(iset, "sedation")
+            choice, default = sedation_choice(iset)
             found.append(
                 {
                     "id": iset.id,
                     "title": iset.title,
                     "group": iset.group,
-                    "sedation_choice": not option.get("fixed", False),
-                    "sedation_default": bool(option["default"]),
-                    "options": desk_options(iset),
+                    "sedation_choice": choice,
+                    "sedation_default": default,
+                    "options": form_options(iset),
                 }
             )
         self._left_out = left_out
@@ -246,7 +230,7 @@ class Desk:
         library has, in English and in its own words ("Spanish (español)")."""
         default = self.site.language
         try:
-            default = resolve(default, self.engine.library.all_languages())
+            default = library_language(default, self.engine.library)
         except ParsDocsError:
             pass  # a site language the library lacks: named as written; making says why
         drafts = self.draft_languages()
@@ -294,10 +278,7 @@ class Desk:
 
     def later_options(self) -> dict[str, bool]:
         """Which of the options the library gains later it already takes."""
-        return {
-            name: accepts(make_visit, name) or accepts(Handout.render, name)
-            for name in LATER_OPTIONS
-        }
+        return {name: accepts(make_visit, name) for name in LATER_OPTIONS}
 
     def zone_now(self) -> str:
         """The site's zone as a person reads it: "America/New_York (EST)"."""
@@ -314,7 +295,6 @@ class Desk:
         values.unknown = {p.box: p.closest for p in problems if isinstance(p, UnknownMedicine)}
         if visit is None:
             return None, self._field_errors(problems)
-        extra = self._later_values(values)
         try:
             if values.paper and values.paper not in PAPERS:
                 raise UsageError(f"paper: '{values.paper}' is not one of letter, a4", field="paper")
@@ -327,14 +307,12 @@ class Desk:
                     handout = self.engine.prepare(visit, include_past=values.reprint)
                 finally:
                     self.engine.site = self.site
-                pdf = handout.render("pdf", values.paper or None, **extra["render"])
+                pdf = handout.render("pdf", values.paper or None)
                 document = _open(pdf)  # pdfium, like ReportLab, is not thread-safe
                 pages = len(document)
         except ParsDocsError as e:
             name = _form_field(e.field)
             return None, {name: nurse_words(name, e.message)}
-        from ..write.names import default_filename
-
         made = DeskHandout(
             pdf=pdf,
             filename=default_filename(visit),
@@ -362,11 +340,11 @@ class Desk:
             "sedation": {"yes": True, "no": False}.get(values.sedation),
             "medications": values.medications,
             "note": values.note,
-            **self._later_values(values)["visit"],
+            **self._later_values(values),
         }
         if values.options is not None:
             try:
-                boxes = desk_options(self.engine.library.get(values.procedure.strip()))
+                boxes = form_options(self.engine.library.get(values.procedure.strip()))
             except ParsDocsError:
                 boxes = []  # the procedure's own problem is reported with the others
             ticked = set(values.options)
@@ -403,16 +381,10 @@ class Desk:
             k: v for k, v in errors.items() if k not in order
         }
 
-    def _later_values(self, values: FormValues) -> dict[str, dict]:
-        """The later options, passed to whichever call takes them."""
-        extra: dict[str, dict] = {"visit": {}, "render": {}}
+    def _later_values(self, values: FormValues) -> dict[str, Any]:
+        """The later options the visit takes."""
         given = {"language": values.language or None, "large_print": values.large_print}
-        for name, value in given.items():
-            if accepts(make_visit, name):
-                extra["visit"][name] = value
-            elif accepts(Handout.render, name):
-                extra["render"][name] = value
-        return extra
+        return {name: value for name, value in given.items() if accepts(make_visit, name)}
 
     def keep_printed(self, pdf: bytes, values: FormValues, title: str, filename: str) -> str:
         """Keep a handout printed before (a reprint as it was), for the preview, print and
@@ -466,8 +438,6 @@ class Desk:
             return made.pdf, made.filename
         if made.handout is None:  # a reprint as printed before: its PDF only
             return None
-        from ..write.names import default_filename
-
         with self.lock:
             data = made.handout.render(kinds[suffix])
         return data, default_filename(made.visit, suffix)

@@ -23,7 +23,7 @@ from pathlib import Path
 from flask import Blueprint, abort, current_app, g, jsonify, render_template, request, url_for
 
 from ..errors import ParsDocsError
-from ..load.library import Library
+from ..service.checks import check_file_in
 from . import security
 
 log = logging.getLogger("pars_docs.web")
@@ -105,8 +105,6 @@ def _problems(message: str, shown_as: Path, text: str) -> list[dict]:
 def _check_in(folder: Path, name: str, text: str) -> tuple[bool, str, list[dict]]:
     """``check`` of ``name`` with ``text`` in a private copy of ``folder``: the real folder
     is not touched until the text passes."""
-    from ..compose.dry_run import check_file
-
     with tempfile.TemporaryDirectory(prefix="pars-docs-edit-") as scratch:
         copy = Path(scratch)
         for other in _files(folder):
@@ -114,7 +112,7 @@ def _check_in(folder: Path, name: str, text: str) -> tuple[bool, str, list[dict]
                 shutil.copyfile(folder / other, copy / other)
         (copy / name).write_text(text, encoding="utf-8")
         try:
-            summary = check_file(Library(copy), copy / name)
+            summary = check_file_in(copy, copy / name)
         except ParsDocsError as e:
             return False, "", _problems(e.message, copy / name, text)
         return True, summary.splitlines()[0], []
@@ -292,9 +290,8 @@ def preview(name: str):
 
 def _sample(folder: Path, name: str, text: str, sedation: bool) -> dict:
     """A handout from ``text`` for a sample visit a week from now, at 9:00 AM."""
-    from ..clock import current_time
-    from ..handout import Engine
-    from ..read.visit import Visit
+    from ..service.outputs import engine as site_engine
+    from ..service.visits import sample_visit
     from .desk import _open, _png, _render_page
 
     desk = _desk()
@@ -309,17 +306,13 @@ def _sample(folder: Path, name: str, text: str, sedation: bool) -> dict:
         for other in _files(folder):
             shutil.copyfile(folder / other, copy / other)
         (copy / name).write_text(text, encoding="utf-8")
-        engine = Engine(dataclasses.replace(site, instructions_dir=copy), as_of=desk.engine.as_of)
+        engine = site_engine(dataclasses.replace(site, instructions_dir=copy), desk.engine.as_of)
         iset = engine.library.get(match["id"])
-        now = current_time(site.tz, desk.engine.as_of)  # SOURCE_DATE_EPOCH, as for handouts
-        day = (now + datetime.timedelta(days=7)).date()
-        options = dict(iset.data.get("options") or {})
-        fixed = bool((options.get("sedation") or {}).get("fixed"))
-        visit = Visit(
-            match["id"], "Sample Patient", day, datetime.time(9, 0), "Sample Clinician",
-            sedation=None if fixed or "sedation" not in options else sedation,
-            language=match["lang"] or iset.language,
-        )  # fmt: skip
+        # A week after SOURCE_DATE_EPOCH (else now), as for handouts.
+        visit = sample_visit(
+            match["id"], iset, site, desk.engine.as_of, sedation=sedation, language=match["lang"]
+        )
+        day = visit.date
         with desk.lock:
             handout = engine.prepare(visit)
             rendition = handout.render("text").decode("utf-8")

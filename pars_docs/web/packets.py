@@ -32,10 +32,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..batch.ledger import Progress, Record
-from ..batch.options import Options
-from ..batch.run import run_batch
-from ..clock import build_time
 from ..errors import (
     DataError,
     ExitStatus,
@@ -44,10 +40,21 @@ from ..errors import (
     UsageError,
     trace_without_values,
 )
-from ..load.site import Site, check_zone
-from ..read.rows import FEEDS, FORMATS, Row, RowResult, Source, read_mapping
-from ..read.visit import check_date_format
-from ..service.inputs import input_rows
+from ..service.inputs import (
+    FEEDS,
+    FORMATS,
+    Row,
+    RowResult,
+    Site,
+    Source,
+    check_date_format,
+    check_zone,
+    code_map,
+    input_rows,
+    read_mapping,
+)
+from ..service.lists import Options, Progress, Record, join_packet, run_batch
+from ..service.outputs import build_time, engine
 
 log = logging.getLogger("pars_docs.web")
 
@@ -325,10 +332,8 @@ class Packets:
     def code_map(self) -> list[dict[str, str]]:
         """The site's code map as the upload page shows it: each code (or words) and the
         handout it chooses, the site's own entries first, then the sets' own codes."""
-        from ..read.codes import CodeMap
-
         try:
-            codes = CodeMap.build(self.library, self.site.procedure_codes)
+            codes = code_map(self.site, self.library)
         except ParsDocsError as e:
             return [{"code": "", "system": "", "title": f"The site's code map: {e.message}"}]
         titles = self._titles()
@@ -490,9 +495,7 @@ def _run(
     shown: dict[int, dict] = {}
     source = None
     try:
-        from ..handout import Engine
-
-        library = Engine(site).library
+        library = engine(site).library
         if rows is None:
             source = Source(str(folder / input_name), fmt, encoding)
 
@@ -652,12 +655,6 @@ def _packet(job: Job, site: Site) -> bytes | None:
     """The packet made again from the kept handouts (the zip): the index first, when it was
     asked for, then each handout in appointment order, then row."""
     from types import SimpleNamespace
-    from xml.etree import ElementTree as ET
-
-    from ..batch.packet import index_pieces
-    from ..batch.pdfjoin import PdfJoiner
-    from ..compose.composer import compose_packet
-    from ..render.pdf import render_pdf
 
     if not job.handouts:
         return None
@@ -687,23 +684,12 @@ def _packet(job: Job, site: Site) -> bytes | None:
             )
     made.sort(key=lambda r: (r.start, r.row))
     others.sort(key=lambda r: r.row)
-    buffer = io.BytesIO()
-    joiner = PdfJoiner(buffer, duplex=job.options.duplex)
-    if job.options.index:
-        for group in index_pieces(made, others, site):
-            joiner.add(
-                render_pdf(
-                    [],
-                    paper=job.options.paper or site.paper,
-                    logo=site.logo,
-                    title=compose_packet([], site).get("title"),
-                    author=site.name,
-                    duplex=job.options.duplex,
-                    index=[ET.fromstring(piece) for piece in group],
-                    pdfa=site.pdfa,
-                )
-            )
-    for record in made:
-        joiner.add(files[record.output])
-    joiner.close()
-    return buffer.getvalue()
+    return join_packet(
+        made,
+        others,
+        files,
+        site,
+        paper=job.options.paper,
+        duplex=job.options.duplex,
+        index=job.options.index,
+    )

@@ -1,13 +1,12 @@
 """Today's and tomorrow's appointments from the site's FHIR server (``fhir_server:``), so a
 nurse fills the one-handout form from one instead of retyping the chart.
 
-The schedule is read with :class:`pars_docs.read.fhir_client.FhirClient` (the Appointments,
-their Patients and Practitioners, and each patient's medicines) and turned into rows by the
-same reader as an uploaded FHIR list (:func:`pars_docs.read.fhir.appointment_rows`), with the
-site's code map and clock: the procedure by code map, the patient, record number and date of
-birth, the date and time on the clinic's clock, the clinician, and the medicines from the
-chart. Nothing is written to disk; the rows are kept in memory, for the session that asked,
-for a few minutes.
+The schedule is read through the front door (:func:`pars_docs.service.inputs.fhir_schedule`:
+the Appointments, their Patients and Practitioners, and each patient's medicines) and turned
+into rows by the same reader as an uploaded FHIR list, with the site's code map and clock:
+the procedure by code map, the patient, record number and date of birth, the date and time
+on the clinic's clock, the clinician, and the medicines from the chart. Nothing is written
+to disk; the rows are kept in memory, for the session that asked, for a few minutes.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..errors import ParsDocsError
-from ..load.site import Site
-from ..read.rows import BadRow, Row
+from ..service.inputs import BadRow, Row, Site, fhir_schedule
 
 
 @dataclass
@@ -60,20 +58,10 @@ class Schedule:
         """Today's and tomorrow's appointments (on the clinic's clock), only ``clinician``'s
         when given (any part of the name, any case). A :class:`ParsDocsError` with one
         line when the server cannot be read."""
-        from ..read.codes import CodeMap
-        from ..read.ehr import Feed
-        from ..read.fhir import appointment_rows
-        from ..read.fhir_client import FhirClient, load_token
-
-        token = load_token(token_file=self.site.fhir_token_file)
-        client = FhirClient(self.site.fhir_server, token=token)
         today = datetime.now(self.site.tz).date()
-        bundle = client.schedule(today, today + timedelta(days=1))
-        codes = CodeMap.build(self.library, self.site.procedure_codes)
-        feed = Feed.for_site(self.site, codes, medicines=self.library.medicine_table())
+        found = fhir_schedule(self.site, self.library, today, today + timedelta(days=1))
         titles = self._titles()
         bookings = []
-        found = appointment_rows([(bundle, "the schedule")], feed) if bundle.get("entry") else []
         for result in found:
             if isinstance(result, Row):
                 values, problem = dict(result.values), None

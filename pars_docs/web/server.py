@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..handout import Engine
-from ..load.site import Site
+from ..service.inputs import Site
+from ..service.outputs import engine as site_engine
 from . import security
 from .app import create_app
 from .state import MAX_UPLOAD
@@ -76,7 +76,7 @@ def build(
             site.today, load_key(site.today_key), site.tz, site.today_keep_hours, trail
         )
         today.purge()  # what a stopped server left past its retention
-    engine = Engine(site)
+    engine = site_engine(site)
     if warm:
         engine.warm()
     return create_app(

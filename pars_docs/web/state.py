@@ -17,7 +17,7 @@ from .signin import LiveSessions, Throttle
 
 if TYPE_CHECKING:
     from ..audit import AuditTrail
-    from ..handout import Engine
+    from ..service.outputs import Engine
     from .accounts import Accounts
     from .desk import Desk, DeskHandout
     from .packets import Packets

@@ -12,7 +12,7 @@ import re
 from flask import Flask, abort, current_app, g, redirect, render_template, request, session, url_for
 
 from ...errors import ParsDocsError
-from ...read.rows import FORMATS
+from ...service.inputs import FORMATS
 from ...service.lists import Options
 from ..desk import PAPERS, without_command_words
 from ..packets import FIXABLE, Job

@@ -8,7 +8,7 @@ from typing import Any
 from flask import request
 
 from ...errors import OutputError
-from ...write.printer import send_to_printer
+from ...service.outputs import print_pdf
 from ..state import state
 
 log = logging.getLogger("pars_docs.web")
@@ -23,9 +23,7 @@ def send(document: bytes, what: str, **recorded: Any) -> tuple[str | None, str |
         return None, "Choose a printer from the list."
     desk.record("sent-to-printer", detail=f"{what} to {printer.name} ({printer.queue})", **recorded)
     try:
-        job = send_to_printer(
-            document, printer.queue, title=f"pars-docs {what}", duplex=printer.duplex
-        )
+        job = print_pdf(document, printer.queue, title=f"pars-docs {what}", duplex=printer.duplex)
     except OutputError as e:
         log.warning("printing to %s failed: %s", printer.queue, e.message)
         return None, (
