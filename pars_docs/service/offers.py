@@ -6,12 +6,37 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..load.library import group_order
+from ..load.library import InstructionSet, Library, group_order
+from ..load.structure import SECTIONS, schema
 
 if TYPE_CHECKING:
-    from ..load.library import InstructionSet, Library
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
 
-__all__ = ["form_options", "group_order", "library_language", "sedation_choice"]
+__all__ = [
+    "SECTIONS",
+    "InstructionSet",
+    "built_in_library",
+    "form_options",
+    "group_order",
+    "library_language",
+    "now_on",
+    "schema",
+    "sedation_choice",
+]
+
+
+def built_in_library() -> Library:
+    """The instruction sets that ship with pars-docs, without a site's own."""
+    return Library()
+
+
+def now_on(zone: ZoneInfo, as_of: datetime | None = None) -> datetime:
+    """The handouts' "now" on ``zone``'s clock: ``as_of``, else ``SOURCE_DATE_EPOCH``, else
+    the real time."""
+    from ..clock import current_time
+
+    return current_time(zone, as_of)
 
 
 def form_options(iset: InstructionSet) -> list[dict]:

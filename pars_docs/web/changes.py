@@ -14,8 +14,7 @@ from typing import Any
 
 import yaml
 
-from ..load.library import InstructionSet
-from ..load.structure import SECTIONS, schema
+from ..service.offers import SECTIONS, InstructionSet, schema
 
 KINDS = ("number", "add", "remove", "slot")
 LIST_SECTIONS = (*SECTIONS, "when_to_call")

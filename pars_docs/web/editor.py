@@ -24,6 +24,7 @@ from flask import Blueprint, abort, current_app, g, jsonify, render_template, re
 
 from ..errors import ParsDocsError
 from ..service.checks import check_file_in
+from ..service.offers import built_in_library
 from . import security
 
 log = logging.getLogger("pars_docs.web")
@@ -143,7 +144,7 @@ def _target(name: str, new: bool = False) -> tuple[Path, Path]:
 
 
 def _built_in_files() -> set[str]:
-    return {f"{set_id}.yaml" for set_id in Library().ids()}
+    return {f"{set_id}.yaml" for set_id in built_in_library().ids()}
 
 
 @blueprint.get("/clinic")
@@ -367,7 +368,7 @@ def change_form():
 def _show_change(change, errors: dict[str, str], status: int = 200):
     from .changes import lists, numbers, slots
 
-    built_in = Library()
+    built_in = built_in_library()
     ids = built_in.ids()
     chosen = request.values.get("set", "")
     base = built_in.get(chosen) if chosen in ids else None
@@ -389,11 +390,11 @@ def change_made():
     with its preview) to be saved there: nothing is written until then."""
     import yaml
 
-    from ..clock import current_time
+    from ..service.offers import now_on as current_time
     from .changes import Change, apply, as_yaml, problems
 
     folder = _folder()
-    built_in = Library()
+    built_in = built_in_library()
     set_id = request.form.get("set", "")
     if folder is None or set_id not in built_in.ids():
         abort(404, "There is no such built-in set, or this site has no folder of its own.")

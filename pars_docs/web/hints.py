@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..load.structure import schema
+from ..service.offers import schema
 
 ITEM = "[]"
 LIST_OPS = ("add", "remove")  # a clinic's changes to a list (load/extend.py)
