@@ -483,8 +483,15 @@ def test_the_arabic_pdf_carries_the_text_rendition_in_logical_order(tmp_path):
         ["pdftotext", "-raw", *frame, str(pdf), "-"], capture_output=True, text=True, check=True
     )
     read = _squeezed(extracted.stdout)
-    # The footer (naming the set) is page furniture in the PDF.
-    paragraphs = [p for p in _paragraphs(render_text(documents)) if "lumbar-tfesi" not in p]
+    # The footer (naming the set) is page furniture in the PDF; a picture's alt text is the
+    # Figure's /Alt (tests/test_pictures.py), not a span of drawn text.
+    alts = {_squeezed(p.get("alt")) for d in documents for p in d.iter("picture")}
+    assert alts, "the TFESI handout shows the ice picture"
+    paragraphs = [
+        p
+        for p in _paragraphs(render_text(documents))
+        if "lumbar-tfesi" not in p and _squeezed(p) not in alts
+    ]
     arabic = [p for p in paragraphs if any("\u0600" <= c <= "\u06ff" for c in p)]
     assert len(arabic) > 60
     assert [p for p in arabic if _squeezed(p) not in spans] == []
