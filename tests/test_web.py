@@ -740,7 +740,12 @@ def test_the_language_is_chosen_from_the_librarys_languages(client, tmp_path):
     assert ("ru", "Russian (русский): draft") in named
     assert ("pt", "Portuguese (português): draft") in named
     assert ("fr", "French (français): draft") in named
-    assert ("ht", "Haitian Creole (Kreyòl Ayisyen): draft") in named
+    assert ("ht", "Haitian Creole (kreyòl ayisyen): draft") in named
+    # The language as tagged, named in its own words as its page words give it: not the
+    # locale Babel picks for the tag ("Filipino (Philippines)"), and no nested brackets.
+    assert ("tl", "Tagalog: draft") in named
+    assert ("zh-Hans", "Simplified Chinese (简体中文): draft") in named
+    assert ("zh-Hant", "Traditional Chinese (繁體中文): draft") in named
     assert all(name.endswith(": draft") for value, name in named[1:] if value != "en")
     assert options[0][1] == " selected"
     # Chosen and sent back after an error elsewhere, the choice stays.

@@ -132,19 +132,21 @@ class DeskHandout:
     document: Any = field(default=None, repr=False)
 
 
-def language_name(tag: str, own: bool = False) -> str:
-    """``es`` → "Spanish", or with ``own`` "Spanish (español)"; a tag Babel does not know
-    is shown as it is."""
+def language_name(tag: str, own: str = "") -> str:
+    """``es`` → "Spanish", or with its own name ``own`` "Spanish (español)". The English
+    name is CLDR's name of the language as tagged ("Tagalog", "Simplified Chinese"), not of
+    the locale Babel would pick for it ("Filipino (Philippines)"); a tag Babel does not
+    know is shown as it is."""
     from babel import Locale, UnknownLocaleError  # on first use: Babel is slow to import
 
     try:
-        locale = Locale.parse(tag, sep="-")
+        english = Locale("en").languages.get(tag.replace("-", "_")) or (
+            Locale.parse(tag, sep="-").get_display_name("en") or tag
+        )
     except (ValueError, UnknownLocaleError):
         return tag
-    english = locale.get_display_name("en") or tag
-    native = locale.get_display_name(locale) or ""
-    if own and native and native.casefold() != english.casefold():
-        return f"{english} ({native})"
+    if own and own.casefold() != english.casefold():
+        return f"{english} ({own})"
     return english
 
 
@@ -246,13 +248,21 @@ class Desk:
         ]
         attested = {tag for tag, _, _ in self.site.translation_reviews}
         for tag in self.engine.library.all_languages():
-            name = language_name(tag, own=True)
+            name = language_name(tag, own=self.own_name(tag))
             if tag in drafts:
                 name = f"{name}: {status}"
             elif tag in attested:
                 name = f"{name}: reviewed by the clinic"
             found.append({"tag": tag, "name": name})
         return found
+
+    def own_name(self, tag: str) -> str:
+        """The language's name in its own words, as its page words give it ("Tagalog",
+        "简体中文"); empty when they cannot be read (making a handout says why)."""
+        try:
+            return str(self.engine.templates(tag).labels.get("language_name") or "")
+        except ParsDocsError:
+            return ""
 
     def draft_languages(self) -> set[str]:
         """The languages some set, or the medicine table, has only as a draft translation."""
