@@ -96,7 +96,7 @@ def _put(data: dict, field: tuple, value: str) -> None:
     node[last] = value
 
 
-class _Dumper(yaml.SafeDumper):
+class _TranslationDumper(yaml.SafeDumper):
     pass
 
 
@@ -114,13 +114,13 @@ def _str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _str)
+_TranslationDumper.add_representer(str, _str)
 
 
 def _dump(data: dict) -> str:
     return yaml.dump(
         data,
-        Dumper=_Dumper,
+        Dumper=_TranslationDumper,
         allow_unicode=True,
         sort_keys=False,
         width=100,

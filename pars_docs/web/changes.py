@@ -192,11 +192,11 @@ def as_yaml(data: dict, old_text: str = "") -> str:
         if not line.startswith("#"):
             break
         lead.append(line)
-    body = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=88)
+    body = yaml.dump(data, Dumper=_ClinicSetDumper, sort_keys=False, allow_unicode=True, width=88)
     return "\n".join(lead) + ("\n" if lead else "") + body
 
 
-class _Dumper(yaml.SafeDumper):
+class _ClinicSetDumper(yaml.SafeDumper):
     """Wording with an apostrophe in double quotes ("Our clinic's"), not as 'clinic''s'."""
 
 
@@ -205,4 +205,4 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
-_Dumper.add_representer(str, _text)
+_ClinicSetDumper.add_representer(str, _text)
